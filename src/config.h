@@ -1,0 +1,143 @@
+/*
+ * config.h: warden.json, parsed and validated up front (see warden.json(5)).
+ *
+ * config_load() either returns a complete, valid configuration or an error
+ * naming file, line, column and key path; it never returns half a config.
+ * Nothing here does I/O beyond reading the file and looking up users and
+ * groups, so the checks can be driven from unit tests with config_parse().
+ */
+#ifndef WARDEN_CONFIG_H
+#define WARDEN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum strategy { STRATEGY_ONE_FOR_ONE, STRATEGY_ONE_FOR_ALL, STRATEGY_REST_FOR_ONE };
+enum restart_type { RESTART_PERMANENT, RESTART_TRANSIENT, RESTART_TEMPORARY };
+enum ready_mode { READY_NONE, READY_NOTIFY, READY_FD };
+
+/* shutdown_ms special values */
+#define SHUTDOWN_BRUTAL_KILL (-1)
+#define SHUTDOWN_INFINITY (-2)
+
+#define CONFIG_NAME_MAX 63	/* service and flag names: [A-Za-z0-9_.-], 1..63 */
+
+struct backoff_conf {
+	uint32_t	initial_ms;	/* default 0: first restart immediate */
+	uint32_t	max_ms;		/* default 30000 */
+	double		factor;		/* default 2.0, >= 1.0 */
+	double		jitter;		/* default 0.2, 0.0 .. 1.0 */
+	uint32_t	reset_after_ms;	/* default 10000 */
+};
+
+struct env_pair {
+	char	*key;
+	char	*value;
+};
+
+/* One node of the supervision tree: a worker (command) or a supervisor (children). */
+struct child_conf {
+	char			*name;
+	bool			 is_sup;
+	enum restart_type	 restart;	/* default permanent (also for supervisors) */
+
+	/* supervisor */
+	enum strategy		 strategy;	/* default one_for_one */
+	int			 max_restarts;	/* default 3, >= 0 */
+	int			 max_seconds;	/* default 5, >= 1 */
+	struct child_conf	**children;
+	size_t			 nchildren;
+
+	/* worker */
+	char			**argv;		/* NULL-terminated; argv[0] with a '/' is made absolute */
+	size_t			 argc;
+	int			 shutdown_ms;	/* default 5000, or SHUTDOWN_BRUTAL_KILL / SHUTDOWN_INFINITY */
+	int			 stop_signal;	/* default SIGTERM */
+	enum ready_mode		 ready;		/* default none */
+	int			 ready_timeout_ms; /* default 5000, >= 1 */
+	struct backoff_conf	 backoff;
+	struct env_pair		*env;
+	size_t			 nenv;
+	char			*cwd;		/* absolute; default: the config file's folder */
+	char			*user;		/* NULL: not set */
+	char			*group;		/* NULL: not set */
+	uid_t			 uid;		/* resolved from user when set */
+	gid_t			 gid;		/* resolved from group, else user's primary group */
+	bool			 has_uid, has_gid;
+
+	/*
+	 * Canonical text of this node's own settings (for a supervisor: without
+	 * its children), used by reload to tell changed from unchanged.
+	 */
+	char			*fingerprint;
+};
+
+struct access_list {
+	uid_t	*uids;
+	size_t	 nuids;
+	char	**groups;	/* names, resolved when a peer is checked */
+	size_t	 ngroups;
+};
+
+struct flag_conf {
+	char	*name;
+	int	 dflt;		/* 0 = false, 100 = true; 1..99 a rollout percentage */
+	bool	 dflt_is_bool;	/* the default was written as true/false */
+	char	*description;	/* "" when absent */
+};
+
+struct stage_conf {
+	int	  stage;	/* stages are numbered 1..nstages, in order */
+	char	**enable;	/* names of configured flags */
+	size_t	  nenable;
+};
+
+struct guard_conf {
+	bool	enabled;	/* the key was present */
+	int	max_restarts;	/* default 10 */
+	int	window_s;	/* default 60 */
+	/* action: only "rollback" exists */
+};
+
+struct config {
+	char			*path;		/* absolute path of the file */
+	char			*dir;		/* its folder: relative paths resolve here */
+	char			*socket;	/* absolute; default /run/warden/warden.sock */
+	mode_t			 socket_mode;	/* default 0660 */
+	char			*state_dir;	/* absolute; default /var/lib/warden */
+	char			*table;		/* shm name, "/name"; default "/warden" */
+	struct access_list	 operate;
+	struct access_list	 admin;
+	struct flag_conf	*flags;
+	size_t			 nflags;
+	struct stage_conf	*stages;
+	size_t			 nstages;
+	struct guard_conf	 guard;
+	struct child_conf	*root;		/* the "supervisor" key; named "root" unless it has a name */
+};
+
+/*
+ * Read and validate FILE. On error returns -1 and writes one line to err:
+ *   "FILE:LINE:COL: key.path[2].key: what is wrong"
+ */
+int	config_load(const char *file, struct config **out, char *err, size_t errlen);
+
+/*
+ * Same, from text in memory. FILE names the text in messages and its folder
+ * is the base for relative paths.
+ */
+int	config_parse(const char *text, size_t len, const char *file,
+	    struct config **out, char *err, size_t errlen);
+
+void	config_free(struct config *);
+
+/* Depth-first, parents before children. Stops and returns non-zero when fn does. */
+int	config_walk(struct child_conf *, int (*fn)(struct child_conf *, int depth, void *), void *arg);
+
+const char	*config_strategy_name(enum strategy);
+const char	*config_restart_name(enum restart_type);
+const char	*config_ready_name(enum ready_mode);
+
+#endif

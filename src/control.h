@@ -1,0 +1,54 @@
+/*
+ * control.h: the control socket. Accepts clients (SO_PEERCRED read at
+ * accept), frames their input into lines, caps what each may send and
+ * have queued, and hands each line to rpc.c.
+ */
+#ifndef WARDEN_CONTROL_H
+#define WARDEN_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+struct event_base;
+struct bufferevent;
+struct config;
+
+#define CONTROL_MAX_LINE	(1024 * 1024)	/* bytes in one request line */
+#define CONTROL_MAX_CLIENTS	256
+#define CONTROL_IDLE_MS		10000		/* idle mid-line */
+#define CONTROL_OUT_PAUSE	(8 * 1024 * 1024)	/* queued output: stop reading */
+#define CONTROL_SUB_CAP		(4 * 1024 * 1024)	/* queued events: drop the subscriber */
+
+enum role { ROLE_READ, ROLE_OPERATE, ROLE_ADMIN };
+
+struct client {
+	uint64_t		 id;
+	struct bufferevent	*bev;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	enum role		 role;
+	bool			 subscribed;
+	json_t			*topics;	/* NULL: every event */
+	uint64_t		 dropped;	/* events lost while over the cap */
+	bool			 closing;
+	struct event		*ev_close;
+	struct client		*next;
+};
+
+int		 control_listen(struct event_base *, const struct config *);
+void		 control_shutdown(void);
+/* After a reload: the access lists come from here now. */
+void		 control_set_config(const struct config *);	/* flush what can be, close all */
+/* Queue one JSON text and a newline. */
+void		 control_send(struct client *, json_t *);
+/* Queue an event; a subscriber over its cap gets events.dropped and is closed. */
+void		 control_send_event(struct client *, json_t *event);
+/* Close after what is queued has gone out (or soon, if the peer does not read). */
+void		 control_close(struct client *);
+struct client	*control_clients(void);
+const char	*control_role_name(enum role);
+
+#endif

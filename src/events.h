@@ -1,0 +1,24 @@
+/*
+ * events.h: the daemon's event stream. Every event gets the next sequence
+ * number (no gaps) and a CLOCK_MONOTONIC timestamp in milliseconds, and is
+ * handed to every listener at once, in order.
+ */
+#ifndef WARDEN_EVENTS_H
+#define WARDEN_EVENTS_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+typedef void (*events_fn)(json_t *event, void *arg);
+
+/* The params object of an event notification: {seq, ts, type, ...}. */
+void		 events_emit(const char *type, json_t *fields /* stolen, may be NULL */);
+void		 events_listen(events_fn, void *arg);
+void		 events_unlisten(events_fn, void *arg);
+uint64_t	 events_last_seq(void);
+/* A timestamp as events carry it: monotonic ms with microseconds. */
+json_t		*events_ts_now(void);
+/* Does topic (an event type or a prefix of one ending at a dot) cover type? */
+int		 events_topic_match(const char *topic, const char *type);
+
+#endif

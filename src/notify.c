@@ -1,0 +1,173 @@
+/*
+ * notify.c: the NOTIFY_SOCKET warden gives its workers (see notify.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "notify.h"
+#include "util.h"
+
+#define NOTIFY_MAX_FDS		16
+#define NOTIFY_BATCH		64	/* datagrams per wake-up, so others get a turn */
+
+static int		 notify_fd = -1;
+static struct event	*notify_ev;
+static char		 notify_name[108];
+static notify_fn	 notify_cb;
+static void		*notify_arg;
+
+static void
+notify_close_fds(struct msghdr *mh)
+{
+	struct cmsghdr	*cm;
+	int		*fds;
+	size_t		 i, n;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		fds = (int *)(void *)CMSG_DATA(cm);
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+	}
+}
+
+static pid_t
+notify_sender(struct msghdr *mh)
+{
+	struct cmsghdr	*cm;
+	struct ucred	 uc;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(uc))) {
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			return uc.pid;
+		}
+	}
+	return 0;
+}
+
+static void
+notify_read(evutil_socket_t fd, short what, void *arg)
+{
+	char		 buf[4096 + 1];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(struct ucred)) +
+		    CMSG_SPACE(sizeof(int) * NOTIFY_MAX_FDS)];
+	} ctl;
+	struct iovec	 iov;
+	struct msghdr	 mh;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 i;
+
+	(void)what;
+	(void)arg;
+	for (i = 0; i < NOTIFY_BATCH; i++) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf) - 1;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("notify socket: recvmsg");
+			return;
+		}
+		/* Barrier fds are closed whatever the message says. */
+		notify_close_fds(&mh);
+		if ((mh.msg_flags & MSG_TRUNC) != 0) {
+			log_warnx("notify socket: message over %zu bytes ignored",
+			    sizeof(buf) - 1);
+			continue;
+		}
+		buf[n] = '\0';
+		pid = notify_sender(&mh);
+		if (pid <= 0) {
+			log_debug("notify socket: message without credentials ignored");
+			continue;
+		}
+		notify_cb(pid, buf, (size_t)n, notify_arg);
+	}
+}
+
+int
+notify_open(struct event_base *base, notify_fn cb, void *arg)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len;
+	int			one = 1;
+	static unsigned		generation;
+
+	notify_cb = cb;
+	notify_arg = arg;
+	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (notify_fd == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(notify_name, sizeof(notify_name), "@warden-notify.%ld.%u",
+	    (long)getpid(), generation++);
+	/* Abstract address: no file to clean up, no permissions to grant. */
+	memcpy(sun.sun_path + 1, notify_name + 1, strlen(notify_name) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(notify_name));
+	if (bind(notify_fd, (struct sockaddr *)&sun, len) == -1 ||
+	    setsockopt(notify_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == -1) {
+		close(notify_fd);
+		notify_fd = -1;
+		return -1;
+	}
+	notify_ev = event_new(base, notify_fd, EV_READ | EV_PERSIST, notify_read, NULL);
+	if (notify_ev == NULL || event_add(notify_ev, NULL) == -1)
+		fatalx("notify socket: cannot add event");
+	return 0;
+}
+
+const char *
+notify_socket_name(void)
+{
+	return notify_name;
+}
+
+void
+notify_close(void)
+{
+	if (notify_ev != NULL)
+		event_free(notify_ev);
+	notify_ev = NULL;
+	if (notify_fd != -1)
+		close(notify_fd);
+	notify_fd = -1;
+}
+
+int
+notify_has(const char *msg, const char *line)
+{
+	size_t		 n = strlen(line);
+	const char	*p = msg;
+
+	while (*p != '\0') {
+		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * notify.h: the NOTIFY_SOCKET warden gives its "ready: notify" workers, in
+ * the sd_notify(3) datagram protocol. Messages are attributed by the
+ * sender's credentials, so `systemd-notify --ready` from a worker's shell
+ * (another pid in the worker's process group) counts for that worker.
+ * File descriptors sent along (BARRIER=1) are closed at once, which is
+ * what releases the sender's barrier.
+ */
+#ifndef WARDEN_NOTIFY_H
+#define WARDEN_NOTIFY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct event_base;
+
+/* pid: the sender's; msg: the datagram, NUL-terminated, newline-separated. */
+typedef void (*notify_fn)(pid_t pid, const char *msg, size_t len, void *arg);
+
+int		 notify_open(struct event_base *, notify_fn, void *arg);
+/* The address to hand out: "@warden-notify.<pid>.<n>" (abstract). */
+const char	*notify_socket_name(void);
+void		 notify_close(void);
+
+/* Does a notify message hold the line "KEY=value" (value exactly)? */
+int		 notify_has(const char *msg, const char *line);
+
+#endif

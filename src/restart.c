@@ -1,0 +1,131 @@
+/*
+ * restart.c: the pure decisions of supervision (see restart.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "restart.h"
+#include "util.h"
+
+bool
+restart_exit_abnormal(int code, int sig, int stop_signal)
+{
+	if (sig != 0)
+		return sig != stop_signal;
+	return code != 0;
+}
+
+bool
+restart_wanted(enum restart_type type, bool abnormal)
+{
+	switch (type) {
+	case RESTART_PERMANENT:
+		return true;
+	case RESTART_TRANSIENT:
+		return abnormal;
+	case RESTART_TEMPORARY:
+		return false;
+	}
+	return false;
+}
+
+void
+restart_scope(enum strategy strategy, size_t n, size_t failed, size_t *lo, size_t *hi)
+{
+	*lo = failed;
+	*hi = failed;
+	switch (strategy) {
+	case STRATEGY_ONE_FOR_ONE:
+		break;
+	case STRATEGY_REST_FOR_ONE:
+		*hi = n - 1;
+		break;
+	case STRATEGY_ONE_FOR_ALL:
+		*lo = 0;
+		*hi = n - 1;
+		break;
+	}
+}
+
+void
+intensity_init(struct intensity *in, int max_restarts)
+{
+	in->cap = (size_t)(max_restarts < 0 ? 0 : max_restarts) + 1;
+	in->stamps = xcalloc(in->cap, sizeof(*in->stamps));
+	in->len = 0;
+	in->head = 0;
+}
+
+void
+intensity_free(struct intensity *in)
+{
+	free(in->stamps);
+	in->stamps = NULL;
+	in->cap = in->len = in->head = 0;
+}
+
+void
+intensity_reset(struct intensity *in)
+{
+	in->len = 0;
+	in->head = 0;
+}
+
+static bool
+intensity_in_window(uint64_t stamp, int max_seconds, uint64_t now_ms)
+{
+	return now_ms < stamp || now_ms - stamp < (uint64_t)max_seconds * 1000u;
+}
+
+bool
+intensity_add(struct intensity *in, int max_seconds, uint64_t now_ms)
+{
+	if (in->len < in->cap)
+		in->stamps[(in->head + in->len++) % in->cap] = now_ms;
+	else {
+		/* Full: the newest replaces the oldest. */
+		in->stamps[in->head] = now_ms;
+		in->head = (in->head + 1) % in->cap;
+	}
+	return in->len == in->cap &&
+	    intensity_in_window(in->stamps[in->head], max_seconds, now_ms);
+}
+
+size_t
+intensity_count(const struct intensity *in, int max_seconds, uint64_t now_ms)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < in->len; i++)
+		if (intensity_in_window(in->stamps[(in->head + i) % in->cap],
+		    max_seconds, now_ms))
+			n++;
+	return n;
+}
+
+uint32_t
+backoff_delay_ms(const struct backoff_conf *b, unsigned n, double r)
+{
+	double	d;
+
+	if (n == 0)
+		n = 1;
+	d = (double)b->initial_ms * pow(b->factor, (double)(n - 1));
+	if (!(d <= (double)b->max_ms))	/* also catches inf and nan */
+		d = b->max_ms;
+	d *= 1.0 + b->jitter * (2.0 * r - 1.0);
+	if (d < 0)
+		d = 0;
+	if (d > (double)b->max_ms)
+		d = b->max_ms;
+	return (uint32_t)llround(d);
+}
+
+unsigned
+backoff_next_streak(const struct backoff_conf *b, unsigned streak, uint64_t ran_ms)
+{
+	if (ran_ms >= b->reset_after_ms)
+		return 1;
+	return streak + 1;
+}

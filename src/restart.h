@@ -1,0 +1,68 @@
+/*
+ * restart.h: the pure decisions of supervision, apart from any I/O so that
+ * unit tests can drive them directly: which exits are abnormal, whether a
+ * child is restarted, which siblings a failure takes down, the restart
+ * intensity window, and the backoff delay.
+ */
+#ifndef WARDEN_RESTART_H
+#define WARDEN_RESTART_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/*
+ * An exit is normal when the code is 0 or the process died of its own stop
+ * signal; anything else (non-zero code, another signal) is abnormal.
+ * sig is 0 when the process exited with code.
+ */
+bool	restart_exit_abnormal(int code, int sig, int stop_signal);
+
+/* Does a child of this restart type come back after this kind of exit? */
+bool	restart_wanted(enum restart_type, bool abnormal);
+
+/*
+ * The children [*lo, *hi] that the failure of child `failed` (of n) stops
+ * and starts again under the strategy: one_for_one the child alone,
+ * rest_for_one it and every later sibling, one_for_all all of them.
+ */
+void	restart_scope(enum strategy, size_t n, size_t failed, size_t *lo, size_t *hi);
+
+/*
+ * Restart intensity: at most max_restarts restarts within max_seconds.
+ * The window keeps the last max_restarts + 1 restart times; the limit is
+ * exceeded when all of them lie within the window, that is when the oldest
+ * is less than max_seconds old (a restart exactly max_seconds later no
+ * longer counts). max_restarts 0 means any restart exceeds it.
+ */
+struct intensity {
+	uint64_t	*stamps;	/* ring of restart times, ms */
+	size_t		 cap;		/* max_restarts + 1 */
+	size_t		 len;
+	size_t		 head;		/* index of the oldest */
+};
+
+void	intensity_init(struct intensity *, int max_restarts);
+void	intensity_free(struct intensity *);
+void	intensity_reset(struct intensity *);
+/* Record a restart at now_ms; true when that exceeds the limit. */
+bool	intensity_add(struct intensity *, int max_seconds, uint64_t now_ms);
+/* Restarts recorded within the window ending at now_ms. */
+size_t	intensity_count(const struct intensity *, int max_seconds, uint64_t now_ms);
+
+/*
+ * Delay before restart number n (1 for the first after a failure streak
+ * began): min(max_ms, initial_ms * factor^(n-1)), then spread by
+ * +-jitter using r in [0, 1) and kept within [0, max_ms].
+ */
+uint32_t	backoff_delay_ms(const struct backoff_conf *, unsigned n, double r);
+
+/*
+ * The failure streak that sets n: it starts again after reset_after_ms of
+ * healthy running. ran_ms is how long the child ran (ready to exit).
+ */
+unsigned	backoff_next_streak(const struct backoff_conf *, unsigned streak, uint64_t ran_ms);
+
+#endif

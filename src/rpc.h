@@ -1,0 +1,42 @@
+/*
+ * rpc.h: JSON-RPC 2.0 over the control socket: framing of requests and
+ * batches, the error codes, the command table (one entry per method, with
+ * the role it needs), and requests whose answer comes later (wait, and
+ * service operations that answer once the service has settled).
+ */
+#ifndef WARDEN_RPC_H
+#define WARDEN_RPC_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define RPC_PROTOCOL_VERSION	1
+
+#define RPC_PARSE_ERROR		-32700
+#define RPC_INVALID_REQUEST	-32600
+#define RPC_METHOD_NOT_FOUND	-32601
+#define RPC_INVALID_PARAMS	-32602
+#define RPC_INTERNAL_ERROR	-32603
+#define RPC_NOT_FOUND		-32001
+#define RPC_FORBIDDEN		-32002
+#define RPC_TIMEOUT		-32003
+#define RPC_CONFLICT		-32004
+#define RPC_UNAVAILABLE		-32005
+
+struct client;
+struct event_base;
+
+void	rpc_init(struct event_base *);
+void	rpc_free(void);
+/* One line from a client: a request or a batch. */
+void	rpc_handle(struct client *, const char *line, size_t len);
+/* The client is going away: drop what it was waiting for. */
+void	rpc_client_gone(struct client *);
+/* Something changed: answer the waits it satisfies. */
+void	rpc_recheck(void);
+/* An error response with no id (for framing errors found by control.c). */
+json_t	*rpc_error_response(json_t *id, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+const char *rpc_error_kind(int code);
+
+#endif

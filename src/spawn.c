@@ -1,0 +1,281 @@
+/*
+ * spawn.c: fork and exec one worker (see spawn.h).
+ *
+ * The child reports a failure before exec through a close-on-exec pipe: the
+ * parent reads it at once, so it learns exec's outcome within the time the
+ * child takes to get there (as posix_spawn does) and "ready: none" workers
+ * are ready as soon as spawn_worker returns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spawn.h"
+#include "util.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+static struct rlimit	spawn_nofile;	/* the limit warden started with */
+static bool		spawn_have_nofile;
+
+/* What a child writes to the status pipe when it cannot exec. */
+struct spawn_failure {
+	int	err;
+	char	stage[16];
+};
+
+/* Variables that speak to warden itself, never passed on to workers. */
+static const char *const spawn_scrubbed[] = {
+	"NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_FDS",
+	"LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM", "WARDEN_SERVICE",
+	"WARDEN_READY_FD", "WARDEN_TABLE", "WARDEN_TABLE_FD",
+};
+
+void
+spawn_init(void)
+{
+	spawn_have_nofile = getrlimit(RLIMIT_NOFILE, &spawn_nofile) == 0;
+}
+
+static bool
+spawn_env_key_is(const char *entry, const char *key)
+{
+	size_t	n = strlen(key);
+
+	return strncmp(entry, key, n) == 0 && entry[n] == '=';
+}
+
+static bool
+spawn_env_scrubbed(const char *entry)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(spawn_scrubbed); i++)
+		if (spawn_env_key_is(entry, spawn_scrubbed[i]))
+			return true;
+	return false;
+}
+
+/* Replace or append KEY=value in env (n entries, room for more). */
+static void
+spawn_env_put(char **env, size_t *n, char *entry)
+{
+	size_t	 i, klen = strcspn(entry, "=");
+
+	for (i = 0; i < *n; i++) {
+		if (strncmp(env[i], entry, klen) == 0 && env[i][klen] == '=') {
+			free(env[i]);
+			env[i] = entry;
+			return;
+		}
+	}
+	env[(*n)++] = entry;
+}
+
+static char **
+spawn_build_env(const struct spawn_args *a)
+{
+	const struct child_conf	*c = a->conf;
+	char			**env, *e;
+	size_t			  n = 0, cap = 0, i;
+
+	for (i = 0; environ[i] != NULL; i++)
+		cap++;
+	cap += c->nenv + 8;
+	if (a->extra_env != NULL)
+		for (i = 0; a->extra_env[i] != NULL; i++)
+			cap++;
+	env = xcalloc(cap + 1, sizeof(*env));
+	for (i = 0; environ[i] != NULL; i++)
+		if (!spawn_env_scrubbed(environ[i]))
+			env[n++] = xstrdup(environ[i]);
+	for (i = 0; i < c->nenv; i++) {
+		xasprintf(&e, "%s=%s", c->env[i].key, c->env[i].value);
+		spawn_env_put(env, &n, e);
+	}
+	xasprintf(&e, "WARDEN_SERVICE=%s", c->name);
+	spawn_env_put(env, &n, e);
+	if (a->notify_socket != NULL) {
+		xasprintf(&e, "NOTIFY_SOCKET=%s", a->notify_socket);
+		spawn_env_put(env, &n, e);
+	}
+	if (c->ready == READY_FD) {
+		xasprintf(&e, "WARDEN_READY_FD=%d", SPAWN_READY_FD);
+		spawn_env_put(env, &n, e);
+	}
+	if (a->extra_env != NULL)
+		for (i = 0; a->extra_env[i] != NULL; i++)
+			spawn_env_put(env, &n, xstrdup(a->extra_env[i]));
+	env[n] = NULL;
+	return env;
+}
+
+static void
+spawn_free_env(char **env)
+{
+	size_t	i;
+
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* In the child: report why we could not exec, and leave. */
+static void __attribute__((noreturn))
+spawn_child_fail(int status_fd, const char *stage)
+{
+	struct spawn_failure	f;
+
+	memset(&f, 0, sizeof(f));
+	f.err = errno;
+	strncpy(f.stage, stage, sizeof(f.stage) - 1);
+	(void)util_write_all(status_fd, &f, sizeof(f));
+	_exit(127);
+}
+
+/* In the child: mark every fd from `from` up close-on-exec. */
+static void
+spawn_child_cloexec_from(int from)
+{
+	int	fd, max = 65536;
+
+	if (syscall(SYS_close_range, (unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	if (spawn_have_nofile && spawn_nofile.rlim_max != RLIM_INFINITY &&
+	    spawn_nofile.rlim_max < (rlim_t)max)
+		max = (int)spawn_nofile.rlim_max;
+	for (fd = from; fd < max; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void __attribute__((noreturn))
+spawn_child(const struct spawn_args *a, char **env, int status_fd, int out_w,
+    int ready_w)
+{
+	const struct child_conf	*c = a->conf;
+	sigset_t		 none;
+	int			 devnull, sig;
+
+	/* Leave warden's signal handling and mask behind. */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setpgid(0, 0) == -1)
+		spawn_child_fail(status_fd, "setpgid");
+
+	/* Move the fds we keep out of the way of 0..3 before placing them. */
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		spawn_child_fail(status_fd, "/dev/null");
+	if ((devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (out_w = fcntl(out_w, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (ready_w != -1 && (ready_w = fcntl(ready_w, F_DUPFD_CLOEXEC, 10)) == -1))
+		spawn_child_fail(status_fd, "fcntl");
+	if (dup2(devnull, 0) == -1 || dup2(out_w, 1) == -1 || dup2(out_w, 2) == -1)
+		spawn_child_fail(status_fd, "dup2");
+	if (ready_w != -1 && dup2(ready_w, SPAWN_READY_FD) == -1)
+		spawn_child_fail(status_fd, "dup2");
+	/* Nothing else of warden's crosses exec. */
+	spawn_child_cloexec_from(ready_w != -1 ? SPAWN_READY_FD + 1 : 3);
+
+	if (spawn_have_nofile)
+		(void)setrlimit(RLIMIT_NOFILE, &spawn_nofile);
+	if (c->cwd != NULL && chdir(c->cwd) == -1)
+		spawn_child_fail(status_fd, "chdir");
+	if (c->has_gid || c->has_uid) {
+		if (c->has_uid && setgroups(0, NULL) == -1 && geteuid() == 0)
+			spawn_child_fail(status_fd, "setgroups");
+		if (c->has_gid && setgid(c->gid) == -1)
+			spawn_child_fail(status_fd, "setgid");
+		if (c->has_uid && setuid(c->uid) == -1)
+			spawn_child_fail(status_fd, "setuid");
+	}
+	if (strchr(c->argv[0], '/') != NULL)
+		execve(c->argv[0], c->argv, env);
+	else
+		execvpe(c->argv[0], c->argv, env);
+	spawn_child_fail(status_fd, "exec");
+}
+
+/* Wait for the child to exec or to tell why it could not. */
+static void
+spawn_read_status(int status_fd, struct spawn_result *r)
+{
+	struct spawn_failure	f;
+	ssize_t			n;
+
+	do
+		n = read(status_fd, &f, sizeof(f));
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)sizeof(f)) {
+		r->exec_errno = f.err != 0 ? f.err : EINVAL;
+		memcpy(r->exec_stage, f.stage, sizeof(r->exec_stage));
+		r->exec_stage[sizeof(r->exec_stage) - 1] = '\0';
+	}
+}
+
+int
+spawn_worker(const struct spawn_args *a, struct spawn_result *r)
+{
+	int	 status[2] = { -1, -1 }, out[2] = { -1, -1 }, ready[2] = { -1, -1 };
+	char	**env;
+	pid_t	 pid;
+	int	 saved;
+
+	memset(r, 0, sizeof(*r));
+	r->pid = -1;
+	r->out_fd = r->ready_fd = -1;
+	if (pipe2(status, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	    (a->conf->ready == READY_FD && pipe2(ready, O_CLOEXEC) == -1))
+		goto fail;
+	env = spawn_build_env(a);
+	pid = fork();
+	if (pid == 0)
+		spawn_child(a, env, status[1], out[1], ready[1]);
+	saved = errno;
+	spawn_free_env(env);
+	if (pid == -1) {
+		errno = saved;
+		goto fail;
+	}
+	close(status[1]);
+	close(out[1]);
+	if (ready[1] != -1)
+		close(ready[1]);
+	spawn_read_status(status[0], r);
+	close(status[0]);
+	(void)util_set_nonblock(out[0], true);
+	if (ready[0] != -1)
+		(void)util_set_nonblock(ready[0], true);
+	r->pid = pid;
+	r->out_fd = out[0];
+	r->ready_fd = ready[0];
+	return 0;
+
+fail:
+	saved = errno;
+	for (int i = 0; i < 2; i++) {
+		if (status[i] != -1)
+			close(status[i]);
+		if (out[i] != -1)
+			close(out[i]);
+		if (ready[i] != -1)
+			close(ready[i]);
+	}
+	errno = saved;
+	return -1;
+}

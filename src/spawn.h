@@ -1,0 +1,40 @@
+/*
+ * spawn.h: fork and exec one worker, as its own process group leader, with
+ * stdin on /dev/null, stdout and stderr on one pipe that warden reads, the
+ * readiness fd where asked, the environment warden gives, and no other fd.
+ */
+#ifndef WARDEN_SPAWN_H
+#define WARDEN_SPAWN_H
+
+#include <sys/types.h>
+
+#include "config.h"
+
+/* Fixed fd numbers in the worker. */
+#define SPAWN_READY_FD	3
+
+struct spawn_args {
+	const struct child_conf	*conf;
+	const char		*notify_socket;	/* NOTIFY_SOCKET for ready=notify, else NULL */
+	const char *const	*extra_env;	/* "KEY=value", NULL-terminated, may be NULL */
+};
+
+struct spawn_result {
+	pid_t	pid;
+	int	out_fd;		/* read end of the worker's stdout+stderr, non-blocking */
+	int	ready_fd;	/* read end of the readiness pipe (ready=fd), else -1 */
+	int	exec_errno;	/* 0: exec succeeded; else why the child could not exec */
+	char	exec_stage[16];	/* which step failed ("exec", "chdir", "setuid", ...) */
+};
+
+/* Once at start-up: remember the fd limit workers get back. */
+void	spawn_init(void);
+
+/*
+ * Start the worker. Returns -1 with errno when nothing was started (fork or
+ * pipe failed). Otherwise 0: the child exists; when exec_errno is set it has
+ * already exited 127 and its exit will be reaped like any other.
+ */
+int	spawn_worker(const struct spawn_args *, struct spawn_result *);
+
+#endif

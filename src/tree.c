@@ -1,0 +1,1638 @@
+/*
+ * tree.c: the supervision tree at run time (see tree.h).
+ *
+ * The life of a worker, state x event (anything not listed cannot happen):
+ *
+ *   state      event              next       what warden does
+ *   stopped    start              starting   fork+exec; ready=none: running at once
+ *   starting   ready              running    service.ready; the parent goes on
+ *   starting   ready timeout      stopping   SIGKILL the group; the exit is a failure
+ *   starting/  exit (unasked)     backoff/   service.exited; restart decision
+ *   running                       stopped/   (restart.c), intensity, strategy
+ *                                 failed
+ *   starting/  stop               stopping   stop_signal to the group, grace timer
+ *   running
+ *   stopping   grace over         stopping   SIGKILL to the group
+ *   stopping   exit               stopped    per stop_reason: stay down, start
+ *                                            again, or let the parent go on
+ *   backoff    delay over         starting   fork+exec
+ *   backoff    stop               stopped
+ *
+ * Any exit of a worker's leader also SIGKILLs what is left of its process
+ * group, before the leader is reaped: while the zombie exists its pid (and
+ * so its group id) cannot be reused, so no stranger is ever signalled.
+ *
+ * Parents are told of their children's changes through tree_kick(), which
+ * runs sup_step() from the event loop rather than from deep in a call
+ * chain, so that no step ever re-enters another.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "events.h"
+#include "log.h"
+#include "notify.h"
+#include "spawn.h"
+#include "tree.h"
+#include "util.h"
+
+#define TREE_LINE_MAX	4096	/* longer output lines are logged in pieces */
+#define TREE_READ_MAX	65536	/* output bytes read per wake-up */
+
+static struct event_base *base;
+static struct config	*config;
+static struct node	*root;
+static struct node	**workers;	/* every live worker node, for pid lookup */
+static size_t		 nworkers;
+static struct node	**retired;	/* replaced or removed by a reload, still stopping */
+static size_t		 nretired;
+static struct event	*ev_kick;
+static struct node	**kickq;
+static size_t		 nkickq, kickq_cap;
+static void		(*exit_cb)(int);
+static void		(*started_cb)(void);
+static void		(*change_cb)(void);
+static bool		 shutting_down;
+static bool		 started;
+
+static void	sup_step(struct node *);
+static void	node_start(struct node *);
+static void	node_stop(struct node *, enum stop_reason);
+static void	node_down(struct node *);
+static void	child_failed(struct node *, bool abnormal);
+static void	worker_exited(struct node *, int code, int sig);
+static void	retire_done(struct node *);
+
+static const char *const state_names[] = {
+	[SVC_STOPPED] = "stopped", [SVC_STARTING] = "starting",
+	[SVC_RUNNING] = "running", [SVC_STOPPING] = "stopping",
+	[SVC_BACKOFF] = "backoff", [SVC_FAILED] = "failed",
+};
+
+const char *
+tree_state_name(enum svc_state s)
+{
+	return state_names[s];
+}
+
+int
+tree_state_parse(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(state_names); i++)
+		if (strcmp(s, state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* --- small helpers ------------------------------------------------------ */
+
+static bool
+node_is_down(const struct node *n)
+{
+	return n->state == SVC_STOPPED || n->state == SVC_FAILED ||
+	    n->state == SVC_BACKOFF;
+}
+
+static bool
+node_is_up(const struct node *n)
+{
+	return n->state == SVC_RUNNING;
+}
+
+static void
+timer_clear(struct node *n)
+{
+	if (n->timer != NULL)
+		evtimer_del(n->timer);
+}
+
+static void
+timer_arm(struct node *n, uint64_t ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	if (evtimer_add(n->timer, &tv) == -1)
+		fatalx("%s: cannot arm timer", n->name);
+}
+
+static json_t *
+ev_fields(const struct node *n)
+{
+	return json_pack("{s:s}", "service", n->name);
+}
+
+static void
+tree_kick(struct node *sup)
+{
+	if (sup == NULL || sup->kicked)
+		return;
+	sup->kicked = true;
+	if (nkickq == kickq_cap) {
+		kickq_cap = kickq_cap ? kickq_cap * 2 : 64;
+		kickq = xreallocarray(kickq, kickq_cap, sizeof(*kickq));
+	}
+	kickq[nkickq++] = sup;
+	event_active(ev_kick, EV_TIMEOUT, 0);
+}
+
+static void
+tree_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	size_t		 i;
+	struct node	*s;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	/* Steps may kick more supervisors; take them as they come. */
+	for (i = 0; i < nkickq; i++) {
+		s = kickq[i];
+		s->kicked = false;
+		sup_step(s);
+	}
+	nkickq = 0;
+	if (change_cb != NULL)
+		change_cb();
+}
+
+/* --- building ----------------------------------------------------------- */
+
+static void	worker_timer_cb(evutil_socket_t, short, void *);
+static void	sup_timer_cb(evutil_socket_t, short, void *);
+
+static struct node *
+node_new(struct child_conf *c, struct node *parent)
+{
+	struct node	*n = xcalloc(1, sizeof(*n));
+	size_t		 i;
+
+	n->name = xstrdup(c->name);
+	n->conf = c;
+	n->is_sup = c->is_sup;
+	n->parent = parent;
+	if (parent == NULL)
+		n->path = xstrdup("/");
+	else if (parent->parent == NULL)
+		xasprintf(&n->path, "/%s", c->name);
+	else
+		xasprintf(&n->path, "%s/%s", parent->path, c->name);
+	n->state = SVC_STOPPED;
+	n->want = true;
+	n->pid = -1;
+	n->out_fd = -1;
+	n->ready_fd = -1;
+	n->last_recovery_ms = -1;
+	if (c->is_sup) {
+		intensity_init(&n->intensity, c->max_restarts);
+		n->timer = evtimer_new(base, sup_timer_cb, n);
+		n->kids = xcalloc(c->nchildren, sizeof(*n->kids));
+		n->nkids = c->nchildren;
+		for (i = 0; i < c->nchildren; i++) {
+			n->kids[i] = node_new(c->children[i], n);
+			n->kids[i]->index = i;
+		}
+	} else {
+		n->timer = evtimer_new(base, worker_timer_cb, n);
+		n->stop_signal = c->stop_signal;
+		n->shutdown_ms = c->shutdown_ms;
+		workers = xreallocarray(workers, nworkers + 1, sizeof(*workers));
+		workers[nworkers++] = n;
+	}
+	if (n->timer == NULL)
+		fatalx("cannot create timer");
+	return n;
+}
+
+static void
+workers_forget(struct node *n)
+{
+	size_t	i;
+
+	for (i = 0; i < nworkers; i++) {
+		if (workers[i] == n) {
+			workers[i] = workers[--nworkers];
+			return;
+		}
+	}
+}
+
+static void
+node_free(struct node *n)
+{
+	size_t	i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
+	if (n->is_sup)
+		intensity_free(&n->intensity);
+	else
+		workers_forget(n);
+	if (n->timer != NULL)
+		event_free(n->timer);
+	if (n->ev_out != NULL)
+		event_free(n->ev_out);
+	if (n->ev_ready != NULL)
+		event_free(n->ev_ready);
+	if (n->out_fd != -1)
+		close(n->out_fd);
+	if (n->ready_fd != -1)
+		close(n->ready_fd);
+	for (i = 0; i < nkickq; i++)
+		if (kickq[i] == n)
+			kickq[i] = root;	/* harmless: a spare step of the root */
+	free(n->line);
+	free(n->name);
+	free(n->path);
+	free(n);
+}
+
+void
+tree_on_exit(void (*cb)(int))
+{
+	exit_cb = cb;
+}
+
+void
+tree_on_started(void (*cb)(void))
+{
+	started_cb = cb;
+}
+
+void
+tree_on_change(void (*cb)(void))
+{
+	change_cb = cb;
+}
+
+static void	tree_notify(pid_t, const char *, size_t, void *);
+
+void
+tree_init(struct event_base *b, struct config *conf)
+{
+	base = b;
+	config = conf;
+	ev_kick = event_new(base, -1, 0, tree_kick_cb, NULL);
+	if (ev_kick == NULL)
+		fatalx("cannot create kick event");
+	spawn_init();
+	/* Orphans of our workers come back to us, to be reaped here. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
+	if (notify_open(base, tree_notify, NULL) == -1)
+		fatal("cannot open the workers' notify socket");
+	root = node_new(conf->root, NULL);
+}
+
+void
+tree_free(void)
+{
+	size_t	i;
+
+	node_free(root);
+	root = NULL;
+	for (i = 0; i < nretired; i++)
+		node_free(retired[i]);
+	free(retired);
+	retired = NULL;
+	nretired = 0;
+	free(workers);
+	workers = NULL;
+	nworkers = 0;
+	free(kickq);
+	kickq = NULL;
+	nkickq = kickq_cap = 0;
+	if (ev_kick != NULL)
+		event_free(ev_kick);
+	ev_kick = NULL;
+	notify_close();
+}
+
+struct node *
+tree_root(void)
+{
+	return root;
+}
+
+struct config *
+tree_config(void)
+{
+	return config;
+}
+
+bool
+tree_started(void)
+{
+	return started;
+}
+
+static struct node *
+node_find(struct node *n, const char *name)
+{
+	struct node	*f;
+	size_t		 i;
+
+	if (strcmp(n->name, name) == 0)
+		return n;
+	for (i = 0; i < n->nkids; i++)
+		if ((f = node_find(n->kids[i], name)) != NULL)
+			return f;
+	return NULL;
+}
+
+struct node *
+tree_find(const char *name)
+{
+	return root != NULL ? node_find(root, name) : NULL;
+}
+
+static struct node *
+worker_by_pid(pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < nworkers; i++)
+		if (workers[i]->pid == pid)
+			return workers[i];
+	return NULL;
+}
+
+/* --- worker output and readiness --------------------------------------- */
+
+static void
+worker_log_line(struct node *n, const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == '\r'))
+		len--;
+	log_info("%s: %.*s", n->name, (int)len, s);
+}
+
+static void
+worker_take_output(struct node *n, const char *buf, size_t len)
+{
+	const char	*nl;
+	size_t		 take;
+
+	if (n->line == NULL)
+		n->line = xmalloc(TREE_LINE_MAX);
+	while (len > 0) {
+		nl = memchr(buf, '\n', len);
+		take = nl != NULL ? (size_t)(nl - buf) : len;
+		if (n->linelen + take > TREE_LINE_MAX)
+			take = TREE_LINE_MAX - n->linelen;
+		memcpy(n->line + n->linelen, buf, take);
+		n->linelen += take;
+		buf += take;
+		len -= take;
+		if (len > 0 && *buf == '\n') {
+			buf++;
+			len--;
+			worker_log_line(n, n->line, n->linelen);
+			n->linelen = 0;
+		} else if (n->linelen == TREE_LINE_MAX) {
+			worker_log_line(n, n->line, n->linelen);
+			n->linelen = 0;
+		}
+	}
+}
+
+static void
+worker_close_output(struct node *n)
+{
+	if (n->linelen > 0)
+		worker_log_line(n, n->line, n->linelen);
+	n->linelen = 0;
+	if (n->ev_out != NULL)
+		event_free(n->ev_out);
+	n->ev_out = NULL;
+	if (n->out_fd != -1)
+		close(n->out_fd);
+	n->out_fd = -1;
+}
+
+/* Read what is there, at most TREE_READ_MAX, so a flood cannot hold the loop. */
+static void
+worker_read_output(struct node *n, bool final)
+{
+	char	buf[8192];
+	size_t	total = 0;
+	ssize_t	r;
+
+	while (n->out_fd != -1 && total < TREE_READ_MAX) {
+		r = read(n->out_fd, buf, sizeof(buf));
+		if (r > 0) {
+			worker_take_output(n, buf, (size_t)r);
+			total += (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0 || (r == -1 && errno != EAGAIN))
+			worker_close_output(n);
+		break;
+	}
+	if (final)
+		worker_close_output(n);
+}
+
+static void
+worker_output_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	worker_read_output(arg, false);
+}
+
+static void	worker_ready(struct node *);
+
+static void
+worker_close_ready(struct node *n)
+{
+	if (n->ev_ready != NULL)
+		event_free(n->ev_ready);
+	n->ev_ready = NULL;
+	if (n->ready_fd != -1)
+		close(n->ready_fd);
+	n->ready_fd = -1;
+}
+
+static void
+worker_ready_fd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node	*n = arg;
+	char		 buf[256];
+	ssize_t		 r;
+
+	(void)what;
+	r = read(fd, buf, sizeof(buf));
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r > 0 && memchr(buf, '\n', (size_t)r) != NULL) {
+		worker_close_ready(n);
+		worker_ready(n);
+		return;
+	}
+	if (r <= 0)	/* closed without a newline: readiness cannot come this way */
+		worker_close_ready(n);
+}
+
+/* A notify datagram: from the worker itself or from its process group. */
+static void
+tree_notify(pid_t pid, const char *msg, size_t len, void *arg)
+{
+	struct node	*n;
+	pid_t		 pgid;
+
+	(void)len;
+	(void)arg;
+	if ((n = worker_by_pid(pid)) == NULL) {
+		pgid = getpgid(pid);
+		if (pgid <= 0 || (n = worker_by_pid(pgid)) == NULL) {
+			log_debug("notify from pid %ld: not a worker's, ignored", (long)pid);
+			return;
+		}
+	}
+	if (notify_has(msg, "READY=1") && n->state == SVC_STARTING &&
+	    n->conf != NULL && n->conf->ready == READY_NOTIFY)
+		worker_ready(n);
+}
+
+/* --- the worker's life ---------------------------------------------------- */
+
+static void
+worker_ready(struct node *n)
+{
+	uint64_t	now = util_now_ms();
+	json_t		*f;
+
+	timer_clear(n);
+	n->state = SVC_RUNNING;
+	n->ready = true;
+	n->ready_at = now;
+	f = ev_fields(n);
+	json_object_set_new(f, "pid", json_integer(n->pid));
+	json_object_set_new(f, "start_ms", json_integer((json_int_t)(now - n->started_at)));
+	if (n->recovering) {
+		n->recovering = false;
+		n->last_recovery_ms = (int64_t)(now - n->down_since);
+		n->down_since = 0;
+		json_object_set_new(f, "recovery_ms", json_integer(n->last_recovery_ms));
+	}
+	events_emit("service.ready", f);
+	tree_kick(n->parent);
+}
+
+static void
+worker_spawn(struct node *n)
+{
+	struct spawn_args	a;
+	struct spawn_result	r;
+	json_t			*f;
+
+	memset(&a, 0, sizeof(a));
+	a.conf = n->conf;
+	if (n->conf->ready == READY_NOTIFY)
+		a.notify_socket = notify_socket_name();
+	n->starts++;
+	n->ready = false;
+	n->stop_reason = STOP_NONE;
+	n->stop_signal = n->conf->stop_signal;
+	n->shutdown_ms = n->conf->shutdown_ms;
+	if (spawn_worker(&a, &r) == -1) {
+		/* No process at all (fork or pipe failed): a failed start. */
+		log_warn("%s: cannot start", n->name);
+		n->state = SVC_STARTING;
+		n->started_at = util_now_ms();
+		/* Report it from the loop: a fork that keeps failing must not recurse. */
+		timer_arm(n, 0);
+		return;
+	}
+	n->pid = r.pid;
+	n->started_at = util_now_ms();
+	n->state = SVC_STARTING;
+	n->out_fd = r.out_fd;
+	n->ev_out = event_new(base, n->out_fd, EV_READ | EV_PERSIST, worker_output_cb, n);
+	if (n->ev_out == NULL || event_add(n->ev_out, NULL) == -1)
+		fatalx("%s: cannot watch output", n->name);
+	if (r.exec_errno != 0) {
+		/* The child exits 127; its exit is the failure. */
+		log_warnx("%s: %s %s: %s", n->name, r.exec_stage,
+		    n->conf->argv[0], strerror(r.exec_errno));
+		return;
+	}
+	f = ev_fields(n);
+	json_object_set_new(f, "pid", json_integer(n->pid));
+	json_object_set_new(f, "restarts", json_integer(n->starts - 1));
+	events_emit("service.started", f);
+	switch (n->conf->ready) {
+	case READY_NONE:
+		worker_ready(n);
+		return;
+	case READY_FD:
+		n->ready_fd = r.ready_fd;
+		n->ev_ready = event_new(base, n->ready_fd, EV_READ | EV_PERSIST,
+		    worker_ready_fd_cb, n);
+		if (n->ev_ready == NULL || event_add(n->ev_ready, NULL) == -1)
+			fatalx("%s: cannot watch readiness", n->name);
+		break;
+	case READY_NOTIFY:
+		break;
+	}
+	timer_arm(n, (uint64_t)n->conf->ready_timeout_ms);
+}
+
+static void
+worker_signal(struct node *n, int sig)
+{
+	if (n->pid <= 0)
+		return;
+	/* The group first, so nothing the worker forked is left behind. */
+	if (kill(-n->pid, sig) == -1 && kill(n->pid, sig) == -1 && errno != ESRCH)
+		log_warn("%s: kill %s", n->name, util_signal_name(sig));
+}
+
+static void
+worker_stop(struct node *n, enum stop_reason why)
+{
+	if (n->state == SVC_STOPPING) {
+		/* Already on its way down; a shutdown or a reload outranks the rest. */
+		if (why == STOP_SHUTDOWN || why == STOP_RELOAD || n->stop_reason == STOP_NONE)
+			n->stop_reason = why;
+		return;
+	}
+	if (n->pid <= 0) {
+		timer_clear(n);
+		if (n->state != SVC_FAILED)
+			n->state = SVC_STOPPED;
+		n->stop_reason = why;
+		node_down(n);
+		return;
+	}
+	n->state = SVC_STOPPING;
+	n->stop_reason = why;
+	timer_clear(n);
+	if (why == STOP_READY_TIMEOUT || n->shutdown_ms == SHUTDOWN_BRUTAL_KILL) {
+		worker_signal(n, SIGKILL);
+		return;
+	}
+	worker_signal(n, n->stop_signal);
+	if (n->stop_signal != SIGCONT && n->stop_signal != SIGKILL)
+		worker_signal(n, SIGCONT);
+	if (n->shutdown_ms != SHUTDOWN_INFINITY)
+		timer_arm(n, (uint64_t)n->shutdown_ms);
+}
+
+static void
+worker_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node	*n = arg;
+
+	(void)fd;
+	(void)what;
+	switch (n->state) {
+	case SVC_BACKOFF:
+		node_start(n);
+		break;
+	case SVC_STARTING:
+		if (n->pid <= 0) {	/* the fork failed */
+			worker_exited(n, 127, 0);
+			break;
+		}
+		log_warnx("%s: not ready in time", n->name);
+		worker_stop(n, STOP_READY_TIMEOUT);
+		break;
+	case SVC_STOPPING:
+		log_warnx("%s: still running %d ms after SIG%s, killing it",
+		    n->name, n->shutdown_ms, util_signal_name(n->stop_signal));
+		worker_signal(n, SIGKILL);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+worker_exited(struct node *n, int code, int sig)
+{
+	enum stop_reason	why = n->stop_reason;
+	json_t			*f;
+	pid_t			 pid = n->pid;
+	bool			 was_ready = n->ready;
+
+	timer_clear(n);
+	worker_close_ready(n);
+	worker_read_output(n, true);
+	n->pid = -1;
+	n->ready = false;
+	n->has_exit = true;
+	n->exit_code = code;
+	n->exit_signal = sig;
+	n->stop_reason = STOP_NONE;
+	f = ev_fields(n);
+	json_object_set_new(f, "pid", pid > 0 ? json_integer(pid) : json_null());
+	json_object_set_new(f, "code", sig == 0 ? json_integer(code) : json_null());
+	json_object_set_new(f, "signal", sig != 0 ? json_string(util_signal_name(sig)) : json_null());
+	json_object_set_new(f, "expected", json_boolean(why != STOP_NONE &&
+	    why != STOP_READY_TIMEOUT));
+	events_emit("service.exited", f);
+	if (sig != 0)
+		log_info("%s: pid %ld killed by SIG%s", n->name, (long)pid, util_signal_name(sig));
+	else
+		log_info("%s: pid %ld exited %d", n->name, (long)pid, code);
+
+	if (why == STOP_NONE || why == STOP_READY_TIMEOUT) {
+		n->state = SVC_STOPPED;
+		n->streak = backoff_next_streak(&n->conf->backoff, n->streak,
+		    was_ready ? util_now_ms() - n->ready_at : 0);
+		child_failed(n, why == STOP_READY_TIMEOUT ||
+		    restart_exit_abnormal(code, sig, n->conf->stop_signal));
+		return;
+	}
+	n->state = SVC_STOPPED;
+	n->stop_reason = why;
+	node_down(n);
+}
+
+/* --- nodes of either kind ------------------------------------------------- */
+
+static void
+node_start(struct node *n)
+{
+	timer_clear(n);
+	n->pending_start = false;
+	if (!n->is_sup) {
+		worker_spawn(n);
+		return;
+	}
+	n->starts++;
+	n->state = SVC_STARTING;
+	n->ready = false;
+	n->stop_reason = STOP_NONE;
+	intensity_reset(&n->intensity);
+	n->op_active = true;
+	n->op_initial = true;
+	n->op_lo = 0;
+	n->op_phase = OP_START;
+	n->op_delay = 0;
+	tree_kick(n);
+}
+
+static void
+node_stop(struct node *n, enum stop_reason why)
+{
+	if (!n->is_sup) {
+		worker_stop(n, why);
+		return;
+	}
+	if (n->state == SVC_STOPPING) {
+		if (why == STOP_SHUTDOWN || why == STOP_RELOAD)
+			n->stop_reason = why;
+		return;
+	}
+	timer_clear(n);
+	if (node_is_down(n)) {
+		if (n->state == SVC_BACKOFF)
+			n->state = SVC_STOPPED;
+		n->stop_reason = why;
+		node_down(n);
+		return;
+	}
+	n->state = SVC_STOPPING;
+	n->stop_reason = why;
+	n->op_active = false;
+	tree_kick(n);
+}
+
+/*
+ * A node has come down because someone asked (its stop_reason says who).
+ * Unasked exits go through child_failed instead.
+ */
+static void
+node_down(struct node *n)
+{
+	enum stop_reason	why = n->stop_reason;
+
+	n->stop_reason = STOP_NONE;
+	n->ready = false;
+	switch (why) {
+	case STOP_RESTART:
+		if (n->parent == NULL || !node_is_down(n->parent)) {
+			node_start(n);
+			return;
+		}
+		break;
+	case STOP_FAILING:
+		n->state = SVC_FAILED;
+		log_warnx("%s: supervisor gave up: more than %d restarts in %d s",
+		    n->name, n->conf->max_restarts, n->conf->max_seconds);
+		events_emit("supervisor.failed", json_pack("{s:s,s:i,s:i}",
+		    "service", n->name, "max_restarts", n->conf->max_restarts,
+		    "max_seconds", n->conf->max_seconds));
+		if (n->parent == NULL) {
+			log_warnx("the root supervisor failed: warden exits 3");
+			if (exit_cb != NULL)
+				exit_cb(3);
+			return;
+		}
+		child_failed(n, true);
+		return;
+	case STOP_RELOAD:
+		retire_done(n);
+		return;
+	default:
+		break;
+	}
+	if (n->parent == NULL && shutting_down) {
+		if (exit_cb != NULL)
+			exit_cb(0);
+		return;
+	}
+	tree_kick(n->parent);
+}
+
+/* Put a supervisor on the path to giving up. */
+static void
+sup_fail(struct node *s)
+{
+	node_stop(s, STOP_FAILING);
+}
+
+/*
+ * A child went down without being asked (or a supervisor gave up): apply
+ * the restart type, the parent's intensity and the parent's strategy.
+ */
+static void
+child_failed(struct node *n, bool abnormal)
+{
+	struct node	*p = n->parent;
+	uint64_t	 now = util_now_ms();
+	size_t		 lo, hi, i;
+	uint32_t	 delay;
+
+	if (p == NULL)
+		return;
+	if (p->state == SVC_STOPPING || shutting_down) {
+		tree_kick(p);
+		return;
+	}
+	if (!restart_wanted(n->conf->restart, abnormal)) {
+		n->state = abnormal ? SVC_FAILED : SVC_STOPPED;
+		n->recovering = false;
+		n->down_since = 0;
+		if (abnormal) {
+			log_warnx("%s: failed; %s, so not restarted", n->name,
+			    config_restart_name(n->conf->restart));
+			events_emit("service.failed", json_pack("{s:s,s:s}",
+			    "service", n->name, "reason", "exited abnormally"));
+		}
+		tree_kick(p);
+		return;
+	}
+	if (!n->recovering) {
+		n->recovering = true;
+		n->down_since = now;
+	}
+	if (intensity_add(&p->intensity, p->conf->max_seconds, now)) {
+		n->state = n->is_sup ? SVC_FAILED : SVC_STOPPED;
+		sup_fail(p);
+		return;
+	}
+	delay = n->is_sup ? 0 : backoff_delay_ms(&n->conf->backoff, n->streak,
+	    (double)random() / ((double)RAND_MAX + 1.0));
+	if (delay > 0)
+		events_emit("service.backoff", json_pack("{s:s,s:i,s:i}",
+		    "service", n->name, "delay_ms", (int)delay, "attempt", (int)n->streak));
+	restart_scope(p->conf->strategy, p->nkids, n->index, &lo, &hi);
+	if (p->conf->strategy == STRATEGY_ONE_FOR_ONE) {
+		/* one_for_one: this child alone, after its backoff. */
+		if (delay == 0) {
+			node_start(n);
+			return;
+		}
+		n->state = SVC_BACKOFF;
+		timer_arm(n, delay);
+		return;
+	}
+	/* The scope goes down in reverse order, then up again in order. */
+	if (delay > 0)
+		n->state = SVC_BACKOFF;
+	if (p->op_active && p->op_lo < lo)
+		lo = p->op_lo;
+	for (i = lo; i <= hi && i < p->nkids; i++) {
+		if (!node_is_down(p->kids[i]) && !p->kids[i]->recovering) {
+			p->kids[i]->recovering = true;
+			p->kids[i]->down_since = now;
+		}
+	}
+	if (!p->op_active || p->op_delay < delay)
+		p->op_delay = delay;
+	p->op_active = true;
+	p->op_initial = false;
+	p->op_lo = lo;
+	p->op_phase = OP_STOP;
+	timer_clear(p);
+	tree_kick(p);
+}
+
+/* --- supervisors ------------------------------------------------------------ */
+
+static void
+sup_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node	*s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->op_active && s->op_phase == OP_WAIT) {
+		s->op_phase = OP_START;
+		sup_step(s);
+	}
+}
+
+/* Stop children from the last down to lo, one at a time. true: all down. */
+static bool
+sup_stop_from(struct node *s, size_t lo, enum stop_reason why)
+{
+	struct node	*c;
+	size_t		 i;
+
+	for (i = s->nkids; i-- > lo;) {
+		c = s->kids[i];
+		if (c->state == SVC_BACKOFF) {
+			timer_clear(c);
+			c->state = SVC_STOPPED;
+		}
+		if (node_is_down(c))
+			continue;
+		if (c->state != SVC_STOPPING)
+			node_stop(c, why);
+		if (!node_is_down(c))
+			return false;
+	}
+	return true;
+}
+
+static bool
+sup_child_startable(const struct node *s, const struct node *c)
+{
+	if (!c->want)
+		return false;
+	if (c->pred != NULL)
+		return false;
+	/* A temporary child comes back only with its supervisor. */
+	if (c->conf->restart == RESTART_TEMPORARY && c->starts > 0 && !s->op_initial)
+		return false;
+	return c->state == SVC_STOPPED || (c->state == SVC_FAILED && s->op_initial);
+}
+
+/* Start children from lo in order, each after the previous is ready. true: done. */
+static bool
+sup_start_from(struct node *s, size_t lo)
+{
+	struct node	*c;
+	size_t		 i;
+
+	for (i = lo; i < s->nkids; i++) {
+		c = s->kids[i];
+		if (c->pred != NULL && c->want)
+			return false;	/* the instance it replaces is still stopping */
+		if (sup_child_startable(s, c))
+			node_start(c);
+		if (c->state == SVC_STARTING || c->state == SVC_STOPPING ||
+		    c->state == SVC_BACKOFF)
+			return false;
+	}
+	return true;
+}
+
+static void
+sup_became_ready(struct node *s)
+{
+	uint64_t	now = util_now_ms();
+
+	s->state = SVC_RUNNING;
+	s->ready = true;
+	s->ready_at = now;
+	if (s->recovering) {
+		s->recovering = false;
+		s->last_recovery_ms = (int64_t)(now - s->down_since);
+		s->down_since = 0;
+	}
+	if (s->parent == NULL && !started) {
+		started = true;
+		log_info("all services started");
+		if (started_cb != NULL)
+			started_cb();
+	}
+	if (s->parent != NULL)
+		tree_kick(s->parent);
+}
+
+static void
+sup_start_pending(struct node *s)
+{
+	struct node	*c;
+	size_t		 i;
+
+	for (i = 0; i < s->nkids; i++) {
+		c = s->kids[i];
+		if (!c->pending_start)
+			continue;
+		if (c->pred != NULL)
+			return;
+		if (!c->want || !node_is_down(c)) {
+			c->pending_start = false;
+			continue;
+		}
+		node_start(c);
+		if (c->state == SVC_STARTING)
+			return;
+	}
+}
+
+static void
+sup_step(struct node *s)
+{
+	if (s->state == SVC_STOPPING) {
+		if (sup_stop_from(s, 0, s->stop_reason == STOP_SHUTDOWN ?
+		    STOP_SHUTDOWN : STOP_SUPERVISOR)) {
+			s->state = SVC_STOPPED;
+			s->op_active = false;
+			node_down(s);
+		}
+		return;
+	}
+	if (node_is_down(s))
+		return;
+	if (s->op_active) {
+		switch (s->op_phase) {
+		case OP_STOP:
+			if (!sup_stop_from(s, s->op_lo, STOP_SUPERVISOR))
+				return;
+			s->op_phase = OP_WAIT;
+			if (s->op_delay > 0) {
+				timer_arm(s, s->op_delay);
+				return;
+			}
+			s->op_phase = OP_START;
+			/* FALLTHROUGH */
+		case OP_START:
+			if (!sup_start_from(s, s->op_lo))
+				return;
+			s->op_active = false;
+			s->op_delay = 0;
+			break;
+		case OP_WAIT:
+			return;
+		}
+	}
+	if (s->state == SVC_STARTING)
+		sup_became_ready(s);
+	else if (s->state == SVC_RUNNING && s->recovering)
+		sup_became_ready(s);
+	sup_start_pending(s);
+}
+
+/* --- reaping ----------------------------------------------------------------- */
+
+void
+tree_reap(void)
+{
+	siginfo_t	 si;
+	struct node	*n;
+	int		 status;
+	pid_t		 pid;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		/* Look without reaping: the zombie keeps its pid and group id ours. */
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != ECHILD)
+				log_warn("waitid");
+			return;
+		}
+		pid = si.si_pid;
+		if (pid == 0)
+			return;
+		n = worker_by_pid(pid);
+		if (n != NULL)
+			(void)kill(-pid, SIGKILL);	/* what it forked goes with it */
+		while (waitpid(pid, &status, 0) == -1) {
+			if (errno != EINTR) {
+				log_warn("waitpid %ld", (long)pid);
+				return;
+			}
+		}
+		if (n == NULL)
+			continue;	/* an orphan handed to us as subreaper */
+		if (WIFSIGNALED(status))
+			worker_exited(n, 0, WTERMSIG(status));
+		else
+			worker_exited(n, WEXITSTATUS(status), 0);
+	}
+}
+
+/* --- lifecycle of the whole tree --------------------------------------------- */
+
+void
+tree_start(void)
+{
+	node_start(root);
+}
+
+void
+tree_shutdown(void)
+{
+	size_t	i;
+
+	if (shutting_down)
+		return;
+	shutting_down = true;
+	log_info("stopping all services");
+	for (i = 0; i < nretired; i++)
+		node_stop(retired[i], STOP_SHUTDOWN);
+	if (node_is_down(root)) {
+		if (exit_cb != NULL)
+			exit_cb(0);
+		return;
+	}
+	node_stop(root, STOP_SHUTDOWN);
+}
+
+/* --- operator actions -------------------------------------------------------- */
+
+static bool
+parent_is_up(const struct node *n)
+{
+	return n->parent == NULL || (!node_is_down(n->parent) &&
+	    n->parent->state != SVC_STOPPING);
+}
+
+int
+tree_op_start(struct node *n, const char **why)
+{
+	if (shutting_down) {
+		*why = "warden is shutting down";
+		return -1;
+	}
+	if (!parent_is_up(n)) {
+		*why = "its supervisor is not running; start the supervisor";
+		return -1;
+	}
+	n->want = true;
+	if (n->state == SVC_STOPPING) {
+		n->stop_reason = STOP_RESTART;
+		return 0;
+	}
+	if (node_is_down(n)) {
+		n->recovering = false;
+		n->down_since = 0;
+		node_start(n);
+	}
+	return 0;
+}
+
+int
+tree_op_stop(struct node *n, const char **why)
+{
+	if (shutting_down) {
+		*why = "warden is shutting down";
+		return -1;
+	}
+	n->want = false;
+	n->recovering = false;
+	n->down_since = 0;
+	if (n->is_sup && n->parent == NULL) {
+		*why = "the root supervisor cannot be stopped; use shutdown";
+		n->want = true;
+		return -1;
+	}
+	node_stop(n, STOP_OPERATOR);
+	return 0;
+}
+
+int
+tree_op_restart(struct node *n, const char **why)
+{
+	if (shutting_down) {
+		*why = "warden is shutting down";
+		return -1;
+	}
+	if (!parent_is_up(n)) {
+		*why = "its supervisor is not running; start the supervisor";
+		return -1;
+	}
+	n->want = true;
+	if (node_is_down(n)) {
+		node_start(n);
+		return 0;
+	}
+	node_stop(n, STOP_RESTART);
+	return 0;
+}
+
+int
+tree_each_worker(struct node *n, int (*fn)(struct node *, void *), void *arg)
+{
+	size_t	i;
+	int	r;
+
+	if (!n->is_sup)
+		return fn(n, arg);
+	for (i = 0; i < n->nkids; i++)
+		if ((r = tree_each_worker(n->kids[i], fn, arg)) != 0)
+			return r;
+	return 0;
+}
+
+int
+tree_kill(struct node *n, int sig, json_t *killed)
+{
+	if (n->is_sup || n->pid <= 0)
+		return 0;
+	if (kill(n->pid, sig) == -1) {
+		if (errno == ESRCH)
+			return 0;
+		return -1;
+	}
+	json_array_append_new(killed, json_pack("{s:s,s:i}", "service", n->name,
+	    "pid", (int)n->pid));
+	return 0;
+}
+
+/* --- state for clients ------------------------------------------------------- */
+
+bool
+tree_settled(const struct node *n)
+{
+	if (n->state == SVC_STARTING || n->state == SVC_STOPPING)
+		return false;
+	return !(n->is_sup && n->op_active);
+}
+
+static bool
+node_recovering(const struct node *n)
+{
+	size_t	i;
+
+	if (n->recovering)
+		return true;
+	for (i = 0; i < n->nkids; i++)
+		if (node_recovering(n->kids[i]))
+			return true;
+	return n->is_sup && n->op_active && !n->op_initial;
+}
+
+static bool
+node_failed(const struct node *n)
+{
+	size_t	i;
+
+	if (n->state == SVC_FAILED)
+		return true;
+	for (i = 0; i < n->nkids; i++)
+		if (node_failed(n->kids[i]))
+			return true;
+	return false;
+}
+
+static void
+node_failed_list(const struct node *n, json_t *list)
+{
+	size_t	i;
+
+	if (n->state == SVC_FAILED)
+		json_array_append_new(list, json_string(n->name));
+	for (i = 0; i < n->nkids; i++)
+		node_failed_list(n->kids[i], list);
+}
+
+bool
+tree_recovered(void)
+{
+	return started && !node_recovering(root) && !node_failed(root);
+}
+
+static bool
+node_any_down(const struct node *n)
+{
+	size_t	i;
+
+	if (!n->is_sup)
+		return !node_is_up(n);
+	for (i = 0; i < n->nkids; i++)
+		if (node_any_down(n->kids[i]))
+			return true;
+	return false;
+}
+
+const char *
+tree_health(void)
+{
+	if (node_failed(root))
+		return "failed";
+	if (node_recovering(root) || !started)
+		return "recovering";
+	if (node_any_down(root))
+		return "degraded";
+	return "ok";
+}
+
+static json_t *
+exit_json(const struct node *n)
+{
+	if (!n->has_exit)
+		return json_null();
+	if (n->exit_signal != 0)
+		return json_pack("{s:s}", "signal", util_signal_name(n->exit_signal));
+	return json_pack("{s:i}", "code", n->exit_code);
+}
+
+json_t *
+tree_service_json(const struct node *n)
+{
+	uint64_t	now = util_now_ms();
+
+	return json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:i,s:o}",
+	    "name", n->name, "path", n->path, "state", tree_state_name(n->state),
+	    "pid", n->pid > 0 ? json_integer(n->pid) : json_null(),
+	    "ready", n->ready,
+	    "uptime_ms", (json_int_t)(n->pid > 0 ? now - n->started_at : 0),
+	    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),
+	    "last_exit", exit_json(n));
+}
+
+json_t *
+tree_supervisor_json(const struct node *n)
+{
+	uint64_t	 now = util_now_ms();
+	json_t		*kids = json_array();
+	size_t		 i;
+
+	for (i = 0; i < n->nkids; i++)
+		json_array_append_new(kids, json_string(n->kids[i]->name));
+	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:o}",
+	    "name", n->name, "path", n->path, "state", tree_state_name(n->state),
+	    "strategy", config_strategy_name(n->conf->strategy),
+	    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),
+	    "restarts_in_window", (int)intensity_count(&n->intensity,
+	    n->conf->max_seconds, now),
+	    "max_restarts", n->conf->max_restarts,
+	    "max_seconds", n->conf->max_seconds,
+	    "children", kids);
+}
+
+static void
+status_collect(const struct node *n, json_t *services, json_t *sups)
+{
+	size_t	i;
+
+	if (!n->is_sup) {
+		json_array_append_new(services, tree_service_json(n));
+		return;
+	}
+	json_array_append_new(sups, tree_supervisor_json(n));
+	for (i = 0; i < n->nkids; i++)
+		status_collect(n->kids[i], services, sups);
+}
+
+json_t *
+tree_status_json(const struct node *only)
+{
+	json_t	*services = json_array(), *sups = json_array();
+
+	if (only == NULL)
+		status_collect(root, services, sups);
+	else if (only->is_sup)
+		json_array_append_new(sups, tree_supervisor_json(only));
+	else
+		json_array_append_new(services, tree_service_json(only));
+	return json_pack("{s:s,s:i,s:o,s:o}", "health", tree_health(),
+	    "stage", 0, "services", services, "supervisors", sups);
+}
+
+static void
+recovery_collect(const struct node *n, json_t *list, uint64_t now)
+{
+	const struct node	*p = n->parent;
+	size_t			 used, i;
+	int			 budget;
+
+	if (p != NULL) {
+		used = intensity_count(&p->intensity, p->conf->max_seconds, now);
+		budget = p->conf->max_restarts - (int)used;
+		json_array_append_new(list, json_pack("{s:s,s:s,s:i,s:i,s:i,s:o,s:o}",
+		    "name", n->name, "state", tree_state_name(n->state),
+		    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),
+		    "restarts_in_window", (int)used,
+		    "budget_left", budget < 0 ? 0 : budget,
+		    "down_since", n->down_since != 0 ?
+		    json_integer((json_int_t)n->down_since) : json_null(),
+		    "last_recovery_ms", n->last_recovery_ms >= 0 ?
+		    json_integer(n->last_recovery_ms) : json_null()));
+	}
+	for (i = 0; i < n->nkids; i++)
+		recovery_collect(n->kids[i], list, now);
+}
+
+json_t *
+tree_recovery_json(void)
+{
+	json_t	*failed = json_array(), *list = json_array();
+
+	node_failed_list(root, failed);
+	recovery_collect(root, list, util_now_ms());
+	return json_pack("{s:b,s:o,s:o}", "recovering", node_recovering(root),
+	    "failed", failed, "services", list);
+}
+
+/* --- reload -------------------------------------------------------------------------- */
+
+/* The node of the old tree that a new config node continues, or NULL. */
+static struct node *
+reload_match(const struct child_conf *c, const struct child_conf *cparent)
+{
+	struct node	*old = tree_find(c->name);
+
+	if (old == NULL || old->is_sup != c->is_sup)
+		return NULL;
+	if ((old->parent == NULL) != (cparent == NULL))
+		return NULL;
+	if (cparent != NULL && strcmp(old->parent->name, cparent->name) != 0)
+		return NULL;
+	/* A worker whose settings changed is a new instance; a supervisor takes them in place. */
+	if (!c->is_sup && strcmp(old->conf->fingerprint, c->fingerprint) != 0)
+		return NULL;
+	return old;
+}
+
+static void
+reload_diff(const struct child_conf *c, const struct child_conf *cparent, json_t *r)
+{
+	struct node	*old = tree_find(c->name);
+	const char	*what;
+	size_t		 i;
+
+	if (old == NULL)
+		what = "added";
+	else if (reload_match(c, cparent) == NULL ||
+	    strcmp(old->conf->fingerprint, c->fingerprint) != 0)
+		what = "changed";
+	else
+		what = "unchanged";
+	json_array_append_new(json_object_get(r, what), json_string(c->name));
+	for (i = 0; i < c->nchildren; i++)
+		reload_diff(c->children[i], c, r);
+}
+
+static bool
+reload_conf_has(const struct child_conf *c, const char *name)
+{
+	size_t	i;
+
+	if (strcmp(c->name, name) == 0)
+		return true;
+	for (i = 0; i < c->nchildren; i++)
+		if (reload_conf_has(c->children[i], name))
+			return true;
+	return false;
+}
+
+static void
+reload_removed(const struct node *n, const struct child_conf *newroot, json_t *list)
+{
+	size_t	i;
+
+	if (!reload_conf_has(newroot, n->name))
+		json_array_append_new(list, json_string(n->name));
+	for (i = 0; i < n->nkids; i++)
+		reload_removed(n->kids[i], newroot, list);
+}
+
+/* Build the new tree, reusing the nodes that continue. */
+static struct node *
+reload_build(struct child_conf *c, struct node *parent, struct node *oldroot)
+{
+	struct node	*n, *old;
+	size_t		 i;
+
+	old = parent == NULL ? oldroot : reload_match(c, parent->conf);
+	if (old == NULL || old->claimed) {
+		n = node_new(c, parent);
+		/* node_new built the children too; mark them all new. */
+		n->pending_start = true;
+		return n;
+	}
+	n = old;
+	n->claimed = true;
+	if (n->is_sup && n->conf->max_restarts != c->max_restarts) {
+		intensity_free(&n->intensity);
+		intensity_init(&n->intensity, c->max_restarts);
+	}
+	n->conf = c;
+	n->parent = parent;
+	free(n->path);
+	if (parent == NULL)
+		n->path = xstrdup("/");
+	else if (parent->parent == NULL)
+		xasprintf(&n->path, "/%s", c->name);
+	else
+		xasprintf(&n->path, "%s/%s", parent->path, c->name);
+	if (n->is_sup) {
+		/* The old kids list is walked for retirement afterwards. */
+		struct node	**oldkids = n->kids;
+		size_t		  noldkids = n->nkids;
+
+		n->kids = xcalloc(c->nchildren, sizeof(*n->kids));
+		n->nkids = c->nchildren;
+		for (i = 0; i < c->nchildren; i++) {
+			n->kids[i] = reload_build(c->children[i], n, oldroot);
+			n->kids[i]->index = i;
+		}
+		/* Keep the unclaimed old kids reachable for reload_retire. */
+		for (i = 0; i < noldkids; i++)
+			if (!oldkids[i]->claimed) {
+				retired = xreallocarray(retired, nretired + 1, sizeof(*retired));
+				retired[nretired++] = oldkids[i];
+				oldkids[i]->parent = NULL;
+			}
+		free(oldkids);
+	}
+	return n;
+}
+
+/* Mark the new nodes whose old instance must be down before they start. */
+static void
+reload_link(struct node *n, struct node *old_instance_root)
+{
+	struct node	*old;
+	size_t		 i;
+
+	(void)old_instance_root;
+	if (!n->claimed) {
+		for (i = 0; i < nretired; i++) {
+			old = nretired > 0 ? node_find(retired[i], n->name) : NULL;
+			if (old != NULL && old->succ == NULL) {
+				old->succ = n;
+				n->pred = old;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < n->nkids; i++)
+		reload_link(n->kids[i], old_instance_root);
+}
+
+static void
+reload_unclaim(struct node *n)
+{
+	size_t	i;
+
+	n->claimed = false;
+	for (i = 0; i < n->nkids; i++)
+		reload_unclaim(n->kids[i]);
+}
+
+static void
+retire_forget_conf(struct node *n)
+{
+	size_t	i;
+
+	n->conf = NULL;
+	for (i = 0; i < n->nkids; i++)
+		retire_forget_conf(n->kids[i]);
+}
+
+static void
+retire_done(struct node *n)
+{
+	size_t	i;
+
+	if (n->succ != NULL) {
+		n->succ->pred = NULL;
+		tree_kick(n->succ->parent != NULL ? n->succ->parent : root);
+	}
+	for (i = 0; i < nretired; i++) {
+		if (retired[i] == n) {
+			retired[i] = retired[--nretired];
+			break;
+		}
+	}
+	/* Descendants with successors: those may start too. */
+	for (i = 0; i < n->nkids; i++)
+		if (n->kids[i]->succ != NULL) {
+			n->kids[i]->succ->pred = NULL;
+			tree_kick(n->kids[i]->succ->parent);
+		}
+	node_free(n);
+}
+
+static void
+reload_kick_all(struct node *n)
+{
+	size_t	i;
+
+	if (!n->is_sup)
+		return;
+	tree_kick(n);
+	for (i = 0; i < n->nkids; i++)
+		reload_kick_all(n->kids[i]);
+}
+
+int
+tree_reload(struct config *nc, bool dry_run, json_t **result)
+{
+	struct config	*old = config;
+	struct node	**stopping;
+	size_t		 first_retired, nstopping, i;
+	json_t		*r;
+
+	if (shutting_down)
+		return -1;
+	r = json_pack("{s:[],s:[],s:[],s:[]}", "added", "removed", "changed", "unchanged");
+	reload_diff(nc->root, NULL, r);
+	reload_removed(root, nc->root, json_object_get(r, "removed"));
+	*result = r;
+	if (dry_run)
+		return 0;
+
+	if (strcmp(old->socket, nc->socket) != 0 || strcmp(old->table, nc->table) != 0 ||
+	    strcmp(old->state_dir, nc->state_dir) != 0 || old->socket_mode != nc->socket_mode)
+		log_warnx("reload: socket, socket_mode, table and state_dir "
+		    "take effect at the next start of warden");
+	first_retired = nretired;
+	root = reload_build(nc->root, NULL, root);
+	root->pending_start = false;
+	reload_link(root, NULL);
+	reload_unclaim(root);
+	config = nc;
+	/* Retired subtrees stop now; each successor starts once its predecessor is down. */
+	for (i = first_retired; i < nretired; i++)
+		retire_forget_conf(retired[i]);
+	/* Stopping may free a node at once and reorder the list: walk a copy. */
+	stopping = xcalloc(nretired - first_retired, sizeof(*stopping));
+	nstopping = nretired - first_retired;
+	memcpy(stopping, retired + first_retired, nstopping * sizeof(*stopping));
+	for (i = 0; i < nstopping; i++)
+		node_stop(stopping[i], STOP_RELOAD);
+	free(stopping);
+	config_free(old);
+	reload_kick_all(root);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/*
+ * tree.h: the supervision tree at run time.
+ *
+ * Each node is a worker (a process) or a supervisor (children). The life of
+ * a worker is an explicit state machine (see tree.c); supervisors apply
+ * their strategy through a restart operation that stops the affected
+ * children in reverse order, waits out the backoff, and starts them again
+ * in order, each after the previous one is ready. The decisions themselves
+ * (abnormal exit, restart or not, scope, intensity, backoff) live in
+ * restart.c.
+ */
+#ifndef WARDEN_TREE_H
+#define WARDEN_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "restart.h"
+
+struct event_base;
+struct event;
+
+enum svc_state {
+	SVC_STOPPED,	/* not running, and not about to be */
+	SVC_STARTING,	/* process exists, readiness pending (supervisor: starting children) */
+	SVC_RUNNING,	/* process exists and is ready (supervisor: all children started) */
+	SVC_STOPPING,	/* stop signal sent, waiting for the exit */
+	SVC_BACKOFF,	/* waiting out the delay before a restart */
+	SVC_FAILED,	/* gave up: a supervisor over its intensity, a temporary child that crashed */
+};
+
+/* Why a node is being stopped: decides what happens once it is down. */
+enum stop_reason {
+	STOP_NONE,		/* an exit nobody asked for: a failure */
+	STOP_OPERATOR,		/* service.stop: stay down */
+	STOP_RESTART,		/* service.restart: start again at once */
+	STOP_SUPERVISOR,	/* the parent's restart operation or its own stop */
+	STOP_FAILING,		/* this supervisor gave up */
+	STOP_READY_TIMEOUT,	/* no readiness in time: counts as a failure */
+	STOP_RELOAD,		/* removed or changed by a reload */
+	STOP_SHUTDOWN,		/* warden is stopping */
+};
+
+enum op_phase { OP_STOP, OP_WAIT, OP_START };
+
+struct node {
+	char			*name;
+	char			*path;
+	struct child_conf	*conf;		/* NULL once retired by a reload */
+	bool			 is_sup;
+	struct node		*parent;
+	struct node		**kids;
+	size_t			 nkids;
+	size_t			 index;		/* in parent->kids */
+
+	enum svc_state		 state;
+	enum stop_reason	 stop_reason;
+	bool			 want;		/* the operator wants it up */
+	bool			 ready;
+	bool			 recovering;	/* down unexpectedly, not yet ready again */
+	bool			 pending_start;	/* added or changed by a reload */
+	struct node		*pred;		/* the instance a reload replaces, until it is down */
+	struct node		*succ;		/* retired: the instance waiting for this one */
+	bool			 claimed;	/* reload: kept in the new tree */
+	unsigned		 starts;
+	uint64_t		 started_at;	/* ms, monotonic */
+	uint64_t		 ready_at;
+	uint64_t		 down_since;	/* 0: not down unexpectedly */
+	int64_t			 last_recovery_ms; /* -1: none yet */
+	bool			 has_exit;
+	int			 exit_code;
+	int			 exit_signal;
+
+	/* worker */
+	pid_t			 pid;
+	int			 out_fd;
+	struct event		*ev_out;
+	char			*line;		/* partial output line */
+	size_t			 linelen;
+	int			 ready_fd;
+	struct event		*ev_ready;
+	struct event		*timer;		/* backoff, ready timeout or kill grace */
+	unsigned		 streak;	/* failures in a row, for backoff */
+	int			 stop_signal;	/* copies kept for retired nodes */
+	int			 shutdown_ms;
+
+	/* supervisor */
+	struct intensity	 intensity;
+	bool			 op_active;
+	bool			 op_initial;	/* a (re)start of the supervisor itself */
+	size_t			 op_lo;
+	enum op_phase		 op_phase;
+	uint32_t		 op_delay;
+	bool			 kicked;
+};
+
+/* Build the run-time tree for conf (which must outlive it until a reload). */
+void		 tree_init(struct event_base *, struct config *);
+void		 tree_start(void);
+/* Stop everything in reverse order; done(status) runs once all is down. */
+void		 tree_shutdown(void);
+/* Called with 0 after a shutdown, 3 when the root supervisor gave up. */
+void		 tree_on_exit(void (*)(int status));
+/* Called once, when the initial start has completed. */
+void		 tree_on_started(void (*)(void));
+/* Called after each round of supervision steps. */
+void		 tree_on_change(void (*)(void));
+void		 tree_free(void);
+
+/* SIGCHLD: reap every child that has exited. */
+void		 tree_reap(void);
+
+struct node	*tree_find(const char *name);
+struct node	*tree_root(void);
+bool		 tree_started(void);	/* the initial start has completed */
+const char	*tree_state_name(enum svc_state);
+int		 tree_state_parse(const char *);	/* -1 when not a state */
+
+/* Operator actions. 0, or -1 with *why set to a static message (conflict). */
+int		 tree_op_start(struct node *, const char **why);
+int		 tree_op_stop(struct node *, const char **why);
+int		 tree_op_restart(struct node *, const char **why);
+/* Send sig to one worker (to the group's leader, as a fault from outside). */
+int		 tree_kill(struct node *, int sig, json_t *killed);
+/* Every worker in the subtree; fn returns non-zero to stop. */
+int		 tree_each_worker(struct node *, int (*fn)(struct node *, void *), void *);
+
+/* Settled: not starting, stopping or in a restart operation. */
+bool		 tree_settled(const struct node *);
+bool		 tree_recovered(void);
+const char	*tree_health(void);
+
+json_t		*tree_service_json(const struct node *);
+json_t		*tree_supervisor_json(const struct node *);
+json_t		*tree_status_json(const struct node *only);
+json_t		*tree_recovery_json(void);
+
+/*
+ * Apply a new configuration. With dry_run only the difference is computed.
+ * On success conf is taken over (the old one freed) and *result is
+ * {added, removed, changed, unchanged}.
+ */
+int		 tree_reload(struct config *conf, bool dry_run, json_t **result);
+struct config	*tree_config(void);
+
+#endif

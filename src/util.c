@@ -1,0 +1,186 @@
+/*
+ * util.c: small helpers shared by warden, wardenctl and the tests.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+uint64_t
+util_now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
+util_now_ms(void)
+{
+	return util_now_us() / 1000u;
+}
+
+static const struct {
+	const char	*name;
+	int		 num;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+int
+util_signal_parse(const char *s)
+{
+	const char	*name = s;
+	char		*end;
+	long		 n;
+	size_t		 i;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (isdigit((unsigned char)*s)) {
+		errno = 0;
+		n = strtol(s, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 1 || n >= NSIG)
+			return -1;
+		return (int)n;
+	}
+	if (strncasecmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (i = 0; i < nitems(signals); i++)
+		if (strcasecmp(name, signals[i].name) == 0)
+			return signals[i].num;
+	return -1;
+}
+
+const char *
+util_signal_name(int sig)
+{
+	static char	buf[16];
+	size_t		i;
+
+	for (i = 0; i < nitems(signals); i++)
+		if (signals[i].num == sig)
+			return signals[i].name;
+	snprintf(buf, sizeof(buf), "SIG%d", sig);
+	return buf;
+}
+
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+util_set_nonblock(int fd, bool on)
+{
+	int	flags = fcntl(fd, F_GETFL);
+
+	if (flags == -1)
+		return -1;
+	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, flags);
+}
+
+int
+util_set_cloexec(int fd, bool on)
+{
+	int	flags = fcntl(fd, F_GETFD);
+
+	if (flags == -1)
+		return -1;
+	flags = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+	return fcntl(fd, F_SETFD, flags);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void	*p = malloc(n == 0 ? 1 : n);
+
+	if (p == NULL)
+		fatal("malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void	*p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx("xreallocarray: %zu * %zu overflows", n, size);
+	p = realloc(old, n * size == 0 ? 1 : n * size);
+	if (p == NULL)
+		fatal("realloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+int
+xasprintf(char **out, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		fatal("vasprintf");
+	return n;
+}

@@ -1,0 +1,203 @@
+/*
+ * warden.c: the daemon's main: options, signals, the event loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "rpc.h"
+#include "sdnotify.h"
+#include "spawn.h"
+#include "tree.h"
+#include "util.h"
+#include "version.h"
+
+#define WARDEN_DEFAULT_CONFIG	"/etc/warden/warden.json"
+
+static struct event_base	*base;
+static int			 exit_status;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: warden [-nqvV] [-c FILE]\n"
+	    "  -c FILE   configuration (default %s)\n"
+	    "  -n        check the configuration and exit (0: valid, 1: not)\n"
+	    "  -q        quieter: warnings and errors only\n"
+	    "  -v        more verbose: debug messages too\n"
+	    "  -V        print the version and exit\n"
+	    "  -h        this help\n"
+	    "See warden(8) and warden.json(5).\n", WARDEN_DEFAULT_CONFIG);
+	exit(status);
+}
+
+static void
+warden_exit(int status)
+{
+	exit_status = status;
+	(void)sdnotify_send("STOPPING=1");
+	event_base_loopbreak(base);
+}
+
+static void
+warden_started(void)
+{
+	if (sdnotify_send("READY=1\nSTATUS=all services started") == -1)
+		log_warn("sd_notify READY=1");
+}
+
+static void
+warden_reload(void)
+{
+	struct config	*nc;
+	json_t		*result;
+	char		 err[1024], *s;
+
+	if (config_load(tree_config()->path, &nc, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: reload refused: %s", err);
+		return;
+	}
+	if (tree_reload(nc, false, &result) == -1) {
+		config_free(nc);
+		return;
+	}
+	control_set_config(nc);
+	s = json_dumps(result, JSON_COMPACT);
+	log_info("SIGHUP: reloaded: %s", s != NULL ? s : "?");
+	free(s);
+	json_decref(result);
+}
+
+static void
+warden_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		tree_reap();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("SIG%s: stopping", util_signal_name((int)sig));
+		tree_shutdown();
+		break;
+	case SIGHUP:
+		warden_reload();
+		break;
+	}
+}
+
+/* Room for a thousand workers' pipes: the soft fd limit up to the hard one. */
+static void
+warden_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit(RLIMIT_NOFILE)");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	struct event		*sigev[nitems(sigs)];
+	const char		*file = WARDEN_DEFAULT_CONFIG;
+	struct config		*conf;
+	char			 err[1024];
+	int			 ch, check = 0, verbosity = LOG_LEVEL_INFO;
+	size_t			 i;
+
+	log_init("warden", verbosity);
+	while ((ch = getopt(argc, argv, "c:hnqvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'q':
+			verbosity = LOG_LEVEL_WARNING;
+			break;
+		case 'v':
+			verbosity = LOG_LEVEL_DEBUG;
+			break;
+		case 'V':
+			printf("warden %s (protocol %d)\n", WARDEN_VERSION, RPC_PROTOCOL_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	log_setverbose(verbosity);
+
+	if (config_load(file, &conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "warden: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok\n", file);
+		config_free(conf);
+		return 0;
+	}
+
+	sdnotify_init();
+	spawn_init();
+	warden_raise_nofile();
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal(SIGPIPE)");
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	for (i = 0; i < nitems(sigs); i++) {
+		sigev[i] = evsignal_new(base, sigs[i], warden_signal_cb, NULL);
+		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
+			fatalx("cannot watch SIG%s", util_signal_name(sigs[i]));
+	}
+	if (control_listen(base, conf) == -1) {
+		config_free(conf);
+		return 1;
+	}
+	rpc_init(base);
+	tree_init(base, conf);
+	tree_on_exit(warden_exit);
+	tree_on_started(warden_started);
+	tree_on_change(rpc_recheck);
+	log_info("warden %s starting with %s", WARDEN_VERSION, conf->path);
+	tree_start();
+
+	if (event_base_dispatch(base) == -1)
+		fatalx("event loop failed");
+
+	control_shutdown();
+	rpc_free();
+	conf = tree_config();
+	tree_free();
+	config_free(conf);
+	for (i = 0; i < nitems(sigs); i++)
+		event_free(sigev[i]);
+	event_base_free(base);
+	log_info("exiting with status %d", exit_status);
+	return exit_status;
+}
