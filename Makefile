@@ -15,7 +15,8 @@ CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
-ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) -MMD -MP
 
 ifeq ($(V),1)
 Q :=
@@ -47,7 +48,7 @@ WORKER_BINS	:= $(WORKER_SRCS:tests/workers/%.c=$(BIN)/tests/%)
 
 PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker
 
-.PHONY: all check run sanitize clean deps test-programs lint-man
+.PHONY: all check run sanitize clean deps test-programs lint-man bench bench-programs
 all: $(PROGS)
 
 deps:
@@ -90,7 +91,7 @@ $(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(CORE_LIB)
 $(BIN)/tests/%: tests/workers/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $<
 
 test-programs: $(PROGS) $(TEST_BINS) $(WORKER_BINS)
 
@@ -120,8 +121,29 @@ sanitize: deps
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    WARDEN_BIN_DIR=$(abspath build/sanitize/bin) scripts/run-tests $(TEST_BINS:$(BIN)/%=build/sanitize/bin/%)
 
+BENCH_BINS	:= $(BIN)/bench/bench-worker $(BIN)/bench/respawn $(BIN)/bench/bench-restart
+
+$(BIN)/bench/bench-restart: bench/restart.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BIN)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench-programs: $(PROGS) $(BENCH_BINS)
+
+# Benchmarks print their figures side by side with the floor; nothing here asserts a time.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory bench-programs
+	$(Q)$(BIN)/bench/bench-restart -n $${KILLS:-1000}
+
 clean:
 	$(call say,CLEAN,.)
 	$(Q)rm -rf build bin run state
+
+.SECONDARY:
 
 -include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(OBJ)/warden.d $(OBJ)/demo-worker.d

@@ -1,0 +1,318 @@
+/*
+ * jsonpos.c: where a value sits in JSON text, by key path (see jsonpos.h).
+ *
+ * The text has already been accepted by jansson, so this scanner does not
+ * validate: it only has to skip values and compare keys correctly, and it
+ * stays inside the buffer whatever it is given.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "jsonpos.h"
+
+struct scan {
+	const char	*p;
+	const char	*end;
+	int		 line;
+	int		 col;	/* column of *p */
+};
+
+static void
+jsonpos_advance(struct scan *s)
+{
+	unsigned char	c;
+
+	if (s->p >= s->end)
+		return;
+	c = (unsigned char)*s->p++;
+	if (c == '\n') {
+		s->line++;
+		s->col = 1;
+	} else if ((c & 0xc0) != 0x80) {
+		/* UTF-8 continuation bytes do not start a character. */
+		s->col++;
+	}
+}
+
+static int
+jsonpos_peek(const struct scan *s)
+{
+	return s->p < s->end ? (unsigned char)*s->p : -1;
+}
+
+static void
+jsonpos_skip_ws(struct scan *s)
+{
+	int	c;
+
+	while ((c = jsonpos_peek(s)) == ' ' || c == '\t' || c == '\n' ||
+	    c == '\r')
+		jsonpos_advance(s);
+}
+
+/* At the opening quote: move past the closing one. */
+static void
+jsonpos_skip_string(struct scan *s)
+{
+	int	c;
+
+	jsonpos_advance(s);
+	while ((c = jsonpos_peek(s)) != -1) {
+		jsonpos_advance(s);
+		if (c == '"')
+			return;
+		/* An escaped character may be a quote; \uXXXX needs no care. */
+		if (c == '\\')
+			jsonpos_advance(s);
+	}
+}
+
+static void
+jsonpos_skip_value(struct scan *s)
+{
+	int	c, depth;
+
+	c = jsonpos_peek(s);
+	if (c == '"') {
+		jsonpos_skip_string(s);
+		return;
+	}
+	if (c == '{' || c == '[') {
+		depth = 0;
+		while ((c = jsonpos_peek(s)) != -1) {
+			if (c == '"') {
+				jsonpos_skip_string(s);
+				continue;
+			}
+			jsonpos_advance(s);
+			if (c == '{' || c == '[')
+				depth++;
+			else if ((c == '}' || c == ']') && --depth == 0)
+				return;
+		}
+		return;
+	}
+	/* A number or a literal: up to the next delimiter. */
+	while ((c = jsonpos_peek(s)) != -1 && c != ',' && c != '}' &&
+	    c != ']' && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+		jsonpos_advance(s);
+}
+
+static int
+jsonpos_hex4(const struct scan *s, size_t off, uint32_t *out)
+{
+	uint32_t	v = 0;
+	size_t		i;
+	int		c;
+
+	if ((size_t)(s->end - s->p) < off + 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)s->p[off + i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (uint32_t)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t
+jsonpos_utf8(uint32_t cp, unsigned char *buf)
+{
+	if (cp < 0x80) {
+		buf[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		buf[0] = (unsigned char)(0xc0 | (cp >> 6));
+		buf[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		buf[0] = (unsigned char)(0xe0 | (cp >> 12));
+		buf[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		buf[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	buf[0] = (unsigned char)(0xf0 | (cp >> 18));
+	buf[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	buf[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	buf[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * At the opening quote of a string: move past it and say whether its
+ * decoded text equals key. Escapes are decoded so that "caf\u00e9" matches
+ * the key jansson gave as "café".
+ */
+static int
+jsonpos_key_equal(struct scan *s, const char *key)
+{
+	const unsigned char	*k = (const unsigned char *)key;
+	unsigned char		 buf[4];
+	uint32_t		 cp, lo;
+	size_t			 n, i, klen = strlen(key), ki = 0;
+	int			 c, equal = 1;
+
+	jsonpos_advance(s);
+	while ((c = jsonpos_peek(s)) != -1) {
+		if (c == '"') {
+			jsonpos_advance(s);
+			return equal && ki == klen;
+		}
+		if (c != '\\') {
+			jsonpos_advance(s);
+			if (equal && (ki >= klen || k[ki] != c))
+				equal = 0;
+			ki++;
+			continue;
+		}
+		jsonpos_advance(s);
+		c = jsonpos_peek(s);
+		if (c == -1)
+			break;
+		n = 1;
+		switch (c) {
+		case 'b':
+			buf[0] = '\b';
+			break;
+		case 'f':
+			buf[0] = '\f';
+			break;
+		case 'n':
+			buf[0] = '\n';
+			break;
+		case 'r':
+			buf[0] = '\r';
+			break;
+		case 't':
+			buf[0] = '\t';
+			break;
+		case 'u':
+			if (jsonpos_hex4(s, 1, &cp) == -1) {
+				equal = 0;
+				n = 0;
+				break;
+			}
+			/* A surrogate pair is one character: \uD83D\uDE00. */
+			if (cp >= 0xd800 && cp <= 0xdbff &&
+			    (size_t)(s->end - s->p) >= 11 && s->p[5] == '\\' &&
+			    s->p[6] == 'u' && jsonpos_hex4(s, 7, &lo) == 0 &&
+			    lo >= 0xdc00 && lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				for (i = 0; i < 6; i++)
+					jsonpos_advance(s);
+			}
+			for (i = 0; i < 4; i++)
+				jsonpos_advance(s);
+			n = jsonpos_utf8(cp, buf);
+			break;
+		default:	/* '"', '\\', '/' stand for themselves */
+			buf[0] = (unsigned char)c;
+			break;
+		}
+		jsonpos_advance(s);
+		for (i = 0; i < n; i++) {
+			if (equal && (ki >= klen || k[ki] != buf[i]))
+				equal = 0;
+			ki++;
+		}
+	}
+	return 0;
+}
+
+/* At an object's '{': move to the value (or key) of member key. */
+static int
+jsonpos_member(struct scan *s, const char *key, int want_key)
+{
+	struct scan	at;
+
+	if (jsonpos_peek(s) != '{')
+		return -1;
+	jsonpos_advance(s);
+	for (;;) {
+		jsonpos_skip_ws(s);
+		if (jsonpos_peek(s) != '"')
+			return -1;
+		at = *s;
+		if (jsonpos_key_equal(s, key)) {
+			if (want_key) {
+				*s = at;
+				return 0;
+			}
+			jsonpos_skip_ws(s);
+			if (jsonpos_peek(s) != ':')
+				return -1;
+			jsonpos_advance(s);
+			jsonpos_skip_ws(s);
+			return 0;
+		}
+		jsonpos_skip_ws(s);
+		if (jsonpos_peek(s) != ':')
+			return -1;
+		jsonpos_advance(s);
+		jsonpos_skip_ws(s);
+		jsonpos_skip_value(s);
+		jsonpos_skip_ws(s);
+		if (jsonpos_peek(s) != ',')
+			return -1;
+		jsonpos_advance(s);
+	}
+}
+
+/* At an array's '[': move to element index. */
+static int
+jsonpos_element(struct scan *s, size_t index)
+{
+	size_t	i;
+
+	if (jsonpos_peek(s) != '[')
+		return -1;
+	jsonpos_advance(s);
+	for (i = 0;; i++) {
+		jsonpos_skip_ws(s);
+		if (jsonpos_peek(s) == ']' || jsonpos_peek(s) == -1)
+			return -1;
+		if (i == index)
+			return 0;
+		jsonpos_skip_value(s);
+		jsonpos_skip_ws(s);
+		if (jsonpos_peek(s) != ',')
+			return -1;
+		jsonpos_advance(s);
+	}
+}
+
+int
+jsonpos_find(const char *text, size_t len, const struct jsonpos_seg *path,
+    size_t npath, int want_key, int *line, int *col)
+{
+	struct scan	s = { text, text + len, 1, 1 };
+	size_t		i;
+	int		last;
+
+	jsonpos_skip_ws(&s);
+	for (i = 0; i < npath; i++) {
+		last = i + 1 == npath;
+		if (path[i].key != NULL) {
+			if (jsonpos_member(&s, path[i].key,
+			    last && want_key) == -1)
+				return -1;
+		} else if (jsonpos_element(&s, path[i].index) == -1)
+			return -1;
+	}
+	if (s.p >= s.end)
+		return -1;
+	*line = s.line;
+	*col = s.col;
+	return 0;
+}
