@@ -1,0 +1,252 @@
+/*
+ * demo-worker.c: the worker conf/warden.json runs, to show warden at work.
+ *
+ * It announces readiness the way warden asked (sd_notify on NOTIFY_SOCKET,
+ * or a newline on WARDEN_READY_FD), prints a tick line every interval so its
+ * captured output shows up in warden's log, and exits 0 on SIGTERM or SIGINT.
+ * It waits in poll(2) on a signalfd with the time left to the next tick, so
+ * it costs nothing between ticks and ticks do not drift.
+ */
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+enum demo_ready { DEMO_READY_AUTO, DEMO_READY_NONE, DEMO_READY_NOTIFY,
+	DEMO_READY_FD };
+
+static void __attribute__((noreturn))
+demo_usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: demo-worker --role NAME [--ready none|notify|fd]"
+	    " [--interval-ms N]\n"
+	    "\n"
+	    "Prints \"NAME: tick N (pid P)\" every interval (default 5000 ms)\n"
+	    "and exits 0 on SIGTERM or SIGINT. Readiness follows what warden\n"
+	    "gave it: NOTIFY_SOCKET, else WARDEN_READY_FD; --ready forces one.\n"
+	    "--role defaults to $WARDEN_SERVICE.\n");
+	exit(status);
+}
+
+/* sd_notify(3)'s protocol: one datagram; '@' names an abstract socket. */
+static int
+demo_notify(const char *path)
+{
+	static const char	 msg[] = "READY=1";
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	size_t			 plen = strlen(path);
+	ssize_t			 n;
+	int			 s;
+
+	if (plen == 0 || plen >= sizeof(sun.sun_path)) {
+		log_warnx("NOTIFY_SOCKET: bad path \"%s\"", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, plen);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	else
+		len++;
+	if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	do {
+		n = sendto(s, msg, sizeof(msg) - 1, MSG_NOSIGNAL,
+		    (struct sockaddr *)&sun, len);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		log_warn("NOTIFY_SOCKET %s", path);
+		close(s);
+		return -1;
+	}
+	close(s);
+	return 0;
+}
+
+static int
+demo_ready_fd(const char *s)
+{
+	char	*end;
+	long	 fd;
+
+	errno = 0;
+	fd = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || fd < 0 || fd > INT_MAX) {
+		log_warnx("WARDEN_READY_FD: not an fd: \"%s\"", s);
+		return -1;
+	}
+	if (util_write_all((int)fd, "\n", 1) == -1) {
+		log_warn("WARDEN_READY_FD %ld", fd);
+		return -1;
+	}
+	if (close((int)fd) == -1) {
+		log_warn("close WARDEN_READY_FD");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+demo_announce(enum demo_ready mode)
+{
+	const char	*nsock = getenv("NOTIFY_SOCKET");
+	const char	*rfd = getenv("WARDEN_READY_FD");
+
+	if (nsock != NULL && *nsock == '\0')
+		nsock = NULL;
+	if (rfd != NULL && *rfd == '\0')
+		rfd = NULL;
+	if (mode == DEMO_READY_AUTO)
+		mode = nsock != NULL ? DEMO_READY_NOTIFY :
+		    rfd != NULL ? DEMO_READY_FD : DEMO_READY_NONE;
+	switch (mode) {
+	case DEMO_READY_NOTIFY:
+		if (nsock == NULL) {
+			log_warnx("--ready notify, but NOTIFY_SOCKET is unset");
+			return -1;
+		}
+		return demo_notify(nsock);
+	case DEMO_READY_FD:
+		if (rfd == NULL) {
+			log_warnx("--ready fd, but WARDEN_READY_FD is unset");
+			return -1;
+		}
+		return demo_ready_fd(rfd);
+	default:
+		return 0;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "role",		required_argument,	NULL, 'r' },
+		{ "ready",		required_argument,	NULL, 'R' },
+		{ "interval-ms",	required_argument,	NULL, 'i' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	struct signalfd_siginfo	 si;
+	struct pollfd		 pfd;
+	enum demo_ready		 ready = DEMO_READY_AUTO;
+	const char		*role = getenv("WARDEN_SERVICE");
+	uint64_t		 interval = 5000, next, now, tick = 0;
+	sigset_t		 mask;
+	char			*end;
+	long long		 ms;
+	ssize_t			 n;
+	pid_t			 pid = getpid();
+	int			 ch, sfd, timeout;
+
+	log_init("demo-worker", LOG_LEVEL_INFO);
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			role = optarg;
+			break;
+		case 'R':
+			if (strcmp(optarg, "none") == 0)
+				ready = DEMO_READY_NONE;
+			else if (strcmp(optarg, "notify") == 0)
+				ready = DEMO_READY_NOTIFY;
+			else if (strcmp(optarg, "fd") == 0)
+				ready = DEMO_READY_FD;
+			else
+				demo_usage(2);
+			break;
+		case 'i':
+			errno = 0;
+			ms = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    ms < 1 || ms > INT_MAX) {
+				log_warnx("--interval-ms: expected 1..%d, got "
+				    "\"%s\"", INT_MAX, optarg);
+				demo_usage(2);
+			}
+			interval = (uint64_t)ms;
+			break;
+		case 'h':
+			demo_usage(0);
+		default:
+			demo_usage(2);
+		}
+	}
+	if (optind != argc || role == NULL || *role == '\0')
+		demo_usage(2);
+
+	/* warden reads our output through a pipe: one line at a time. */
+	if (setvbuf(stdout, NULL, _IOLBF, 0) != 0)
+		fatalx("setvbuf failed");
+
+	/* Block before announcing, so a stop right after ready is not lost. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		fatal("signalfd");
+
+	printf("started as %s (pid %ld)\n", role, (long)pid);
+	if (demo_announce(ready) == -1)
+		exit(1);
+
+	pfd.fd = sfd;
+	pfd.events = POLLIN;
+	next = util_now_ms() + interval;
+	for (;;) {
+		now = util_now_ms();
+		if (now >= next) {
+			printf("tick %llu (pid %ld)\n",
+			    (unsigned long long)++tick, (long)pid);
+			/* After a stall, skip missed ticks instead of bursting. */
+			next += interval;
+			if (next <= now)
+				next = now + interval;
+			continue;
+		}
+		timeout = (int)(next - now);
+		if (poll(&pfd, 1, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if ((pfd.revents & POLLIN) == 0)
+			continue;
+		n = read(sfd, &si, sizeof(si));
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			fatal("read signalfd");
+		}
+		if (n != (ssize_t)sizeof(si))
+			fatalx("signalfd: short read");
+		break;
+	}
+	printf("stopping\n");
+	close(sfd);
+	if (fflush(stdout) == EOF)
+		return 1;
+	return 0;
+}
