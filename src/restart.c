@@ -109,6 +109,9 @@ backoff_delay_ms(const struct backoff_conf *b, unsigned n, double r)
 {
 	double	d;
 
+	/* Zero stays zero, however far the power runs (0 * inf is nan). */
+	if (b->initial_ms == 0)
+		return 0;
 	if (n == 0)
 		n = 1;
 	d = (double)b->initial_ms * pow(b->factor, (double)(n - 1));
@@ -128,4 +131,28 @@ backoff_next_streak(const struct backoff_conf *b, unsigned streak, uint64_t ran_
 	if (ran_ms >= b->reset_after_ms)
 		return 1;
 	return streak + 1;
+}
+
+struct restart_decision
+restart_decide(const struct child_conf *sup, const struct child_conf *child,
+    size_t index, bool abnormal, struct intensity *in, unsigned streak,
+    uint64_t now_ms, double r)
+{
+	struct restart_decision	d;
+
+	memset(&d, 0, sizeof(d));
+	if (!restart_wanted(child->restart, abnormal)) {
+		d.action = RESTART_STAY_DOWN;
+		d.failed = abnormal;
+		return d;
+	}
+	/* Backoff never exempts a restart from the intensity limit. */
+	if (intensity_add(in, sup->max_seconds, now_ms)) {
+		d.action = RESTART_ESCALATE;
+		return d;
+	}
+	d.action = RESTART_SCOPE;
+	restart_scope(sup->strategy, sup->nchildren, index, &d.lo, &d.hi);
+	d.delay_ms = child->is_sup ? 0 : backoff_delay_ms(&child->backoff, streak, r);
+	return d;
 }

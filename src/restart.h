@@ -65,4 +65,27 @@ uint32_t	backoff_delay_ms(const struct backoff_conf *, unsigned n, double r);
  */
 unsigned	backoff_next_streak(const struct backoff_conf *, unsigned streak, uint64_t ran_ms);
 
+/*
+ * The whole decision when a child of supervisor sup went down without being
+ * asked: stay down, restart the scope [lo, hi] after delay_ms, or give up
+ * (the supervisor has exceeded its intensity and fails in turn; its parent
+ * then decides about it in the same way). Records the restart in `in`.
+ */
+enum restart_action {
+	RESTART_STAY_DOWN,	/* not restarted: stopped (normal exit) or failed */
+	RESTART_SCOPE,		/* restart children lo..hi */
+	RESTART_ESCALATE,	/* the supervisor gives up */
+};
+
+struct restart_decision {
+	enum restart_action	action;
+	bool			failed;		/* STAY_DOWN after an abnormal exit */
+	size_t			lo, hi;
+	uint32_t		delay_ms;
+};
+
+struct restart_decision	restart_decide(const struct child_conf *sup,
+			    const struct child_conf *child, size_t index, bool abnormal,
+			    struct intensity *in, unsigned streak, uint64_t now_ms, double r);
+
 #endif

@@ -818,10 +818,10 @@ sup_fail(struct node *s)
 static void
 child_failed(struct node *n, bool abnormal)
 {
-	struct node	*p = n->parent;
-	uint64_t	 now = util_now_ms();
-	size_t		 lo, hi, i;
-	uint32_t	 delay;
+	struct node		*p = n->parent;
+	struct restart_decision	 d;
+	uint64_t		 now = util_now_ms();
+	size_t			 lo, i;
 
 	if (p == NULL)
 		return;
@@ -829,11 +829,14 @@ child_failed(struct node *n, bool abnormal)
 		tree_kick(p);
 		return;
 	}
-	if (!restart_wanted(n->conf->restart, abnormal)) {
-		n->state = abnormal ? SVC_FAILED : SVC_STOPPED;
+	d = restart_decide(p->conf, n->conf, n->index, abnormal, &p->intensity,
+	    n->streak, now, (double)random() / ((double)RAND_MAX + 1.0));
+	switch (d.action) {
+	case RESTART_STAY_DOWN:
+		n->state = d.failed ? SVC_FAILED : SVC_STOPPED;
 		n->recovering = false;
 		n->down_since = 0;
-		if (abnormal) {
+		if (d.failed) {
 			log_warnx("%s: failed; %s, so not restarted", n->name,
 			    config_restart_name(n->conf->restart));
 			events_emit("service.failed", json_pack("{s:s,s:s}",
@@ -841,45 +844,47 @@ child_failed(struct node *n, bool abnormal)
 		}
 		tree_kick(p);
 		return;
+	case RESTART_ESCALATE:
+		n->state = n->is_sup ? SVC_FAILED : SVC_STOPPED;
+		n->recovering = true;
+		if (n->down_since == 0)
+			n->down_since = now;
+		sup_fail(p);
+		return;
+	case RESTART_SCOPE:
+		break;
 	}
 	if (!n->recovering) {
 		n->recovering = true;
 		n->down_since = now;
 	}
-	if (intensity_add(&p->intensity, p->conf->max_seconds, now)) {
-		n->state = n->is_sup ? SVC_FAILED : SVC_STOPPED;
-		sup_fail(p);
-		return;
-	}
-	delay = n->is_sup ? 0 : backoff_delay_ms(&n->conf->backoff, n->streak,
-	    (double)random() / ((double)RAND_MAX + 1.0));
-	if (delay > 0)
+	if (d.delay_ms > 0)
 		events_emit("service.backoff", json_pack("{s:s,s:i,s:i}",
-		    "service", n->name, "delay_ms", (int)delay, "attempt", (int)n->streak));
-	restart_scope(p->conf->strategy, p->nkids, n->index, &lo, &hi);
-	if (p->conf->strategy == STRATEGY_ONE_FOR_ONE) {
+		    "service", n->name, "delay_ms", (int)d.delay_ms, "attempt", (int)n->streak));
+	if (d.lo == d.hi && p->conf->strategy == STRATEGY_ONE_FOR_ONE) {
 		/* one_for_one: this child alone, after its backoff. */
-		if (delay == 0) {
+		if (d.delay_ms == 0) {
 			node_start(n);
 			return;
 		}
 		n->state = SVC_BACKOFF;
-		timer_arm(n, delay);
+		timer_arm(n, d.delay_ms);
 		return;
 	}
 	/* The scope goes down in reverse order, then up again in order. */
-	if (delay > 0)
+	if (d.delay_ms > 0)
 		n->state = SVC_BACKOFF;
+	lo = d.lo;
 	if (p->op_active && p->op_lo < lo)
 		lo = p->op_lo;
-	for (i = lo; i <= hi && i < p->nkids; i++) {
+	for (i = lo; i <= d.hi && i < p->nkids; i++) {
 		if (!node_is_down(p->kids[i]) && !p->kids[i]->recovering) {
 			p->kids[i]->recovering = true;
 			p->kids[i]->down_since = now;
 		}
 	}
-	if (!p->op_active || p->op_delay < delay)
-		p->op_delay = delay;
+	if (!p->op_active || p->op_delay < d.delay_ms)
+		p->op_delay = d.delay_ms;
 	p->op_active = true;
 	p->op_initial = false;
 	p->op_lo = lo;

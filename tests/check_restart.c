@@ -1,0 +1,788 @@
+/*
+ * check_restart.c: the pure decisions of supervision (src/restart.c):
+ * abnormal exits, restart types, strategies, the intensity window,
+ * escalation up the tree, and backoff.
+ */
+#include <check.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "restart.h"
+#include "util.h"
+
+/* The largest r below 1 the tests use: the top of the jitter range. */
+#define R_TOP	0.999999
+
+static const char *const strategy_names[] = {
+	[STRATEGY_ONE_FOR_ONE] = "one_for_one",
+	[STRATEGY_ONE_FOR_ALL] = "one_for_all",
+	[STRATEGY_REST_FOR_ONE] = "rest_for_one",
+};
+
+static const char *const restart_names[] = {
+	[RESTART_PERMANENT] = "permanent",
+	[RESTART_TRANSIENT] = "transient",
+	[RESTART_TEMPORARY] = "temporary",
+};
+
+static const char *const action_names[] = {
+	[RESTART_STAY_DOWN] = "stay_down",
+	[RESTART_SCOPE] = "scope",
+	[RESTART_ESCALATE] = "escalate",
+};
+
+/*
+ * Configurations are built by hand, as config.c would leave them, so that
+ * each test shows exactly the settings the decision depends on.
+ */
+static struct child_conf
+sup_conf(enum strategy strategy, int max_restarts, int max_seconds,
+    size_t nchildren)
+{
+	struct child_conf	c;
+
+	memset(&c, 0, sizeof(c));
+	c.is_sup = true;
+	c.restart = RESTART_PERMANENT;
+	c.strategy = strategy;
+	c.max_restarts = max_restarts;
+	c.max_seconds = max_seconds;
+	c.nchildren = nchildren;
+	return c;
+}
+
+static struct child_conf
+worker_conf(enum restart_type restart, uint32_t initial_ms, uint32_t max_ms,
+    double factor, double jitter)
+{
+	struct child_conf	c;
+
+	memset(&c, 0, sizeof(c));
+	c.is_sup = false;
+	c.restart = restart;
+	c.stop_signal = SIGTERM;
+	c.shutdown_ms = 5000;
+	c.backoff.initial_ms = initial_ms;
+	c.backoff.max_ms = max_ms;
+	c.backoff.factor = factor;
+	c.backoff.jitter = jitter;
+	c.backoff.reset_after_ms = 10000;
+	return c;
+}
+
+static void
+check_decision(const struct restart_decision *d, enum restart_action action,
+    bool failed, size_t lo, size_t hi, uint32_t delay_ms, const char *what)
+{
+	ck_assert_msg(d->action == action, "%s: action %s, expected %s", what,
+	    action_names[d->action], action_names[action]);
+	ck_assert_msg(d->failed == failed, "%s: failed %d, expected %d", what,
+	    (int)d->failed, (int)failed);
+	ck_assert_msg(d->lo == lo && d->hi == hi,
+	    "%s: scope [%zu, %zu], expected [%zu, %zu]", what, d->lo, d->hi,
+	    lo, hi);
+	ck_assert_msg(d->delay_ms == delay_ms, "%s: delay %u, expected %u",
+	    what, (unsigned)d->delay_ms, (unsigned)delay_ms);
+}
+
+/* --- restart_exit_abnormal ------------------------------------------------ */
+
+static const struct {
+	int	code, sig, stop_signal;
+	bool	abnormal;
+} exits[] = {
+	{ 0, 0, SIGTERM, false },		/* exit 0 */
+	{ 1, 0, SIGTERM, true },		/* exit 1 */
+	{ 255, 0, SIGTERM, true },
+	{ 128 + SIGTERM, 0, SIGTERM, true },	/* a code, whatever it looks like */
+	{ 0, SIGTERM, SIGTERM, false },		/* its own stop signal */
+	{ 0, SIGKILL, SIGTERM, true },
+	{ 0, SIGSEGV, SIGTERM, true },
+	{ 0, SIGINT, SIGTERM, true },
+	{ 0, SIGHUP, SIGTERM, true },
+	{ 0, 0, SIGINT, false },		/* stop signal INT */
+	{ 3, 0, SIGINT, true },
+	{ 0, SIGINT, SIGINT, false },
+	{ 0, SIGTERM, SIGINT, true },		/* TERM is now just another signal */
+	{ 0, SIGKILL, SIGINT, true },
+	{ 0, SIGKILL, SIGKILL, false },		/* stop signal KILL */
+	{ 0, SIGTERM, SIGKILL, true },
+};
+
+START_TEST(test_exit_abnormal)
+{
+	ck_assert_msg(restart_exit_abnormal(exits[_i].code, exits[_i].sig,
+	    exits[_i].stop_signal) == exits[_i].abnormal,
+	    "code %d sig %d stop_signal %d: expected %s", exits[_i].code,
+	    exits[_i].sig, exits[_i].stop_signal,
+	    exits[_i].abnormal ? "abnormal" : "normal");
+}
+END_TEST
+
+/* --- restart_wanted ------------------------------------------------------- */
+
+START_TEST(test_wanted)
+{
+	ck_assert(restart_wanted(RESTART_PERMANENT, false));
+	ck_assert(restart_wanted(RESTART_PERMANENT, true));
+	ck_assert(!restart_wanted(RESTART_TRANSIENT, false));
+	ck_assert(restart_wanted(RESTART_TRANSIENT, true));
+	ck_assert(!restart_wanted(RESTART_TEMPORARY, false));
+	ck_assert(!restart_wanted(RESTART_TEMPORARY, true));
+}
+END_TEST
+
+/* --- restart_scope -------------------------------------------------------- */
+
+static const struct {
+	enum strategy	strategy;
+	size_t		n, failed, lo, hi;
+} scopes[] = {
+	{ STRATEGY_ONE_FOR_ONE, 5, 0, 0, 0 },
+	{ STRATEGY_ONE_FOR_ONE, 5, 2, 2, 2 },
+	{ STRATEGY_ONE_FOR_ONE, 5, 4, 4, 4 },
+	{ STRATEGY_ONE_FOR_ONE, 1, 0, 0, 0 },
+	{ STRATEGY_REST_FOR_ONE, 5, 0, 0, 4 },
+	{ STRATEGY_REST_FOR_ONE, 5, 2, 2, 4 },
+	{ STRATEGY_REST_FOR_ONE, 5, 4, 4, 4 },
+	{ STRATEGY_REST_FOR_ONE, 1, 0, 0, 0 },
+	{ STRATEGY_ONE_FOR_ALL, 5, 0, 0, 4 },
+	{ STRATEGY_ONE_FOR_ALL, 5, 2, 0, 4 },
+	{ STRATEGY_ONE_FOR_ALL, 5, 4, 0, 4 },
+	{ STRATEGY_ONE_FOR_ALL, 1, 0, 0, 0 },
+};
+
+START_TEST(test_scope)
+{
+	/* Start from garbage: both bounds must be written. */
+	size_t	lo = 77, hi = 99;
+
+	restart_scope(scopes[_i].strategy, scopes[_i].n, scopes[_i].failed,
+	    &lo, &hi);
+	ck_assert_msg(lo == scopes[_i].lo && hi == scopes[_i].hi,
+	    "%s n=%zu failed=%zu: [%zu, %zu], expected [%zu, %zu]",
+	    strategy_names[scopes[_i].strategy], scopes[_i].n,
+	    scopes[_i].failed, lo, hi, scopes[_i].lo, scopes[_i].hi);
+}
+END_TEST
+
+/* --- restart_decide: every strategy x restart type x exit kind ------------ */
+
+static const struct {
+	const char	*name;
+	int		 code, sig;
+	bool		 abnormal;
+} kinds[] = {
+	{ "exit 0", 0, 0, false },
+	{ "exit 1", 1, 0, true },
+	{ "killed by TERM (stop signal)", 0, SIGTERM, false },
+	{ "killed by KILL", 0, SIGKILL, true },
+};
+
+/* What each restart type does after each exit kind above. */
+static const struct {
+	enum restart_type	type;
+	struct {
+		bool	restart;
+		bool	failed;		/* when not restarted */
+	} after[4];
+} types[] = {
+	{ RESTART_PERMANENT,
+	    { { true, false }, { true, false }, { true, false }, { true, false } } },
+	{ RESTART_TRANSIENT,
+	    { { false, false }, { true, false }, { false, false }, { true, false } } },
+	{ RESTART_TEMPORARY,
+	    { { false, false }, { false, true }, { false, false }, { false, true } } },
+};
+
+/* The scope when child 1 of 3 fails, by strategy. */
+static const struct {
+	enum strategy	strategy;
+	size_t		lo, hi;
+} decide_scopes[] = {
+	{ STRATEGY_ONE_FOR_ONE, 1, 1 },
+	{ STRATEGY_ONE_FOR_ALL, 0, 2 },
+	{ STRATEGY_REST_FOR_ONE, 1, 2 },
+};
+
+#define NKINDS		nitems(kinds)
+#define NTYPES		nitems(types)
+#define NSTRATEGIES	nitems(decide_scopes)
+
+/*
+ * _i picks strategy, restart type, exit kind and whether the supervisor
+ * still has room in its intensity (3 in 5, empty) or none (0 in 5).
+ */
+START_TEST(test_decide_matrix)
+{
+	size_t			 k = (size_t)_i % NKINDS;
+	size_t			 t = (size_t)_i / NKINDS % NTYPES;
+	size_t			 s = (size_t)_i / (NKINDS * NTYPES) % NSTRATEGIES;
+	bool			 room = (size_t)_i / (NKINDS * NTYPES * NSTRATEGIES) == 0;
+	struct child_conf	 sup, child;
+	struct intensity	 in;
+	struct restart_decision	 d;
+	char			 what[256];
+	bool			 abnormal;
+	const uint64_t		 now = 1000000;
+
+	sup = sup_conf(decide_scopes[s].strategy, room ? 3 : 0, 5, 3);
+	child = worker_conf(types[t].type, 100, 1000, 2.0, 0.0);
+	intensity_init(&in, sup.max_restarts);
+	snprintf(what, sizeof(what), "%s, %s, %s, %s",
+	    strategy_names[decide_scopes[s].strategy],
+	    restart_names[types[t].type], kinds[k].name,
+	    room ? "room in the intensity" : "max_restarts 0");
+
+	abnormal = restart_exit_abnormal(kinds[k].code, kinds[k].sig,
+	    child.stop_signal);
+	ck_assert_msg(abnormal == kinds[k].abnormal, "%s: abnormal %d", what,
+	    (int)abnormal);
+
+	/* Streak 3: delay initial_ms * factor^2 = 400. */
+	d = restart_decide(&sup, &child, 1, abnormal, &in, 3, now, 0.5);
+	if (!types[t].after[k].restart) {
+		check_decision(&d, RESTART_STAY_DOWN, types[t].after[k].failed,
+		    0, 0, 0, what);
+		/* Not a restart: the intensity does not count it. */
+		ck_assert_msg(in.len == 0, "%s: recorded", what);
+		ck_assert_uint_eq(intensity_count(&in, 5, now), 0);
+	} else if (room) {
+		check_decision(&d, RESTART_SCOPE, false, decide_scopes[s].lo,
+		    decide_scopes[s].hi, 400, what);
+		ck_assert_uint_eq(intensity_count(&in, 5, now), 1);
+	} else {
+		check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0, what);
+		ck_assert_uint_eq(intensity_count(&in, 5, now), 1);
+	}
+	intensity_free(&in);
+}
+END_TEST
+
+/* First and last child: the scope follows the failed child's index. */
+START_TEST(test_decide_index)
+{
+	static const struct {
+		enum strategy	strategy;
+		size_t		index, lo, hi;
+	} cases[] = {
+		{ STRATEGY_ONE_FOR_ONE, 0, 0, 0 },
+		{ STRATEGY_ONE_FOR_ONE, 3, 3, 3 },
+		{ STRATEGY_REST_FOR_ONE, 0, 0, 3 },
+		{ STRATEGY_REST_FOR_ONE, 3, 3, 3 },
+		{ STRATEGY_ONE_FOR_ALL, 0, 0, 3 },
+		{ STRATEGY_ONE_FOR_ALL, 3, 0, 3 },
+	};
+	struct child_conf	 sup, child;
+	struct intensity	 in;
+	struct restart_decision	 d;
+	size_t			 i;
+
+	child = worker_conf(RESTART_PERMANENT, 0, 30000, 2.0, 0.2);
+	for (i = 0; i < nitems(cases); i++) {
+		sup = sup_conf(cases[i].strategy, 3, 5, 4);
+		intensity_init(&in, sup.max_restarts);
+		d = restart_decide(&sup, &child, cases[i].index, true, &in, 1,
+		    0, 0.5);
+		check_decision(&d, RESTART_SCOPE, false, cases[i].lo,
+		    cases[i].hi, 0, strategy_names[cases[i].strategy]);
+		intensity_free(&in);
+	}
+
+	/* A supervisor with a single child. */
+	sup = sup_conf(STRATEGY_REST_FOR_ONE, 3, 5, 1);
+	intensity_init(&in, sup.max_restarts);
+	d = restart_decide(&sup, &child, 0, true, &in, 1, 0, 0.5);
+	check_decision(&d, RESTART_SCOPE, false, 0, 0, 0, "n = 1");
+	intensity_free(&in);
+}
+END_TEST
+
+/* --- intensity ------------------------------------------------------------ */
+
+START_TEST(test_intensity_edges)
+{
+	struct intensity	in;
+
+	intensity_init(&in, 3);
+	ck_assert(!intensity_add(&in, 5, 0));
+	ck_assert(!intensity_add(&in, 5, 1000));
+	ck_assert(!intensity_add(&in, 5, 2000));
+	/* A 4th restart while the 1st is still less than 5 s old. */
+	ck_assert(intensity_add(&in, 5, 4999));
+	intensity_free(&in);
+
+	intensity_init(&in, 3);
+	ck_assert(!intensity_add(&in, 5, 0));
+	ck_assert(!intensity_add(&in, 5, 1000));
+	ck_assert(!intensity_add(&in, 5, 2000));
+	/* Exactly 5 s later the 1st no longer counts. */
+	ck_assert(!intensity_add(&in, 5, 5000));
+	/* Now 1000, 2000, 5000 and this one lie within 5 s. */
+	ck_assert(intensity_add(&in, 5, 5999));
+	intensity_free(&in);
+
+	/* The same with 1 in 60, as a root supervisor might have. */
+	intensity_init(&in, 1);
+	ck_assert(!intensity_add(&in, 60, 0));
+	ck_assert(intensity_add(&in, 60, 59999));
+	intensity_free(&in);
+	intensity_init(&in, 1);
+	ck_assert(!intensity_add(&in, 60, 0));
+	ck_assert(!intensity_add(&in, 60, 60000));
+	ck_assert(intensity_add(&in, 60, 60001));
+	intensity_free(&in);
+}
+END_TEST
+
+START_TEST(test_intensity_zero)
+{
+	struct intensity	in;
+
+	intensity_init(&in, 0);
+	ck_assert(intensity_add(&in, 5, 0));
+	/* However long it has been since. */
+	ck_assert(intensity_add(&in, 5, 3600000));
+	intensity_reset(&in);
+	ck_assert(intensity_add(&in, 1, 7200000));
+	intensity_free(&in);
+}
+END_TEST
+
+START_TEST(test_intensity_count)
+{
+	struct intensity	in;
+
+	intensity_init(&in, 3);
+	ck_assert_uint_eq(intensity_count(&in, 5, 0), 0);
+	ck_assert(!intensity_add(&in, 5, 0));
+	ck_assert(!intensity_add(&in, 5, 1000));
+	ck_assert(!intensity_add(&in, 5, 2000));
+	ck_assert_uint_eq(intensity_count(&in, 5, 2000), 3);
+	ck_assert_uint_eq(intensity_count(&in, 5, 4999), 3);
+	ck_assert_uint_eq(intensity_count(&in, 5, 5000), 2);
+	ck_assert_uint_eq(intensity_count(&in, 5, 5999), 2);
+	ck_assert_uint_eq(intensity_count(&in, 5, 6000), 1);
+	ck_assert_uint_eq(intensity_count(&in, 5, 6999), 1);
+	ck_assert_uint_eq(intensity_count(&in, 5, 7000), 0);
+	ck_assert_uint_eq(intensity_count(&in, 5, 1000000), 0);
+	/* Counting does not consume anything. */
+	ck_assert_uint_eq(intensity_count(&in, 5, 2000), 3);
+	/* A wider window seen at the same time counts more. */
+	ck_assert_uint_eq(intensity_count(&in, 10, 7000), 3);
+	intensity_free(&in);
+}
+END_TEST
+
+START_TEST(test_intensity_reset)
+{
+	struct intensity	in;
+
+	intensity_init(&in, 3);
+	ck_assert(!intensity_add(&in, 5, 0));
+	ck_assert(!intensity_add(&in, 5, 1));
+	ck_assert(!intensity_add(&in, 5, 2));
+	intensity_reset(&in);
+	ck_assert_uint_eq(intensity_count(&in, 5, 2), 0);
+	/* The three before the reset are forgotten, though still recent. */
+	ck_assert(!intensity_add(&in, 5, 3));
+	ck_assert(!intensity_add(&in, 5, 4));
+	ck_assert(!intensity_add(&in, 5, 5));
+	ck_assert_uint_eq(intensity_count(&in, 5, 5), 3);
+	ck_assert(intensity_add(&in, 5, 6));
+	ck_assert(intensity_add(&in, 5, 7));	/* the ring has wrapped */
+
+	/* A reset of a full, wrapped ring works as well. */
+	intensity_reset(&in);
+	ck_assert_uint_eq(intensity_count(&in, 5, 7), 0);
+	ck_assert(!intensity_add(&in, 5, 8));
+	ck_assert(!intensity_add(&in, 5, 9));
+	ck_assert(!intensity_add(&in, 5, 10));
+	ck_assert(intensity_add(&in, 5, 11));
+	intensity_free(&in);
+}
+END_TEST
+
+START_TEST(test_intensity_wrap)
+{
+	struct intensity	in;
+	uint64_t		t;
+	int			i;
+
+	/* 1000 restarts 2 s apart never make 4 within 5 s. */
+	intensity_init(&in, 3);
+	for (i = 0; i < 1000; i++) {
+		t = (uint64_t)i * 2000;
+		ck_assert_msg(!intensity_add(&in, 5, t),
+		    "restart %d at %llu exceeded 3 in 5", i,
+		    (unsigned long long)t);
+		ck_assert_uint_eq(intensity_count(&in, 5, t), i == 0 ? 1 :
+		    i == 1 ? 2 : 3);
+	}
+	ck_assert_uint_le(in.len, in.cap);
+	ck_assert_uint_lt(in.head, in.cap);
+	/*
+	 * After all that wrapping the edge is still exact: the ring holds
+	 * 1994000, 1996000 and 1998000; 1999000 is 5 s after the oldest,
+	 * 1999001 makes four within 5 s.
+	 */
+	ck_assert(!intensity_add(&in, 5, 1999000));
+	ck_assert(intensity_add(&in, 5, 1999001));
+	intensity_free(&in);
+
+	/* And 1000 restarts 1 s apart under 5 in 5 never exceed either. */
+	intensity_init(&in, 5);
+	for (i = 0; i < 1000; i++)
+		ck_assert(!intensity_add(&in, 5, (uint64_t)i * 1000));
+	intensity_free(&in);
+}
+END_TEST
+
+/* --- escalation through two levels ---------------------------------------- */
+
+/*
+ * Root R (1 in 60, rest_for_one over 3 children) has supervisor A as its
+ * child 1; A (3 in 5, one_for_one over 2 children) has worker W as its
+ * child 0. Each supervisor keeps its own intensity, and a supervisor
+ * (re)starting begins with an empty one, as the daemon does.
+ */
+START_TEST(test_escalation)
+{
+	struct child_conf	 r, a, w;
+	struct intensity	 r_in, a_in;
+	struct restart_decision	 d;
+	unsigned		 streak = 0;
+	uint64_t		 t = 1000;
+	int			 round, crash;
+	char			 what[64];
+
+	r = sup_conf(STRATEGY_REST_FOR_ONE, 1, 60, 3);
+	a = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 2);
+	a.restart = RESTART_PERMANENT;
+	/* A supervisor restarts at once whatever backoff it carries. */
+	a.backoff.initial_ms = 500;
+	a.backoff.max_ms = 5000;
+	a.backoff.factor = 2.0;
+	w = worker_conf(RESTART_PERMANENT, 0, 30000, 2.0, 0.2);
+	intensity_init(&r_in, r.max_restarts);
+	intensity_init(&a_in, a.max_restarts);
+
+	for (round = 0; round < 2; round++) {
+		/* W crashes 4 times quickly: A restarts it 3 times, then gives up. */
+		for (crash = 0; crash < 4; crash++, t += 100) {
+			streak = backoff_next_streak(&w.backoff, streak, 50);
+			ck_assert_uint_eq(streak, (unsigned)(round * 4 + crash + 1));
+			d = restart_decide(&a, &w, 0,
+			    restart_exit_abnormal(1, 0, w.stop_signal), &a_in,
+			    streak, t, 0.5);
+			snprintf(what, sizeof(what), "round %d, W crash %d",
+			    round, crash + 1);
+			if (crash < 3)
+				check_decision(&d, RESTART_SCOPE, false, 0, 0, 0,
+				    what);
+			else
+				check_decision(&d, RESTART_ESCALATE, false, 0, 0,
+				    0, what);
+		}
+		/* A failed: R decides about A as about any failed child. */
+		d = restart_decide(&r, &a, 1, true, &r_in, 1, t, 0.5);
+		snprintf(what, sizeof(what), "round %d, A failed", round);
+		if (round == 0) {
+			check_decision(&d, RESTART_SCOPE, false, 1, 2, 0, what);
+			/* R restarts A, which starts with a clean slate. */
+			intensity_reset(&a_in);
+		} else
+			check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0,
+			    what);
+	}
+	ck_assert_uint_eq(intensity_count(&r_in, 60, t), 2);
+	intensity_free(&a_in);
+	intensity_free(&r_in);
+}
+END_TEST
+
+/* A's failures a minute apart stay within R's 1 in 60. */
+START_TEST(test_escalation_spaced)
+{
+	struct child_conf	 r, a;
+	struct intensity	 r_in;
+	struct restart_decision	 d;
+
+	r = sup_conf(STRATEGY_ONE_FOR_ALL, 1, 60, 2);
+	a = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 1);
+	intensity_init(&r_in, r.max_restarts);
+	d = restart_decide(&r, &a, 0, true, &r_in, 1, 0, 0.5);
+	check_decision(&d, RESTART_SCOPE, false, 0, 1, 0, "A fails at 0 s");
+	d = restart_decide(&r, &a, 0, true, &r_in, 1, 60000, 0.5);
+	check_decision(&d, RESTART_SCOPE, false, 0, 1, 0, "A fails at 60 s");
+	d = restart_decide(&r, &a, 0, true, &r_in, 1, 119999, 0.5);
+	check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0,
+	    "A fails at 119.999 s");
+	intensity_free(&r_in);
+}
+END_TEST
+
+/*
+ * A supervisor that gave up has exited abnormally: a transient one comes
+ * back, a temporary one stays down, failed, and is not counted.
+ */
+START_TEST(test_escalation_not_permanent)
+{
+	struct child_conf	 r, a;
+	struct intensity	 r_in;
+	struct restart_decision	 d;
+
+	r = sup_conf(STRATEGY_ONE_FOR_ONE, 1, 60, 2);
+	a = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 1);
+	intensity_init(&r_in, r.max_restarts);
+
+	a.restart = RESTART_TRANSIENT;
+	d = restart_decide(&r, &a, 1, true, &r_in, 1, 0, 0.5);
+	check_decision(&d, RESTART_SCOPE, false, 1, 1, 0, "transient A");
+
+	a.restart = RESTART_TEMPORARY;
+	d = restart_decide(&r, &a, 1, true, &r_in, 1, 0, 0.5);
+	check_decision(&d, RESTART_STAY_DOWN, true, 0, 0, 0, "temporary A");
+	ck_assert_uint_eq(intensity_count(&r_in, 60, 0), 1);
+	intensity_free(&r_in);
+}
+END_TEST
+
+/* --- backoff -------------------------------------------------------------- */
+
+START_TEST(test_backoff_sequence)
+{
+	static const uint32_t	 want[] = { 100, 200, 400, 800, 1000, 1000 };
+	struct backoff_conf	 b = { 100, 1000, 2.0, 0.0, 10000 };
+	unsigned		 n;
+
+	for (n = 1; n <= nitems(want); n++)
+		ck_assert_msg(backoff_delay_ms(&b, n, 0.5) == want[n - 1],
+		    "n=%u: %u, expected %u", n,
+		    (unsigned)backoff_delay_ms(&b, n, 0.5), (unsigned)want[n - 1]);
+	/* Without jitter r does not matter. */
+	for (n = 1; n <= nitems(want); n++) {
+		ck_assert_uint_eq(backoff_delay_ms(&b, n, 0.0), want[n - 1]);
+		ck_assert_uint_eq(backoff_delay_ms(&b, n, R_TOP), want[n - 1]);
+	}
+	/* n = 0 is taken as the first restart. */
+	ck_assert_uint_eq(backoff_delay_ms(&b, 0, 0.5), 100);
+	/* Far past max_ms, with the power finite or not. */
+	ck_assert_uint_eq(backoff_delay_ms(&b, 100, 0.5), 1000);
+	ck_assert_uint_eq(backoff_delay_ms(&b, 1000, 0.5), 1000);
+	ck_assert_uint_eq(backoff_delay_ms(&b, 5000, 0.5), 1000);
+	ck_assert_uint_eq(backoff_delay_ms(&b, UINT_MAX, 0.5), 1000);
+}
+END_TEST
+
+START_TEST(test_backoff_initial_zero)
+{
+	struct backoff_conf	b = { 0, 30000, 2.0, 0.2, 10000 };
+	unsigned		n;
+
+	for (n = 0; n <= 100; n++) {
+		ck_assert_uint_eq(backoff_delay_ms(&b, n, 0.0), 0);
+		ck_assert_uint_eq(backoff_delay_ms(&b, n, 0.5), 0);
+		ck_assert_uint_eq(backoff_delay_ms(&b, n, R_TOP), 0);
+	}
+	ck_assert_uint_eq(backoff_delay_ms(&b, 1000, R_TOP), 0);
+	/* Past where factor^(n-1) overflows a double: still 0, not max_ms. */
+	ck_assert_uint_eq(backoff_delay_ms(&b, 1025, 0.5), 0);
+	ck_assert_uint_eq(backoff_delay_ms(&b, 5000, 0.5), 0);
+	b.factor = 1e200;
+	ck_assert_uint_eq(backoff_delay_ms(&b, 3, 0.5), 0);
+}
+END_TEST
+
+START_TEST(test_backoff_jitter)
+{
+	static const uint32_t	 low[] = { 80, 160, 320, 640, 800, 800 };
+	static const uint32_t	 high[] = { 120, 240, 480, 960, 1000, 1000 };
+	struct backoff_conf	 b = { 100, 1000, 2.0, 0.2, 10000 };
+	struct backoff_conf	 full = { 1000, 1000, 2.0, 1.0, 10000 };
+	uint32_t		 d, base;
+	unsigned		 n, k;
+	double			 r;
+
+	for (n = 1; n <= nitems(low); n++) {
+		ck_assert_msg(backoff_delay_ms(&b, n, 0.0) == low[n - 1],
+		    "n=%u r=0: %u, expected %u", n,
+		    (unsigned)backoff_delay_ms(&b, n, 0.0), (unsigned)low[n - 1]);
+		ck_assert_msg(backoff_delay_ms(&b, n, R_TOP) == high[n - 1],
+		    "n=%u r=top: %u, expected %u", n,
+		    (unsigned)backoff_delay_ms(&b, n, R_TOP),
+		    (unsigned)high[n - 1]);
+	}
+	/* r = 0.5 is the middle: no spread. */
+	ck_assert_uint_eq(backoff_delay_ms(&b, 3, 0.5), 400);
+	ck_assert_uint_eq(backoff_delay_ms(&b, 0, 0.0), 80);
+
+	/* Every r keeps within +-20% of the base and never above max_ms. */
+	for (n = 1; n <= 20; n++) {
+		base = n >= 5 ? 1000 : 100u << (n - 1);
+		for (k = 0; k < 1000; k++) {
+			r = k / 1000.0;
+			d = backoff_delay_ms(&b, n, r);
+			ck_assert_uint_le(d, b.max_ms);
+			ck_assert_uint_ge(d, base * 8 / 10);
+			ck_assert_uint_le(d, base * 12 / 10);
+		}
+	}
+
+	/* Full jitter spans [0, max_ms] and never goes below 0. */
+	ck_assert_uint_eq(backoff_delay_ms(&full, 1, 0.0), 0);
+	ck_assert_uint_eq(backoff_delay_ms(&full, 1, 0.25), 500);
+	ck_assert_uint_eq(backoff_delay_ms(&full, 1, R_TOP), 1000);
+}
+END_TEST
+
+START_TEST(test_backoff_factor_one)
+{
+	struct backoff_conf	b = { 250, 1000, 1.0, 0.0, 10000 };
+	unsigned		n;
+
+	for (n = 0; n <= 50; n++)
+		ck_assert_uint_eq(backoff_delay_ms(&b, n, 0.5), 250);
+	ck_assert_uint_eq(backoff_delay_ms(&b, UINT_MAX, 0.5), 250);
+}
+END_TEST
+
+START_TEST(test_backoff_streak)
+{
+	struct backoff_conf	b = { 100, 1000, 2.0, 0.0, 10000 };
+	struct backoff_conf	never = { 100, 1000, 2.0, 0.0, 0 };
+
+	/* A fresh child (streak 0) failing starts at 1. */
+	ck_assert_uint_eq(backoff_next_streak(&b, 0, 0), 1);
+	ck_assert_uint_eq(backoff_next_streak(&b, 1, 0), 2);
+	ck_assert_uint_eq(backoff_next_streak(&b, 3, 9999), 4);
+	/* reset_after_ms of healthy running ends the streak. */
+	ck_assert_uint_eq(backoff_next_streak(&b, 3, 10000), 1);
+	ck_assert_uint_eq(backoff_next_streak(&b, 7, 10001), 1);
+	ck_assert_uint_eq(backoff_next_streak(&b, 7, UINT64_MAX), 1);
+	/* reset_after_ms 0: every failure is the first. */
+	ck_assert_uint_eq(backoff_next_streak(&never, 5, 0), 1);
+}
+END_TEST
+
+/* restart_decide takes the delay from the child's backoff and the streak. */
+START_TEST(test_decide_delay)
+{
+	static const uint32_t	 want[] = { 100, 200, 400, 800, 1000, 1000 };
+	struct child_conf	 sup, w, s;
+	struct intensity	 in;
+	struct restart_decision	 d;
+	unsigned		 streak = 0;
+	uint64_t		 t;
+	size_t			 i;
+
+	/* A large intensity: only the delay is under test here. */
+	sup = sup_conf(STRATEGY_ONE_FOR_ONE, 100, 5, 2);
+	w = worker_conf(RESTART_PERMANENT, 100, 1000, 2.0, 0.0);
+	intensity_init(&in, sup.max_restarts);
+	for (i = 0, t = 0; i < nitems(want); i++, t += 10) {
+		streak = backoff_next_streak(&w.backoff, streak, 5);
+		d = restart_decide(&sup, &w, 0, true, &in, streak, t, 0.5);
+		check_decision(&d, RESTART_SCOPE, false, 0, 0, want[i],
+		    "crash streak");
+	}
+	/* Running long enough resets it to initial_ms. */
+	streak = backoff_next_streak(&w.backoff, streak, 10000);
+	ck_assert_uint_eq(streak, 1);
+	d = restart_decide(&sup, &w, 0, true, &in, streak, t, 0.5);
+	check_decision(&d, RESTART_SCOPE, false, 0, 0, 100, "after a reset");
+
+	/* Jitter goes through r. */
+	w.backoff.jitter = 0.2;
+	d = restart_decide(&sup, &w, 0, true, &in, 2, t, 0.0);
+	check_decision(&d, RESTART_SCOPE, false, 0, 0, 160, "jitter, r = 0");
+	d = restart_decide(&sup, &w, 0, true, &in, 2, t, R_TOP);
+	check_decision(&d, RESTART_SCOPE, false, 0, 0, 240, "jitter, r top");
+
+	/* A normal exit of a permanent worker is delayed the same way. */
+	d = restart_decide(&sup, &w, 1, false, &in, 3, t, 0.5);
+	check_decision(&d, RESTART_SCOPE, false, 1, 1, 400, "normal exit");
+
+	/* A supervisor child comes back at once, whatever its backoff says. */
+	s = sup_conf(STRATEGY_ONE_FOR_ALL, 3, 5, 4);
+	s.backoff = w.backoff;
+	d = restart_decide(&sup, &s, 1, true, &in, 4, t, R_TOP);
+	check_decision(&d, RESTART_SCOPE, false, 1, 1, 0, "supervisor child");
+	d = restart_decide(&sup, &s, 1, true, &in, 0, t, 0.0);
+	check_decision(&d, RESTART_SCOPE, false, 1, 1, 0, "supervisor child");
+	intensity_free(&in);
+}
+END_TEST
+
+/* Backoff never exempts a restart from the intensity limit. */
+START_TEST(test_decide_backoff_counts)
+{
+	struct child_conf	 sup, w;
+	struct intensity	 in;
+	struct restart_decision	 d;
+	unsigned		 streak;
+
+	sup = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 1);
+	w = worker_conf(RESTART_PERMANENT, 1000, 30000, 2.0, 0.0);
+	intensity_init(&in, sup.max_restarts);
+	/* Long delays, but the failures themselves come within 5 s. */
+	for (streak = 1; streak <= 3; streak++) {
+		d = restart_decide(&sup, &w, 0, true, &in, streak,
+		    streak * 1000, 0.5);
+		check_decision(&d, RESTART_SCOPE, false, 0, 0,
+		    1000u << (streak - 1), "delayed restart");
+	}
+	d = restart_decide(&sup, &w, 0, true, &in, 4, 4000, 0.5);
+	check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0, "4th in 5 s");
+	intensity_free(&in);
+}
+END_TEST
+
+static Suite *
+restart_suite(void)
+{
+	Suite	*s = suite_create("restart");
+	TCase	*tc = tcase_create("restart");
+
+	tcase_add_loop_test(tc, test_exit_abnormal, 0, (int)nitems(exits));
+	tcase_add_test(tc, test_wanted);
+	tcase_add_loop_test(tc, test_scope, 0, (int)nitems(scopes));
+	tcase_add_loop_test(tc, test_decide_matrix, 0,
+	    (int)(NKINDS * NTYPES * NSTRATEGIES * 2));
+	tcase_add_test(tc, test_decide_index);
+	tcase_add_test(tc, test_intensity_edges);
+	tcase_add_test(tc, test_intensity_zero);
+	tcase_add_test(tc, test_intensity_count);
+	tcase_add_test(tc, test_intensity_reset);
+	tcase_add_test(tc, test_intensity_wrap);
+	tcase_add_test(tc, test_escalation);
+	tcase_add_test(tc, test_escalation_spaced);
+	tcase_add_test(tc, test_escalation_not_permanent);
+	tcase_add_test(tc, test_backoff_sequence);
+	tcase_add_test(tc, test_backoff_initial_zero);
+	tcase_add_test(tc, test_backoff_jitter);
+	tcase_add_test(tc, test_backoff_factor_one);
+	tcase_add_test(tc, test_backoff_streak);
+	tcase_add_test(tc, test_decide_delay);
+	tcase_add_test(tc, test_decide_backoff_counts);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(restart_suite());
+	int	 failed;
+
+	/* Each test in its own process (CK_FORK unless CK_FORK=no). */
+	srunner_set_fork_status(sr, CK_FORK_GETENV);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
