@@ -1,10 +1,13 @@
 /*
  * spawn.c: fork and exec one worker (see spawn.h).
  *
- * The child reports a failure before exec through a close-on-exec pipe: the
- * parent reads it at once, so it learns exec's outcome within the time the
- * child takes to get there (as posix_spawn does) and "ready: none" workers
- * are ready as soon as spawn_worker returns.
+ * The child is made with vfork(): it borrows warden's memory until it
+ * execs, so no page tables are copied and warden's pages are not faulted
+ * copy-on-write, and warden resumes only once exec has succeeded or the
+ * child has written why it failed into the shared spawn_result. So the
+ * outcome is known when spawn_worker returns, and "ready: none" workers
+ * are ready then. Until exec the child calls only system call wrappers
+ * and touches no heap: everything it needs is prepared before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,11 +34,8 @@ extern char **environ;
 static struct rlimit	spawn_nofile;	/* the limit warden started with */
 static bool		spawn_have_nofile;
 
-/* What a child writes to the status pipe when it cannot exec. */
-struct spawn_failure {
-	int	err;
-	char	stage[16];
-};
+/* The signals warden catches or ignores. */
+static const int spawn_handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE };
 
 /* Variables that speak to warden itself, never passed on to workers. */
 static const char *const spawn_scrubbed[] = {
@@ -133,16 +133,12 @@ spawn_free_env(char **env)
 	free(env);
 }
 
-/* In the child: report why we could not exec, and leave. */
+/* In the child: report why we could not exec (shared memory), and leave. */
 static void __attribute__((noreturn))
-spawn_child_fail(int status_fd, const char *stage)
+spawn_child_fail(struct spawn_result *r, const char *stage)
 {
-	struct spawn_failure	f;
-
-	memset(&f, 0, sizeof(f));
-	f.err = errno;
-	strncpy(f.stage, stage, sizeof(f.stage) - 1);
-	(void)util_write_all(status_fd, &f, sizeof(f));
+	r->exec_errno = errno != 0 ? errno : EINVAL;
+	strncpy(r->exec_stage, stage, sizeof(r->exec_stage) - 1);
 	_exit(127);
 }
 
@@ -162,102 +158,93 @@ spawn_child_cloexec_from(int from)
 }
 
 static void __attribute__((noreturn))
-spawn_child(const struct spawn_args *a, char **env, int status_fd, int out_w,
-    int ready_w)
+spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
+    int out_w, int ready_w)
 {
 	const struct child_conf	*c = a->conf;
 	sigset_t		 none;
-	int			 devnull, sig;
+	int			 devnull;
 
-	/* Leave warden's signal handling and mask behind. */
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
+	/*
+	 * Leave warden's signal handling and mask behind. Every signal is
+	 * blocked until here, so none of warden's handlers can run in the
+	 * child; the ones warden catches go back to their defaults before
+	 * the mask opens (exec would reset them, but only at exec), and
+	 * SIGPIPE, which warden ignores, would stay ignored across exec.
+	 */
+	for (size_t i = 0; i < nitems(spawn_handled); i++)
+		(void)signal(spawn_handled[i], SIG_DFL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setpgid(0, 0) == -1)
-		spawn_child_fail(status_fd, "setpgid");
+		spawn_child_fail(r, "setpgid");
 
 	/* Move the fds we keep out of the way of 0..3 before placing them. */
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
-		spawn_child_fail(status_fd, "/dev/null");
+		spawn_child_fail(r, "/dev/null");
 	if ((devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (out_w = fcntl(out_w, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (ready_w != -1 && (ready_w = fcntl(ready_w, F_DUPFD_CLOEXEC, 10)) == -1))
-		spawn_child_fail(status_fd, "fcntl");
+		spawn_child_fail(r, "fcntl");
 	if (dup2(devnull, 0) == -1 || dup2(out_w, 1) == -1 || dup2(out_w, 2) == -1)
-		spawn_child_fail(status_fd, "dup2");
+		spawn_child_fail(r, "dup2");
 	if (ready_w != -1 && dup2(ready_w, SPAWN_READY_FD) == -1)
-		spawn_child_fail(status_fd, "dup2");
+		spawn_child_fail(r, "dup2");
 	/* Nothing else of warden's crosses exec. */
 	spawn_child_cloexec_from(ready_w != -1 ? SPAWN_READY_FD + 1 : 3);
 
 	if (spawn_have_nofile)
 		(void)setrlimit(RLIMIT_NOFILE, &spawn_nofile);
 	if (c->cwd != NULL && chdir(c->cwd) == -1)
-		spawn_child_fail(status_fd, "chdir");
+		spawn_child_fail(r, "chdir");
 	if (c->has_gid || c->has_uid) {
 		if (c->has_uid && setgroups(0, NULL) == -1 && geteuid() == 0)
-			spawn_child_fail(status_fd, "setgroups");
+			spawn_child_fail(r, "setgroups");
 		if (c->has_gid && setgid(c->gid) == -1)
-			spawn_child_fail(status_fd, "setgid");
+			spawn_child_fail(r, "setgid");
 		if (c->has_uid && setuid(c->uid) == -1)
-			spawn_child_fail(status_fd, "setuid");
+			spawn_child_fail(r, "setuid");
 	}
 	if (strchr(c->argv[0], '/') != NULL)
 		execve(c->argv[0], c->argv, env);
 	else
 		execvpe(c->argv[0], c->argv, env);
-	spawn_child_fail(status_fd, "exec");
-}
-
-/* Wait for the child to exec or to tell why it could not. */
-static void
-spawn_read_status(int status_fd, struct spawn_result *r)
-{
-	struct spawn_failure	f;
-	ssize_t			n;
-
-	do
-		n = read(status_fd, &f, sizeof(f));
-	while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)sizeof(f)) {
-		r->exec_errno = f.err != 0 ? f.err : EINVAL;
-		memcpy(r->exec_stage, f.stage, sizeof(r->exec_stage));
-		r->exec_stage[sizeof(r->exec_stage) - 1] = '\0';
-	}
+	spawn_child_fail(r, "exec");
 }
 
 int
 spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 {
-	int	 status[2] = { -1, -1 }, out[2] = { -1, -1 }, ready[2] = { -1, -1 };
+	int	 out[2] = { -1, -1 }, ready[2] = { -1, -1 };
 	char	**env;
+	sigset_t all, old;
 	pid_t	 pid;
 	int	 saved;
 
 	memset(r, 0, sizeof(*r));
 	r->pid = -1;
 	r->out_fd = r->ready_fd = -1;
-	if (pipe2(status, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	if (pipe2(out, O_CLOEXEC) == -1 ||
 	    (a->conf->ready == READY_FD && pipe2(ready, O_CLOEXEC) == -1))
 		goto fail;
 	env = spawn_build_env(a);
-	pid = fork();
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
+		fatal("sigprocmask");
+	pid = vfork();
 	if (pid == 0)
-		spawn_child(a, env, status[1], out[1], ready[1]);
+		spawn_child(a, env, r, out[1], ready[1]);
 	saved = errno;
+	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+		fatal("sigprocmask");
 	spawn_free_env(env);
 	if (pid == -1) {
 		errno = saved;
 		goto fail;
 	}
-	close(status[1]);
 	close(out[1]);
 	if (ready[1] != -1)
 		close(ready[1]);
-	spawn_read_status(status[0], r);
-	close(status[0]);
 	(void)util_set_nonblock(out[0], true);
 	if (ready[0] != -1)
 		(void)util_set_nonblock(ready[0], true);
@@ -269,8 +256,6 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 fail:
 	saved = errno;
 	for (int i = 0; i < 2; i++) {
-		if (status[i] != -1)
-			close(status[i]);
 		if (out[i] != -1)
 			close(out[i]);
 		if (ready[i] != -1)
