@@ -307,7 +307,12 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
 
-	(void)bev;
+	if ((what & BEV_EVENT_EOF) != 0 && !c->closing && rpc_client_busy(c)) {
+		/* Half-closed with answers still due (a wait, say): send them first. */
+		c->eof = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if ((what & BEV_EVENT_TIMEOUT) != 0 && !c->closing) {
 		control_reject(c, "idle for %s ms in the middle of a request", "10000");
 		return;
@@ -409,6 +414,24 @@ control_socket_live(const char *path)
 	return r == 0;
 }
 
+/* The socket's folder, when it does not exist yet (one level, mode 0755). */
+static int
+control_make_folder(const char *path)
+{
+	char	*dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int	 r = 0;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			log_warn("mkdir %s", dir);
+			r = -1;
+		}
+	}
+	free(dir);
+	return r;
+}
+
 int
 control_listen(struct event_base *b, const struct config *c)
 {
@@ -424,6 +447,8 @@ control_listen(struct event_base *b, const struct config *c)
 		    sizeof(sun.sun_path) - 1);
 		return -1;
 	}
+	if (control_make_folder(c->socket) == -1)
+		return -1;
 	if (lstat(c->socket, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log_warnx("%s: exists and is not a socket", c->socket);

@@ -34,6 +34,7 @@ struct client {
 	json_t			*topics;	/* NULL: every event */
 	uint64_t		 dropped;	/* events lost while over the cap */
 	bool			 closing;
+	bool			 eof;		/* the peer is done sending; answers still due */
 	struct event		*ev_close;
 	struct client		*next;
 };

@@ -50,6 +50,7 @@ struct pending {
 	json_t		*cond;		/* wait: the condition */
 	struct node	*node;		/* settle: the service */
 	bool		 want_up;
+	json_int_t	 timeout_ms;
 	struct event	*timer;
 	struct pending	*next;
 };
@@ -212,9 +213,21 @@ rpc_service_param(struct call *call, json_t *params)
 
 /* --- pending calls ---------------------------------------------------------------------- */
 
+bool
+rpc_client_busy(const struct client *c)
+{
+	const struct pending	*p;
+
+	for (p = pendings; p != NULL; p = p->next)
+		if (p->call.client == c)
+			return true;
+	return false;
+}
+
 static void
 pending_free(struct pending *p)
 {
+	struct client	*c = p->call.client;
 	struct pending	**pp;
 
 	for (pp = &pendings; *pp != NULL; pp = &(*pp)->next)
@@ -227,6 +240,9 @@ pending_free(struct pending *p)
 	json_decref(p->cond);
 	json_decref(p->call.id);
 	free(p);
+	/* A client that said all it had to say leaves with its last answer. */
+	if (c->eof && !rpc_client_busy(c))
+		control_close(c);
 }
 
 static json_t	*rpc_cond_test(json_t *cond, int *err);
@@ -239,8 +255,7 @@ pending_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	rpc_error_data(&p->call, RPC_TIMEOUT, json_pack("{s:O}", "condition", p->cond),
-	    "condition not met within %lld ms",
-	    (long long)json_integer_value(json_object_get(p->cond, "_timeout_ms")));
+	    "condition not met within %lld ms", (long long)p->timeout_ms);
 	pending_free(p);
 }
 
@@ -326,6 +341,8 @@ rpc_client_gone(struct client *c)
 {
 	struct pending	*p, *next;
 
+	c->eof = false;		/* it is going now: nothing to close later */
+
 	for (p = pendings; p != NULL; p = next) {
 		next = p->next;
 		if (p->call.client != c)
@@ -380,7 +397,7 @@ rpc_cond_check(json_t *cond)
 		if (!json_is_true(v))
 			return "'recovered' must be true";
 		json_object_foreach(cond, key, v)
-			if (strcmp(key, "recovered") != 0 && strcmp(key, "_timeout_ms") != 0)
+			if (strcmp(key, "recovered") != 0)
 				return "'recovered' takes no other keys";
 		return NULL;
 	}
@@ -395,7 +412,7 @@ rpc_cond_check(json_t *cond)
 			return "'min_restarts' must be an integer >= 0";
 		json_object_foreach(cond, key, v)
 			if (strcmp(key, "service") != 0 && strcmp(key, "state") != 0 &&
-			    strcmp(key, "min_restarts") != 0 && strcmp(key, "_timeout_ms") != 0)
+			    strcmp(key, "min_restarts") != 0)
 				return "unknown key in a service condition";
 		return NULL;
 	}
@@ -630,7 +647,7 @@ m_wait(struct call *call, json_t *params)
 	/* Registered before the first test: nothing between test and block is missed. */
 	p = pending_new(call, PENDING_WAIT);
 	p->cond = json_deep_copy(cond);
-	json_object_set_new(p->cond, "_timeout_ms", json_integer(ms));
+	p->timeout_ms = ms;
 	p->timer = evtimer_new(base, pending_timeout_cb, p);
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);

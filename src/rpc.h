@@ -7,6 +7,7 @@
 #ifndef WARDEN_RPC_H
 #define WARDEN_RPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -32,6 +33,8 @@ void	rpc_free(void);
 void	rpc_handle(struct client *, const char *line, size_t len);
 /* The client is going away: drop what it was waiting for. */
 void	rpc_client_gone(struct client *);
+/* Does the client wait for an answer still to come? */
+bool	rpc_client_busy(const struct client *);
 /* Something changed: answer the waits it satisfies. */
 void	rpc_recheck(void);
 /* An error response with no id (for framing errors found by control.c). */

@@ -289,7 +289,6 @@ tree_init(struct event_base *b, struct config *conf)
 	ev_kick = event_new(base, -1, 0, tree_kick_cb, NULL);
 	if (ev_kick == NULL)
 		fatalx("cannot create kick event");
-	spawn_init();
 	/* Orphans of our workers come back to us, to be reaped here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
@@ -724,6 +723,7 @@ node_start(struct node *n)
 	n->stop_reason = STOP_NONE;
 	intensity_reset(&n->intensity);
 	n->op_active = true;
+	n->op_gen++;
 	n->op_initial = true;
 	n->op_lo = 0;
 	n->op_phase = OP_START;
@@ -886,6 +886,7 @@ child_failed(struct node *n, bool abnormal)
 	if (!p->op_active || p->op_delay < d.delay_ms)
 		p->op_delay = d.delay_ms;
 	p->op_active = true;
+	p->op_gen++;
 	p->op_initial = false;
 	p->op_lo = lo;
 	p->op_phase = OP_STOP;
@@ -938,6 +939,11 @@ sup_child_startable(const struct node *s, const struct node *c)
 		return false;
 	if (c->pred != NULL)
 		return false;
+	/* Once per operation: a child that came down again by itself since is
+	 * the restart decision's, not the operation's (a transient child that
+	 * exited 0 must stay down). */
+	if (c->op_started == s->op_gen)
+		return false;
 	/* A temporary child comes back only with its supervisor. */
 	if (c->conf->restart == RESTART_TEMPORARY && c->starts > 0 && !s->op_initial)
 		return false;
@@ -955,8 +961,10 @@ sup_start_from(struct node *s, size_t lo)
 		c = s->kids[i];
 		if (c->pred != NULL && c->want)
 			return false;	/* the instance it replaces is still stopping */
-		if (sup_child_startable(s, c))
+		if (sup_child_startable(s, c)) {
+			c->op_started = s->op_gen;
 			node_start(c);
+		}
 		if (c->state == SVC_STARTING || c->state == SVC_STOPPING ||
 		    c->state == SVC_BACKOFF)
 			return false;
@@ -1409,11 +1417,40 @@ tree_recovery_json(void)
 
 /* --- reload -------------------------------------------------------------------------- */
 
+/*
+ * The old tree by name, taken before the new one is built: the old tree
+ * is taken apart while the new one is put together.
+ */
+static struct node	**reload_old;
+static size_t		  reload_nold;
+
+static void
+reload_snapshot(struct node *n)
+{
+	size_t	i;
+
+	reload_old = xreallocarray(reload_old, reload_nold + 1, sizeof(*reload_old));
+	reload_old[reload_nold++] = n;
+	for (i = 0; i < n->nkids; i++)
+		reload_snapshot(n->kids[i]);
+}
+
+static struct node *
+reload_old_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < reload_nold; i++)
+		if (strcmp(reload_old[i]->name, name) == 0)
+			return reload_old[i];
+	return NULL;
+}
+
 /* The node of the old tree that a new config node continues, or NULL. */
 static struct node *
 reload_match(const struct child_conf *c, const struct child_conf *cparent)
 {
-	struct node	*old = tree_find(c->name);
+	struct node	*old = reload_old_find(c->name);
 
 	if (old == NULL || old->is_sup != c->is_sup)
 		return NULL;
@@ -1430,7 +1467,7 @@ reload_match(const struct child_conf *c, const struct child_conf *cparent)
 static void
 reload_diff(const struct child_conf *c, const struct child_conf *cparent, json_t *r)
 {
-	struct node	*old = tree_find(c->name);
+	struct node	*old = reload_old_find(c->name);
 	const char	*what;
 	size_t		 i;
 
@@ -1492,6 +1529,10 @@ reload_build(struct child_conf *c, struct node *parent, struct node *oldroot)
 	}
 	n->conf = c;
 	n->parent = parent;
+	if (strcmp(n->name, c->name) != 0) {	/* only the root can be renamed */
+		free(n->name);
+		n->name = xstrdup(c->name);
+	}
 	free(n->path);
 	if (parent == NULL)
 		n->path = xstrdup("/");
@@ -1611,11 +1652,16 @@ tree_reload(struct config *nc, bool dry_run, json_t **result)
 	if (shutting_down)
 		return -1;
 	r = json_pack("{s:[],s:[],s:[],s:[]}", "added", "removed", "changed", "unchanged");
+	reload_nold = 0;
+	reload_snapshot(root);
 	reload_diff(nc->root, NULL, r);
 	reload_removed(root, nc->root, json_object_get(r, "removed"));
 	*result = r;
-	if (dry_run)
+	if (dry_run) {
+		free(reload_old);
+		reload_old = NULL;
 		return 0;
+	}
 
 	if (strcmp(old->socket, nc->socket) != 0 || strcmp(old->table, nc->table) != 0 ||
 	    strcmp(old->state_dir, nc->state_dir) != 0 || old->socket_mode != nc->socket_mode)
@@ -1626,6 +1672,9 @@ tree_reload(struct config *nc, bool dry_run, json_t **result)
 	root->pending_start = false;
 	reload_link(root, NULL);
 	reload_unclaim(root);
+	free(reload_old);
+	reload_old = NULL;
+	reload_nold = 0;
 	config = nc;
 	/* Retired subtrees stop now; each successor starts once its predecessor is down. */
 	for (i = first_retired; i < nretired; i++)

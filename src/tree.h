@@ -91,6 +91,8 @@ struct node {
 	struct intensity	 intensity;
 	bool			 op_active;
 	bool			 op_initial;	/* a (re)start of the supervisor itself */
+	unsigned		 op_gen;	/* counts the operations begun */
+	unsigned		 op_started;	/* child: the parent's op_gen that last started it */
 	size_t			 op_lo;
 	enum op_phase		 op_phase;
 	uint32_t		 op_delay;

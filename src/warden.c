@@ -64,14 +64,20 @@ warden_reload(void)
 	json_t		*result;
 	char		 err[1024], *s;
 
+	/* systemd's reload protocol: RELOADING=1 with the time, READY=1 after. */
+	(void)sdnotify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)util_now_us());
 	if (config_load(tree_config()->path, &nc, err, sizeof(err)) == -1) {
 		log_warnx("SIGHUP: reload refused: %s", err);
+		(void)sdnotify_send("READY=1\nSTATUS=reload refused: %s", err);
 		return;
 	}
 	if (tree_reload(nc, false, &result) == -1) {
 		config_free(nc);
+		(void)sdnotify_send("READY=1");
 		return;
 	}
+	(void)sdnotify_send("READY=1");
 	control_set_config(nc);
 	s = json_dumps(result, JSON_COMPACT);
 	log_info("SIGHUP: reloaded: %s", s != NULL ? s : "?");

@@ -1,0 +1,764 @@
+/*
+ * wardenctl-cmd.c: one handler per wardenctl command.
+ *
+ * A handler turns its operands into one protocol call (two for kill
+ * --wait-recovered), then prints the result: exactly, as JSON, with -j;
+ * otherwise as a line or a table. It returns the exit status.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+#include "version.h"
+#include "wardenctl.h"
+
+#define CMD_KILL_WAIT_MS	10000
+#define CMD_WAIT_MS		30000
+/* So that MS + CTL_WAIT_MARGIN_MS still fits an int. */
+#define CMD_MS_MAX		(INT_MAX - CTL_WAIT_MARGIN_MS)
+
+static const char *const cmd_states[] = {
+	"starting", "running", "stopping", "stopped", "backoff", "failed"
+};
+
+/*
+ * A string operand for a request. warden judges names; bytes that are not
+ * UTF-8 make the request unencodable, which ctl_call reports.
+ */
+static json_t *
+cmd_str(const char *s)
+{
+	json_t	*v;
+
+	if ((v = json_string_nocheck(s)) == NULL)
+		fatalx("out of memory");
+	return v;
+}
+
+static void
+cmd_set(json_t *obj, const char *key, json_t *value)
+{
+	if (value == NULL || json_object_set_new(obj, key, value) == -1)
+		fatalx("out of memory");
+}
+
+/* {key: value}, a request's params. */
+static json_t *
+cmd_params(const char *key, json_t *value)
+{
+	json_t	*obj;
+
+	if ((obj = json_object()) == NULL)
+		fatalx("out of memory");
+	cmd_set(obj, key, value);
+	return obj;
+}
+
+/* A count of milliseconds (or of anything) from the command line. */
+static int
+cmd_parse_count(const struct ctl_args *a, const char *what, const char *s,
+    int *out)
+{
+	char	*end;
+	long	 n;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return ctl_usage_error(a, "%s: %s is not a number", what,
+		    s != NULL ? s : "(none)");
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n > CMD_MS_MAX)
+		return ctl_usage_error(a, "%s: %s is not a number from 0 to %d",
+		    what, s, CMD_MS_MAX);
+	*out = (int)n;
+	return CTL_EXIT_OK;
+}
+
+static double
+cmd_elapsed_ms(double since_ms)
+{
+	double	ms = (double)util_now_us() / 1000.0 - since_ms;
+
+	return ms > 0 ? ms : 0;
+}
+
+/*
+ * Call method and print its result: as JSON with -j, otherwise with
+ * human (NULL: as JSON too).
+ */
+static int
+cmd_simple(struct ctl *c, const char *method, json_t *params, int deadline_ms,
+    void (*human)(json_t *))
+{
+	json_t	*res;
+	int	 rc;
+
+	rc = ctl_call(c, method, params, deadline_ms, &res);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (c->json || human == NULL)
+		ctl_print_result(res);
+	else
+		human(res);
+	json_decref(res);
+	return CTL_EXIT_OK;
+}
+
+/* A string result as a line; anything else as JSON. */
+static void
+print_line(json_t *res)
+{
+	if (json_is_string(res))
+		printf("%s\n", json_string_value(res));
+	else
+		ctl_print_result(res);
+}
+
+int
+cmd_ping(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return cmd_simple(c, "ping", NULL, CTL_DEADLINE_QUICK_MS, print_line);
+}
+
+static void
+print_version(json_t *res)
+{
+	char	*version = ctl_cell(json_object_get(res, "version"));
+	char	*protocol = ctl_cell(json_object_get(res, "protocol"));
+
+	printf("warden %s (protocol %s)\n", version, protocol);
+	free(version);
+	free(protocol);
+}
+
+int
+cmd_version(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	/* Ours first: worth knowing even when warden cannot be reached. */
+	if (!c->json) {
+		printf("wardenctl %s\n", WARDEN_VERSION);
+		fflush(stdout);
+	}
+	return cmd_simple(c, "version", NULL, CTL_DEADLINE_QUICK_MS,
+	    print_version);
+}
+
+/* "exit 1", "signal KILL" or "-". */
+static char *
+fmt_exit(json_t *last)
+{
+	json_t	*v;
+	char	*cell, *s;
+
+	if ((v = json_object_get(last, "signal")) != NULL &&
+	    !json_is_null(v)) {
+		cell = ctl_cell(v);
+		xasprintf(&s, "signal %s", cell);
+	} else if ((v = json_object_get(last, "code")) != NULL &&
+	    !json_is_null(v)) {
+		cell = ctl_cell(v);
+		xasprintf(&s, "exit %s", cell);
+	} else
+		return ctl_cell(json_is_object(last) ? NULL : last);
+	free(cell);
+	return s;
+}
+
+static void
+table_cell_of(struct ctl_table *t, json_t *obj, const char *key)
+{
+	ctl_table_own(t, ctl_cell(json_object_get(obj, key)));
+}
+
+static void
+table_duration(struct ctl_table *t, json_t *ms)
+{
+	char	buf[32];
+
+	if (json_is_number(ms))
+		ctl_table_cell(t, "%s", ctl_fmt_duration(buf, sizeof(buf),
+		    json_number_value(ms)));
+	else
+		ctl_table_cell(t, "-");
+}
+
+static void
+print_services(json_t *services)
+{
+	struct ctl_table	 t;
+	json_t			*svc, *pid;
+	size_t			 i;
+
+	ctl_table_init(&t, 8, "SERVICE", "PATH", "STATE", "PID", "READY",
+	    "UPTIME", "RESTARTS", "LAST-EXIT");
+	json_array_foreach(services, i, svc) {
+		pid = json_object_get(svc, "pid");
+		table_cell_of(&t, svc, "name");
+		table_cell_of(&t, svc, "path");
+		table_cell_of(&t, svc, "state");
+		ctl_table_own(&t, ctl_cell(pid));
+		table_cell_of(&t, svc, "ready");
+		/* Uptime means something only while there is a process. */
+		table_duration(&t, json_is_integer(pid) ?
+		    json_object_get(svc, "uptime_ms") : NULL);
+		table_cell_of(&t, svc, "restarts");
+		ctl_table_own(&t, fmt_exit(json_object_get(svc, "last_exit")));
+	}
+	ctl_table_print(&t, stdout);
+	ctl_table_free(&t);
+}
+
+static void
+print_supervisors(json_t *sups)
+{
+	struct ctl_table	 t;
+	json_t			*sup;
+	char			*in, *max, *secs;
+	size_t			 i;
+
+	ctl_table_init(&t, 7, "SUPERVISOR", "PATH", "STRATEGY", "STATE",
+	    "RESTARTS", "INTENSITY", "CHILDREN");
+	json_array_foreach(sups, i, sup) {
+		table_cell_of(&t, sup, "name");
+		table_cell_of(&t, sup, "path");
+		table_cell_of(&t, sup, "strategy");
+		table_cell_of(&t, sup, "state");
+		table_cell_of(&t, sup, "restarts");
+		in = ctl_cell(json_object_get(sup, "restarts_in_window"));
+		max = ctl_cell(json_object_get(sup, "max_restarts"));
+		secs = ctl_cell(json_object_get(sup, "max_seconds"));
+		ctl_table_cell(&t, "%s/%s in %ss", in, max, secs);
+		free(in);
+		free(max);
+		free(secs);
+		ctl_table_own(&t, ctl_join_names(json_object_get(sup,
+		    "children"), ","));
+	}
+	ctl_table_print(&t, stdout);
+	ctl_table_free(&t);
+}
+
+static void
+print_status(json_t *res)
+{
+	json_t	*services = json_object_get(res, "services");
+	json_t	*sups = json_object_get(res, "supervisors");
+	char	*health = ctl_cell(json_object_get(res, "health"));
+	char	*stage = ctl_cell(json_object_get(res, "stage"));
+
+	printf("health %s, stage %s\n", health, stage);
+	free(health);
+	free(stage);
+	if (json_array_size(services) > 0)
+		print_services(services);
+	else
+		printf("no services\n");
+	if (json_array_size(sups) > 0) {
+		putchar('\n');
+		print_supervisors(sups);
+	}
+}
+
+int
+cmd_status(struct ctl *c, struct ctl_args *a)
+{
+	json_t	*params = NULL;
+
+	if (a->argc > 0)
+		params = cmd_params("service", cmd_str(a->argv[0]));
+	return cmd_simple(c, "status", params, CTL_DEADLINE_QUICK_MS,
+	    print_status);
+}
+
+/* "registry: running, pid 1234" */
+static void
+print_service(json_t *svc)
+{
+	json_t	*pid = json_object_get(svc, "pid");
+	char	*name = ctl_cell(json_object_get(svc, "name"));
+	char	*state = ctl_cell(json_object_get(svc, "state"));
+
+	if (json_is_integer(pid))
+		printf("%s: %s, pid %" JSON_INTEGER_FORMAT "\n", name, state,
+		    json_integer_value(pid));
+	else
+		printf("%s: %s\n", name, state);
+	free(name);
+	free(state);
+}
+
+/* start, stop and restart: service.<command>. */
+int
+cmd_service(struct ctl *c, struct ctl_args *a)
+{
+	char	*method;
+	int	 rc;
+
+	xasprintf(&method, "service.%s", a->cmd->name);
+	rc = cmd_simple(c, method, cmd_params("service", cmd_str(a->argv[0])),
+	    CTL_DEADLINE_LONG_MS, print_service);
+	free(method);
+	return rc;
+}
+
+/* wait with a client deadline a margin past warden's own. */
+static int
+cmd_wait_call(struct ctl *c, json_t *condition, int timeout_ms, json_t **res)
+{
+	json_t	*params = cmd_params("condition", condition);
+
+	cmd_set(params, "timeout_ms", json_integer(timeout_ms));
+	return ctl_call(c, "wait", params, timeout_ms + CTL_WAIT_MARGIN_MS,
+	    res);
+}
+
+static void
+print_killed(json_t *res)
+{
+	json_t	*killed = json_object_get(res, "killed"), *k;
+	char	*signal = ctl_cell(json_object_get(res, "signal"));
+	char	*name, *pid;
+	size_t	 i;
+
+	if (json_array_size(killed) == 0)
+		printf("nothing to kill\n");
+	json_array_foreach(killed, i, k) {
+		name = ctl_cell(json_object_get(k, "service"));
+		pid = ctl_cell(json_object_get(k, "pid"));
+		printf("killed %s (pid %s) with %s\n", name, pid, signal);
+		free(name);
+		free(pid);
+	}
+	free(signal);
+}
+
+/*
+ * Wait until warden has reaped every killed process. Only then does a wait
+ * for recovery mean something: until warden sees a process exit, nothing
+ * is recovering and "recovered" holds at once.
+ */
+static int
+kill_await_exits(struct ctl *c, json_t *killed, uint64_t deadline, int wait_ms)
+{
+	json_t		*left, *ev, *k;
+	const char	*type;
+	uint64_t	 now;
+	size_t		 i;
+	int		 rc = CTL_EXIT_OK;
+
+	if ((left = json_copy(killed)) == NULL)
+		fatalx("out of memory");
+	while (rc == CTL_EXIT_OK && json_array_size(left) > 0) {
+		now = util_now_ms();
+		rc = ctl_next_event(c, now < deadline ?
+		    (int)(deadline - now) : 0, &ev);
+		if (rc == CTL_EXIT_TIMEOUT) {
+			k = json_array_get(left, 0);
+			rc = ctl_errx(rc, "%s (pid %" JSON_INTEGER_FORMAT ") "
+			    "has not exited within %d ms",
+			    ctl_json_str(k, "service"),
+			    json_integer_value(json_object_get(k, "pid")),
+			    wait_ms);
+			break;
+		}
+		if (rc != CTL_EXIT_OK)
+			break;
+		if (ev == NULL) {
+			rc = ctl_errx(CTL_EXIT_CONNECT, "%s: warden closed the "
+			    "connection", c->socket);
+			break;
+		}
+		type = ctl_json_str(ev, "type");
+		if (type != NULL && strcmp(type, "service.exited") == 0)
+			json_array_foreach(left, i, k)
+				if (json_equal(json_object_get(k, "pid"),
+				    json_object_get(ev, "pid"))) {
+					(void)json_array_remove(left, i);
+					break;
+				}
+		json_decref(ev);
+	}
+	json_decref(left);
+	return rc;
+}
+
+static json_t *
+kill_params(struct ctl_args *a)
+{
+	json_t	*target;
+	int	 i;
+
+	if (a->argc == 1)
+		return cmd_params("service", cmd_str(a->argv[0]));
+	if ((target = json_array()) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < a->argc; i++)
+		if (json_array_append_new(target, cmd_str(a->argv[i])) == -1)
+			fatalx("out of memory");
+	return cmd_params("service", target);
+}
+
+int
+cmd_kill(struct ctl *c, struct ctl_args *a)
+{
+	json_t		*params, *res, *wres, *ts;
+	const char	*sig, *name;
+	uint64_t	 start, deadline, now;
+	double		 since;
+	char		 buf[32];
+	int		 signo = -1, wait_ms = CMD_KILL_WAIT_MS, rc;
+	bool		 wait = ctl_opt_isset(a, "wait-recovered");
+
+	if (wait && ctl_opt_value(a, "wait-recovered") != NULL &&
+	    (rc = cmd_parse_count(a, "--wait-recovered",
+	    ctl_opt_value(a, "wait-recovered"), &wait_ms)) != CTL_EXIT_OK)
+		return rc;
+	if ((sig = ctl_opt_value(a, "signal")) != NULL &&
+	    (signo = util_signal_parse(sig)) == -1)
+		return ctl_usage_error(a, "%s is not a signal", sig);
+	params = kill_params(a);
+	if (sig != NULL) {
+		/* The name without SIG; a signal without one by number. */
+		name = util_signal_name(signo);
+		cmd_set(params, "signal", strncmp(name, "SIG", 3) == 0 ?
+		    json_integer(signo) : json_string(name));
+	}
+
+	start = util_now_ms();
+	since = (double)util_now_us() / 1000.0;
+	/* Subscribed before the kill, so that no exit goes unseen. */
+	if (wait) {
+		rc = ctl_call(c, "subscribe", cmd_params("topics",
+		    json_pack("[s]", "service.exited")), CTL_DEADLINE_QUICK_MS,
+		    &res);
+		if (rc != CTL_EXIT_OK) {
+			json_decref(params);
+			return rc;
+		}
+		json_decref(res);
+	}
+	rc = ctl_call(c, "service.kill", params, CTL_DEADLINE_QUICK_MS, &res);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (!c->json) {
+		print_killed(res);
+		fflush(stdout);
+	}
+	if (!wait) {
+		if (c->json)
+			ctl_print_result(res);
+		json_decref(res);
+		return CTL_EXIT_OK;
+	}
+
+	/* Recovery counts from the kill itself, on warden's clock. */
+	if (json_is_number(ts = json_object_get(res, "ts")))
+		since = json_number_value(ts);
+	deadline = start + (uint64_t)wait_ms;
+	rc = kill_await_exits(c, json_object_get(res, "killed"), deadline,
+	    wait_ms);
+	if (rc == CTL_EXIT_OK) {
+		now = util_now_ms();
+		rc = cmd_wait_call(c, cmd_params("recovered", json_true()),
+		    now < deadline ? (int)(deadline - now) : 0, &wres);
+	}
+	if (rc == CTL_EXIT_OK) {
+		if (c->json) {
+			cmd_set(res, "wait", wres);
+			/* Microseconds are all the clocks can tell. */
+			cmd_set(res, "recovered_ms", json_real(
+			    (double)(long long)(cmd_elapsed_ms(since) * 1000 +
+			    0.5) / 1000));
+		} else {
+			printf("recovered in %s\n", ctl_fmt_duration(buf,
+			    sizeof(buf), cmd_elapsed_ms(since)));
+			json_decref(wres);
+		}
+	}
+	if (c->json)
+		ctl_print_result(res);
+	json_decref(res);
+	return rc;
+}
+
+int
+cmd_wait(struct ctl *c, struct ctl_args *a)
+{
+	json_t		*cond, *res;
+	const char	*service = NULL, *state = NULL;
+	double		 since;
+	char		 buf[32];
+	size_t		 i;
+	int		 timeout_ms = CMD_WAIT_MS, restarts = -1, rc;
+
+	if (ctl_opt_isset(a, "timeout") && (rc = cmd_parse_count(a, "-t",
+	    ctl_opt_value(a, "timeout"), &timeout_ms)) != CTL_EXIT_OK)
+		return rc;
+	if (ctl_opt_isset(a, "min-restarts") && (rc = cmd_parse_count(a,
+	    "--min-restarts", ctl_opt_value(a, "min-restarts"), &restarts)) !=
+	    CTL_EXIT_OK)
+		return rc;
+	if (a->argc == 1) {
+		if (strcmp(a->argv[0], "recovered") != 0)
+			return ctl_usage_error(a, "expected SERVICE STATE, or "
+			    "recovered");
+		if (restarts != -1)
+			return ctl_usage_error(a, "--min-restarts needs "
+			    "SERVICE STATE");
+		cond = cmd_params("recovered", json_true());
+	} else {
+		service = a->argv[0];
+		state = a->argv[1];
+		for (i = 0; i < nitems(cmd_states); i++)
+			if (strcmp(state, cmd_states[i]) == 0)
+				break;
+		if (i == nitems(cmd_states))
+			return ctl_usage_error(a, "%s: not a state (starting, "
+			    "running, stopping, stopped, backoff, failed)",
+			    state);
+		cond = cmd_params("service", cmd_str(service));
+		cmd_set(cond, "state", cmd_str(state));
+		if (restarts != -1)
+			cmd_set(cond, "min_restarts", json_integer(restarts));
+	}
+
+	since = (double)util_now_us() / 1000.0;
+	if ((rc = cmd_wait_call(c, cond, timeout_ms, &res)) != CTL_EXIT_OK)
+		return rc;
+	if (c->json)
+		ctl_print_result(res);
+	else if (service == NULL)
+		printf("recovered (waited %s)\n", ctl_fmt_duration(buf,
+		    sizeof(buf), cmd_elapsed_ms(since)));
+	else
+		printf("%s: %s (waited %s)\n", service, state,
+		    ctl_fmt_duration(buf, sizeof(buf), cmd_elapsed_ms(since)));
+	json_decref(res);
+	return CTL_EXIT_OK;
+}
+
+static void
+print_recovery(json_t *res)
+{
+	struct ctl_table	 t;
+	json_t			*svc, *table, *since;
+	char			*recovering, *failed, *cell, buf[32];
+	size_t			 i;
+
+	recovering = ctl_cell(json_object_get(res, "recovering"));
+	failed = ctl_join_names(json_object_get(res, "failed"), ", ");
+	printf("recovering %s, failed %s\n", recovering, failed);
+	free(recovering);
+	free(failed);
+	if (json_is_object(table = json_object_get(res, "table"))) {
+		cell = ctl_cell(json_object_get(table, "repairs"));
+		printf("table %s, repairs %s", json_is_true(json_object_get(
+		    table, "healthy")) ? "healthy" : "damaged", cell);
+		free(cell);
+		if (json_is_number(since = json_object_get(table,
+		    "last_repair_ms")))
+			printf(", last repair took %s", ctl_fmt_duration(buf,
+			    sizeof(buf), json_number_value(since)));
+		putchar('\n');
+	}
+	ctl_table_init(&t, 7, "SERVICE", "STATE", "RESTARTS", "IN-WINDOW",
+	    "BUDGET", "DOWN-FOR", "LAST-RECOVERY");
+	json_array_foreach(json_object_get(res, "services"), i, svc) {
+		table_cell_of(&t, svc, "name");
+		table_cell_of(&t, svc, "state");
+		table_cell_of(&t, svc, "restarts");
+		table_cell_of(&t, svc, "restarts_in_window");
+		table_cell_of(&t, svc, "budget_left");
+		/* down_since is on CLOCK_MONOTONIC, shared with warden. */
+		if (json_is_number(since = json_object_get(svc, "down_since")))
+			ctl_table_cell(&t, "%s", ctl_fmt_duration(buf,
+			    sizeof(buf), cmd_elapsed_ms(
+			    json_number_value(since))));
+		else
+			ctl_table_cell(&t, "-");
+		table_duration(&t, json_object_get(svc, "last_recovery_ms"));
+	}
+	ctl_table_print(&t, stdout);
+	ctl_table_free(&t);
+}
+
+int
+cmd_recovery(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return cmd_simple(c, "recovery", NULL, CTL_DEADLINE_QUICK_MS,
+	    print_recovery);
+}
+
+/* A value in an event line: bare when it reads unambiguously. */
+static void
+print_event_value(json_t *v)
+{
+	const char	*s;
+	char		*text;
+
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		if (*s != '\0' && strcspn(s, " \t\n\"=\\") == strlen(s) &&
+		    strlen(s) == json_string_length(v)) {
+			fputs(s, stdout);
+			return;
+		}
+	}
+	text = ctl_json_text(v, false);
+	fputs(text, stdout);
+	free(text);
+}
+
+/* "seq ts type service key=value..." */
+static void
+print_event(json_t *ev)
+{
+	const char	*key;
+	json_t		*v;
+	char		*seq, *type, *service;
+
+	seq = ctl_cell(json_object_get(ev, "seq"));
+	type = ctl_cell(json_object_get(ev, "type"));
+	service = ctl_cell(json_object_get(ev, "service"));
+	printf("%s ", seq);
+	if (json_is_number(v = json_object_get(ev, "ts")))
+		printf("%.3f", json_number_value(v));
+	else
+		putchar('-');
+	printf(" %s %s", type, service);
+	json_object_foreach(ev, key, v) {
+		if (strcmp(key, "seq") == 0 || strcmp(key, "ts") == 0 ||
+		    strcmp(key, "type") == 0 || strcmp(key, "service") == 0)
+			continue;
+		printf(" %s=", key);
+		print_event_value(v);
+	}
+	putchar('\n');
+	free(seq);
+	free(type);
+	free(service);
+}
+
+int
+cmd_events(struct ctl *c, struct ctl_args *a)
+{
+	json_t		*topics, *params = NULL, *res, *ev;
+	const char	*type;
+	bool		 dropped = false;
+	int		 i, rc;
+
+	if (a->argc > 0) {
+		if ((topics = json_array()) == NULL)
+			fatalx("out of memory");
+		for (i = 0; i < a->argc; i++)
+			if (json_array_append_new(topics,
+			    cmd_str(a->argv[i])) == -1)
+				fatalx("out of memory");
+		params = cmd_params("topics", topics);
+	}
+	rc = ctl_call(c, "subscribe", params, CTL_DEADLINE_QUICK_MS, &res);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	json_decref(res);
+	for (;;) {
+		if ((rc = ctl_next_event(c, -1, &ev)) != CTL_EXIT_OK)
+			return rc;
+		if (ev == NULL)
+			break;
+		if (c->json) {
+			ctl_json_write(stdout, ev, false);
+			putchar('\n');
+		} else
+			print_event(ev);
+		type = ctl_json_str(ev, "type");
+		dropped = type != NULL && strcmp(type, "events.dropped") == 0;
+		json_decref(ev);
+		/* A reader at the other end of a pipe sees each at once. */
+		if (fflush(stdout) == EOF)
+			return ctl_errx(CTL_EXIT_ERROR, "standard output: %s",
+			    strerror(errno));
+	}
+	if (dropped)
+		return ctl_errx(CTL_EXIT_ERROR, "events were dropped: this "
+		    "reader fell behind and warden closed the connection");
+	return CTL_EXIT_OK;
+}
+
+static void
+print_reload_list(const char *what, json_t *names)
+{
+	char	*list = ctl_join_names(names, ", ");
+
+	printf("%-10s %s\n", what, list);
+	free(list);
+}
+
+static void
+print_reload(json_t *res)
+{
+	print_reload_list("added", json_object_get(res, "added"));
+	print_reload_list("removed", json_object_get(res, "removed"));
+	print_reload_list("changed", json_object_get(res, "changed"));
+	/* Unchanged services are most of them: their number says enough. */
+	printf("%-10s %zu\n", "unchanged",
+	    json_array_size(json_object_get(res, "unchanged")));
+}
+
+static void
+print_reload_dry(json_t *res)
+{
+	printf("dry run: nothing applied\n");
+	print_reload(res);
+}
+
+int
+cmd_reload(struct ctl *c, struct ctl_args *a)
+{
+	bool	dry = ctl_opt_isset(a, "dry-run");
+
+	return cmd_simple(c, "config.reload", dry ?
+	    cmd_params("dry_run", json_true()) : NULL, CTL_DEADLINE_LONG_MS,
+	    dry ? print_reload_dry : print_reload);
+}
+
+static void
+print_shutdown(json_t *res)
+{
+	(void)res;
+	printf("warden is stopping\n");
+}
+
+int
+cmd_shutdown(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return cmd_simple(c, "shutdown", NULL, CTL_DEADLINE_QUICK_MS,
+	    print_shutdown);
+}
+
+int
+cmd_call(struct ctl *c, struct ctl_args *a)
+{
+	json_error_t	 err;
+	json_t		*params = NULL, *t;
+	int		 deadline_ms = CTL_DEADLINE_LONG_MS;
+
+	if (a->argc == 2 && (params = json_loads(a->argv[1], 0, &err)) ==
+	    NULL)
+		return ctl_usage_error(a, "PARAMS: %s (column %d)", err.text,
+		    err.column);
+	/* A raw wait must not hit our deadline before warden's own. */
+	t = json_object_get(params, "timeout_ms");
+	if (json_is_integer(t) && json_integer_value(t) >= 0 &&
+	    json_integer_value(t) < CMD_MS_MAX &&
+	    json_integer_value(t) + CTL_WAIT_MARGIN_MS > deadline_ms)
+		deadline_ms = (int)json_integer_value(t) + CTL_WAIT_MARGIN_MS;
+	return cmd_simple(c, a->argv[0], params, deadline_ms, NULL);
+}

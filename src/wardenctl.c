@@ -1,0 +1,460 @@
+/*
+ * wardenctl.c: warden's command-line client; the command line and the
+ * table of commands. See wardenctl(1).
+ *
+ * Global options come before the command (as in tmux); each command parses
+ * its own operands and options from its entry in the table, so adding a
+ * command is one entry and one handler.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+#include "version.h"
+#include "wardenctl.h"
+
+static int	cmd_help(struct ctl *, struct ctl_args *);
+
+static const struct ctl_cmd ctl_commands[] = {
+	{ .name = "ping", .usage = "",
+	  .summary = "check that warden answers",
+	  .help = "Print \"pong\" once warden answers.\n",
+	  .min_args = 0, .max_args = 0, .handler = cmd_ping },
+	{ .name = "version", .usage = "",
+	  .summary = "print wardenctl's and warden's versions",
+	  .help = "Print wardenctl's version, then warden's and its\n"
+	    "protocol's. With -j, warden's answer: {version, protocol}.\n",
+	  .min_args = 0, .max_args = 0, .handler = cmd_version },
+	{ .name = "status", .usage = "[SERVICE]",
+	  .summary = "show the services and supervisors",
+	  .help = "Print the health and stage, a table of services (or of\n"
+	    "SERVICE alone) and a table of supervisors.\n",
+	  .min_args = 0, .max_args = 1, .handler = cmd_status },
+	{ .name = "start", .usage = "SERVICE",
+	  .summary = "start a stopped service",
+	  .help = "Start SERVICE and print its new state.\n",
+	  .min_args = 1, .max_args = 1, .handler = cmd_service },
+	{ .name = "stop", .usage = "SERVICE",
+	  .summary = "stop a service; it stays down until started",
+	  .help = "Stop SERVICE (its stop signal, then SIGKILL after its\n"
+	    "shutdown grace) and print its new state. It is not restarted.\n",
+	  .min_args = 1, .max_args = 1, .handler = cmd_service },
+	{ .name = "restart", .usage = "SERVICE",
+	  .summary = "stop and start a service",
+	  .help = "Stop SERVICE, start it again and print its new state.\n",
+	  .min_args = 1, .max_args = 1, .handler = cmd_service },
+	{ .name = "kill",
+	  .usage = "SERVICE... [-s SIG] [--wait-recovered [MS]]",
+	  .summary = "signal services, as a crash would",
+	  .help = "Send a signal to the process group of each SERVICE\n"
+	    "(\"*\": every worker at once). warden treats the exit as a\n"
+	    "failure and recovers.\n"
+	    "  -s, --signal SIG       KILL (default), TERM, SIGTERM, 15...\n"
+	    "  --wait-recovered [MS]  then wait until warden has seen the\n"
+	    "                         processes exit and nothing is\n"
+	    "                         recovering or failed, at most MS ms\n"
+	    "                         in all (default 10000)\n",
+	  .min_args = 1, .max_args = -1,
+	  .opts = { { 's', "signal", CTL_ARG_REQUIRED },
+	    { 0, "wait-recovered", CTL_ARG_OPTIONAL_NUMBER } },
+	  .handler = cmd_kill },
+	{ .name = "wait",
+	  .usage = "SERVICE STATE [-t MS] [--min-restarts N]\n"
+	    "recovered [-t MS]",
+	  .summary = "wait for a service's state, or for recovery",
+	  .help = "Wait until SERVICE is in STATE (starting, running,\n"
+	    "stopping, stopped, backoff, failed), or until nothing is\n"
+	    "recovering or failed and the table is healthy. Exit 4 when\n"
+	    "the time runs out.\n"
+	    "  -t, --timeout MS       give up after MS ms (default 30000)\n"
+	    "  --min-restarts N       and SERVICE has restarted at least\n"
+	    "                         N times\n",
+	  .min_args = 1, .max_args = 2,
+	  .opts = { { 't', "timeout", CTL_ARG_REQUIRED },
+	    { 0, "min-restarts", CTL_ARG_REQUIRED } },
+	  .handler = cmd_wait },
+	{ .name = "recovery", .usage = "",
+	  .summary = "show what is recovering and how fast it did",
+	  .help = "Print whether warden is recovering, the failed services,\n"
+	    "and per service its restarts, budget left, time down and\n"
+	    "last recovery time.\n",
+	  .min_args = 0, .max_args = 0, .handler = cmd_recovery },
+	{ .name = "events", .usage = "[TOPIC...]",
+	  .summary = "print events as they happen",
+	  .help = "Print one line per event until warden closes the\n"
+	    "connection or the command is interrupted. A TOPIC is a\n"
+	    "prefix of the event type (\"service.\", \"service.exited\");\n"
+	    "none: every event. With -j, each event's JSON on one line.\n",
+	  .min_args = 0, .max_args = -1, .handler = cmd_events },
+	{ .name = "reload", .usage = "[--dry-run]",
+	  .summary = "re-read the configuration and apply the difference",
+	  .help = "Re-read warden's configuration file: added services\n"
+	    "start, removed ones stop, changed ones restart, the others\n"
+	    "keep running.\n"
+	    "  -n, --dry-run          only print what would change\n",
+	  .min_args = 0, .max_args = 0,
+	  .opts = { { 'n', "dry-run", CTL_ARG_NONE } },
+	  .handler = cmd_reload },
+	{ .name = "shutdown", .usage = "",
+	  .summary = "stop every service and warden",
+	  .help = "Stop every service in reverse order; warden then exits.\n",
+	  .min_args = 0, .max_args = 0, .handler = cmd_shutdown },
+	{ .name = "call", .usage = "METHOD [PARAMS]",
+	  .summary = "call a protocol method and print its JSON result",
+	  .help = "Send METHOD with PARAMS (a JSON object or array) and\n"
+	    "print the result as JSON.\n",
+	  .min_args = 1, .max_args = 2, .handler = cmd_call },
+	{ .name = "help", .usage = "[COMMAND]",
+	  .summary = "describe wardenctl, or one command",
+	  .help = "Print the list of commands, or COMMAND's usage and\n"
+	    "options.\n",
+	  .min_args = 0, .max_args = 1, .handler = cmd_help },
+};
+
+static const struct ctl_cmd *
+ctl_find_command(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(ctl_commands); i++)
+		if (strcmp(ctl_commands[i].name, name) == 0)
+			return &ctl_commands[i];
+	return NULL;
+}
+
+/* "usage: wardenctl CMD ..." for each alternative form of the command. */
+static void
+ctl_print_cmd_usage(FILE *fp, const struct ctl_cmd *cmd)
+{
+	const char	*p = cmd->usage, *nl;
+	const char	*lead = "usage:";
+	int		 n;
+
+	do {
+		nl = strchr(p, '\n');
+		n = nl != NULL ? (int)(nl - p) : (int)strlen(p);
+		fprintf(fp, "%-6s wardenctl %s%s%.*s\n", lead, cmd->name,
+		    n > 0 ? " " : "", n, p);
+		lead = "";
+		p = nl + 1;
+	} while (nl != NULL);
+}
+
+static void
+ctl_print_synopsis(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: wardenctl [-j] [-S SOCKET] COMMAND [ARGS]\n"
+	    "       wardenctl -h | -V\n");
+}
+
+static void
+ctl_print_help(FILE *fp)
+{
+	size_t	i;
+
+	ctl_print_synopsis(fp);
+	fprintf(fp, "\nCommands:\n");
+	for (i = 0; i < nitems(ctl_commands); i++)
+		fprintf(fp, "  %-10s %s\n", ctl_commands[i].name,
+		    ctl_commands[i].summary);
+	fprintf(fp, "\nOptions:\n"
+	    "  -S, --socket SOCKET  warden's control socket (default:\n"
+	    "                       $WARDEN_SOCKET, else %s)\n"
+	    "  -j, --json           print results as JSON\n"
+	    "  -h, --help           print this help\n"
+	    "  -V, --version        print wardenctl's version\n"
+	    "\n\"wardenctl help COMMAND\" describes a command.\n",
+	    CTL_DEFAULT_SOCKET);
+}
+
+static void
+ctl_print_cmd_help(FILE *fp, const struct ctl_cmd *cmd)
+{
+	ctl_print_cmd_usage(fp, cmd);
+	fprintf(fp, "\n%s", cmd->help);
+}
+
+static int
+cmd_help(struct ctl *c, struct ctl_args *a)
+{
+	const struct ctl_cmd	*cmd;
+
+	(void)c;
+	if (a->argc == 0) {
+		ctl_print_help(stdout);
+		return CTL_EXIT_OK;
+	}
+	if ((cmd = ctl_find_command(a->argv[0])) == NULL)
+		return ctl_usage_error(a, "unknown command: %s", a->argv[0]);
+	ctl_print_cmd_help(stdout, cmd);
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_usage_error(const struct ctl_args *a, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "wardenctl: %s: ", a->cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	ctl_print_cmd_usage(stderr, a->cmd);
+	return CTL_EXIT_USAGE;
+}
+
+static int
+ctl_opt_index(const struct ctl_cmd *cmd, const char *long_name)
+{
+	int	i;
+
+	for (i = 0; i < CTL_MAXOPTS; i++)
+		if (cmd->opts[i].long_name != NULL &&
+		    strcmp(cmd->opts[i].long_name, long_name) == 0)
+			return i;
+	fatalx("%s: no option --%s", cmd->name, long_name);
+}
+
+bool
+ctl_opt_isset(const struct ctl_args *a, const char *long_name)
+{
+	return a->set[ctl_opt_index(a->cmd, long_name)];
+}
+
+const char *
+ctl_opt_value(const struct ctl_args *a, const char *long_name)
+{
+	return a->val[ctl_opt_index(a->cmd, long_name)];
+}
+
+static bool
+ctl_is_number(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Find the option that word (which starts with '-') names. *value is set
+ * to a value written in the same word ("--timeout=5", "-t5"), else NULL.
+ */
+static int
+ctl_match_opt(const struct ctl_cmd *cmd, const char *word, const char **value)
+{
+	const struct ctl_opt	*o;
+	const char		*name, *eq;
+	size_t			 len;
+	int			 i;
+
+	*value = NULL;
+	if (word[1] == '-') {
+		name = word + 2;
+		eq = strchr(name, '=');
+		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		for (i = 0; i < CTL_MAXOPTS; i++) {
+			o = &cmd->opts[i];
+			if (o->long_name != NULL &&
+			    strncmp(o->long_name, name, len) == 0 &&
+			    o->long_name[len] == '\0') {
+				*value = eq != NULL ? eq + 1 : NULL;
+				return i;
+			}
+		}
+		return -1;
+	}
+	for (i = 0; i < CTL_MAXOPTS; i++) {
+		o = &cmd->opts[i];
+		if (o->short_name != 0 && o->short_name == word[1]) {
+			*value = word[2] != '\0' ? word + 2 : NULL;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static bool
+ctl_is_global_opt(const char *word)
+{
+	static const char *const globals[] = {
+		"-j", "--json", "-S", "--socket", "-V", "--version"
+	};
+	size_t	i, len;
+
+	for (i = 0; i < nitems(globals); i++) {
+		len = strlen(globals[i]);
+		if (strncmp(word, globals[i], len) == 0 &&
+		    (word[len] == '\0' || word[len] == '=' ||
+		    (globals[i][1] == 'S' && word[len] != '\0')))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Split a command's words into operands and options; options may come
+ * before, between or after the operands, and "--" ends them. Sets *help
+ * for -h/--help. Returns an exit status (CTL_EXIT_OK to go on).
+ */
+static int
+ctl_parse_args(const struct ctl_cmd *cmd, int argc, char **argv,
+    struct ctl_args *a, bool *help)
+{
+	const struct ctl_opt	*o;
+	const char		*word, *value;
+	bool			 operands_only = false;
+	int			 i, k;
+
+	memset(a, 0, sizeof(*a));
+	a->cmd = cmd;
+	a->argv = xcalloc((size_t)argc + 1, sizeof(*a->argv));
+	*help = false;
+	for (i = 1; i < argc; i++) {
+		word = argv[i];
+		if (operands_only || word[0] != '-' || word[1] == '\0') {
+			a->argv[a->argc++] = argv[i];
+			continue;
+		}
+		if (strcmp(word, "--") == 0) {
+			operands_only = true;
+			continue;
+		}
+		if (strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0) {
+			*help = true;
+			return CTL_EXIT_OK;
+		}
+		if ((k = ctl_match_opt(cmd, word, &value)) == -1) {
+			if (ctl_is_global_opt(word))
+				return ctl_usage_error(a, "%s: global options "
+				    "go before the command", word);
+			return ctl_usage_error(a, "unknown option %s", word);
+		}
+		o = &cmd->opts[k];
+		switch (o->arg) {
+		case CTL_ARG_NONE:
+			if (value != NULL)
+				return ctl_usage_error(a, "%s takes no value",
+				    word);
+			break;
+		case CTL_ARG_REQUIRED:
+			if (value == NULL) {
+				if (i + 1 >= argc)
+					return ctl_usage_error(a,
+					    "%s needs a value", word);
+				value = argv[++i];
+			}
+			break;
+		case CTL_ARG_OPTIONAL_NUMBER:
+			if (value == NULL && i + 1 < argc &&
+			    ctl_is_number(argv[i + 1]))
+				value = argv[++i];
+			break;
+		}
+		a->set[k] = true;
+		a->val[k] = value;
+	}
+	if (a->argc < cmd->min_args)
+		return ctl_usage_error(a, "too few arguments");
+	if (cmd->max_args >= 0 && a->argc > cmd->max_args)
+		return ctl_usage_error(a, "too many arguments");
+	return CTL_EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "socket",	required_argument,	NULL,	'S' },
+		{ "json",	no_argument,		NULL,	'j' },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ "version",	no_argument,		NULL,	'V' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	const struct ctl_cmd	*cmd;
+	struct ctl_args		 a;
+	struct ctl		 c;
+	const char		*socket;
+	bool			 json = false, help;
+	int			 ch, rc;
+
+	log_init("wardenctl", LOG_LEVEL_WARNING);
+	socket = getenv("WARDEN_SOCKET");
+	if (socket == NULL || *socket == '\0')
+		socket = CTL_DEFAULT_SOCKET;
+
+	/* "+": stop at the command, whose options are its own. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:S:jhV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'S':
+			if (*optarg == '\0') {
+				fprintf(stderr,
+				    "wardenctl: empty socket path\n");
+				ctl_print_synopsis(stderr);
+				return CTL_EXIT_USAGE;
+			}
+			socket = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			ctl_print_help(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("wardenctl %s\n", WARDEN_VERSION);
+			return CTL_EXIT_OK;
+		case ':':
+			fprintf(stderr, "wardenctl: %s needs a value\n",
+			    argv[optind - 1]);
+			ctl_print_synopsis(stderr);
+			return CTL_EXIT_USAGE;
+		default:
+			fprintf(stderr, "wardenctl: unknown option %s\n",
+			    argv[optind - 1]);
+			ctl_print_synopsis(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		fprintf(stderr, "wardenctl: no command\n");
+		ctl_print_synopsis(stderr);
+		fprintf(stderr, "\"wardenctl help\" lists the commands.\n");
+		return CTL_EXIT_USAGE;
+	}
+	if ((cmd = ctl_find_command(argv[0])) == NULL) {
+		fprintf(stderr, "wardenctl: unknown command: %s\n", argv[0]);
+		ctl_print_synopsis(stderr);
+		fprintf(stderr, "\"wardenctl help\" lists the commands.\n");
+		return CTL_EXIT_USAGE;
+	}
+	rc = ctl_parse_args(cmd, argc, argv, &a, &help);
+	if (rc == CTL_EXIT_OK && help)
+		ctl_print_cmd_help(stdout, cmd);
+	else if (rc == CTL_EXIT_OK) {
+		ctl_init(&c, socket, json);
+		rc = cmd->handler(&c, &a);
+		ctl_close(&c);
+	}
+	free(a.argv);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "wardenctl: standard output: %s\n",
+		    strerror(errno));
+		if (rc == CTL_EXIT_OK)
+			rc = CTL_EXIT_ERROR;
+	}
+	return rc;
+}

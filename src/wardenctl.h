@@ -1,0 +1,139 @@
+/*
+ * wardenctl.h: the pieces of wardenctl, warden's command-line client.
+ *
+ * wardenctl.c parses the command line and dispatches through a table of
+ * commands; wardenctl-rpc.c talks JSON-RPC to the daemon; wardenctl-output.c
+ * prints JSON, tables and durations; wardenctl-cmd.c holds one handler per
+ * command. A handler returns the process's exit status.
+ */
+#ifndef WARDENCTL_H
+#define WARDENCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define CTL_DEFAULT_SOCKET	"/run/warden/warden.sock"
+
+/* Exit statuses (wardenctl(1), EXIT STATUS). */
+#define CTL_EXIT_OK		0
+#define CTL_EXIT_ERROR		1	/* warden answered an error */
+#define CTL_EXIT_USAGE		2
+#define CTL_EXIT_CONNECT	3	/* cannot connect, or lost it */
+#define CTL_EXIT_TIMEOUT	4	/* RPC_TIMEOUT, or no answer in time */
+
+/*
+ * Client deadlines. Quick calls get a short one; calls whose duration
+ * depends on the services (a stop waits out shutdown_ms, a start waits
+ * for readiness) get a long one; a wait gets its own timeout plus a
+ * margin, so that the daemon's -32003 normally arrives first.
+ */
+#define CTL_DEADLINE_QUICK_MS	10000
+#define CTL_DEADLINE_LONG_MS	300000
+#define CTL_WAIT_MARGIN_MS	2000
+
+struct ctl {
+	const char	*socket;
+	bool		 json;		/* -j: print JSON results */
+	int		 fd;		/* -1 until the first call */
+	json_int_t	 next_id;
+	/* Bytes read: consumed up to off, filled up to len, cap allocated. */
+	char		*buf;
+	size_t		 off, len, cap;
+	size_t		 scan;		/* next '\n' search */
+	json_t		*pending;	/* events before an answer */
+};
+
+/* How a command option takes its value. */
+enum ctl_optarg {
+	CTL_ARG_NONE,
+	CTL_ARG_REQUIRED,
+	/* "--opt MS": the next word is its value only if it is a number. */
+	CTL_ARG_OPTIONAL_NUMBER
+};
+
+struct ctl_opt {
+	char		 short_name;	/* 0: long form only */
+	const char	*long_name;	/* no "--"; handlers ask by it */
+	enum ctl_optarg	 arg;
+};
+
+#define CTL_MAXOPTS	4
+
+struct ctl_cmd;
+
+/* A command's operands and options, after parsing. */
+struct ctl_args {
+	const struct ctl_cmd	*cmd;
+	int			 argc;
+	char			**argv;
+	bool			 set[CTL_MAXOPTS];
+	const char		*val[CTL_MAXOPTS];	/* NULL: no value */
+};
+
+struct ctl_cmd {
+	const char	*name;
+	const char	*usage;		/* operands and options */
+	const char	*summary;	/* one line for the command list */
+	const char	*help;		/* the rest of COMMAND --help */
+	int		 min_args;
+	int		 max_args;	/* -1: no limit */
+	struct ctl_opt	 opts[CTL_MAXOPTS];
+	int		(*handler)(struct ctl *, struct ctl_args *);
+};
+
+/* wardenctl.c */
+bool	 ctl_opt_isset(const struct ctl_args *, const char *long_name);
+const char *ctl_opt_value(const struct ctl_args *, const char *long_name);
+int	 ctl_usage_error(const struct ctl_args *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* wardenctl-rpc.c */
+void	 ctl_init(struct ctl *, const char *socket, bool json);
+void	 ctl_close(struct ctl *);
+int	 ctl_call(struct ctl *, const char *method, json_t *params,
+	    int deadline_ms, json_t **result);
+int	 ctl_next_event(struct ctl *, int timeout_ms, json_t **params);
+
+/* wardenctl-output.c */
+int	 ctl_errx(int status, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 ctl_json_write(FILE *, json_t *, bool pretty);
+char	*ctl_json_text(json_t *, bool pretty);
+void	 ctl_print_result(json_t *);
+char	*ctl_cell(json_t *);
+const char *ctl_fmt_duration(char *, size_t, double ms);
+const char *ctl_json_str(json_t *, const char *key);
+char	*ctl_join_names(json_t *, const char *sep);
+
+struct ctl_table {
+	size_t	  ncols;
+	size_t	  ncells;
+	size_t	  cap;
+	char	**cells;	/* row-major; the first row is the header */
+};
+
+void	 ctl_table_init(struct ctl_table *, size_t ncols, ...);
+void	 ctl_table_cell(struct ctl_table *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 ctl_table_own(struct ctl_table *, char *);
+void	 ctl_table_print(struct ctl_table *, FILE *);
+void	 ctl_table_free(struct ctl_table *);
+
+/* wardenctl-cmd.c: one handler per command. */
+int	 cmd_ping(struct ctl *, struct ctl_args *);
+int	 cmd_version(struct ctl *, struct ctl_args *);
+int	 cmd_status(struct ctl *, struct ctl_args *);
+int	 cmd_service(struct ctl *, struct ctl_args *);
+int	 cmd_kill(struct ctl *, struct ctl_args *);
+int	 cmd_wait(struct ctl *, struct ctl_args *);
+int	 cmd_recovery(struct ctl *, struct ctl_args *);
+int	 cmd_events(struct ctl *, struct ctl_args *);
+int	 cmd_reload(struct ctl *, struct ctl_args *);
+int	 cmd_shutdown(struct ctl *, struct ctl_args *);
+int	 cmd_call(struct ctl *, struct ctl_args *);
+
+#endif
