@@ -321,6 +321,23 @@ pending_test(struct pending *p)
 	return true;
 }
 
+static struct event	*ev_recheck;
+
+static void
+rpc_recheck_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	rpc_recheck();
+}
+
+void
+rpc_recheck_soon(void)
+{
+	event_active(ev_recheck, EV_TIMEOUT, 0);
+}
+
 void
 rpc_recheck(void)
 {
@@ -377,7 +394,12 @@ rpc_event_cb(json_t *ev, void *arg)
 		}
 		control_send_event(c, ev);
 	}
-	rpc_recheck();
+	/*
+	 * Not now: an event is emitted in the middle of a change (the exit is
+	 * told before the restart decision is made), so waits are tested once
+	 * the loop is back, with the change complete.
+	 */
+	rpc_recheck_soon();
 }
 
 /* --- wait conditions ------------------------------------------------------------------- */
@@ -768,6 +790,7 @@ rpc_dispatch(struct call *call, json_t *req)
 	size_t			 i;
 
 	if (!json_is_object(req)) {
+		call->id = json_null();
 		rpc_error(call, RPC_INVALID_REQUEST, "a request must be an object");
 		return;
 	}
@@ -837,7 +860,7 @@ rpc_handle(struct client *c, const char *line, size_t len)
 	struct batch	*b;
 	size_t		 i, n;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (req == NULL) {
 		resp = rpc_error_response(NULL, RPC_PARSE_ERROR, "parse error at column %d: %s",
 		    jerr.column, jerr.text);
@@ -890,6 +913,9 @@ void
 rpc_init(struct event_base *b)
 {
 	base = b;
+	ev_recheck = event_new(base, -1, 0, rpc_recheck_cb, NULL);
+	if (ev_recheck == NULL)
+		fatalx("cannot create the recheck event");
 	events_listen(rpc_event_cb, NULL);
 }
 
@@ -899,4 +925,7 @@ rpc_free(void)
 	while (pendings != NULL)
 		pending_free(pendings);
 	events_unlisten(rpc_event_cb, NULL);
+	if (ev_recheck != NULL)
+		event_free(ev_recheck);
+	ev_recheck = NULL;
 }

@@ -37,6 +37,8 @@ void	rpc_client_gone(struct client *);
 bool	rpc_client_busy(const struct client *);
 /* Something changed: answer the waits it satisfies. */
 void	rpc_recheck(void);
+/* The same, from the loop once the current change is complete. */
+void	rpc_recheck_soon(void);
 /* An error response with no id (for framing errors found by control.c). */
 json_t	*rpc_error_response(json_t *id, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

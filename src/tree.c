@@ -1224,6 +1224,16 @@ tree_kill(struct node *n, int sig, json_t *killed)
 			return 0;
 		return -1;
 	}
+	/*
+	 * SIGKILL cannot be caught: the service is down from this moment, so
+	 * a wait for recovery sent right after the kill cannot be answered
+	 * before warden has seen the exit. Other signals may be handled, so
+	 * recovery starts with the exit for them.
+	 */
+	if (sig == SIGKILL && !n->recovering) {
+		n->recovering = true;
+		n->down_since = util_now_ms();
+	}
 	json_array_append_new(killed, json_pack("{s:s,s:i}", "service", n->name,
 	    "pid", (int)n->pid));
 	return 0;

@@ -1,9 +1,9 @@
 /*
  * wardenctl-cmd.c: one handler per wardenctl command.
  *
- * A handler turns its operands into one protocol call (two for kill
- * --wait-recovered), then prints the result: exactly, as JSON, with -j;
- * otherwise as a line or a table. It returns the exit status.
+ * A handler turns its operands into a protocol call (kill
+ * --wait-recovered makes three), then prints the result: exactly, as JSON,
+ * with -j; otherwise as a line or a table. It returns the exit status.
  */
 #include <errno.h>
 #include <limits.h>

@@ -131,18 +131,18 @@ ctl_find_command(const char *name)
 static void
 ctl_print_cmd_usage(FILE *fp, const struct ctl_cmd *cmd)
 {
-	const char	*p = cmd->usage, *nl;
-	const char	*lead = "usage:";
+	const char	*p = cmd->usage, *lead = "usage:";
 	int		 n;
 
-	do {
-		nl = strchr(p, '\n');
-		n = nl != NULL ? (int)(nl - p) : (int)strlen(p);
+	for (;;) {
+		n = (int)strcspn(p, "\n");
 		fprintf(fp, "%-6s wardenctl %s%s%.*s\n", lead, cmd->name,
 		    n > 0 ? " " : "", n, p);
+		if (p[n] == '\0')
+			break;
 		lead = "";
-		p = nl + 1;
-	} while (nl != NULL);
+		p += n + 1;
+	}
 }
 
 static void
