@@ -35,6 +35,7 @@ static struct event_base	*base;
 static const struct config	*conf;
 static struct evconnlistener	*listener;
 static struct event		*ev_resume;
+static void			(*drained_cb)(void);
 static struct client		*clients;
 static size_t			 nclients;
 static uint64_t			 next_id = 1;
@@ -143,6 +144,13 @@ control_free(struct client *c)
 		event_free(c->ev_close);
 	json_decref(c->topics);
 	free(c);
+	if (drained_cb != NULL && clients == NULL) {
+		void	(*cb)(void) = drained_cb;
+
+		drained_cb = NULL;
+		cb();
+		return;
+	}
 	/* A slot is free again: accept if we had paused for the limit. */
 	if (listener != NULL && ev_resume != NULL && !evtimer_pending(ev_resume, NULL))
 		evconnlistener_enable(listener);
@@ -501,6 +509,26 @@ control_listen(struct event_base *b, const struct config *c)
 }
 
 void
+control_drain(void (*done)(void))
+{
+	struct client	*c, *next;
+
+	if (listener != NULL)
+		evconnlistener_disable(listener);
+	if (ev_resume != NULL)
+		evtimer_del(ev_resume);
+	if (clients == NULL) {
+		done();
+		return;
+	}
+	drained_cb = done;
+	for (c = clients; c != NULL; c = next) {
+		next = c->next;
+		control_close(c);
+	}
+}
+
+void
 control_set_config(const struct config *c)
 {
 	conf = c;
@@ -511,12 +539,9 @@ control_shutdown(void)
 {
 	struct client	*c;
 
-	/* Last answers (shutdown's own) go out if the peer is reading. */
-	while ((c = clients) != NULL) {
-		(void)evbuffer_write(bufferevent_get_output(c->bev),
-		    bufferevent_getfd(c->bev));
+	drained_cb = NULL;
+	while ((c = clients) != NULL)
 		control_free(c);
-	}
 	if (listener != NULL)
 		evconnlistener_free(listener);
 	listener = NULL;

@@ -40,9 +40,12 @@ struct client {
 };
 
 int		 control_listen(struct event_base *, const struct config *);
+/* Stop accepting, let each client's queued output go (a second at most), then done(). */
+void		 control_drain(void (*done)(void));
+/* Close every client at once. */
 void		 control_shutdown(void);
 /* After a reload: the access lists come from here now. */
-void		 control_set_config(const struct config *);	/* flush what can be, close all */
+void		 control_set_config(const struct config *);
 /* Queue one JSON text and a newline. */
 void		 control_send(struct client *, json_t *);
 /* Queue an event; a subscriber over its cap gets events.dropped and is closed. */

@@ -61,6 +61,8 @@ static void		(*exit_cb)(int);
 static void		(*started_cb)(void);
 static void		(*change_cb)(void);
 static bool		 shutting_down;
+static bool		 exited;
+static int		 exit_status;
 static bool		 started;
 
 static void	sup_step(struct node *);
@@ -70,6 +72,7 @@ static void	node_down(struct node *);
 static void	child_failed(struct node *, bool abnormal);
 static void	worker_exited(struct node *, int code, int sig);
 static void	retire_done(struct node *);
+static void	tree_maybe_exit(void);
 
 static const char *const state_names[] = {
 	[SVC_STOPPED] = "stopped", [SVC_STARTING] = "starting",
@@ -608,8 +611,12 @@ static void
 worker_stop(struct node *n, enum stop_reason why)
 {
 	if (n->state == SVC_STOPPING) {
-		/* Already on its way down; a shutdown or a reload outranks the rest. */
-		if (why == STOP_SHUTDOWN || why == STOP_RELOAD || n->stop_reason == STOP_NONE)
+		/*
+		 * Already on its way down. A reload outranks the rest (the node
+		 * is retired), then a shutdown (nothing comes back).
+		 */
+		if (n->stop_reason != STOP_RELOAD && (why == STOP_SHUTDOWN ||
+		    why == STOP_RELOAD || n->stop_reason == STOP_NONE))
 			n->stop_reason = why;
 		return;
 	}
@@ -739,7 +746,8 @@ node_stop(struct node *n, enum stop_reason why)
 		return;
 	}
 	if (n->state == SVC_STOPPING) {
-		if (why == STOP_SHUTDOWN || why == STOP_RELOAD)
+		if (n->stop_reason != STOP_RELOAD &&
+		    (why == STOP_SHUTDOWN || why == STOP_RELOAD))
 			n->stop_reason = why;
 		return;
 	}
@@ -769,6 +777,11 @@ node_down(struct node *n)
 	n->stop_reason = STOP_NONE;
 	n->ready = false;
 	switch (why) {
+	case STOP_OPERATOR:
+		/* Down as asked: not recovering, whatever killed it on the way. */
+		n->recovering = false;
+		n->down_since = 0;
+		break;
 	case STOP_RESTART:
 		if (n->parent == NULL || !node_is_down(n->parent)) {
 			node_start(n);
@@ -782,10 +795,11 @@ node_down(struct node *n)
 		events_emit("supervisor.failed", json_pack("{s:s,s:i,s:i}",
 		    "service", n->name, "max_restarts", n->conf->max_restarts,
 		    "max_seconds", n->conf->max_seconds));
-		if (n->parent == NULL) {
+		if (n == root) {
 			log_warnx("the root supervisor failed: warden exits 3");
-			if (exit_cb != NULL)
-				exit_cb(3);
+			exit_status = 3;
+			shutting_down = true;
+			tree_maybe_exit();
 			return;
 		}
 		child_failed(n, true);
@@ -796,9 +810,8 @@ node_down(struct node *n)
 	default:
 		break;
 	}
-	if (n->parent == NULL && shutting_down) {
-		if (exit_cb != NULL)
-			exit_cb(0);
+	if (n == root && shutting_down) {
+		tree_maybe_exit();
 		return;
 	}
 	tree_kick(n->parent);
@@ -1109,20 +1122,27 @@ tree_start(void)
 	node_start(root);
 }
 
+/* Leave once the root and every node a reload retired are down. */
+static void
+tree_maybe_exit(void)
+{
+	if (!shutting_down || exited || !node_is_down(root) || nretired > 0)
+		return;
+	exited = true;
+	if (exit_cb != NULL)
+		exit_cb(exit_status);
+}
+
 void
 tree_shutdown(void)
 {
-	size_t	i;
-
 	if (shutting_down)
 		return;
 	shutting_down = true;
 	log_info("stopping all services");
-	for (i = 0; i < nretired; i++)
-		node_stop(retired[i], STOP_SHUTDOWN);
+	/* Retired nodes are already on their way down; the root goes now. */
 	if (node_is_down(root)) {
-		if (exit_cb != NULL)
-			exit_cb(0);
+		tree_maybe_exit();
 		return;
 	}
 	node_stop(root, STOP_SHUTDOWN);
@@ -1262,12 +1282,16 @@ node_recovering(const struct node *n)
 	return n->is_sup && n->op_active && !n->op_initial;
 }
 
+/*
+ * Failed means a supervisor gave up. A temporary worker that crashed is
+ * in state failed too, but it is down by design: that is degraded.
+ */
 static bool
 node_failed(const struct node *n)
 {
 	size_t	i;
 
-	if (n->state == SVC_FAILED)
+	if (n->is_sup && n->state == SVC_FAILED)
 		return true;
 	for (i = 0; i < n->nkids; i++)
 		if (node_failed(n->kids[i]))
@@ -1280,7 +1304,7 @@ node_failed_list(const struct node *n, json_t *list)
 {
 	size_t	i;
 
-	if (n->state == SVC_FAILED)
+	if (n->is_sup && n->state == SVC_FAILED)
 		json_array_append_new(list, json_string(n->name));
 	for (i = 0; i < n->nkids; i++)
 		node_failed_list(n->kids[i], list);
@@ -1637,6 +1661,7 @@ retire_done(struct node *n)
 			tree_kick(n->kids[i]->succ->parent);
 		}
 	node_free(n);
+	tree_maybe_exit();
 }
 
 static void

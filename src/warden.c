@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -43,11 +44,49 @@ usage(int status)
 }
 
 static void
+warden_drained(void)
+{
+	event_base_loopbreak(base);
+}
+
+/* Everything is down: the last events and answers go out, then the loop ends. */
+static void
 warden_exit(int status)
 {
 	exit_status = status;
 	(void)sdnotify_send("STOPPING=1");
-	event_base_loopbreak(base);
+	control_drain(warden_drained);
+}
+
+static void
+warden_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * As subreaper warden inherits what its workers forked; their groups got
+ * SIGKILL, so reap them as they die, for two seconds at most, and leave
+ * no zombie behind.
+ */
+static void
+warden_reap_leftovers(void)
+{
+	struct sigaction	sa;
+	sigset_t		set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = warden_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	if (sigaction(SIGALRM, &sa, NULL) == -1 ||
+	    sigprocmask(SIG_UNBLOCK, &set, NULL) == -1)
+		return;
+	alarm(2);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	alarm(0);
 }
 
 static void
@@ -120,6 +159,21 @@ warden_raise_nofile(void)
 	}
 }
 
+/* Precise timers: a backoff of 80 ms is not over after 76 (the coarse clock's tick). */
+static struct event_base *
+warden_event_base(void)
+{
+	struct event_config	*cfg = event_config_new();
+	struct event_base	*b;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	b = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return b;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -174,7 +228,7 @@ main(int argc, char **argv)
 	warden_raise_nofile();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal(SIGPIPE)");
-	if ((base = event_base_new()) == NULL)
+	if ((base = warden_event_base()) == NULL)
 		fatalx("cannot create the event loop");
 	for (i = 0; i < nitems(sigs); i++) {
 		sigev[i] = evsignal_new(base, sigs[i], warden_signal_cb, NULL);
@@ -197,6 +251,7 @@ main(int argc, char **argv)
 		fatalx("event loop failed");
 
 	control_shutdown();
+	warden_reap_leftovers();
 	rpc_free();
 	conf = tree_config();
 	tree_free();
