@@ -55,7 +55,10 @@ events_unlisten(events_fn fn, void *arg)
 		if (listeners[i].fn == fn && listeners[i].arg == arg) {
 			memmove(&listeners[i], &listeners[i + 1],
 			    (nlisteners - i - 1) * sizeof(*listeners));
-			nlisteners--;
+			if (--nlisteners == 0) {
+				free(listeners);
+				listeners = NULL;
+			}
 			return;
 		}
 	}
