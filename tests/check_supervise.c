@@ -15,6 +15,8 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -1550,6 +1552,54 @@ START_TEST(test_worker_environment)
 }
 END_TEST
 
+/* user and group: only root can switch, so only a root run checks them. */
+START_TEST(test_worker_user)
+{
+	struct harness	 h;
+	struct passwd	*pw;
+	struct group	*gr;
+	char		*out, *e, buf[64];
+	const char	*v;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_worker_user: skipped: needs root\n");
+		return;
+	}
+	pw = getpwnam("nobody");
+	gr = getgrnam("nogroup");
+	if (pw == NULL || gr == NULL) {
+		fprintf(stderr, "test_worker_user: skipped: no nobody/nogroup\n");
+		return;
+	}
+	prepare(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'nob', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/out/nob.env'], 'user': 'nobody', 'group': 'nogroup' },"
+	    " { 'name': 'usr', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/out/usr.env'], 'user': 'nobody' } ] } }");
+	out = harness_path(&h, "out");
+	ck_assert_int_eq(mkdir(out, 0777), 0);
+	ck_assert_int_eq(chmod(out, 01777), 0);
+	ck_assert_int_eq(chmod(h.dir, 0755), 0);
+	free(out);
+	ck_assert_int_eq(harness_launch(&h), 0);
+
+	e = read_env(&h, "out/nob.env");
+	ck_assert_msg((v = env_field(e, "uid", buf, sizeof(buf))) != NULL &&
+	    strtoul(v, NULL, 10) == pw->pw_uid, "nob: uid %s", v != NULL ? v : "?");
+	ck_assert_msg((v = env_field(e, "gid", buf, sizeof(buf))) != NULL &&
+	    strtoul(v, NULL, 10) == gr->gr_gid, "nob: gid %s", v != NULL ? v : "?");
+	free(e);
+	/* A user alone brings its primary group. */
+	e = read_env(&h, "out/usr.env");
+	ck_assert_msg((v = env_field(e, "uid", buf, sizeof(buf))) != NULL &&
+	    strtoul(v, NULL, 10) == pw->pw_uid, "usr: uid %s", v != NULL ? v : "?");
+	ck_assert_msg((v = env_field(e, "gid", buf, sizeof(buf))) != NULL &&
+	    strtoul(v, NULL, 10) == pw->pw_gid, "usr: gid %s", v != NULL ? v : "?");
+	free(e);
+	finish(&h, 0);
+}
+END_TEST
+
 START_TEST(test_output_capture)
 {
 	struct harness	 h;
@@ -2145,6 +2195,7 @@ supervise_suite(void)
 	tcase_add_test(tc, test_exit_reaps_groups);
 	tcase_add_test(tc, test_shutdown_grace);
 	tcase_add_test(tc, test_worker_environment);
+	tcase_add_test(tc, test_worker_user);
 	tcase_add_test(tc, test_output_capture);
 	tcase_add_loop_test(tc, test_signal_shutdown, 0,
 	    (int)nitems(stop_signals));
