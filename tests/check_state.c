@@ -1,0 +1,1241 @@
+/*
+ * check_state.c: the flag state on disk (src/state.c): journal appends and
+ * replay, torn and corrupt tails, snapshots and their atomicity, a disk
+ * that fails (injected, an RLIMIT_FSIZE limit, and a full tmpfs when root
+ * may mount one), and the whole path with flags.c.
+ */
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "flags.h"
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+static const struct state_io real_io = { write, fdatasync, fsync, ftruncate };
+
+static char	*top;		/* a fresh folder per test */
+static char	*sdir;		/* top/state: created by state_open */
+
+static void
+setup(void)
+{
+	umask(022);
+	state_io = real_io;
+	top = xstrdup("/tmp/check-state-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	xasprintf(&sdir, "%s/state", top);
+	/* The cut-tail warnings are expected; keep the output readable. */
+	log_init("check_state", LOG_LEVEL_ERR);
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+rmtree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+teardown(void)
+{
+	state_io = real_io;
+	rmtree(top);
+	free(top);
+	free(sdir);
+}
+
+static char *
+path_in(const char *dir, const char *name)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	return p;
+}
+
+static off_t
+size_of(const char *dir, const char *name)
+{
+	struct stat	 sb;
+	char		*p = path_in(dir, name);
+
+	ck_assert_msg(stat(p, &sb) == 0, "%s: %s", p, strerror(errno));
+	free(p);
+	return sb.st_size;
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	struct stat	 sb;
+	char		*p = path_in(dir, name);
+	int		 rc = stat(p, &sb);
+
+	free(p);
+	return rc == 0;
+}
+
+static char *
+slurp(const char *dir, const char *name, size_t *len)
+{
+	char	*p = path_in(dir, name), *buf;
+	FILE	*f = fopen(p, "rb");
+	long	 n;
+
+	ck_assert_msg(f != NULL, "%s: %s", p, strerror(errno));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = xmalloc((size_t)n + 1);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	free(p);
+	if (len != NULL)
+		*len = (size_t)n;
+	return buf;
+}
+
+static void
+spit(const char *dir, const char *name, const char *buf, size_t len)
+{
+	char	*p = path_in(dir, name);
+	FILE	*f = fopen(p, "wb");
+
+	ck_assert_msg(f != NULL, "%s: %s", p, strerror(errno));
+	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	free(p);
+}
+
+static struct state *
+open_ok(const char *dir, json_t **snap, json_t **recs)
+{
+	struct state	*st = NULL;
+	json_t		*s = NULL, *r = NULL;
+	char		 err[1024];
+
+	err[0] = '\0';
+	ck_assert_msg(state_open(dir, &st, &s, &r, err, sizeof(err)) == 0,
+	    "state_open: %s", err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert(json_is_array(r));
+	if (snap != NULL)
+		*snap = s;
+	else
+		json_decref(s);
+	if (recs != NULL)
+		*recs = r;
+	else
+		json_decref(r);
+	return st;
+}
+
+/* state_open must fail; returns the message. */
+static char *
+open_fails(const char *dir)
+{
+	static char	 err[1024];
+	struct state	*st = (struct state *)1;
+	json_t		*s = (json_t *)1, *r = (json_t *)1;
+
+	err[0] = '\0';
+	ck_assert_int_eq(state_open(dir, &st, &s, &r, err, sizeof(err)), -1);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(err[0] != '\0', "no message");
+	return err;
+}
+
+static json_t *
+rec_n(int n)
+{
+	return json_pack("{s:s, s:i, s:s}", "op", "test", "n", n,
+	    "pad", "some text to make the line longer");
+}
+
+static void
+append_ok(struct state *st, int n, uint64_t want_seq)
+{
+	json_t	*rec = rec_n(n);
+
+	ck_assert_msg(state_append(st, rec) == 0, "append: %s",
+	    strerror(errno));
+	ck_assert_int_eq(json_integer_value(json_object_get(rec, "seq")),
+	    (json_int_t)want_seq);
+	ck_assert_uint_eq(state_seq(st), want_seq);
+	json_decref(rec);
+}
+
+/* recs holds records n = first.., seq = first.. */
+static void
+check_recs(const json_t *recs, size_t count, int first)
+{
+	size_t	i;
+
+	ck_assert_uint_eq(json_array_size(recs), count);
+	for (i = 0; i < count; i++) {
+		const json_t *r = json_array_get(recs, i);
+
+		ck_assert_int_eq(json_integer_value(json_object_get(r, "n")),
+		    first + (int)i);
+		ck_assert_int_eq(json_integer_value(json_object_get(r, "seq")),
+		    first + (json_int_t)i);
+	}
+}
+
+/* --- injected failures ------------------------------------------------------------ */
+
+static size_t	write_allow;	/* bytes written before the failure */
+static int	write_err;
+static int	fsync_calls, fsync_fail_at;
+
+static ssize_t
+failing_write(int fd, const void *buf, size_t len)
+{
+	ssize_t	n;
+
+	if (write_allow == 0) {
+		errno = write_err;
+		return -1;
+	}
+	if (len > write_allow)
+		len = write_allow;
+	if ((n = write(fd, buf, len)) > 0)
+		write_allow -= (size_t)n;
+	return n;
+}
+
+/* A write that is interrupted before doing anything, every other call. */
+static ssize_t
+eintr_write(int fd, const void *buf, size_t len)
+{
+	static int	calls;
+
+	if (calls++ % 2 == 0) {
+		errno = EINTR;
+		return -1;
+	}
+	/* And short: one byte at a time. */
+	return write(fd, buf, len > 0 ? 1 : 0);
+}
+
+static int
+failing_sync(int fd)
+{
+	(void)fd;
+	errno = EIO;
+	return -1;
+}
+
+static int
+counting_fsync(int fd)
+{
+	if (++fsync_calls == fsync_fail_at) {
+		errno = EIO;
+		return -1;
+	}
+	return fsync(fd);
+}
+
+static int
+failing_ftruncate(int fd, off_t len)
+{
+	(void)fd;
+	(void)len;
+	errno = EIO;
+	return -1;
+}
+
+/* --- tests ------------------------------------------------------------------------ */
+
+START_TEST(test_crc32c)
+{
+	ck_assert_uint_eq(state_crc32c("123456789", 9), 0xe3069283u);
+	ck_assert_uint_eq(state_crc32c("", 0), 0);
+	ck_assert_uint_ne(state_crc32c("a", 1), state_crc32c("b", 1));
+}
+END_TEST
+
+START_TEST(test_open_creates)
+{
+	struct state	*st;
+	struct stat	 sb;
+	json_t		*snap, *recs;
+	char		*deep, *p;
+
+	xasprintf(&deep, "%s/a/b/state", top);
+	st = open_ok(deep, &snap, &recs);
+	ck_assert_ptr_null(snap);
+	ck_assert_uint_eq(json_array_size(recs), 0);
+	ck_assert_uint_eq(state_seq(st), 0);
+	ck_assert_uint_eq(state_dropped_bytes(st), 0);
+	ck_assert_int_eq(size_of(deep, "journal"), 0);
+	ck_assert(!state_snapshot_due(st));
+	p = path_in(deep, "journal");
+	ck_assert_str_eq(state_journal_path(st), p);
+	free(p);
+	p = path_in(deep, "state.json");
+	ck_assert_str_eq(state_snapshot_path(st), p);
+	free(p);
+	ck_assert_int_eq(stat(deep, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0750);
+	p = path_in(top, "a");
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0750);
+	free(p);
+	json_decref(recs);
+	state_close(st);
+
+	/* A file in the way is an error naming it. */
+	spit(top, "file", "x", 1);
+	p = path_in(top, "file");
+	ck_assert_ptr_nonnull(strstr(open_fails(p), p));
+	free(p);
+	free(deep);
+}
+END_TEST
+
+START_TEST(test_append_reopen)
+{
+	struct state	*st;
+	json_t		*recs, *rec;
+	char		*buf, *line, *nl;
+	size_t		 len;
+	unsigned	 crc;
+	int		 i;
+
+	st = open_ok(sdir, NULL, NULL);
+	for (i = 1; i <= 5; i++)
+		append_ok(st, i, (uint64_t)i);
+	state_close(st);
+
+	/* "<crc32c hex> <compact json>\n" per record. */
+	buf = slurp(sdir, "journal", &len);
+	for (line = buf, i = 0; line < buf + len; line = nl + 1, i++) {
+		nl = strchr(line, '\n');
+		ck_assert_ptr_nonnull(nl);
+		ck_assert_int_eq(sscanf(line, "%8x ", &crc), 1);
+		ck_assert_int_eq(line[8], ' ');
+		ck_assert_uint_eq(crc, state_crc32c(line + 9,
+		    (size_t)(nl - line - 9)));
+		rec = json_loadb(line + 9, (size_t)(nl - line - 9), 0, NULL);
+		ck_assert_ptr_nonnull(rec);
+		ck_assert_int_eq(json_integer_value(json_object_get(rec, "seq")),
+		    i + 1);
+		json_decref(rec);
+	}
+	ck_assert_int_eq(i, 5);
+	free(buf);
+
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 5, 1);
+	ck_assert_uint_eq(state_seq(st), 5);
+	append_ok(st, 6, 6);
+	json_decref(recs);
+	state_close(st);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 6, 1);
+	json_decref(recs);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_lock)
+{
+	struct state	*st, *st2;
+
+	st = open_ok(sdir, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(open_fails(sdir), "in use"));
+	state_close(st);
+	st2 = open_ok(sdir, NULL, NULL);
+	state_close(st2);
+}
+END_TEST
+
+START_TEST(test_append_eintr_short)
+{
+	struct state	*st;
+	json_t		*recs;
+
+	st = open_ok(sdir, NULL, NULL);
+	state_io.write = eintr_write;
+	append_ok(st, 1, 1);
+	append_ok(st, 2, 2);
+	state_io = real_io;
+	state_close(st);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	json_decref(recs);
+	state_close(st);
+}
+END_TEST
+
+/* Cut the last record at every byte: replay stops cleanly before it. */
+START_TEST(test_torn_tail)
+{
+	struct state	*st;
+	json_t		*recs;
+	char		*buf, *sub;
+	size_t		 len, good, cut;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	append_ok(st, 2, 2);
+	good = (size_t)size_of(sdir, "journal");
+	append_ok(st, 3, 3);
+	state_close(st);
+	buf = slurp(sdir, "journal", &len);
+	ck_assert_uint_gt(len, good + 10);
+
+	for (cut = good; cut < len; cut++) {
+		xasprintf(&sub, "%s/cut%zu", top, cut);
+		ck_assert_int_eq(mkdir(sub, 0750), 0);
+		spit(sub, "journal", buf, cut);
+		st = open_ok(sub, NULL, &recs);
+		check_recs(recs, 2, 1);
+		ck_assert_uint_eq(state_dropped_bytes(st), cut - good);
+		ck_assert_int_eq(size_of(sub, "journal"), (off_t)good);
+		ck_assert_uint_eq(state_seq(st), 2);
+		/* The next record takes the place of the lost one. */
+		append_ok(st, 3, 3);
+		json_decref(recs);
+		state_close(st);
+		st = open_ok(sub, NULL, &recs);
+		check_recs(recs, 3, 1);
+		ck_assert_uint_eq(state_dropped_bytes(st), 0);
+		json_decref(recs);
+		state_close(st);
+		rmtree(sub);
+		free(sub);
+	}
+	free(buf);
+}
+END_TEST
+
+/* Damaged tails of other kinds: each is cut off. */
+static const char *const tails[] = {
+	"zzzz",
+	"\n",
+	"00000000 {\"seq\": 3}\n",			/* bad checksum */
+	"E3069283 123456789\n",			/* upper-case hex */
+	"e3069283 123456789\n",			/* good checksum, no object */
+	"@CRC@ {\"seq\": 3\n",			/* good checksum, bad JSON */
+	"@CRC@ {\"n\": 3}\n",			/* no seq */
+	"@CRC@ {\"seq\": 0}\n",			/* seq 0 */
+	"@CRC@ [3]\n",				/* not an object */
+	"@CRC@{\"seq\": 3}\n",			/* no space */
+};
+
+START_TEST(test_bad_tails)
+{
+	struct state	*st;
+	json_t		*recs;
+	char		*buf, *tail;
+	size_t		 len, good;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	append_ok(st, 2, 2);
+	state_close(st);
+	buf = slurp(sdir, "journal", &good);
+
+	if (strncmp(tails[_i], "@CRC@", 5) == 0) {
+		/* The checksum of the JSON after it, made right. */
+		const char	*rest = tails[_i] + 5;
+		const char	*json = rest + (*rest == ' ');
+
+		xasprintf(&tail, "%08x%s", state_crc32c(json, strlen(json) - 1),
+		    rest);
+	} else
+		tail = xstrdup(tails[_i]);
+	len = good + strlen(tail);
+	buf = xreallocarray(buf, len + 1, 1);
+	memcpy(buf + good, tail, strlen(tail) + 1);
+	spit(sdir, "journal", buf, len);
+
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	ck_assert_uint_eq(state_dropped_bytes(st), strlen(tail));
+	ck_assert_int_eq(size_of(sdir, "journal"), (off_t)good);
+	json_decref(recs);
+	state_close(st);
+	free(tail);
+	free(buf);
+}
+END_TEST
+
+/* A damaged record in the middle: replay stops there. */
+START_TEST(test_corrupt_middle)
+{
+	struct state	*st;
+	json_t		*recs;
+	char		*buf, *p;
+	size_t		 len, good;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	append_ok(st, 2, 2);
+	good = (size_t)size_of(sdir, "journal");
+	append_ok(st, 3, 3);
+	append_ok(st, 4, 4);
+	append_ok(st, 5, 5);
+	state_close(st);
+
+	buf = slurp(sdir, "journal", &len);
+	/* Record 3's "n": 3 becomes 7: same length, wrong checksum. */
+	p = strstr(buf + good, "\"n\":3");
+	ck_assert_ptr_nonnull(p);
+	p[4] = '7';
+	spit(sdir, "journal", buf, len);
+
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	ck_assert_uint_eq(state_dropped_bytes(st), len - good);
+	ck_assert_int_eq(size_of(sdir, "journal"), (off_t)good);
+	ck_assert_uint_eq(state_seq(st), 2);
+	append_ok(st, 3, 3);
+	json_decref(recs);
+	state_close(st);
+	free(buf);
+}
+END_TEST
+
+static char *
+line_for(const char *json)
+{
+	char	*line;
+
+	xasprintf(&line, "%08x %s\n", state_crc32c(json, strlen(json)), json);
+	return line;
+}
+
+/* Good lines out of sequence are missing records, not a torn write. */
+START_TEST(test_seq_gap)
+{
+	struct state	*st;
+	char		*l1, *l3, *both, *msg;
+
+	st = open_ok(sdir, NULL, NULL);
+	state_close(st);
+	l1 = line_for("{\"seq\":1}");
+	l3 = line_for("{\"seq\":3}");
+	xasprintf(&both, "%s%s", l1, l3);
+	spit(sdir, "journal", both, strlen(both));
+	msg = open_fails(sdir);
+	ck_assert_msg(strstr(msg, "/journal") && strstr(msg, "follows"), "%s",
+	    msg);
+	ck_assert_int_eq(size_of(sdir, "journal"), (off_t)strlen(both));
+
+	/* Records 1.. missing with no snapshot to cover them. */
+	spit(sdir, "journal", l3, strlen(l3));
+	msg = open_fails(sdir);
+	ck_assert_msg(strstr(msg, "starts at record 3"), "%s", msg);
+	free(l1);
+	free(l3);
+	free(both);
+}
+END_TEST
+
+START_TEST(test_snapshot_and_journal)
+{
+	struct state	*st;
+	json_t		*snap, *recs, *doc, *want;
+	char		*buf;
+	int		 i;
+
+	st = open_ok(sdir, NULL, NULL);
+	for (i = 1; i <= 3; i++)
+		append_ok(st, i, (uint64_t)i);
+	want = json_pack("{s:i, s:s}", "x", 1, "y", "z");
+	ck_assert_int_eq(state_snapshot(st, want), 0);
+	ck_assert_int_eq(size_of(sdir, "journal"), 0);
+	ck_assert(!exists(sdir, "state.json.tmp"));
+	ck_assert(!exists(sdir, "journal.tmp"));
+	buf = slurp(sdir, "state.json", NULL);
+	doc = json_loads(buf, 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "version")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "seq")), 3);
+	ck_assert(json_equal(json_object_get(doc, "state"), want));
+	json_decref(doc);
+	free(buf);
+	append_ok(st, 4, 4);
+	append_ok(st, 5, 5);
+	state_close(st);
+
+	st = open_ok(sdir, &snap, &recs);
+	ck_assert(json_equal(snap, want));
+	check_recs(recs, 2, 4);
+	ck_assert_uint_eq(state_seq(st), 5);
+	json_decref(snap);
+	json_decref(recs);
+	state_close(st);
+	json_decref(want);
+}
+END_TEST
+
+START_TEST(test_snapshot_due)
+{
+	struct state	*st;
+	json_t		*s = json_object();
+
+	st = open_ok(sdir, NULL, NULL);
+	state_set_snapshot_every(st, 3);
+	append_ok(st, 1, 1);
+	append_ok(st, 2, 2);
+	ck_assert(!state_snapshot_due(st));
+	append_ok(st, 3, 3);
+	ck_assert(state_snapshot_due(st));
+	ck_assert_int_eq(state_snapshot(st, s), 0);
+	ck_assert(!state_snapshot_due(st));
+	append_ok(st, 4, 4);
+	append_ok(st, 5, 5);
+	state_close(st);
+
+	/* Records replayed at open count towards the next snapshot. */
+	st = open_ok(sdir, NULL, NULL);
+	ck_assert(!state_snapshot_due(st));
+	state_set_snapshot_every(st, 2);
+	ck_assert(state_snapshot_due(st));
+	state_set_snapshot_every(st, 0);
+	ck_assert(!state_snapshot_due(st));
+	state_close(st);
+	json_decref(s);
+}
+END_TEST
+
+/* A crash after the snapshot, before the journal was started afresh. */
+START_TEST(test_snapshot_stale_journal)
+{
+	struct state	*st;
+	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 3);
+	char		*old;
+	size_t		 len;
+	int		 i;
+
+	st = open_ok(sdir, NULL, NULL);
+	for (i = 1; i <= 3; i++)
+		append_ok(st, i, (uint64_t)i);
+	old = slurp(sdir, "journal", &len);
+	ck_assert_int_eq(state_snapshot(st, s), 0);
+	state_close(st);
+	spit(sdir, "journal", old, len);
+
+	st = open_ok(sdir, &snap, &recs);
+	ck_assert(json_equal(snap, s));
+	ck_assert_uint_eq(json_array_size(recs), 0);
+	ck_assert_uint_eq(state_seq(st), 3);
+	ck_assert_int_eq(size_of(sdir, "journal"), 0);
+	append_ok(st, 4, 4);
+	json_decref(snap);
+	json_decref(recs);
+	state_close(st);
+
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 1, 4);
+	json_decref(recs);
+	state_close(st);
+	free(old);
+	json_decref(s);
+}
+END_TEST
+
+/* The journal could not be started afresh: it goes on, and still replays. */
+START_TEST(test_snapshot_journal_kept)
+{
+	struct state	*st;
+	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 3);
+	off_t		 before;
+	int		 i;
+
+	st = open_ok(sdir, NULL, NULL);
+	for (i = 1; i <= 3; i++)
+		append_ok(st, i, (uint64_t)i);
+	before = size_of(sdir, "journal");
+	/* The snapshot's file, the folder, then the new journal's file. */
+	state_io.fsync = counting_fsync;
+	fsync_calls = 0;
+	fsync_fail_at = 3;
+	ck_assert_int_eq(state_snapshot(st, s), 0);
+	ck_assert_int_eq(fsync_calls, 3);
+	state_io = real_io;
+	ck_assert_int_eq(size_of(sdir, "journal"), before);
+	ck_assert(!exists(sdir, "journal.tmp"));
+	append_ok(st, 4, 4);
+	append_ok(st, 5, 5);
+	state_close(st);
+
+	st = open_ok(sdir, &snap, &recs);
+	ck_assert(json_equal(snap, s));
+	check_recs(recs, 2, 4);
+	ck_assert_uint_eq(state_seq(st), 5);
+	json_decref(snap);
+	json_decref(recs);
+	state_close(st);
+	json_decref(s);
+}
+END_TEST
+
+/* A snapshot that cannot be written leaves the previous one and the journal. */
+START_TEST(test_snapshot_fails)
+{
+	struct state	*st;
+	json_t		*snap, *recs, *s1 = json_pack("{s:i}", "x", 1);
+	json_t		*s2 = json_pack("{s:i}", "x", 2);
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	state_io.fsync = counting_fsync;
+	fsync_calls = 0;
+	fsync_fail_at = 1;
+	errno = 0;
+	ck_assert_int_eq(state_snapshot(st, s1), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert(!exists(sdir, "state.json"));
+	ck_assert(!exists(sdir, "state.json.tmp"));
+	state_io.write = failing_write;
+	write_allow = 10;
+	write_err = ENOSPC;
+	ck_assert_int_eq(state_snapshot(st, s1), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert(!exists(sdir, "state.json.tmp"));
+	state_io = real_io;
+	append_ok(st, 2, 2);
+	state_close(st);
+	st = open_ok(sdir, &snap, &recs);
+	ck_assert_ptr_null(snap);
+	check_recs(recs, 2, 1);
+	json_decref(recs);
+
+	/* With a snapshot in place: it stays. */
+	ck_assert_int_eq(state_snapshot(st, s1), 0);
+	append_ok(st, 3, 3);
+	state_io.write = failing_write;
+	write_allow = 0;
+	write_err = ENOSPC;
+	ck_assert_int_eq(state_snapshot(st, s2), -1);
+	state_io = real_io;
+	state_close(st);
+	st = open_ok(sdir, &snap, &recs);
+	ck_assert(json_equal(snap, s1));
+	check_recs(recs, 1, 3);
+	json_decref(snap);
+	json_decref(recs);
+	state_close(st);
+	json_decref(s1);
+	json_decref(s2);
+}
+END_TEST
+
+START_TEST(test_leftover_tmp)
+{
+	struct state	*st;
+	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 1);
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	ck_assert_int_eq(state_snapshot(st, s), 0);
+	append_ok(st, 2, 2);
+	state_close(st);
+	/* A snapshot and a journal cut short before their rename. */
+	spit(sdir, "state.json.tmp", "{\"version\": 1, \"se", 18);
+	spit(sdir, "journal.tmp", "garbage", 7);
+	st = open_ok(sdir, &snap, &recs);
+	ck_assert(json_equal(snap, s));
+	check_recs(recs, 1, 2);
+	ck_assert(!exists(sdir, "state.json.tmp"));
+	ck_assert(!exists(sdir, "journal.tmp"));
+	json_decref(snap);
+	json_decref(recs);
+	state_close(st);
+	json_decref(s);
+}
+END_TEST
+
+static const char *const bad_snapshots[] = {
+	"",
+	"{",
+	"[]",
+	"{\"version\": 2, \"seq\": 0, \"state\": {}}",
+	"{\"version\": 1, \"seq\": -1, \"state\": {}}",
+	"{\"version\": 1, \"seq\": \"0\", \"state\": {}}",
+	"{\"version\": 1, \"seq\": 0}",
+	"{\"version\": 1, \"seq\": 0, \"state\": []}",
+	"{\"version\": 1, \"seq\": 0, \"state\": {}} trailing",
+};
+
+/* A corrupt snapshot stops the start, naming the file; nothing is dropped. */
+START_TEST(test_corrupt_snapshot)
+{
+	struct state	*st;
+	const char	*text = bad_snapshots[_i];
+	char		*msg, *p, *after;
+	size_t		 len;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	state_close(st);
+	spit(sdir, "state.json", text, strlen(text));
+	p = path_in(sdir, "state.json");
+	msg = open_fails(sdir);
+	ck_assert_msg(strstr(msg, p) != NULL, "%s", msg);
+	/* Again: the lock was let go, and the files are as they were. */
+	msg = open_fails(sdir);
+	ck_assert_msg(strstr(msg, "in use") == NULL, "%s", msg);
+	after = slurp(sdir, "state.json", &len);
+	ck_assert_uint_eq(len, strlen(text));
+	ck_assert_int_eq(memcmp(after, text, len), 0);
+	ck_assert_int_gt(size_of(sdir, "journal"), 0);
+	free(after);
+	free(p);
+}
+END_TEST
+
+/* A full disk refuses the record and loses nothing. */
+START_TEST(test_write_enospc)
+{
+	struct state	*st;
+	json_t		*recs, *rec;
+	off_t		 before;
+	size_t		 allow[] = { 0, 1, 7, 9, 30 };
+	size_t		 i;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	append_ok(st, 2, 2);
+	before = size_of(sdir, "journal");
+	for (i = 0; i < nitems(allow); i++) {
+		state_io.write = failing_write;
+		write_allow = allow[i];
+		write_err = ENOSPC;
+		rec = rec_n(3);
+		errno = 0;
+		ck_assert_int_eq(state_append(st, rec), -1);
+		ck_assert_int_eq(errno, ENOSPC);
+		ck_assert_ptr_null(json_object_get(rec, "seq"));
+		ck_assert_int_eq(size_of(sdir, "journal"), before);
+		ck_assert_uint_eq(state_seq(st), 2);
+		json_decref(rec);
+	}
+	write_allow = 0;
+	write_err = EDQUOT;
+	rec = rec_n(3);
+	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(errno, EDQUOT);
+	json_decref(rec);
+	state_io = real_io;
+	append_ok(st, 3, 3);
+	state_close(st);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 3, 1);
+	ck_assert_uint_eq(state_dropped_bytes(st), 0);
+	json_decref(recs);
+	state_close(st);
+}
+END_TEST
+
+START_TEST(test_fdatasync_fails)
+{
+	struct state	*st;
+	json_t		*recs, *rec;
+	off_t		 before;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	before = size_of(sdir, "journal");
+	state_io.fdatasync = failing_sync;
+	rec = rec_n(2);
+	errno = 0;
+	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_eq(size_of(sdir, "journal"), before);
+	json_decref(rec);
+	state_io = real_io;
+	append_ok(st, 2, 2);
+	state_close(st);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	json_decref(recs);
+	state_close(st);
+}
+END_TEST
+
+/* The partial line cannot be cut off at once: it is before the next append. */
+START_TEST(test_truncate_fails)
+{
+	struct state	*st;
+	json_t		*recs, *rec;
+	off_t		 before;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	before = size_of(sdir, "journal");
+	state_io.write = failing_write;
+	state_io.ftruncate = failing_ftruncate;
+	write_allow = 12;
+	write_err = ENOSPC;
+	rec = rec_n(2);
+	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_int_eq(size_of(sdir, "journal"), before + 12);
+	/* Refused while the partial line is there. */
+	state_io.write = real_io.write;
+	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(errno, EIO);
+	ck_assert_int_eq(size_of(sdir, "journal"), before + 12);
+	ck_assert_uint_eq(state_seq(st), 1);
+	json_decref(rec);
+	state_io = real_io;
+	append_ok(st, 2, 2);
+	state_close(st);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	ck_assert_uint_eq(state_dropped_bytes(st), 0);
+	json_decref(recs);
+	state_close(st);
+}
+END_TEST
+
+/* A real write limit (RLIMIT_FSIZE): the kernel cuts the line short. */
+START_TEST(test_rlimit_fsize)
+{
+	struct state	*st;
+	struct rlimit	 old, lim;
+	json_t		*recs, *rec;
+	off_t		 before;
+
+	ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	before = size_of(sdir, "journal");
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)before + 20;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rec = rec_n(2);
+	errno = 0;
+	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(size_of(sdir, "journal"), before);
+	json_decref(rec);
+	append_ok(st, 2, 2);
+	state_close(st);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	json_decref(recs);
+	state_close(st);
+}
+END_TEST
+
+/*
+ * A real full disk: a 32 KiB tmpfs in a private mount namespace, in a child
+ * so that nothing leaks. Needs root and a kernel that lets us mount;
+ * otherwise it says so and passes.
+ */
+#define TMPFS_SKIP	77
+
+static off_t
+file_size(const char *dir, const char *name)
+{
+	struct stat	 sb;
+	char		*p = path_in(dir, name);
+	int		 rc = stat(p, &sb);
+
+	free(p);
+	return rc == -1 ? -1 : sb.st_size;
+}
+
+static int
+tmpfs_child(const char *mnt)
+{
+	struct state	*st;
+	json_t		*snap, *recs, *rec;
+	char		 err[512], *filler, *big;
+	off_t		 good;
+	int		 fd, n, i;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=32k,mode=0700") == -1) {
+		fprintf(stderr, "check_state: full tmpfs test skipped: %s\n",
+		    strerror(errno));
+		return TMPFS_SKIP;
+	}
+	/* Room to free later. */
+	xasprintf(&filler, "%s/filler", mnt);
+	big = xmalloc(8192);
+	memset(big, 'f', 8192);
+	if ((fd = open(filler, O_WRONLY | O_CREAT, 0600)) == -1 ||
+	    util_write_all(fd, big, 8192) == -1 || close(fd) == -1)
+		return 10;
+	free(big);
+	if (state_open(mnt, &st, &snap, &recs, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return 11;
+	}
+	json_decref(recs);
+	big = xmalloc(700);
+	memset(big, 'x', 699);
+	big[699] = '\0';
+	for (n = 0; n < 1000; n++) {
+		rec = json_pack("{s:i, s:s}", "n", n + 1, "pad", big);
+		good = file_size(mnt, "journal");
+		if (state_append(st, rec) == -1) {
+			json_decref(rec);
+			break;
+		}
+		json_decref(rec);
+	}
+	if (n == 0 || n == 1000 || errno != ENOSPC)
+		return 12;
+	if (file_size(mnt, "journal") != good)
+		return 13;
+	/* Space again: appends work and nothing was lost. */
+	if (unlink(filler) == -1)
+		return 14;
+	rec = json_pack("{s:i, s:s}", "n", n + 1, "pad", "small");
+	if (state_append(st, rec) == -1)
+		return 15;
+	json_decref(rec);
+	state_close(st);
+	if (state_open(mnt, &st, &snap, &recs, err, sizeof(err)) == -1)
+		return 16;
+	if (json_array_size(recs) != (size_t)n + 1)
+		return 17;
+	for (i = 0; i <= n; i++)
+		if (json_integer_value(json_object_get(json_array_get(recs,
+		    (size_t)i), "n")) != i + 1)
+			return 18;
+	json_decref(recs);
+	state_close(st);
+	umount(mnt);
+	free(big);
+	free(filler);
+	return 0;
+}
+
+START_TEST(test_tmpfs_full)
+{
+	pid_t	pid;
+	int	status;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "check_state: full tmpfs test skipped: not "
+		    "root\n");
+		return;
+	}
+	ck_assert_int_eq(mkdir(sdir, 0750), 0);
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0)
+		_exit(tmpfs_child(sdir));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_msg(WEXITSTATUS(status) == 0 ||
+	    WEXITSTATUS(status) == TMPFS_SKIP, "tmpfs child: step %d failed",
+	    WEXITSTATUS(status));
+}
+END_TEST
+
+/* --- with flags.c: what the daemon does --------------------------------------------- */
+
+static const char flags_conf[] =
+	"{ \"flags\": { \"a\": {}, \"b\": {}, \"c\": {\"default\": 10},"
+	" \"d\": {\"default\": true} },\n"
+	"  \"stages\": [ {\"stage\": 1, \"enable\": [\"a\"]},"
+	" {\"stage\": 2, \"enable\": [\"b\", \"c\"]} ],\n"
+	"  \"supervisor\": { \"children\": [ { \"name\": \"w\","
+	" \"command\": [\"/bin/true\"] } ] } }";
+
+/* One change as the daemon makes it: record, journal, then apply. */
+static int
+change(struct state *st, struct flags *fs, const char *method,
+    const char *params_text)
+{
+	struct flags_actor by = { 0, 1 };
+	json_t		*params = json_loads(params_text, 0, NULL), *rec;
+	char		 err[256];
+	enum flags_err	 e;
+	int		 rc = 0;
+
+	ck_assert_ptr_nonnull(params);
+	e = flags_op_request(fs, method, params, &by, 1714564800000LL, &rec,
+	    err, sizeof(err));
+	ck_assert_msg(e == FLAGS_OK, "%s: %s", method, err);
+	if (state_append(st, rec) == 0) {
+		ck_assert_int_eq(flags_apply(fs, rec), 0);
+		if (state_snapshot_due(st)) {
+			json_t	*snap = flags_snapshot_json(fs);
+
+			ck_assert_int_eq(state_snapshot(st, snap), 0);
+			json_decref(snap);
+		}
+	} else
+		rc = -1;
+	json_decref(rec);
+	json_decref(params);
+	return rc;
+}
+
+static struct flags *
+load(struct config *conf, struct state **st)
+{
+	struct flags	*fs = flags_new(conf);
+	json_t		*snap, *recs;
+	char		 err[256];
+
+	*st = open_ok(sdir, &snap, &recs);
+	if (snap != NULL)
+		ck_assert_msg(flags_restore(fs, snap, err, sizeof(err)) == 0,
+		    "%s: %s", state_snapshot_path(*st), err);
+	ck_assert_uint_eq(flags_replay(fs, recs), 0);
+	json_decref(snap);
+	json_decref(recs);
+	return fs;
+}
+
+static void
+same_state(struct flags *a, struct flags *b)
+{
+	json_t	*ja = flags_snapshot_json(a), *jb = flags_snapshot_json(b);
+
+	ck_assert_msg(json_equal(ja, jb), "states differ");
+	json_decref(ja);
+	json_decref(jb);
+}
+
+START_TEST(test_with_flags)
+{
+	struct config	*conf = NULL;
+	struct state	*st;
+	struct flags	*live, *again;
+	json_t		*before;
+	char		 err[512];
+	int		 every;
+
+	ck_assert_msg(config_parse(flags_conf, strlen(flags_conf), "/w.json",
+	    &conf, err, sizeof(err)) == 0, "%s", err);
+	for (every = 0; every <= 3; every++) {
+		live = load(conf, &st);
+		state_set_snapshot_every(st, (unsigned)every);
+		ck_assert_int_eq(change(st, live, "flag.set",
+		    "{\"name\": \"c\", \"value\": 40}"), 0);
+		ck_assert_int_eq(change(st, live, "stage.set",
+		    "{\"stage\": 2}"), 0);
+		ck_assert_int_eq(change(st, live, "flag.set",
+		    "{\"name\": \"d\", \"value\": false}"), 0);
+		ck_assert_int_eq(change(st, live, "stage.rollback",
+		    "{\"stage\": 1}"), 0);
+
+		/* The disk fills: the change is refused and nothing moves. */
+		before = flags_snapshot_json(live);
+		state_io.write = failing_write;
+		write_allow = 5;
+		write_err = ENOSPC;
+		ck_assert_int_eq(change(st, live, "stage.emergency", "{}"), -1);
+		state_io = real_io;
+		ck_assert_int_eq(live->stage, 1);
+		json_decref(before);
+
+		ck_assert_int_eq(change(st, live, "flag.reset",
+		    "{\"name\": \"c\"}"), 0);
+		state_close(st);
+
+		again = load(conf, &st);
+		same_state(live, again);
+		ck_assert_int_eq(again->stage, 1);
+		ck_assert_int_eq(again->flag[flags_find(again, "c")].value, 10);
+		ck_assert_int_eq(again->flag[flags_find(again, "d")].value, 100);
+		/* A clean shutdown: snapshot, then the same state again. */
+		before = flags_snapshot_json(again);
+		ck_assert_int_eq(state_snapshot(st, before), 0);
+		json_decref(before);
+		state_close(st);
+		flags_free(again);
+		again = load(conf, &st);
+		same_state(live, again);
+		ck_assert_int_eq(size_of(sdir, "journal"), 0);
+		state_close(st);
+		flags_free(again);
+		flags_free(live);
+		rmtree(sdir);
+	}
+	config_free(conf);
+}
+END_TEST
+
+static Suite *
+state_suite(void)
+{
+	Suite	*s = suite_create("state");
+	TCase	*tc = tcase_create("state");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_crc32c);
+	tcase_add_test(tc, test_open_creates);
+	tcase_add_test(tc, test_append_reopen);
+	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_append_eintr_short);
+	tcase_add_test(tc, test_torn_tail);
+	tcase_add_loop_test(tc, test_bad_tails, 0, (int)nitems(tails));
+	tcase_add_test(tc, test_corrupt_middle);
+	tcase_add_test(tc, test_seq_gap);
+	tcase_add_test(tc, test_snapshot_and_journal);
+	tcase_add_test(tc, test_snapshot_due);
+	tcase_add_test(tc, test_snapshot_stale_journal);
+	tcase_add_test(tc, test_snapshot_journal_kept);
+	tcase_add_test(tc, test_snapshot_fails);
+	tcase_add_test(tc, test_leftover_tmp);
+	tcase_add_loop_test(tc, test_corrupt_snapshot, 0,
+	    (int)nitems(bad_snapshots));
+	tcase_add_test(tc, test_write_enospc);
+	tcase_add_test(tc, test_fdatasync_fails);
+	tcase_add_test(tc, test_truncate_fails);
+	tcase_add_test(tc, test_rlimit_fsize);
+	tcase_add_test(tc, test_tmpfs_full);
+	tcase_add_test(tc, test_with_flags);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(state_suite());
+	int	 failed;
+
+	/* Each test in its own process (CK_FORK unless CK_FORK=no). */
+	srunner_set_fork_status(sr, CK_FORK_GETENV);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
