@@ -48,8 +48,15 @@ WORKER_BINS	:= $(WORKER_SRCS:tests/workers/%.c=$(BIN)/tests/%)
 
 PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker
 
+# libwarden: the flag reader library (include/warden.h), static and shared.
+LIBDIR		:= $(O)/lib
+LIBWARDEN_SRCS	:= src/libwarden.c src/murmur3.c
+LIBWARDEN_SOVER	:= 0
+LIBS_OUT	:= $(LIBDIR)/libwarden.a $(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER) \
+		   $(LIBDIR)/libwarden.so $(LIBDIR)/warden.pc
+
 .PHONY: all check run sanitize clean deps test-programs lint-man bench bench-programs
-all: $(PROGS)
+all: $(PROGS) $(LIBS_OUT)
 
 deps:
 	$(Q)scripts/deps
@@ -67,6 +74,34 @@ $(OBJ)/tests/%.o: tests/%.c
 $(CORE_LIB): $(CORE_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBDIR)/libwarden.a: $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/%.o)
+	@mkdir -p $(@D)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OBJ)/pic/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER): $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/pic/%.o) src/libwarden.map
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libwarden.so.$(LIBWARDEN_SOVER) \
+	    -Wl,--version-script=src/libwarden.map -o $@ $(filter %.o,$^)
+
+$(LIBDIR)/libwarden.so: $(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER)
+	$(Q)ln -sf libwarden.so.$(LIBWARDEN_SOVER) $@
+
+$(LIBDIR)/warden.pc: Makefile
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+	    'libdir=$${prefix}/lib' '' 'Name: warden' \
+	    'Description: reads warden'"'"'s feature flags and stages from its shared table' \
+	    'Version: $(shell sed -n "s/.*WARDEN_VERSION.*\"\(.*\)\"/\1/p" src/version.h)' \
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwarden' > $@
 
 $(BIN)/warden: $(OBJ)/warden.o $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -88,12 +123,18 @@ $(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(CORE_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lm
 
+# A worker that reads the table as any worker would: through libwarden.
+$(BIN)/tests/flag-reader: tests/workers/flag-reader.c $(LIBDIR)/libwarden.a
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBDIR)/libwarden.a
+
 $(BIN)/tests/%: tests/workers/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $<
 
-test-programs: $(PROGS) $(TEST_BINS) $(WORKER_BINS)
+test-programs: $(PROGS) $(LIBS_OUT) $(TEST_BINS) $(WORKER_BINS)
 
 # Each suite runs in fork mode; the last line counts suites for CI.
 check: deps
@@ -121,7 +162,13 @@ sanitize: deps
 	$(Q)ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    WARDEN_BIN_DIR=$(abspath build/sanitize/bin) scripts/run-tests $(TEST_BINS:$(BIN)/%=build/sanitize/bin/%)
 
-BENCH_BINS	:= $(BIN)/bench/bench-worker $(BIN)/bench/respawn $(BIN)/bench/bench-restart
+BENCH_BINS	:= $(BIN)/bench/bench-worker $(BIN)/bench/respawn $(BIN)/bench/bench-restart \
+		   $(BIN)/bench/bench-flagread
+
+$(BIN)/bench/bench-flagread: bench/flagread.c $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BIN)/bench/bench-restart: bench/restart.c
 	@mkdir -p $(@D)
@@ -139,10 +186,14 @@ bench-programs: $(PROGS) $(BENCH_BINS)
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-programs
 	$(Q)$(BIN)/bench/bench-restart -n $${KILLS:-1000}
+	$(Q)echo
+	$(Q)$(BIN)/bench/bench-flagread
+	$(Q)echo
+	$(Q)$(BIN)/bench/bench-flagread -w -t 2
 
 clean:
 	$(call say,CLEAN,.)
-	$(Q)rm -rf build bin run state
+	$(Q)rm -rf build bin lib run state
 
 .SECONDARY:
 

@@ -623,6 +623,10 @@ config_flags(struct parser *c, json_t *obj)
 
 	if (!json_is_object(obj))
 		return config_err(c, "expected an object");
+	/* The shared table has room for so many. */
+	if (json_object_size(obj) > CONFIG_FLAGS_MAX)
+		return config_err(c, "%zu flags: at most %d fit the shared table",
+		    json_object_size(obj), CONFIG_FLAGS_MAX);
 	conf->flags = xcalloc(json_object_size(obj), sizeof(*conf->flags));
 	/* jansson keeps members in file order, and so do the flags. */
 	json_object_foreach(obj, key, v) {

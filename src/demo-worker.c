@@ -6,6 +6,11 @@
  * captured output shows up in warden's log, and exits 0 on SIGTERM or SIGINT.
  * It waits in poll(2) on a signalfd with the time left to the next tick, so
  * it costs nothing between ticks and ticks do not drift.
+ *
+ * It also reads the feature flag that concerns its role through libwarden
+ * (the shared table warden hands it, no socket, no syscall per read) and
+ * says which path it takes whenever the flag changes, so a stage change is
+ * seen taking effect live in warden's log.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -24,10 +29,57 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "warden.h"
 #include "util.h"
 
 enum demo_ready { DEMO_READY_AUTO, DEMO_READY_NONE, DEMO_READY_NOTIFY,
 	DEMO_READY_FD };
+
+/* The flag each role of the demo follows, and its two paths. */
+static const struct demo_flag {
+	const char	*role;
+	const char	*flag;
+	const char	*on;
+	const char	*off;
+} demo_flags[] = {
+	{ "registry", "use_ets_agent_registry",
+	    "agents kept in the shared ETS-style table", "agents kept in process state" },
+	{ "error_context", "use_logger_error_context",
+	    "error context from logger metadata", "error context from the process dictionary" },
+	{ "span_manager", "use_genserver_span_management",
+	    "spans managed by this server", "spans kept by each caller" },
+	{ "sampled_events", "use_ets_sampled_events",
+	    "sampled events in the shared table", "sampled events in process state" },
+};
+
+#define DEMO_FLAG_POLL_MS	250	/* how often the flag is looked at */
+
+static const struct demo_flag *
+demo_flag_of(const char *role)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(demo_flags) / sizeof(demo_flags[0]); i++)
+		if (strcmp(demo_flags[i].role, role) == 0)
+			return &demo_flags[i];
+	return NULL;
+}
+
+/* Say which path the flag picks, when it has changed (or at the first look). */
+static void
+demo_follow_flag(warden_table *t, const struct demo_flag *f, int *last)
+{
+	int	on;
+
+	if (f == NULL)
+		return;
+	on = warden_enabled(t, f->flag, false);
+	if (on == *last)
+		return;
+	*last = on;
+	printf("%s %s (stage %d): %s\n", f->flag, on ? "on" : "off",
+	    warden_stage(t), on ? f->on : f->off);
+}
 
 static void __attribute__((noreturn))
 demo_usage(int status)
@@ -157,7 +209,9 @@ main(int argc, char *argv[])
 	long long		 ms;
 	ssize_t			 n;
 	pid_t			 pid = getpid();
-	int			 ch, sfd, timeout;
+	int			 ch, sfd, timeout, last = -1;
+	warden_table		*table;
+	const struct demo_flag	*flag;
 
 	log_init("demo-worker", LOG_LEVEL_INFO);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -212,10 +266,13 @@ main(int argc, char *argv[])
 	if (demo_announce(ready) == -1)
 		exit(1);
 
+	table = warden_open(NULL);
+	flag = demo_flag_of(role);
 	pfd.fd = sfd;
 	pfd.events = POLLIN;
 	next = util_now_ms() + interval;
 	for (;;) {
+		demo_follow_flag(table, flag, &last);
 		now = util_now_ms();
 		if (now >= next) {
 			printf("tick %llu (pid %ld)\n",
@@ -227,6 +284,8 @@ main(int argc, char *argv[])
 			continue;
 		}
 		timeout = (int)(next - now);
+		if (flag != NULL && timeout > DEMO_FLAG_POLL_MS)
+			timeout = DEMO_FLAG_POLL_MS;
 		if (poll(&pfd, 1, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -245,6 +304,7 @@ main(int argc, char *argv[])
 		break;
 	}
 	printf("stopping\n");
+	warden_close(table);
 	close(sfd);
 	if (fflush(stdout) == EOF)
 		return 1;

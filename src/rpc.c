@@ -20,6 +20,8 @@
 #include "config.h"
 #include "control.h"
 #include "events.h"
+#include "flags.h"
+#include "flagsvc.h"
 #include "log.h"
 #include "rpc.h"
 #include "tree.h"
@@ -438,7 +440,28 @@ rpc_cond_check(json_t *cond)
 				return "unknown key in a service condition";
 		return NULL;
 	}
-	return "a condition is {\"service\":NAME,\"state\":STATE} or {\"recovered\":true}";
+	if ((v = json_object_get(cond, "flag")) != NULL) {
+		int	val;
+
+		if (!json_is_string(v))
+			return "'flag' must be a string";
+		if (flags_value_parse(json_object_get(cond, "value"), &val) == -1)
+			return "'value' must be true, false or an integer from 0 to 100";
+		json_object_foreach(cond, key, v)
+			if (strcmp(key, "flag") != 0 && strcmp(key, "value") != 0)
+				return "unknown key in a flag condition";
+		return NULL;
+	}
+	if ((v = json_object_get(cond, "stage")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return "'stage' must be an integer >= 0";
+		json_object_foreach(cond, key, v)
+			if (strcmp(key, "stage") != 0)
+				return "unknown key in a stage condition";
+		return NULL;
+	}
+	return "a condition is {\"service\":NAME,\"state\":STATE}, {\"recovered\":true}, "
+	    "{\"flag\":NAME,\"value\":V} or {\"stage\":N}";
 }
 
 /* NULL: not met yet. Otherwise the state that meets it. *err: a condition gone bad. */
@@ -451,6 +474,21 @@ rpc_cond_test(json_t *cond, int *err)
 
 	if (json_object_get(cond, "recovered") != NULL)
 		return tree_recovered() ? tree_recovery_json() : NULL;
+	if (json_object_get(cond, "flag") != NULL) {
+		const struct flags	*f = flagsvc_flags();
+		ssize_t			 i;
+
+		i = flags_find(f, json_string_value(json_object_get(cond, "flag")));
+		if (i < 0) {
+			*err = RPC_NOT_FOUND;
+			return NULL;
+		}
+		return flags_value_equal(f, (size_t)i, json_object_get(cond, "value")) ?
+		    flags_flag_json(f, (size_t)i) : NULL;
+	}
+	if (json_object_get(cond, "stage") != NULL)
+		return flagsvc_stage() == json_integer_value(json_object_get(cond, "stage")) ?
+		    json_pack("{s:i}", "stage", flagsvc_stage()) : NULL;
 	n = tree_find(json_string_value(json_object_get(cond, "service")));
 	if (n == NULL) {
 		*err = RPC_NOT_FOUND;
@@ -666,6 +704,12 @@ m_wait(struct call *call, json_t *params)
 		    json_string_value(json_object_get(cond, "service")));
 		return;
 	}
+	if (json_object_get(cond, "flag") != NULL &&
+	    flags_find(flagsvc_flags(), json_string_value(json_object_get(cond, "flag"))) < 0) {
+		rpc_error(call, RPC_NOT_FOUND, "no flag named '%s'",
+		    json_string_value(json_object_get(cond, "flag")));
+		return;
+	}
 	/* Registered before the first test: nothing between test and block is missed. */
 	p = pending_new(call, PENDING_WAIT);
 	p->cond = json_deep_copy(cond);
@@ -734,9 +778,127 @@ m_config_reload(struct call *call, json_t *params)
 	}
 	if (json_is_true(dry))
 		config_free(nc);
-	else
+	else {
 		control_set_config(nc);
+		flagsvc_reconfigure(nc);
+	}
 	rpc_result(call, result);
+}
+
+/* flag.set, flag.reset, stage.set, stage.rollback, stage.emergency */
+static void
+m_flag_write(struct call *call, const char *method, json_t *params)
+{
+	json_t	*result;
+	char	 err[512];
+	int	 code;
+
+	code = flagsvc_write(method, params, call->client->uid, call->client->pid,
+	    &result, err, sizeof(err));
+	if (code != 0) {
+		rpc_error(call, code, "%s", err);
+		return;
+	}
+	rpc_result(call, result);
+}
+
+static void
+m_flag_set(struct call *call, json_t *params)
+{
+	m_flag_write(call, "flag.set", params);
+}
+
+static void
+m_flag_reset(struct call *call, json_t *params)
+{
+	m_flag_write(call, "flag.reset", params);
+}
+
+static void
+m_stage_set(struct call *call, json_t *params)
+{
+	m_flag_write(call, "stage.set", params);
+}
+
+static void
+m_stage_rollback(struct call *call, json_t *params)
+{
+	m_flag_write(call, "stage.rollback", params);
+}
+
+static void
+m_stage_emergency(struct call *call, json_t *params)
+{
+	m_flag_write(call, "stage.emergency", params);
+}
+
+static void
+m_flag_list(struct call *call, json_t *params)
+{
+	if (rpc_check_params(call, params, no_params) == 0)
+		rpc_result(call, flags_list_json(flagsvc_flags(), flagsvc_generation()));
+}
+
+static void
+m_flag_get(struct call *call, json_t *params)
+{
+	static const char *const allowed[] = { "name", NULL };
+	json_t	*name = json_object_get(params, "name");
+	ssize_t	 i;
+
+	if (rpc_check_params(call, params, allowed) == -1)
+		return;
+	if (!json_is_string(name)) {
+		rpc_error(call, RPC_INVALID_PARAMS, "'name' must be a flag's name");
+		return;
+	}
+	if ((i = flags_find(flagsvc_flags(), json_string_value(name))) < 0) {
+		rpc_error(call, RPC_NOT_FOUND, "no flag named '%s'", json_string_value(name));
+		return;
+	}
+	rpc_result(call, flags_flag_json(flagsvc_flags(), (size_t)i));
+}
+
+static void
+m_stage_get(struct call *call, json_t *params)
+{
+	if (rpc_check_params(call, params, no_params) == 0)
+		rpc_result(call, flags_stage_json(flagsvc_flags()));
+}
+
+static void
+m_table_info(struct call *call, json_t *params)
+{
+	if (rpc_check_params(call, params, no_params) == 0)
+		rpc_result(call, flagsvc_table_info());
+}
+
+static void
+m_table_delete(struct call *call, json_t *params)
+{
+	if (rpc_check_params(call, params, no_params) == -1)
+		return;
+	if (flagsvc_table_delete() == -1) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "cannot delete the table: %s", strerror(errno));
+		return;
+	}
+	log_info("table deleted by uid %ld pid %ld (a drill)", (long)call->client->uid,
+	    (long)call->client->pid);
+	rpc_result(call, json_pack("{s:b}", "deleted", 1));
+}
+
+static void
+m_table_corrupt(struct call *call, json_t *params)
+{
+	if (rpc_check_params(call, params, no_params) == -1)
+		return;
+	if (flagsvc_table_corrupt() == -1) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "cannot corrupt the table: %s", strerror(errno));
+		return;
+	}
+	log_info("table corrupted by uid %ld pid %ld (a drill)", (long)call->client->uid,
+	    (long)call->client->pid);
+	rpc_result(call, json_pack("{s:b}", "corrupted", 1));
 }
 
 static void
@@ -767,6 +929,17 @@ static const struct method {
 	{ "recovery", ROLE_READ, true, m_recovery },
 	{ "wait", ROLE_READ, false, m_wait },
 	{ "subscribe", ROLE_READ, false, m_subscribe },
+	{ "flag.list", ROLE_READ, true, m_flag_list },
+	{ "flag.get", ROLE_READ, false, m_flag_get },
+	{ "flag.set", ROLE_OPERATE, false, m_flag_set },
+	{ "flag.reset", ROLE_OPERATE, true, m_flag_reset },
+	{ "stage.get", ROLE_READ, true, m_stage_get },
+	{ "stage.set", ROLE_OPERATE, false, m_stage_set },
+	{ "stage.rollback", ROLE_OPERATE, true, m_stage_rollback },
+	{ "stage.emergency", ROLE_OPERATE, true, m_stage_emergency },
+	{ "table.info", ROLE_READ, true, m_table_info },
+	{ "table.delete", ROLE_ADMIN, true, m_table_delete },
+	{ "table.corrupt", ROLE_ADMIN, true, m_table_corrupt },
 	{ "config.reload", ROLE_ADMIN, false, m_config_reload },
 	{ "shutdown", ROLE_ADMIN, true, m_shutdown },
 };

@@ -116,6 +116,14 @@ spawn_build_env(const struct spawn_args *a)
 		xasprintf(&e, "WARDEN_READY_FD=%d", SPAWN_READY_FD);
 		spawn_env_put(env, &n, e);
 	}
+	if (a->table_name != NULL) {
+		xasprintf(&e, "WARDEN_TABLE=%s", a->table_name);
+		spawn_env_put(env, &n, e);
+	}
+	if (a->table_fd != -1) {
+		xasprintf(&e, "WARDEN_TABLE_FD=%d", SPAWN_TABLE_FD);
+		spawn_env_put(env, &n, e);
+	}
 	if (a->extra_env != NULL)
 		for (i = 0; a->extra_env[i] != NULL; i++)
 			spawn_env_put(env, &n, xstrdup(a->extra_env[i]));
@@ -163,7 +171,7 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 {
 	const struct child_conf	*c = a->conf;
 	sigset_t		 none;
-	int			 devnull;
+	int			 devnull, table_fd = a->table_fd, keep_below = 3;
 
 	/*
 	 * Leave warden's signal handling and mask behind. Every signal is
@@ -184,14 +192,23 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 		spawn_child_fail(r, "/dev/null");
 	if ((devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (out_w = fcntl(out_w, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (ready_w != -1 && (ready_w = fcntl(ready_w, F_DUPFD_CLOEXEC, 10)) == -1))
+	    (ready_w != -1 && (ready_w = fcntl(ready_w, F_DUPFD_CLOEXEC, 10)) == -1) ||
+	    (table_fd != -1 && (table_fd = fcntl(table_fd, F_DUPFD_CLOEXEC, 10)) == -1))
 		spawn_child_fail(r, "fcntl");
 	if (dup2(devnull, 0) == -1 || dup2(out_w, 1) == -1 || dup2(out_w, 2) == -1)
 		spawn_child_fail(r, "dup2");
-	if (ready_w != -1 && dup2(ready_w, SPAWN_READY_FD) == -1)
-		spawn_child_fail(r, "dup2");
+	if (ready_w != -1) {
+		if (dup2(ready_w, SPAWN_READY_FD) == -1)
+			spawn_child_fail(r, "dup2");
+		keep_below = SPAWN_READY_FD + 1;
+	}
+	if (table_fd != -1) {
+		if (dup2(table_fd, SPAWN_TABLE_FD) == -1)
+			spawn_child_fail(r, "dup2");
+		keep_below = SPAWN_TABLE_FD + 1;
+	}
 	/* Nothing else of warden's crosses exec. */
-	spawn_child_cloexec_from(ready_w != -1 ? SPAWN_READY_FD + 1 : 3);
+	spawn_child_cloexec_from(keep_below);
 
 	if (spawn_have_nofile)
 		(void)setrlimit(RLIMIT_NOFILE, &spawn_nofile);

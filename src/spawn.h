@@ -12,11 +12,14 @@
 
 /* Fixed fd numbers in the worker. */
 #define SPAWN_READY_FD	3
+#define SPAWN_TABLE_FD	4
 
 struct spawn_args {
 	const struct child_conf	*conf;
 	const char		*notify_socket;	/* NOTIFY_SOCKET for ready=notify, else NULL */
 	const char *const	*extra_env;	/* "KEY=value", NULL-terminated, may be NULL */
+	const char		*table_name;	/* WARDEN_TABLE, or NULL */
+	int			 table_fd;	/* read-only fd of the table, -1: none */
 };
 
 struct spawn_result {

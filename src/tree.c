@@ -38,6 +38,7 @@
 #include <event2/event.h>
 
 #include "events.h"
+#include "flagsvc.h"
 #include "log.h"
 #include "notify.h"
 #include "spawn.h"
@@ -547,6 +548,8 @@ worker_spawn(struct node *n)
 
 	memset(&a, 0, sizeof(a));
 	a.conf = n->conf;
+	a.table_name = flagsvc_table_name();
+	a.table_fd = flagsvc_table_fd();
 	if (n->conf->ready == READY_NOTIFY)
 		a.notify_socket = notify_socket_name();
 	n->starts++;
@@ -865,6 +868,7 @@ child_failed(struct node *n, bool abnormal)
 		sup_fail(p);
 		return;
 	case RESTART_SCOPE:
+		flagsvc_note_restart();
 		break;
 	}
 	if (!n->recovering) {
@@ -1313,7 +1317,8 @@ node_failed_list(const struct node *n, json_t *list)
 bool
 tree_recovered(void)
 {
-	return started && !node_recovering(root) && !node_failed(root);
+	return started && !node_recovering(root) && !node_failed(root) &&
+	    flagsvc_table_healthy();
 }
 
 static bool
@@ -1411,7 +1416,7 @@ tree_status_json(const struct node *only)
 	else
 		json_array_append_new(services, tree_service_json(only));
 	return json_pack("{s:s,s:i,s:o,s:o}", "health", tree_health(),
-	    "stage", 0, "services", services, "supervisors", sups);
+	    "stage", flagsvc_stage(), "services", services, "supervisors", sups);
 }
 
 static void
@@ -1445,8 +1450,9 @@ tree_recovery_json(void)
 
 	node_failed_list(root, failed);
 	recovery_collect(root, list, util_now_ms());
-	return json_pack("{s:b,s:o,s:o}", "recovering", node_recovering(root),
-	    "failed", failed, "services", list);
+	return json_pack("{s:b,s:o,s:o,s:o}", "recovering", node_recovering(root) ||
+	    !flagsvc_table_healthy(), "failed", failed, "services", list,
+	    "table", flagsvc_table_health());
 }
 
 /* --- reload -------------------------------------------------------------------------- */

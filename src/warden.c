@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "flagsvc.h"
 #include "log.h"
 #include "rpc.h"
 #include "sdnotify.h"
@@ -118,6 +119,7 @@ warden_reload(void)
 	}
 	(void)sdnotify_send("READY=1");
 	control_set_config(nc);
+	flagsvc_reconfigure(nc);
 	s = json_dumps(result, JSON_COMPACT);
 	log_info("SIGHUP: reloaded: %s", s != NULL ? s : "?");
 	free(s);
@@ -235,7 +237,15 @@ main(int argc, char **argv)
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
 			fatalx("cannot watch SIG%s", util_signal_name(sigs[i]));
 	}
+	/* The socket first: a second warden started by mistake stops there, before it touches the table. */
 	if (control_listen(base, conf) == -1) {
+		config_free(conf);
+		return 1;
+	}
+	if (flagsvc_init(base, conf, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		flagsvc_shutdown();
+		control_shutdown();
 		config_free(conf);
 		return 1;
 	}
@@ -252,6 +262,7 @@ main(int argc, char **argv)
 
 	control_shutdown();
 	warden_reap_leftovers();
+	flagsvc_shutdown();
 	rpc_free();
 	conf = tree_config();
 	tree_free();

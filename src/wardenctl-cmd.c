@@ -29,7 +29,7 @@ static const char *const cmd_states[] = {
  * A string operand for a request. warden judges names; bytes that are not
  * UTF-8 make the request unencodable, which ctl_call reports.
  */
-static json_t *
+json_t *
 cmd_str(const char *s)
 {
 	json_t	*v;
@@ -39,7 +39,7 @@ cmd_str(const char *s)
 	return v;
 }
 
-static void
+void
 cmd_set(json_t *obj, const char *key, json_t *value)
 {
 	if (value == NULL || json_object_set_new(obj, key, value) == -1)
@@ -47,7 +47,7 @@ cmd_set(json_t *obj, const char *key, json_t *value)
 }
 
 /* {key: value}, a request's params. */
-static json_t *
+json_t *
 cmd_params(const char *key, json_t *value)
 {
 	json_t	*obj;
@@ -59,7 +59,7 @@ cmd_params(const char *key, json_t *value)
 }
 
 /* A count of milliseconds (or of anything) from the command line. */
-static int
+int
 cmd_parse_count(const struct ctl_args *a, const char *what, const char *s,
     int *out)
 {
@@ -90,7 +90,7 @@ cmd_elapsed_ms(double since_ms)
  * Call method and print its result: as JSON with -j, otherwise with
  * human (NULL: as JSON too).
  */
-static int
+int
 cmd_simple(struct ctl *c, const char *method, json_t *params, int deadline_ms,
     void (*human)(json_t *))
 {
@@ -487,14 +487,101 @@ cmd_kill(struct ctl *c, struct ctl_args *a)
 	return rc;
 }
 
+static bool
+cmd_is_state(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(cmd_states); i++)
+		if (strcmp(s, cmd_states[i]) == 0)
+			return true;
+	return false;
+}
+
+enum wait_kind {
+	WAIT_SERVICE,		/* SERVICE STATE */
+	WAIT_RECOVERED,		/* recovered */
+	WAIT_FLAG,		/* flag NAME VALUE */
+	WAIT_STAGE		/* stage N */
+};
+
+/*
+ * The condition the operands of wait name, and what to print once it
+ * holds. "stage" and "flag" are also possible service names: "wait stage
+ * running" still waits for a service.
+ */
+static int
+wait_condition(const struct ctl_args *a, int restarts, json_t **cond,
+    char **what)
+{
+	enum wait_kind	 kind;
+	json_t		*value;
+	char		*cell;
+	int		 stage, rc;
+
+	*cond = NULL;
+	*what = NULL;
+	if (a->argc == 3 && strcmp(a->argv[0], "flag") == 0)
+		kind = WAIT_FLAG;
+	else if (a->argc == 3)
+		return ctl_usage_error(a, "too many arguments");
+	else if (a->argc == 2 && cmd_is_state(a->argv[1]))
+		kind = WAIT_SERVICE;
+	else if (a->argc == 2 && strcmp(a->argv[0], "stage") == 0)
+		kind = WAIT_STAGE;
+	else if (a->argc == 2 && strcmp(a->argv[0], "flag") == 0)
+		return ctl_usage_error(a, "expected flag NAME VALUE");
+	else if (a->argc == 2)
+		return ctl_usage_error(a, "%s: not a state (starting, running, "
+		    "stopping, stopped, backoff, failed)", a->argv[1]);
+	else if (strcmp(a->argv[0], "recovered") == 0)
+		kind = WAIT_RECOVERED;
+	else
+		return ctl_usage_error(a, "expected SERVICE STATE, recovered, "
+		    "flag NAME VALUE or stage N");
+	if (restarts != -1 && kind != WAIT_SERVICE)
+		return ctl_usage_error(a, "--min-restarts needs SERVICE STATE");
+
+	switch (kind) {
+	case WAIT_SERVICE:
+		*cond = cmd_params("service", cmd_str(a->argv[0]));
+		cmd_set(*cond, "state", cmd_str(a->argv[1]));
+		if (restarts != -1)
+			cmd_set(*cond, "min_restarts", json_integer(restarts));
+		xasprintf(what, "%s: %s", a->argv[0], a->argv[1]);
+		break;
+	case WAIT_RECOVERED:
+		*cond = cmd_params("recovered", json_true());
+		*what = xstrdup("recovered");
+		break;
+	case WAIT_FLAG:
+		if ((value = ctl_flag_value_arg(a->argv[2])) == NULL)
+			return ctl_usage_error(a, "%s: not a flag value (on, "
+			    "off, true, false or a percentage 0..100)",
+			    a->argv[2]);
+		cell = ctl_flag_value_cell(value);
+		xasprintf(what, "%s: %s", a->argv[1], cell);
+		free(cell);
+		*cond = cmd_params("flag", cmd_str(a->argv[1]));
+		cmd_set(*cond, "value", value);
+		break;
+	case WAIT_STAGE:
+		if ((rc = cmd_parse_count(a, "stage", a->argv[1], &stage)) !=
+		    CTL_EXIT_OK)
+			return rc;
+		*cond = cmd_params("stage", json_integer(stage));
+		xasprintf(what, "stage %d", stage);
+		break;
+	}
+	return CTL_EXIT_OK;
+}
+
 int
 cmd_wait(struct ctl *c, struct ctl_args *a)
 {
 	json_t		*cond, *res;
-	const char	*service = NULL, *state = NULL;
 	double		 since;
-	char		 buf[32];
-	size_t		 i;
+	char		*what, buf[32];
 	int		 timeout_ms = CMD_WAIT_MS, restarts = -1, rc;
 
 	if (ctl_opt_isset(a, "timeout") && (rc = cmd_parse_count(a, "-t",
@@ -504,41 +591,20 @@ cmd_wait(struct ctl *c, struct ctl_args *a)
 	    "--min-restarts", ctl_opt_value(a, "min-restarts"), &restarts)) !=
 	    CTL_EXIT_OK)
 		return rc;
-	if (a->argc == 1) {
-		if (strcmp(a->argv[0], "recovered") != 0)
-			return ctl_usage_error(a, "expected SERVICE STATE, or "
-			    "recovered");
-		if (restarts != -1)
-			return ctl_usage_error(a, "--min-restarts needs "
-			    "SERVICE STATE");
-		cond = cmd_params("recovered", json_true());
-	} else {
-		service = a->argv[0];
-		state = a->argv[1];
-		for (i = 0; i < nitems(cmd_states); i++)
-			if (strcmp(state, cmd_states[i]) == 0)
-				break;
-		if (i == nitems(cmd_states))
-			return ctl_usage_error(a, "%s: not a state (starting, "
-			    "running, stopping, stopped, backoff, failed)",
-			    state);
-		cond = cmd_params("service", cmd_str(service));
-		cmd_set(cond, "state", cmd_str(state));
-		if (restarts != -1)
-			cmd_set(cond, "min_restarts", json_integer(restarts));
-	}
+	if ((rc = wait_condition(a, restarts, &cond, &what)) != CTL_EXIT_OK)
+		return rc;
 
 	since = (double)util_now_us() / 1000.0;
-	if ((rc = cmd_wait_call(c, cond, timeout_ms, &res)) != CTL_EXIT_OK)
+	if ((rc = cmd_wait_call(c, cond, timeout_ms, &res)) != CTL_EXIT_OK) {
+		free(what);
 		return rc;
+	}
 	if (c->json)
 		ctl_print_result(res);
-	else if (service == NULL)
-		printf("recovered (waited %s)\n", ctl_fmt_duration(buf,
-		    sizeof(buf), cmd_elapsed_ms(since)));
 	else
-		printf("%s: %s (waited %s)\n", service, state,
-		    ctl_fmt_duration(buf, sizeof(buf), cmd_elapsed_ms(since)));
+		printf("%s (waited %s)\n", what, ctl_fmt_duration(buf,
+		    sizeof(buf), cmd_elapsed_ms(since)));
+	free(what);
 	json_decref(res);
 	return CTL_EXIT_OK;
 }
@@ -616,26 +682,165 @@ print_event_value(json_t *v)
 	free(text);
 }
 
-/* "seq ts type service key=value..." */
+/*
+ * Events about flags, stages and the table have no service: their line
+ * names what changed and how, and the keys that says are not repeated.
+ */
+struct event_form {
+	const char	*type;
+	const char	*keys[6];	/* what the line says; NULL-ended */
+	void		(*print)(json_t *);
+};
+
+static void
+event_from_to(json_t *ev)
+{
+	char	*from = ctl_cell(json_object_get(ev, "from"));
+	char	*to = ctl_cell(json_object_get(ev, "to"));
+
+	printf(" %s -> %s", from, to);
+	free(from);
+	free(to);
+}
+
+/* " by uid 1000 pid 42 reason=..." ("by warden": its guard). */
+static void
+event_by_reason(json_t *ev)
+{
+	json_t	*reason = json_object_get(ev, "reason");
+	char	*by = ctl_by_cell(json_object_get(ev, "by"), "warden");
+
+	if (json_object_get(ev, "by") != NULL)
+		printf(" by %s", by);
+	free(by);
+	if (json_is_string(reason)) {
+		fputs(" reason=", stdout);
+		print_event_value(reason);
+	}
+}
+
+/* flag.changed: "use_x off -> 50% by uid 1000 pid 42 reason=..." */
+static void
+event_flag_changed(json_t *ev)
+{
+	char	*name = ctl_text_cell(json_object_get(ev, "name"));
+	char	*old = ctl_flag_value_cell(json_object_get(ev, "old"));
+	char	*new = ctl_flag_value_cell(json_object_get(ev, "new"));
+
+	printf(" %s %s -> %s", name, old, new);
+	free(name);
+	free(old);
+	free(new);
+	event_by_reason(ev);
+}
+
+/* stage.changed: "1 -> 3 (set) by uid 1000 pid 42 reason=..." */
+static void
+event_stage_changed(json_t *ev)
+{
+	char	*kind = ctl_cell(json_object_get(ev, "kind"));
+
+	event_from_to(ev);
+	printf(" (%s)", kind);
+	free(kind);
+	event_by_reason(ev);
+}
+
+/* guard.rollback: "3 -> 2 reason=..." */
+static void
+event_guard_rollback(json_t *ev)
+{
+	json_t	*reason = json_object_get(ev, "reason");
+
+	event_from_to(ev);
+	if (json_is_string(reason)) {
+		fputs(" reason=", stdout);
+		print_event_value(reason);
+	}
+}
+
+/* table.deleted: "/warden-demo" */
+static void
+event_table(json_t *ev)
+{
+	char	*name = ctl_text_cell(json_object_get(ev, "name"));
+
+	printf(" %s", name);
+	free(name);
+}
+
+/* table.repaired: "/warden-demo in 1.20ms generation=12" */
+static void
+event_table_repaired(json_t *ev)
+{
+	json_t	*ms = json_object_get(ev, "repair_ms");
+	char	 buf[32];
+
+	event_table(ev);
+	if (json_is_number(ms))
+		printf(" in %s", ctl_fmt_duration(buf, sizeof(buf),
+		    json_number_value(ms)));
+}
+
+static const struct event_form event_forms[] = {
+	{ "flag.changed", { "name", "old", "new", "by", "reason", NULL },
+	  event_flag_changed },
+	{ "stage.changed", { "from", "to", "kind", "by", "reason", NULL },
+	  event_stage_changed },
+	{ "guard.rollback", { "from", "to", "reason", NULL },
+	  event_guard_rollback },
+	{ "table.deleted", { "name", NULL }, event_table },
+	{ "table.repaired", { "name", "repair_ms", NULL },
+	  event_table_repaired },
+};
+
+static bool
+event_form_says(const struct event_form *form, const char *key)
+{
+	size_t	i;
+
+	if (strcmp(key, "seq") == 0 || strcmp(key, "ts") == 0 ||
+	    strcmp(key, "type") == 0)
+		return true;
+	if (form == NULL)
+		return strcmp(key, "service") == 0;
+	for (i = 0; form->keys[i] != NULL; i++)
+		if (strcmp(key, form->keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "seq ts type service key=value...", or the type's own form. */
 static void
 print_event(json_t *ev)
 {
-	const char	*key;
-	json_t		*v;
-	char		*seq, *type, *service;
+	const struct event_form	*form = NULL;
+	const char		*key, *typestr;
+	json_t			*v;
+	char			*seq, *type, *service;
+	size_t			 i;
 
 	seq = ctl_cell(json_object_get(ev, "seq"));
 	type = ctl_cell(json_object_get(ev, "type"));
-	service = ctl_cell(json_object_get(ev, "service"));
+	if ((typestr = ctl_json_str(ev, "type")) != NULL)
+		for (i = 0; i < nitems(event_forms); i++)
+			if (strcmp(typestr, event_forms[i].type) == 0)
+				form = &event_forms[i];
 	printf("%s ", seq);
 	if (json_is_number(v = json_object_get(ev, "ts")))
 		printf("%.3f", json_number_value(v));
 	else
 		putchar('-');
-	printf(" %s %s", type, service);
+	printf(" %s", type);
+	if (form != NULL)
+		form->print(ev);
+	else {
+		service = ctl_cell(json_object_get(ev, "service"));
+		printf(" %s", service);
+		free(service);
+	}
 	json_object_foreach(ev, key, v) {
-		if (strcmp(key, "seq") == 0 || strcmp(key, "ts") == 0 ||
-		    strcmp(key, "type") == 0 || strcmp(key, "service") == 0)
+		if (event_form_says(form, key))
 			continue;
 		printf(" %s=", key);
 		print_event_value(v);
@@ -643,7 +848,6 @@ print_event(json_t *ev)
 	putchar('\n');
 	free(seq);
 	free(type);
-	free(service);
 }
 
 int

@@ -65,19 +65,77 @@ static const struct ctl_cmd ctl_commands[] = {
 	  .handler = cmd_kill },
 	{ .name = "wait",
 	  .usage = "SERVICE STATE [-t MS] [--min-restarts N]\n"
-	    "recovered [-t MS]",
-	  .summary = "wait for a service's state, or for recovery",
+	    "recovered [-t MS]\n"
+	    "flag NAME VALUE [-t MS]\n"
+	    "stage N [-t MS]",
+	  .summary = "wait for a state, recovery, a flag value or a stage",
 	  .help = "Wait until SERVICE is in STATE (starting, running,\n"
-	    "stopping, stopped, backoff, failed), or until nothing is\n"
-	    "recovering or failed and the table is healthy. Exit 4 when\n"
-	    "the time runs out.\n"
+	    "stopping, stopped, backoff, failed); until nothing is\n"
+	    "recovering or failed and the table is healthy; until flag\n"
+	    "NAME has VALUE (on, off, true, false or a percentage\n"
+	    "0..100); or until the stage is N. Exit 4 when the time runs\n"
+	    "out.\n"
 	    "  -t, --timeout MS       give up after MS ms (default 30000)\n"
 	    "  --min-restarts N       and SERVICE has restarted at least\n"
 	    "                         N times\n",
-	  .min_args = 1, .max_args = 2,
+	  .min_args = 1, .max_args = 3,
 	  .opts = { { 't', "timeout", CTL_ARG_REQUIRED },
 	    { 0, "min-restarts", CTL_ARG_REQUIRED } },
 	  .handler = cmd_wait },
+	{ .name = "flag",
+	  .usage = "[list]\n"
+	    "get NAME\n"
+	    "set NAME on|off|PERCENT [-m REASON]\n"
+	    "reset [NAME] [-m REASON]\n"
+	    "read NAME [ID] [--table NAME]",
+	  .summary = "list, show, set and reset feature flags",
+	  .help = "Flags are on, off or a rollout percentage.\n"
+	    "  list                   every flag: value, default, last\n"
+	    "                         change; and the stage (the default)\n"
+	    "  get NAME               one flag's fields\n"
+	    "  set NAME VALUE         VALUE: on, off, true, false or a\n"
+	    "                         percentage 0..100 (\"25\", \"25%\")\n"
+	    "  reset [NAME]           NAME, or every flag, to its default\n"
+	    "  read NAME [ID]         NAME as a worker reads it: through\n"
+	    "                         the shared table with libwarden,\n"
+	    "                         not the socket; with ID, whether\n"
+	    "                         the rollout includes ID\n"
+	    "  -m, --reason REASON    why (set, reset); warden records it\n"
+	    "  --table NAME           the table to read (default:\n"
+	    "                         $WARDEN_TABLE, else warden's)\n",
+	  /* Each subcommand counts its own operands. */
+	  .min_args = 0, .max_args = -1,
+	  .opts = { { 'm', "reason", CTL_ARG_REQUIRED },
+	    { 0, "table", CTL_ARG_REQUIRED } },
+	  .handler = cmd_flag },
+	{ .name = "stage",
+	  .usage = "[get]\n"
+	    "set N [-m REASON]\n"
+	    "rollback [M] [-m REASON]\n"
+	    "emergency [-m REASON]",
+	  .summary = "show, raise or roll back the migration stage",
+	  .help = "A stage is a numbered bundle of flags to turn on.\n"
+	    "  get                    the stage, the configured stages and\n"
+	    "                         the changes so far (the default)\n"
+	    "  set N                  apply the stages above the current\n"
+	    "                         one up to N, as one change\n"
+	    "  rollback [M]           back to M (default: one below the\n"
+	    "                         current), with the flag values saved\n"
+	    "                         before stage M+1 was applied\n"
+	    "  emergency              every flag to its default, stage 0\n"
+	    "  -m, --reason REASON    why; warden records it\n",
+	  .min_args = 0, .max_args = -1,
+	  .opts = { { 'm', "reason", CTL_ARG_REQUIRED } },
+	  .handler = cmd_stage },
+	{ .name = "table", .usage = "[info]\ndelete\ncorrupt",
+	  .summary = "show the shared table, or damage it for a drill",
+	  .help = "The shared-memory table that workers read flags from.\n"
+	    "  info                   its name, generation, health and\n"
+	    "                         repairs (the default)\n"
+	    "  delete, corrupt        remove or damage it as a fault from\n"
+	    "                         outside would; warden notices and\n"
+	    "                         repairs it (drills; admin role)\n",
+	  .min_args = 0, .max_args = -1, .handler = cmd_table },
 	{ .name = "recovery", .usage = "",
 	  .summary = "show what is recovering and how fast it did",
 	  .help = "Print whether warden is recovering, the failed services,\n"

@@ -4,7 +4,8 @@
  * wardenctl.c parses the command line and dispatches through a table of
  * commands; wardenctl-rpc.c talks JSON-RPC to the daemon; wardenctl-output.c
  * prints JSON, tables and durations; wardenctl-cmd.c holds one handler per
- * command. A handler returns the process's exit status.
+ * command, and wardenctl-flag.c those of flag, stage and table. A handler
+ * returns the process's exit status.
  */
 #ifndef WARDENCTL_H
 #define WARDENCTL_H
@@ -123,6 +124,21 @@ void	 ctl_table_own(struct ctl_table *, char *);
 void	 ctl_table_print(struct ctl_table *, FILE *);
 void	 ctl_table_free(struct ctl_table *);
 
+/* wardenctl-cmd.c: what handlers share. */
+json_t	*cmd_str(const char *);
+void	 cmd_set(json_t *, const char *key, json_t *value);
+json_t	*cmd_params(const char *key, json_t *value);
+int	 cmd_parse_count(const struct ctl_args *, const char *what,
+	    const char *, int *);
+int	 cmd_simple(struct ctl *, const char *method, json_t *params,
+	    int deadline_ms, void (*human)(json_t *));
+
+/* wardenctl-flag.c: flag values and authors as wardenctl writes them. */
+json_t	*ctl_flag_value_arg(const char *);
+char	*ctl_flag_value_cell(json_t *);
+char	*ctl_by_cell(json_t *by, const char *none);
+char	*ctl_text_cell(json_t *);
+
 /* wardenctl-cmd.c: one handler per command. */
 int	 cmd_ping(struct ctl *, struct ctl_args *);
 int	 cmd_version(struct ctl *, struct ctl_args *);
@@ -135,5 +151,10 @@ int	 cmd_events(struct ctl *, struct ctl_args *);
 int	 cmd_reload(struct ctl *, struct ctl_args *);
 int	 cmd_shutdown(struct ctl *, struct ctl_args *);
 int	 cmd_call(struct ctl *, struct ctl_args *);
+
+/* wardenctl-flag.c */
+int	 cmd_flag(struct ctl *, struct ctl_args *);
+int	 cmd_stage(struct ctl *, struct ctl_args *);
+int	 cmd_table(struct ctl *, struct ctl_args *);
 
 #endif

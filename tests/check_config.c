@@ -1131,6 +1131,27 @@ START_TEST(test_load_file)
 END_TEST
 
 /* The demo config (make check runs from the top of the tree). */
+START_TEST(test_too_many_flags)
+{
+	struct config	*conf = NULL;
+	char		 err[512], *text, *p;
+	size_t		 i, len = 0, cap = 300 * 64 + 256;
+
+	text = xmalloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "{\"flags\": {");
+	for (i = 0; i < 257; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%s\"f%zu\": {}",
+		    i > 0 ? ", " : "", i);
+	snprintf(text + len, cap - len,
+	    "},\n\"supervisor\": {\"children\": []}}");
+	ck_assert_int_eq(config_parse(text, strlen(text), "t.json", &conf, err,
+	    sizeof(err)), -1);
+	p = strstr(err, "flags: 257 flags: at most 256 fit the shared table");
+	ck_assert_msg(p != NULL && strncmp(err, "t.json:1:11: ", 13) == 0, "%s", err);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_demo_config)
 {
 	struct config		*conf;
@@ -1149,8 +1170,23 @@ START_TEST(test_demo_config)
 	free(want);
 	ck_assert_uint_eq(conf->socket_mode, 0660);
 	ck_assert_str_eq(conf->table, "/warden-demo");
-	ck_assert_uint_eq(conf->nflags, 0);
-	ck_assert_uint_eq(conf->nstages, 0);
+	/* The original system's seven flags, all off, in four stages. */
+	ck_assert_uint_eq(conf->nflags, 7);
+	ck_assert_str_eq(conf->flags[0].name, "use_ets_agent_registry");
+	ck_assert_str_eq(conf->flags[6].name, "enforce_no_process_dict");
+	for (size_t i = 0; i < conf->nflags; i++) {
+		ck_assert_int_eq(conf->flags[i].dflt, 0);
+		ck_assert(conf->flags[i].dflt_is_bool);
+	}
+	ck_assert_uint_eq(conf->nstages, 4);
+	ck_assert_uint_eq(conf->stages[0].nenable, 2);
+	ck_assert_str_eq(conf->stages[0].enable[0], "use_ets_agent_registry");
+	ck_assert_str_eq(conf->stages[0].enable[1], "enable_migration_monitoring");
+	ck_assert_uint_eq(conf->stages[1].nenable, 1);
+	ck_assert_str_eq(conf->stages[1].enable[0], "use_logger_error_context");
+	ck_assert_uint_eq(conf->stages[2].nenable, 3);
+	ck_assert_uint_eq(conf->stages[3].nenable, 1);
+	ck_assert_str_eq(conf->stages[3].enable[0], "enforce_no_process_dict");
 	ck_assert(conf->guard.enabled);
 	ck_assert_int_eq(conf->guard.max_restarts, 10);
 	ck_assert_int_eq(conf->guard.window_s, 60);
@@ -1270,6 +1306,7 @@ config_suite(void)
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_demo_config);
+	tcase_add_test(tc, test_too_many_flags);
 	tcase_add_test(tc, test_jsonpos);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,450 @@
+/*
+ * flagsvc.c: flags, stages and the shared table inside the daemon (see
+ * flagsvc.h).
+ *
+ * A change goes: validate (flags_op_*) -> journal and fdatasync
+ * (state_append) -> apply -> publish the table -> events -> answer. If the
+ * disk refuses, the client gets "unavailable" and nothing changed anywhere.
+ *
+ * The table is watched two ways: inotify on its folder (/dev/shm) sees an
+ * unlink at once, and a check every TABLE_CHECK_MS compares the object with
+ * what was published (damage has no inotify event). Either publishes a
+ * fresh table from the daemon's own state; the shared table is never read
+ * back as the truth.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "events.h"
+#include "flags.h"
+#include "flagsvc.h"
+#include "log.h"
+#include "rpc.h"
+#include "state.h"
+#include "table.h"
+#include "util.h"
+
+_Static_assert(CONFIG_FLAGS_MAX == TABLE_CAPACITY,
+    "the config must refuse what the table cannot hold");
+
+#define TABLE_CHECK_MS	100	/* damage is noticed within this (and a repair's time) */
+#define SHM_FOLDER	"/dev/shm"
+
+static struct event_base	*base;
+static const struct config	*conf;
+static struct flags		*fs;
+static struct state		*st;
+static struct table		*table;
+static struct flags_guard	 guard;
+static struct event		*ev_check, *ev_inotify;
+static int			 inotify_fd = -1;
+static bool			 healthy = true;
+static unsigned			 repairs;
+static double			 last_repair_ms = -1;
+static uint64_t			 fault_at;	/* when a drill broke the table (us), 0: none */
+static uint64_t			 broken_at;	/* when we saw it broken (us), 0: not seen */
+
+static int64_t
+realtime_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		fatal("clock_gettime");
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Write the daemon's state into the table, as one change. */
+static void
+flagsvc_publish(void)
+{
+	struct table_flag	*tf;
+	size_t			 i;
+
+	if (table == NULL)
+		return;
+	tf = xcalloc(fs->nflags, sizeof(*tf));
+	for (i = 0; i < fs->nflags; i++) {
+		tf[i].name = fs->flag[i].name;
+		tf[i].value = (uint32_t)fs->flag[i].value;
+	}
+	if (table_publish(table, fs->stage, tf, fs->nflags) == -1)
+		log_warn("table %s: publish", table_name(table));
+	free(tf);
+}
+
+/* --- repair ------------------------------------------------------------------ */
+
+/* The table is whole again (republished, or rewritten by a publish). */
+static void
+flagsvc_repaired(void)
+{
+	uint64_t	now = util_now_us(), since;
+
+	since = fault_at != 0 ? fault_at : broken_at != 0 ? broken_at : now;
+	fault_at = broken_at = 0;
+	healthy = true;
+	repairs++;
+	last_repair_ms = (double)(now - since) / 1000.0;
+	log_info("table %s: repaired (generation %llu, %.3f ms)", table_name(table),
+	    (unsigned long long)table_generation(table), last_repair_ms);
+	events_emit("table.repaired", json_pack("{s:s,s:I,s:f,s:i}", "name",
+	    table_name(table), "generation", (json_int_t)table_generation(table),
+	    "repair_ms", last_repair_ms, "repairs", (int)repairs));
+}
+
+static void
+flagsvc_repair(int what)
+{
+	char	err[256];
+
+	healthy = false;
+	if (broken_at == 0)
+		broken_at = util_now_us();
+	if ((what & TABLE_DELETED) != 0) {
+		log_warnx("table %s: deleted; publishing it again", table_name(table));
+		events_emit("table.deleted", json_pack("{s:s}", "name", table_name(table)));
+	} else
+		log_warnx("table %s: damaged; publishing it again", table_name(table));
+	if (table_republish(table, err, sizeof(err)) == -1) {
+		log_warnx("table %s: cannot repair: %s", table_name(table), err);
+		return;
+	}
+	/* Published from our state, so the content is what we hold. */
+	flagsvc_publish();
+	flagsvc_repaired();
+}
+
+static void
+flagsvc_check(void)
+{
+	int	what;
+
+	if (table == NULL)
+		return;
+	if ((what = table_check(table)) != TABLE_OK)
+		flagsvc_repair(what);
+	else if (!healthy)
+		flagsvc_repaired();
+}
+
+static void
+flagsvc_check_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	flagsvc_check();
+}
+
+static void
+flagsvc_inotify_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	char			 buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ie;
+	const char		*mine = table != NULL ? table_name(table) + 1 : "";
+	ssize_t			 n;
+	bool			 ours = false;
+	char			*p;
+
+	(void)ev;
+	(void)arg;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("inotify");
+			break;
+		}
+		for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
+			ie = (const struct inotify_event *)(void *)p;
+			if ((ie->mask & IN_Q_OVERFLOW) != 0 ||
+			    (ie->len > 0 && strcmp(ie->name, mine) == 0))
+				ours = true;
+		}
+	}
+	if (ours)
+		flagsvc_check();
+}
+
+static void
+flagsvc_watch(void)
+{
+	struct timeval	tv = { 0, TABLE_CHECK_MS * 1000 };
+
+	ev_check = event_new(base, -1, EV_PERSIST, flagsvc_check_cb, NULL);
+	if (ev_check == NULL || event_add(ev_check, &tv) == -1)
+		fatalx("cannot arm the table check");
+	inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (inotify_fd == -1 || inotify_add_watch(inotify_fd, SHM_FOLDER,
+	    IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE) == -1) {
+		/* The periodic check still notices, within TABLE_CHECK_MS. */
+		log_warn("inotify on %s", SHM_FOLDER);
+		if (inotify_fd != -1)
+			close(inotify_fd);
+		inotify_fd = -1;
+		return;
+	}
+	ev_inotify = event_new(base, inotify_fd, EV_READ | EV_PERSIST,
+	    flagsvc_inotify_cb, NULL);
+	if (ev_inotify == NULL || event_add(ev_inotify, NULL) == -1)
+		fatalx("cannot watch %s", SHM_FOLDER);
+}
+
+/* --- changes ------------------------------------------------------------------- */
+
+static void
+flagsvc_guard_follow(const json_t *rec)
+{
+	int	from, to;
+
+	if (!flags_record_stage(rec, &from, &to))
+		return;
+	if (to > from)
+		flags_guard_arm(&guard, to, util_now_ms());
+	else
+		flags_guard_disarm(&guard);
+}
+
+/* Journal, apply, publish, tell. 0, or -1 with errno (nothing changed). */
+static int
+flagsvc_commit(json_t *rec)
+{
+	json_t	*evs, *e, *snap;
+	size_t	 i;
+
+	if (state_append(st, rec) == -1)
+		return -1;
+	if (flags_apply(fs, rec) == -1)
+		fatalx("a validated change record did not apply");
+	flagsvc_publish();
+	flagsvc_guard_follow(rec);
+	evs = flags_events_json(fs, rec);
+	json_array_foreach(evs, i, e)
+		events_emit(json_string_value(json_object_get(e, "type")),
+		    json_incref(json_object_get(e, "fields")));
+	json_decref(evs);
+	if (state_snapshot_due(st)) {
+		snap = flags_snapshot_json(fs);
+		if (state_snapshot(st, snap) == -1)
+			log_warn("state snapshot (the journal still holds every change)");
+		json_decref(snap);
+	}
+	return 0;
+}
+
+bool
+flagsvc_is_write(const char *method)
+{
+	return flags_is_write_method(method);
+}
+
+int
+flagsvc_write(const char *method, const json_t *params, uid_t uid, pid_t pid,
+    json_t **result, char *err, size_t errlen)
+{
+	struct flags_actor	 by = { uid, pid };
+	enum flags_err		 e;
+	json_t			*rec = NULL;
+
+	*result = NULL;
+	e = flags_op_request(fs, method, params, &by, realtime_ms(), &rec, err, errlen);
+	switch (e) {
+	case FLAGS_OK:
+		break;
+	case FLAGS_INVALID_PARAMS:
+		return RPC_INVALID_PARAMS;
+	case FLAGS_NOT_FOUND:
+		return RPC_NOT_FOUND;
+	case FLAGS_CONFLICT:
+		return RPC_CONFLICT;
+	}
+	if (flagsvc_commit(rec) == -1) {
+		snprintf(err, errlen, "the change could not be made durable in %s: %s",
+		    conf->state_dir, strerror(errno));
+		log_warnx("%s by uid %ld refused: %s", method, (long)uid, err);
+		json_decref(rec);
+		return RPC_UNAVAILABLE;
+	}
+	log_info("%s by uid %ld pid %ld: stage %d", method, (long)uid, (long)pid, fs->stage);
+	*result = flags_result_json(fs, rec);
+	json_decref(rec);
+	return 0;
+}
+
+void
+flagsvc_note_restart(void)
+{
+	struct flags_ctx	 ctx;
+	json_t			*rec = NULL;
+	char			*reason, err[256];
+
+	if (fs == NULL || !conf->guard.enabled ||
+	    !flags_guard_note(&guard, &conf->guard, util_now_ms()))
+		return;
+	reason = flags_guard_reason(&guard, &conf->guard);
+	ctx.now_ms = realtime_ms();
+	ctx.by = NULL;
+	ctx.reason = reason;
+	if (flags_op_guard(fs, &ctx, &rec, err, sizeof(err)) != FLAGS_OK)
+		log_warnx("guard: cannot roll back: %s", err);
+	else if (flagsvc_commit(rec) == -1)
+		log_warn("guard: %s, but the rollback could not be made durable", reason);
+	else
+		log_warnx("%s: rolled back to stage %d", reason, fs->stage);
+	json_decref(rec);
+	free(reason);
+}
+
+/* --- reads ----------------------------------------------------------------------- */
+
+const struct flags *
+flagsvc_flags(void)
+{
+	return fs;
+}
+
+int
+flagsvc_stage(void)
+{
+	return fs != NULL ? fs->stage : 0;
+}
+
+uint64_t
+flagsvc_generation(void)
+{
+	return table != NULL ? table_generation(table) : 0;
+}
+
+bool
+flagsvc_table_healthy(void)
+{
+	return healthy;
+}
+
+json_t *
+flagsvc_table_health(void)
+{
+	return json_pack("{s:b,s:i,s:o}", "healthy", healthy, "repairs", (int)repairs,
+	    "last_repair_ms", last_repair_ms >= 0 ? json_real(last_repair_ms) : json_null());
+}
+
+json_t *
+flagsvc_table_info(void)
+{
+	json_t	*r = flagsvc_table_health();
+
+	json_object_set_new(r, "name", json_string(table_name(table)));
+	json_object_set_new(r, "generation", json_integer((json_int_t)table_generation(table)));
+	return r;
+}
+
+int
+flagsvc_table_delete(void)
+{
+	if (table_delete(table) == -1)
+		return -1;
+	fault_at = util_now_us();
+	healthy = false;
+	return 0;
+}
+
+int
+flagsvc_table_corrupt(void)
+{
+	if (table_corrupt(table) == -1)
+		return -1;
+	fault_at = util_now_us();
+	healthy = false;
+	return 0;
+}
+
+const char *
+flagsvc_table_name(void)
+{
+	return table != NULL ? table_name(table) : NULL;
+}
+
+int
+flagsvc_table_fd(void)
+{
+	return table != NULL ? table_fd_readonly(table) : -1;
+}
+
+/* --- life ------------------------------------------------------------------------- */
+
+int
+flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t errlen)
+{
+	json_t	*snap = NULL, *recs = NULL;
+	size_t	 skipped;
+
+	base = b;
+	conf = c;
+	fs = flags_new(c);
+	if (state_open(c->state_dir, &st, &snap, &recs, err, errlen) == -1)
+		return -1;
+	if (snap != NULL && flags_restore(fs, snap, err, errlen) == -1) {
+		json_decref(snap);
+		json_decref(recs);
+		return -1;
+	}
+	skipped = flags_replay(fs, recs);
+	if (skipped > 0)
+		log_warnx("%s: %zu malformed record(s) skipped", state_journal_path(st), skipped);
+	json_decref(snap);
+	json_decref(recs);
+	if (fs->stage > 0 || fs->seq > 0)
+		log_info("state: stage %d, %llu change(s) on record", fs->stage,
+		    (unsigned long long)fs->seq);
+	table = table_create(c->table, 0, err, errlen);
+	if (table == NULL)
+		return -1;
+	flagsvc_publish();
+	flagsvc_watch();
+	return 0;
+}
+
+void
+flagsvc_reconfigure(const struct config *c)
+{
+	conf = c;
+	flags_reconfigure(fs, c);
+	flagsvc_publish();
+}
+
+void
+flagsvc_shutdown(void)
+{
+	json_t	*snap;
+
+	if (ev_check != NULL)
+		event_free(ev_check);
+	if (ev_inotify != NULL)
+		event_free(ev_inotify);
+	ev_check = ev_inotify = NULL;
+	if (inotify_fd != -1)
+		close(inotify_fd);
+	inotify_fd = -1;
+	if (st != NULL) {
+		snap = flags_snapshot_json(fs);
+		if (state_snapshot(st, snap) == -1)
+			log_warn("state snapshot at exit (the journal still holds every change)");
+		json_decref(snap);
+		state_close(st);
+		st = NULL;
+	}
+	if (table != NULL)
+		table_close(table);
+	table = NULL;
+	flags_free(fs);
+	fs = NULL;
+}

@@ -1,0 +1,57 @@
+/*
+ * flagsvc.h: flags, stages and the shared table inside the daemon.
+ *
+ * It holds the truth (flags.c), makes every change durable before it is
+ * applied (state.c), publishes the result to the shared table (table.c),
+ * tells subscribers (events.c), watches the table and repairs it when it is
+ * deleted or damaged, and runs the guard that rolls a stage back when
+ * restarts pile up after it was raised.
+ */
+#ifndef WARDEN_FLAGSVC_H
+#define WARDEN_FLAGSVC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+struct event_base;
+struct config;
+struct flags;
+
+/* Load the state, publish the table, start watching it. -1 with err. */
+int		 flagsvc_init(struct event_base *, const struct config *,
+		    char *err, size_t errlen);
+/* After a reload: flags and stages as the new config has them. */
+void		 flagsvc_reconfigure(const struct config *);
+/* Snapshot the state and let go; the table stays for its readers. */
+void		 flagsvc_shutdown(void);
+
+/*
+ * A write method (flag.set, flag.reset, stage.set, stage.rollback,
+ * stage.emergency). Returns 0 with *result, or a JSON-RPC error code with
+ * err: the change is in force only when it has been made durable.
+ */
+int		 flagsvc_write(const char *method, const json_t *params, uid_t uid,
+		    pid_t pid, json_t **result, char *err, size_t errlen);
+bool		 flagsvc_is_write(const char *method);
+
+const struct flags *flagsvc_flags(void);
+int		 flagsvc_stage(void);
+uint64_t	 flagsvc_generation(void);	/* the table's */
+json_t		*flagsvc_table_info(void);	/* {name, generation, repairs, healthy, last_repair_ms} */
+json_t		*flagsvc_table_health(void);	/* {healthy, repairs, last_repair_ms} */
+bool		 flagsvc_table_healthy(void);
+/* Drills: the fault as it would happen from outside; the repair follows. */
+int		 flagsvc_table_delete(void);
+int		 flagsvc_table_corrupt(void);
+
+/* For workers: the table's name and a read-only fd of it (-1: none). */
+const char	*flagsvc_table_name(void);
+int		 flagsvc_table_fd(void);
+
+/* A restart caused by a failure: the guard counts it. */
+void		 flagsvc_note_restart(void);
+
+#endif

@@ -1,0 +1,583 @@
+/*
+ * table.c: the writer side of the shared flag table (see table.h).
+ *
+ * Only the daemon writes the table, from its own state: every publish
+ * builds the new copy in private memory first (the state), then writes it
+ * into the object twice under the latch sequence. Nothing is ever read
+ * back from the object as the truth; table_check() only compares it with
+ * the state, and table_republish() makes a fresh object from the state.
+ *
+ * A new object is always built complete under a temporary name and then
+ * renamed over the real one, so a reader opening the name finds either the
+ * old object or the whole new one, never a half-made table. The old one is
+ * then marked retired, which its readers check on every read: they move to
+ * the new object by themselves. POSIX offers no rename for shared-memory
+ * objects; on Linux they are the files of the tmpfs at /dev/shm, where
+ * glibc's shm_open(3) puts them, and rename(2) is atomic there.
+ *
+ * Known limit: the object's owner could truncate it (ftruncate(2)) behind
+ * our back; touching the missing pages would then raise SIGBUS. Every
+ * write and comparison checks the size first (fstat), which leaves only a
+ * same-uid process racing us on purpose.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "murmur3.h"
+#include "table.h"
+#include "util.h"
+
+#define TABLE_SHM_DIR	"/dev/shm"
+/*
+ * Enough of the object to set its retired word: even a truncated table
+ * can still send its readers to the fresh one.
+ */
+#define TABLE_RETIRED_END \
+	(offsetof(struct table_header, retired) + sizeof(uint32_t))
+
+struct table {
+	char			 name[TABLE_SHM_NAME_SIZE];	/* NUL-padded */
+	char			 path[sizeof(TABLE_SHM_DIR) + TABLE_SHM_NAME_SIZE];
+	mode_t			 mode;
+	uid_t			 uid;
+	int			 fd;		/* O_RDWR, the live object */
+	int			 rofd;		/* O_RDONLY, for workers */
+	struct table_layout	*map;
+	dev_t			 dev;
+	ino_t			 ino;
+	uint64_t		 seq;		/* the last sequence written */
+	struct table_copy	 image;		/* the state: both copies */
+	struct table_copy	 next;		/* a publish is built here */
+};
+
+/* A freshly made object, not yet the table's. */
+struct table_obj {
+	int			 fd;
+	int			 rofd;
+	struct table_layout	*map;
+	dev_t			 dev;
+	ino_t			 ino;
+};
+
+static void	table_err(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+table_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Build a copy: records in the order given, the index, the check words.
+ * Nothing of the live table is touched: a refused publish changes nothing.
+ */
+static int
+table_build(struct table_copy *c, uint64_t generation, int stage,
+    const struct table_flag *flags, size_t n)
+{
+	struct table_record	*r, *o;
+	size_t			 i, len;
+	uint32_t		 pos;
+
+	if (n > TABLE_CAPACITY) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (n > 0 && flags == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->generation = generation;
+	c->stage = stage;
+	c->nflags = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		if (flags[i].name == NULL || flags[i].value > TABLE_VALUE_MAX)
+			goto invalid;
+		len = strnlen(flags[i].name, TABLE_NAME_SIZE);
+		if (len == 0 || len > TABLE_NAME_MAX)
+			goto invalid;
+		r = &c->rec[i];
+		/* The rest of the name stays zero: NUL-padded. */
+		memcpy(r->name, flags[i].name, len);
+		r->value = flags[i].value;
+		r->hash = table_name_hash(r->name, len);
+		/* Linear probing; the same name twice is an error. */
+		pos = r->hash & (TABLE_INDEX_SLOTS - 1);
+		while (c->index[pos] != 0) {
+			o = &c->rec[c->index[pos] - 1];
+			if (o->hash == r->hash && strcmp(o->name, r->name) == 0)
+				goto invalid;
+			pos = (pos + 1) & (TABLE_INDEX_SLOTS - 1);
+		}
+		c->index[pos] = (uint16_t)(i + 1);
+		r->check = table_record_check(r, generation);
+	}
+	c->check = table_copy_check(c);
+	return 0;
+
+invalid:
+	errno = EINVAL;
+	return -1;
+}
+
+/*
+ * The latch write (the kernel's raw_write_seqcount_latch, twice). Readers
+ * read copy[seq & 1] and keep it only if seq did not change meanwhile.
+ *
+ * The copies are plain memory written with memcpy while readers may be
+ * reading the other copy; a reader that overlaps a write to its own copy
+ * sees seq move and throws what it read away. The orders below are what
+ * makes "seq did not move" imply "the copy was not being written".
+ */
+static void
+table_latch(struct table_layout *m, uint64_t seq, const struct table_copy *img,
+    size_t first)
+{
+	/*
+	 * Release: copy 1, written last time, is complete before any reader
+	 * is sent to it by the odd sequence.
+	 */
+	atomic_store_explicit(&m->hdr.seq, seq + 1, memory_order_release);
+	/*
+	 * Release fence: the odd sequence is visible before the first byte
+	 * of copy 0 changes (store-store order; a reader that saw one of the
+	 * new bytes also sees the sequence move at its re-check).
+	 */
+	atomic_thread_fence(memory_order_release);
+	memcpy(&m->copy[0], img, first);
+	if (first < sizeof(*img))
+		return;		/* table_test_publish_partial: "killed" here */
+	/* Release: copy 0 is complete before readers are sent back to it. */
+	atomic_store_explicit(&m->hdr.seq, seq + 2, memory_order_release);
+	/* And the even sequence is visible before copy 1 changes. */
+	atomic_thread_fence(memory_order_release);
+	memcpy(&m->copy[1], img, sizeof(*img));
+}
+
+/* Can the live mapping be touched without SIGBUS? */
+static bool
+table_live_ok(int fd, size_t need)
+{
+	struct stat	st;
+
+	if (fd == -1 || fstat(fd, &st) == -1)
+		return false;
+	return st.st_size >= 0 && (size_t)st.st_size >= need;
+}
+
+/* Mark the object under NAME retired, if it is one of our tables. */
+static void
+table_retire_name(const char *name, uid_t uid)
+{
+	struct table_header	*h;
+	struct stat		 st;
+	void			*p;
+	int			 fd;
+
+	if ((fd = shm_open(name, O_RDWR, 0)) == -1)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_uid == uid && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size >= TABLE_RETIRED_END) {
+		p = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0);
+		if (p != MAP_FAILED) {
+			h = p;
+			if (h->magic == TABLE_MAGIC)
+				atomic_store_explicit(&h->retired, 1,
+				    memory_order_release);
+			munmap(p, sizeof(*h));
+		}
+	}
+	close(fd);
+}
+
+/* Mark a mapping we own retired, then let it go. */
+static void
+table_obj_release(struct table_obj *o, bool retire)
+{
+	if (o->map != NULL) {
+		if (retire && table_live_ok(o->fd, TABLE_RETIRED_END))
+			atomic_store_explicit(&o->map->hdr.retired, 1,
+			    memory_order_release);
+		munmap(o->map, TABLE_SIZE);
+	}
+	if (o->fd != -1)
+		close(o->fd);
+	if (o->rofd != -1)
+		close(o->rofd);
+	o->map = NULL;
+	o->fd = o->rofd = -1;
+}
+
+/*
+ * A read-only descriptor of the object: reopening /proc/self/fd gives a
+ * new open file description, O_RDONLY, even for an unlinked object; the
+ * name is the fallback where /proc is not mounted.
+ */
+static int
+table_open_readonly(int fd, const char *name, dev_t dev, ino_t ino)
+{
+	struct stat	st;
+	char		path[64];
+	int		rofd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((rofd = open(path, O_RDONLY | O_CLOEXEC)) != -1)
+		return rofd;
+	if ((rofd = shm_open(name, O_RDONLY, 0)) == -1)
+		return -1;
+	if (fstat(rofd, &st) == -1 || st.st_dev != dev || st.st_ino != ino) {
+		close(rofd);
+		return -1;
+	}
+	return rofd;
+}
+
+/* Write a complete table into a fresh mapping: header, copies, magic last. */
+static void
+table_fill(struct table *t, struct table_layout *m)
+{
+	struct table_header	*h = &m->hdr;
+
+	memset(h, 0, sizeof(*h));
+	h->version = TABLE_VERSION;
+	h->header_size = sizeof(struct table_header);
+	h->record_size = sizeof(struct table_record);
+	h->copy_size = sizeof(struct table_copy);
+	h->capacity = TABLE_CAPACITY;
+	h->writer_uid = (uint32_t)t->uid;
+	h->size = TABLE_SIZE;
+	memcpy(h->name, t->name, sizeof(h->name));
+	atomic_store_explicit(&h->retired, 0, memory_order_relaxed);
+	/* The state's sequence is even: readers take copy 0. */
+	atomic_store_explicit(&h->seq, t->seq, memory_order_relaxed);
+	memcpy(&m->copy[0], &t->image, sizeof(t->image));
+	memcpy(&m->copy[1], &t->image, sizeof(t->image));
+	/* Everything above is in place before the magic says "a table". */
+	atomic_thread_fence(memory_order_release);
+	h->magic = TABLE_MAGIC;
+}
+
+/*
+ * Make a complete object from the state and rename it over the name.
+ * Whatever is under the name must be ours: another uid's object is
+ * refused. One of ours that is not our live object is a stale table of an
+ * earlier warden: it is marked retired before it is replaced.
+ */
+static int
+table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
+{
+	char		tmp[48], tmppath[sizeof(TABLE_SHM_DIR) + sizeof(tmp)];
+	struct stat	st;
+	void		*p;
+	int		fd = -1, tries, saved;
+
+	o->fd = o->rofd = -1;
+	o->map = NULL;
+	if (lstat(t->path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			table_err(err, errlen, "%s exists and is not a "
+			    "shared-memory object", t->path);
+			errno = EEXIST;
+			return -1;
+		}
+		if (st.st_uid != t->uid) {
+			table_err(err, errlen, "table %s exists and belongs to "
+			    "uid %u, not %u: remove it or choose another name",
+			    t->name, (unsigned)st.st_uid, (unsigned)t->uid);
+			errno = EEXIST;
+			return -1;
+		}
+		if (t->map == NULL || st.st_dev != t->dev || st.st_ino != t->ino)
+			table_retire_name(t->name, t->uid);
+	} else if (errno != ENOENT) {
+		saved = errno;
+		table_err(err, errlen, "%s: %s", t->path, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+
+	/* One temporary name per table name; a killed warden's is reused. */
+	snprintf(tmp, sizeof(tmp), "/.warden-%08x.new",
+	    murmur3_x86_32(t->name, strlen(t->name), 0));
+	snprintf(tmppath, sizeof(tmppath), "%s%s", TABLE_SHM_DIR, tmp);
+	for (tries = 0; tries < 2; tries++) {
+		fd = shm_open(tmp, O_RDWR | O_CREAT | O_EXCL, t->mode);
+		if (fd != -1 || errno != EEXIST)
+			break;
+		if (lstat(tmppath, &st) == -1 || st.st_uid != t->uid ||
+		    shm_unlink(tmp) == -1)
+			break;
+	}
+	if (fd == -1) {
+		saved = errno;
+		table_err(err, errlen, "shm_open %s: %s", tmp, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	/* The umask must not decide who may read the flags. */
+	if (fchmod(fd, t->mode) == -1 || ftruncate(fd, TABLE_SIZE) == -1 ||
+	    fstat(fd, &st) == -1) {
+		saved = errno;
+		table_err(err, errlen, "%s: %s", tmppath, strerror(saved));
+		goto fail;
+	}
+	p = mmap(NULL, TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		saved = errno;
+		table_err(err, errlen, "mmap %s: %s", tmppath, strerror(saved));
+		goto fail;
+	}
+	o->map = p;
+	o->fd = fd;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	table_fill(t, o->map);
+	if (rename(tmppath, t->path) == -1) {
+		saved = errno;
+		table_err(err, errlen, "rename %s to %s: %s", tmppath, t->path,
+		    strerror(saved));
+		munmap(o->map, TABLE_SIZE);
+		o->map = NULL;
+		o->fd = -1;
+		goto fail;
+	}
+	o->rofd = table_open_readonly(fd, t->name, o->dev, o->ino);
+	return 0;
+
+fail:
+	close(fd);
+	shm_unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+static void
+table_install(struct table *t, const struct table_obj *o)
+{
+	t->fd = o->fd;
+	t->rofd = o->rofd;
+	t->map = o->map;
+	t->dev = o->dev;
+	t->ino = o->ino;
+}
+
+struct table *
+table_create(const char *name, mode_t mode, char *err, size_t errlen)
+{
+	struct table		*t;
+	struct table_obj	 o;
+	size_t			 len;
+
+	if (mode == 0)
+		mode = TABLE_MODE;
+	len = name == NULL ? 0 : strnlen(name, TABLE_SHM_NAME_SIZE);
+	if (len < 2 || len >= TABLE_SHM_NAME_SIZE || name[0] != '/' ||
+	    strchr(name + 1, '/') != NULL) {
+		table_err(err, errlen, "table name must be \"/NAME\", 1 to %d "
+		    "bytes without another '/'", TABLE_SHM_NAME_SIZE - 2);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((mode & ~(mode_t)0777) != 0 || (mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (mode & S_IRUSR) == 0 || (mode & S_IWUSR) == 0) {
+		table_err(err, errlen, "table mode %04o: the owner must read and "
+		    "write, nobody else may write", (unsigned)mode);
+		errno = EINVAL;
+		return NULL;
+	}
+	t = xcalloc(1, sizeof(*t));
+	memcpy(t->name, name, len);
+	snprintf(t->path, sizeof(t->path), "%s%s", TABLE_SHM_DIR, name);
+	t->mode = mode;
+	t->uid = geteuid();
+	t->fd = t->rofd = -1;
+	/* Until the first publish: no flags, stage unknown. */
+	if (table_build(&t->image, 0, -1, NULL, 0) == -1 ||
+	    table_make(t, &o, err, errlen) == -1) {
+		free(t);
+		return NULL;
+	}
+	table_install(t, &o);
+	return t;
+}
+
+int
+table_publish(struct table *t, int stage, const struct table_flag *flags,
+    size_t n)
+{
+	if (stage < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (table_build(&t->next, t->image.generation + 1, stage, flags, n) == -1)
+		return -1;
+	/* The state changes first: it is the truth, the object a view of it. */
+	memcpy(&t->image, &t->next, sizeof(t->image));
+	if (table_live_ok(t->fd, TABLE_SIZE)) {
+		table_latch(t->map, t->seq, &t->image, sizeof(t->image));
+		t->seq += 2;
+	}
+	return 0;
+}
+
+int
+table_test_publish_partial(struct table *t, int stage,
+    const struct table_flag *flags, size_t n, size_t nbytes)
+{
+	if (table_build(&t->next, t->image.generation + 1, stage, flags, n) == -1)
+		return -1;
+	if (nbytes >= sizeof(t->next))
+		nbytes = sizeof(t->next) - 1;
+	table_latch(t->map, t->seq, &t->next, nbytes);
+	return 0;
+}
+
+int
+table_fd_readonly(struct table *t)
+{
+	return t->rofd;
+}
+
+int
+table_check(struct table *t)
+{
+	const struct table_header	*h = &t->map->hdr;
+	struct stat			 st, sn;
+	int				 r = TABLE_OK;
+
+	if (fstat(t->fd, &st) == -1)
+		return TABLE_DELETED | TABLE_DAMAGED;
+	/* Unlinked, or the name now leads to another object. */
+	if (st.st_nlink == 0)
+		r |= TABLE_DELETED;
+	else if (lstat(t->path, &sn) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			r |= TABLE_DELETED;
+	} else if (sn.st_dev != st.st_dev || sn.st_ino != st.st_ino)
+		r |= TABLE_DELETED;
+
+	/* Readers would refuse it, or reading it would fault. */
+	if (st.st_size != (off_t)TABLE_SIZE || st.st_uid != t->uid ||
+	    (st.st_mode & 07777) != t->mode)
+		return r | TABLE_DAMAGED;
+	if (h->magic != TABLE_MAGIC || h->version != TABLE_VERSION ||
+	    h->header_size != sizeof(struct table_header) ||
+	    h->record_size != sizeof(struct table_record) ||
+	    h->copy_size != sizeof(struct table_copy) ||
+	    h->capacity != TABLE_CAPACITY || h->writer_uid != (uint32_t)t->uid ||
+	    h->size != TABLE_SIZE ||
+	    memcmp(h->name, t->name, sizeof(h->name)) != 0 ||
+	    atomic_load_explicit(&h->retired, memory_order_relaxed) != 0 ||
+	    atomic_load_explicit(&h->seq, memory_order_relaxed) != t->seq)
+		return r | TABLE_DAMAGED;
+	/* Both copies hold exactly the state, check words and all. */
+	if (memcmp(&t->map->copy[0], &t->image, sizeof(t->image)) != 0 ||
+	    memcmp(&t->map->copy[1], &t->image, sizeof(t->image)) != 0)
+		r |= TABLE_DAMAGED;
+	return r;
+}
+
+int
+table_republish(struct table *t, char *err, size_t errlen)
+{
+	struct table_obj	o, old;
+
+	if (table_make(t, &o, err, errlen) == -1)
+		return -1;
+	old.fd = t->fd;
+	old.rofd = t->rofd;
+	old.map = t->map;
+	table_install(t, &o);
+	/* The fresh object is under the name: send the old one's readers. */
+	table_obj_release(&old, true);
+	return 0;
+}
+
+int
+table_corrupt(struct table *t)
+{
+	struct table_copy	*c;
+	size_t			 i, j;
+
+	if (!table_live_ok(t->fd, TABLE_SIZE)) {
+		errno = EIO;
+		return -1;
+	}
+	/*
+	 * What a stray write would leave: garbage over generation, stage,
+	 * nflags and check; values changed and names run past their field.
+	 * The sequence is left alone, as a stray writer knows nothing of it.
+	 */
+	for (i = 0; i < 2; i++) {
+		c = &t->map->copy[i];
+		memset(c, 0xa5, offsetof(struct table_copy, index));
+		for (j = 0; j < TABLE_CAPACITY; j++) {
+			c->rec[j].value ^= 0x5a;
+			c->rec[j].name[TABLE_NAME_SIZE - 1] = 'X';
+		}
+	}
+	return 0;
+}
+
+int
+table_delete(struct table *t)
+{
+	return shm_unlink(t->name);
+}
+
+uint64_t
+table_generation(const struct table *t)
+{
+	return t->image.generation;
+}
+
+int
+table_stage(const struct table *t)
+{
+	return t->image.stage;
+}
+
+const char *
+table_name(const struct table *t)
+{
+	return t->name;
+}
+
+struct table_layout *
+table_test_layout(struct table *t)
+{
+	return t->map;
+}
+
+void
+table_close(struct table *t)
+{
+	struct table_obj	o;
+
+	if (t == NULL)
+		return;
+	o.fd = t->fd;
+	o.rofd = t->rofd;
+	o.map = t->map;
+	/* Not retired, not unlinked: readers keep answering from it. */
+	table_obj_release(&o, false);
+	free(t);
+}
