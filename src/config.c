@@ -75,7 +75,10 @@ static const char *const ready_names[] = {
 static const char *const guard_actions[] = { "rollback" };
 
 static const char *const top_keys[] = { "socket", "socket_mode", "state_dir",
-	"table", "access", "flags", "stages", "guard", "supervisor", NULL };
+	"table", "access", "flags", "stages", "guard", "limits", "supervisor", NULL };
+static const char *const limits_keys[] = { "max_line_bytes", "max_clients",
+	"idle_ms", "max_output_bytes", "subscriber_queue_bytes", "max_json_depth",
+	"max_batch", NULL };
 static const char *const access_keys[] = { "operate", "admin", NULL };
 static const char *const access_list_keys[] = { "uids", "groups", NULL };
 static const char *const flag_keys[] = { "default", "description", NULL };
@@ -745,6 +748,26 @@ config_guard(struct parser *c, json_t *obj)
 }
 
 static int
+config_limits(struct parser *c, json_t *obj)
+{
+	struct limits_conf	*l = &c->conf->limits;
+
+	if (config_object(c, obj, limits_keys) == -1 ||
+	    config_opt_int(c, obj, "max_line_bytes", 64, 64 * 1024 * 1024,
+	    &l->max_line_bytes) == -1 ||
+	    config_opt_int(c, obj, "max_clients", 1, 65536, &l->max_clients) == -1 ||
+	    config_opt_int(c, obj, "idle_ms", 1, 3600 * 1000, &l->idle_ms) == -1 ||
+	    config_opt_int(c, obj, "max_output_bytes", 4096, INT_MAX,
+	    &l->max_output_bytes) == -1 ||
+	    config_opt_int(c, obj, "subscriber_queue_bytes", 4096, INT_MAX,
+	    &l->subscriber_queue_bytes) == -1 ||
+	    config_opt_int(c, obj, "max_json_depth", 2, 2048, &l->max_json_depth) == -1 ||
+	    config_opt_int(c, obj, "max_batch", 1, 65536, &l->max_batch) == -1)
+		return -1;
+	return 0;
+}
+
+static int
 config_backoff(struct parser *c, json_t *obj, struct backoff_conf *b)
 {
 	int	initial = (int)b->initial_ms, max = (int)b->max_ms;
@@ -1083,6 +1106,13 @@ config_top(struct parser *c, json_t *root)
 	conf->table = xstrdup("/warden");
 	conf->guard.max_restarts = 10;
 	conf->guard.window_s = 60;
+	conf->limits.max_line_bytes = 1024 * 1024;
+	conf->limits.max_clients = 256;
+	conf->limits.idle_ms = 10000;
+	conf->limits.max_output_bytes = 8 * 1024 * 1024;
+	conf->limits.subscriber_queue_bytes = 4 * 1024 * 1024;
+	conf->limits.max_json_depth = 64;
+	conf->limits.max_batch = 1024;
 
 	if (config_object(c, root, top_keys) == -1 ||
 	    config_opt_path(c, root, "socket",
@@ -1118,6 +1148,11 @@ config_top(struct parser *c, json_t *root)
 	}
 	if ((v = config_get(c, root, "guard")) != NULL) {
 		if (config_guard(c, v) == -1)
+			return -1;
+		config_pop(c);
+	}
+	if ((v = config_get(c, root, "limits")) != NULL) {
+		if (config_limits(c, v) == -1)
 			return -1;
 		config_pop(c);
 	}

@@ -102,6 +102,17 @@ struct guard_conf {
 	/* action: only "rollback" exists */
 };
 
+/* What one client may do to the control socket (SPEC 5 defaults). */
+struct limits_conf {
+	int	max_line_bytes;		/* 1048576: a longer request line is refused */
+	int	max_clients;		/* 256 */
+	int	idle_ms;		/* 10000: a client idle mid-line is closed */
+	int	max_output_bytes;	/* 8388608: answers queued before reading pauses */
+	int	subscriber_queue_bytes;	/* 4194304: events queued before a subscriber is dropped */
+	int	max_json_depth;		/* 64: nesting of a request */
+	int	max_batch;		/* 1024: requests in one batch */
+};
+
 struct config {
 	char			*path;		/* absolute path of the file */
 	char			*dir;		/* its folder: relative paths resolve here */
@@ -116,6 +127,7 @@ struct config {
 	struct stage_conf	*stages;
 	size_t			 nstages;
 	struct guard_conf	 guard;
+	struct limits_conf	 limits;
 	struct child_conf	*root;		/* the "supervisor" key; named "root" unless it has a name */
 };
 

@@ -2,12 +2,13 @@
  * control.c: the control socket (see control.h).
  *
  * Nothing a client does can stall the loop: input is read as it comes and
- * cut into lines, a line over CONTROL_MAX_LINE or a client idle mid-line
- * for CONTROL_IDLE_MS gets an error and is closed, a client that does not
- * read its answers stops being read (backpressure) and a subscriber that
- * does not read its events is dropped. Past CONTROL_MAX_CLIENTS a new
- * client gets an error and is closed; on EMFILE accepting pauses for a
- * moment instead of spinning.
+ * cut into lines, a line over limits.max_line_bytes or a client idle
+ * mid-line for limits.idle_ms gets an error and is closed, a client that
+ * does not read its answers stops being read (backpressure) and a
+ * subscriber that does not read its events is dropped. Past
+ * limits.max_clients a new client gets an error and is closed; on EMFILE
+ * accepting pauses for a moment instead of spinning. The limits come from
+ * warden.json (see warden.json(5)), with the defaults of SPEC 5.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -222,7 +223,7 @@ control_send(struct client *c, json_t *msg)
 		return;
 	control_queue(c, msg);
 	/* A client that sends and never reads stops being read, not served forever. */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CONTROL_OUT_PAUSE)
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > (size_t)conf->limits.max_output_bytes)
 		bufferevent_disable(c->bev, EV_READ);
 }
 
@@ -233,7 +234,7 @@ control_send_event(struct client *c, json_t *event)
 
 	if (c->closing)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CONTROL_SUB_CAP) {
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > (size_t)conf->limits.subscriber_queue_bytes) {
 		/* Too slow: one events.dropped, then the door. */
 		params = json_pack("{s:s,s:I,s:I}", "type", "events.dropped",
 		    "dropped", (json_int_t)1,
@@ -272,15 +273,18 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer_ptr	 eol;
 	size_t			 eol_len, len;
 	char			*line;
-	struct timeval		 idle = { CONTROL_IDLE_MS / 1000, (CONTROL_IDLE_MS % 1000) * 1000 };
+	struct timeval		 idle = { conf->limits.idle_ms / 1000,
+				    (conf->limits.idle_ms % 1000) * 1000 };
+	char			 num[32];
 
 	while (!c->closing) {
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		if (eol.pos == -1)
 			break;
 		len = (size_t)eol.pos;
-		if (len > CONTROL_MAX_LINE) {
-			control_reject(c, "request line over %s bytes", "1048576");
+		if (len > (size_t)conf->limits.max_line_bytes) {
+			snprintf(num, sizeof(num), "%d", conf->limits.max_line_bytes);
+			control_reject(c, "request line over %s bytes", num);
 			return;
 		}
 		line = xmalloc(len + 1);
@@ -294,7 +298,7 @@ control_read_cb(struct bufferevent *bev, void *arg)
 			rpc_handle(c, line, len);
 		free(line);
 		/* Answers piling up unread: stop here, the rest waits for the drain. */
-		if (evbuffer_get_length(bufferevent_get_output(bev)) > CONTROL_OUT_PAUSE) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > (size_t)conf->limits.max_output_bytes) {
 			bufferevent_disable(bev, EV_READ);
 			break;
 		}
@@ -302,8 +306,9 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	if (c->closing)
 		return;
 	len = evbuffer_get_length(in);
-	if (len > CONTROL_MAX_LINE) {
-		control_reject(c, "request line over %s bytes", "1048576");
+	if (len > (size_t)conf->limits.max_line_bytes) {
+		snprintf(num, sizeof(num), "%d", conf->limits.max_line_bytes);
+		control_reject(c, "request line over %s bytes", num);
 		return;
 	}
 	/* The idle limit applies only to a client that stopped mid-line. */
@@ -314,6 +319,7 @@ static void
 control_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
+	char		 num[32];
 
 	if ((what & BEV_EVENT_EOF) != 0 && !c->closing && rpc_client_busy(c)) {
 		/* Half-closed with answers still due (a wait, say): send them first. */
@@ -322,7 +328,8 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) != 0 && !c->closing) {
-		control_reject(c, "idle for %s ms in the middle of a request", "10000");
+		snprintf(num, sizeof(num), "%d", conf->limits.idle_ms);
+		control_reject(c, "idle for %s ms in the middle of a request", num);
 		return;
 	}
 	if ((what & BEV_EVENT_ERROR) != 0 && errno != ECONNRESET && errno != EPIPE)
@@ -366,14 +373,17 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	nclients++;
 	bufferevent_setcb(c->bev, control_read_cb, control_drained_cb,
 	    control_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, CONTROL_OUT_PAUSE / 2, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)conf->limits.max_output_bytes / 2, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_debug("client %llu: uid %ld pid %ld, role %s", (unsigned long long)c->id,
 	    (long)c->uid, (long)c->pid, control_role_name(c->role));
-	if (nclients > CONTROL_MAX_CLIENTS) {
+	if (nclients > (size_t)conf->limits.max_clients) {
+		char	num[32];
+
 		log_warnx("client %llu: over %d clients, refused",
-		    (unsigned long long)c->id, CONTROL_MAX_CLIENTS);
-		control_reject(c, "too many clients (limit %s)", "256");
+		    (unsigned long long)c->id, conf->limits.max_clients);
+		snprintf(num, sizeof(num), "%d", conf->limits.max_clients);
+		control_reject(c, "too many clients (limit %s)", num);
 	}
 }
 

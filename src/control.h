@@ -15,12 +15,6 @@ struct event_base;
 struct bufferevent;
 struct config;
 
-#define CONTROL_MAX_LINE	(1024 * 1024)	/* bytes in one request line */
-#define CONTROL_MAX_CLIENTS	256
-#define CONTROL_IDLE_MS		10000		/* idle mid-line */
-#define CONTROL_OUT_PAUSE	(8 * 1024 * 1024)	/* queued output: stop reading */
-#define CONTROL_SUB_CAP		(4 * 1024 * 1024)	/* queued events: drop the subscriber */
-
 enum role { ROLE_READ, ROLE_OPERATE, ROLE_ADMIN };
 
 struct client {

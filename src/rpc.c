@@ -28,7 +28,6 @@
 #include "util.h"
 #include "version.h"
 
-#define RPC_MAX_BATCH		1024
 #define RPC_WAIT_DEFAULT_MS	30000
 #define RPC_WAIT_MAX_MS		(24 * 3600 * 1000)
 
@@ -1024,15 +1023,61 @@ rpc_dispatch(struct call *call, json_t *req)
 	m->fn(call, params);
 }
 
+/*
+ * How deep arrays and objects nest in a JSON text, strings skipped. Run
+ * before parsing, so a request nested past the limit costs one pass and
+ * no allocation.
+ */
+size_t
+rpc_json_depth(const char *s, size_t len)
+{
+	size_t	i, depth = 0, max = 0;
+	bool	in_string = false;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = false;
+			continue;
+		}
+		switch (s[i]) {
+		case '"':
+			in_string = true;
+			break;
+		case '[':
+		case '{':
+			if (++depth > max)
+				max = depth;
+			break;
+		case ']':
+		case '}':
+			if (depth > 0)
+				depth--;
+			break;
+		}
+	}
+	return max;
+}
+
 void
 rpc_handle(struct client *c, const char *line, size_t len)
 {
+	const struct limits_conf *lim = &tree_config()->limits;
 	json_error_t	 jerr;
 	json_t		*req, *resp, *v;
 	struct call	 call;
 	struct batch	*b;
 	size_t		 i, n;
 
+	if (rpc_json_depth(line, len) > (size_t)lim->max_json_depth) {
+		resp = rpc_error_response(NULL, RPC_INVALID_REQUEST,
+		    "a request nested deeper than %d levels", lim->max_json_depth);
+		control_send(c, resp);
+		json_decref(resp);
+		return;
+	}
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (req == NULL) {
 		resp = rpc_error_response(NULL, RPC_PARSE_ERROR, "parse error at column %d: %s",
@@ -1050,9 +1095,9 @@ rpc_handle(struct client *c, const char *line, size_t len)
 		return;
 	}
 	n = json_array_size(req);
-	if (n == 0 || n > RPC_MAX_BATCH) {
+	if (n == 0 || n > (size_t)lim->max_batch) {
 		resp = rpc_error_response(NULL, RPC_INVALID_REQUEST, n == 0 ?
-		    "an empty batch" : "a batch over %d requests", RPC_MAX_BATCH);
+		    "an empty batch" : "a batch over %d requests", lim->max_batch);
 		control_send(c, resp);
 		json_decref(resp);
 		json_decref(req);

@@ -43,5 +43,7 @@ void	rpc_recheck_soon(void);
 json_t	*rpc_error_response(json_t *id, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 const char *rpc_error_kind(int code);
+/* Nesting depth of a JSON text (strings skipped), checked before parsing. */
+size_t	rpc_json_depth(const char *, size_t);
 
 #endif

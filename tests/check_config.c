@@ -763,6 +763,18 @@ static const struct {
 	    "{\"stages\": [{\"enable\": []}], \"supervisor\": "
 	    "{\"children\": []}}",
 	    "conf/bad.json:1:13: stages[0].stage: required key is missing" },
+	{ "limits_unknown_key",
+	    "{\"limits\": {\"max_lines\": 10}, \"supervisor\": "
+	    "{\"children\": []}}",
+	    "conf/bad.json:1:13: limits.max_lines: unknown key" },
+	{ "limits_clients_zero",
+	    "{\"limits\": {\"max_clients\": 0}, \"supervisor\": "
+	    "{\"children\": []}}",
+	    "conf/bad.json:1:28: limits.max_clients: expected an integer from 1 to 65536" },
+	{ "limits_line_small",
+	    "{\"limits\": {\"max_line_bytes\": 10}, \"supervisor\": "
+	    "{\"children\": []}}",
+	    "conf/bad.json:1:31: limits.max_line_bytes: expected an integer from 64 to 67108864" },
 	{ "guard_unknown_key",
 	    "{\"guard\": {\"max_restarts\": 10, \"actions\": "
 	    "\"rollback\"}, \"supervisor\": {\"children\": []}}",

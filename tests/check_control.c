@@ -733,6 +733,97 @@ START_TEST(test_line_limit)
 }
 END_TEST
 
+/* The limits come from warden.json: small ones, each hit. */
+START_TEST(test_configured_limits)
+{
+	struct harness		 h;
+	struct harness_conn	*c, *cs[3], *extra;
+	json_t			*resp;
+	char			 line[256];
+	size_t			 i;
+
+	start(&h, "{ \"limits\": { \"max_line_bytes\": 200, \"max_clients\": 3,\n"
+	    "  \"idle_ms\": 300, \"max_json_depth\": 4, \"max_batch\": 2 },\n"
+	    "  \"supervisor\": { \"children\": [] } }\n");
+
+	/* Nesting: 4 levels pass (an error about params, not depth), 5 do not. */
+	c = conn_open(&h);
+	send_line(c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
+	    "\"params\":{\"a\":[[1]]}}");
+	resp = next_line(c);
+	check_error(resp, -32602, "invalid_params", 1);
+	json_decref(resp);
+	send_line(c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\","
+	    "\"params\":{\"a\":[[[1]]]}}");
+	resp = next_line(c);
+	check_error(resp, -32600, "invalid_request", ID_NULL);
+	ck_assert_msg(strstr(error_message(resp), "deeper than 4") != NULL,
+	    "%s", error_message(resp));
+	json_decref(resp);
+	/* Brackets inside strings are not nesting. */
+	send_line(c, "{\"jsonrpc\":\"2.0\",\"id\":\"[[[[[[\",\"method\":\"ping\"}");
+	resp = next_line(c);
+	ck_assert_str_eq(json_string_value(json_object_get(resp, "result")), "pong");
+	json_decref(resp);
+
+	/* Batches: 2 are served, 3 are refused whole. */
+	send_line(c, "[{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}]");
+	resp = next_line(c);
+	ck_assert_msg(json_is_array(resp) && json_array_size(resp) == 2,
+	    "batch of 2 not answered as 2");
+	json_decref(resp);
+	send_line(c, "[{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}]");
+	resp = next_line(c);
+	check_error(resp, -32600, "invalid_request", ID_NULL);
+	ck_assert_msg(strstr(error_message(resp), "over 2") != NULL, "%s",
+	    error_message(resp));
+	json_decref(resp);
+	harness_conn_close(c);
+
+	/* Line length: 201 bytes of a line is over. */
+	c = conn_open(&h);
+	memset(line, ' ', sizeof(line));
+	ck_assert_int_eq(harness_conn_send_raw(c, line, 201), 0);
+	resp = next_line(c);
+	check_error(resp, -32600, "invalid_request", ID_NULL);
+	ck_assert_msg(strstr(error_message(resp), "over 200 bytes") != NULL,
+	    "%s", error_message(resp));
+	json_decref(resp);
+	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+	harness_conn_close(c);
+
+	/* Clients: 3 are served, the 4th refused. */
+	for (i = 0; i < 3; i++) {
+		cs[i] = conn_open(&h);
+		check_quiet(cs[i]);
+	}
+	extra = conn_open(&h);
+	resp = next_line(extra);
+	check_error(resp, -32600, "invalid_request", ID_NULL);
+	ck_assert_msg(strstr(error_message(resp), "limit 3") != NULL, "%s",
+	    error_message(resp));
+	json_decref(resp);
+	ck_assert_int_eq(harness_conn_wait_closed(extra, CALL_MS), 0);
+	harness_conn_close(extra);
+
+	/* Idle mid-line: closed after 300 ms, not 10 s. */
+	ck_assert_int_eq(harness_conn_send_raw(cs[0], "{\"jsonrpc\"", 11), 0);
+	resp = next_line(cs[0]);
+	check_error(resp, -32600, "invalid_request", ID_NULL);
+	ck_assert_msg(strstr(error_message(resp), "300 ms") != NULL, "%s",
+	    error_message(resp));
+	json_decref(resp);
+	ck_assert_int_eq(harness_conn_wait_closed(cs[0], CALL_MS), 0);
+	for (i = 0; i < 3; i++)
+		harness_conn_close(cs[i]);
+	ping_ok(&h);
+	stop(&h);
+}
+END_TEST
+
 /* --- 7. idle mid-line ----------------------------------------------------- */
 
 START_TEST(test_idle_mid_line)
@@ -1802,6 +1893,7 @@ control_suite(void)
 	tcase_add_test(tc, test_batch_with_wait);
 	tcase_add_test(tc, test_notification);
 	tcase_add_test(tc, test_line_limit);
+	tcase_add_test(tc, test_configured_limits);
 	tcase_add_test(tc, test_max_clients);
 	tcase_add_test(tc, test_subscribe_seq);
 	tcase_add_test(tc, test_subscribe_params);
