@@ -195,6 +195,8 @@ clean:
 	$(call say,CLEAN,.)
 	$(Q)rm -rf build bin lib run state
 
+include tests/fuzz/fuzz.mk
+
 .SECONDARY:
 
 -include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(OBJ)/warden.d $(OBJ)/demo-worker.d

@@ -629,7 +629,7 @@ wt_miss(struct warden_table *t, struct wt_entry *set, const char *flag,
 }
 
 /* FLAG's answer: a->value is 0..100, or -1 for the caller's default. */
-static inline void
+static inline __attribute__((always_inline)) void
 wt_value(struct warden_table *t, const char *flag, struct wt_answer *a)
 {
 	struct wt_entry	*set;
