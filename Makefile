@@ -195,7 +195,7 @@ clean:
 	$(call say,CLEAN,.)
 	$(Q)rm -rf build bin lib run state
 
-include tests/fuzz/fuzz.mk
+-include tests/fuzz/fuzz.mk
 
 .SECONDARY:
 
