@@ -142,6 +142,21 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "and per service its restarts, budget left, time down and\n"
 	    "last recovery time.\n",
 	  .min_args = 0, .max_args = 0, .handler = cmd_recovery },
+	{ .name = "drill", .usage = "run FILE... [--report FILE]",
+	  .summary = "run failure drills and measure recovery",
+	  .help = "Run each drill FILE (warden-drill(5)) against warden:\n"
+	    "its steady state, its steps, its rollback (always, once a\n"
+	    "step has run, also after a failure or SIGINT/SIGTERM) and\n"
+	    "the steady state again. Print one line per step, each\n"
+	    "killed service's time to restart and to ready, the table's\n"
+	    "time to repair, and the verdict. Every file is checked\n"
+	    "before the first drill runs. Exit 5 when a drill failed,\n"
+	    "1 when a file is invalid.\n"
+	    "  --report FILE          also write the reports as a JSON\n"
+	    "                         array, one object per drill\n",
+	  .min_args = 1, .max_args = -1,
+	  .opts = { { 0, "report", CTL_ARG_REQUIRED } },
+	  .handler = cmd_drill },
 	{ .name = "events", .usage = "[TOPIC...]",
 	  .summary = "print events as they happen",
 	  .help = "Print one line per event until warden closes the\n"

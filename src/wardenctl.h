@@ -157,4 +157,7 @@ int	 cmd_flag(struct ctl *, struct ctl_args *);
 int	 cmd_stage(struct ctl *, struct ctl_args *);
 int	 cmd_table(struct ctl *, struct ctl_args *);
 
+/* wardenctl-drill.c */
+int	 cmd_drill(struct ctl *, struct ctl_args *);
+
 #endif
