@@ -64,62 +64,81 @@ control_clients(void)
 
 /* --- roles ------------------------------------------------------------------ */
 
-/* Supplementary groups of a peer, from /proc (SO_PEERCRED gives only the primary). */
-static bool
-control_peer_in_group(pid_t pid, gid_t primary, gid_t want)
-{
-	char	 path[64], line[4096], *p, *end;
-	FILE	*f;
-	bool	 found = false;
-	long	 g;
+/*
+ * The peer's groups as they were when it connected: SO_PEERGROUPS (Linux
+ * 4.13) records them with the connection, so a peer that exits and whose
+ * pid is reused cannot lend us another process's groups, as reading
+ * /proc/PID/status at accept time could.
+ */
+struct peer {
+	uid_t	 uid;
+	gid_t	 gid;
+	gid_t	*groups;
+	size_t	 ngroups;
+};
 
-	if (primary == want)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (p = line + 7; *p != '\0'; p = end) {
-			g = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if ((gid_t)g == want)
-				found = true;
+static void
+control_peer_groups(int fd, struct peer *p)
+{
+	socklen_t	len = 32 * sizeof(gid_t);
+
+	p->groups = NULL;
+	p->ngroups = 0;
+	for (;;) {
+		p->groups = xreallocarray(p->groups, len / sizeof(gid_t) + 1,
+		    sizeof(gid_t));
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len) == 0) {
+			p->ngroups = len / sizeof(gid_t);
+			return;
 		}
-		break;
+		if (errno != ERANGE)
+			break;
 	}
-	fclose(f);
-	return found;
+	/* No SO_PEERGROUPS: the primary group alone decides. */
+	log_debug("SO_PEERGROUPS: %s; supplementary groups not considered",
+	    strerror(errno));
+	p->ngroups = 0;
 }
 
 static bool
-control_listed(const struct access_list *a, uid_t uid, gid_t gid, pid_t pid)
+control_peer_in_group(const struct peer *p, gid_t want)
+{
+	size_t	i;
+
+	if (p->gid == want)
+		return true;
+	for (i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == want)
+			return true;
+	return false;
+}
+
+static bool
+control_listed(const struct access_list *a, const struct peer *p)
 {
 	struct group	*gr;
 	size_t		 i;
 
 	for (i = 0; i < a->nuids; i++)
-		if (a->uids[i] == uid)
+		if (a->uids[i] == p->uid)
 			return true;
 	for (i = 0; i < a->ngroups; i++) {
 		if ((gr = getgrnam(a->groups[i])) == NULL)
 			continue;
-		if (control_peer_in_group(pid, gid, gr->gr_gid))
+		if (control_peer_in_group(p, gr->gr_gid))
 			return true;
 	}
 	return false;
 }
 
 static enum role
-control_peer_role(uid_t uid, gid_t gid, pid_t pid)
+control_peer_role(const struct peer *p)
 {
-	if (uid == 0 || uid == geteuid())
+	if (p->uid == 0 || p->uid == geteuid())
 		return ROLE_ADMIN;
-	if (control_listed(&conf->admin, uid, gid, pid))
+	if (control_listed(&conf->admin, p))
 		return ROLE_ADMIN;
-	if (control_listed(&conf->operate, uid, gid, pid))
+	if (control_listed(&conf->operate, p))
 		return ROLE_OPERATE;
 	return ROLE_READ;
 }
@@ -343,6 +362,7 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct client	*c;
 	struct ucred	 uc;
+	struct peer	 peer;
 	socklen_t	 uclen = sizeof(uc);
 
 	(void)l;
@@ -360,7 +380,11 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c->uid = uc.uid;
 	c->gid = uc.gid;
 	c->pid = uc.pid;
-	c->role = control_peer_role(c->uid, c->gid, c->pid);
+	peer.uid = c->uid;
+	peer.gid = c->gid;
+	control_peer_groups(fd, &peer);
+	c->role = control_peer_role(&peer);
+	free(peer.groups);
 	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		log_warnx("cannot set up a client");
