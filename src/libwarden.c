@@ -37,11 +37,20 @@
  * loads the fields with relaxed atomics between an acquire load of the
  * entry's version and a re-check; a filler claims an entry with a CAS on
  * the version (odd while written) and skips the update when another thread
- * holds it. A table is (re)mapped with MAP_FIXED over the same address
- * range, reserved at open, so another thread in the middle of a read
- * never finds the range unmapped; it reads the old or the new object, and
- * the epoch in the stamps keeps cached answers of one object from being
- * taken for the other's.
+ * holds it. The one field read without atomics is the entry's copy of the
+ * flag name, compared with strncmp(3) for speed: a read that overlaps a
+ * fill rewriting it is thrown away by the version re-check (see
+ * wt_entry_get). A table is (re)mapped with MAP_FIXED over the same
+ * address range, reserved at open, so another thread in the middle of a
+ * read never finds the range unmapped; it reads the old or the new object,
+ * and the epoch in the stamps keeps cached answers of one object from
+ * being taken for the other's. warden_close() must not race with reads.
+ *
+ * Known limit: a process running as the table's owner could truncate the
+ * object; a read touching a page past the new end would then fault
+ * (SIGBUS). Nobody else can (mode 0644), warden never does, and warden
+ * replaces a truncated table (marking the old one retired, which the
+ * first page still carries) within its repair interval.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -122,7 +131,7 @@ struct warden_table {
 	_Atomic int		 attached;	/* region holds a table */
 	_Atomic uint64_t	 epoch;		/* one more per (re)attach */
 	_Atomic uint64_t	 suspect;	/* epoch in which damage was seen */
-	_Atomic int		 attaching;	/* try-lock of the slow path */
+	_Atomic int		 attaching;	/* slow path's lock: holder pid */
 	_Atomic uint64_t	 next_try;	/* CLOCK_MONOTONIC ns */
 	_Atomic uint64_t	 retry_ns;
 	dev_t			 dev;		/* the mapped object */
@@ -212,16 +221,24 @@ wt_attach_name(struct warden_table *t)
 /*
  * The slow path: at most every retry_ns, and by one thread at a time,
  * look for a (fresh) table. Never waits: a thread that finds another one
- * attaching goes on with what it has.
+ * attaching goes on with what it has. The lock holds the holder's pid: a
+ * child forked while a thread of its parent held it takes it over, as
+ * that thread does not exist in the child.
  */
 static __attribute__((noinline)) void
 wt_slow(struct warden_table *t)
 {
 	uint64_t	now = wt_now();
+	int		me, cur = 0;
 
 	if (now < atomic_load_explicit(&t->next_try, memory_order_relaxed))
 		return;
-	if (atomic_exchange_explicit(&t->attaching, 1, memory_order_acquire))
+	me = (int)getpid();
+	if (!atomic_compare_exchange_strong_explicit(&t->attaching, &cur, me,
+	    memory_order_acquire, memory_order_relaxed) &&
+	    (cur == me || !atomic_compare_exchange_strong_explicit(
+	    &t->attaching, &cur, me, memory_order_acquire,
+	    memory_order_relaxed)))
 		return;
 	if (now >= atomic_load_explicit(&t->next_try, memory_order_relaxed)) {
 		atomic_store_explicit(&t->next_try, now +
@@ -292,11 +309,11 @@ wt_set_of(struct warden_table *t, const char *flag)
  * discards what was read, and the comparison cannot leave the field:
  * it stops after len + 1 <= 64 bytes, and name[63] is never written.
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 wt_entry_get(const struct wt_entry *e, const char *flag, uint64_t epoch,
-    uint64_t seq, struct wt_answer *a)
+    uint64_t seq, struct wt_answer *a, bool prefix)
 {
-	uint32_t	v, len, ph, pcarry;
+	uint32_t	v, len, ph = 0, pcarry = 0;
 	int		val;
 
 	v = atomic_load_explicit(&e->ver, memory_order_acquire);
@@ -308,8 +325,10 @@ wt_entry_get(const struct wt_entry *e, const char *flag, uint64_t epoch,
 		return false;
 	len = atomic_load_explicit(&e->len, memory_order_relaxed);
 	val = atomic_load_explicit(&e->value, memory_order_relaxed);
-	ph = atomic_load_explicit(&e->ph, memory_order_relaxed);
-	pcarry = atomic_load_explicit(&e->pcarry, memory_order_relaxed);
+	if (prefix) {
+		ph = atomic_load_explicit(&e->ph, memory_order_relaxed);
+		pcarry = atomic_load_explicit(&e->pcarry, memory_order_relaxed);
+	}
 	if (len > TABLE_NAME_MAX || strncmp(flag, e->name, len + 1) != 0)
 		return false;
 	atomic_thread_fence(memory_order_acquire);
@@ -323,15 +342,16 @@ wt_entry_get(const struct wt_entry *e, const char *flag, uint64_t epoch,
 }
 
 /* The hit path: the ways of the set whose key is this pointer. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 wt_lookup(const struct wt_entry *set, const char *flag, uint64_t epoch,
-    uint64_t seq, struct wt_answer *a)
+    uint64_t seq, struct wt_answer *a, bool prefix)
 {
 	int	w;
 
 	for (w = 0; w < WT_WAYS; w++)
 		if (atomic_load_explicit(&set[w].key, memory_order_relaxed) ==
-		    (uintptr_t)flag && wt_entry_get(&set[w], flag, epoch, seq, a))
+		    (uintptr_t)flag &&
+		    wt_entry_get(&set[w], flag, epoch, seq, a, prefix))
 			return true;
 	return false;
 }
@@ -507,7 +527,8 @@ wt_read(struct warden_table *t, uint64_t epoch, const char *flag, size_t n,
 /*
  * The entry a fill stores into: the one already holding this flag (its
  * last value is kept), else an empty one, else the one filled longest ago.
- * Only a choice: the fill re-checks under the entry's seqlock.
+ * Only a choice, made from loads that may race with another fill (the
+ * name too): the fill re-checks under the entry's seqlock.
  */
 static struct wt_entry *
 wt_victim(struct wt_entry *set, const char *flag, size_t n)
@@ -628,9 +649,13 @@ wt_miss(struct warden_table *t, struct wt_entry *set, const char *flag,
 	atomic_store_explicit(&e->ver, v + 2, memory_order_release);
 }
 
-/* FLAG's answer: a->value is 0..100, or -1 for the caller's default. */
+/*
+ * FLAG's answer: a->value is 0..100, or -1 for the caller's default;
+ * with PREFIX, also what warden_enabled_for needs to hash the id.
+ */
 static inline __attribute__((always_inline)) void
-wt_value(struct warden_table *t, const char *flag, struct wt_answer *a)
+wt_value(struct warden_table *t, const char *flag, struct wt_answer *a,
+    bool prefix)
 {
 	struct wt_entry	*set;
 	uint64_t	 epoch, seq;
@@ -642,7 +667,7 @@ wt_value(struct warden_table *t, const char *flag, struct wt_answer *a)
 	/* Only compared with stamps: no table data is read on a hit. */
 	seq = atomic_load_explicit(&t->region->hdr.seq, memory_order_relaxed);
 	set = wt_set_of(t, flag);
-	if (__builtin_expect(wt_lookup(set, flag, epoch, seq, a), 1))
+	if (__builtin_expect(wt_lookup(set, flag, epoch, seq, a, prefix), 1))
 		return;
 	wt_miss(t, set, flag, epoch, a);
 }
@@ -652,7 +677,7 @@ warden_enabled(warden_table *t, const char *flag, bool dflt)
 {
 	struct wt_answer	a;
 
-	wt_value(t, flag, &a);
+	wt_value(t, flag, &a, false);
 	if (a.value < 0)
 		return dflt;
 	return a.value == (int)TABLE_VALUE_MAX;
@@ -671,7 +696,7 @@ warden_enabled_for(warden_table *t, const char *flag, const char *id,
 	struct murmur3_state	st;
 	struct wt_answer	a;
 
-	wt_value(t, flag, &a);
+	wt_value(t, flag, &a, true);
 	if (a.value < 0)
 		return dflt;
 	if (a.value == 0)

@@ -90,23 +90,33 @@ void
 murmur3_update(struct murmur3_state *st, const void *data, size_t len)
 {
 	const unsigned char	*p = data;
+	/*
+	 * Locals, not st->: the key is read through a char pointer, which
+	 * may alias *st, so the compiler would store and reload the state
+	 * around every byte.
+	 */
+	uint32_t		 h = st->h, carry = st->carry;
+	uint32_t		 ncarry = st->ncarry;
 
 	st->total += (uint32_t)len;
 	/* Complete a block begun by an earlier piece. */
-	while (st->ncarry > 0 && len > 0) {
-		st->carry |= (uint32_t)*p++ << (8 * st->ncarry);
-		len--;
-		if (++st->ncarry == 4) {
-			st->h = murmur3_mix(st->h, st->carry);
-			st->carry = 0;
-			st->ncarry = 0;
+	if (ncarry > 0) {
+		for (; ncarry < 4 && len > 0; len--)
+			carry |= (uint32_t)*p++ << (8 * ncarry++);
+		if (ncarry == 4) {
+			h = murmur3_mix(h, carry);
+			carry = 0;
+			ncarry = 0;
 		}
 	}
 	for (; len >= 4; p += 4, len -= 4)
-		st->h = murmur3_mix(st->h, murmur3_le32(p));
+		h = murmur3_mix(h, murmur3_le32(p));
 	/* Keep what is left for the next piece or for the tail. */
 	for (; len > 0; len--)
-		st->carry |= (uint32_t)*p++ << (8 * st->ncarry++);
+		carry |= (uint32_t)*p++ << (8 * ncarry++);
+	st->h = h;
+	st->carry = carry;
+	st->ncarry = ncarry;
 }
 
 uint32_t

@@ -21,8 +21,10 @@
  * same-uid process racing us on purpose.
  */
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "murmur3.h"
@@ -49,6 +52,7 @@ struct table {
 	char			 path[sizeof(TABLE_SHM_DIR) + TABLE_SHM_NAME_SIZE];
 	mode_t			 mode;
 	uid_t			 uid;
+	uint64_t		 start;		/* our start time (ticks), or 0 */
 	int			 fd;		/* O_RDWR, the live object */
 	int			 rofd;		/* O_RDONLY, for workers */
 	struct table_layout	*map;
@@ -182,30 +186,92 @@ table_live_ok(int fd, size_t need)
 	return st.st_size >= 0 && (size_t)st.st_size >= need;
 }
 
-/* Mark the object under NAME retired, if it is one of our tables. */
-static void
-table_retire_name(const char *name, uid_t uid)
+/*
+ * The start time of process PID (field 22 of /proc/PID/stat, clock ticks
+ * after boot) if it is running: 0 when it is gone, a zombie, or unknown.
+ * With the pid it names one process for the life of the system, where a
+ * pid alone may have been reused.
+ */
+static uint64_t
+table_proc_start(pid_t pid)
+{
+	char		 path[64], buf[1024], *p, *end;
+	unsigned long long start;
+	ssize_t		 n;
+	int		 fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	do {
+		n = read(fd, buf, sizeof(buf) - 1);
+	} while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The name (field 2) may hold anything: fields resume after its ')'. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	p += 2;
+	if (*p == 'Z' || *p == 'X')
+		return 0;
+	for (field = 3; field < 22; field++) {
+		if ((p = strchr(p, ' ')) == NULL)
+			return 0;
+		p++;
+	}
+	errno = 0;
+	start = strtoull(p, &end, 10);
+	if (errno != 0 || end == p)
+		return 0;
+	return start;
+}
+
+/*
+ * A table of ours is under the name, and it is not our live object: if its
+ * writer still runs, it is another warden's table, which we must not take
+ * over (two daemons would replace each other's table for ever); else it is
+ * a stale table of an earlier warden, marked retired here so that its
+ * readers move to the one about to replace it.
+ */
+static int
+table_evict(struct table *t, char *err, size_t errlen)
 {
 	struct table_header	*h;
 	struct stat		 st;
 	void			*p;
-	int			 fd;
+	pid_t			 pid;
+	int			 fd, rc = 0;
 
-	if ((fd = shm_open(name, O_RDWR, 0)) == -1)
-		return;
-	if (fstat(fd, &st) == 0 && st.st_uid == uid && S_ISREG(st.st_mode) &&
-	    (size_t)st.st_size >= TABLE_RETIRED_END) {
-		p = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED,
-		    fd, 0);
-		if (p != MAP_FAILED) {
-			h = p;
-			if (h->magic == TABLE_MAGIC)
-				atomic_store_explicit(&h->retired, 1,
-				    memory_order_release);
-			munmap(p, sizeof(*h));
-		}
+	if ((fd = shm_open(t->name, O_RDWR, 0)) == -1)
+		return 0;	/* gone, or not writable: nothing to retire */
+	if (fstat(fd, &st) == -1 || st.st_uid != t->uid ||
+	    !S_ISREG(st.st_mode) || (size_t)st.st_size < TABLE_RETIRED_END) {
+		close(fd);
+		return 0;
 	}
+	p = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
+	if (p == MAP_FAILED)
+		return 0;
+	h = p;
+	if (h->magic == TABLE_MAGIC) {
+		pid = (pid_t)h->writer_pid;
+		if ((size_t)st.st_size >= sizeof(*h) && pid > 0 &&
+		    pid != getpid() && h->writer_start != 0 &&
+		    table_proc_start(pid) == h->writer_start) {
+			table_err(err, errlen, "table %s is in use by another "
+			    "warden (pid %ld): choose another name", t->name,
+			    (long)pid);
+			errno = EBUSY;
+			rc = -1;
+		} else
+			atomic_store_explicit(&h->retired, 1,
+			    memory_order_release);
+	}
+	munmap(p, sizeof(*h));
+	return rc;
 }
 
 /* Mark a mapping we own retired, then let it go. */
@@ -263,6 +329,8 @@ table_fill(struct table *t, struct table_layout *m)
 	h->copy_size = sizeof(struct table_copy);
 	h->capacity = TABLE_CAPACITY;
 	h->writer_uid = (uint32_t)t->uid;
+	h->writer_pid = (uint32_t)getpid();
+	h->writer_start = t->start;
 	h->size = TABLE_SIZE;
 	memcpy(h->name, t->name, sizeof(h->name));
 	atomic_store_explicit(&h->retired, 0, memory_order_relaxed);
@@ -281,11 +349,35 @@ table_fill(struct table *t, struct table_layout *m)
  * refused. One of ours that is not our live object is a stale table of an
  * earlier warden: it is marked retired before it is replaced.
  */
+/* Unlink our own temporary objects for this table, left by a killed warden. */
+static void
+table_clear_temps(const struct table *t)
+{
+	char		 prefix[32], path[TABLE_SHM_NAME_SIZE + 16];
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+
+	snprintf(prefix, sizeof(prefix), ".warden-%08x-",
+	    murmur3_x86_32(t->name, strlen(t->name), 0));
+	if ((d = opendir(TABLE_SHM_DIR)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", TABLE_SHM_DIR, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == t->uid)
+			(void)unlink(path);
+	}
+	closedir(d);
+}
+
 static int
 table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 {
 	char		tmp[48], tmppath[sizeof(TABLE_SHM_DIR) + sizeof(tmp)];
 	struct stat	st;
+	uint64_t	rnd;
 	void		*p;
 	int		fd = -1, tries, saved;
 
@@ -305,8 +397,9 @@ table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 			errno = EEXIST;
 			return -1;
 		}
-		if (t->map == NULL || st.st_dev != t->dev || st.st_ino != t->ino)
-			table_retire_name(t->name, t->uid);
+		if ((t->map == NULL || st.st_dev != t->dev ||
+		    st.st_ino != t->ino) && table_evict(t, err, errlen) == -1)
+			return -1;
 	} else if (errno != ENOENT) {
 		saved = errno;
 		table_err(err, errlen, "%s: %s", t->path, strerror(saved));
@@ -314,16 +407,22 @@ table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* One temporary name per table name; a killed warden's is reused. */
-	snprintf(tmp, sizeof(tmp), "/.warden-%08x.new",
-	    murmur3_x86_32(t->name, strlen(t->name), 0));
-	snprintf(tmppath, sizeof(tmppath), "%s%s", TABLE_SHM_DIR, tmp);
-	for (tries = 0; tries < 2; tries++) {
+	/*
+	 * A temporary name nobody can guess: a predictable one could be
+	 * pre-created by another user to keep warden from ever publishing.
+	 * Our own leftovers (a warden killed mid-create) are cleared first.
+	 */
+	table_clear_temps(t);
+	for (tries = 0; tries < 8; tries++) {
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^
+			    (uint64_t)tries;
+		snprintf(tmp, sizeof(tmp), "/.warden-%08x-%016llx.new",
+		    murmur3_x86_32(t->name, strlen(t->name), 0),
+		    (unsigned long long)rnd);
+		snprintf(tmppath, sizeof(tmppath), "%s%s", TABLE_SHM_DIR, tmp);
 		fd = shm_open(tmp, O_RDWR | O_CREAT | O_EXCL, t->mode);
 		if (fd != -1 || errno != EEXIST)
-			break;
-		if (lstat(tmppath, &st) == -1 || st.st_uid != t->uid ||
-		    shm_unlink(tmp) == -1)
 			break;
 	}
 	if (fd == -1) {
@@ -408,6 +507,7 @@ table_create(const char *name, mode_t mode, char *err, size_t errlen)
 	snprintf(t->path, sizeof(t->path), "%s%s", TABLE_SHM_DIR, name);
 	t->mode = mode;
 	t->uid = geteuid();
+	t->start = table_proc_start(getpid());
 	t->fd = t->rofd = -1;
 	/* Until the first publish: no flags, stage unknown. */
 	if (table_build(&t->image, 0, -1, NULL, 0) == -1 ||

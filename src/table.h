@@ -6,8 +6,9 @@
  * with no pointers in it, so that any process can map it anywhere:
  *
  *	struct table_header	magic, layout version, sizes, capacity, the
- *				writer's uid, the object's name, a "retired"
- *				word and the latch sequence counter
+ *				writer's uid (and pid and start time), the
+ *				object's name, a "retired" word and the latch
+ *				sequence counter
  *	struct table_copy [2]	two copies of the payload: generation, stage,
  *				nflags, a hash index, the flag records
  *
@@ -104,12 +105,12 @@ struct table_header {
 	uint32_t		capacity;	/* TABLE_CAPACITY */
 	uint32_t		writer_uid;	/* must own the object */
 	_Atomic uint32_t	retired;
-	uint32_t		reserved0;
+	uint32_t		writer_pid;	/* the daemon, for "in use" */
 	_Atomic uint64_t	seq;		/* the latch sequence */
 	uint64_t		size;		/* sizeof(struct table_layout) */
-	uint64_t		reserved1;
+	uint64_t		writer_start;	/* its start time, in ticks */
 	char			name[TABLE_SHM_NAME_SIZE];
-	uint8_t			reserved2[192];
+	uint8_t			reserved[192];
 };
 
 struct table_layout {
@@ -202,10 +203,11 @@ struct table_flag {
  * Create the object NAME ("/warden-demo") with MODE (0: TABLE_MODE; a mode
  * with group or other write is refused), owned by the caller's effective
  * uid, holding no flags and stage -1 until the first table_publish().
- * An existing object owned by another uid is refused with a message in err;
- * one owned by us is a stale table from an earlier warden: it is marked
- * retired (its readers move to the new one) and replaced. NULL on failure,
- * err says why.
+ * An existing object owned by another uid is refused with a message in err,
+ * and so is a table whose writer (another warden) is still running; one
+ * owned by us whose writer is gone is a stale table from an earlier warden:
+ * it is marked retired (its readers move to the new one) and replaced.
+ * NULL on failure, err says why.
  */
 struct table	*table_create(const char *name, mode_t mode, char *err,
 		    size_t errlen);
@@ -240,8 +242,9 @@ int		 table_check(struct table *);
 /*
  * Repair: put a fresh object under the name, made from the writer's own
  * state, then mark the old one retired (its readers notice and reattach by
- * name) and let it go. Whatever is under the name and owned by us is
- * replaced. 0, or -1 with err set (the old object stays in use).
+ * name) and let it go. Whatever is under the name is replaced, as long as
+ * table_create() would: ours, and not another running warden's. 0, or -1
+ * with err set (the old object stays in use).
  */
 int		 table_republish(struct table *, char *err, size_t errlen);
 

@@ -201,7 +201,10 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(offsetof(struct table_header, version), 8);
 	ck_assert_uint_eq(offsetof(struct table_header, writer_uid), 28);
 	ck_assert_uint_eq(offsetof(struct table_header, retired), 32);
+	ck_assert_uint_eq(offsetof(struct table_header, writer_pid), 36);
 	ck_assert_uint_eq(offsetof(struct table_header, seq), 40);
+	ck_assert_uint_eq(offsetof(struct table_header, size), 48);
+	ck_assert_uint_eq(offsetof(struct table_header, writer_start), 56);
 	ck_assert_uint_eq(offsetof(struct table_header, name), 64);
 	ck_assert_uint_eq(sizeof(struct table_header), 512);
 	ck_assert_uint_eq(offsetof(struct table_layout, copy[1]),
@@ -219,6 +222,9 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(st.st_mode & 07777, 0644);
 	ck_assert_uint_eq(table_test_layout(t)->hdr.magic, TABLE_MAGIC);
 	ck_assert_str_eq(table_test_layout(t)->hdr.name, name);
+	ck_assert_uint_eq(table_test_layout(t)->hdr.writer_pid, getpid());
+	ck_assert_uint_eq(table_test_layout(t)->hdr.writer_uid, geteuid());
+	ck_assert_uint_eq(table_test_layout(t)->hdr.size, TABLE_SIZE);
 	ck_assert_uint_eq(table_generation(t), 0);
 	ck_assert_int_eq(table_stage(t), -1);
 	ck_assert_str_eq(table_name(t), name);
@@ -777,8 +783,8 @@ START_TEST(test_create_replaces_stale)
 	r = reader(name, 0);
 	assert_on(r, "x");
 	/* A killed warden's half-made object under the temporary name too. */
-	snprintf(tmp, sizeof(tmp), "/.warden-%08x.new",
-	    murmur3_x86_32(name, strlen(name), 0));
+	snprintf(tmp, sizeof(tmp), "/.warden-%08x-%016llx.new",
+	    murmur3_x86_32(name, strlen(name), 0), 0x1234ULL);
 	fd = shm_open(tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
@@ -1466,6 +1472,130 @@ START_TEST(test_delete_republish)
 }
 END_TEST
 
+/* A handle crosses fork(2): the child reads, and follows a repair. */
+START_TEST(test_fork_child)
+{
+	static const char *const names[] = { "forked" };
+	struct table	*t;
+	warden_table	*r;
+	char		 name[128], c;
+	int		 go[2], ready[2], status;
+	pid_t		 pid;
+
+	t = mk("fork", name, sizeof(name));
+	publish_all(t, 1, 1, names, 100);
+	r = reader(name, 0);
+	assert_on(r, "forked");
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		c = warden_enabled(r, "forked", false) ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		/* The parent deleted, repaired and turned the flag off. */
+		if (warden_enabled(r, "forked", true) || warden_stage(r) != 2)
+			_exit(3);
+		warden_close(r);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	pipe_wait(ready[0], &c, 1);
+	ck_assert_msg(c == 'y', "the child did not read the flag on");
+	ck_assert_int_eq(table_delete(t), 0);
+	ck_assert_int_eq(table_republish(t, NULL, 0), 0);
+	publish_all(t, 2, 1, names, 0);
+	c = 'g';
+	ck_assert_int_eq(write(go[1], &c, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child: status %d", status);
+	close(go[1]);
+	close(ready[0]);
+	warden_close(r);
+	table_close(t);
+	shm_unlink(name);
+}
+END_TEST
+
+/* Another running warden's table is refused, not taken over. */
+START_TEST(test_in_use)
+{
+	static const char *const names[] = { "x" };
+	struct table	*t, *mine;
+	char		 name[128], err[512], c;
+	int		 go[2], ready[2], status;
+	pid_t		 pid;
+
+	shm_name(name, sizeof(name), "inuse");
+	shm_unlink(name);
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* The other warden: makes the table and keeps running. */
+		close(go[1]);
+		close(ready[0]);
+		if ((t = table_create(name, 0, NULL, 0)) == NULL)
+			_exit(1);
+		c = 'r';
+		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	pipe_wait(ready[0], &c, 1);
+	err[0] = '\0';
+	ck_assert_ptr_null(table_create(name, 0, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "in use by another warden") != NULL, "%s",
+	    err);
+	/* Once it is gone (a zombie not yet reaped is gone), it is stale. */
+	ck_assert_int_eq(write(go[1], &c, 1), 1);
+	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &(siginfo_t){ 0 },
+	    WEXITED | WNOWAIT), 0);
+	mine = table_create(name, 0, err, sizeof(err));
+	ck_assert_msg(mine != NULL, "%s", err);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	publish_all(mine, 1, 1, names, 100);
+	ck_assert_int_eq(table_check(mine), TABLE_OK);
+	close(go[1]);
+	close(ready[0]);
+	table_close(mine);
+	shm_unlink(name);
+}
+END_TEST
+
+/* Entries in a /proc/self listing (fds) or lines in a file (maps). */
+static size_t
+count_proc(const char *what)
+{
+	struct dirent	*de;
+	DIR		*d;
+	FILE		*f;
+	size_t		 n = 0;
+	int		 ch;
+
+	if (strcmp(what, "fd") == 0) {
+		ck_assert_ptr_nonnull(d = opendir("/proc/self/fd"));
+		while ((de = readdir(d)) != NULL)
+			n++;
+		closedir(d);
+		return n;
+	}
+	ck_assert_ptr_nonnull(f = fopen("/proc/self/maps", "r"));
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
 /* Many deletions and repairs: readers follow each; no growth. */
 START_TEST(test_repeated_repairs)
 {
@@ -1474,11 +1604,16 @@ START_TEST(test_repeated_repairs)
 	warden_table	*r;
 	char		 name[128];
 	uint32_t	 v;
+	size_t		 fds = 0, maps = 0;
 	int		 i;
 
 	t = mk("repairs", name, sizeof(name));
 	r = reader(name, 0);
 	for (i = 0; i < 200; i++) {
+		if (i == 10) {
+			fds = count_proc("fd");
+			maps = count_proc("maps");
+		}
 		if (i % 2 == 0)
 			ck_assert_int_eq(table_delete(t), 0);
 		else
@@ -1490,6 +1625,8 @@ START_TEST(test_repeated_repairs)
 		ck_assert(warden_enabled(r, "x", v == 0) == (v == 100));
 		ck_assert_int_eq(warden_stage(r), i);
 	}
+	ck_assert_uint_eq(count_proc("fd"), fds);
+	ck_assert_uint_eq(count_proc("maps"), maps);
 	warden_close(r);
 	table_close(t);
 	shm_unlink(name);
@@ -1525,6 +1662,8 @@ table_suite(void)
 	tcase_add_test(tc, test_corrupt_drill);
 	tcase_add_test(tc, test_delete_republish);
 	tcase_add_test(tc, test_repeated_repairs);
+	tcase_add_test(tc, test_fork_child);
+	tcase_add_test(tc, test_in_use);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
