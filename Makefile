@@ -48,12 +48,13 @@ WORKER_BINS	:= $(WORKER_SRCS:tests/workers/%.c=$(BIN)/tests/%)
 
 PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker
 
-# libwarden: the flag reader library (include/warden.h), static and shared.
-LIBDIR		:= $(O)/lib
+# libwarden: the flag reader library (include/warden.h), static and shared,
+# built in LIB (LIBDIR is where `make install` puts it).
+LIB		:= $(O)/lib
 LIBWARDEN_SRCS	:= src/libwarden.c src/murmur3.c
 LIBWARDEN_SOVER	:= 0
-LIBS_OUT	:= $(LIBDIR)/libwarden.a $(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER) \
-		   $(LIBDIR)/libwarden.so $(LIBDIR)/warden.pc
+LIBS_OUT	:= $(LIB)/libwarden.a $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) \
+		   $(LIB)/libwarden.so $(LIB)/warden.pc
 
 .PHONY: all check run sanitize clean deps test-programs lint-man bench bench-programs
 all: $(PROGS) $(LIBS_OUT)
@@ -75,7 +76,7 @@ $(CORE_LIB): $(CORE_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LIBDIR)/libwarden.a: $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/%.o)
+$(LIB)/libwarden.a: $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/%.o)
 	@mkdir -p $(@D)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -85,16 +86,16 @@ $(OBJ)/pic/%.o: src/%.c
 	$(call say,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-$(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER): $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/pic/%.o) src/libwarden.map
+$(LIB)/libwarden.so.$(LIBWARDEN_SOVER): $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/pic/%.o) src/libwarden.map
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libwarden.so.$(LIBWARDEN_SOVER) \
 	    -Wl,--version-script=src/libwarden.map -o $@ $(filter %.o,$^)
 
-$(LIBDIR)/libwarden.so: $(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER)
+$(LIB)/libwarden.so: $(LIB)/libwarden.so.$(LIBWARDEN_SOVER)
 	$(Q)ln -sf libwarden.so.$(LIBWARDEN_SOVER) $@
 
-$(LIBDIR)/warden.pc: Makefile
+$(LIB)/warden.pc: Makefile
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)
 	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
@@ -124,10 +125,10 @@ $(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(CORE_LIB)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lm
 
 # A worker that reads the table as any worker would: through libwarden.
-$(BIN)/tests/flag-reader: tests/workers/flag-reader.c $(LIBDIR)/libwarden.a
+$(BIN)/tests/flag-reader: tests/workers/flag-reader.c $(LIB)/libwarden.a
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBDIR)/libwarden.a
+	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB)/libwarden.a
 
 $(BIN)/tests/%: tests/workers/%.c
 	@mkdir -p $(@D)
@@ -195,8 +196,106 @@ clean:
 	$(call say,CLEAN,.)
 	$(Q)rm -rf build bin lib run state
 
+# --- install ----------------------------------------------------------------
+# `make install [PREFIX=/usr] [DESTDIR=/tmp/stage]` installs what `make`
+# built (it builds only what is missing) under $(DESTDIR)$(X) for each X
+# below; the paths written into installed files (the unit's ExecStart, the
+# example config's worker, warden.pc) are $(X), without DESTDIR. The socket
+# and state of the example config are systemd's RuntimeDirectory= and
+# StateDirectory=: /run/warden and /var/lib/warden whatever the prefix.
+# `make uninstall` with the same variables removes it all again, except a
+# configuration file that was changed since. See README.md, "Install as a
+# service".
+BINDIR		?= $(PREFIX)/bin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+LIBEXECDIR	?= $(PREFIX)/libexec
+DATADIR		?= $(PREFIX)/share
+MANDIR		?= $(DATADIR)/man
+# /usr keeps its configuration in /etc; another prefix in its own etc.
+SYSCONFDIR	?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR	?= $(DATADIR)/bash-completion/completions
+INSTALL		?= install
+
+INST_MAN	 = $(wildcard man/*.[1358])
+INST_CONF	 = $(DESTDIR)$(SYSCONFDIR)/warden/warden.json
+# The installed paths in the files that name them.
+INST_SED	 = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		   -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+# A directory for warden.pc: "${prefix}/..." when it is under PREFIX.
+inst_pcdir	 = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+.PHONY: install uninstall
+install: $(PROGS) $(LIBS_OUT)
+	$(call say,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBEXECDIR)/warden \
+	    $(DESTDIR)$(SYSCONFDIR)/warden $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man,$(sort $(subst .,,$(suffix $(INST_MAN)))))
+	$(Q)$(INSTALL) -m 0755 $(BIN)/warden $(BIN)/wardenctl $(DESTDIR)$(BINDIR)/
+	$(Q)$(INSTALL) -m 0755 $(BIN)/demo-worker $(DESTDIR)$(LIBEXECDIR)/warden/
+	$(Q)$(INSTALL) -m 0644 $(LIB)/libwarden.a $(DESTDIR)$(LIBDIR)/
+	$(Q)$(INSTALL) -m 0755 $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libwarden.so.$(LIBWARDEN_SOVER) $(DESTDIR)$(LIBDIR)/libwarden.so
+	$(Q)$(INSTALL) -m 0644 include/warden.h $(DESTDIR)$(INCLUDEDIR)/
+	$(Q)sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
+	    -e 's|^includedir=.*|includedir=$(call inst_pcdir,$(INCLUDEDIR))|' \
+	    -e 's|^libdir=.*|libdir=$(call inst_pcdir,$(LIBDIR))|' \
+	    $(LIB)/warden.pc > $(DESTDIR)$(PKGCONFIGDIR)/warden.pc.tmp
+	$(Q)chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/warden.pc.tmp && \
+	    mv -f $(DESTDIR)$(PKGCONFIGDIR)/warden.pc.tmp $(DESTDIR)$(PKGCONFIGDIR)/warden.pc
+	$(Q)$(INST_SED) systemd/warden.service > $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service.tmp
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service.tmp && mv -f \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service
+	$(Q)$(INSTALL) -m 0644 systemd/warden.sysusers $(DESTDIR)$(SYSUSERSDIR)/warden.conf
+	$(Q)$(INSTALL) -m 0644 completion/wardenctl.bash $(DESTDIR)$(BASHCOMPDIR)/wardenctl
+	$(Q)for m in $(INST_MAN); do \
+		$(INSTALL) -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/" || exit 1; done
+	$(Q)if [ -e $(INST_CONF) ]; then \
+		echo "  kept    $(INST_CONF): it exists"; \
+	else \
+		$(INST_SED) conf/warden.system.json > $(INST_CONF).tmp && \
+		chmod 0644 $(INST_CONF).tmp && mv -f $(INST_CONF).tmp $(INST_CONF); \
+	fi
+	$(Q)if [ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ]; then \
+		echo "  note    the warden user and group are not made here (DESTDIR" \
+		    "is set, or not root): systemd-sysusers makes them"; \
+	else \
+		getent group warden >/dev/null 2>&1 || groupadd --system warden || \
+		    echo "  note    could not add the group warden: run systemd-sysusers"; \
+		getent passwd warden >/dev/null 2>&1 || useradd --system --gid warden \
+		    --home-dir /var/lib/warden --no-create-home \
+		    --shell "$$(command -v nologin || echo /usr/sbin/nologin)" \
+		    --comment "warden supervisor" warden || \
+		    echo "  note    could not add the user warden: run systemd-sysusers"; \
+	fi
+
+uninstall:
+	$(call say,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/warden $(DESTDIR)$(BINDIR)/wardenctl \
+	    $(DESTDIR)$(LIBEXECDIR)/warden/demo-worker \
+	    $(DESTDIR)$(LIBDIR)/libwarden.a $(DESTDIR)$(LIBDIR)/libwarden.so \
+	    $(DESTDIR)$(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER) \
+	    $(DESTDIR)$(INCLUDEDIR)/warden.h $(DESTDIR)$(PKGCONFIGDIR)/warden.pc \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service $(DESTDIR)$(SYSUSERSDIR)/warden.conf \
+	    $(DESTDIR)$(BASHCOMPDIR)/wardenctl \
+	    $(foreach m,$(INST_MAN),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	$(Q)if [ -e $(INST_CONF) ]; then \
+		if $(INST_SED) conf/warden.system.json | cmp -s - $(INST_CONF); then \
+			rm -f $(INST_CONF); \
+		else \
+			echo "  kept    $(INST_CONF): changed since it was installed"; \
+		fi; \
+	fi
+	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/warden $(DESTDIR)$(SYSCONFDIR)/warden 2>/dev/null || true
+
 -include tests/fuzz/fuzz.mk
 
 .SECONDARY:
 
--include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(OBJ)/warden.d $(OBJ)/demo-worker.d
+-include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(OBJ)/warden.d $(OBJ)/demo-worker.d \
+	$(wildcard $(OBJ)/tests/*.d) $(wildcard $(OBJ)/pic/*.d)

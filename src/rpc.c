@@ -24,6 +24,7 @@
 #include "flagsvc.h"
 #include "log.h"
 #include "rpc.h"
+#include "sdnotify.h"
 #include "tree.h"
 #include "util.h"
 #include "version.h"
@@ -765,8 +766,13 @@ m_config_reload(struct call *call, json_t *params)
 		rpc_error(call, RPC_INVALID_PARAMS, "'dry_run' must be true or false");
 		return;
 	}
+	/* systemd's reload protocol, as for SIGHUP: RELOADING=1, then READY=1. */
+	if (!json_is_true(dry))
+		sdnotify_reloading();
 	if (config_load(tree_config()->path, &nc, err, sizeof(err)) == -1) {
 		log_warnx("reload refused: %s", err);
+		if (!json_is_true(dry))
+			sdnotify_reloaded(err);
 		rpc_error(call, RPC_INVALID_PARAMS, "%s", err);
 		return;
 	}
@@ -780,6 +786,7 @@ m_config_reload(struct call *call, json_t *params)
 	else {
 		control_set_config(nc);
 		flagsvc_reconfigure(nc);
+		sdnotify_reloaded(NULL);
 	}
 	rpc_result(call, result);
 }

@@ -1723,7 +1723,8 @@ tree_reload(struct config *nc, bool dry_run, json_t **result)
 	/* Stopping may free a node at once and reorder the list: walk a copy. */
 	stopping = xcalloc(nretired - first_retired, sizeof(*stopping));
 	nstopping = nretired - first_retired;
-	memcpy(stopping, retired + first_retired, nstopping * sizeof(*stopping));
+	if (nstopping > 0)
+		memcpy(stopping, retired + first_retired, nstopping * sizeof(*stopping));
 	for (i = 0; i < nstopping; i++)
 		node_stop(stopping[i], STOP_RELOAD);
 	free(stopping);

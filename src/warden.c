@@ -55,7 +55,7 @@ static void
 warden_exit(int status)
 {
 	exit_status = status;
-	(void)sdnotify_send("STOPPING=1");
+	sdnotify_stopping();
 	control_drain(warden_drained);
 }
 
@@ -93,8 +93,64 @@ warden_reap_leftovers(void)
 static void
 warden_started(void)
 {
-	if (sdnotify_send("READY=1\nSTATUS=all services started") == -1)
-		log_warn("sd_notify READY=1");
+	sdnotify_ready();
+}
+
+struct warden_count {
+	size_t	workers, running, recovering, failed;
+};
+
+static int
+warden_count_worker(struct node *n, void *arg)
+{
+	struct warden_count	*c = arg;
+
+	c->workers++;
+	if (n->state == SVC_RUNNING)
+		c->running++;
+	if (n->recovering)
+		c->recovering++;
+	else if (n->state == SVC_FAILED)
+		c->failed++;
+	return 0;
+}
+
+/* The STATUS= line systemctl status shows: "4 of 4 services running, ...". */
+static void
+warden_status(char *buf, size_t len)
+{
+	struct warden_count	 c = { 0, 0, 0, 0 };
+	struct node		*root = tree_root();
+	char			 failed[64] = "";
+
+	if (root == NULL) {
+		snprintf(buf, len, "starting");
+		return;
+	}
+	(void)tree_each_worker(root, warden_count_worker, &c);
+	if (c.failed > 0)
+		snprintf(failed, sizeof(failed), ", %zu failed", c.failed);
+	snprintf(buf, len, "%zu of %zu service%s running, %zu recovering%s, "
+	    "stage %d", c.running, c.workers, c.workers == 1 ? "" : "s",
+	    c.recovering, failed, flagsvc_stage());
+}
+
+/*
+ * After each round of supervision steps: waiting requests are looked at
+ * again, and the service manager hears of a shutdown as it begins (the
+ * signal, the shutdown method, or the root supervisor giving up).
+ */
+static void
+warden_changed(void)
+{
+	struct node	*root = tree_root();
+
+	rpc_recheck();
+	if (root != NULL && root->state == SVC_STOPPING &&
+	    (root->stop_reason == STOP_SHUTDOWN ||
+	    root->stop_reason == STOP_FAILING))
+		sdnotify_stopping();
+	sdnotify_status_changed();
 }
 
 static void
@@ -105,21 +161,20 @@ warden_reload(void)
 	char		 err[1024], *s;
 
 	/* systemd's reload protocol: RELOADING=1 with the time, READY=1 after. */
-	(void)sdnotify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)util_now_us());
+	sdnotify_reloading();
 	if (config_load(tree_config()->path, &nc, err, sizeof(err)) == -1) {
 		log_warnx("SIGHUP: reload refused: %s", err);
-		(void)sdnotify_send("READY=1\nSTATUS=reload refused: %s", err);
+		sdnotify_reloaded(err);
 		return;
 	}
 	if (tree_reload(nc, false, &result) == -1) {
 		config_free(nc);
-		(void)sdnotify_send("READY=1");
+		sdnotify_reloaded(NULL);
 		return;
 	}
-	(void)sdnotify_send("READY=1");
 	control_set_config(nc);
 	flagsvc_reconfigure(nc);
+	sdnotify_reloaded(NULL);
 	s = json_dumps(result, JSON_COMPACT);
 	log_info("SIGHUP: reloaded: %s", s != NULL ? s : "?");
 	free(s);
@@ -138,6 +193,7 @@ warden_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("SIG%s: stopping", util_signal_name((int)sig));
+		sdnotify_stopping();
 		tree_shutdown();
 		break;
 	case SIGHUP:
@@ -237,6 +293,9 @@ main(int argc, char **argv)
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
 			fatalx("cannot watch SIG%s", util_signal_name(sigs[i]));
 	}
+	/* Fed once now, then by the loop: a loop that hangs starves it. */
+	if (sdnotify_start(base, warden_status) == -1)
+		fatalx("cannot set the sd_notify timers");
 	/* The socket first: a second warden started by mistake stops there, before it touches the table. */
 	if (control_listen(base, conf) == -1) {
 		config_free(conf);
@@ -253,13 +312,14 @@ main(int argc, char **argv)
 	tree_init(base, conf);
 	tree_on_exit(warden_exit);
 	tree_on_started(warden_started);
-	tree_on_change(rpc_recheck);
+	tree_on_change(warden_changed);
 	log_info("warden %s starting with %s", WARDEN_VERSION, conf->path);
 	tree_start();
 
 	if (event_base_dispatch(base) == -1)
 		fatalx("event loop failed");
 
+	sdnotify_stop();
 	control_shutdown();
 	warden_reap_leftovers();
 	flagsvc_shutdown();

@@ -479,6 +479,33 @@ harness_path(struct harness *h, const char *name)
 	return p;
 }
 
+/*
+ * harness_setenv()'s variables, kept here rather than in struct harness so
+ * that its layout stays the same for every test compiled against it.
+ */
+static struct harness_env {
+	const struct harness	*owner;		/* NULL: free */
+	char			 entry[256];	/* NAME=VALUE */
+} harness_envs[HARNESS_ENV_MAX];
+
+/* Forget the variables of h (a fresh harness_prepare() of the same h). */
+static void
+harness_env_forget(const struct harness *h)
+{
+	size_t	k;
+
+	for (k = 0; k < HARNESS_ENV_MAX; k++)
+		if (harness_envs[k].owner == h)
+			harness_envs[k].owner = NULL;
+}
+
+/* h's variable number k, or NULL. */
+static const char *
+harness_env_of(const struct harness *h, size_t k)
+{
+	return harness_envs[k].owner == h ? harness_envs[k].entry : NULL;
+}
+
 int
 harness_prepare(struct harness *h, const char *config_json)
 {
@@ -489,6 +516,7 @@ harness_prepare(struct harness *h, const char *config_json)
 	int			 fd;
 
 	memset(h, 0, sizeof(*h));
+	harness_env_forget(h);
 	h->pid = -1;
 	h->keeper_pid = -1;
 	h->keeper_fd = -1;
@@ -678,22 +706,74 @@ keeper_env(struct harness *h)
 	    "LISTEN_FDS=", "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID=",
 	    "JOURNAL_STREAM=", "WARDEN_READY_FD=", "WARDEN_TABLE_FD=",
 	    "WARDEN_TABLE=", "WARDEN_SERVICE=", "WARDEN_SOCKET=" };
-	char	**env, **e;
-	size_t	  n = 0, i;
+	char		**env, **e;
+	const char	 *v;
+	size_t		  n = 0, i, k;
+	bool		  own_notify = false;
 
 	for (e = environ; *e != NULL; e++)
 		n++;
-	env = xcalloc(n + 2, sizeof(*env));
+	env = xcalloc(n + 2 + HARNESS_ENV_MAX, sizeof(*env));
 	n = 0;
 	for (e = environ; *e != NULL; e++) {
 		for (i = 0; i < nitems(drop); i++)
 			if (strncmp(*e, drop[i], strlen(drop[i])) == 0)
 				break;
-		if (i == nitems(drop))
+		/* Variables of harness_setenv() replace inherited ones. */
+		for (k = 0; i == nitems(drop) && k < HARNESS_ENV_MAX; k++)
+			if ((v = harness_env_of(h, k)) != NULL &&
+			    strncmp(*e, v, strcspn(v, "=") + 1) == 0)
+				break;
+		if (i == nitems(drop) && k == HARNESS_ENV_MAX)
 			env[n++] = *e;
 	}
-	xasprintf(&env[n], "NOTIFY_SOCKET=%s", h->notify_path);
+	for (k = 0; k < HARNESS_ENV_MAX; k++) {
+		if ((v = harness_env_of(h, k)) == NULL)
+			continue;
+		env[n++] = (char *)v;
+		/* The test's own NOTIFY_SOCKET (an abstract one, say). */
+		if (strncmp(v, "NOTIFY_SOCKET=", 14) == 0)
+			own_notify = true;
+	}
+	if (!own_notify)
+		xasprintf(&env[n++], "NOTIFY_SOCKET=%s", h->notify_path);
 	return env;
+}
+
+int
+harness_setenv(struct harness *h, const char *name, const char *value)
+{
+	size_t	k, free_k = HARNESS_ENV_MAX, n = strlen(name);
+
+	if (h->dir[0] == '\0' || h->keeper_fd != -1) {
+		harness_warnx("harness_setenv %s: only between prepare and "
+		    "the first start", name);
+		return -1;
+	}
+	if (*name == '\0' || strchr(name, '=') != NULL) {
+		harness_warnx("harness_setenv: bad name \"%s\"", name);
+		return -1;
+	}
+	for (k = 0; k < HARNESS_ENV_MAX; k++) {
+		if (harness_envs[k].owner == NULL && free_k == HARNESS_ENV_MAX)
+			free_k = k;
+		if (harness_envs[k].owner == h &&
+		    strncmp(harness_envs[k].entry, name, n) == 0 &&
+		    harness_envs[k].entry[n] == '=')
+			break;
+	}
+	if (k == HARNESS_ENV_MAX)
+		k = free_k;
+	if (k == HARNESS_ENV_MAX || (size_t)snprintf(harness_envs[k].entry,
+	    sizeof(harness_envs[k].entry), "%s=%s", name, value) >=
+	    sizeof(harness_envs[k].entry)) {
+		if (k < HARNESS_ENV_MAX)
+			harness_envs[k].owner = NULL;
+		harness_warnx("harness_setenv %s: no room", name);
+		return -1;
+	}
+	harness_envs[k].owner = h;
+	return 0;
 }
 
 /* fork+exec warden; its pid, or -errno when it could not be started. */

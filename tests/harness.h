@@ -45,6 +45,7 @@
 #define HARNESS_START_TIMEOUT	10000	/* READY=1 after start */
 #define HARNESS_CALL_TIMEOUT	10000	/* one request's answer */
 #define HARNESS_STOP_TIMEOUT	15000	/* exit after "shutdown", then SIGKILL */
+#define HARNESS_ENV_MAX		8	/* variables harness_setenv() can add */
 
 struct harness {
 	char		 dir[PATH_MAX];		/* the temp folder, "" when none */
@@ -94,6 +95,16 @@ void	 harness_cleanup(struct harness *h);
 int	 harness_prepare(struct harness *h, const char *config_json);
 /* Start warden on the prepared folder; waits for READY=1. 0 or -1. */
 int	 harness_launch(struct harness *h);
+/*
+ * Give warden NAME=VALUE in its environment: one of the variables the
+ * harness otherwise keeps from it (WATCHDOG_USEC, WATCHDOG_PID,
+ * JOURNAL_STREAM...) or any other, replacing an inherited one. A
+ * NOTIFY_SOCKET given here replaces the harness's own; harness_launch()
+ * cannot see READY=1 then: use harness_spawn(). Call it between
+ * harness_prepare() and the first start, which fixes the environment for
+ * every start of this harness; -1 after that, or when there is no room.
+ */
+int	 harness_setenv(struct harness *h, const char *name, const char *value);
 /*
  * The two halves of harness_launch(), for a test that must act before
  * warden can be ready (a worker that gets ready on SIGUSR2, say).

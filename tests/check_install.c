@@ -1,0 +1,690 @@
+/*
+ * check_install.c: `make install` and `make uninstall` into a DESTDIR, and
+ * what they install: every file with its mode, the shared library's soname
+ * and symlink, warden.pc that pkg-config reads, a program built from it
+ * that reads a flag from a live warden's table, the unit that
+ * `systemd-analyze verify` accepts, the sysusers.d file, the example
+ * configuration that `warden -n` accepts, and the bash completion.
+ *
+ * make runs from the top of the checkout (the folder tests run in, or the
+ * one above the binaries), on the binaries these tests run with: O= is
+ * passed when they are not in bin/ (make sanitize). The tree is built by
+ * then, and `make install` must not build anything again.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+#include "util.h"
+
+#define RUN_MS		120000	/* bound for make, cc, systemd-analyze */
+
+/* A program built against the installed library: the same sanitizers as we. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define PROG_CFLAGS	"-fsanitize=address,undefined"
+#else
+#define PROG_CFLAGS	""
+#endif
+
+static const char conf_flags[] =
+    "{ \"flags\": { \"feat\": { \"default\": true },\n"
+    "              \"later\": { \"default\": false } },\n"
+    "  \"stages\": [ { \"stage\": 1, \"enable\": [\"later\"] } ],\n"
+    "  \"supervisor\": { \"children\": [\n"
+    "    { \"name\": \"a\", \"command\": [\"@WORKER@\"] } ] } }\n";
+
+/* Reads two flags and the stage, and says which libwarden it runs with. */
+static const char prog_src[] =
+    "#include <stdio.h>\n"
+    "#include <string.h>\n"
+    "#include <warden.h>\n"
+    "int\n"
+    "main(void)\n"
+    "{\n"
+    "	warden_table	*t = warden_open(NULL);\n"
+    "	char		 line[4096], lib[4096] = \"none\", *p;\n"
+    "	FILE		*f = fopen(\"/proc/self/maps\", \"r\");\n"
+    "\n"
+    "	while (f != NULL && fgets(line, sizeof(line), f) != NULL)\n"
+    "		if ((p = strstr(line, \"/libwarden.so\")) != NULL &&\n"
+    "		    (p = strchr(line, '/')) != NULL) {\n"
+    "			p[strcspn(p, \"\\n\")] = '\\0';\n"
+    "			snprintf(lib, sizeof(lib), \"%s\", p);\n"
+    "		}\n"
+    "	if (f != NULL)\n"
+    "		fclose(f);\n"
+    "	printf(\"feat=%d later=%d stage=%d lib=%s\\n\",\n"
+    "	    warden_enabled(t, \"feat\", false),\n"
+    "	    warden_enabled(t, \"later\", true), warden_stage(t), lib);\n"
+    "	warden_close(t);\n"
+    "	return 0;\n"
+    "}\n";
+
+/* One test's folders and the make command line for them. */
+struct inst {
+	struct harness	 h;
+	char		 top[PATH_MAX];		/* the checkout */
+	char		 o[PATH_MAX];		/* "O=..." or "" */
+	char		 dest[PATH_MAX];	/* DESTDIR, in the harness's folder */
+	char		*out, *err;		/* of the last run */
+};
+
+/* --- helpers -------------------------------------------------------------- */
+
+static bool
+is_top(const char *dir)
+{
+	char	p[PATH_MAX];
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/Makefile", dir) >= sizeof(p) ||
+	    access(p, R_OK) != 0)
+		return false;
+	if ((size_t)snprintf(p, sizeof(p), "%s/src/warden.c", dir) >= sizeof(p))
+		return false;
+	return access(p, R_OK) == 0;
+}
+
+static void
+inst_init(struct inst *in, const char *conf)
+{
+	char	 buf[PATH_MAX], *d;
+	size_t	 n;
+
+	memset(in, 0, sizeof(*in));
+	ck_assert_int_eq(harness_prepare(&in->h, conf), 0);
+	ck_assert((size_t)snprintf(in->dest, sizeof(in->dest), "%s/dest",
+	    in->h.dir) < sizeof(in->dest));
+
+	/* The checkout: where tests run, else the binaries' parent. */
+	if (getcwd(buf, sizeof(buf)) != NULL && is_top(buf))
+		snprintf(in->top, sizeof(in->top), "%s", buf);
+	else {
+		snprintf(buf, sizeof(buf), "%s", in->h.bindir);
+		d = dirname(buf);
+		ck_assert_msg(is_top(d), "no checkout at %s nor in the current "
+		    "folder: make install cannot run", d);
+		snprintf(in->top, sizeof(in->top), "%s", d);
+	}
+	/* bin/ of the checkout is make's own; elsewhere, O= names it. */
+	ck_assert((size_t)snprintf(buf, sizeof(buf), "%s/bin", in->top) <
+	    sizeof(buf));
+	if (strcmp(in->h.bindir, buf) == 0)
+		in->o[0] = '\0';
+	else {
+		n = strlen(in->h.bindir);
+		ck_assert_msg(n > 4 && strcmp(in->h.bindir + n - 4, "/bin") == 0,
+		    "binaries in %s: not an O=DIR/bin of the Makefile",
+		    in->h.bindir);
+		n = strlen(in->top);
+		if (strncmp(in->h.bindir, in->top, n) == 0 &&
+		    in->h.bindir[n] == '/')
+			snprintf(in->o, sizeof(in->o), "O=%.*s",
+			    (int)(strlen(in->h.bindir) - n - 5),
+			    in->h.bindir + n + 1);
+		else
+			snprintf(in->o, sizeof(in->o), "O=%.*s",
+			    (int)(strlen(in->h.bindir) - 4), in->h.bindir);
+	}
+	/* Not the make flags of a make that runs the tests (jobserver fds). */
+	unsetenv("MAKEFLAGS");
+	unsetenv("MFLAGS");
+	unsetenv("MAKELEVEL");
+	unsetenv("MAKEOVERRIDES");
+}
+
+static void
+inst_done(struct inst *in)
+{
+	free(in->out);
+	free(in->err);
+	in->out = in->err = NULL;
+	if (in->h.pid > 0)
+		ck_assert_int_eq(harness_stop(&in->h), 0);
+	harness_cleanup(&in->h);
+}
+
+/* Run argv; its exit status, output in in->out and in->err. */
+static int
+inst_run(struct inst *in, const char *const *argv)
+{
+	free(in->out);
+	free(in->err);
+	in->out = in->err = NULL;
+	return harness_run(&in->h, argv, &in->out, &in->err, RUN_MS);
+}
+
+/* SHELL -c "fmt..." */
+static int
+inst_vshell(struct inst *in, const char *shell, const char *fmt, va_list ap)
+{
+	const char	*argv[] = { shell, "-c", NULL, NULL };
+	char		*cmd;
+	int		 rc;
+
+	if (vasprintf(&cmd, fmt, ap) == -1)
+		ck_abort_msg("vasprintf");
+	argv[2] = cmd;
+	rc = inst_run(in, argv);
+	free(cmd);
+	return rc;
+}
+
+static int
+inst_sh(struct inst *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int
+inst_bash(struct inst *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+inst_sh(struct inst *in, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = inst_vshell(in, "sh", fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+inst_bash(struct inst *in, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = inst_vshell(in, "bash", fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+#define RUN_OK(in, rc, what) \
+	ck_assert_msg((rc) == 0, "%s: exit %d\nstdout: %s\nstderr: %s", (what), \
+	    (rc), (in)->out != NULL ? (in)->out : "", \
+	    (in)->err != NULL ? (in)->err : "")
+
+/*
+ * make -C TOP [O=...] TARGET DESTDIR=... PREFIX=... [more...]; extra is a
+ * string of further assignments (paths without spaces).
+ */
+static int
+inst_make(struct inst *in, const char *target, const char *prefix,
+    const char *extra)
+{
+	return inst_sh(in, "exec make --no-print-directory -C '%s' %s %s "
+	    "DESTDIR='%s' PREFIX='%s' %s", in->top, in->o, target, in->dest,
+	    prefix, extra != NULL ? extra : "");
+}
+
+static char *
+dpath(struct inst *in, const char *path)
+{
+	static char	buf[4][PATH_MAX];
+	static int	next;
+	char		*b = buf[next++ % 4];
+
+	if (snprintf(b, PATH_MAX, "%s%s", in->dest, path) >= PATH_MAX)
+		ck_abort_msg("%s%s: too long", in->dest, path);
+	return b;
+}
+
+/* path in DESTDIR is a regular file with this mode. */
+static void
+has_file(struct inst *in, const char *path, mode_t mode)
+{
+	struct stat	st;
+
+	ck_assert_msg(lstat(dpath(in, path), &st) == 0, "%s: %s", path,
+	    strerror(errno));
+	ck_assert_msg(S_ISREG(st.st_mode), "%s: not a regular file", path);
+	ck_assert_msg((st.st_mode & 07777) == mode, "%s: mode %04o, expected "
+	    "%04o", path, (unsigned)(st.st_mode & 07777), (unsigned)mode);
+}
+
+static void
+has_text(const char *text, const char *needle, const char *what)
+{
+	ck_assert_msg(text != NULL && strstr(text, needle) != NULL,
+	    "%s: no \"%s\" in:\n%s", what, needle, text != NULL ? text : "");
+}
+
+static void
+hasnt_text(const char *text, const char *needle, const char *what)
+{
+	ck_assert_msg(text == NULL || strstr(text, needle) == NULL,
+	    "%s: \"%s\" in:\n%s", what, needle, text);
+}
+
+static char *
+dread(struct inst *in, const char *path)
+{
+	char	*s = harness_read_file(dpath(in, path));
+
+	ck_assert_msg(s != NULL, "%s: %s", path, strerror(errno));
+	return s;
+}
+
+/* Every file (not folder) left under DESTDIR, one per line; "" when none. */
+static char *
+leftovers(struct inst *in)
+{
+	int	rc;
+
+	rc = inst_sh(in, "find '%s' ! -type d", in->dest);
+	RUN_OK(in, rc, "find");
+	return xstrdup(in->out != NULL ? in->out : "");
+}
+
+static bool
+have(struct inst *in, const char *program)
+{
+	return inst_sh(in, "command -v %s", program) == 0;
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+START_TEST(test_install_tree)
+{
+	static const char *const man[] = { "/usr/share/man/man1/wardenctl.1",
+	    "/usr/share/man/man3/libwarden.3", "/usr/share/man/man5/warden.json.5",
+	    "/usr/share/man/man8/warden.8" };
+	struct inst	 in;
+	struct stat	 st;
+	char		 target[PATH_MAX], *s;
+	void		*dl;
+	ssize_t		 n;
+	bool		 fresh;
+	size_t		 i;
+	int		 rc;
+
+	inst_init(&in, conf_flags);
+	/* Up to date before: then installing builds nothing. */
+	fresh = inst_sh(&in, "exec make --no-print-directory -q -C '%s' %s all",
+	    in.top, in.o) == 0;
+	rc = inst_make(&in, "install", "/usr", NULL);
+	RUN_OK(&in, rc, "make install");
+	if (fresh) {
+		hasnt_text(in.out, "  CC ", "make install");
+		hasnt_text(in.out, "  LINK ", "make install");
+		hasnt_text(in.out, "  AR ", "make install");
+	} else
+		fprintf(stderr, "check_install: the build was not up to date: "
+		    "not checking that make install builds nothing\n");
+	/* As root into a DESTDIR: no user is made, and it says so. */
+	has_text(in.out, "systemd-sysusers", "make install");
+
+	has_file(&in, "/usr/bin/warden", 0755);
+	has_file(&in, "/usr/bin/wardenctl", 0755);
+	has_file(&in, "/usr/libexec/warden/demo-worker", 0755);
+	has_file(&in, "/usr/lib/libwarden.a", 0644);
+	has_file(&in, "/usr/lib/libwarden.so.0", 0755);
+	has_file(&in, "/usr/include/warden.h", 0644);
+	has_file(&in, "/usr/lib/pkgconfig/warden.pc", 0644);
+	has_file(&in, "/usr/lib/systemd/system/warden.service", 0644);
+	has_file(&in, "/usr/lib/sysusers.d/warden.conf", 0644);
+	has_file(&in, "/usr/share/bash-completion/completions/wardenctl", 0644);
+	has_file(&in, "/etc/warden/warden.json", 0644);
+	for (i = 0; i < nitems(man); i++)
+		has_file(&in, man[i], 0644);
+
+	/* The development symlink, and the soname the linker records. */
+	ck_assert_int_eq(lstat(dpath(&in, "/usr/lib/libwarden.so"), &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	n = readlink(dpath(&in, "/usr/lib/libwarden.so"), target,
+	    sizeof(target) - 1);
+	ck_assert_int_gt(n, 0);
+	target[n] = '\0';
+	ck_assert_str_eq(target, "libwarden.so.0");
+	rc = inst_sh(&in, "readelf -d '%s'", dpath(&in, "/usr/lib/libwarden.so"));
+	RUN_OK(&in, rc, "readelf");
+	has_text(in.out, "Library soname: [libwarden.so.0]", "readelf -d");
+	dl = dlopen(dpath(&in, "/usr/lib/libwarden.so"), RTLD_NOW | RTLD_LOCAL);
+	ck_assert_msg(dl != NULL, "dlopen: %s", dlerror());
+	ck_assert_ptr_nonnull(dlsym(dl, "warden_open"));
+	ck_assert_ptr_nonnull(dlsym(dl, "warden_enabled_for"));
+	dlclose(dl);
+
+	/* Installed paths, no placeholder left. */
+	s = dread(&in, "/usr/lib/systemd/system/warden.service");
+	has_text(s, "\nExecStart=/usr/bin/warden -c /etc/warden/warden.json\n",
+	    "warden.service");
+	hasnt_text(s, "@", "warden.service");
+	free(s);
+	s = dread(&in, "/usr/lib/pkgconfig/warden.pc");
+	has_text(s, "prefix=/usr\n", "warden.pc");
+	free(s);
+	s = dread(&in, "/etc/warden/warden.json");
+	has_text(s, "\"/run/warden/warden.sock\"", "warden.json");
+	has_text(s, "\"/var/lib/warden\"", "warden.json");
+	has_text(s, "\"/usr/libexec/warden/demo-worker\"", "warden.json");
+	hasnt_text(s, "@", "warden.json");
+	free(s);
+	/* The example configuration is valid as installed. */
+	rc = inst_sh(&in, "exec '%s' -n -c '%s'", dpath(&in, "/usr/bin/warden"),
+	    dpath(&in, "/etc/warden/warden.json"));
+	RUN_OK(&in, rc, "warden -n on the installed configuration");
+	rc = inst_sh(&in, "exec '%s' -V", dpath(&in, "/usr/bin/wardenctl"));
+	RUN_OK(&in, rc, "wardenctl -V");
+
+	/* A configuration changed since is kept by install and uninstall. */
+	rc = inst_sh(&in, "printf '{}\\n' > '%s'",
+	    dpath(&in, "/etc/warden/warden.json"));
+	RUN_OK(&in, rc, "edit the configuration");
+	rc = inst_make(&in, "install", "/usr", NULL);
+	RUN_OK(&in, rc, "make install again");
+	has_text(in.out, "kept", "make install again");
+	s = dread(&in, "/etc/warden/warden.json");
+	ck_assert_str_eq(s, "{}\n");
+	free(s);
+	rc = inst_make(&in, "uninstall", "/usr", NULL);
+	RUN_OK(&in, rc, "make uninstall");
+	has_text(in.out, "changed since", "make uninstall");
+	s = leftovers(&in);
+	ck_assert_msg(strcmp(s, dpath(&in, "/etc/warden/warden.json\n")) == 0,
+	    "left after make uninstall:\n%s", s);
+	free(s);
+
+	/* An unchanged one goes with the rest: nothing is left. */
+	ck_assert_int_eq(unlink(dpath(&in, "/etc/warden/warden.json")), 0);
+	rc = inst_make(&in, "install", "/usr", NULL);
+	RUN_OK(&in, rc, "make install");
+	rc = inst_make(&in, "uninstall", "/usr", NULL);
+	RUN_OK(&in, rc, "make uninstall");
+	s = leftovers(&in);
+	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
+	free(s);
+	inst_done(&in);
+}
+END_TEST
+
+START_TEST(test_install_dirs)
+{
+	static const char dirs[] = "BINDIR=/opt/w/sbin LIBDIR=/opt/w/lib64 "
+	    "MANDIR=/opt/w/man SYSCONFDIR=/etc/opt/w "
+	    "SYSTEMDUNITDIR=/etc/systemd/system";
+	struct inst	 in;
+	char		*s;
+	int		 rc;
+
+	inst_init(&in, conf_flags);
+	rc = inst_make(&in, "install", "/opt/w", dirs);
+	RUN_OK(&in, rc, "make install");
+	has_file(&in, "/opt/w/sbin/warden", 0755);
+	has_file(&in, "/opt/w/lib64/libwarden.so.0", 0755);
+	has_file(&in, "/opt/w/lib64/pkgconfig/warden.pc", 0644);
+	has_file(&in, "/opt/w/include/warden.h", 0644);
+	has_file(&in, "/opt/w/man/man8/warden.8", 0644);
+	has_file(&in, "/opt/w/libexec/warden/demo-worker", 0755);
+	has_file(&in, "/etc/opt/w/warden/warden.json", 0644);
+	s = dread(&in, "/etc/systemd/system/warden.service");
+	has_text(s, "\nExecStart=/opt/w/sbin/warden -c "
+	    "/etc/opt/w/warden/warden.json\n", "warden.service");
+	free(s);
+	s = dread(&in, "/opt/w/lib64/pkgconfig/warden.pc");
+	has_text(s, "prefix=/opt/w\n", "warden.pc");
+	has_text(s, "libdir=${prefix}/lib64\n", "warden.pc");
+	has_text(s, "includedir=${prefix}/include\n", "warden.pc");
+	free(s);
+	s = dread(&in, "/etc/opt/w/warden/warden.json");
+	has_text(s, "\"/opt/w/libexec/warden/demo-worker\"", "warden.json");
+	free(s);
+	rc = inst_make(&in, "uninstall", "/opt/w", dirs);
+	RUN_OK(&in, rc, "make uninstall");
+	s = leftovers(&in);
+	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
+	free(s);
+
+	/* Another prefix than /usr keeps its configuration in its own etc. */
+	rc = inst_make(&in, "install", "/usr/local", NULL);
+	RUN_OK(&in, rc, "make install");
+	has_file(&in, "/usr/local/etc/warden/warden.json", 0644);
+	s = dread(&in, "/usr/local/lib/systemd/system/warden.service");
+	has_text(s, "\nExecStart=/usr/local/bin/warden -c "
+	    "/usr/local/etc/warden/warden.json\n", "warden.service");
+	free(s);
+	rc = inst_make(&in, "uninstall", "/usr/local", NULL);
+	RUN_OK(&in, rc, "make uninstall");
+	s = leftovers(&in);
+	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
+	free(s);
+	inst_done(&in);
+}
+END_TEST
+
+START_TEST(test_pkgconfig_program)
+{
+	struct inst	 in;
+	char		*src, *prog, *flags, *want;
+	int		 rc;
+
+	inst_init(&in, conf_flags);
+	rc = inst_make(&in, "install", "/usr", NULL);
+	RUN_OK(&in, rc, "make install");
+
+	/* pkg-config as a cross build would use it: through the sysroot. */
+	setenv("PKG_CONFIG_LIBDIR", dpath(&in, "/usr/lib/pkgconfig"), 1);
+	setenv("PKG_CONFIG_SYSROOT_DIR", in.dest, 1);
+	setenv("PKG_CONFIG_ALLOW_SYSTEM_CFLAGS", "1", 1);
+	setenv("PKG_CONFIG_ALLOW_SYSTEM_LIBS", "1", 1);
+	unsetenv("PKG_CONFIG_PATH");
+	rc = inst_sh(&in, "exec pkg-config --cflags --libs warden");
+	RUN_OK(&in, rc, "pkg-config");
+	flags = xstrdup(in.out);
+	flags[strcspn(flags, "\n")] = '\0';
+	has_text(flags, dpath(&in, "/usr/include"), "pkg-config --cflags");
+	has_text(flags, dpath(&in, "/usr/lib"), "pkg-config --libs");
+	has_text(flags, "-lwarden", "pkg-config --libs");
+	rc = inst_sh(&in, "exec pkg-config --modversion warden");
+	RUN_OK(&in, rc, "pkg-config --modversion");
+
+	src = harness_path(&in.h, "prog.c");
+	prog = harness_path(&in.h, "prog");
+	ck_assert_int_eq(harness_write_file(&in.h, "prog.c", prog_src), 0);
+	rc = inst_sh(&in, "exec cc -std=gnu11 -Wall -Werror %s -o '%s' '%s' %s "
+	    "-Wl,-rpath,'%s'", PROG_CFLAGS, prog, src, flags,
+	    dpath(&in, "/usr/lib"));
+	RUN_OK(&in, rc, "cc with pkg-config's flags");
+
+	/* A live warden's table, named as a worker would get it. */
+	ck_assert_int_eq(harness_launch(&in.h), 0);
+	setenv("WARDEN_TABLE", in.h.table, 1);
+	unsetenv("WARDEN_TABLE_FD");
+	xasprintf(&want, "feat=1 later=0 stage=0 lib=%s\n",
+	    dpath(&in, "/usr/lib/libwarden.so.0"));
+	rc = inst_sh(&in, "exec '%s'", prog);
+	RUN_OK(&in, rc, "the program");
+	ck_assert_str_eq(in.out, want);
+	free(want);
+	json_decref(harness_result(&in.h, "stage.set",
+	    json_pack("{s:i}", "stage", 1)));
+	rc = inst_sh(&in, "exec '%s'", prog);
+	RUN_OK(&in, rc, "the program");
+	has_text(in.out, "feat=1 later=1 stage=1 ", "the program after stage.set");
+	free(src);
+	free(prog);
+	free(flags);
+	inst_done(&in);
+}
+END_TEST
+
+START_TEST(test_systemd_units)
+{
+	static const char *const unitdirs[] = { "/usr/lib/systemd/system",
+	    "/lib/systemd/system" };
+	struct inst	 in;
+	char		*root, *s;
+	const char	*units = NULL;
+	size_t		 i;
+	int		 rc;
+
+	inst_init(&in, conf_flags);
+	rc = inst_make(&in, "install", "/usr", NULL);
+	RUN_OK(&in, rc, "make install");
+
+	if (!have(&in, "systemd-analyze") || access("/bin/kill", X_OK) != 0) {
+		fprintf(stderr, "check_install: no systemd-analyze (or no "
+		    "/bin/kill): warden.service not verified\n");
+		goto sysusers;
+	}
+	for (i = 0; i < nitems(unitdirs) && units == NULL; i++)
+		if (access(unitdirs[i], R_OK) == 0)
+			units = unitdirs[i];
+	ck_assert_msg(units != NULL, "systemd-analyze without systemd's units");
+	/*
+	 * The installed tree under a root of its own, with the system's units
+	 * its dependencies name (sysinit.target...) and the kill of
+	 * ExecReload=: verify then checks the installed paths as they are.
+	 */
+	root = harness_path(&in.h, "root");
+	rc = inst_sh(&in, "mkdir -p '%s/usr/lib/systemd/system' '%s/bin' && "
+	    "cp -a '%s/.' '%s/' && cp -an '%s/.' '%s/usr/lib/systemd/system/' && "
+	    "cp /bin/kill '%s/bin/kill'", root, root, in.dest, root, units, root,
+	    root);
+	RUN_OK(&in, rc, "make the root");
+	/* Documentation= names pages that are installed. */
+	setenv("MANPATH", dpath(&in, "/usr/share/man"), 1);
+	rc = inst_sh(&in, "exec systemd-analyze verify %s --root='%s' "
+	    "/usr/lib/systemd/system/warden.service",
+	    have(&in, "man") ? "" : "--man=no", root);
+	RUN_OK(&in, rc, "systemd-analyze verify");
+	ck_assert_msg(in.err == NULL || *in.err == '\0',
+	    "systemd-analyze verify: %s", in.err);
+	free(root);
+
+	/* What the unit must and must not say (SPEC 8). */
+	s = dread(&in, "/usr/lib/systemd/system/warden.service");
+	has_text(s, "\nType=notify\n", "warden.service");
+	has_text(s, "\nNotifyAccess=main\n", "warden.service");
+	has_text(s, "\nExecReload=/bin/kill -HUP $MAINPID\n", "warden.service");
+	has_text(s, "\nWatchdogSec=", "warden.service");
+	has_text(s, "\nKillMode=mixed\n", "warden.service");
+	has_text(s, "\nRuntimeDirectory=warden\n", "warden.service");
+	has_text(s, "\nStateDirectory=warden\n", "warden.service");
+	hasnt_text(s, "\nDynamicUser=", "warden.service");
+	hasnt_text(s, "\nRemoveIPC=", "warden.service");
+	free(s);
+
+sysusers:
+	if (!have(&in, "systemd-sysusers")) {
+		fprintf(stderr, "check_install: systemd-sysusers is not "
+		    "installed: sysusers.d/warden.conf not tried\n");
+		inst_done(&in);
+		return;
+	}
+	root = harness_path(&in.h, "sysroot");
+	rc = inst_sh(&in, "mkdir -p '%s/etc' && exec systemd-sysusers "
+	    "--root='%s' '%s'", root, root,
+	    dpath(&in, "/usr/lib/sysusers.d/warden.conf"));
+	RUN_OK(&in, rc, "systemd-sysusers");
+	rc = inst_sh(&in, "cat '%s/etc/passwd' '%s/etc/group'", root, root);
+	RUN_OK(&in, rc, "cat");
+	has_text(in.out, ":warden supervisor:/var/lib/warden:", "passwd");
+	has_text(in.out, "\nwarden:x:", "group");
+	free(root);
+	inst_done(&in);
+}
+END_TEST
+
+START_TEST(test_completion)
+{
+	/* t LABEL WORDS...: complete the last word; "LABEL: the choices". */
+	static const char script[] =
+	    "source '%s' || exit 9\n"
+	    "ctl='%s' sock='%s'\n"
+	    "echo\n"
+	    "t() { local l=$1; shift; COMP_WORDS=(\"$ctl\" -S \"$sock\" \"$@\");\n"
+	    "  COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _wardenctl;\n"
+	    "  echo \"$l: ${COMPREPLY[*]}\"; }\n"
+	    "t commands ''\n"
+	    "t start fl\n"
+	    "t flag flag ''\n"
+	    "t stage stage r\n"
+	    "t signal kill a -s TE\n"
+	    "t services status ''\n"
+	    "t flags flag get ''\n";
+	struct inst	 in;
+	char		*comp, *ctl, *nosock;
+	int		 rc;
+
+	inst_init(&in, conf_flags);
+	if (!have(&in, "bash")) {
+		fprintf(stderr, "check_install: no bash: completion not tried\n");
+		inst_done(&in);
+		return;
+	}
+	rc = inst_make(&in, "install", "/usr", NULL);
+	RUN_OK(&in, rc, "make install");
+	comp = xstrdup(dpath(&in, "/usr/share/bash-completion/completions/wardenctl"));
+	ctl = xstrdup(dpath(&in, "/usr/bin/wardenctl"));
+
+	/* No daemon: commands, subcommands and signals still complete. */
+	nosock = harness_path(&in.h, "none.sock");
+	rc = inst_bash(&in, script, comp, ctl, nosock);
+	RUN_OK(&in, rc, "completion without warden");
+	has_text(in.out, "\ncommands: ping version status start stop restart "
+	    "kill wait flag stage table recovery drill events reload shutdown "
+	    "call help\n", "commands");
+	has_text(in.out, "\nstart: flag\n", "a command's start");
+	has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
+	has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
+	has_text(in.out, "\nsignal: TERM\n", "signals");
+	has_text(in.out, "\nservices: \n", "no services without warden");
+
+	/* With warden: its services and flags. */
+	ck_assert_int_eq(harness_launch(&in.h), 0);
+	rc = inst_bash(&in, script, comp, ctl, in.h.sock);
+	RUN_OK(&in, rc, "completion with warden");
+	has_text(in.out, "\nservices: a root\n", "services");
+	has_text(in.out, "\nflags: feat later\n", "flags");
+	free(comp);
+	free(ctl);
+	free(nosock);
+	inst_done(&in);
+}
+END_TEST
+
+static Suite *
+install_suite(void)
+{
+	Suite	*s = suite_create("install");
+	TCase	*tc = tcase_create("install");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_install_tree);
+	tcase_add_test(tc, test_install_dirs);
+	tcase_add_test(tc, test_pkgconfig_program);
+	tcase_add_test(tc, test_systemd_units);
+	tcase_add_test(tc, test_completion);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(install_suite());
+	int	 failed;
+
+	srunner_set_fork_status(sr, CK_FORK_GETENV);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
