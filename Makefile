@@ -160,7 +160,7 @@ sanitize: deps
 	$(Q)$(MAKE) --no-print-directory O=build/sanitize \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" test-programs
-	$(Q)ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(Q)WARDEN_SANITIZED=1 ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    WARDEN_BIN_DIR=$(abspath build/sanitize/bin) scripts/run-tests $(TEST_BINS:$(BIN)/%=build/sanitize/bin/%)
 
 BENCH_BINS	:= $(BIN)/bench/bench-worker $(BIN)/bench/respawn $(BIN)/bench/bench-restart \

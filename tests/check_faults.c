@@ -942,8 +942,14 @@ START_TEST(test_requests_flat)
 	fds1 = fd_count(h.pid, NULL);
 	rss1 = rss_kb(h.pid);
 	ck_assert_msg(fds1 == fds0, "fds: %d before, %d after", fds0, fds1);
-	ck_assert_msg(rss1 - rss0 < 1024, "RSS: %ld kB before, %ld kB after",
-	    rss0, rss1);
+	/*
+	 * Under AddressSanitizer freed memory sits in a quarantine and RSS
+	 * grows by design: only the plain build says anything about leaks
+	 * through RSS (ASan's own leak check covers the other).
+	 */
+	if (getenv("WARDEN_SANITIZED") == NULL)
+		ck_assert_msg(rss1 - rss0 < 1024, "RSS: %ld kB before, %ld kB after",
+		    rss0, rss1);
 	conn_ping(c);
 	harness_conn_close(c);
 	stop(&h);
