@@ -221,6 +221,7 @@ BASHCOMPDIR	?= $(DATADIR)/bash-completion/completions
 INSTALL		?= install
 
 INST_MAN	 = $(wildcard man/*.[1358])
+INST_DRILLS	 = $(wildcard conf/drills/*.json)
 INST_CONF	 = $(DESTDIR)$(SYSCONFDIR)/warden/warden.json
 # The installed paths in the files that name them.
 INST_SED	 = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -253,6 +254,8 @@ install: $(PROGS) $(LIBS_OUT)
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service
 	$(Q)$(INSTALL) -m 0644 systemd/warden.sysusers $(DESTDIR)$(SYSUSERSDIR)/warden.conf
 	$(Q)$(INSTALL) -m 0644 completion/wardenctl.bash $(DESTDIR)$(BASHCOMPDIR)/wardenctl
+	$(Q)$(INSTALL) -d $(DESTDIR)$(DATADIR)/warden/drills
+	$(Q)$(INSTALL) -m 0644 $(INST_DRILLS) $(DESTDIR)$(DATADIR)/warden/drills/
 	$(Q)for m in $(INST_MAN); do \
 		$(INSTALL) -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/" || exit 1; done
 	$(Q)if [ -e $(INST_CONF) ]; then \
@@ -283,6 +286,7 @@ uninstall:
 	    $(DESTDIR)$(INCLUDEDIR)/warden.h $(DESTDIR)$(PKGCONFIGDIR)/warden.pc \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service $(DESTDIR)$(SYSUSERSDIR)/warden.conf \
 	    $(DESTDIR)$(BASHCOMPDIR)/wardenctl \
+	    $(addprefix $(DESTDIR)$(DATADIR)/warden/drills/,$(notdir $(INST_DRILLS))) \
 	    $(foreach m,$(INST_MAN),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	$(Q)if [ -e $(INST_CONF) ]; then \
 		if $(INST_SED) conf/warden.system.json | cmp -s - $(INST_CONF); then \
@@ -291,7 +295,8 @@ uninstall:
 			echo "  kept    $(INST_CONF): changed since it was installed"; \
 		fi; \
 	fi
-	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/warden $(DESTDIR)$(SYSCONFDIR)/warden 2>/dev/null || true
+	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/warden $(DESTDIR)$(SYSCONFDIR)/warden \
+	    $(DESTDIR)$(DATADIR)/warden/drills $(DESTDIR)$(DATADIR)/warden 2>/dev/null || true
 
 -include tests/fuzz/fuzz.mk
 
