@@ -56,7 +56,7 @@ LIBWARDEN_SOVER	:= 0
 LIBS_OUT	:= $(LIB)/libwarden.a $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) \
 		   $(LIB)/libwarden.so $(LIB)/warden.pc
 
-.PHONY: all check run sanitize clean deps test-programs lint-man bench bench-programs
+.PHONY: all check run sanitize valgrind clean deps test-programs lint-man bench bench-programs
 all: $(PROGS) $(LIBS_OUT)
 
 deps:
@@ -191,6 +191,14 @@ bench: deps
 	$(Q)$(BIN)/bench/bench-flagread
 	$(Q)echo
 	$(Q)$(BIN)/bench/bench-flagread -w -t 2
+
+# The integration suites again with warden under valgrind's memcheck: an
+# error or a leak makes warden exit 99, which fails the test.
+VALGRIND_SUITES := check_control check_supervise check_wardenctl
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory test-programs
+	$(Q)WARDEN_VALGRIND=1 WARDEN_BIN_DIR=$(abspath $(BIN)) CK_DEFAULT_TIMEOUT=120 \
+	    scripts/run-tests $(VALGRIND_SUITES:%=$(BIN)/tests/%)
 
 clean:
 	$(call say,CLEAN,.)

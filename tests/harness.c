@@ -822,6 +822,21 @@ keeper_spawn(struct harness *h, char **env)
 		    -1 || dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
 			goto fail;
 		harness_closefrom(3, ep[1]);
+		if (getenv("WARDEN_VALGRIND") != NULL) {
+			/*
+			 * make valgrind: warden under memcheck; any error or
+			 * leak makes it exit 99, which fails the test's
+			 * check of its exit status.
+			 */
+			char	*vargv[] = { (char *)"valgrind", (char *)"--quiet",
+			    (char *)"--error-exitcode=99", (char *)"--leak-check=full",
+			    (char *)"--show-leak-kinds=definite,indirect,possible",
+			    (char *)"--errors-for-leak-kinds=definite,indirect,possible",
+			    warden, (char *)"-c", h->config, (char *)"-v", NULL };
+
+			execvpe("valgrind", vargv, env);
+			goto fail;
+		}
 		execve(warden, argv, env);
 fail:
 		err = errno;
