@@ -194,7 +194,7 @@ bench: deps
 
 # The integration suites again with warden under valgrind's memcheck: an
 # error or a leak makes warden exit 99, which fails the test.
-VALGRIND_SUITES := check_control check_supervise check_wardenctl
+VALGRIND_SUITES := check_control check_wardenctl check_flags_live
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory test-programs
 	$(Q)WARDEN_VALGRIND=1 WARDEN_BIN_DIR=$(abspath $(BIN)) CK_DEFAULT_TIMEOUT=120 \
