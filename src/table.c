@@ -343,12 +343,6 @@ table_fill(struct table *t, struct table_layout *m)
 	h->magic = TABLE_MAGIC;
 }
 
-/*
- * Make a complete object from the state and rename it over the name.
- * Whatever is under the name must be ours: another uid's object is
- * refused. One of ours that is not our live object is a stale table of an
- * earlier warden: it is marked retired before it is replaced.
- */
 /* Unlink our own temporary objects for this table, left by a killed warden. */
 static void
 table_clear_temps(const struct table *t)
@@ -365,13 +359,21 @@ table_clear_temps(const struct table *t)
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", TABLE_SHM_DIR, de->d_name);
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == t->uid)
+		snprintf(path, sizeof(path), "%s/%s", TABLE_SHM_DIR,
+		    de->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == t->uid)
 			(void)unlink(path);
 	}
 	closedir(d);
 }
 
+/*
+ * Make a complete object from the state and rename it over the name.
+ * Whatever is under the name must be ours: another uid's object is
+ * refused. One of ours that is not our live object is a stale table of an
+ * earlier warden: it is marked retired before it is replaced.
+ */
 static int
 table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 {
@@ -415,8 +417,8 @@ table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 	table_clear_temps(t);
 	for (tries = 0; tries < 8; tries++) {
 		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^
-			    (uint64_t)tries;
+			rnd = ((uint64_t)getpid() << 32) ^
+			    (uint64_t)time(NULL) ^ (uint64_t)tries;
 		snprintf(tmp, sizeof(tmp), "/.warden-%08x-%016llx.new",
 		    murmur3_x86_32(t->name, strlen(t->name), 0),
 		    (unsigned long long)rnd);
