@@ -191,6 +191,8 @@ bench: deps
 	$(Q)$(BIN)/bench/bench-flagread
 	$(Q)echo
 	$(Q)$(BIN)/bench/bench-flagread -w -t 2
+	$(Q)echo
+	$(Q)bench/compare -b $(BIN)
 
 # The integration suites again with warden under valgrind's memcheck: an
 # error or a leak makes warden exit 99, which fails the test.
@@ -307,6 +309,7 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/warden/drills $(DESTDIR)$(DATADIR)/warden 2>/dev/null || true
 
 -include tests/fuzz/fuzz.mk
+-include bench/bench.mk
 
 .SECONDARY:
 
