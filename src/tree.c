@@ -719,6 +719,16 @@ worker_exited(struct node *n, int code, int sig)
 /* --- nodes of either kind ------------------------------------------------- */
 
 static void
+node_reset_streaks(struct node *n)
+{
+	size_t	i;
+
+	n->streak = 0;
+	for (i = 0; i < n->nkids; i++)
+		node_reset_streaks(n->kids[i]);
+}
+
+static void
 node_start(struct node *n)
 {
 	timer_clear(n);
@@ -731,7 +741,9 @@ node_start(struct node *n)
 	n->state = SVC_STARTING;
 	n->ready = false;
 	n->stop_reason = STOP_NONE;
+	/* A supervisor starts afresh: its budget whole, its children's backoff reset. */
 	intensity_reset(&n->intensity);
+	node_reset_streaks(n);
 	n->op_active = true;
 	n->op_gen++;
 	n->op_initial = true;

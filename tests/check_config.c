@@ -1203,7 +1203,7 @@ START_TEST(test_demo_config)
 	ck_assert_int_eq(conf->guard.max_restarts, 10);
 	ck_assert_int_eq(conf->guard.window_s, 60);
 	ck_assert_int_eq(conf->root->strategy, STRATEGY_ONE_FOR_ONE);
-	ck_assert_int_eq(conf->root->max_restarts, 5);
+	ck_assert_int_eq(conf->root->max_restarts, 20);
 	ck_assert_int_eq(conf->root->max_seconds, 10);
 	ck_assert_uint_eq(conf->root->nchildren, 3);
 

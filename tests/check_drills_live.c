@@ -509,6 +509,52 @@ START_TEST(test_drills_found)
 }
 END_TEST
 
+/*
+ * All the shipped drills in one go against one warden, as a user runs them
+ * against make run's: those that wear a supervisor's budget down restore it
+ * in their rollback, so none finds the budget spent by another.
+ */
+START_TEST(test_all_drills_one_go)
+{
+	struct harness	 h;
+	json_t		*workers = NULL, *report, *d;
+	const char	**argv;
+	char		*out = NULL, *err = NULL, *path;
+	json_error_t	 jerr;
+	size_t		 i, n = drills.gl_pathc;
+	int		 rc;
+
+	ck_assert_uint_gt(n, 0);
+	start_demo(&h, &workers);
+	path = harness_path(&h, "all.json");
+	argv = calloc(n + 6, sizeof(*argv));
+	ck_assert_ptr_nonnull(argv);
+	argv[0] = "wardenctl";
+	argv[1] = "drill";
+	argv[2] = "run";
+	for (i = 0; i < n; i++)
+		argv[3 + i] = drills.gl_pathv[i];
+	argv[3 + n] = "--report";
+	argv[4 + n] = path;
+	rc = harness_run(&h, argv, &out, &err, 120000);
+	ck_assert_msg(rc == 0, "drill run of all %zu drills: exit %d\n%s%s", n,
+	    rc, out != NULL ? out : "", err != NULL ? err : "");
+	report = json_load_file(path, 0, &jerr);
+	ck_assert_msg(json_is_array(report) && json_array_size(report) == n,
+	    "report of %zu drills expected", n);
+	json_array_foreach(report, i, d)
+		ck_assert_msg(strcmp(str(d, "verdict"), "pass") == 0,
+		    "%s: %s", str(d, "name"), dump(d));
+	json_decref(report);
+	json_decref(workers);
+	free(argv);
+	free(path);
+	free(out);
+	free(err);
+	stop(&h);
+}
+END_TEST
+
 /* --- a drill that must fail ---------------------------------------------- */
 
 /*
@@ -715,6 +761,7 @@ drills_live_suite(void)
 
 	tcase_set_timeout(tc, T_CASE);
 	tcase_add_test(tc, test_drills_found);
+	tcase_add_test(tc, test_all_drills_one_go);
 	tcase_add_loop_test(tc, test_shipped_drill, 0, (int)drills.gl_pathc);
 	tcase_add_test(tc, test_drill_fails_rollback_runs);
 	tcase_add_test(tc, test_drill_invalid);
