@@ -946,7 +946,7 @@ config_supervisor(struct parser *c, json_t *obj, struct child_conf *n)
 	    nitems(strategy_names), &x) == -1)
 		return -1;
 	n->strategy = (enum strategy)x;
-	if (config_opt_int(c, obj, "max_restarts", 0, INT_MAX,
+	if (config_opt_int(c, obj, "max_restarts", 0, CONFIG_MAX_RESTARTS,
 	    &n->max_restarts) == -1 ||
 	    config_opt_int(c, obj, "max_seconds", 1, INT_MAX,
 	    &n->max_seconds) == -1 ||

@@ -24,6 +24,7 @@ enum ready_mode { READY_NONE, READY_NOTIFY, READY_FD };
 
 #define CONFIG_NAME_MAX 63	/* service and flag names: [A-Za-z0-9_.-], 1..63 */
 #define CONFIG_FLAGS_MAX 256	/* what the shared table holds (TABLE_CAPACITY) */
+#define CONFIG_MAX_RESTARTS 1000000	/* a supervisor keeps that many restart times */
 
 struct backoff_conf {
 	uint32_t	initial_ms;	/* default 0: first restart immediate */

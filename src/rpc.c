@@ -90,18 +90,57 @@ rpc_error_kind(int code)
 	return "internal_error";
 }
 
+/*
+ * Messages quote what clients sent, and vsnprintf may cut a character in
+ * two: replace every byte that is not part of valid UTF-8 with '?', or
+ * jansson would refuse the message and the client get no answer at all.
+ */
+static void
+rpc_utf8_clean(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		n = (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 2 :
+		    (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 4 : 0;
+		for (i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+		if (n == 0 || i < n ||
+		    (n == 3 && *p == 0xe0 && p[1] < 0xa0) ||		/* overlong */
+		    (n == 3 && *p == 0xed && p[1] >= 0xa0) ||		/* surrogate */
+		    (n == 4 && *p == 0xf0 && p[1] < 0x90) ||		/* overlong */
+		    (n == 4 && *p == 0xf4 && p[1] >= 0x90)) {		/* > U+10FFFF */
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 static json_t *
 rpc_verror_response(json_t *id, int code, json_t *data, const char *fmt, va_list ap)
 {
-	char	msg[1024];
+	char	 msg[1024];
+	json_t	*r;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rpc_utf8_clean(msg);
 	if (data == NULL)
 		data = json_object();
 	json_object_set_new(data, "kind", json_string(rpc_error_kind(code)));
-	return json_pack("{s:s,s:O,s:{s:i,s:s,s:o}}", "jsonrpc", "2.0",
+	r = json_pack("{s:s,s:O,s:{s:i,s:s,s:o}}", "jsonrpc", "2.0",
 	    "id", id != NULL ? id : json_null(),
 	    "error", "code", code, "message", msg, "data", data);
+	if (r == NULL)	/* never expected: still, an answer rather than none */
+		r = json_pack("{s:s,s:n,s:{s:i,s:s}}", "jsonrpc", "2.0", "id",
+		    "error", "code", RPC_INTERNAL_ERROR, "message", "error");
+	return r;
 }
 
 json_t *

@@ -842,7 +842,11 @@ static const struct {
 	{ "max_restarts_negative",
 	    "{\"supervisor\": {\"max_restarts\": -1, \"children\": []}}",
 	    "conf/bad.json:1:33: supervisor.max_restarts: expected "
-	    "an integer >= 0" },
+	    "an integer from 0 to 1000000" },
+	{ "max_restarts_huge",
+	    "{\"supervisor\": {\"max_restarts\": 2147483647, \"children\": []}}",
+	    "conf/bad.json:1:33: supervisor.max_restarts: expected "
+	    "an integer from 0 to 1000000" },
 	{ "max_seconds_zero",
 	    "{\"supervisor\": {\"children\": [{\"name\": \"s\", "
 	    "\"max_seconds\": 0, \"children\": []}]}}",

@@ -64,7 +64,8 @@ static const char conf_ab2[] =
 /* "a" ignores SIGTERM: a shutdown waits for it as long as the test wants. */
 static const char conf_stubborn[] =
     "{ \"supervisor\": { \"children\": [\n"
-    "    { \"name\": \"a\", \"command\": [\"@WORKER@\", \"--ignore-term\"],\n"
+    "    { \"name\": \"a\", \"command\": [\"@WORKER@\", \"--ignore-term\",\n"
+    "      \"--ready\", \"notify\"], \"ready\": \"notify\",\n"
     "      \"shutdown_ms\": \"infinity\" } ] } }\n";
 
 /* --- helpers -------------------------------------------------------------- */
