@@ -48,9 +48,7 @@ struct parser {
 	size_t			 errlen;
 	struct config		*conf;
 
-	struct jsonpos_seg	*path;	/* keys point into the jansson tree */
-	size_t			 npath;
-	size_t			 pathcap;
+	struct jsonpos_path	 kp;	/* where the walk is */
 
 	json_t			*names;	/* service name -> index in named */
 	struct config_taken		*named;
@@ -100,65 +98,12 @@ static const char *const backoff_keys[] = { "initial_ms", "max_ms", "factor",
  * -1, so that checks can say "return config_err(...)".
  */
 
-static void
-config_path_text(const struct jsonpos_seg *path, size_t npath,
-    const char *extra, char *buf, size_t size)
-{
-	size_t	off = 0, i;
-	int	n;
-
-	buf[0] = '\0';
-	for (i = 0; i <= npath && off < size; i++) {
-		if (i == npath) {
-			if (extra == NULL)
-				break;
-			n = snprintf(buf + off, size - off, "%s%s",
-			    off > 0 ? "." : "", extra);
-		} else if (path[i].key != NULL)
-			n = snprintf(buf + off, size - off, "%s%s",
-			    off > 0 ? "." : "", path[i].key);
-		else
-			n = snprintf(buf + off, size - off, "[%zu]",
-			    path[i].index);
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-}
-
-/* Blank out control characters after the file name: an error is one line. */
-static void
-config_one_line(char *err, size_t skip)
-{
-	char	*p;
-
-	if (err == NULL || strlen(err) <= skip)
-		return;
-	for (p = err + skip; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-}
-
 static int
 config_verr(struct parser *c, int want_key, const char *extra, const char *fmt,
     va_list ap)
 {
-	char	 where[32], pathbuf[1024], msg[1024];
-	int	 line, col;
-
-	if (c->err == NULL || c->errlen == 0)
-		return -1;
-	if (jsonpos_find(c->text, c->len, c->path, c->npath, want_key, &line,
-	    &col) == 0)
-		snprintf(where, sizeof(where), ":%d:%d", line, col);
-	else
-		where[0] = '\0';	/* not with text jansson accepted */
-	config_path_text(c->path, c->npath, extra, pathbuf, sizeof(pathbuf));
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	snprintf(c->err, c->errlen, "%s%s: %s%s%s", c->file, where, pathbuf,
-	    pathbuf[0] != '\0' ? ": " : "", msg);
-	/* Keys and values quoted in the message must not break the line. */
-	config_one_line(c->err, strlen(c->file));
+	jsonpos_verror(c->text, c->len, c->file, &c->kp, want_key, extra,
+	    c->err, c->errlen, fmt, ap);
 	return -1;
 }
 
@@ -184,26 +129,9 @@ config_errx(struct parser *c, int want_key, const char *extra,
 
 /* The key path, kept as the walk goes down and up the tree. */
 
-static void
-config_push(struct parser *c, const char *key, size_t index)
-{
-	if (c->npath == c->pathcap) {
-		c->pathcap = c->pathcap == 0 ? 16 : c->pathcap * 2;
-		c->path = xreallocarray(c->path, c->pathcap, sizeof(*c->path));
-	}
-	c->path[c->npath].key = key;
-	c->path[c->npath].index = index;
-	c->npath++;
-}
-
-#define config_push_key(c, key)	config_push((c), (key), 0)
-#define config_push_index(c, i)	config_push((c), NULL, (i))
-
-static void
-config_pop(struct parser *c)
-{
-	c->npath--;
-}
+#define config_push_key(c, key)	jsonpos_push(&(c)->kp, (key), 0)
+#define config_push_index(c, i)	jsonpos_push(&(c)->kp, NULL, (i))
+#define config_pop(c)		jsonpos_pop(&(c)->kp)
 
 /* Look key up in obj; when it is there, step into it. */
 static json_t *
@@ -476,9 +404,9 @@ config_register(struct parser *c, const char *name)
 	}
 	c->named = xreallocarray(c->named, c->nnamed + 1, sizeof(*c->named));
 	first = &c->named[c->nnamed];
-	first->path = xreallocarray(NULL, c->npath, sizeof(*first->path));
-	memcpy(first->path, c->path, c->npath * sizeof(*first->path));
-	first->npath = c->npath;
+	first->path = xreallocarray(NULL, c->kp.n, sizeof(*first->path));
+	memcpy(first->path, c->kp.seg, c->kp.n * sizeof(*first->path));
+	first->npath = c->kp.n;
 	if (json_object_set_new(c->names, name,
 	    json_integer((json_int_t)c->nnamed)) == -1)
 		fatalx("config: cannot record service name");
@@ -1215,7 +1143,8 @@ config_parse(const char *text, size_t len, const char *file,
 			    je.column < 1 ? 1 : je.column, je.text);
 		else
 			snprintf(err, errlen, "%s: %s", file, je.text);
-		config_one_line(err, strlen(file));
+		if (err != NULL && strlen(err) > strlen(file))
+			jsonpos_one_line(err + strlen(file));
 		return -1;
 	}
 
@@ -1237,7 +1166,7 @@ config_parse(const char *text, size_t len, const char *file,
 	for (i = 0; i < c.nnamed; i++)
 		free(c.named[i].path);
 	free(c.named);
-	free(c.path);
+	jsonpos_path_free(&c.kp);
 	json_decref(c.names);
 	json_decref(root);
 	return rv;

@@ -30,9 +30,7 @@ struct dparse {
 	const char		*file;
 	char			*err;
 	size_t			 errlen;
-	struct jsonpos_seg	*path;	/* keys point into the jansson tree */
-	size_t			 npath;
-	size_t			 pathcap;
+	struct jsonpos_path	 kp;	/* where the walk is */
 	enum drill_phase	 phase;	/* of the steps being parsed */
 	struct drill_step	*step;	/* being parsed */
 };
@@ -121,67 +119,16 @@ drill_phase_steps(const struct drill *d, enum drill_phase phase)
 
 /* --- errors ------------------------------------------------------------- */
 
-/* "steps[2].do[0].method", with extra (a missing key) appended. */
-static void
-drill_path_text(const struct jsonpos_seg *path, size_t npath,
-    const char *extra, char *buf, size_t size)
-{
-	size_t	off = 0, i;
-	int	n;
-
-	buf[0] = '\0';
-	for (i = 0; i <= npath && off < size; i++) {
-		if (i == npath) {
-			if (extra == NULL)
-				break;
-			n = snprintf(buf + off, size - off, "%s%s",
-			    off > 0 ? "." : "", extra);
-		} else if (path[i].key != NULL)
-			n = snprintf(buf + off, size - off, "%s%s",
-			    off > 0 ? "." : "", path[i].key);
-		else
-			n = snprintf(buf + off, size - off, "[%zu]",
-			    path[i].index);
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-}
-
-/* An error is one line: control characters from the text become '?'. */
-static void
-drill_one_line(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
 static int __attribute__((format(printf, 4, 5)))
 drill_errx(struct dparse *p, int want_key, const char *extra,
     const char *fmt, ...)
 {
-	char	 where[32], pathbuf[512], msg[512];
-	size_t	 skip;
 	va_list	 ap;
-	int	 line, col;
 
-	if (p->errlen == 0)
-		return -1;
-	if (jsonpos_find(p->text, p->len, p->path, p->npath, want_key, &line,
-	    &col) == 0)
-		snprintf(where, sizeof(where), ":%d:%d", line, col);
-	else
-		where[0] = '\0';
-	drill_path_text(p->path, p->npath, extra, pathbuf, sizeof(pathbuf));
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	jsonpos_verror(p->text, p->len, p->file, &p->kp, want_key, extra,
+	    p->err, p->errlen, fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s%s: %s%s%s", p->file, where, pathbuf,
-	    pathbuf[0] != '\0' ? ": " : "", msg);
-	skip = strlen(p->file);
-	if (strlen(p->err) > skip)
-		drill_one_line(p->err + skip);
 	return -1;
 }
 
@@ -193,26 +140,9 @@ drill_errx(struct dparse *p, int want_key, const char *extra,
 #define drill_err_missing(p, key) \
 	drill_errx((p), 0, (key), "required key is missing")
 
-static void
-drill_push(struct dparse *p, const char *key, size_t index)
-{
-	if (p->npath == p->pathcap) {
-		p->pathcap = p->pathcap == 0 ? 16 : p->pathcap * 2;
-		p->path = xreallocarray(p->path, p->pathcap, sizeof(*p->path));
-	}
-	p->path[p->npath].key = key;
-	p->path[p->npath].index = index;
-	p->npath++;
-}
-
-#define drill_push_key(p, key)	drill_push((p), (key), 0)
-#define drill_push_index(p, i)	drill_push((p), NULL, (i))
-
-static void
-drill_pop(struct dparse *p)
-{
-	p->npath--;
-}
+#define drill_push_key(p, key)	jsonpos_push(&(p)->kp, (key), 0)
+#define drill_push_index(p, i)	jsonpos_push(&(p)->kp, NULL, (i))
+#define drill_pop(p)		jsonpos_pop(&(p)->kp)
 
 /* Every key of obj is in known; the first that is not is the error. */
 static int
@@ -686,7 +616,7 @@ drill_parse(const char *text, size_t len, const char *file, struct drill **out,
 		else
 			snprintf(err, errlen, "%s: %s", file, je.text);
 		if (errlen > 0 && strlen(err) > strlen(file))
-			drill_one_line(err + strlen(file));
+			jsonpos_one_line(err + strlen(file));
 		return -1;
 	}
 	memset(&p, 0, sizeof(p));
@@ -698,7 +628,7 @@ drill_parse(const char *text, size_t len, const char *file, struct drill **out,
 	d = xcalloc(1, sizeof(*d));
 	d->file = xstrdup(file);
 	rv = drill_top(&p, top, d);
-	free(p.path);
+	jsonpos_path_free(&p.kp);
 	json_decref(top);
 	if (rv == -1) {
 		drill_free(d);
@@ -874,7 +804,7 @@ drill_mismatch(struct dmatch *m, const char *fmt, ...)
 	snprintf(m->why, m->whylen, "%s: %s", m->path[0] != '\0' ? m->path :
 	    "result", msg);
 	if (m->whylen > 0)
-		drill_one_line(m->why);
+		jsonpos_one_line(m->why);
 	return false;
 }
 
@@ -1576,7 +1506,7 @@ drill_what_cell(const struct drill_result *res)
 
 	if (strlen(s) > DRILL_WHAT_MAX)
 		strcpy(s + DRILL_WHAT_MAX - 3, "...");
-	drill_one_line(s);
+	jsonpos_one_line(s);
 	return s;
 }
 
@@ -1642,7 +1572,7 @@ drill_report_text(const struct drill_report *r)
 		what = drill_what_cell(res);
 		name = res->name != NULL ? xstrdup(res->name) : NULL;
 		if (name != NULL)
-			drill_one_line(name);
+			jsonpos_one_line(name);
 		/* The name is last and whole; no blanks after the time. */
 		fprintf(fp, "%-8s  %3zu  %-6s  %-*s  %-7s  %-*s%s%s\n",
 		    phase_names[res->phase], res->index, kind_names[res->kind],

@@ -6,9 +6,12 @@
  * stays inside the buffer whatever it is given.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonpos.h"
+#include "util.h"
 
 struct scan {
 	const char	*p;
@@ -315,4 +318,88 @@ jsonpos_find(const char *text, size_t len, const struct jsonpos_seg *path,
 	*line = s.line;
 	*col = s.col;
 	return 0;
+}
+
+void
+jsonpos_push(struct jsonpos_path *p, const char *key, size_t index)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap == 0 ? 16 : p->cap * 2;
+		p->seg = xreallocarray(p->seg, p->cap, sizeof(*p->seg));
+	}
+	p->seg[p->n].key = key;
+	p->seg[p->n].index = index;
+	p->n++;
+}
+
+void
+jsonpos_pop(struct jsonpos_path *p)
+{
+	p->n--;
+}
+
+void
+jsonpos_path_free(struct jsonpos_path *p)
+{
+	free(p->seg);
+	p->seg = NULL;
+	p->n = p->cap = 0;
+}
+
+/* "supervisor.children[2].restart", with extra (a missing key) appended. */
+static void
+jsonpos_path_text(const struct jsonpos_path *p, const char *extra, char *buf,
+    size_t size)
+{
+	size_t	off = 0, i;
+	int	n;
+
+	buf[0] = '\0';
+	for (i = 0; i <= p->n && off < size; i++) {
+		if (i == p->n) {
+			if (extra == NULL)
+				break;
+			n = snprintf(buf + off, size - off, "%s%s",
+			    off > 0 ? "." : "", extra);
+		} else if (p->seg[i].key != NULL)
+			n = snprintf(buf + off, size - off, "%s%s",
+			    off > 0 ? "." : "", p->seg[i].key);
+		else
+			n = snprintf(buf + off, size - off, "[%zu]",
+			    p->seg[i].index);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void
+jsonpos_verror(const char *text, size_t len, const char *file,
+    const struct jsonpos_path *p, int want_key, const char *extra,
+    char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	char	 where[32], pathbuf[1024], msg[1024];
+	int	 line, col;
+
+	if (err == NULL || errlen == 0)
+		return;
+	if (jsonpos_find(text, len, p->seg, p->n, want_key, &line, &col) == 0)
+		snprintf(where, sizeof(where), ":%d:%d", line, col);
+	else
+		where[0] = '\0';	/* not with text jansson accepted */
+	jsonpos_path_text(p, extra, pathbuf, sizeof(pathbuf));
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(err, errlen, "%s%s: %s%s%s", file, where, pathbuf,
+	    pathbuf[0] != '\0' ? ": " : "", msg);
+	/* Keys and values quoted in the message must not break the line. */
+	if (strlen(err) > strlen(file))
+		jsonpos_one_line(err + strlen(file));
+}
+
+void
+jsonpos_one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
