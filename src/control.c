@@ -22,12 +22,12 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "config.h"
 #include "control.h"
+#include "jsonout.h"
 #include "log.h"
 #include "rpc.h"
 #include "util.h"
@@ -145,6 +145,29 @@ control_peer_role(const struct peer *p)
 
 /* --- clients ------------------------------------------------------------------ */
 
+/*
+ * Each client is an fd with a read event, a write event that is armed only
+ * while output waits, and two evbuffers that are empty most of the time.
+ * A read goes into one static buffer and its whole lines are handed to
+ * rpc.c from there; the answers to them collect in another static buffer
+ * and go out in one write at the end of the read. So a request costs one
+ * read and one write, no change to the epoll set and no buffer of its own;
+ * only a partial line, or output the socket did not take, is kept in the
+ * client's evbuffers. Output queued from anywhere else (events, a wait
+ * answered later) is written when the socket is writable, several at once.
+ */
+
+static char		read_buf[65536];
+/* The line being built, and the answers to the read being served. */
+static struct jsonout	line_buf, batch;
+static struct client	*batching;	/* whose answers are in batch */
+
+static size_t
+control_output(const struct client *c)
+{
+	return evbuffer_get_length(c->out) + (batching == c ? batch.len : 0);
+}
+
 static void
 control_free(struct client *c)
 {
@@ -157,11 +180,23 @@ control_free(struct client *c)
 		}
 	}
 	nclients--;
+	if (batching == c)
+		batching = NULL;
 	rpc_client_gone(c);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	if (c->ev_idle != NULL)
+		event_free(c->ev_idle);
 	if (c->ev_close != NULL)
 		event_free(c->ev_close);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	if (c->fd != -1)
+		close(c->fd);
 	json_decref(c->topics);
 	free(c);
 	if (drained_cb != NULL && clients == NULL) {
@@ -185,54 +220,201 @@ control_close_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-control_drained_cb(struct bufferevent *bev, void *arg)
+control_stop_reading(struct client *c)
+{
+	if (c->reading) {
+		event_del(c->ev_read);
+		c->reading = false;
+	}
+	if (c->ev_idle != NULL)
+		evtimer_del(c->ev_idle);
+}
+
+static void
+control_start_reading(struct client *c)
+{
+	if (!c->reading && event_add(c->ev_read, NULL) == 0)
+		c->reading = true;
+}
+
+/* Output waits for the socket: write it when the socket takes more. */
+static void
+control_want_write(struct client *c)
+{
+	if (!c->writing && event_add(c->ev_write, NULL) == 0)
+		c->writing = true;
+}
+
+static bool
+control_write_failed(struct client *c)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return false;
+	if (errno != ECONNRESET && errno != EPIPE)
+		log_debug("client %llu: write: %s", (unsigned long long)c->id,
+		    strerror(errno));
+	return true;
+}
+
+/*
+ * Write the answers collected during a read straight from the batch; what
+ * the socket does not take goes into the client's evbuffer. Returns -1
+ * when the write failed for good.
+ */
+static int
+control_flush_batch(struct client *c)
+{
+	ssize_t	n = 0;
+
+	if (batching != c)
+		return 0;
+	batching = NULL;
+	if (batch.len == 0)
+		return 0;
+	do
+		n = send(c->fd, batch.buf, batch.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (control_write_failed(c))
+			return -1;
+		n = 0;
+	}
+	if ((size_t)n < batch.len &&
+	    evbuffer_add(c->out, batch.buf + n, batch.len - (size_t)n) == -1)
+		log_warnx("client %llu: out of memory for output",
+		    (unsigned long long)c->id);
+	jsonout_reset(&batch);
+	return 0;
+}
+
+/*
+ * Write what is queued, as far as the socket takes it. Returns -1 when the
+ * client is gone (the peer reset, or it was closing and is now drained):
+ * the caller must not touch it again.
+ */
+static int
+control_flush(struct client *c)
+{
+	int	n;
+
+	if (control_flush_batch(c) == -1) {
+		control_free(c);
+		return -1;
+	}
+	if (evbuffer_get_length(c->out) > 0) {
+		do
+			n = evbuffer_write(c->out, c->fd);
+		while (n == -1 && errno == EINTR);
+		if (n == -1 && control_write_failed(c)) {
+			control_free(c);
+			return -1;
+		}
+	}
+	if (evbuffer_get_length(c->out) > 0) {
+		control_want_write(c);
+		return 0;
+	}
+	if (c->writing) {
+		event_del(c->ev_write);
+		c->writing = false;
+	}
+	if (c->closing) {
+		control_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void	control_serve(struct client *, const char *, size_t);
+
+/*
+ * Write queued output at once, outside the write callback; a peer that is
+ * gone is closed (freed from the loop, never under the caller's feet).
+ */
+static void
+control_write_now(struct client *c)
+{
+	int	n;
+
+	do
+		n = evbuffer_write(c->out, c->fd);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && control_write_failed(c)) {
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+		control_close(c);
+	}
+}
+
+/*
+ * Under the low-water mark again: read the client's requests again,
+ * starting with the whole lines that arrived while it was paused.
+ */
+static void
+control_maybe_resume(struct client *c)
+{
+	if (c->closing || c->eof || c->reading ||
+	    control_output(c) > (size_t)conf->limits.max_output_bytes / 2)
+		return;
+	control_start_reading(c);
+	control_serve(c, NULL, 0);
+}
+
+static void
+control_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client	*c = arg;
 
-	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			control_free(c);
-		return;
-	}
-	/* Under the low-water mark again: read the client's requests again. */
-	bufferevent_enable(bev, EV_READ);
+	(void)fd;
+	(void)what;
+	if (control_flush(c) == 0)
+		control_maybe_resume(c);
 }
 
-void
-control_close(struct client *c)
+/*
+ * Free once the output is gone (an error, an events.dropped: the last
+ * word), or after grace_ms if the peer does not read it.
+ */
+static void
+control_close_within(struct client *c, int grace_ms)
 {
-	struct timeval	tv = { 1, 0 };
+	struct timeval	tv = { grace_ms / 1000, (grace_ms % 1000) * 1000 };
 
 	if (c->closing)
 		return;
 	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	/* Free once the output is gone, or after a second if the peer does not read. */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		tv.tv_sec = 0;
+	control_stop_reading(c);
+	if (control_output(c) == 0)
+		tv.tv_sec = tv.tv_usec = 0;
+	else if (batching != c)
+		control_want_write(c);
 	if (c->ev_close == NULL)
 		c->ev_close = evtimer_new(base, control_close_cb, c);
 	if (c->ev_close == NULL || evtimer_add(c->ev_close, &tv) == -1)
 		fatalx("cannot arm a close timer");
 }
 
+void
+control_close(struct client *c)
+{
+	control_close_within(c, conf->limits.idle_ms);
+}
+
 static void
 control_queue(struct client *c, json_t *msg)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	char		*s;
-
-	s = json_dumps(msg, JSON_COMPACT);
-	if (s == NULL) {
-		log_warnx("client %llu: cannot encode a response",
-		    (unsigned long long)c->id);
+	/* Serving this client's read: its answers go out together at the end. */
+	if (batching == c) {
+		jsonout_append(&batch, msg);
+		jsonout_raw(&batch, "\n", 1);
 		return;
 	}
-	if (evbuffer_add(out, s, strlen(s)) == -1 || evbuffer_add(out, "\n", 1) == -1)
+	jsonout_reset(&line_buf);
+	jsonout_append(&line_buf, msg);
+	jsonout_raw(&line_buf, "\n", 1);
+	if (evbuffer_add(c->out, line_buf.buf, line_buf.len) == -1)
 		log_warnx("client %llu: out of memory for output",
 		    (unsigned long long)c->id);
-	free(s);
+	control_want_write(c);
 }
 
 void
@@ -242,8 +424,8 @@ control_send(struct client *c, json_t *msg)
 		return;
 	control_queue(c, msg);
 	/* A client that sends and never reads stops being read, not served forever. */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > (size_t)conf->limits.max_output_bytes)
-		bufferevent_disable(c->bev, EV_READ);
+	if (control_output(c) > (size_t)conf->limits.max_output_bytes)
+		control_stop_reading(c);
 }
 
 void
@@ -253,7 +435,13 @@ control_send_event(struct client *c, json_t *event)
 
 	if (c->closing)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > (size_t)conf->limits.subscriber_queue_bytes) {
+	/* Over the cap may only mean the loop has not written yet: try now. */
+	if (control_output(c) > (size_t)conf->limits.subscriber_queue_bytes &&
+	    batching != c)
+		control_write_now(c);
+	if (c->closing)
+		return;
+	if (control_output(c) > (size_t)conf->limits.subscriber_queue_bytes) {
 		/* Too slow: one events.dropped, then the door. */
 		params = json_pack("{s:s,s:I,s:I}", "type", "events.dropped",
 		    "dropped", (json_int_t)1,
@@ -285,75 +473,173 @@ control_reject(struct client *c, const char *fmt, const char *what)
 }
 
 static void
-control_read_cb(struct bufferevent *bev, void *arg)
+control_reject_long(struct client *c)
 {
-	struct client		*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_ptr	 eol;
-	size_t			 eol_len, len;
-	char			*line;
-	struct timeval		 idle = { conf->limits.idle_ms / 1000,
-				    (conf->limits.idle_ms % 1000) * 1000 };
-	char			 num[32];
+	char	num[32];
 
-	while (!c->closing) {
-		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (eol.pos == -1)
-			break;
-		len = (size_t)eol.pos;
-		if (len > (size_t)conf->limits.max_line_bytes) {
-			snprintf(num, sizeof(num), "%d", conf->limits.max_line_bytes);
-			control_reject(c, "request line over %s bytes", num);
-			return;
-		}
-		line = xmalloc(len + 1);
-		if (evbuffer_remove(in, line, len) != (int)len)
-			fatalx("evbuffer_remove");
-		line[len] = '\0';
-		evbuffer_drain(in, eol_len);
-		if (len > 0 && line[len - 1] == '\r')
-			line[--len] = '\0';
-		if (len > 0)
-			rpc_handle(c, line, len);
-		free(line);
-		/* Answers piling up unread: stop here, the rest waits for the drain. */
-		if (evbuffer_get_length(bufferevent_get_output(bev)) > (size_t)conf->limits.max_output_bytes) {
-			bufferevent_disable(bev, EV_READ);
-			break;
-		}
-	}
-	if (c->closing)
-		return;
-	len = evbuffer_get_length(in);
-	if (len > (size_t)conf->limits.max_line_bytes) {
-		snprintf(num, sizeof(num), "%d", conf->limits.max_line_bytes);
-		control_reject(c, "request line over %s bytes", num);
-		return;
-	}
-	/* The idle limit applies only to a client that stopped mid-line. */
-	bufferevent_set_timeouts(bev, len > 0 ? &idle : NULL, NULL);
+	snprintf(num, sizeof(num), "%d", conf->limits.max_line_bytes);
+	control_reject(c, "request line over %s bytes", num);
 }
 
 static void
-control_event_cb(struct bufferevent *bev, short what, void *arg)
+control_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client	*c = arg;
 	char		 num[32];
 
-	if ((what & BEV_EVENT_EOF) != 0 && !c->closing && rpc_client_busy(c)) {
-		/* Half-closed with answers still due (a wait, say): send them first. */
-		c->eof = true;
-		bufferevent_disable(bev, EV_READ);
+	(void)fd;
+	(void)what;
+	if (c->closing)
+		return;
+	snprintf(num, sizeof(num), "%d", conf->limits.idle_ms);
+	control_reject(c, "idle for %s ms in the middle of a request", num);
+	control_flush(c);
+}
+
+/* One line, without its LF; false when the client cannot take more now. */
+static bool
+control_line(struct client *c, const char *line, size_t len)
+{
+	if (len > (size_t)conf->limits.max_line_bytes) {
+		control_reject_long(c);
+		return false;
+	}
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > 0)
+		rpc_handle(c, line, len);
+	/* Answers piling up unread: stop here, the rest waits for the drain. */
+	if (control_output(c) > (size_t)conf->limits.max_output_bytes)
+		control_stop_reading(c);
+	return !c->closing && c->reading;
+}
+
+/* The whole lines kept in the client's input buffer. */
+static void
+control_buffered_lines(struct client *c)
+{
+	struct evbuffer_ptr	 eol;
+	size_t			 eol_len, len;
+	char			*line;
+	bool			 more;
+
+	while (!c->closing && c->reading) {
+		eol = evbuffer_search_eol(c->in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos == -1)
+			break;
+		len = (size_t)eol.pos;
+		if (len > (size_t)conf->limits.max_line_bytes) {
+			control_reject_long(c);
+			return;
+		}
+		line = (char *)evbuffer_pullup(c->in, (ev_ssize_t)(len + eol_len));
+		if (line == NULL)
+			fatalx("evbuffer_pullup");
+		more = control_line(c, line, len);
+		evbuffer_drain(c->in, len + eol_len);
+		if (!more)
+			break;
+	}
+}
+
+/* The whole lines at p[0..n), from where they lie; returns the bytes used. */
+static size_t
+control_fresh_lines(struct client *c, const char *p, size_t n)
+{
+	const char	*nl;
+	size_t		 used = 0, len;
+
+	while (used < n && !c->closing && c->reading &&
+	    (nl = memchr(p + used, '\n', n - used)) != NULL) {
+		len = (size_t)(nl - (p + used));
+		control_line(c, p + used, len);
+		used += len + 1;
+	}
+	return used;
+}
+
+/*
+ * Serve fresh input p[0..n) (none: only what is buffered). With nothing
+ * buffered before it, whole lines are served from p where they lie and
+ * only the rest is kept. When answers fill max_output_bytes reading
+ * pauses; if the socket then takes them all at once, serving goes on with
+ * the lines that waited, else it resumes once the socket has drained.
+ */
+static void
+control_serve(struct client *c, const char *p, size_t n)
+{
+	size_t		 used, len;
+	struct timeval	 idle = { conf->limits.idle_ms / 1000,
+			    (conf->limits.idle_ms % 1000) * 1000 };
+
+	for (;;) {
+		if (evbuffer_get_length(c->out) == 0)
+			batching = c;
+		if (n > 0 && evbuffer_get_length(c->in) > 0) {
+			if (evbuffer_add(c->in, p, n) == -1)
+				fatalx("out of memory for input");
+			n = 0;
+		}
+		control_buffered_lines(c);
+		used = control_fresh_lines(c, p, n);
+		if (used < n && !c->closing &&
+		    evbuffer_add(c->in, p + used, n - used) == -1)
+			fatalx("out of memory for input");
+		n = 0;
+		if (!c->closing && !c->eof && c->reading) {
+			len = evbuffer_get_length(c->in);
+			if (len > (size_t)conf->limits.max_line_bytes)
+				control_reject_long(c);
+			/* The idle limit applies only to a client that stopped mid-line. */
+			else if (len > 0)
+				evtimer_add(c->ev_idle, &idle);
+			else
+				evtimer_del(c->ev_idle);
+		}
+		if (control_flush(c) == -1)
+			return;
+		if (c->closing || c->eof || c->reading ||
+		    control_output(c) > (size_t)conf->limits.max_output_bytes / 2)
+			return;
+		control_start_reading(c);
+	}
+}
+
+/* The peer has sent all it will: answer what is due, then close. */
+static void
+control_eof(struct client *c)
+{
+	control_stop_reading(c);
+	if (rpc_client_busy(c))
+		c->eof = true;		/* a wait, say: rpc.c closes after the answer */
+	else
+		control_close(c);
+	control_flush(c);
+}
+
+static void
+control_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+	ssize_t		 n;
+
+	(void)what;
+	do
+		n = read(fd, read_buf, sizeof(read_buf));
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno != ECONNRESET)
+			log_debug("client %llu: read: %s", (unsigned long long)c->id,
+			    strerror(errno));
+		control_free(c);
 		return;
 	}
-	if ((what & BEV_EVENT_TIMEOUT) != 0 && !c->closing) {
-		snprintf(num, sizeof(num), "%d", conf->limits.idle_ms);
-		control_reject(c, "idle for %s ms in the middle of a request", num);
-		return;
-	}
-	if ((what & BEV_EVENT_ERROR) != 0 && errno != ECONNRESET && errno != EPIPE)
-		log_debug("client %llu: %s", (unsigned long long)c->id, strerror(errno));
-	control_free(c);
+	if (n == 0)
+		control_eof(c);
+	else
+		control_serve(c, read_buf, (size_t)n);
 }
 
 static void
@@ -371,6 +657,7 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	(void)arg;
 	c = xcalloc(1, sizeof(*c));
 	c->id = next_id++;
+	c->fd = fd;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen) == -1) {
 		log_warn("SO_PEERCRED");
 		uc.uid = (uid_t)-1;
@@ -385,20 +672,21 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	control_peer_groups(fd, &peer);
 	c->role = control_peer_role(&peer);
 	free(peer.groups);
-	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		log_warnx("cannot set up a client");
-		close(fd);
-		free(c);
-		return;
-	}
 	c->next = clients;
 	clients = c;
 	nclients++;
-	bufferevent_setcb(c->bev, control_read_cb, control_drained_cb,
-	    control_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, (size_t)conf->limits.max_output_bytes / 2, 0);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, control_read_cb, c);
+	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, control_write_cb, c);
+	c->ev_idle = evtimer_new(base, control_idle_cb, c);
+	if (c->in == NULL || c->out == NULL || c->ev_read == NULL ||
+	    c->ev_write == NULL || c->ev_idle == NULL) {
+		log_warnx("cannot set up a client");
+		control_free(c);
+		return;
+	}
+	control_start_reading(c);
 	log_debug("client %llu: uid %ld pid %ld, role %s", (unsigned long long)c->id,
 	    (long)c->uid, (long)c->pid, control_role_name(c->role));
 	if (nclients > (size_t)conf->limits.max_clients) {
@@ -558,7 +846,7 @@ control_drain(void (*done)(void))
 	drained_cb = done;
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
-		control_close(c);
+		control_close_within(c, 1000);
 	}
 }
 
@@ -586,4 +874,6 @@ control_shutdown(void)
 		log_warn("unlink %s", sock_path);
 	free(sock_path);
 	sock_path = NULL;
+	jsonout_free(&line_buf);
+	jsonout_free(&batch);
 }

@@ -12,14 +12,22 @@
 #include <jansson.h>
 
 struct event_base;
-struct bufferevent;
+struct event;
+struct evbuffer;
 struct config;
 
 enum role { ROLE_READ, ROLE_OPERATE, ROLE_ADMIN };
 
 struct client {
 	uint64_t		 id;
-	struct bufferevent	*bev;
+	int			 fd;
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	struct event		*ev_read;
+	struct event		*ev_write;	/* armed only while output waits */
+	struct event		*ev_idle;	/* armed only while mid-line */
+	bool			 reading;
+	bool			 writing;
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
@@ -44,7 +52,7 @@ void		 control_set_config(const struct config *);
 void		 control_send(struct client *, json_t *);
 /* Queue an event; a subscriber over its cap gets events.dropped and is closed. */
 void		 control_send_event(struct client *, json_t *event);
-/* Close after what is queued has gone out (or soon, if the peer does not read). */
+/* Close after what is queued has gone out (or after idle_ms, if the peer does not read). */
 void		 control_close(struct client *);
 struct client	*control_clients(void);
 const char	*control_role_name(enum role);

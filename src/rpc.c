@@ -193,8 +193,13 @@ rpc_deliver(struct call *call, json_t *response)
 static void
 rpc_result(struct call *call, json_t *result)
 {
-	rpc_deliver(call, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0",
-	    "id", call->id != NULL ? call->id : json_null(), "result", result));
+	json_t	*r = json_object();
+
+	/* Every answer goes through here: no json_pack format to parse. */
+	json_object_set_new_nocheck(r, "jsonrpc", json_string_nocheck("2.0"));
+	json_object_set_nocheck(r, "id", call->id != NULL ? call->id : json_null());
+	json_object_set_new_nocheck(r, "result", result);
+	rpc_deliver(call, r);
 }
 
 static void __attribute__((format(printf, 4, 5)))

@@ -1358,48 +1358,76 @@ tree_health(void)
 	return "ok";
 }
 
+/*
+ * status and recovery are the most asked-for answers: their objects are
+ * built member by member, without json_pack's format parsing and UTF-8
+ * checks (names and paths were checked when the config was loaded).
+ */
+static void
+json_set_str(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new_nocheck(o, key, json_string_nocheck(v));
+}
+
+static void
+json_set_int(json_t *o, const char *key, json_int_t v)
+{
+	json_object_set_new_nocheck(o, key, json_integer(v));
+}
+
 static json_t *
 exit_json(const struct node *n)
 {
+	json_t	*e;
+
 	if (!n->has_exit)
 		return json_null();
+	e = json_object();
 	if (n->exit_signal != 0)
-		return json_pack("{s:s}", "signal", util_signal_name(n->exit_signal));
-	return json_pack("{s:i}", "code", n->exit_code);
+		json_set_str(e, "signal", util_signal_name(n->exit_signal));
+	else
+		json_set_int(e, "code", n->exit_code);
+	return e;
 }
 
 json_t *
 tree_service_json(const struct node *n)
 {
-	uint64_t	now = util_now_ms();
+	uint64_t	 now = util_now_ms();
+	json_t		*o = json_object();
 
-	return json_pack("{s:s,s:s,s:s,s:o,s:b,s:I,s:i,s:o}",
-	    "name", n->name, "path", n->path, "state", tree_state_name(n->state),
-	    "pid", n->pid > 0 ? json_integer(n->pid) : json_null(),
-	    "ready", n->ready,
-	    "uptime_ms", (json_int_t)(n->pid > 0 ? now - n->started_at : 0),
-	    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),
-	    "last_exit", exit_json(n));
+	json_set_str(o, "name", n->name);
+	json_set_str(o, "path", n->path);
+	json_set_str(o, "state", tree_state_name(n->state));
+	json_object_set_new_nocheck(o, "pid", n->pid > 0 ?
+	    json_integer(n->pid) : json_null());
+	json_object_set_new_nocheck(o, "ready", json_boolean(n->ready));
+	json_set_int(o, "uptime_ms", (json_int_t)(n->pid > 0 ? now - n->started_at : 0));
+	json_set_int(o, "restarts", n->starts > 0 ? n->starts - 1 : 0);
+	json_object_set_new_nocheck(o, "last_exit", exit_json(n));
+	return o;
 }
 
 json_t *
 tree_supervisor_json(const struct node *n)
 {
 	uint64_t	 now = util_now_ms();
-	json_t		*kids = json_array();
+	json_t		*o = json_object(), *kids = json_array();
 	size_t		 i;
 
 	for (i = 0; i < n->nkids; i++)
-		json_array_append_new(kids, json_string(n->kids[i]->name));
-	return json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:o}",
-	    "name", n->name, "path", n->path, "state", tree_state_name(n->state),
-	    "strategy", config_strategy_name(n->conf->strategy),
-	    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),
-	    "restarts_in_window", (int)intensity_count(&n->intensity,
-	    n->conf->max_seconds, now),
-	    "max_restarts", n->conf->max_restarts,
-	    "max_seconds", n->conf->max_seconds,
-	    "children", kids);
+		json_array_append_new(kids, json_string_nocheck(n->kids[i]->name));
+	json_set_str(o, "name", n->name);
+	json_set_str(o, "path", n->path);
+	json_set_str(o, "state", tree_state_name(n->state));
+	json_set_str(o, "strategy", config_strategy_name(n->conf->strategy));
+	json_set_int(o, "restarts", n->starts > 0 ? n->starts - 1 : 0);
+	json_set_int(o, "restarts_in_window", (json_int_t)intensity_count(&n->intensity,
+	    n->conf->max_seconds, now));
+	json_set_int(o, "max_restarts", n->conf->max_restarts);
+	json_set_int(o, "max_seconds", n->conf->max_seconds);
+	json_object_set_new_nocheck(o, "children", kids);
+	return o;
 }
 
 static void

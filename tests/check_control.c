@@ -1874,6 +1874,247 @@ START_TEST(test_garbage_flood)
 }
 END_TEST
 
+/* --- 17. framing and backpressure ----------------------------------------- */
+
+/* Lines ping(first)..ping(first+n-1), each with its id, in one string. */
+static char *
+ping_lines(long long first, int n)
+{
+	char	*buf, *p;
+	size_t	 cap = (size_t)n * 64 + 1;
+	int	 i;
+
+	buf = p = xmalloc(cap);
+	for (i = 0; i < n; i++)
+		p += snprintf(p, cap - (size_t)(p - buf),
+		    "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"ping\"}\n",
+		    first + i);
+	return buf;
+}
+
+START_TEST(test_pipelined)
+{
+	static const char	 split[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":999,\"method\":\"ping\"}\r\n";
+	struct harness		 h;
+	struct harness_conn	*c, *other;
+	json_t			*resp;
+	char			*lines;
+	int			 i;
+
+	start(&h, conf_abc);
+	c = conn_open(&h);
+	other = conn_open(&h);
+	/* 500 requests in one write: 500 answers, in order. */
+	lines = ping_lines(1, 500);
+	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
+	free(lines);
+	for (i = 1; i <= 500; i++) {
+		resp = next_line(c);
+		check_pong(resp, i);
+		json_decref(resp);
+	}
+	/* One request in three writes, others served in between; CRLF too. */
+	ck_assert_int_eq(harness_conn_send_raw(c, split, 10), 0);
+	check_quiet(other);
+	ck_assert_int_eq(harness_conn_send_raw(c, split + 10, 20), 0);
+	check_quiet(other);
+	ck_assert_int_eq(harness_conn_send_raw(c, split + 30,
+	    sizeof(split) - 1 - 30), 0);
+	resp = next_line(c);
+	check_pong(resp, 999);
+	json_decref(resp);
+	/* Half a line, then a whole one and the other half in one write. */
+	ck_assert_int_eq(harness_conn_send_raw(c, "{\"jsonrpc\":\"2.0\",", 17), 0);
+	check_quiet(other);
+	lines = dq("'id':7,'method':'ping'}\n{'jsonrpc':'2.0','id':8,"
+	    "'method':'ping'}\n", "");
+	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
+	free(lines);
+	resp = next_line(c);
+	check_pong(resp, 7);
+	json_decref(resp);
+	resp = next_line(c);
+	check_pong(resp, 8);
+	json_decref(resp);
+	check_quiet(c);
+	harness_conn_close(c);
+	harness_conn_close(other);
+	stop(&h);
+}
+END_TEST
+
+/*
+ * A client that sends a thousand requests and reads nothing: warden
+ * answers until the socket and max_output_bytes are full, then stops
+ * reading that client (and serves others). Once it reads, the requests
+ * that waited are served too, every one answered in order.
+ */
+START_TEST(test_backpressure)
+{
+	enum { N = 1000 };
+	struct harness		 h;
+	struct harness_conn	*c, *other;
+	json_t			*resp, *res;
+	char			*buf, *p, *conf;
+	size_t			 cap = N * 64 + 1, answered = 0;
+	int			 i;
+
+	/* conf_abc with the smallest output cap. */
+	xasprintf(&conf, "{ \"limits\": { \"max_output_bytes\": 4096 },%s",
+	    strchr(conf_abc, '{') + 1);
+	start(&h, conf);
+	free(conf);
+	c = conn_open(&h);
+	other = conn_open(&h);
+	/* Each answer is the whole tree's status, about 1 KiB: 1 MiB in all. */
+	buf = p = xmalloc(cap);
+	for (i = 1; i <= N; i++)
+		p += snprintf(p, cap - (size_t)(p - buf),
+		    "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"status\"}\n", i);
+	ck_assert_int_eq(harness_conn_send_raw(c, buf, strlen(buf)), 0);
+	free(buf);
+	/* Served all along, though c's answers are piling up. */
+	for (i = 0; i < 5; i++)
+		check_quiet(other);
+	for (i = 1; i <= N; i++) {
+		resp = next_line(c);
+		res = check_result(resp, i);
+		ck_assert_msg(json_array_size(json_object_get(res, "services"))
+		    == 3, "answer %d is not the whole status", i);
+		answered += json_dumpb(resp, NULL, 0, JSON_COMPACT);
+		json_decref(resp);
+	}
+	ck_assert_uint_gt(answered, 512 * 1024);
+	check_quiet(c);
+	check_quiet(other);
+	harness_conn_close(c);
+	harness_conn_close(other);
+	stop(&h);
+}
+END_TEST
+
+/*
+ * A client that sends its requests and shuts its side down still gets
+ * every answer, a pending wait's included, and then warden closes.
+ */
+START_TEST(test_half_close)
+{
+	struct harness		 h;
+	struct harness_conn	*c;
+	json_t			*resp;
+	char			*lines;
+
+	start(&h, conf_abc);
+	/* Answered at once. */
+	c = conn_open(&h);
+	lines = ping_lines(1, 3);
+	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
+	free(lines);
+	ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+	for (int i = 1; i <= 3; i++) {
+		resp = next_line(c);
+		check_pong(resp, i);
+		json_decref(resp);
+	}
+	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+	harness_conn_close(c);
+
+	/* A wait that times out later: its answer comes, then the close. */
+	c = conn_open(&h);
+	send_line(c, "{'jsonrpc':'2.0','id':1,'method':'ping'}\n"
+	    "{'jsonrpc':'2.0','id':2,'method':'wait','params':{'condition':"
+	    "{'service':'a','state':'stopped'},'timeout_ms':200}}");
+	ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
+	resp = next_line(c);
+	check_pong(resp, 1);
+	json_decref(resp);
+	resp = next_line(c);
+	check_error(resp, -32003, "timeout", 2);
+	json_decref(resp);
+	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+	harness_conn_close(c);
+	ping_ok(&h);
+	stop(&h);
+}
+END_TEST
+
+/* n flag.set of f in one batch, sent on c; the batch's answer read. */
+static void
+batch_flag_sets(struct harness_conn *c, int n)
+{
+	json_t	*batch = json_array(), *resp;
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(batch, json_pack("{s:s,s:i,s:s,s:{s:s,s:b}}",
+		    "jsonrpc", "2.0", "id", i + 1, "method", "flag.set", "params",
+		    "name", "f", "value", i % 2));
+	/* harness_conn_send takes the batch. */
+	ck_assert_int_eq(harness_conn_send(c, batch), 0);
+	resp = next_line(c);
+	ck_assert_msg(json_is_array(resp) && json_array_size(resp) == (size_t)n,
+	    "the batch of flag.set was not answered whole");
+	json_decref(resp);
+}
+
+/* A subscriber that never reads: an events.dropped, then closed. */
+START_TEST(test_slow_subscriber)
+{
+	struct harness		 h;
+	struct harness_conn	*sub, *other;
+	json_t			*ev;
+	const char		*type;
+	char			*conf;
+	int			 i, events = 0;
+	bool			 dropped = false;
+
+	xasprintf(&conf, "{ \"limits\": { \"subscriber_queue_bytes\": 4096 },"
+	    " \"flags\": { \"f\": { \"default\": false } },%s",
+	    strchr(conf_abc, '{') + 1);
+	start(&h, conf);
+	free(conf);
+	sub = subscribe(&h, NULL);
+	other = conn_open(&h);
+	/*
+	 * Flag changes, 50 to a batch, until warden has given up on the
+	 * subscriber (it says so in its log): each change is an event, so the
+	 * socket fills, then the queue.
+	 */
+	for (i = 0; i < 200; i++) {
+		char	*log;
+		bool	 gone;
+
+		batch_flag_sets(other, 50);
+		log = harness_log(&h);
+		gone = log != NULL && strstr(log, "too slow to read events") != NULL;
+		free(log);
+		if (gone)
+			break;
+	}
+	ck_assert_msg(i < 200, "the subscriber was never dropped");
+	check_quiet(other);
+	/* What the subscriber got: events in order, the last one the notice. */
+	while ((ev = harness_next_event(sub, CALL_MS)) != NULL) {
+		type = json_string_value(json_object_get(ev, "type"));
+		ck_assert_ptr_nonnull(type);
+		ck_assert_int_eq(json_integer_value(json_object_get(ev, "seq")),
+		    sub->seq + events + 1);
+		events++;
+		dropped = strcmp(type, "events.dropped") == 0;
+		json_decref(ev);
+		if (dropped)
+			break;
+	}
+	ck_assert_msg(dropped, "no events.dropped after %d events", events);
+	ck_assert_int_eq(harness_conn_wait_closed(sub, CALL_MS), 0);
+	harness_conn_close(sub);
+	check_quiet(other);
+	harness_conn_close(other);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -1911,6 +2152,10 @@ control_suite(void)
 	tcase_add_test(tc, test_disconnect_pending_wait);
 	tcase_add_test(tc, test_shutdown);
 	tcase_add_test(tc, test_garbage_flood);
+	tcase_add_test(tc, test_pipelined);
+	tcase_add_test(tc, test_backpressure);
+	tcase_add_test(tc, test_half_close);
+	tcase_add_test(tc, test_slow_subscriber);
 	suite_add_tcase(s, tc);
 
 	/* Ten seconds of idling by design: its own case, its own bound. */

@@ -7,8 +7,8 @@
  * loaded from a file in a scratch folder (so that config.reload works),
  * flagsvc with its state in that folder and a table of its own in
  * /dev/shm, the tree (tree_init, not tree_start) and rpc. Each input then
- * comes from a fresh admin client, a struct client whose bufferevent is
- * one end of a bufferevent pair:
+ * comes from a fresh admin client, a struct client with no socket whose
+ * output buffer the harness reads:
  *
  *	1. the whole input is one request line (JSON may span lines);
  *	2. if it has newlines, each line again, as control.c frames them
@@ -16,8 +16,8 @@
  *	   length so that a read past it is caught;
  *
  * and after each, the loop runs once without blocking (deferred waits,
- * supervision steps, the table check) and every answer that came out of
- * the other end must be one JSON object or array per line. The client
+ * supervision steps, the table check) and every answer in the client's
+ * output must be one JSON object or array per line. The client
  * then goes (rpc_client_gone drops what it waited for) and the workers
  * that exited are reaped, so memory stays flat from input to input.
  *
@@ -52,7 +52,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "config.h"
@@ -117,7 +116,6 @@ static const char fuzz_rpc_conf[] =
 
 struct fuzz_client {
 	struct client		*c;
-	struct bufferevent	*peer;	/* the other end: what the client reads */
 };
 
 static struct event_base	*base;
@@ -192,24 +190,30 @@ fuzz_rpc_nosync(int fd)
 	return 0;
 }
 
+/* Never fires: control.c arms it while output waits; settle reads the output. */
+static void
+fuzz_rpc_no_write(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
 static void
 fuzz_rpc_client_new(struct fuzz_client *fc, enum role role)
 {
-	struct bufferevent	*pair[2];
-
-	if (bufferevent_pair_new(base, 0, pair) == -1)
-		fuzz_rpc_fail("bufferevent_pair_new");
 	fc->c = xcalloc(1, sizeof(*fc->c));
 	fc->c->id = next_client_id++;
-	fc->c->bev = pair[0];
+	fc->c->fd = -1;
+	fc->c->in = evbuffer_new();
+	fc->c->out = evbuffer_new();
+	fc->c->ev_write = event_new(base, -1, 0, fuzz_rpc_no_write, NULL);
+	if (fc->c->in == NULL || fc->c->out == NULL || fc->c->ev_write == NULL)
+		fuzz_rpc_fail("cannot set up a client");
 	fc->c->uid = geteuid();
 	fc->c->gid = getegid();
 	fc->c->pid = getpid();
 	fc->c->role = role;
-	fc->peer = pair[1];
-	if (bufferevent_enable(pair[0], EV_READ | EV_WRITE) == -1 ||
-	    bufferevent_enable(pair[1], EV_READ | EV_WRITE) == -1)
-		fuzz_rpc_fail("bufferevent_enable");
 }
 
 static void
@@ -218,12 +222,12 @@ fuzz_rpc_client_free(struct fuzz_client *fc)
 	rpc_client_gone(fc->c);
 	if (rpc_client_busy(fc->c))
 		fuzz_rpc_fail("a client that is gone still has answers due");
-	bufferevent_free(fc->c->bev);
-	bufferevent_free(fc->peer);
+	event_free(fc->c->ev_write);
+	evbuffer_free(fc->c->in);
+	evbuffer_free(fc->c->out);
 	json_decref(fc->c->topics);
 	free(fc->c);
 	fc->c = NULL;
-	fc->peer = NULL;
 }
 
 /*
@@ -241,7 +245,7 @@ fuzz_rpc_settle(struct fuzz_client *fc)
 
 	if (event_base_loop(base, EVLOOP_NONBLOCK) == -1)
 		fuzz_rpc_fail("event_base_loop");
-	in = bufferevent_get_input(fc->peer);
+	in = fc->c->out;
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
 		v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (v == NULL)
