@@ -184,15 +184,11 @@ $(BIN)/bench/%: bench/%.c
 bench-programs: $(PROGS) $(BENCH_BINS)
 
 # Benchmarks print their figures side by side with the floor; nothing here asserts a time.
+# One table: every figure of SPEC 9, the floor and each installed peer side
+# by side (bench/README.md). bench/compare --install adds the peers.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-programs
-	$(Q)$(BIN)/bench/bench-restart -n $${KILLS:-1000}
-	$(Q)echo
-	$(Q)$(BIN)/bench/bench-flagread
-	$(Q)echo
-	$(Q)$(BIN)/bench/bench-flagread -w -t 2
-	$(Q)echo
-	$(Q)bench/compare -b $(BIN)
+	$(Q)bench/compare -b $(BIN) $(BENCH_ARGS)
 
 # Integration suites again with warden under valgrind's memcheck (those whose
 # deadlines hold at valgrind's pace): an

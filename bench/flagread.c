@@ -45,6 +45,7 @@ static const char *const flags[] = {
 #define NFLAGS	(sizeof(flags) / sizeof(flags[0]))
 
 static char		 tname[64];
+static int		 own_table = 1;	/* 0: -T, someone else's; never unlinked */
 static long		 nreads = 2000000;
 static int		 nruns = 21;
 static volatile unsigned sink;
@@ -60,7 +61,7 @@ static void __attribute__((noreturn))
 die(const char *what)
 {
 	fprintf(stderr, "bench-flagread: %s: %s\n", what, strerror(errno));
-	if (tname[0] != '\0')
+	if (tname[0] != '\0' && own_table)
 		shm_unlink(tname);
 	exit(1);
 }
@@ -107,6 +108,10 @@ publish(struct table *t, int stage, uint32_t value)
 
 enum what { W_ENABLED, W_ENABLED_FOR, W_STAGE, W_ABSENT };
 
+/* -T: the flags and the two stages of the table being read. */
+static const char	*attach_flag, *attach_rollout;
+static int		 attach_stages[2] = { 1, 2 };
+
 /* ns per read of one kind, one run. */
 static double
 run_once(warden_table *r, enum what what, long *bad)
@@ -120,6 +125,11 @@ run_once(warden_table *r, enum what what, long *bad)
 	t0 = now_ns();
 	switch (what) {
 	case W_ENABLED:
+		if (attach_flag != NULL) {
+			for (i = 0; i < nreads; i++)
+				acc += warden_enabled(r, attach_flag, false);
+			break;
+		}
 		for (i = 0; i < nreads; i++)
 			acc += warden_enabled(r, flags[i & 7], false);
 		break;
@@ -129,14 +139,15 @@ run_once(warden_table *r, enum what what, long *bad)
 			/* A new id every read: the bucket is hashed each time. */
 			id[12] = (char)('0' + (i & 7));
 			id[11] = (char)('0' + ((i >> 3) & 7));
-			acc += warden_enabled_for(r, flags[NFLAGS - 1], id,
-			    false);
+			acc += warden_enabled_for(r, attach_rollout != NULL ?
+			    attach_rollout : flags[NFLAGS - 1], id, false);
 		}
 		break;
 	case W_STAGE:
 		for (i = 0; i < nreads; i++) {
 			stage = warden_stage(r);
-			if (bad != NULL && stage != 1 && stage != 2)
+			if (bad != NULL && stage != attach_stages[0] &&
+			    stage != attach_stages[1])
 				(*bad)++;
 			acc += (unsigned)stage;
 		}
@@ -316,6 +327,45 @@ bench_flips(struct table *t, int nthreads, int nprocs)
 	return rc;
 }
 
+/* -T: readers of a table warden writes; one key=value line per reader. */
+static int
+bench_attached(int nprocs)
+{
+	struct reader_res	 en, enf, st;
+	warden_table		*r;
+	pid_t			 pid;
+	int			 i, status, rc = 0;
+
+	printf("bench-flagread: table %s, %d reader process%s, %d runs of "
+	    "%ld reads\n", tname, nprocs, nprocs == 1 ? "" : "es", nruns, nreads);
+	fflush(stdout);
+	for (i = 0; i < nprocs; i++) {
+		if ((pid = fork()) == -1)
+			die("fork");
+		if (pid > 0)
+			continue;
+		if ((r = warden_open(tname)) == NULL || warden_stage(r) == -1)
+			die("warden_open");
+		measure(r, W_ENABLED, &en);
+		measure(r, W_ENABLED_FOR, &enf);
+		measure(r, W_STAGE, &st);
+		warden_close(r);
+		printf("reader=%d enabled_ns=%.2f enabled_min_ns=%.2f "
+		    "enabled_max_ns=%.2f enabled_for_ns=%.2f stage_reads=%ld "
+		    "stage_bad=%ld\n", i + 1, en.median, en.min, en.max,
+		    enf.median, nreads * (long)nruns, st.bad);
+		fflush(stdout);
+		_exit(st.bad != 0);
+	}
+	for (i = 0; i < nprocs; i++) {
+		if (wait(&status) == -1)
+			die("wait");
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			rc = 1;
+	}
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -328,8 +378,23 @@ main(int argc, char *argv[])
 	int			 ch, flips = 0, nthreads = 1, nprocs = 0, rc = 0;
 	int			 w;
 
-	while ((ch = getopt(argc, argv, "n:r:wt:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:r:wt:p:T:f:R:s:")) != -1) {
 		switch (ch) {
+		case 'T':
+			snprintf(tname, sizeof(tname), "%s", optarg);
+			own_table = 0;
+			break;
+		case 'f':
+			attach_flag = optarg;
+			break;
+		case 'R':
+			attach_rollout = optarg;
+			break;
+		case 's':
+			if (sscanf(optarg, "%d,%d", &attach_stages[0],
+			    &attach_stages[1]) != 2)
+				goto usage;
+			break;
 		case 'n':
 			nreads = atol(optarg);
 			break;
@@ -353,6 +418,11 @@ main(int argc, char *argv[])
 	    nthreads > MAXREADERS || nprocs < 0 || nprocs > MAXREADERS)
 		goto usage;
 
+	if (!own_table) {
+		if (attach_flag == NULL || attach_rollout == NULL || flips)
+			goto usage;
+		return bench_attached(nprocs > 0 ? nprocs : 1);
+	}
 	snprintf(tname, sizeof(tname), "/warden-bench-%ld", (long)getpid());
 	if ((t = table_create(tname, 0, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "bench-flagread: %s\n", err);
@@ -379,6 +449,8 @@ main(int argc, char *argv[])
 
 usage:
 	fprintf(stderr, "usage: bench-flagread [-n READS] [-r RUNS] [-w] "
-	    "[-t THREADS | -p PROCS]\n");
+	    "[-t THREADS | -p PROCS]\n"
+	    "       bench-flagread -T TABLE -f FLAG -R ROLLOUT_FLAG "
+	    "[-s STAGE,STAGE] [-n READS] [-r RUNS] [-p PROCS]\n");
 	return 2;
 }
