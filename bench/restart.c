@@ -86,20 +86,16 @@ side_read(struct side *s, pid_t *pid, long long *ns)
 static double
 cpu_of(pid_t pid)
 {
-	char		 path[64], buf[2048], *p;
-	unsigned long	 ut, st;
+	char		 path[64];
+	unsigned long long ns;
 	FILE		*f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((f = fopen(path, "r")) == NULL || fgets(buf, sizeof(buf), f) == NULL)
+	/* schedstat's first field: ns on the CPU, not stat's 10 ms ticks. */
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL || fscanf(f, "%llu", &ns) != 1)
 		die(path);
 	fclose(f);
-	p = strrchr(buf, ')');
-	/* fields after ")": state(3) ... utime(14) stime(15) */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
-		die("parse stat");
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return (double)ns / 1e9;
 }
 
 static pid_t

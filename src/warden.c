@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,17 +184,12 @@ warden_reload(void)
 }
 
 static void
-warden_signal_cb(evutil_socket_t sig, short what, void *arg)
+warden_signal(int sig)
 {
-	(void)what;
-	(void)arg;
 	switch (sig) {
-	case SIGCHLD:
-		tree_reap();
-		break;
 	case SIGTERM:
 	case SIGINT:
-		log_info("SIG%s: stopping", util_signal_name((int)sig));
+		log_info("SIG%s: stopping", util_signal_name(sig));
 		sdnotify_stopping();
 		tree_shutdown();
 		break;
@@ -200,6 +197,63 @@ warden_signal_cb(evutil_socket_t sig, short what, void *arg)
 		warden_reload();
 		break;
 	}
+}
+
+/*
+ * Signals arrive on a signalfd: one read for a SIGCHLD, where libevent's
+ * own signal handling costs a handler, its write to a socket pair and a
+ * read back, on every worker's exit.
+ */
+static void
+warden_signalfd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct signalfd_siginfo	 si[16];
+	ssize_t			 n;
+	size_t			 i, got;
+	bool			 child = false;
+
+	(void)what;
+	(void)arg;
+	for (;;) {
+		n = read(fd, si, sizeof(si));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			if (errno != EAGAIN)
+				log_warn("read signalfd");
+			break;
+		}
+		got = (size_t)n / sizeof(si[0]);
+		for (i = 0; i < got; i++) {
+			if (si[i].ssi_signo == SIGCHLD)
+				child = true;
+			else
+				warden_signal((int)si[i].ssi_signo);
+		}
+		if (got < nitems(si))
+			break;
+	}
+	/* However many children exited, one pass reaps them all. */
+	if (child)
+		tree_reap();
+}
+
+static int
+warden_signals_open(const int *sigs, size_t n)
+{
+	sigset_t	set;
+	size_t		i;
+	int		fd;
+
+	sigemptyset(&set);
+	for (i = 0; i < n; i++)
+		sigaddset(&set, sigs[i]);
+	/* Blocked, so that they queue for the fd; workers unblock them. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		return -1;
+	return fd;
 }
 
 /* Room for a thousand workers' pipes: the soft fd limit up to the hard one. */
@@ -236,12 +290,12 @@ int
 main(int argc, char **argv)
 {
 	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
-	struct event		*sigev[nitems(sigs)];
+	struct event		*ev_signals;
+	int			 sigfd;
 	const char		*file = WARDEN_DEFAULT_CONFIG;
 	struct config		*conf;
 	char			 err[1024];
 	int			 ch, check = 0, verbosity = LOG_LEVEL_INFO;
-	size_t			 i;
 
 	log_init("warden", verbosity);
 	while ((ch = getopt(argc, argv, "c:hnqvV")) != -1) {
@@ -288,11 +342,12 @@ main(int argc, char **argv)
 		fatal("signal(SIGPIPE)");
 	if ((base = warden_event_base()) == NULL)
 		fatalx("cannot create the event loop");
-	for (i = 0; i < nitems(sigs); i++) {
-		sigev[i] = evsignal_new(base, sigs[i], warden_signal_cb, NULL);
-		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
-			fatalx("cannot watch SIG%s", util_signal_name(sigs[i]));
-	}
+	if ((sigfd = warden_signals_open(sigs, nitems(sigs))) == -1)
+		fatal("signalfd");
+	ev_signals = event_new(base, sigfd, EV_READ | EV_PERSIST,
+	    warden_signalfd_cb, NULL);
+	if (ev_signals == NULL || event_add(ev_signals, NULL) == -1)
+		fatalx("cannot watch signals");
 	/* Fed once now, then by the loop: a loop that hangs starves it. */
 	if (sdnotify_start(base, warden_status) == -1)
 		fatalx("cannot set the sd_notify timers");
@@ -327,8 +382,8 @@ main(int argc, char **argv)
 	conf = tree_config();
 	tree_free();
 	config_free(conf);
-	for (i = 0; i < nitems(sigs); i++)
-		event_free(sigev[i]);
+	event_free(ev_signals);
+	close(sigfd);
 	event_base_free(base);
 	log_info("exiting with status %d", exit_status);
 	return exit_status;

@@ -1613,6 +1613,37 @@ START_TEST(test_output_capture)
 }
 END_TEST
 
+/*
+ * The output pipe outlives each instance: a line an instance left without
+ * its newline is logged when it exits, not glued to the next one's output.
+ */
+START_TEST(test_output_across_restarts)
+{
+	struct harness	 h;
+	char		*log;
+
+	/* One write: a whole line, then one without its newline. */
+	start(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'talker', 'command': ['/bin/sh', '-c',"
+	    "   'printf \\'up\\\\nno newline\\'; exec sleep 1000'] } ] } }");
+	ck_assert_int_eq(harness_wait_log(&h, "talker: up\n", T_WAIT), 0);
+	harness_log_mark(&h);
+	json_decref(kill_svc(&h, json_string("talker"), NULL));
+	wait_restarts(&h, "talker", "running", 1);
+	ck_assert_int_eq(harness_wait_log(&h, "talker: up\n", T_WAIT), 0);
+	json_decref(kill_svc(&h, json_string("talker"), NULL));
+	wait_restarts(&h, "talker", "running", 2);
+	/* Two instances ended: each one's last text on a line of its own. */
+	log = log_text(&h);
+	ck_assert_msg(count_of(log, "talker: no newline\n") == 2,
+	    "log:\n%s", log);
+	ck_assert_ptr_null(strstr(log, "no newlineup"));
+	ck_assert_ptr_null(strstr(log, "no newlineno newline"));
+	free(log);
+	finish(&h, 0);
+}
+END_TEST
+
 /* --- 15: warden's own shutdown ------------------------------------------- */
 
 static const int stop_signals[] = { SIGTERM, SIGINT };
@@ -2197,6 +2228,7 @@ supervise_suite(void)
 	tcase_add_test(tc, test_worker_environment);
 	tcase_add_test(tc, test_worker_user);
 	tcase_add_test(tc, test_output_capture);
+	tcase_add_test(tc, test_output_across_restarts);
 	tcase_add_loop_test(tc, test_signal_shutdown, 0,
 	    (int)nitems(stop_signals));
 	suite_add_tcase(s, tc);
