@@ -38,6 +38,9 @@ struct side {
 
 static char	dir[PATH_MAX];
 static char	bindir[PATH_MAX];
+/* What to take down if the bench stops half-way: nothing is left running. */
+static pid_t	supers[2];
+static size_t	nsupers;
 
 static long long
 now_ns(void)
@@ -48,10 +51,34 @@ now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Kill the supervisors (and the workers in their groups), remove dir. */
+static void
+cleanup(void)
+{
+	char	cmd[PATH_MAX + 16];
+	size_t	i;
+
+	for (i = 0; i < nsupers; i++) {
+		if (supers[i] <= 0)
+			continue;
+		(void)kill(-supers[i], SIGKILL);
+		(void)kill(supers[i], SIGKILL);
+		(void)waitpid(supers[i], NULL, 0);
+	}
+	nsupers = 0;
+	if (dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench-restart: could not remove %s\n", dir);
+		dir[0] = '\0';
+	}
+}
+
 static void __attribute__((noreturn))
 die(const char *what)
 {
 	fprintf(stderr, "bench-restart: %s: %s\n", what, strerror(errno));
+	cleanup();
 	exit(1);
 }
 
@@ -66,6 +93,7 @@ side_read(struct side *s, pid_t *pid, long long *ns)
 	while ((nl = memchr(s->buf, '\n', s->len)) == NULL) {
 		if (poll(&pfd, 1, 5000) != 1) {
 			fprintf(stderr, "bench-restart: %s: no worker start within 5 s\n", s->name);
+			cleanup();
 			exit(1);
 		}
 		r = read(s->fifo, s->buf + s->len, sizeof(s->buf) - s->len);
@@ -107,6 +135,8 @@ spawn(char *const argv[])
 	if (pid == -1)
 		die("fork");
 	if (pid == 0) {
+		/* Its own group: cleanup() kills it and all it started. */
+		(void)setpgid(0, 0);
 		if ((fd = open("/dev/null", O_WRONLY)) != -1) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -114,6 +144,7 @@ spawn(char *const argv[])
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	supers[nsupers++] = pid;
 	return pid;
 }
 
@@ -205,9 +236,15 @@ pct(struct side *s, double p)
 static void
 stop(struct side *s)
 {
+	size_t	i;
+
 	kill(s->super, SIGTERM);
 	waitpid(s->super, NULL, 0);
 	kill(s->worker, SIGKILL);
+	/* Reaped: its pid may be anyone's now, cleanup() must not touch it. */
+	for (i = 0; i < nsupers; i++)
+		if (supers[i] == s->super)
+			supers[i] = 0;
 }
 
 int
@@ -245,7 +282,9 @@ main(int argc, char **argv)
 			*slash = '\0';
 		b = self;
 	}
-	snprintf(bindir, sizeof(bindir), "%s", b);
+	/* The supervisors run in another folder: the paths must be absolute. */
+	if (realpath(b, bindir) == NULL)
+		die(b);
 	snprintf(dir, sizeof(dir), "%s/warden-bench.XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL)
@@ -273,12 +312,6 @@ main(int argc, char **argv)
 	printf("%-8s %10.2f %10.2f %10.2f %14.2f\n", "ratio", pct(&warden, 0.5) / pct(&floor_, 0.5),
 	    pct(&warden, 0.99) / pct(&floor_, 0.99), pct(&warden, 1.0) / pct(&floor_, 1.0),
 	    floor_.cpu_s > 0 ? warden.cpu_s / floor_.cpu_s : 0.0);
-	{
-		char	cmd[PATH_MAX + 16];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "bench-restart: could not remove %s\n", dir);
-	}
+	cleanup();
 	return 0;
 }
