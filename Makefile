@@ -186,7 +186,8 @@ bench-programs: $(PROGS) $(BENCH_BINS)
 # Benchmarks print their figures side by side with the floor; nothing here asserts a time.
 # One table: every figure of SPEC 9, the floor and each installed peer side
 # by side (bench/README.md). bench/compare --install adds the peers.
-bench: deps
+bench:
+	$(Q)scripts/deps --bench
 	$(Q)$(MAKE) --no-print-directory bench-programs
 	$(Q)bench/compare -b $(BIN) $(BENCH_ARGS)
 
