@@ -165,40 +165,6 @@ spawn_child_cloexec_from(int from)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static int
-spawn_cmp_int(const void *a, const void *b)
-{
-	int	x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * In the child: close every fd from 3 up but the n in keep (-1: none).
- * This copy of warden's fd table may be full (warden at its fd limit):
- * after this the child has room for its own. Best effort; what stays open
- * is close-on-exec anyway.
- */
-static void
-spawn_child_close_others(const int *keep, size_t n)
-{
-	int	sorted[8], from = 3;
-	size_t	i, m = 0;
-
-	for (i = 0; i < n && m < nitems(sorted); i++)
-		if (keep[i] >= 3)
-			sorted[m++] = keep[i];
-	qsort(sorted, m, sizeof(sorted[0]), spawn_cmp_int);
-	for (i = 0; i < m; i++) {
-		if (sorted[i] > from &&
-		    syscall(SYS_close_range, (unsigned)from,
-		    (unsigned)sorted[i] - 1, 0U) == -1)
-			return;
-		from = sorted[i] + 1;
-	}
-	(void)syscall(SYS_close_range, (unsigned)from, ~0U, 0U);
-}
-
 static void __attribute__((noreturn))
 spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
     int out_w, int ready_w)
@@ -221,7 +187,6 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 	if (setpgid(0, 0) == -1)
 		spawn_child_fail(r, "setpgid");
 
-	spawn_child_close_others((const int[]){ out_w, ready_w, table_fd }, 3);
 	/* Move the fds we keep out of the way of 0..4 before placing them. */
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		spawn_child_fail(r, "/dev/null");
@@ -267,7 +232,7 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 int
 spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 {
-	int	 ready[2] = { -1, -1 };
+	int	 out[2] = { -1, -1 }, ready[2] = { -1, -1 };
 	char	**env;
 	sigset_t all, old;
 	pid_t	 pid;
@@ -275,33 +240,44 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->pid = -1;
-	r->ready_fd = -1;
-	if (a->conf->ready == READY_FD && pipe2(ready, O_CLOEXEC) == -1)
-		return -1;
+	r->out_fd = r->ready_fd = -1;
+	if (pipe2(out, O_CLOEXEC) == -1 ||
+	    (a->conf->ready == READY_FD && pipe2(ready, O_CLOEXEC) == -1))
+		goto fail;
 	env = spawn_build_env(a);
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
 		fatal("sigprocmask");
 	pid = vfork();
 	if (pid == 0)
-		spawn_child(a, env, r, a->out_w, ready[1]);
+		spawn_child(a, env, r, out[1], ready[1]);
 	saved = errno;
 	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
 		fatal("sigprocmask");
 	spawn_free_env(env);
 	if (pid == -1) {
-		if (ready[0] != -1) {
-			close(ready[0]);
-			close(ready[1]);
-		}
 		errno = saved;
-		return -1;
+		goto fail;
 	}
-	if (ready[1] != -1) {
+	close(out[1]);
+	if (ready[1] != -1)
 		close(ready[1]);
+	(void)util_set_nonblock(out[0], true);
+	if (ready[0] != -1)
 		(void)util_set_nonblock(ready[0], true);
-	}
 	r->pid = pid;
+	r->out_fd = out[0];
 	r->ready_fd = ready[0];
 	return 0;
+
+fail:
+	saved = errno;
+	for (int i = 0; i < 2; i++) {
+		if (out[i] != -1)
+			close(out[i]);
+		if (ready[i] != -1)
+			close(ready[i]);
+	}
+	errno = saved;
+	return -1;
 }

@@ -1,6 +1,6 @@
 /*
  * spawn.h: fork and exec one worker, as its own process group leader, with
- * stdin on /dev/null, stdout and stderr on the pipe warden gives (and reads), the
+ * stdin on /dev/null, stdout and stderr on one pipe that warden reads, the
  * readiness fd where asked, the environment warden gives, and no other fd.
  */
 #ifndef WARDEN_SPAWN_H
@@ -16,7 +16,6 @@
 
 struct spawn_args {
 	const struct child_conf	*conf;
-	int			 out_w;		/* the output pipe's write end: fds 1 and 2 */
 	const char		*notify_socket;	/* NOTIFY_SOCKET for ready=notify, else NULL */
 	const char *const	*extra_env;	/* "KEY=value", NULL-terminated, may be NULL */
 	const char		*table_name;	/* WARDEN_TABLE, or NULL */
@@ -25,6 +24,7 @@ struct spawn_args {
 
 struct spawn_result {
 	pid_t	pid;
+	int	out_fd;		/* read end of the worker's stdout+stderr, non-blocking */
 	int	ready_fd;	/* read end of the readiness pipe (ready=fd), else -1 */
 	int	exec_errno;	/* 0: exec succeeded; else why the child could not exec */
 	char	exec_stage[16];	/* which step failed ("exec", "chdir", "setuid", ...) */
@@ -35,7 +35,7 @@ void	spawn_init(void);
 
 /*
  * Start the worker. Returns -1 with errno when nothing was started (fork or
- * the readiness pipe failed). Otherwise 0: the child exists; when exec_errno is set it has
+ * pipe failed). Otherwise 0: the child exists; when exec_errno is set it has
  * already exited 127 and its exit will be reaped like any other.
  */
 int	spawn_worker(const struct spawn_args *, struct spawn_result *);

@@ -27,7 +27,6 @@
  * chain, so that no step ever re-enters another.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +196,6 @@ node_new(struct child_conf *c, struct node *parent)
 	n->want = true;
 	n->pid = -1;
 	n->out_fd = -1;
-	n->out_wfd = -1;
 	n->ready_fd = -1;
 	n->last_recovery_ms = -1;
 	if (c->is_sup) {
@@ -256,8 +254,6 @@ node_free(struct node *n)
 		event_free(n->ev_ready);
 	if (n->out_fd != -1)
 		close(n->out_fd);
-	if (n->out_wfd != -1)
-		close(n->out_wfd);
 	if (n->ready_fd != -1)
 		close(n->ready_fd);
 	for (i = 0; i < nkickq; i++)
@@ -417,59 +413,26 @@ worker_take_output(struct node *n, const char *buf, size_t len)
 	}
 }
 
-/* The last line of an instance that ended without its newline. */
-static void
-worker_flush_line(struct node *n)
-{
-	if (n->linelen > 0)
-		worker_log_line(n, n->line, n->linelen);
-	n->linelen = 0;
-}
-
 static void
 worker_close_output(struct node *n)
 {
-	worker_flush_line(n);
+	/* The last line of an instance that ended without its newline. */
+	if (n->linelen > 0)
+		worker_log_line(n, n->line, n->linelen);
+	n->linelen = 0;
 	if (n->ev_out != NULL)
 		event_free(n->ev_out);
 	n->ev_out = NULL;
 	if (n->out_fd != -1)
 		close(n->out_fd);
 	n->out_fd = -1;
-	if (n->out_wfd != -1)
-		close(n->out_wfd);
-	n->out_wfd = -1;
-}
-
-static void	worker_output_cb(evutil_socket_t, short, void *);
-
-/*
- * The worker's output pipe, made at its first start and kept across its
- * restarts (warden holds the write end too): a restart then costs no
- * pipe2, close or epoll_ctl. Returns -1 when it cannot be made.
- */
-static int
-worker_open_output(struct node *n)
-{
-	int	fds[2];
-
-	if (n->out_fd != -1)
-		return 0;
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		return -1;
-	(void)util_set_nonblock(fds[0], true);
-	n->out_fd = fds[0];
-	n->out_wfd = fds[1];
-	n->ev_out = event_new(base, n->out_fd, EV_READ | EV_PERSIST, worker_output_cb, n);
-	if (n->ev_out == NULL || event_add(n->ev_out, NULL) == -1)
-		fatalx("%s: cannot watch output", n->name);
-	return 0;
 }
 
 /*
  * Read what is there, at most TREE_READ_MAX, so a flood cannot hold the
  * loop. final: the instance has exited, what it wrote is all in the pipe;
- * its last partial line is logged now, not glued to the next one's output.
+ * its last partial line is logged now and the pipe closed (each instance
+ * has its own).
  */
 static void
 worker_read_output(struct node *n, bool final)
@@ -492,7 +455,7 @@ worker_read_output(struct node *n, bool final)
 		break;
 	}
 	if (final)
-		worker_flush_line(n);
+		worker_close_output(n);
 }
 
 static void
@@ -590,7 +553,6 @@ worker_spawn(struct node *n)
 	json_t			*f;
 
 	memset(&a, 0, sizeof(a));
-	a.out_w = -1;
 	a.conf = n->conf;
 	a.table_name = flagsvc_table_name();
 	a.table_fd = flagsvc_table_fd();
@@ -601,9 +563,7 @@ worker_spawn(struct node *n)
 	n->stop_reason = STOP_NONE;
 	n->stop_signal = n->conf->stop_signal;
 	n->shutdown_ms = n->conf->shutdown_ms;
-	if (worker_open_output(n) == 0)
-		a.out_w = n->out_wfd;
-	if (a.out_w == -1 || spawn_worker(&a, &r) == -1) {
+	if (spawn_worker(&a, &r) == -1) {
 		/* No process at all (fork or pipe failed): a failed start. */
 		log_warn("%s: cannot start", n->name);
 		n->state = SVC_STARTING;
@@ -615,6 +575,10 @@ worker_spawn(struct node *n)
 	n->pid = r.pid;
 	n->started_at = util_now_ms();
 	n->state = SVC_STARTING;
+	n->out_fd = r.out_fd;
+	n->ev_out = event_new(base, n->out_fd, EV_READ | EV_PERSIST, worker_output_cb, n);
+	if (n->ev_out == NULL || event_add(n->ev_out, NULL) == -1)
+		fatalx("%s: cannot watch output", n->name);
 	if (r.exec_errno != 0) {
 		/* The child exits 127; its exit is the failure. */
 		log_warnx("%s: %s %s: %s", n->name, r.exec_stage,

@@ -76,8 +76,7 @@ struct node {
 
 	/* worker */
 	pid_t			 pid;
-	int			 out_fd;	/* the output pipe, kept across restarts */
-	int			 out_wfd;	/* its write end, each instance's fds 1 and 2 */
+	int			 out_fd;
 	struct event		*ev_out;
 	char			*line;		/* partial output line */
 	size_t			 linelen;
