@@ -85,8 +85,8 @@ spawn_env_put(char **env, size_t *n, char *entry)
 	env[(*n)++] = entry;
 }
 
-static char **
-spawn_build_env(const struct spawn_args *a)
+char **
+spawn_env(const struct spawn_args *a)
 {
 	const struct child_conf	*c = a->conf;
 	char			**env, *e;
@@ -95,9 +95,6 @@ spawn_build_env(const struct spawn_args *a)
 	for (i = 0; environ[i] != NULL; i++)
 		cap++;
 	cap += c->nenv + 8;
-	if (a->extra_env != NULL)
-		for (i = 0; a->extra_env[i] != NULL; i++)
-			cap++;
 	env = xcalloc(cap + 1, sizeof(*env));
 	for (i = 0; environ[i] != NULL; i++)
 		if (!spawn_env_scrubbed(environ[i]))
@@ -124,18 +121,17 @@ spawn_build_env(const struct spawn_args *a)
 		xasprintf(&e, "WARDEN_TABLE_FD=%d", SPAWN_TABLE_FD);
 		spawn_env_put(env, &n, e);
 	}
-	if (a->extra_env != NULL)
-		for (i = 0; a->extra_env[i] != NULL; i++)
-			spawn_env_put(env, &n, xstrdup(a->extra_env[i]));
 	env[n] = NULL;
 	return env;
 }
 
-static void
-spawn_free_env(char **env)
+void
+spawn_env_free(char **env)
 {
 	size_t	i;
 
+	if (env == NULL)
+		return;
 	for (i = 0; env[i] != NULL; i++)
 		free(env[i]);
 	free(env);
@@ -244,7 +240,7 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 	if (pipe2(out, O_CLOEXEC) == -1 ||
 	    (a->conf->ready == READY_FD && pipe2(ready, O_CLOEXEC) == -1))
 		goto fail;
-	env = spawn_build_env(a);
+	env = a->env != NULL ? (char **)a->env : spawn_env(a);
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
 		fatal("sigprocmask");
@@ -254,7 +250,8 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 	saved = errno;
 	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
 		fatal("sigprocmask");
-	spawn_free_env(env);
+	if (env != a->env)
+		spawn_env_free(env);
 	if (pid == -1) {
 		errno = saved;
 		goto fail;

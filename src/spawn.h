@@ -17,7 +17,7 @@
 struct spawn_args {
 	const struct child_conf	*conf;
 	const char		*notify_socket;	/* NOTIFY_SOCKET for ready=notify, else NULL */
-	const char *const	*extra_env;	/* "KEY=value", NULL-terminated, may be NULL */
+	char *const		*env;		/* from spawn_env(), or NULL: built for this start */
 	const char		*table_name;	/* WARDEN_TABLE, or NULL */
 	int			 table_fd;	/* read-only fd of the table, -1: none */
 };
@@ -32,6 +32,15 @@ struct spawn_result {
 
 /* Once at start-up: remember the fd limit workers get back. */
 void	spawn_init(void);
+
+/*
+ * The environment a worker gets (warden's own, less what speaks to warden,
+ * plus the worker's env and warden's variables), for spawn_args.env: it
+ * depends only on the args other than env, so a caller may keep it from
+ * start to start. Free with spawn_env_free().
+ */
+char	**spawn_env(const struct spawn_args *);
+void	  spawn_env_free(char **);
 
 /*
  * Start the worker. Returns -1 with errno when nothing was started (fork or

@@ -77,6 +77,10 @@ struct node {
 	/* worker */
 	pid_t			 pid;
 	int			 out_fd;
+	char			**env;		/* kept from start to start; NULL: build */
+	char			*env_table;	/* what env was built with */
+	bool			 env_table_fd;
+	char			*env_notify;
 	struct event		*ev_out;
 	char			*line;		/* partial output line */
 	size_t			 linelen;

@@ -1644,6 +1644,7 @@ START_TEST(test_output_across_restarts)
 }
 END_TEST
 
+
 /* --- 15: warden's own shutdown ------------------------------------------- */
 
 static const int stop_signals[] = { SIGTERM, SIGINT };
@@ -2193,6 +2194,58 @@ START_TEST(test_wait_min_restarts)
 }
 END_TEST
 
+/*
+ * warden builds a worker's environment once and keeps it: a restart gets
+ * the same, a reload that changes env gets the new one.
+ */
+static const char env_v1[] =
+	"{ 'supervisor': { 'children': ["
+	" { 'name': 'e', 'command': ['@WORKER@', '--env-out', '@DIR@/e.env'],"
+	"   'env': { 'V': 'one' } } ] } }";
+static const char env_v2[] =
+	"{ 'supervisor': { 'children': ["
+	" { 'name': 'e', 'command': ['@WORKER@', '--env-out', '@DIR@/e.env'],"
+	"   'env': { 'V': 'two', 'W': 'new' } } ] } }";
+
+START_TEST(test_env_kept_and_reloaded)
+{
+	struct harness	 h;
+	char		*path, *e1, *e2, *e3, buf[64];
+	const char	*v;
+	json_t		*r;
+
+	start(&h, env_v1);
+	path = harness_path(&h, "e.env");
+	e1 = read_env(&h, "e.env");
+	check_env_common(&h, e1, "e", "0,1,2", h.dir);
+	ck_assert_str_eq(env_value(e1, "V", buf, sizeof(buf)), "one");
+
+	json_decref(kill_svc(&h, json_string("e"), NULL));
+	e2 = harness_wait_file(path, e1, T_WAIT);
+	ck_assert_msg(e2 != NULL, "the restarted e wrote nothing");
+	wait_restarts(&h, "e", "running", 1);
+	check_env_common(&h, e2, "e", "0,1,2", h.dir);
+	ck_assert_str_eq(env_value(e2, "V", buf, sizeof(buf)), "one");
+
+	write_config(&h, env_v2);
+	r = result_of(&h, "config.reload", NULL);
+	expect_names(r, "changed", "[\"e\"]");
+	json_decref(r);
+	e3 = harness_wait_file(path, e2, T_WAIT);
+	ck_assert_msg(e3 != NULL, "e did not start again after the reload");
+	wait_state(&h, "e", "running");
+	check_env_common(&h, e3, "e", "0,1,2", h.dir);
+	ck_assert_str_eq(env_value(e3, "V", buf, sizeof(buf)), "two");
+	v = env_value(e3, "W", buf, sizeof(buf));
+	ck_assert_msg(v != NULL && strcmp(v, "new") == 0, "W=%s", v);
+	free(e1);
+	free(e2);
+	free(e3);
+	free(path);
+	finish(&h, 0);
+}
+END_TEST
+
 static Suite *
 supervise_suite(void)
 {
@@ -2229,6 +2282,7 @@ supervise_suite(void)
 	tcase_add_test(tc, test_worker_user);
 	tcase_add_test(tc, test_output_capture);
 	tcase_add_test(tc, test_output_across_restarts);
+	tcase_add_test(tc, test_env_kept_and_reloaded);
 	tcase_add_loop_test(tc, test_signal_shutdown, 0,
 	    (int)nitems(stop_signals));
 	suite_add_tcase(s, tc);
