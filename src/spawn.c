@@ -229,7 +229,8 @@ int
 spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 {
 	int	 out[2] = { -1, -1 }, ready[2] = { -1, -1 };
-	char	**env;
+	/* Built here when the caller keeps none; volatile: it lives across vfork. */
+	char	**volatile built = NULL;
 	sigset_t all, old;
 	pid_t	 pid;
 	int	 saved;
@@ -240,18 +241,19 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 	if (pipe2(out, O_CLOEXEC) == -1 ||
 	    (a->conf->ready == READY_FD && pipe2(ready, O_CLOEXEC) == -1))
 		goto fail;
-	env = a->env != NULL ? (char **)a->env : spawn_env(a);
+	if (a->env == NULL)
+		built = spawn_env(a);
 	sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, &old) == -1)
 		fatal("sigprocmask");
 	pid = vfork();
 	if (pid == 0)
-		spawn_child(a, env, r, out[1], ready[1]);
+		spawn_child(a, built != NULL ? built : (char **)a->env, r,
+		    out[1], ready[1]);
 	saved = errno;
 	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
 		fatal("sigprocmask");
-	if (env != a->env)
-		spawn_env_free(env);
+	spawn_env_free(built);
 	if (pid == -1) {
 		errno = saved;
 		goto fail;
