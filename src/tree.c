@@ -38,6 +38,7 @@
 #include <event2/event.h>
 
 #include "events.h"
+#include "pidmap.h"
 #include "flagsvc.h"
 #include "log.h"
 #include "notify.h"
@@ -51,8 +52,7 @@
 static struct event_base *base;
 static struct config	*config;
 static struct node	*root;
-static struct node	**workers;	/* every live worker node, for pid lookup */
-static size_t		 nworkers;
+static struct pidmap	 live_pids;	/* pid -> worker node, while it runs */
 static struct node	**retired;	/* replaced or removed by a reload, still stopping */
 static size_t		 nretired;
 static struct event	*ev_kick;
@@ -211,8 +211,6 @@ node_new(struct child_conf *c, struct node *parent)
 		n->timer = evtimer_new(base, worker_timer_cb, n);
 		n->stop_signal = c->stop_signal;
 		n->shutdown_ms = c->shutdown_ms;
-		workers = xreallocarray(workers, nworkers + 1, sizeof(*workers));
-		workers[nworkers++] = n;
 	}
 	if (n->timer == NULL)
 		fatalx("cannot create timer");
@@ -231,19 +229,6 @@ worker_env_forget(struct node *n)
 }
 
 static void
-workers_forget(struct node *n)
-{
-	size_t	i;
-
-	for (i = 0; i < nworkers; i++) {
-		if (workers[i] == n) {
-			workers[i] = workers[--nworkers];
-			return;
-		}
-	}
-}
-
-static void
 node_free(struct node *n)
 {
 	size_t	i;
@@ -255,8 +240,8 @@ node_free(struct node *n)
 	free(n->kids);
 	if (n->is_sup)
 		intensity_free(&n->intensity);
-	else
-		workers_forget(n);
+	else if (n->pid > 0)
+		pidmap_del(&live_pids, n->pid);
 	if (n->timer != NULL)
 		event_free(n->timer);
 	if (n->ev_out != NULL)
@@ -325,9 +310,7 @@ tree_free(void)
 	free(retired);
 	retired = NULL;
 	nretired = 0;
-	free(workers);
-	workers = NULL;
-	nworkers = 0;
+	pidmap_free(&live_pids);
 	free(kickq);
 	kickq = NULL;
 	nkickq = kickq_cap = 0;
@@ -378,12 +361,7 @@ tree_find(const char *name)
 static struct node *
 worker_by_pid(pid_t pid)
 {
-	size_t	i;
-
-	for (i = 0; i < nworkers; i++)
-		if (workers[i]->pid == pid)
-			return workers[i];
-	return NULL;
+	return pidmap_get(&live_pids, pid);
 }
 
 /* --- worker output and readiness --------------------------------------- */
@@ -613,6 +591,7 @@ worker_spawn(struct node *n)
 		return;
 	}
 	n->pid = r.pid;
+	pidmap_put(&live_pids, n->pid, n);
 	n->started_at = util_now_ms();
 	n->state = SVC_STARTING;
 	n->out_fd = r.out_fd;
@@ -731,6 +710,7 @@ worker_exited(struct node *n, int code, int sig)
 	timer_clear(n);
 	worker_close_ready(n);
 	worker_read_output(n, true);
+	pidmap_del(&live_pids, n->pid);
 	n->pid = -1;
 	n->ready = false;
 	n->has_exit = true;
