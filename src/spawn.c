@@ -69,72 +69,134 @@ spawn_env_scrubbed(const char *entry)
 	return false;
 }
 
-/* Replace or append KEY=value in env (n entries, room for more). */
+/*
+ * warden's own environment less what speaks to warden: the same for every
+ * worker, so built once and shared by every worker's environment.
+ */
+static char	**spawn_base;
+static size_t	  spawn_nbase;
+
 static void
-spawn_env_put(char **env, size_t *n, char *entry)
+spawn_base_build(void)
 {
-	size_t	 i, klen = strcspn(entry, "=");
+	size_t	i, n = 0;
 
-	for (i = 0; i < *n; i++) {
-		if (strncmp(env[i], entry, klen) == 0 && env[i][klen] == '=') {
-			free(env[i]);
-			env[i] = entry;
-			return;
-		}
-	}
-	env[(*n)++] = entry;
-}
-
-char **
-spawn_env(const struct spawn_args *a)
-{
-	const struct child_conf	*c = a->conf;
-	char			**env, *e;
-	size_t			  n = 0, cap = 0, i;
-
+	if (spawn_base != NULL)
+		return;
 	for (i = 0; environ[i] != NULL; i++)
-		cap++;
-	cap += c->nenv + 8;
-	env = xcalloc(cap + 1, sizeof(*env));
+		n++;
+	spawn_base = xcalloc(n + 1, sizeof(*spawn_base));
 	for (i = 0; environ[i] != NULL; i++)
 		if (!spawn_env_scrubbed(environ[i]))
-			env[n++] = xstrdup(environ[i]);
-	for (i = 0; i < c->nenv; i++) {
-		xasprintf(&e, "%s=%s", c->env[i].key, c->env[i].value);
-		spawn_env_put(env, &n, e);
-	}
-	xasprintf(&e, "WARDEN_SERVICE=%s", c->name);
-	spawn_env_put(env, &n, e);
-	if (a->notify_socket != NULL) {
-		xasprintf(&e, "NOTIFY_SOCKET=%s", a->notify_socket);
-		spawn_env_put(env, &n, e);
-	}
-	if (c->ready == READY_FD) {
-		xasprintf(&e, "WARDEN_READY_FD=%d", SPAWN_READY_FD);
-		spawn_env_put(env, &n, e);
-	}
-	if (a->table_name != NULL) {
-		xasprintf(&e, "WARDEN_TABLE=%s", a->table_name);
-		spawn_env_put(env, &n, e);
-	}
-	if (a->table_fd != -1) {
-		xasprintf(&e, "WARDEN_TABLE_FD=%d", SPAWN_TABLE_FD);
-		spawn_env_put(env, &n, e);
-	}
-	env[n] = NULL;
-	return env;
+			spawn_base[spawn_nbase++] = xstrdup(environ[i]);
 }
 
 void
-spawn_env_free(char **env)
+spawn_free(void)
 {
 	size_t	i;
 
-	if (env == NULL)
+	for (i = 0; i < spawn_nbase; i++)
+		free(spawn_base[i]);
+	free(spawn_base);
+	spawn_base = NULL;
+	spawn_nbase = 0;
+}
+
+/* Does a KEY=value entry have the key of KEY=...? */
+static bool
+spawn_same_key(const char *entry, const char *other)
+{
+	size_t	klen = strcspn(other, "=");
+
+	return strncmp(entry, other, klen) == 0 && entry[klen] == '=';
+}
+
+/* Set KEY=value among the worker's own (a later one replaces an earlier). */
+static void
+spawn_own_put(struct spawn_env *e, char *entry)
+{
+	size_t	i;
+
+	for (i = 0; i < e->nown; i++) {
+		if (spawn_same_key(e->own[i], entry)) {
+			free(e->own[i]);
+			e->own[i] = entry;
+			return;
+		}
+	}
+	e->own[e->nown++] = entry;
+}
+
+struct spawn_env *
+spawn_env(const struct spawn_args *a)
+{
+	const struct child_conf	*c = a->conf;
+	struct spawn_env	*e = xcalloc(1, sizeof(*e));
+	char			*s;
+	bool			*used;
+	size_t			 i, j, n = 0;
+
+	spawn_base_build();
+	e->own = xcalloc(c->nenv + 6, sizeof(*e->own));
+	for (i = 0; i < c->nenv; i++) {
+		xasprintf(&s, "%s=%s", c->env[i].key, c->env[i].value);
+		spawn_own_put(e, s);
+	}
+	xasprintf(&s, "WARDEN_SERVICE=%s", c->name);
+	spawn_own_put(e, s);
+	if (a->notify_socket != NULL) {
+		xasprintf(&s, "NOTIFY_SOCKET=%s", a->notify_socket);
+		spawn_own_put(e, s);
+	}
+	if (c->ready == READY_FD) {
+		xasprintf(&s, "WARDEN_READY_FD=%d", SPAWN_READY_FD);
+		spawn_own_put(e, s);
+	}
+	if (a->table_name != NULL) {
+		xasprintf(&s, "WARDEN_TABLE=%s", a->table_name);
+		spawn_own_put(e, s);
+	}
+	if (a->table_fd != -1) {
+		xasprintf(&s, "WARDEN_TABLE_FD=%d", SPAWN_TABLE_FD);
+		spawn_own_put(e, s);
+	}
+	/*
+	 * The inherited ones in their order, each replaced by the worker's
+	 * own of the same name; then the rest of its own.
+	 */
+	e->envp = xcalloc(spawn_nbase + e->nown + 1, sizeof(*e->envp));
+	used = xcalloc(e->nown + 1, sizeof(*used));
+	for (i = 0; i < spawn_nbase; i++) {
+		for (j = 0; j < e->nown; j++)
+			if (!used[j] && spawn_same_key(spawn_base[i], e->own[j]))
+				break;
+		if (j < e->nown) {
+			used[j] = true;
+			e->envp[n++] = e->own[j];
+		} else
+			e->envp[n++] = spawn_base[i];
+	}
+	for (j = 0; j < e->nown; j++)
+		if (!used[j])
+			e->envp[n++] = e->own[j];
+	e->envp[n] = NULL;
+	free(used);
+	return e;
+}
+
+void
+spawn_env_free(struct spawn_env *e)
+{
+	size_t	i;
+
+	if (e == NULL)
 		return;
-	for (i = 0; env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
+	for (i = 0; i < e->nown; i++)
+		free(e->own[i]);
+	free(e->own);
+	free(e->envp);
+	free(e);
 }
 
 /* In the child: report why we could not exec (shared memory), and leave. */
@@ -230,7 +292,7 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 {
 	int	 out[2] = { -1, -1 }, ready[2] = { -1, -1 };
 	/* Built here when the caller keeps none; volatile: it lives across vfork. */
-	char	**volatile built = NULL;
+	struct spawn_env *volatile built = NULL;
 	sigset_t all, old;
 	pid_t	 pid;
 	int	 saved;
@@ -248,7 +310,7 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 		fatal("sigprocmask");
 	pid = vfork();
 	if (pid == 0)
-		spawn_child(a, built != NULL ? built : (char **)a->env, r,
+		spawn_child(a, built != NULL ? built->envp : a->env->envp, r,
 		    out[1], ready[1]);
 	saved = errno;
 	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)

@@ -14,10 +14,12 @@
 #define SPAWN_READY_FD	3
 #define SPAWN_TABLE_FD	4
 
+struct spawn_env;
+
 struct spawn_args {
 	const struct child_conf	*conf;
 	const char		*notify_socket;	/* NOTIFY_SOCKET for ready=notify, else NULL */
-	char *const		*env;		/* from spawn_env(), or NULL: built for this start */
+	const struct spawn_env	*env;		/* from spawn_env(), or NULL: built for this start */
 	const char		*table_name;	/* WARDEN_TABLE, or NULL */
 	int			 table_fd;	/* read-only fd of the table, -1: none */
 };
@@ -37,10 +39,19 @@ void	spawn_init(void);
  * The environment a worker gets (warden's own, less what speaks to warden,
  * plus the worker's env and warden's variables), for spawn_args.env: it
  * depends only on the args other than env, so a caller may keep it from
- * start to start. Free with spawn_env_free().
+ * start to start. warden's part is shared by all, built once; only the
+ * worker's own strings and the pointer array are its own.
  */
-char	**spawn_env(const struct spawn_args *);
-void	  spawn_env_free(char **);
+struct spawn_env {
+	char	**envp;		/* for execve, NULL-terminated */
+	char	**own;		/* the strings that are this worker's */
+	size_t	  nown;
+};
+
+struct spawn_env *spawn_env(const struct spawn_args *);
+void		  spawn_env_free(struct spawn_env *);
+/* At exit: free warden's part of the environment. */
+void		  spawn_free(void);
 
 /*
  * Start the worker. Returns -1 with errno when nothing was started (fork or

@@ -545,9 +545,10 @@ same_str(const char *a, const char *b)
  * The worker's environment, built at its first start and kept: rebuilding
  * it (warden's environment copied and scrubbed, the worker's variables
  * added) was a tenth of warden's time in starting a thousand workers.
- * Forgotten when the worker's configuration changes.
+ * warden's part is shared by every worker (spawn.c). Forgotten when the
+ * worker's configuration changes.
  */
-static char **
+static struct spawn_env *
 worker_env(struct node *n, const struct spawn_args *a)
 {
 	if (n->env != NULL && same_str(n->env_table, a->table_name) &&

@@ -22,6 +22,7 @@
 
 struct event_base;
 struct event;
+struct spawn_env;
 
 enum svc_state {
 	SVC_STOPPED,	/* not running, and not about to be */
@@ -77,7 +78,7 @@ struct node {
 	/* worker */
 	pid_t			 pid;
 	int			 out_fd;
-	char			**env;		/* kept from start to start; NULL: build */
+	struct spawn_env	*env;		/* kept from start to start; NULL: build */
 	char			*env_table;	/* what env was built with */
 	bool			 env_table_fd;
 	char			*env_notify;

@@ -381,6 +381,7 @@ main(int argc, char **argv)
 	rpc_free();
 	conf = tree_config();
 	tree_free();
+	spawn_free();
 	config_free(conf);
 	event_free(ev_signals);
 	close(sigfd);
