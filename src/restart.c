@@ -51,7 +51,8 @@ restart_scope(enum strategy strategy, size_t n, size_t failed, size_t *lo, size_
 void
 intensity_init(struct intensity *in, int max_restarts)
 {
-	in->cap = (size_t)(max_restarts < 0 ? 0 : max_restarts) + 1;
+	in->max = (size_t)(max_restarts < 0 ? 0 : max_restarts) + 1;
+	in->cap = in->max < 8 ? in->max : 8;
 	in->stamps = xcalloc(in->cap, sizeof(*in->stamps));
 	in->len = 0;
 	in->head = 0;
@@ -62,7 +63,7 @@ intensity_free(struct intensity *in)
 {
 	free(in->stamps);
 	in->stamps = NULL;
-	in->cap = in->len = in->head = 0;
+	in->cap = in->max = in->len = in->head = 0;
 }
 
 void
@@ -78,9 +79,32 @@ intensity_in_window(uint64_t stamp, int max_seconds, uint64_t now_ms)
 	return now_ms < stamp || now_ms - stamp < (uint64_t)max_seconds * 1000u;
 }
 
+/* Double the room, the oldest first again. */
+static void
+intensity_grow(struct intensity *in)
+{
+	size_t		 cap = in->cap * 2 > in->max ? in->max : in->cap * 2, i;
+	uint64_t	*s = xcalloc(cap, sizeof(*s));
+
+	for (i = 0; i < in->len; i++)
+		s[i] = in->stamps[(in->head + i) % in->cap];
+	free(in->stamps);
+	in->stamps = s;
+	in->cap = cap;
+	in->head = 0;
+}
+
 bool
 intensity_add(struct intensity *in, int max_seconds, uint64_t now_ms)
 {
+	/* What left the window no longer counts, nor takes room. */
+	while (in->len > 0 &&
+	    !intensity_in_window(in->stamps[in->head], max_seconds, now_ms)) {
+		in->head = (in->head + 1) % in->cap;
+		in->len--;
+	}
+	if (in->len == in->cap && in->cap < in->max)
+		intensity_grow(in);
 	if (in->len < in->cap)
 		in->stamps[(in->head + in->len++) % in->cap] = now_ms;
 	else {
@@ -88,20 +112,21 @@ intensity_add(struct intensity *in, int max_seconds, uint64_t now_ms)
 		in->stamps[in->head] = now_ms;
 		in->head = (in->head + 1) % in->cap;
 	}
-	return in->len == in->cap &&
+	return in->len == in->max &&
 	    intensity_in_window(in->stamps[in->head], max_seconds, now_ms);
 }
 
 size_t
 intensity_count(const struct intensity *in, int max_seconds, uint64_t now_ms)
 {
-	size_t	i, n = 0;
+	size_t	i;
 
+	/* Oldest first: once one is in the window, all later ones are. */
 	for (i = 0; i < in->len; i++)
 		if (intensity_in_window(in->stamps[(in->head + i) % in->cap],
 		    max_seconds, now_ms))
-			n++;
-	return n;
+			return in->len - i;
+	return 0;
 }
 
 uint32_t

@@ -32,14 +32,18 @@ void	restart_scope(enum strategy, size_t n, size_t failed, size_t *lo, size_t *h
 
 /*
  * Restart intensity: at most max_restarts restarts within max_seconds.
- * The window keeps the last max_restarts + 1 restart times; the limit is
- * exceeded when all of them lie within the window, that is when the oldest
+ * The window keeps the restart times that are still in it, the last
+ * max_restarts + 1 at most; the limit is exceeded when it holds
+ * max_restarts + 1, that is when the oldest of the last max_restarts + 1
  * is less than max_seconds old (a restart exactly max_seconds later no
- * longer counts). max_restarts 0 means any restart exceeds it.
+ * longer counts). max_restarts 0 means any restart exceeds it. The ring
+ * grows with the restarts in the window, not to max_restarts at once: a
+ * budget of a million costs nothing until a million restarts come.
  */
 struct intensity {
-	uint64_t	*stamps;	/* ring of restart times, ms */
-	size_t		 cap;		/* max_restarts + 1 */
+	uint64_t	*stamps;	/* ring of restart times, ms, oldest first */
+	size_t		 cap;		/* room now */
+	size_t		 max;		/* max_restarts + 1: room at most */
 	size_t		 len;
 	size_t		 head;		/* index of the oldest */
 };

@@ -407,6 +407,38 @@ START_TEST(test_intensity_reset)
 }
 END_TEST
 
+/*
+ * A budget of a million in 1 s costs room only for the restarts in the
+ * window: 100,000 restarts 1 ms apart keep about a thousand, and the
+ * limit is still exact when a big budget is used up.
+ */
+START_TEST(test_intensity_room)
+{
+	struct intensity	in;
+	uint64_t		t;
+	int			i;
+
+	intensity_init(&in, 1000000);
+	ck_assert_uint_le(in.cap, 8);
+	for (i = 0; i < 100000; i++) {
+		t = (uint64_t)i;
+		ck_assert(!intensity_add(&in, 1, t));
+		ck_assert_uint_eq(intensity_count(&in, 1, t), i < 1000 ? i + 1 : 1000);
+	}
+	ck_assert_uint_le(in.cap, 2048);
+	intensity_free(&in);
+
+	/* 1000 in 10 s: the 1001st within 10 s of the first exceeds it. */
+	intensity_init(&in, 1000);
+	for (i = 0; i < 1000; i++)
+		ck_assert(!intensity_add(&in, 10, 5000 + (uint64_t)i));
+	ck_assert_uint_eq(intensity_count(&in, 10, 6000), 1000);
+	ck_assert(intensity_add(&in, 10, 14999));
+	ck_assert_uint_le(in.cap, 1001);
+	intensity_free(&in);
+}
+END_TEST
+
 START_TEST(test_intensity_wrap)
 {
 	struct intensity	in;
@@ -759,6 +791,7 @@ restart_suite(void)
 	tcase_add_test(tc, test_intensity_count);
 	tcase_add_test(tc, test_intensity_reset);
 	tcase_add_test(tc, test_intensity_wrap);
+	tcase_add_test(tc, test_intensity_room);
 	tcase_add_test(tc, test_escalation);
 	tcase_add_test(tc, test_escalation_spaced);
 	tcase_add_test(tc, test_escalation_not_permanent);
