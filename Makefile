@@ -109,10 +109,12 @@ $(BIN)/warden: $(OBJ)/warden.o $(CORE_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# No -lm: wardenctl starts for every command, and each library it loads
+# costs that start (see bench/README.md).
 $(BIN)/wardenctl: $(CTL_OBJS) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BIN)/demo-worker: $(OBJ)/demo-worker.o $(CORE_LIB)
 	@mkdir -p $(@D)

@@ -1401,9 +1401,17 @@ drill_report_finish(struct drill_report *r)
 static json_t *
 drill_ms_json(double ms)
 {
+	double	us = ms * 1000;
+
 	if (ms < 0)
 		return json_null();
-	return json_real(round(ms * 1000) / 1000);
+	/*
+	 * Rounded to the nearest microsecond by hand: round() alone would
+	 * make wardenctl load libm at every start.
+	 */
+	if (us < 9e15)
+		us = (double)(long long)(us + 0.5);
+	return json_real(us / 1000);
 }
 
 static json_t *
