@@ -1876,19 +1876,19 @@ END_TEST
 
 /* --- 17. framing and backpressure ----------------------------------------- */
 
-/* Lines ping(first)..ping(first+n-1), each with its id, in one string. */
+/* n requests of method, ids first..first+n-1, one per line, in one string. */
 static char *
-ping_lines(long long first, int n)
+request_lines(const char *method, long long first, int n)
 {
 	char	*buf, *p;
-	size_t	 cap = (size_t)n * 64 + 1;
+	size_t	 cap = (size_t)n * (48 + strlen(method)) + 1;
 	int	 i;
 
 	buf = p = xmalloc(cap);
 	for (i = 0; i < n; i++)
 		p += snprintf(p, cap - (size_t)(p - buf),
-		    "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"ping\"}\n",
-		    first + i);
+		    "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\"}\n",
+		    first + i, method);
 	return buf;
 }
 
@@ -1906,7 +1906,7 @@ START_TEST(test_pipelined)
 	c = conn_open(&h);
 	other = conn_open(&h);
 	/* 500 requests in one write: 500 answers, in order. */
-	lines = ping_lines(1, 500);
+	lines = request_lines("ping", 1, 500);
 	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
 	free(lines);
 	for (i = 1; i <= 500; i++) {
@@ -1956,8 +1956,8 @@ START_TEST(test_backpressure)
 	struct harness		 h;
 	struct harness_conn	*c, *other;
 	json_t			*resp, *res;
-	char			*buf, *p, *conf;
-	size_t			 cap = N * 64 + 1, answered = 0;
+	char			*buf, *conf;
+	size_t			 answered = 0;
 	int			 i;
 
 	/* conf_abc with the smallest output cap. */
@@ -1968,10 +1968,7 @@ START_TEST(test_backpressure)
 	c = conn_open(&h);
 	other = conn_open(&h);
 	/* Each answer is the whole tree's status, about 1 KiB: 1 MiB in all. */
-	buf = p = xmalloc(cap);
-	for (i = 1; i <= N; i++)
-		p += snprintf(p, cap - (size_t)(p - buf),
-		    "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"status\"}\n", i);
+	buf = request_lines("status", 1, N);
 	ck_assert_int_eq(harness_conn_send_raw(c, buf, strlen(buf)), 0);
 	free(buf);
 	/* Served all along, though c's answers are piling up. */
@@ -2008,7 +2005,7 @@ START_TEST(test_half_close)
 	start(&h, conf_abc);
 	/* Answered at once. */
 	c = conn_open(&h);
-	lines = ping_lines(1, 3);
+	lines = request_lines("ping", 1, 3);
 	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
 	free(lines);
 	ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
