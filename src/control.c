@@ -256,6 +256,20 @@ control_write_failed(struct client *c)
 	return true;
 }
 
+/* Write what the evbuffer holds, as far as the socket takes it; -1: the peer is gone. */
+static int
+control_write_out(struct client *c)
+{
+	int	n;
+
+	if (evbuffer_get_length(c->out) == 0)
+		return 0;
+	do
+		n = evbuffer_write(c->out, c->fd);
+	while (n == -1 && errno == EINTR);
+	return n == -1 && control_write_failed(c) ? -1 : 0;
+}
+
 /*
  * Write the answers collected during a read straight from the batch; what
  * the socket does not take goes into the client's evbuffer. Returns -1
@@ -295,20 +309,13 @@ control_flush_batch(struct client *c)
 static int
 control_flush(struct client *c)
 {
-	int	n;
-
 	if (control_flush_batch(c) == -1) {
 		control_free(c);
 		return -1;
 	}
-	if (evbuffer_get_length(c->out) > 0) {
-		do
-			n = evbuffer_write(c->out, c->fd);
-		while (n == -1 && errno == EINTR);
-		if (n == -1 && control_write_failed(c)) {
-			control_free(c);
-			return -1;
-		}
+	if (control_write_out(c) == -1) {
+		control_free(c);
+		return -1;
 	}
 	if (evbuffer_get_length(c->out) > 0) {
 		control_want_write(c);
@@ -327,6 +334,14 @@ control_flush(struct client *c)
 
 static void	control_serve(struct client *, const char *, size_t);
 
+/* Paused for output that has since drained below the low-water mark? */
+static bool
+control_may_resume(const struct client *c)
+{
+	return !c->closing && !c->eof && !c->reading &&
+	    control_output(c) <= (size_t)conf->limits.max_output_bytes / 2;
+}
+
 /*
  * Write queued output at once, outside the write callback; a peer that is
  * gone is closed (freed from the loop, never under the caller's feet).
@@ -334,12 +349,7 @@ static void	control_serve(struct client *, const char *, size_t);
 static void
 control_write_now(struct client *c)
 {
-	int	n;
-
-	do
-		n = evbuffer_write(c->out, c->fd);
-	while (n == -1 && errno == EINTR);
-	if (n == -1 && control_write_failed(c)) {
+	if (control_write_out(c) == -1) {
 		evbuffer_drain(c->out, evbuffer_get_length(c->out));
 		control_close(c);
 	}
@@ -352,8 +362,7 @@ control_write_now(struct client *c)
 static void
 control_maybe_resume(struct client *c)
 {
-	if (c->closing || c->eof || c->reading ||
-	    control_output(c) > (size_t)conf->limits.max_output_bytes / 2)
+	if (!control_may_resume(c))
 		return;
 	control_start_reading(c);
 	control_serve(c, NULL, 0);
@@ -598,8 +607,7 @@ control_serve(struct client *c, const char *p, size_t n)
 		}
 		if (control_flush(c) == -1)
 			return;
-		if (c->closing || c->eof || c->reading ||
-		    control_output(c) > (size_t)conf->limits.max_output_bytes / 2)
+		if (!control_may_resume(c))
 			return;
 		control_start_reading(c);
 	}
