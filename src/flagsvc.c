@@ -51,6 +51,7 @@ static unsigned			 repairs;
 static double			 last_repair_ms = -1;
 static uint64_t			 fault_at;	/* when a drill broke the table (us), 0: none */
 static uint64_t			 broken_at;	/* when we saw it broken (us), 0: not seen */
+static bool			 pin_due;	/* the last pin failed: retry before a change */
 
 static int64_t
 realtime_ms(void)
@@ -214,6 +215,31 @@ flagsvc_guard_follow(const json_t *rec)
 		flags_guard_disarm(&guard);
 }
 
+/*
+ * Pin the state as this configuration made it: a snapshot of every flag's
+ * value, the stage and the saved sets, taken each time warden takes a
+ * configuration (at start and at each reload). Replay starts from the
+ * latest snapshot, so it never has to guess a value from the config file
+ * of the day: a flag nobody changed keeps the value it had when the
+ * history was written, whether warden last stopped cleanly, was killed, or
+ * reloaded first, and also when its default was edited meanwhile.
+ * 0, or -1 with errno (then pin_due, and no change is taken before a pin
+ * succeeds).
+ */
+static int
+flagsvc_pin(void)
+{
+	json_t	*snap = flags_snapshot_json(fs);
+	int	 rc, saved;
+
+	rc = state_snapshot(st, snap);
+	saved = errno;
+	json_decref(snap);
+	pin_due = rc == -1;
+	errno = saved;
+	return rc;
+}
+
 /* Journal, apply, publish, tell. 0, or -1 with errno (nothing changed). */
 static int
 flagsvc_commit(json_t *rec)
@@ -221,6 +247,8 @@ flagsvc_commit(json_t *rec)
 	json_t	*evs, *e, *snap;
 	size_t	 i;
 
+	if (pin_due && flagsvc_pin() == -1)
+		return -1;
 	if (state_append(st, rec) == -1)
 		return -1;
 	if (flags_apply(fs, rec) == -1)
@@ -405,6 +433,9 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	if (fs->stage > 0 || fs->seq > 0)
 		log_info("state: stage %d, %llu change(s) on record", fs->stage,
 		    (unsigned long long)fs->seq);
+	if (flagsvc_pin() == -1)
+		log_warn("%s: cannot pin the state at start (changes are refused "
+		    "until it can be written)", state_snapshot_path(st));
 	table = table_create(c->table, 0, err, errlen);
 	if (table == NULL)
 		return -1;
@@ -413,11 +444,41 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	return 0;
 }
 
+/* Say what taking the new configuration did to the state before (a snapshot). */
+static void
+flagsvc_log_reconfigure(const json_t *before, const struct flags *now)
+{
+	json_t		*flags = json_object_get(before, "flags"), *v;
+	const char	*name;
+	int		 stage;
+	size_t		 i;
+
+	json_object_foreach(flags, name, v)
+		if (flags_find(now, name) < 0)
+			log_warnx("reload: flag %s is no longer configured: dropped",
+			    name);
+	for (i = 0; i < now->nflags; i++)
+		if (json_object_get(flags, now->flag[i].name) == NULL)
+			log_info("reload: flag %s added at its default",
+			    now->flag[i].name);
+	stage = (int)json_integer_value(json_object_get(before, "stage"));
+	if (now->stage != stage)
+		log_warnx("reload: stage %d is no longer configured: the stage is "
+		    "now %d", stage, now->stage);
+}
+
 void
 flagsvc_reconfigure(const struct config *c)
 {
+	json_t	*before = flags_snapshot_json(fs);
+
 	conf = c;
 	flags_reconfigure(fs, c);
+	flagsvc_log_reconfigure(before, fs);
+	json_decref(before);
+	if (flagsvc_pin() == -1)
+		log_warn("%s: cannot pin the state after the reload (changes are "
+		    "refused until it can be written)", state_snapshot_path(st));
 	flagsvc_publish();
 }
 

@@ -1251,7 +1251,7 @@ START_TEST(test_torn_journal)
 {
 	struct harness	 h;
 	json_t		*before;
-	char		*journal, *log;
+	char		*journal, *log, *text;
 	off_t		 len;
 	int		 want[NFLAGS];
 
@@ -1271,9 +1271,15 @@ START_TEST(test_torn_journal)
 	ck_assert_msg(log != NULL && strstr(log, "dropped") != NULL,
 	    "warden did not say it cut the journal's tail");
 	free(log);
-	ck_assert_msg(file_size(journal) == len,
-	    "journal is %lld bytes, %lld before the tail",
-	    (long long)file_size(journal), (long long)len);
+	/*
+	 * The good records are in the state warden pinned at start (a
+	 * snapshot, the journal afresh); nothing of the torn one is left.
+	 */
+	text = harness_read_file(journal);
+	ck_assert_msg(text != NULL, "read %s", journal);
+	ck_assert_msg(strstr(text, "\"seq\":99") == NULL,
+	    "the torn record is still in the journal: %s", text);
+	free(text);
 
 	/* Changes after the cut go after the good records and stay. */
 	flag_set_ok(&h, fname[SAMP], 20);
@@ -1447,6 +1453,112 @@ START_TEST(test_full_disk)
 END_TEST
 
 /* --- 7. the guard -------------------------------------------------------- */
+
+/*
+ * Replay gives the same values whatever way warden stopped. Three flags:
+ * "kept" nobody changes, "touched" an operator sets, "added" comes with a
+ * reload in one history. While warden is down the file changes the
+ * defaults of "kept" and "added"; a value in force is kept until it is
+ * reset (warden(8)), so every way of stopping must give the values the
+ * history had, never the new defaults.
+ */
+#define PIN_FLAGS(kept, added)						\
+	"'flags': { 'kept': { 'default': " kept " },"			\
+	" 'touched': { 'default': false }" added " },"			\
+	" 'stages': [ { 'stage': 1, 'enable': ['touched'] } ]"
+#define PIN_CONF(kept, added)						\
+	"{ " PIN_FLAGS(kept, added) ", 'supervisor': { 'children': [] } }"
+
+static const char conf_pin_before[] = PIN_CONF("false", "");
+static const char conf_pin[] =
+    PIN_CONF("false", ", 'added': { 'default': false }");
+/* The file as edited while warden is down. */
+static const char conf_pin_edited[] =
+    PIN_CONF("true", ", 'added': { 'default': true }");
+
+enum pin_stop { PIN_SIGKILL, PIN_SHUTDOWN, PIN_RELOAD_SIGKILL };
+static const char *const pin_stop_name[] = { "SIGKILL", "a clean stop",
+	"a reload then SIGKILL" };
+
+static void
+reload(struct harness *h, const char *conf)
+{
+	char	*text = dq(conf);
+
+	ck_assert_int_eq(harness_write_config(h, text), 0);
+	free(text);
+	json_decref(result(h, "config.reload", NULL));
+}
+
+static int
+flag_value(struct harness *h, const char *name)
+{
+	json_t	*r = result(h, "flag.get", json_pack("{s:s}", "name", name));
+	int	 v = value_int(json_object_get(r, "value"));
+
+	json_decref(r);
+	return v;
+}
+
+/*
+ * One history, stopped one way, the file edited, warden started again:
+ * the values of kept, touched and added then. With added_by_reload the
+ * history starts without "added" and a reload brings it.
+ */
+static void
+pin_history(enum pin_stop how, bool added_by_reload, int out[3])
+{
+	struct harness	h;
+	json_t		*r;
+
+	start(&h, added_by_reload ? conf_pin_before : conf_pin);
+	flag_set_ok(&h, "touched", 40);
+	if (added_by_reload)
+		reload(&h, conf_pin);
+	switch (how) {
+	case PIN_SIGKILL:
+		kill_warden(&h);
+		break;
+	case PIN_SHUTDOWN:
+		r = result(&h, "shutdown", NULL);
+		json_decref(r);
+		ck_assert_int_eq(harness_wait_exit(&h, T_WAIT), 0);
+		break;
+	case PIN_RELOAD_SIGKILL:
+		reload(&h, conf_pin);
+		kill_warden(&h);
+		break;
+	}
+	{
+		char	*text = dq(conf_pin_edited);
+
+		ck_assert_int_eq(harness_write_config(&h, text), 0);
+		free(text);
+	}
+	restart(&h);
+	out[0] = flag_value(&h, "kept");
+	out[1] = flag_value(&h, "touched");
+	out[2] = flag_value(&h, "added");
+	stop(&h);
+}
+
+START_TEST(test_replay_same_values)
+{
+	static const int	want[3] = { 0, 40, 0 };	/* kept, touched, added */
+	bool			by_reload = _i == 1;
+	int			got[3], how;
+
+	for (how = PIN_SIGKILL; how <= PIN_RELOAD_SIGKILL; how++) {
+		pin_history((enum pin_stop)how, by_reload, got);
+		ck_assert_msg(memcmp(got, want, sizeof(want)) == 0,
+		    "after %s%s, defaults edited: kept %d touched %d "
+		    "added %d; want 0 40 0 whatever the way of stopping",
+		    pin_stop_name[how], by_reload ?
+		    " (\"added\" came with a reload)" : "",
+		    got[0], got[1], got[2]);
+	}
+}
+END_TEST
 
 static const char conf_guard[] =
     "{ " DEMO_FLAGS ","
@@ -1741,6 +1853,8 @@ flags_live_suite(void)
 	tcase_add_test(tc, test_durable_sigkill);
 	tcase_add_test(tc, test_torn_journal);
 	tcase_add_test(tc, test_full_disk);
+	/* 0: one file all along; 1: "added" comes with a reload. */
+	tcase_add_loop_test(tc, test_replay_same_values, 0, 2);
 	tcase_add_test(tc, test_guard_rollback);
 	tcase_add_test(tc, test_worker_table_env);
 	tcase_add_test(tc, test_worker_reader);
