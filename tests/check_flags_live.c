@@ -1432,6 +1432,18 @@ START_TEST(test_full_disk)
 	json_decref(r);
 	ck_assert_int_eq(file_size(journal), 0);
 
+	/*
+	 * A reload pins the state it makes; it cannot now, and no change
+	 * is taken until it has.
+	 */
+	harness_log_mark(&h);
+	json_decref(result(&h, "config.reload", NULL));
+	ck_assert_int_eq(harness_wait_log(&h, "cannot pin the state after "
+	    "the reload", T_WAIT), 0);
+	expect_error(&h, "flag.set", json_pack("{s:s, s:b}", "name",
+	    fname[LOG], "value", 1), -32005, "unavailable");
+	expect_flags(&h, t, 0, want);
+
 	ck_assert_int_eq(unlink(filler), 0);
 	flag_set_ok(&h, fname[LOG], 100);
 	want[LOG] = 100;
@@ -1557,6 +1569,41 @@ START_TEST(test_replay_same_values)
 		    " (\"added\" came with a reload)" : "",
 		    got[0], got[1], got[2]);
 	}
+}
+END_TEST
+
+/*
+ * A pin that cannot be written holds every change back: a snapshot that
+ * fails (a folder in the way of its temporary file) while the journal
+ * could still take the record.
+ */
+START_TEST(test_pin_refused)
+{
+	struct harness	 h;
+	char		*blocker;
+	int		 want[NFLAGS];
+
+	start(&h, conf_demo);
+	memcpy(want, at_stage[0], sizeof(want));
+	blocker = harness_path(&h, "state/state.json.tmp");
+	ck_assert_msg(mkdir(blocker, 0700) == 0, "mkdir %s: %s", blocker,
+	    strerror(errno));
+	harness_log_mark(&h);
+	json_decref(result(&h, "config.reload", NULL));
+	ck_assert_int_eq(harness_wait_log(&h, "cannot pin the state after "
+	    "the reload", T_WAIT), 0);
+	expect_error(&h, "flag.set", json_pack("{s:s, s:b}", "name",
+	    fname[LOG], "value", 1), -32005, "unavailable");
+	expect_flags(&h, NULL, 0, want);
+
+	ck_assert_int_eq(rmdir(blocker), 0);
+	flag_set_ok(&h, fname[LOG], 100);
+	want[LOG] = 100;
+	kill_warden(&h);
+	restart(&h);
+	expect_flags(&h, NULL, 0, want);
+	free(blocker);
+	stop(&h);
 }
 END_TEST
 
@@ -1855,6 +1902,7 @@ flags_live_suite(void)
 	tcase_add_test(tc, test_full_disk);
 	/* 0: one file all along; 1: "added" comes with a reload. */
 	tcase_add_loop_test(tc, test_replay_same_values, 0, 2);
+	tcase_add_test(tc, test_pin_refused);
 	tcase_add_test(tc, test_guard_rollback);
 	tcase_add_test(tc, test_worker_table_env);
 	tcase_add_test(tc, test_worker_reader);
