@@ -407,6 +407,33 @@ flagsvc_table_fd(void)
 	return table != NULL ? table_fd_readonly(table) : -1;
 }
 
+/*
+ * Say what taking a configuration did to the state before it (a snapshot):
+ * flags dropped or added, and, when with_stage, a stage lowered. "when" is
+ * "start" or "reload".
+ */
+static void
+flagsvc_log_taken(const char *when, const json_t *before, bool with_stage)
+{
+	json_t		*flags = json_object_get(before, "flags"), *v;
+	const char	*name;
+	int		 stage;
+	size_t		 i;
+
+	json_object_foreach(flags, name, v)
+		if (flags_find(fs, name) < 0)
+			log_warnx("%s: flag %s is no longer configured: dropped",
+			    when, name);
+	for (i = 0; i < fs->nflags; i++)
+		if (json_object_get(flags, fs->flag[i].name) == NULL)
+			log_info("%s: flag %s added at its default", when,
+			    fs->flag[i].name);
+	stage = (int)json_integer_value(json_object_get(before, "stage"));
+	if (with_stage && fs->stage != stage)
+		log_warnx("%s: stage %d is no longer configured: the stage is "
+		    "now %d", when, stage, fs->stage);
+}
+
 /* --- life ------------------------------------------------------------------------- */
 
 int
@@ -425,6 +452,9 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 		json_decref(recs);
 		return -1;
 	}
+	/* The journal's records come after: only the names tell here. */
+	if (snap != NULL)
+		flagsvc_log_taken("start", snap, json_array_size(recs) == 0);
 	skipped = flags_replay(fs, recs);
 	if (skipped > 0)
 		log_warnx("%s: %zu malformed record(s) skipped", state_journal_path(st), skipped);
@@ -444,29 +474,6 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	return 0;
 }
 
-/* Say what taking the new configuration did to the state before (a snapshot). */
-static void
-flagsvc_log_reconfigure(const json_t *before, const struct flags *now)
-{
-	json_t		*flags = json_object_get(before, "flags"), *v;
-	const char	*name;
-	int		 stage;
-	size_t		 i;
-
-	json_object_foreach(flags, name, v)
-		if (flags_find(now, name) < 0)
-			log_warnx("reload: flag %s is no longer configured: dropped",
-			    name);
-	for (i = 0; i < now->nflags; i++)
-		if (json_object_get(flags, now->flag[i].name) == NULL)
-			log_info("reload: flag %s added at its default",
-			    now->flag[i].name);
-	stage = (int)json_integer_value(json_object_get(before, "stage"));
-	if (now->stage != stage)
-		log_warnx("reload: stage %d is no longer configured: the stage is "
-		    "now %d", stage, now->stage);
-}
-
 void
 flagsvc_reconfigure(const struct config *c)
 {
@@ -474,7 +481,7 @@ flagsvc_reconfigure(const struct config *c)
 
 	conf = c;
 	flags_reconfigure(fs, c);
-	flagsvc_log_reconfigure(before, fs);
+	flagsvc_log_taken("reload", before, true);
 	json_decref(before);
 	if (flagsvc_pin() == -1)
 		log_warn("%s: cannot pin the state after the reload (changes are "

@@ -1525,8 +1525,12 @@ pin_history(enum pin_stop how, bool added_by_reload, int out[3])
 
 	start(&h, added_by_reload ? conf_pin_before : conf_pin);
 	flag_set_ok(&h, "touched", 40);
-	if (added_by_reload)
+	if (added_by_reload) {
+		harness_log_mark(&h);
 		reload(&h, conf_pin);
+		ck_assert_int_eq(harness_wait_log(&h, "reload: flag added added "
+		    "at its default", T_WAIT), 0);
+	}
 	switch (how) {
 	case PIN_SIGKILL:
 		kill_warden(&h);
