@@ -509,7 +509,8 @@ table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 	}
 	if (fd == -1) {
 		saved = errno;
-		table_err(err, errlen, "shm_open %s: %s", tmp, strerror(saved));
+		table_err(err, errlen, "cannot create table %s in %s: %s",
+		    t->name, TABLE_SHM_DIR, strerror(saved));
 		errno = saved;
 		return -1;
 	}
@@ -517,19 +518,23 @@ table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 	if (fchmod(fd, t->mode) == -1 || table_allocate(fd, TABLE_SIZE) == -1 ||
 	    fstat(fd, &st) == -1) {
 		saved = errno;
-		table_err(err, errlen, "%s: %s", tmppath, strerror(saved));
+		/* No temporary name: the message is the same at every try. */
+		table_err(err, errlen, "cannot allocate table %s (%zu bytes) "
+		    "in %s: %s", t->name, TABLE_SIZE, TABLE_SHM_DIR,
+		    strerror(saved));
 		goto fail;
 	}
 	if (st.st_size != (off_t)TABLE_SIZE) {
 		saved = EIO;
-		table_err(err, errlen, "%s: size %lld after allocation", tmppath,
-		    (long long)st.st_size);
+		table_err(err, errlen, "table %s: size %lld after allocation",
+		    t->name, (long long)st.st_size);
 		goto fail;
 	}
 	p = mmap(NULL, TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		saved = errno;
-		table_err(err, errlen, "mmap %s: %s", tmppath, strerror(saved));
+		table_err(err, errlen, "cannot map table %s: %s", t->name,
+		    strerror(saved));
 		goto fail;
 	}
 	o->map = p;
