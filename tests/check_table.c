@@ -1672,6 +1672,159 @@ START_TEST(test_repeated_repairs)
 }
 END_TEST
 
+/* ---- reattaching by name, and whom a reader trusts ---- */
+
+/* Read until the stage is WANT, at most deadline_ms: the time taken, or -1. */
+static long
+stage_within(warden_table *r, int want, unsigned deadline_ms)
+{
+	uint64_t	t0 = util_now_ms(), t;
+
+	do {
+		t = util_now_ms();
+		if (warden_stage(r) == want)
+			return (long)(t - t0);
+	} while (t - t0 <= deadline_ms);
+	return -1;
+}
+
+/*
+ * The table is removed while no writer runs, so nobody retires it; the
+ * next writer's table is found by the reader itself, within the repair
+ * bound (SPEC 4: 250 ms), with the library's own look interval.
+ */
+START_TEST(test_reattach_unretired)
+{
+	static const char *const names[] = { "x" };
+	struct table	*t;
+	warden_table	*r;
+	char		 name[128];
+	long		 ms;
+
+	t = mk("unretired", name, sizeof(name));
+	publish_all(t, 1, 1, names, 100);
+	r = warden_open(name);
+	ck_assert_ptr_nonnull(r);
+	assert_on(r, "x");
+	table_close(t);
+	ck_assert_int_eq(shm_unlink(name), 0);
+	assert_on(r, "x");
+	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
+	t = mk("unretired", name, sizeof(name));
+	publish_all(t, 2, 1, names, 0);
+	ms = stage_within(r, 2, 250);
+	ck_assert_msg(ms >= 0, "the reader stayed on the removed table");
+	assert_off(r, "x");
+	warden_close(r);
+	table_close(t);
+	shm_unlink(name);
+}
+END_TEST
+
+/* As nobody: a table of its own under NAME at STAGE, x on. */
+static void
+publish_as_nobody(const char *name, int stage)
+{
+	struct table_flag	 f = { "x", 100 };
+	struct table		*t;
+	pid_t			 pid;
+	int			 status;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(2);
+		if ((t = table_create(name, 0, NULL, 0)) == NULL ||
+		    table_publish(t, stage, &f, 1) == -1)
+			_exit(3);
+		table_close(t);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "nobody's table: status %d", status);
+}
+
+/*
+ * A handle opened by name trusts root, its caller and WARDEN_TABLE_OWNER;
+ * one opened from WARDEN_TABLE_FD trusts that object's owner (and root),
+ * also when it reattaches by name. Anyone else's table is never mapped.
+ */
+START_TEST(test_trust)
+{
+	static const char *const names[] = { "x" };
+	struct table	*t;
+	warden_table	*r, *owner, *num, *byfd;
+	char		 name[128], fdnum[16];
+	int		 fd;
+
+	ck_assert_msg(geteuid() == 0, "needs root, to act as nobody; running "
+	    "as uid %ld", (long)geteuid());
+	shm_name(name, sizeof(name), "trust");
+	shm_unlink(name);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE_OWNER"), 0);
+	publish_as_nobody(name, 5);
+
+	r = reader(name, 0);
+	ck_assert(!warden_test_attached(r));
+	ck_assert_int_eq(warden_state(r), WARDEN_UNTRUSTED);
+	ck_assert_int_eq(warden_stage(r), -1);
+	assert_default(r, "x");
+
+	ck_assert_int_eq(setenv("WARDEN_TABLE_OWNER", "nobody", 1), 0);
+	owner = reader(name, 0);
+	ck_assert_int_eq(setenv("WARDEN_TABLE_OWNER", "65534", 1), 0);
+	num = reader(name, 0);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE_OWNER"), 0);
+	ck_assert_int_eq(warden_state(owner), WARDEN_ATTACHED);
+	ck_assert_int_eq(warden_stage(owner), 5);
+	ck_assert_int_eq(warden_stage(num), 5);
+
+	/* warden's descriptor: its owner is trusted, by name later too. */
+	fd = shm_open(name, O_RDONLY, 0);
+	ck_assert_int_ge(fd, 0);
+	snprintf(fdnum, sizeof(fdnum), "%d", fd);
+	ck_assert_int_eq(setenv("WARDEN_TABLE_FD", fdnum, 1), 0);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE"), 0);
+	byfd = reader(NULL, 0);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE_FD"), 0);
+	close(fd);
+	ck_assert_int_eq(warden_state(byfd), WARDEN_ATTACHED);
+	assert_on(byfd, "x");
+	publish_as_nobody(name, 6);
+	ck_assert_int_eq(warden_stage(byfd), 6);
+	ck_assert_int_eq(warden_stage(r), -1);
+	ck_assert_int_eq(warden_state(r), WARDEN_UNTRUSTED);
+
+	/* Root replaces it: every handle moves to root's table. */
+	t = table_create(name, 0, NULL, 0);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(table_replaced_uid(t), 65534);
+	publish_all(t, 7, 1, names, 0);
+	ck_assert_int_eq(warden_stage(r), 7);
+	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
+	ck_assert_int_eq(warden_stage(byfd), 7);
+	ck_assert_int_eq(warden_stage(owner), 7);
+	assert_off(r, "x");
+
+	/* Removed, and nobody's again: r keeps root's last values. */
+	table_close(t);
+	ck_assert_int_eq(shm_unlink(name), 0);
+	publish_as_nobody(name, 8);
+	ck_assert_int_eq(warden_stage(r), 7);
+	assert_off(r, "x");
+	ck_assert_int_eq(warden_state(r), WARDEN_UNTRUSTED);
+	ck_assert_int_eq(warden_stage(owner), 8);
+
+	warden_close(byfd);
+	warden_close(num);
+	warden_close(owner);
+	warden_close(r);
+	shm_unlink(name);
+}
+END_TEST
+
 /* ---- a full /dev/shm ---- */
 
 /* In the child of a test: say what failed, and leave with 1. */
@@ -1813,6 +1966,8 @@ table_suite(void)
 	tcase_add_test(tc, test_fork_child);
 	tcase_add_test(tc, test_in_use);
 	tcase_add_test(tc, test_full_shm);
+	tcase_add_test(tc, test_reattach_unretired);
+	tcase_add_test(tc, test_trust);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
