@@ -617,8 +617,14 @@ table_print_info(json_t *res)
 	flag_print_field("name", ctl_text_cell(json_object_get(res, "name")));
 	flag_print_field("generation", ctl_cell(json_object_get(res,
 	    "generation")));
-	flag_print_field("health", xstrdup(!json_is_boolean(healthy) ? "-" :
-	    json_is_true(healthy) ? "healthy" : "damaged"));
+	if (json_is_false(json_object_get(res, "available")))
+		flag_print_field("health", xstrdup("unavailable"));
+	else
+		flag_print_field("health", xstrdup(!json_is_boolean(healthy) ?
+		    "-" : json_is_true(healthy) ? "healthy" : "damaged"));
+	if (json_is_string(json_object_get(res, "error")))
+		flag_print_field("error", ctl_text_cell(json_object_get(res,
+		    "error")));
 	flag_print_field("repairs", ctl_cell(json_object_get(res, "repairs")));
 	flag_print_field("last repair", xstrdup(json_is_number(ms) ?
 	    ctl_fmt_duration(buf, sizeof(buf), json_number_value(ms)) : "-"));
