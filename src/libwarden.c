@@ -258,7 +258,7 @@ wt_map_fd(struct warden_table *t, int fd)
 /*
  * Look at the name: map what it leads to if that is another table we
  * trust; keep what we have otherwise. Three system calls when nothing
- * changed.
+ * changed (and wt_slow's getpid).
  */
 static void
 wt_attach_name(struct warden_table *t)
