@@ -11,6 +11,12 @@
  * what was published (damage has no inotify event). Either publishes a
  * fresh table from the daemon's own state; the shared table is never read
  * back as the truth.
+ *
+ * When the table cannot be made (/dev/shm full, the name held by another
+ * user we may not displace) it is "unavailable": warden runs on, keeps the
+ * state, says why (status, recovery, table.info, the log once per change
+ * of reason, a table.unavailable event) and tries again at each check,
+ * publishing as soon as it can (a repair: table.repaired).
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,6 +53,9 @@ static struct flags_guard	 guard;
 static struct event		*ev_check, *ev_inotify;
 static int			 inotify_fd = -1;
 static bool			 healthy = true;
+static bool			 unavailable;	/* the name leads to no table of ours */
+static char			 unavailable_why[256];
+static uint64_t			 last_try;	/* the last attempt while unavailable (us) */
 static unsigned			 repairs;
 static double			 last_repair_ms = -1;
 static uint64_t			 fault_at;	/* when a drill broke the table (us), 0: none */
@@ -102,11 +111,59 @@ flagsvc_repaired(void)
 	    "repair_ms", last_repair_ms, "repairs", (int)repairs));
 }
 
+/*
+ * The table could not be made: say so when it starts, and again only when
+ * the reason changes; the check retries.
+ */
 static void
-flagsvc_repair(int what)
+flagsvc_unavailable(const char *why)
+{
+	healthy = false;
+	if (broken_at == 0)
+		broken_at = util_now_us();
+	if (unavailable && strcmp(why, unavailable_why) == 0)
+		return;
+	unavailable = true;
+	snprintf(unavailable_why, sizeof(unavailable_why), "%s", why);
+	log_warnx("table %s: unavailable: %s; trying again every %d ms",
+	    table_name(table), unavailable_why, TABLE_CHECK_MS);
+	events_emit("table.unavailable", json_pack("{s:s,s:s}", "name",
+	    table_name(table), "error", unavailable_why));
+}
+
+/* A fresh table is under the name. */
+static void
+flagsvc_made(void)
+{
+	long	uid;
+
+	if ((uid = table_replaced_uid(table)) != -1)
+		log_warnx("table %s: replaced an object of uid %ld that held "
+		    "its name", table_name(table), uid);
+	if (unavailable)
+		log_info("table %s: available again", table_name(table));
+	unavailable = false;
+	unavailable_why[0] = '\0';
+}
+
+/* Put a fresh table under the name. false: unavailable, and why. */
+static bool
+flagsvc_make(void)
 {
 	char	err[256];
 
+	last_try = util_now_us();
+	if (table_republish(table, err, sizeof(err)) == -1) {
+		flagsvc_unavailable(err);
+		return false;
+	}
+	flagsvc_made();
+	return true;
+}
+
+static void
+flagsvc_repair(int what)
+{
 	healthy = false;
 	if (broken_at == 0)
 		broken_at = util_now_us();
@@ -115,10 +172,8 @@ flagsvc_repair(int what)
 		events_emit("table.deleted", json_pack("{s:s}", "name", table_name(table)));
 	} else
 		log_warnx("table %s: damaged; publishing it again", table_name(table));
-	if (table_republish(table, err, sizeof(err)) == -1) {
-		log_warnx("table %s: cannot repair: %s", table_name(table), err);
+	if (!flagsvc_make())
 		return;
-	}
 	/* Published from our state, so the content is what we hold. */
 	flagsvc_publish();
 	flagsvc_repaired();
@@ -131,6 +186,16 @@ flagsvc_check(void)
 
 	if (table == NULL)
 		return;
+	if (unavailable) {
+		/* At most twice a check period, however often inotify calls. */
+		if (util_now_us() - last_try < TABLE_CHECK_MS * 1000 / 2)
+			return;
+		if (flagsvc_make()) {
+			flagsvc_publish();
+			flagsvc_repaired();
+		}
+		return;
+	}
 	if ((what = table_check(table)) != TABLE_OK)
 		flagsvc_repair(what);
 	else if (!healthy)
@@ -358,11 +423,26 @@ flagsvc_table_healthy(void)
 	return healthy;
 }
 
+bool
+flagsvc_table_available(void)
+{
+	return table != NULL && !unavailable;
+}
+
+const char *
+flagsvc_table_error(void)
+{
+	return unavailable ? unavailable_why : NULL;
+}
+
 json_t *
 flagsvc_table_health(void)
 {
-	return json_pack("{s:b,s:i,s:o}", "healthy", healthy, "repairs", (int)repairs,
-	    "last_repair_ms", last_repair_ms >= 0 ? json_real(last_repair_ms) : json_null());
+	return json_pack("{s:b,s:i,s:o,s:b,s:o}", "healthy", healthy,
+	    "repairs", (int)repairs, "last_repair_ms", last_repair_ms >= 0 ?
+	    json_real(last_repair_ms) : json_null(), "available",
+	    flagsvc_table_available(), "error", unavailable ?
+	    json_string(unavailable_why) : json_null());
 }
 
 json_t *
@@ -378,6 +458,10 @@ flagsvc_table_info(void)
 int
 flagsvc_table_delete(void)
 {
+	if (unavailable) {
+		errno = ENOENT;
+		return -1;
+	}
 	if (table_delete(table) == -1)
 		return -1;
 	fault_at = util_now_us();
@@ -388,6 +472,10 @@ flagsvc_table_delete(void)
 int
 flagsvc_table_corrupt(void)
 {
+	if (unavailable) {
+		errno = ENOENT;
+		return -1;
+	}
 	if (table_corrupt(table) == -1)
 		return -1;
 	fault_at = util_now_us();
@@ -404,7 +492,8 @@ flagsvc_table_name(void)
 int
 flagsvc_table_fd(void)
 {
-	return table != NULL ? table_fd_readonly(table) : -1;
+	/* None while unavailable: the worker attaches by name later. */
+	return table != NULL && !unavailable ? table_fd_readonly(table) : -1;
 }
 
 /*
@@ -466,10 +555,22 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	if (flagsvc_pin() == -1)
 		log_warn("%s: cannot pin the state at start (changes are refused "
 		    "until it can be written)", state_snapshot_path(st));
-	table = table_create(c->table, 0, err, errlen);
-	if (table == NULL)
+	if ((table = table_new(c->table, 0, err, errlen)) == NULL)
 		return -1;
 	flagsvc_publish();
+	/*
+	 * Another running warden's table is a conflict: refuse to start. Any
+	 * other reason (a full /dev/shm) leaves warden up without a table.
+	 */
+	if (table_republish(table, err, errlen) == -1) {
+		if (errno == EBUSY) {
+			table_close(table);
+			table = NULL;
+			return -1;
+		}
+		flagsvc_unavailable(err);
+	} else
+		flagsvc_made();
 	flagsvc_watch();
 	return 0;
 }

@@ -40,14 +40,24 @@ bool		 flagsvc_is_write(const char *method);
 const struct flags *flagsvc_flags(void);
 int		 flagsvc_stage(void);
 uint64_t	 flagsvc_generation(void);	/* the table's */
-json_t		*flagsvc_table_info(void);	/* {name, generation, repairs, healthy, last_repair_ms} */
-json_t		*flagsvc_table_health(void);	/* {healthy, repairs, last_repair_ms} */
+json_t		*flagsvc_table_info(void);	/* health, name, generation */
+/* {healthy, repairs, last_repair_ms, available, error (null when available)} */
+json_t		*flagsvc_table_health(void);
 bool		 flagsvc_table_healthy(void);
-/* Drills: the fault as it would happen from outside; the repair follows. */
+/* Whether the name leads to our table; if not, why (else NULL). */
+bool		 flagsvc_table_available(void);
+const char	*flagsvc_table_error(void);
+/*
+ * Drills: the fault as it would happen from outside; the repair follows.
+ * -1 with ENOENT while the table is unavailable.
+ */
 int		 flagsvc_table_delete(void);
 int		 flagsvc_table_corrupt(void);
 
-/* For workers: the table's name and a read-only fd of it (-1: none). */
+/*
+ * For workers: the table's name and a read-only fd of it (-1: none, as
+ * while the table is unavailable).
+ */
 const char	*flagsvc_table_name(void);
 int		 flagsvc_table_fd(void);
 

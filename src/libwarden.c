@@ -7,10 +7,11 @@
  *    by the flag string's pointer, whose entries hold the answer for a
  *    stamp: the attachment epoch and the table's latch sequence at which
  *    it was read. A read loads the table's sequence and retired word (one
- *    cache line), finds the entry, checks pointer, stamp and name (the
- *    pointer may be a buffer reused for another name), and answers. No
- *    lock, no allocation, no system call, no store at all: threads reading
- *    the same flags do not contend.
+ *    cache line), reads CLOCK_MONOTONIC_COARSE (the vDSO: no system call)
+ *    to see whether the name is due a look, finds the entry, checks
+ *    pointer, stamp and name (the pointer may be a buffer reused for
+ *    another name), and answers. No lock, no allocation, no system call,
+ *    no store at all: threads reading the same flags do not contend.
  *
  * 2. The fill. On a miss (first read of a flag, or the writer published
  *    since), one latch read of the table: load the sequence, read the copy
@@ -21,11 +22,21 @@
  *    call.
  *
  * 3. The slow path, for a handle with no table, a retired table (the writer
- *    put a fresh one under the name) or a damaged one: at most every
- *    WT_RETRY_NS (100 ms, measured with clock_gettime(CLOCK_MONOTONIC),
- *    which the vDSO answers without a system call), one thread tries to
- *    open the name and map the object it leads to. The read itself goes on
- *    with the table it has: the last consistent one.
+ *    put a fresh one under the name), a damaged one, or one whose name is
+ *    due a look: at most every WT_RETRY_NS (100 ms, measured with
+ *    clock_gettime(CLOCK_MONOTONIC_COARSE), which the vDSO always answers
+ *    without a system call), one thread opens the name and, if it leads
+ *    to another object than the one mapped (a warden that started after
+ *    the old table was removed never retired it), maps that one if it is
+ *    a table the handle trusts. The read itself goes on with the table it
+ *    has: the last consistent one.
+ *
+ * Trust. A handle maps only a table owned by a user it trusts: root, and
+ * the owner of the object WARDEN_TABLE_FD refers to for a handle opened
+ * from warden's descriptor; root, the caller's effective uid and the
+ * user named by WARDEN_TABLE_OWNER for one opened by name. Anyone may
+ * create an object under a free name: one of another user is never
+ * mapped (warden_state() says WARDEN_UNTRUSTED).
  *
  * Whatever goes wrong, a read answers: the value of a consistent read, else
  * the last consistent value the handle saw for that flag, else the
@@ -58,6 +69,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -74,8 +86,18 @@
 
 /* Latch reads before giving up and answering from the cache. */
 #define WT_TRIES	32
-/* How often the slow path may try to (re)attach. */
+/* How often the slow path may try to (re)attach, or look at the name. */
 #define WT_RETRY_NS	(100ull * 1000 * 1000)
+/* Owners a handle trusts: root, and up to two more. */
+#define WT_TRUST_MAX	3
+
+/* What the last look at the name found. */
+enum wt_name {
+	WT_NAME_NONE,		/* nothing (yet), or nothing we may open */
+	WT_NAME_OK,		/* the table mapped */
+	WT_NAME_INVALID,	/* an object that is not a table we read */
+	WT_NAME_UNTRUSTED	/* an object of a user we do not trust */
+};
 /*
  * The cache: 128 sets of 4 entries, twice the table's capacity, so that
  * flags whose pointers hash alike do not evict each other.
@@ -132,32 +154,57 @@ struct warden_table {
 	_Atomic uint64_t	 epoch;		/* one more per (re)attach */
 	_Atomic uint64_t	 suspect;	/* epoch in which damage was seen */
 	_Atomic int		 attaching;	/* slow path's lock: holder pid */
-	_Atomic uint64_t	 next_try;	/* CLOCK_MONOTONIC ns */
+	_Atomic uint64_t	 next_try;	/* CLOCK_MONOTONIC_COARSE ns */
 	_Atomic uint64_t	 retry_ns;
+	_Atomic int		 name_state;	/* enum wt_name */
 	dev_t			 dev;		/* the mapped object */
 	ino_t			 ino;
+	uid_t			 trust[WT_TRUST_MAX];	/* set at open */
+	int			 ntrust;
 	struct wt_copycache	 cc;
 	struct wt_entry		 cache[WT_ENTRIES];
 };
 
-static uint64_t
+static inline uint64_t
 wt_now(void)
 {
 	struct timespec	ts;
 
-	/* CLOCK_MONOTONIC is served by the vDSO: no system call. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
+	/*
+	 * The coarse clock (the last tick) is always served by the vDSO,
+	 * whatever the clock source: no system call, a few nanoseconds.
+	 */
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == -1)
+		return 0;	/* as if no look were ever due */
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool
+wt_trusts(const struct warden_table *t, uid_t uid)
+{
+	int	i;
+
+	for (i = 0; i < t->ntrust; i++)
+		if (t->trust[i] == uid)
+			return true;
+	return false;
+}
+
+static void
+wt_trust(struct warden_table *t, uid_t uid)
+{
+	if (!wt_trusts(t, uid) && t->ntrust < WT_TRUST_MAX)
+		t->trust[t->ntrust++] = uid;
 }
 
 /*
  * Map the object behind FD over the region, if it is a table we may trust:
- * a regular file of exactly our size, nobody but its owner may write it,
- * its header matches this library's layout, and the owner is the writer
- * the header names. System calls are fine here: the slow path and open.
+ * owned by a user the handle trusts, a regular file of exactly our size,
+ * nobody but its owner may write it, its header matches this library's
+ * layout, and the owner is the writer the header names. The result is a
+ * WT_NAME_* word. System calls are fine here: the slow path and open.
  */
-static int
+static enum wt_name
 wt_map_fd(struct warden_table *t, int fd)
 {
 	struct table_header	h;
@@ -165,19 +212,22 @@ wt_map_fd(struct warden_table *t, int fd)
 	ssize_t			n;
 	void			*p;
 
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size != (off_t)TABLE_SIZE ||
+	if (fstat(fd, &st) == -1)
+		return WT_NAME_NONE;
+	if (!wt_trusts(t, st.st_uid))
+		return WT_NAME_UNTRUSTED;
+	if (!S_ISREG(st.st_mode) || st.st_size != (off_t)TABLE_SIZE ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		return -1;
+		return WT_NAME_INVALID;
 	/* Already ours: keep the mapping and what the cache knows. */
 	if (atomic_load_explicit(&t->attached, memory_order_relaxed) &&
 	    st.st_dev == t->dev && st.st_ino == t->ino)
-		return 0;
+		return WT_NAME_OK;
 	do {
 		n = pread(fd, &h, sizeof(h), 0);
 	} while (n == -1 && errno == EINTR);
 	if (n != (ssize_t)sizeof(h))
-		return -1;
+		return WT_NAME_INVALID;
 	if (h.magic != TABLE_MAGIC || h.version != TABLE_VERSION ||
 	    h.header_size != sizeof(struct table_header) ||
 	    h.record_size != sizeof(struct table_record) ||
@@ -185,14 +235,14 @@ wt_map_fd(struct warden_table *t, int fd)
 	    h.capacity != TABLE_CAPACITY || h.size != TABLE_SIZE ||
 	    h.writer_uid != (uint32_t)st.st_uid ||
 	    atomic_load_explicit(&h.retired, memory_order_relaxed) != 0)
-		return -1;
+		return WT_NAME_INVALID;
 	/*
 	 * Read-only, shared, over the reserved range: the old mapping is
 	 * replaced in one step, never left as a hole for another thread.
 	 */
 	p = mmap(t->region, TABLE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (p == MAP_FAILED)
-		return -1;
+		return WT_NAME_INVALID;
 	t->dev = st.st_dev;
 	t->ino = st.st_ino;
 	/* A handle opened from a descriptor reattaches by the table's name. */
@@ -202,20 +252,30 @@ wt_map_fd(struct warden_table *t, int fd)
 	/* The new mapping is in place before the new epoch is seen. */
 	atomic_fetch_add_explicit(&t->epoch, 1, memory_order_release);
 	atomic_store_explicit(&t->attached, 1, memory_order_release);
-	return 0;
+	return WT_NAME_OK;
 }
 
+/*
+ * Look at the name: map what it leads to if that is another table we
+ * trust; keep what we have otherwise. Three system calls when nothing
+ * changed (and wt_slow's getpid).
+ */
 static void
 wt_attach_name(struct warden_table *t)
 {
-	int	fd;
+	enum wt_name	r;
+	int		fd;
 
 	if (t->name[0] == '\0')
 		return;
-	if ((fd = shm_open(t->name, O_RDONLY, 0)) == -1)
+	if ((fd = shm_open(t->name, O_RDONLY | O_NOFOLLOW, 0)) == -1) {
+		atomic_store_explicit(&t->name_state, WT_NAME_NONE,
+		    memory_order_relaxed);
 		return;
-	(void)wt_map_fd(t, fd);
+	}
+	r = wt_map_fd(t, fd);
 	close(fd);
+	atomic_store_explicit(&t->name_state, r, memory_order_relaxed);
 }
 
 /*
@@ -226,9 +286,8 @@ wt_attach_name(struct warden_table *t)
  * that thread does not exist in the child.
  */
 static __attribute__((noinline)) void
-wt_slow(struct warden_table *t)
+wt_slow(struct warden_table *t, uint64_t now)
 {
-	uint64_t	now = wt_now();
 	int		me, cur = 0;
 
 	if (now < atomic_load_explicit(&t->next_try, memory_order_relaxed))
@@ -252,13 +311,15 @@ wt_slow(struct warden_table *t)
 /*
  * Is there a table to read? *epochp: the attachment the answer is for.
  * The slow path when there is none, or it is retired, or damage was seen
- * in it: the table, if any, still answers (the last consistent one).
+ * in it, or the name is due a look: the table, if any, still answers (the
+ * last consistent one).
  */
 static inline bool
 wt_ready(struct warden_table *t, uint64_t *epochp)
 {
-	uint64_t	epoch;
+	uint64_t	epoch, now;
 
+	now = wt_now();
 	/* attached first: the region is not to be touched before. */
 	if (__builtin_expect(atomic_load_explicit(&t->attached,
 	    memory_order_acquire), 1)) {
@@ -267,12 +328,14 @@ wt_ready(struct warden_table *t, uint64_t *epochp)
 		if (__builtin_expect(atomic_load_explicit(
 		    &t->region->hdr.retired, memory_order_relaxed) == 0 &&
 		    atomic_load_explicit(&t->suspect,
-		    memory_order_relaxed) != epoch, 1)) {
+		    memory_order_relaxed) != epoch &&
+		    now < atomic_load_explicit(&t->next_try,
+		    memory_order_relaxed), 1)) {
 			*epochp = epoch;
 			return true;
 		}
 	}
-	wt_slow(t);
+	wt_slow(t, now);
 	if (!atomic_load_explicit(&t->attached, memory_order_acquire))
 		return false;
 	*epochp = atomic_load_explicit(&t->epoch, memory_order_acquire);
@@ -753,10 +816,48 @@ wt_env_fd(const char *s)
 	return (int)n;
 }
 
+/* WARDEN_TABLE_OWNER: a uid, or a user name. false if neither. */
+static bool
+wt_env_owner(const char *s, uid_t *uid)
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[1024], *end;
+	unsigned long	 n;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		n = strtoul(s, &end, 10);
+		if (errno != 0 || *end != '\0' || n >= (unsigned long)(uid_t)-1)
+			return false;
+		*uid = (uid_t)n;
+		return true;
+	}
+	if (getpwnam_r(s, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return false;
+	*uid = pw.pw_uid;
+	return true;
+}
+
+/* A handle opened by name trusts root, its caller and WARDEN_TABLE_OWNER. */
+static void
+wt_trust_by_name(struct warden_table *t)
+{
+	uid_t	uid;
+
+	t->ntrust = 0;
+	wt_trust(t, 0);
+	wt_trust(t, geteuid());
+	if (wt_env_owner(secure_getenv("WARDEN_TABLE_OWNER"), &uid))
+		wt_trust(t, uid);
+}
+
 WARDEN_EXPORT warden_table *
 warden_open(const char *name)
 {
 	struct warden_table	*t;
+	struct stat		 st;
 	void			*p;
 	size_t			 len;
 	int			 fd;
@@ -776,15 +877,27 @@ warden_open(const char *name)
 	t->region = p;
 	atomic_store_explicit(&t->retry_ns, WT_RETRY_NS, memory_order_relaxed);
 	atomic_store_explicit(&t->cc.last, -1, memory_order_relaxed);
+	wt_trust_by_name(t);
 	/*
 	 * From the environment warden gives its workers; secure_getenv, so
 	 * that a set-uid program is not pointed at a table of the caller's.
+	 * The table on warden's descriptor names warden's user: the handle
+	 * trusts that owner (and root), here and when it reattaches by name.
 	 */
 	if (name == NULL) {
 		name = secure_getenv("WARDEN_TABLE");
 		fd = wt_env_fd(secure_getenv("WARDEN_TABLE_FD"));
-		if (fd != -1)
-			(void)wt_map_fd(t, fd);	/* the fd stays open: warden's */
+		if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			t->ntrust = 0;
+			wt_trust(t, 0);
+			wt_trust(t, st.st_uid);
+			/* The fd stays open: it is warden's. */
+			if (wt_map_fd(t, fd) == WT_NAME_OK)
+				atomic_store_explicit(&t->name_state,
+				    WT_NAME_OK, memory_order_relaxed);
+			else
+				wt_trust_by_name(t);	/* not a table */
+		}
 	}
 	/* A name too long for shm_open(3) is no name: defaults for ever. */
 	if (name != NULL && (len = strlen(name)) < sizeof(t->name)) {
@@ -797,6 +910,22 @@ warden_open(const char *name)
 	atomic_store_explicit(&t->next_try, wt_now() + WT_RETRY_NS,
 	    memory_order_relaxed);
 	return t;
+}
+
+WARDEN_EXPORT int
+warden_state(warden_table *t)
+{
+	uint64_t	epoch;
+
+	if (t == NULL)
+		return WARDEN_NO_TABLE;
+	/* A look at the name, if one is due, as a read would make. */
+	(void)wt_ready(t, &epoch);
+	if (atomic_load_explicit(&t->name_state, memory_order_relaxed) ==
+	    WT_NAME_UNTRUSTED)
+		return WARDEN_UNTRUSTED;
+	return atomic_load_explicit(&t->attached, memory_order_acquire) ?
+	    WARDEN_ATTACHED : WARDEN_NO_TABLE;
 }
 
 WARDEN_EXPORT void

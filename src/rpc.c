@@ -928,6 +928,11 @@ m_table_delete(struct call *call, json_t *params)
 {
 	if (rpc_check_params(call, params, no_params) == -1)
 		return;
+	if (!flagsvc_table_available()) {
+		rpc_error(call, RPC_UNAVAILABLE, "no table to delete: the table is unavailable (%s)",
+		    flagsvc_table_error());
+		return;
+	}
 	if (flagsvc_table_delete() == -1) {
 		rpc_error(call, RPC_INTERNAL_ERROR, "cannot delete the table: %s", strerror(errno));
 		return;
@@ -942,6 +947,11 @@ m_table_corrupt(struct call *call, json_t *params)
 {
 	if (rpc_check_params(call, params, no_params) == -1)
 		return;
+	if (!flagsvc_table_available()) {
+		rpc_error(call, RPC_UNAVAILABLE, "no table to corrupt: the table is unavailable (%s)",
+		    flagsvc_table_error());
+		return;
+	}
 	if (flagsvc_table_corrupt() == -1) {
 		rpc_error(call, RPC_INTERNAL_ERROR, "cannot corrupt the table: %s", strerror(errno));
 		return;

@@ -15,6 +15,12 @@
  * objects; on Linux they are the files of the tmpfs at /dev/shm, where
  * glibc's shm_open(3) puts them, and rename(2) is atomic there.
  *
+ * Every page of a new object is allocated (fallocate(2)) before it is
+ * touched: ftruncate(2) on tmpfs allocates nothing, and with /dev/shm full
+ * the first page written would raise SIGBUS. A full /dev/shm, or a name
+ * we may not replace, leaves the table without an object ("unavailable")
+ * and the state intact: table_republish() makes it once it can.
+ *
  * Known limit: the object's owner could truncate it (ftruncate(2)) behind
  * our back; touching the missing pages would then raise SIGBUS. Every
  * write and comparison checks the size first (fstat), which leaves only a
@@ -53,9 +59,10 @@ struct table {
 	mode_t			 mode;
 	uid_t			 uid;
 	uint64_t		 start;		/* our start time (ticks), or 0 */
-	int			 fd;		/* O_RDWR, the live object */
+	int			 fd;		/* O_RDWR, the live object, -1: none */
 	int			 rofd;		/* O_RDONLY, for workers */
-	struct table_layout	*map;
+	struct table_layout	*map;		/* NULL: no object (unavailable) */
+	long			 replaced_uid;	/* another uid's object replaced, -1 */
 	dev_t			 dev;
 	ino_t			 ino;
 	uint64_t		 seq;		/* the last sequence written */
@@ -229,49 +236,85 @@ table_proc_start(pid_t pid)
 }
 
 /*
- * A table of ours is under the name, and it is not our live object: if its
- * writer still runs, it is another warden's table, which we must not take
- * over (two daemons would replace each other's table for ever); else it is
- * a stale table of an earlier warden, marked retired here so that its
- * readers move to the one about to replace it.
+ * Is the object under the name the table of another warden that still
+ * runs, of any uid? Two daemons would replace each other's table for ever:
+ * that one is refused (EBUSY). The header is read with pread(2), not
+ * mapped, so that a short object cannot fault; an object we cannot read
+ * cannot be shown to be in use.
  */
 static int
-table_evict(struct table *t, char *err, size_t errlen)
+table_in_use(struct table *t, char *err, size_t errlen)
+{
+	struct table_header	h;
+	struct stat		st;
+	ssize_t			n;
+	pid_t			pid;
+	int			fd;
+
+	if ((fd = shm_open(t->name, O_RDONLY | O_NOFOLLOW, 0)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (t->map != NULL && st.st_dev == t->dev && st.st_ino == t->ino)) {
+		close(fd);
+		return 0;
+	}
+	do {
+		n = pread(fd, &h, sizeof(h), 0);
+	} while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || h.magic != TABLE_MAGIC)
+		return 0;
+	pid = (pid_t)h.writer_pid;
+	if (pid > 0 && pid != getpid() && h.writer_start != 0 &&
+	    table_proc_start(pid) == h.writer_start) {
+		table_err(err, errlen, "table %s is in use by another warden "
+		    "(pid %ld, uid %u): choose another name", t->name,
+		    (long)pid, (unsigned)st.st_uid);
+		errno = EBUSY;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A stale table of ours (an earlier warden's) is about to be replaced: an
+ * O_RDWR descriptor of it, if it is still the object DEV/INO, to mark it
+ * retired once the fresh one is in its place. -1 if there is none.
+ */
+static int
+table_open_stale(struct table *t, dev_t dev, ino_t ino)
+{
+	struct stat	st;
+	int		fd;
+
+	if ((fd = shm_open(t->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0)) == -1)
+		return -1;	/* gone, or not writable: nothing to retire */
+	if (fstat(fd, &st) == -1 || st.st_uid != t->uid ||
+	    st.st_dev != dev || st.st_ino != ino ||
+	    !S_ISREG(st.st_mode) || (size_t)st.st_size < TABLE_RETIRED_END) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Mark the stale table retired: its readers move to the fresh one. */
+static void
+table_retire_stale(int fd)
 {
 	struct table_header	*h;
 	struct stat		 st;
 	void			*p;
-	pid_t			 pid;
-	int			 fd, rc = 0;
 
-	if ((fd = shm_open(t->name, O_RDWR, 0)) == -1)
-		return 0;	/* gone, or not writable: nothing to retire */
-	if (fstat(fd, &st) == -1 || st.st_uid != t->uid ||
-	    !S_ISREG(st.st_mode) || (size_t)st.st_size < TABLE_RETIRED_END) {
-		close(fd);
-		return 0;
-	}
+	if (fstat(fd, &st) == -1 || (size_t)st.st_size < TABLE_RETIRED_END)
+		return;
 	p = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (p == MAP_FAILED)
-		return 0;
+		return;
 	h = p;
-	if (h->magic == TABLE_MAGIC) {
-		pid = (pid_t)h->writer_pid;
-		if ((size_t)st.st_size >= sizeof(*h) && pid > 0 &&
-		    pid != getpid() && h->writer_start != 0 &&
-		    table_proc_start(pid) == h->writer_start) {
-			table_err(err, errlen, "table %s is in use by another "
-			    "warden (pid %ld): choose another name", t->name,
-			    (long)pid);
-			errno = EBUSY;
-			rc = -1;
-		} else
-			atomic_store_explicit(&h->retired, 1,
-			    memory_order_release);
-	}
+	if (h->magic == TABLE_MAGIC)
+		atomic_store_explicit(&h->retired, 1, memory_order_release);
 	munmap(p, sizeof(*h));
-	return rc;
 }
 
 /* Mark a mapping we own retired, then let it go. */
@@ -369,39 +412,76 @@ table_clear_temps(const struct table *t)
 }
 
 /*
+ * Give the object SIZE bytes of real memory. ftruncate(2) would only set
+ * the size: on tmpfs the pages are allocated when first touched, and a
+ * full /dev/shm then raises SIGBUS instead of returning ENOSPC. Where the
+ * filesystem has no fallocate(2), writing zeros allocates as well.
+ */
+static int
+table_allocate(int fd, off_t size)
+{
+	static const char	 zero[4096];
+	off_t			 off;
+	ssize_t			 n;
+	size_t			 len;
+	int			 rc;
+
+	do {
+		rc = posix_fallocate(fd, 0, size);
+	} while (rc == EINTR);
+	if (rc == 0)
+		return 0;
+	if (rc != EOPNOTSUPP && rc != ENOSYS && rc != EINVAL) {
+		errno = rc;
+		return -1;
+	}
+	for (off = 0; off < size; off += n) {
+		len = (size_t)(size - off) < sizeof(zero) ?
+		    (size_t)(size - off) : sizeof(zero);
+		n = pwrite(fd, zero, len, off);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Make a complete object from the state and rename it over the name.
- * Whatever is under the name must be ours: another uid's object is
- * refused. One of ours that is not our live object is a stale table of an
- * earlier warden: it is marked retired before it is replaced.
+ * Whatever is under the name is replaced unless it is the table of
+ * another running warden. One of ours that is not our live object is a
+ * stale table of an earlier warden: it is marked retired as it is
+ * replaced. Another uid's object is replaced where we may (root; /dev/shm
+ * is sticky), noted in replaced_uid; else the name is refused.
  */
 static int
 table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 {
 	char		tmp[48], tmppath[sizeof(TABLE_SHM_DIR) + sizeof(tmp)];
-	struct stat	st;
+	struct stat	st, old;
 	uint64_t	rnd;
 	void		*p;
-	int		fd = -1, tries, saved;
+	bool		exists = false;
+	int		fd = -1, stale = -1, tries, saved;
 
 	o->fd = o->rofd = -1;
 	o->map = NULL;
-	if (lstat(t->path, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
+	if (lstat(t->path, &old) == 0) {
+		if (!S_ISREG(old.st_mode)) {
 			table_err(err, errlen, "%s exists and is not a "
 			    "shared-memory object", t->path);
 			errno = EEXIST;
 			return -1;
 		}
-		if (st.st_uid != t->uid) {
-			table_err(err, errlen, "table %s exists and belongs to "
-			    "uid %u, not %u: remove it or choose another name",
-			    t->name, (unsigned)st.st_uid, (unsigned)t->uid);
-			errno = EEXIST;
+		if (table_in_use(t, err, errlen) == -1)
 			return -1;
-		}
-		if ((t->map == NULL || st.st_dev != t->dev ||
-		    st.st_ino != t->ino) && table_evict(t, err, errlen) == -1)
-			return -1;
+		exists = true;
 	} else if (errno != ENOENT) {
 		saved = errno;
 		table_err(err, errlen, "%s: %s", t->path, strerror(saved));
@@ -429,21 +509,32 @@ table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 	}
 	if (fd == -1) {
 		saved = errno;
-		table_err(err, errlen, "shm_open %s: %s", tmp, strerror(saved));
+		table_err(err, errlen, "cannot create table %s in %s: %s",
+		    t->name, TABLE_SHM_DIR, strerror(saved));
 		errno = saved;
 		return -1;
 	}
 	/* The umask must not decide who may read the flags. */
-	if (fchmod(fd, t->mode) == -1 || ftruncate(fd, TABLE_SIZE) == -1 ||
+	if (fchmod(fd, t->mode) == -1 || table_allocate(fd, TABLE_SIZE) == -1 ||
 	    fstat(fd, &st) == -1) {
 		saved = errno;
-		table_err(err, errlen, "%s: %s", tmppath, strerror(saved));
+		/* No temporary name: the message is the same at every try. */
+		table_err(err, errlen, "cannot allocate table %s (%zu bytes) "
+		    "in %s: %s", t->name, TABLE_SIZE, TABLE_SHM_DIR,
+		    strerror(saved));
+		goto fail;
+	}
+	if (st.st_size != (off_t)TABLE_SIZE) {
+		saved = EIO;
+		table_err(err, errlen, "table %s: size %lld after allocation",
+		    t->name, (long long)st.st_size);
 		goto fail;
 	}
 	p = mmap(NULL, TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		saved = errno;
-		table_err(err, errlen, "mmap %s: %s", tmppath, strerror(saved));
+		table_err(err, errlen, "cannot map table %s: %s", t->name,
+		    strerror(saved));
 		goto fail;
 	}
 	o->map = p;
@@ -451,15 +542,33 @@ table_make(struct table *t, struct table_obj *o, char *err, size_t errlen)
 	o->dev = st.st_dev;
 	o->ino = st.st_ino;
 	table_fill(t, o->map);
+	if (exists && old.st_uid == t->uid &&
+	    (t->map == NULL || old.st_dev != t->dev || old.st_ino != t->ino))
+		stale = table_open_stale(t, old.st_dev, old.st_ino);
 	if (rename(tmppath, t->path) == -1) {
 		saved = errno;
-		table_err(err, errlen, "rename %s to %s: %s", tmppath, t->path,
-		    strerror(saved));
+		if (stale != -1)
+			close(stale);
+		if (exists && old.st_uid != t->uid)
+			table_err(err, errlen, "table %s exists and belongs to "
+			    "uid %u, not %u, and cannot be replaced (%s): "
+			    "remove it or choose another name", t->name,
+			    (unsigned)old.st_uid, (unsigned)t->uid,
+			    strerror(saved));
+		else
+			table_err(err, errlen, "rename %s to %s: %s", tmppath,
+			    t->path, strerror(saved));
 		munmap(o->map, TABLE_SIZE);
 		o->map = NULL;
 		o->fd = -1;
 		goto fail;
 	}
+	if (stale != -1) {
+		table_retire_stale(stale);
+		close(stale);
+	}
+	t->replaced_uid = exists && old.st_uid != t->uid ?
+	    (long)old.st_uid : -1;
 	o->rofd = table_open_readonly(fd, t->name, o->dev, o->ino);
 	return 0;
 
@@ -481,10 +590,9 @@ table_install(struct table *t, const struct table_obj *o)
 }
 
 struct table *
-table_create(const char *name, mode_t mode, char *err, size_t errlen)
+table_new(const char *name, mode_t mode, char *err, size_t errlen)
 {
 	struct table		*t;
-	struct table_obj	 o;
 	size_t			 len;
 
 	if (mode == 0)
@@ -511,14 +619,45 @@ table_create(const char *name, mode_t mode, char *err, size_t errlen)
 	t->uid = geteuid();
 	t->start = table_proc_start(getpid());
 	t->fd = t->rofd = -1;
+	t->replaced_uid = -1;
 	/* Until the first publish: no flags, stage unknown. */
-	if (table_build(&t->image, 0, -1, NULL, 0) == -1 ||
-	    table_make(t, &o, err, errlen) == -1) {
+	if (table_build(&t->image, 0, -1, NULL, 0) == -1) {
 		free(t);
 		return NULL;
 	}
-	table_install(t, &o);
 	return t;
+}
+
+struct table *
+table_create(const char *name, mode_t mode, char *err, size_t errlen)
+{
+	struct table	*t;
+	int		 saved;
+
+	if ((t = table_new(name, mode, err, errlen)) == NULL)
+		return NULL;
+	if (table_republish(t, err, errlen) == -1) {
+		saved = errno;
+		free(t);
+		errno = saved;
+		return NULL;
+	}
+	return t;
+}
+
+bool
+table_available(const struct table *t)
+{
+	return t->map != NULL;
+}
+
+long
+table_replaced_uid(struct table *t)
+{
+	long	uid = t->replaced_uid;
+
+	t->replaced_uid = -1;
+	return uid;
 }
 
 int
@@ -561,10 +700,13 @@ table_fd_readonly(struct table *t)
 int
 table_check(struct table *t)
 {
-	const struct table_header	*h = &t->map->hdr;
+	const struct table_header	*h;
 	struct stat			 st, sn;
 	int				 r = TABLE_OK;
 
+	if (t->map == NULL)
+		return TABLE_DELETED;
+	h = &t->map->hdr;
 	if (fstat(t->fd, &st) == -1)
 		return TABLE_DELETED | TABLE_DAMAGED;
 	/* Unlinked, or the name now leads to another object. */
@@ -619,6 +761,10 @@ table_corrupt(struct table *t)
 	struct table_copy	*c;
 	size_t			 i, j;
 
+	if (t->map == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
 	if (!table_live_ok(t->fd, TABLE_SIZE)) {
 		errno = EIO;
 		return -1;
@@ -642,6 +788,11 @@ table_corrupt(struct table *t)
 int
 table_delete(struct table *t)
 {
+	/* Without an object, whatever is under the name is not ours. */
+	if (t->map == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
 	return shm_unlink(t->name);
 }
 

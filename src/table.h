@@ -200,17 +200,41 @@ struct table_flag {
 #define TABLE_DAMAGED	0x2	/* the object differs from what we published */
 
 /*
- * Create the object NAME ("/warden-demo") with MODE (0: TABLE_MODE; a mode
+ * A table named NAME ("/warden-demo") with MODE (0: TABLE_MODE; a mode
  * with group or other write is refused), owned by the caller's effective
- * uid, holding no flags and stage -1 until the first table_publish().
- * An existing object owned by another uid is refused with a message in err,
- * and so is a table whose writer (another warden) is still running; one
- * owned by us whose writer is gone is a stale table from an earlier warden:
- * it is marked retired (its readers move to the new one) and replaced.
- * NULL on failure, err says why.
+ * uid, holding no flags and stage -1 until the first table_publish(), and
+ * no object yet: table_republish() makes it. NULL (bad name or mode) with
+ * a message in err.
+ */
+struct table	*table_new(const char *name, mode_t mode, char *err,
+		    size_t errlen);
+
+/*
+ * table_new() and table_republish(): NULL if the object cannot be made,
+ * err says why. Whatever is under the name is replaced, with two
+ * exceptions: the table of another warden that is still running (EBUSY,
+ * of any uid), and another uid's object where we may not replace it
+ * (/dev/shm is sticky: only root may). One of ours whose writer is gone is
+ * a stale table from an earlier warden: it is marked retired (its readers
+ * move to the new one) as it is replaced.
  */
 struct table	*table_create(const char *name, mode_t mode, char *err,
 		    size_t errlen);
+
+/*
+ * Whether the table has an object. Without one (it could not be made:
+ * /dev/shm full, the name taken) it is "unavailable": publishes still
+ * update the state, table_check() says TABLE_DELETED, table_fd_readonly()
+ * -1, table_delete() and table_corrupt() fail with ENOENT, and
+ * table_republish() makes the object from the state.
+ */
+bool		 table_available(const struct table *);
+
+/*
+ * The uid of another user's object that the last table_create() or
+ * table_republish() replaced (a squatted name), once; -1 if none.
+ */
+long		 table_replaced_uid(struct table *);
 
 /*
  * Make STAGE and the N flags the table's content, as one atomic change.
@@ -240,11 +264,12 @@ int		 table_fd_readonly(struct table *);
 int		 table_check(struct table *);
 
 /*
- * Repair: put a fresh object under the name, made from the writer's own
- * state, then mark the old one retired (its readers notice and reattach by
- * name) and let it go. Whatever is under the name is replaced, as long as
- * table_create() would: ours, and not another running warden's. 0, or -1
- * with err set (the old object stays in use).
+ * Repair, or make the first object: put a fresh object under the name,
+ * made from the writer's own state, every page of it allocated before it
+ * is written (ENOSPC when /dev/shm is full, never SIGBUS), then mark the
+ * old one, if any, retired (its readers notice and reattach by name) and
+ * let it go. Whatever is under the name is replaced as table_create()
+ * says. 0, or -1 with errno and err set (the old object stays in use).
  */
 int		 table_republish(struct table *, char *err, size_t errlen);
 

@@ -1380,7 +1380,7 @@ tree_health(void)
 		return "failed";
 	if (node_recovering(root) || !started)
 		return "recovering";
-	if (node_any_down(root))
+	if (node_any_down(root) || !flagsvc_table_available())
 		return "degraded";
 	return "ok";
 }
@@ -1482,8 +1482,9 @@ tree_status_json(const struct node *only)
 		json_array_append_new(sups, tree_supervisor_json(only));
 	else
 		json_array_append_new(services, tree_service_json(only));
-	return json_pack("{s:s,s:i,s:o,s:o}", "health", tree_health(),
-	    "stage", flagsvc_stage(), "services", services, "supervisors", sups);
+	return json_pack("{s:s,s:i,s:o,s:o,s:o}", "health", tree_health(),
+	    "stage", flagsvc_stage(), "services", services, "supervisors", sups,
+	    "table", flagsvc_table_health());
 }
 
 static void

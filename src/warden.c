@@ -133,8 +133,9 @@ warden_status(char *buf, size_t len)
 	if (c.failed > 0)
 		snprintf(failed, sizeof(failed), ", %zu failed", c.failed);
 	snprintf(buf, len, "%zu of %zu service%s running, %zu recovering%s, "
-	    "stage %d", c.running, c.workers, c.workers == 1 ? "" : "s",
-	    c.recovering, failed, flagsvc_stage());
+	    "stage %d%s", c.running, c.workers, c.workers == 1 ? "" : "s",
+	    c.recovering, failed, flagsvc_stage(),
+	    flagsvc_table_available() ? "" : ", table unavailable");
 }
 
 /*

@@ -398,7 +398,7 @@ flag_read(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	const char	*flag = argv[0], *id = argc > 1 ? argv[1] : NULL;
 	char		*name;
 	bool		 enabled;
-	int		 stage, rc;
+	int		 stage, state, rc;
 
 	if (*flag == '\0')
 		return ctl_usage_error(a, "read: empty flag name");
@@ -413,9 +413,16 @@ flag_read(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	else
 		enabled = warden_enabled(t, flag, false);
 	stage = warden_stage(t);
+	state = warden_state(t);
 	warden_close(t);
 
-	if (stage == -1)
+	if (state == WARDEN_UNTRUSTED)
+		(void)ctl_errx(0, "%s: untrusted: the object under the name "
+		    "belongs to a user this reader does not trust (see "
+		    "WARDEN_TABLE_OWNER in libwarden(3)); default shown", name);
+	else if (state == WARDEN_NO_TABLE)
+		(void)ctl_errx(0, "%s: no table; default shown", name);
+	else if (stage == -1)
 		(void)ctl_errx(0, "%s: no table attached; default shown", name);
 	free(name);
 	if (c->json) {
@@ -427,6 +434,9 @@ flag_read(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 		cmd_set(out, "enabled", json_boolean(enabled));
 		cmd_set(out, "stage", stage >= 0 ? json_integer(stage) :
 		    json_null());
+		cmd_set(out, "table", cmd_str(state == WARDEN_ATTACHED ?
+		    "attached" : state == WARDEN_UNTRUSTED ? "untrusted" :
+		    "none"));
 		ctl_print_result(out);
 		json_decref(out);
 		return CTL_EXIT_OK;
@@ -607,8 +617,14 @@ table_print_info(json_t *res)
 	flag_print_field("name", ctl_text_cell(json_object_get(res, "name")));
 	flag_print_field("generation", ctl_cell(json_object_get(res,
 	    "generation")));
-	flag_print_field("health", xstrdup(!json_is_boolean(healthy) ? "-" :
-	    json_is_true(healthy) ? "healthy" : "damaged"));
+	if (json_is_false(json_object_get(res, "available")))
+		flag_print_field("health", xstrdup("unavailable"));
+	else
+		flag_print_field("health", xstrdup(!json_is_boolean(healthy) ?
+		    "-" : json_is_true(healthy) ? "healthy" : "damaged"));
+	if (json_is_string(json_object_get(res, "error")))
+		flag_print_field("error", ctl_text_cell(json_object_get(res,
+		    "error")));
 	flag_print_field("repairs", ctl_cell(json_object_get(res, "repairs")));
 	flag_print_field("last repair", xstrdup(json_is_number(ms) ?
 	    ctl_fmt_duration(buf, sizeof(buf), json_number_value(ms)) : "-"));

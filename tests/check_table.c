@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "murmur3.h"
 #include "table.h"
 #include "util.h"
@@ -725,10 +726,12 @@ END_TEST
 START_TEST(test_create_refuses)
 {
 	static const char *const bad[] = { "noslash", "/", "/a/b", "" };
-	char		 err[512], name[128], longname[300];
+	char		 err[512], name[128], longname[300], path[160];
 	struct table	*t;
+	struct stat	 st;
 	size_t		 i;
-	int		 fd;
+	pid_t		 pid;
+	int		 fd, status;
 
 	for (i = 0; i < nitems(bad); i++) {
 		err[0] = '\0';
@@ -742,6 +745,7 @@ START_TEST(test_create_refuses)
 	ck_assert_ptr_null(table_create(longname, 0, err, sizeof(err)));
 
 	shm_name(name, sizeof(name), "refuse");
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	ck_assert_ptr_null(table_create(name, 0666, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "write") != NULL, "%s", err);
 	ck_assert_ptr_null(table_create(name, 0620, err, sizeof(err)));
@@ -752,19 +756,53 @@ START_TEST(test_create_refuses)
 	table_close(t);
 	shm_unlink(name);
 
-	/* Another uid's object under the name: refused, left alone. */
+	/*
+	 * Another uid's object under the name, no warden behind it (a
+	 * squatter's): root replaces it and says whose it was.
+	 */
 	if (geteuid() != 0)
 		return;		/* only root can make one */
 	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fchown(fd, 65534, 65534), 0);
-	err[0] = '\0';
-	ck_assert_ptr_null(table_create(name, 0, err, sizeof(err)));
-	ck_assert_msg(strstr(err, "belongs to uid 65534") != NULL, "%s", err);
 	close(fd);
-	fd = shm_open(name, O_RDONLY, 0);
+	t = table_create(name, 0, err, sizeof(err));
+	ck_assert_msg(t != NULL, "%s", err);
+	ck_assert_int_eq(table_replaced_uid(t), 65534);
+	ck_assert_int_eq(table_replaced_uid(t), -1);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 0);
+	ck_assert_int_eq(table_check(t), TABLE_OK);
+	table_close(t);
+
+	/* A user who may not replace root's object is refused; it stays. */
+	ck_assert_int_eq(shm_unlink(name), 0);
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0644);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	ck_assert_int_eq(stat(path, &st), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct stat	sn;
+
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(2);
+		err[0] = '\0';
+		if (table_create(name, 0, err, sizeof(err)) != NULL)
+			_exit(3);
+		if (strstr(err, "belongs to uid 0, not 65534, and cannot be "
+		    "replaced") == NULL) {
+			fprintf(stderr, "check_table: %s\n", err);
+			_exit(4);
+		}
+		if (stat(path, &sn) == -1 || sn.st_ino != st.st_ino)
+			_exit(5);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "unprivileged table_create: status %d", status);
 	shm_unlink(name);
 }
 END_TEST
@@ -1215,18 +1253,13 @@ START_TEST(test_attach_validation)
 	ck_assert_msg(table_check(t) != TABLE_OK, "check missed %s",
 	    bad_names[_i]);
 
-	if (_i == BAD_OWNER) {
-		char	err[512];
-
-		/* Not ours any more: the repair is refused, with the reason. */
-		err[0] = '\0';
-		ck_assert_int_eq(table_republish(t, err, sizeof(err)), -1);
-		ck_assert_msg(strstr(err, "belongs to uid 65534") != NULL,
-		    "%s", err);
-		ck_assert_int_eq(shm_unlink(name), 0);
-	}
-	/* The repair is attached to at the next try. */
+	/*
+	 * The repair is attached to at the next try. Another uid's object
+	 * (a squatter's) is replaced too, as root may, and named.
+	 */
 	ck_assert_int_eq(table_republish(t, NULL, 0), 0);
+	ck_assert_int_eq(table_replaced_uid(t), _i == BAD_OWNER ? 65534 : -1);
+	ck_assert_int_eq(table_replaced_uid(t), -1);
 	assert_on(r, "x");
 	ck_assert_int_eq(warden_stage(r), 3);
 	ck_assert_int_eq(table_check(t), TABLE_OK);
@@ -1639,6 +1672,268 @@ START_TEST(test_repeated_repairs)
 }
 END_TEST
 
+/* ---- reattaching by name, and whom a reader trusts ---- */
+
+/* Read until the stage is WANT, at most deadline_ms: the time taken, or -1. */
+static long
+stage_within(warden_table *r, int want, unsigned deadline_ms)
+{
+	uint64_t	t0 = util_now_ms(), t;
+
+	do {
+		t = util_now_ms();
+		if (warden_stage(r) == want)
+			return (long)(t - t0);
+	} while (t - t0 <= deadline_ms);
+	return -1;
+}
+
+/*
+ * The table is removed while no writer runs, so nobody retires it; the
+ * next writer's table is found by the reader itself, within the repair
+ * bound (SPEC 4: 250 ms), with the library's own look interval.
+ */
+START_TEST(test_reattach_unretired)
+{
+	static const char *const names[] = { "x" };
+	struct table	*t;
+	warden_table	*r;
+	char		 name[128];
+	long		 ms;
+
+	t = mk("unretired", name, sizeof(name));
+	publish_all(t, 1, 1, names, 100);
+	r = warden_open(name);
+	ck_assert_ptr_nonnull(r);
+	assert_on(r, "x");
+	table_close(t);
+	ck_assert_int_eq(shm_unlink(name), 0);
+	assert_on(r, "x");
+	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
+	t = mk("unretired", name, sizeof(name));
+	publish_all(t, 2, 1, names, 0);
+	ms = stage_within(r, 2, 250);
+	ck_assert_msg(ms >= 0, "the reader stayed on the removed table");
+	assert_off(r, "x");
+	warden_close(r);
+	table_close(t);
+	shm_unlink(name);
+}
+END_TEST
+
+/* As nobody: a table of its own under NAME at STAGE, x on. */
+static void
+publish_as_nobody(const char *name, int stage)
+{
+	struct table_flag	 f = { "x", 100 };
+	struct table		*t;
+	pid_t			 pid;
+	int			 status;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(2);
+		if ((t = table_create(name, 0, NULL, 0)) == NULL ||
+		    table_publish(t, stage, &f, 1) == -1)
+			_exit(3);
+		table_close(t);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "nobody's table: status %d", status);
+}
+
+/*
+ * A handle opened by name trusts root, its caller and WARDEN_TABLE_OWNER;
+ * one opened from WARDEN_TABLE_FD trusts that object's owner (and root),
+ * also when it reattaches by name. Anyone else's table is never mapped.
+ */
+START_TEST(test_trust)
+{
+	static const char *const names[] = { "x" };
+	struct table	*t;
+	warden_table	*r, *owner, *num, *byfd;
+	char		 name[128], fdnum[16];
+	int		 fd;
+
+	ck_assert_msg(geteuid() == 0, "needs root, to act as nobody; running "
+	    "as uid %ld", (long)geteuid());
+	shm_name(name, sizeof(name), "trust");
+	shm_unlink(name);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE_OWNER"), 0);
+	publish_as_nobody(name, 5);
+
+	r = reader(name, 0);
+	ck_assert(!warden_test_attached(r));
+	ck_assert_int_eq(warden_state(r), WARDEN_UNTRUSTED);
+	ck_assert_int_eq(warden_stage(r), -1);
+	assert_default(r, "x");
+
+	ck_assert_int_eq(setenv("WARDEN_TABLE_OWNER", "nobody", 1), 0);
+	owner = reader(name, 0);
+	ck_assert_int_eq(setenv("WARDEN_TABLE_OWNER", "65534", 1), 0);
+	num = reader(name, 0);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE_OWNER"), 0);
+	ck_assert_int_eq(warden_state(owner), WARDEN_ATTACHED);
+	ck_assert_int_eq(warden_stage(owner), 5);
+	ck_assert_int_eq(warden_stage(num), 5);
+
+	/* warden's descriptor: its owner is trusted, by name later too. */
+	fd = shm_open(name, O_RDONLY, 0);
+	ck_assert_int_ge(fd, 0);
+	snprintf(fdnum, sizeof(fdnum), "%d", fd);
+	ck_assert_int_eq(setenv("WARDEN_TABLE_FD", fdnum, 1), 0);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE"), 0);
+	byfd = reader(NULL, 0);
+	ck_assert_int_eq(unsetenv("WARDEN_TABLE_FD"), 0);
+	close(fd);
+	ck_assert_int_eq(warden_state(byfd), WARDEN_ATTACHED);
+	assert_on(byfd, "x");
+	publish_as_nobody(name, 6);
+	ck_assert_int_eq(warden_stage(byfd), 6);
+	ck_assert_int_eq(warden_stage(r), -1);
+	ck_assert_int_eq(warden_state(r), WARDEN_UNTRUSTED);
+
+	/* Root replaces it: every handle moves to root's table. */
+	t = table_create(name, 0, NULL, 0);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(table_replaced_uid(t), 65534);
+	publish_all(t, 7, 1, names, 0);
+	ck_assert_int_eq(warden_stage(r), 7);
+	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
+	ck_assert_int_eq(warden_stage(byfd), 7);
+	ck_assert_int_eq(warden_stage(owner), 7);
+	assert_off(r, "x");
+
+	/* Removed, and nobody's again: r keeps root's last values. */
+	table_close(t);
+	ck_assert_int_eq(shm_unlink(name), 0);
+	publish_as_nobody(name, 8);
+	ck_assert_int_eq(warden_stage(r), 7);
+	assert_off(r, "x");
+	ck_assert_int_eq(warden_state(r), WARDEN_UNTRUSTED);
+	ck_assert_int_eq(warden_stage(owner), 8);
+
+	warden_close(byfd);
+	warden_close(num);
+	warden_close(owner);
+	warden_close(r);
+	shm_unlink(name);
+}
+END_TEST
+
+/* ---- a full /dev/shm ---- */
+
+/* In the child of a test: say what failed, and leave with 1. */
+#define CHILD_CHECK(cond, ...) do {					\
+	if (!(cond)) {							\
+		fprintf(stderr, "check_table: line %d: ", __LINE__);	\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		_exit(1);						\
+	}								\
+} while (0)
+
+/* Only the filler in /dev/shm: nothing half-made was left behind. */
+static size_t
+shm_count(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n = 0;
+
+	if ((d = opendir("/dev/shm")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.' || strncmp(de->d_name, ".warden-",
+		    8) == 0;
+	closedir(d);
+	return n;
+}
+
+static void
+full_shm_child(void)
+{
+	static const char *const names[] = { "x" };
+	struct table_flag	 f = { "x", 100 };
+	struct table		*t;
+	warden_table		*r;
+	char			 why[512], err[512];
+	const char		*name = "/warden-tcheck-full";
+
+	if (harness_private_shm(256, why, sizeof(why)) == -1) {
+		fprintf(stderr, "check_table: test_full_shm: %s\n", why);
+		_exit(2);
+	}
+	CHILD_CHECK(harness_fill("/dev/shm/filler") == 0, "fill /dev/shm");
+	CHILD_CHECK(shm_count() == 1, "/dev/shm holds more than the filler");
+
+	/* Refused with ENOSPC, where the first page touched was SIGBUS. */
+	err[0] = '\0';
+	errno = 0;
+	CHILD_CHECK(table_create(name, 0, err, sizeof(err)) == NULL,
+	    "created a table in a full /dev/shm");
+	CHILD_CHECK(errno == ENOSPC, "errno %s, not ENOSPC", strerror(errno));
+	CHILD_CHECK(strstr(err, strerror(ENOSPC)) != NULL, "err: %s", err);
+	CHILD_CHECK(shm_count() == 1, "a temporary object was left behind");
+
+	/* Unavailable: the state is kept and published once there is room. */
+	t = table_new(name, 0, err, sizeof(err));
+	CHILD_CHECK(t != NULL, "table_new: %s", err);
+	CHILD_CHECK(!table_available(t), "available without an object");
+	CHILD_CHECK(table_republish(t, err, sizeof(err)) == -1 &&
+	    errno == ENOSPC, "republish in a full /dev/shm: %s", err);
+	CHILD_CHECK(table_publish(t, 2, &f, 1) == 0, "publish: %s",
+	    strerror(errno));
+	CHILD_CHECK(table_check(t) == TABLE_DELETED, "check");
+	CHILD_CHECK(table_fd_readonly(t) == -1, "a descriptor of nothing");
+	CHILD_CHECK(table_delete(t) == -1 && errno == ENOENT, "delete");
+	CHILD_CHECK(table_corrupt(t) == -1 && errno == ENOENT, "corrupt");
+	r = warden_open(name);
+	CHILD_CHECK(r != NULL, "warden_open");
+	warden_test_set_retry(r, 0);
+	CHILD_CHECK(!warden_enabled(r, "x", false) && warden_stage(r) == -1,
+	    "a reader found a table");
+
+	CHILD_CHECK(unlink("/dev/shm/filler") == 0, "unlink the filler");
+	CHILD_CHECK(table_republish(t, err, sizeof(err)) == 0,
+	    "republish with room: %s", err);
+	CHILD_CHECK(table_available(t) && table_check(t) == TABLE_OK, "check");
+	CHILD_CHECK(table_fd_readonly(t) != -1, "no descriptor");
+	CHILD_CHECK(warden_enabled(r, names[0], false) && warden_stage(r) == 2,
+	    "the reader did not attach to the published state");
+	warden_close(r);
+	table_close(t);
+	_exit(0);
+}
+
+/*
+ * With /dev/shm full, creating the table fails with ENOSPC instead of
+ * SIGBUS at its first page, and it is published once there is room. In a
+ * child with a private tmpfs over /dev/shm: the machine's is never filled.
+ */
+START_TEST(test_full_shm)
+{
+	pid_t	pid;
+	int	status;
+
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		full_shm_child();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(!WIFSIGNALED(status), "killed by signal %d (SIGBUS is "
+	    "%d)", WTERMSIG(status), SIGBUS);
+	ck_assert_msg(WEXITSTATUS(status) != 2, "cannot run: needs root and a "
+	    "mount namespace (see stderr)");
+	ck_assert_msg(WEXITSTATUS(status) == 0, "failed (see stderr)");
+}
+END_TEST
+
 static Suite *
 table_suite(void)
 {
@@ -1670,6 +1965,9 @@ table_suite(void)
 	tcase_add_test(tc, test_repeated_repairs);
 	tcase_add_test(tc, test_fork_child);
 	tcase_add_test(tc, test_in_use);
+	tcase_add_test(tc, test_full_shm);
+	tcase_add_test(tc, test_reattach_unretired);
+	tcase_add_test(tc, test_trust);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 

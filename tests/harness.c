@@ -3,6 +3,7 @@
  */
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -2300,6 +2302,73 @@ harness_log_tail(struct harness *h, int lines)
 		p = nl != NULL ? nl + 1 : NULL;
 	}
 	free(buf);
+}
+
+/*
+ * A private /dev/shm (harness.h): a mount namespace of this process's own,
+ * every mount in it private, and a small tmpfs over /dev/shm.
+ */
+int
+harness_private_shm(unsigned size_kib, char *why, size_t len)
+{
+	char	opts[64];
+
+	if (geteuid() != 0) {
+		snprintf(why, len, "a private full /dev/shm needs root "
+		    "(CAP_SYS_ADMIN, to unshare(CLONE_NEWNS) and mount a "
+		    "tmpfs); running as uid %ld", (long)geteuid());
+		return -1;
+	}
+	if (unshare(CLONE_NEWNS) == -1) {
+		snprintf(why, len, "unshare(CLONE_NEWNS): %s: a private full "
+		    "/dev/shm needs a mount namespace of its own",
+		    strerror(errno));
+		return -1;
+	}
+	/* Nothing mounted here may reach the machine's own /dev/shm. */
+	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) {
+		snprintf(why, len, "making / private (mount MS_REC|"
+		    "MS_PRIVATE): %s", strerror(errno));
+		return -1;
+	}
+	snprintf(opts, sizeof(opts), "size=%uk,mode=1777", size_kib);
+	if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+	    opts) == -1) {
+		snprintf(why, len, "mount tmpfs (%s) on /dev/shm: %s", opts,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+harness_fill(const char *path)
+{
+	static const char	buf[4096] = { 'f' };
+	ssize_t			n;
+	int			fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1) {
+		/* Not even an inode left: full already. */
+		if (errno == ENOSPC)
+			return 0;
+		harness_warn("open %s", path);
+		return -1;
+	}
+	for (;;) {
+		n = write(fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+	}
+	if (errno != ENOSPC) {
+		harness_warn("write %s", path);
+		close(fd);
+		return -1;
+	}
+	return close(fd);
 }
 
 /*

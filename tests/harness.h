@@ -239,4 +239,16 @@ int	 harness_wait_log(struct harness *h, const char *text, int timeout_ms);
 /* Print the last lines of warden.log on stderr. */
 void	 harness_log_tail(struct harness *h, int lines);
 
+/*
+ * A full /dev/shm without touching the machine's: harness_private_shm()
+ * moves the calling process into a mount namespace of its own (every
+ * mount private) with a tmpfs of SIZE_KIB over /dev/shm; a warden the
+ * harness starts from it afterwards inherits it. Call it in a child of
+ * the test, which keeps the namespace for life. Needs root; -1 with why
+ * saying exactly what is missing. harness_fill() writes PATH until its
+ * filesystem is full (ENOSPC): 0 or -1.
+ */
+int	 harness_private_shm(unsigned size_kib, char *why, size_t len);
+int	 harness_fill(const char *path);
+
 #endif
