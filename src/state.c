@@ -32,6 +32,7 @@
 #define STATE_JOURNAL_TMP	"journal.tmp"
 #define STATE_SNAPSHOT		"state.json"
 #define STATE_SNAPSHOT_TMP	"state.json.tmp"
+#define STATE_REPAIR_HINT	"; see warden --repair-state"
 
 struct state_io state_io = { write, fdatasync, fsync, ftruncate };
 
@@ -582,14 +583,14 @@ state_open(const char *dir, struct state **out, json_t **snap,
 	if (state_load(dir, true, &st, err, errlen) == -1)
 		return -1;
 	if (st->snap_err != NULL) {
-		state_err(err, errlen, "%s", st->snap_err);
+		state_err(err, errlen, "%s%s", st->snap_err, STATE_REPAIR_HINT);
 		state_close(st);
 		return -1;
 	}
 	bad = state_check(st, st->snap_seq, why, sizeof(why));
 	if (bad < st->nlines &&
 	    (bad + 1 < st->nlines || !st->lines[bad].torn)) {
-		state_err(err, errlen, "%s", why);
+		state_err(err, errlen, "%s%s", why, STATE_REPAIR_HINT);
 		state_close(st);
 		return -1;
 	}
@@ -629,11 +630,12 @@ state_record_error(const struct state *st, size_t i, const char *what,
 	char	at[96];
 
 	if (st->lines == NULL || st->first + i >= st->nlines)
-		return state_err(err, errlen, "%s: record %zu after %s: %s",
-		    st->journal_path, i + 1, st->snapshot_path, what);
+		return state_err(err, errlen, "%s: record %zu after %s: %s%s",
+		    st->journal_path, i + 1, st->snapshot_path, what,
+		    STATE_REPAIR_HINT);
 	state_where(&st->lines[st->first + i], at, sizeof(at));
-	return state_err(err, errlen, "%s: %s: %s", st->journal_path, at,
-	    what);
+	return state_err(err, errlen, "%s: %s: %s%s", st->journal_path, at,
+	    what, STATE_REPAIR_HINT);
 }
 
 /* Do what opening left for later: cut the torn tail, start afresh. */
