@@ -396,7 +396,8 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	if (state_open(c->state_dir, &st, &snap, &recs, err, errlen) == -1)
 		return -1;
 	if (snap != NULL && flags_restore(fs, snap, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: %s", state_snapshot_path(st), why);
+		snprintf(err, errlen, "%s: %s; see warden --repair-state",
+		    state_snapshot_path(st), why);
 		goto fail;
 	}
 	/* Nothing acknowledged is skipped: warden stops instead. */

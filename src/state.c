@@ -478,11 +478,17 @@ state_check(const struct state *st, uint64_t base, char *why, size_t whylen)
 			return i;
 		}
 		if (last == 0 && l->seq > base + 1) {
-			snprintf(why, whylen, "%s: %s: the journal starts at "
-			    "record %" PRIu64 " but %s covers records up to "
-			    "%" PRIu64 " only: records missing",
-			    st->journal_path, at, l->seq, st->snapshot_path,
-			    base);
+			if (base == 0)
+				snprintf(why, whylen, "%s: %s: the journal "
+				    "starts at record %" PRIu64 " with no "
+				    "snapshot before it: records missing",
+				    st->journal_path, at, l->seq);
+			else
+				snprintf(why, whylen, "%s: %s: the journal "
+				    "starts at record %" PRIu64 " but %s covers "
+				    "records up to %" PRIu64 " only: records "
+				    "missing", st->journal_path, at, l->seq,
+				    st->snapshot_path, base);
 			return i;
 		}
 		if (last != 0 && l->seq != last + 1) {
