@@ -313,9 +313,9 @@ state_load_snapshot(struct state *st, char *err, size_t errlen)
 		    st->snapshot_path, jerr.line, jerr.column, jerr.text);
 		return 0;
 	}
-	if (json_is_object(doc) &&
-	    json_is_integer(v = json_object_get(doc, "version")) &&
-	    (ver = json_integer_value(v)) != STATE_VERSION) {
+	v = json_object_get(doc, "version");	/* NULL when no object */
+	ver = json_is_integer(v) ? json_integer_value(v) : STATE_VERSION;
+	if (ver != STATE_VERSION) {
 		/* Not damage: a newer warden wrote it, and knows what it holds. */
 		xasprintf(&st->snap_err, "%s: snapshot of version %"
 		    JSON_INTEGER_FORMAT ", %s than this warden's (%d)",
