@@ -5,7 +5,8 @@
  * and leave both files as they were; `warden --repair-state` must keep
  * what verifies, move the rest aside, say what it dropped, and let warden
  * start with the changes before the damage. Records that verify but are
- * of another version, or do not apply, stop the start too.
+ * of another version, or do not apply, stop the start too, and so does a
+ * snapshot that does not restore.
  */
 #include <sys/stat.h>
 
@@ -378,6 +379,47 @@ START_TEST(test_odd_record_refused)
 }
 END_TEST
 
+/*
+ * A snapshot that reads but does not restore: the start stops, and the
+ * way out must not write a snapshot of the defaults over it on its way.
+ */
+START_TEST(test_bad_snapshot_untouched)
+{
+	struct harness	 h;
+	struct files	 f;
+	char		*path, *out, *moved;
+	const char	*words[3];
+
+	history(&h);
+	write_file(&h, "state/state.json",
+	    "{\"version\": 1, \"seq\": 1, \"state\": {\"stage\": -1}}\n");
+	files_take(&h, &f);
+	path = harness_path(&h, "state/state.json");
+	words[0] = path;
+	words[1] = "stage: expected an integer >= 0";
+	words[2] = "warden --repair-state";
+	refuses(&h, words, 3);
+	files_same(&h, &f, "after the refusal");
+
+	/* Without it, the journal (records 2 to 4) has nothing to follow. */
+	ck_assert_int_eq(repair(&h, false, &out), 0);
+	has(out, "stage: expected an integer >= 0");
+	has(out, "no line kept");
+	has(out, "record 2, flag.set b=30");
+	has(out, "state.json: moved aside");
+	free(out);
+	moved = aside(&h, "state.json.damaged-");
+	ck_assert_ptr_nonnull(moved);
+	free(moved);
+	restart(&h);
+	ck_assert_int_eq(flag_value(&h, "a"), 0);
+	ck_assert_int_eq(flag_value(&h, "b"), 10);
+	ck_assert_int_eq(harness_stop(&h), 0);
+	files_free(&f);
+	free(path);
+}
+END_TEST
+
 static Suite *
 journal_suite(void)
 {
@@ -388,6 +430,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_damage_refused_then_repaired);
 	tcase_add_test(tc, test_repair_refused_while_running);
 	tcase_add_loop_test(tc, test_odd_record_refused, 0, (int)nitems(odd));
+	tcase_add_test(tc, test_bad_snapshot_untouched);
 	suite_add_tcase(s, tc);
 	return s;
 }
