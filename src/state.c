@@ -316,7 +316,7 @@ state_load_snapshot(struct state *st, char *err, size_t errlen)
 	v = json_object_get(doc, "version");	/* NULL when no object */
 	ver = json_is_integer(v) ? json_integer_value(v) : STATE_VERSION;
 	if (ver != STATE_VERSION) {
-		/* Not damage: a newer warden wrote it, and knows what it holds. */
+		/* No damage: a newer warden wrote it and knows what it holds. */
 		xasprintf(&st->snap_err, "%s: snapshot of version %"
 		    JSON_INTEGER_FORMAT ", %s than this warden's (%d)",
 		    st->snapshot_path, ver, ver > STATE_VERSION ? "newer" :
@@ -485,10 +485,10 @@ state_check(const struct state *st, uint64_t base, char *why, size_t whylen)
 				    st->journal_path, at, l->seq);
 			else
 				snprintf(why, whylen, "%s: %s: the journal "
-				    "starts at record %" PRIu64 " but %s covers "
-				    "records up to %" PRIu64 " only: records "
-				    "missing", st->journal_path, at, l->seq,
-				    st->snapshot_path, base);
+				    "starts at record %" PRIu64 " but %s "
+				    "covers records up to %" PRIu64 " only: "
+				    "records missing", st->journal_path, at,
+				    l->seq, st->snapshot_path, base);
 			return i;
 		}
 		if (last != 0 && l->seq != last + 1) {
@@ -537,7 +537,7 @@ state_load(const char *dir, bool create, struct state **out, char *err,
 		goto fail;
 	}
 	if (create) {
-		/* Leftovers of a snapshot cut short: the renamed files are whole. */
+		/* Leftovers of a snapshot cut short; renamed files are whole. */
 		if (unlinkat(st->dirfd, STATE_SNAPSHOT_TMP, 0) == -1 &&
 		    errno != ENOENT)
 			log_warn("%s/%s: unlink", dir, STATE_SNAPSHOT_TMP);
