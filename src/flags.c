@@ -940,16 +940,18 @@ flags_apply(struct flags *fs, const json_t *rec)
 	return 0;
 }
 
-size_t
-flags_replay(struct flags *fs, const json_t *records)
+int
+flags_replay(struct flags *fs, const json_t *records, size_t *bad)
 {
 	json_t	*rec;
-	size_t	 i, skipped = 0;
+	size_t	 i;
 
 	json_array_foreach(records, i, rec)
-		if (flags_apply(fs, rec) == -1)
-			skipped++;
-	return skipped;
+		if (flags_apply(fs, rec) == -1) {
+			*bad = i;
+			return -1;
+		}
+	return 0;
 }
 
 bool

@@ -157,8 +157,13 @@ enum flags_err	flags_op_request(const struct flags *, const char *method,
  * shape (then nothing changed).
  */
 int		flags_apply(struct flags *, const json_t *rec);
-/* Apply records in order; returns how many were skipped as malformed. */
-size_t		flags_replay(struct flags *, const json_t *records);
+/*
+ * Apply records in order. 0, or -1 at the first that does not apply (not a
+ * record of a known version and shape): *bad is its index, and the records
+ * before it are applied. Skipping it would apply the later ones to a state
+ * they were not made for.
+ */
+int		flags_replay(struct flags *, const json_t *records, size_t *bad);
 /* When rec changes the stage: its from and to (as recorded). */
 bool		flags_record_stage(const json_t *rec, int *from, int *to);
 

@@ -40,6 +40,8 @@
 
 _Static_assert(CONFIG_FLAGS_MAX == TABLE_CAPACITY,
     "the config must refuse what the table cannot hold");
+_Static_assert(FLAGS_RECORD_VERSION == STATE_RECORD_VERSION,
+    "the journal must take the records flags.c makes");
 
 #define TABLE_CHECK_MS	100	/* damage is noticed within this (and a repair's time) */
 #define SHM_FOLDER	"/dev/shm"
@@ -529,24 +531,30 @@ int
 flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t errlen)
 {
 	json_t	*snap = NULL, *recs = NULL;
-	size_t	 skipped;
+	char	 why[512];
+	size_t	 bad;
 
 	base = b;
 	conf = c;
 	fs = flags_new(c);
 	if (state_open(c->state_dir, &st, &snap, &recs, err, errlen) == -1)
 		return -1;
-	if (snap != NULL && flags_restore(fs, snap, err, errlen) == -1) {
-		json_decref(snap);
-		json_decref(recs);
-		return -1;
+	if (snap != NULL && flags_restore(fs, snap, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s; see warden --repair-state",
+		    state_snapshot_path(st), why);
+		goto fail;
 	}
 	/* The journal's records come after: only the names tell here. */
 	if (snap != NULL)
 		flagsvc_log_taken("start", snap, json_array_size(recs) == 0);
-	skipped = flags_replay(fs, recs);
-	if (skipped > 0)
-		log_warnx("%s: %zu malformed record(s) skipped", state_journal_path(st), skipped);
+	/* Nothing acknowledged is skipped: warden stops instead. */
+	if (flags_replay(fs, recs, &bad) == -1) {
+		state_record_error(st, bad, "not a change this warden can "
+		    "apply", err, errlen);
+		goto fail;
+	}
+	if (state_begin(st, err, errlen) == -1)
+		goto fail;
 	json_decref(snap);
 	json_decref(recs);
 	if (fs->stage > 0 || fs->seq > 0)
@@ -573,6 +581,13 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 		flagsvc_made();
 	flagsvc_watch();
 	return 0;
+fail:
+	/* Closed here: flagsvc_shutdown() must not snapshot over them. */
+	json_decref(snap);
+	json_decref(recs);
+	state_close(st);
+	st = NULL;
+	return -1;
 }
 
 void

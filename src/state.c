@@ -2,8 +2,14 @@
  * state.c: the flag state on disk: journal and snapshot (see state.h).
  *
  * Every change is on disk before it is acknowledged, so the journal is
- * fdatasync'd on each append; a failed append is cut back off so that the
- * journal never keeps half a line behind a good one.
+ * fdatasync'd on each append; a failed append is cut back off, and the cut
+ * synced, so that the journal never keeps half a line behind a good one and
+ * an unacknowledged line cannot come back after a power cut.
+ *
+ * Opening reads both files whole and splits the journal into lines
+ * (struct state_line) before judging anything, so that the daemon
+ * (state_open) and the repair (state_inspect) apply the same rules
+ * (state_check) to the same reading.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -26,6 +32,7 @@
 #define STATE_JOURNAL_TMP	"journal.tmp"
 #define STATE_SNAPSHOT		"state.json"
 #define STATE_SNAPSHOT_TMP	"state.json.tmp"
+#define STATE_REPAIR_HINT	"; see warden --repair-state"
 
 struct state_io state_io = { write, fdatasync, fsync, ftruncate };
 
@@ -37,10 +44,23 @@ struct state {
 	int		 jfd;		/* O_APPEND */
 	off_t		 jlen;		/* length of the good records */
 	bool		 torn;		/* bytes past jlen may be on disk */
+	bool		 stale;		/* the snapshot covers the whole journal */
 	uint64_t	 seq;
 	unsigned	 since;		/* records since the last snapshot */
 	unsigned	 every;
 	size_t		 dropped;
+	const char	*tail_why;	/* the torn last line, until it is cut */
+
+	/* What opening read; let go by state_begin(). */
+	char			*jbuf;
+	size_t			 jbuflen;
+	struct state_line	*lines;
+	size_t			 nlines;
+	size_t			 first;		/* lines[first] is records[0] */
+	json_t			*snap;		/* the snapshot's "state" */
+	uint64_t		 snap_seq;
+	char			*snap_err;	/* why it cannot be used */
+	bool			 snap_file;	/* state.json exists */
 };
 
 static int	state_err(char *, size_t, const char *, ...)
@@ -141,7 +161,36 @@ state_read_fd(int fd, char **out, size_t *outlen)
 	return 0;
 }
 
-/* mkdir -p with mode 0750 for every folder it makes. */
+/* fsync the folder that holds path (path is put back as it was). */
+static int
+state_sync_parent(char *path)
+{
+	char	*slash = strrchr(path, '/');
+	int	 fd, rc, saved;
+
+	if (slash == NULL)
+		fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (slash == path)
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else {
+		*slash = '\0';
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		*slash = '/';
+	}
+	if (fd == -1)
+		return -1;
+	rc = state_io.fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * mkdir -p with mode 0750 for every folder it makes. Each new folder is
+ * synced into its parent: a power cut must not take away the folder that
+ * holds an acknowledged journal.
+ */
 static int
 state_mkdirs(const char *dir)
 {
@@ -159,7 +208,12 @@ state_mkdirs(const char *dir)
 		if (s[-1] != '/') {
 			c = *s;
 			*s = '\0';
-			if (mkdir(p, 0750) == -1 && errno != EEXIST) {
+			if (mkdir(p, 0750) == 0) {
+				if (state_sync_parent(p) == -1) {
+					rc = -1;
+					break;
+				}
+			} else if (errno != EEXIST) {
 				rc = -1;
 				break;
 			}
@@ -172,7 +226,11 @@ state_mkdirs(const char *dir)
 	return rc;
 }
 
-/* Cut the journal back to the good records after a failed append. */
+/*
+ * Cut the journal back to the good records, after a failed append or over
+ * a torn last line, and sync the cut: until it is on disk the bytes past
+ * jlen could come back after a power cut.
+ */
 static int
 state_cut(struct state *st)
 {
@@ -182,6 +240,8 @@ state_cut(struct state *st)
 		rc = state_io.ftruncate(st->jfd, st->jlen);
 	while (rc == -1 && errno == EINTR);
 	if (rc == -1)
+		return -1;
+	if (state_io.fdatasync(st->jfd) == -1)
 		return -1;
 	st->torn = false;
 	return 0;
@@ -217,18 +277,20 @@ state_new_journal(struct state *st)
 
 /* --- opening ---------------------------------------------------------------------- */
 
+/*
+ * Read state.json. A snapshot that cannot be used is no I/O error: it is
+ * kept as st->snap_err, for state_open() to refuse and the repair to report.
+ */
 static int
-state_load_snapshot(struct state *st, json_t **snap, uint64_t *snap_seq,
-    char *err, size_t errlen)
+state_load_snapshot(struct state *st, char *err, size_t errlen)
 {
 	json_error_t	 jerr;
 	json_t		*doc, *v;
+	json_int_t	 ver;
 	char		*buf;
 	size_t		 len;
 	int		 fd;
 
-	*snap = NULL;
-	*snap_seq = 0;
 	fd = openat(st->dirfd, STATE_SNAPSHOT, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
@@ -236,6 +298,7 @@ state_load_snapshot(struct state *st, json_t **snap, uint64_t *snap_seq,
 		return state_err(err, errlen, "%s: %s", st->snapshot_path,
 		    strerror(errno));
 	}
+	st->snap_file = true;
 	if (state_read_fd(fd, &buf, &len) == -1) {
 		state_err(err, errlen, "%s: %s", st->snapshot_path,
 		    strerror(errno));
@@ -245,48 +308,54 @@ state_load_snapshot(struct state *st, json_t **snap, uint64_t *snap_seq,
 	close(fd);
 	doc = json_loadb(buf, len, 0, &jerr);
 	free(buf);
-	if (doc == NULL)
-		return state_err(err, errlen, "%s:%d:%d: corrupt snapshot: %s",
+	if (doc == NULL) {
+		xasprintf(&st->snap_err, "%s:%d:%d: corrupt snapshot: %s",
 		    st->snapshot_path, jerr.line, jerr.column, jerr.text);
-	if (!json_is_object(doc) ||
-	    !json_is_integer(v = json_object_get(doc, "version")) ||
-	    json_integer_value(v) != STATE_VERSION) {
-		json_decref(doc);
-		return state_err(err, errlen, "%s: corrupt snapshot: expected "
+		return 0;
+	}
+	v = json_object_get(doc, "version");	/* NULL when no object */
+	ver = json_is_integer(v) ? json_integer_value(v) : STATE_VERSION;
+	if (ver != STATE_VERSION) {
+		/* No damage: a newer warden wrote it and knows what it holds. */
+		xasprintf(&st->snap_err, "%s: snapshot of version %"
+		    JSON_INTEGER_FORMAT ", %s than this warden's (%d)",
+		    st->snapshot_path, ver, ver > STATE_VERSION ? "newer" :
+		    "other", STATE_VERSION);
+	} else if (!json_is_object(doc) || !json_is_integer(v))
+		xasprintf(&st->snap_err, "%s: corrupt snapshot: expected "
 		    "\"version\": %d", st->snapshot_path, STATE_VERSION);
-	}
-	if (!json_is_integer(v = json_object_get(doc, "seq")) ||
-	    json_integer_value(v) < 0) {
-		json_decref(doc);
-		return state_err(err, errlen, "%s: corrupt snapshot: expected "
+	else if (!json_is_integer(v = json_object_get(doc, "seq")) ||
+	    json_integer_value(v) < 0)
+		xasprintf(&st->snap_err, "%s: corrupt snapshot: expected "
 		    "\"seq\": an integer >= 0", st->snapshot_path);
-	}
-	*snap_seq = (uint64_t)json_integer_value(v);
-	if (!json_is_object(v = json_object_get(doc, "state"))) {
-		json_decref(doc);
-		return state_err(err, errlen, "%s: corrupt snapshot: expected "
+	else if (!json_is_object(json_object_get(doc, "state")))
+		xasprintf(&st->snap_err, "%s: corrupt snapshot: expected "
 		    "\"state\": an object", st->snapshot_path);
+	else {
+		st->snap_seq = (uint64_t)json_integer_value(v);
+		st->snap = json_incref(json_object_get(doc, "state"));
 	}
-	*snap = json_incref(v);
 	json_decref(doc);
 	return 0;
 }
 
 /*
- * One journal line (without its newline): the record, or NULL with why
- * when it is damaged.
+ * One journal line (without its newline) into l: the record when it
+ * verifies, or why not. A line that does not verify is what a torn write
+ * can leave; one that does but is of another version is not.
  */
-static json_t *
-state_parse_line(const char *line, size_t len, const char **why)
+static void
+state_parse_line(struct state_line *l, const char *line, size_t len)
 {
-	json_t		*rec, *seq;
+	json_t		*rec, *v;
 	uint32_t	 crc = 0;
 	size_t		 i;
 	char		 c;
 
+	l->torn = true;
 	if (len < 10 || line[8] != ' ') {
-		*why = "not a record";
-		return NULL;
+		l->why = "not a record";
+		return;
 	}
 	for (i = 0; i < 8; i++) {
 		c = line[i];
@@ -295,106 +364,157 @@ state_parse_line(const char *line, size_t len, const char **why)
 		else if (c >= 'a' && c <= 'f')
 			crc = crc << 4 | (uint32_t)(c - 'a' + 10);
 		else {
-			*why = "not a record";
-			return NULL;
+			l->why = "not a record";
+			return;
 		}
 	}
 	if (state_crc32c(line + 9, len - 9) != crc) {
-		*why = "bad checksum";
-		return NULL;
+		l->why = "bad checksum";
+		return;
 	}
 	if ((rec = json_loadb(line + 9, len - 9, 0, NULL)) == NULL) {
-		*why = "bad JSON";
-		return NULL;
+		l->why = "bad JSON";
+		return;
 	}
-	seq = json_object_get(rec, "seq");
-	if (!json_is_object(rec) || !json_is_integer(seq) ||
-	    json_integer_value(seq) < 1) {
+	v = json_object_get(rec, "seq");
+	if (!json_is_object(rec) || !json_is_integer(v) ||
+	    json_integer_value(v) < 1) {
 		json_decref(rec);
-		*why = "no seq";
-		return NULL;
+		l->why = "no seq";
+		return;
 	}
-	return rec;
+	l->torn = false;
+	l->rec = rec;
+	l->seq = (uint64_t)json_integer_value(v);
+	v = json_object_get(rec, "v");
+	if (!json_is_integer(v) ||
+	    json_integer_value(v) != STATE_RECORD_VERSION)
+		l->why = "a record of a version this warden does not know";
+}
+
+/* Split the journal's bytes into lines and read each. */
+static void
+state_split(struct state *st)
+{
+	struct state_line	*l;
+	const char		*buf = st->jbuf, *nl;
+	size_t			 len = st->jbuflen, off = 0, cap = 0;
+
+	while (off < len) {
+		if (st->nlines == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			st->lines = xreallocarray(st->lines, cap,
+			    sizeof(*st->lines));
+		}
+		l = &st->lines[st->nlines];
+		memset(l, 0, sizeof(*l));
+		l->lineno = ++st->nlines;
+		l->off = off;
+		l->text = buf + off;
+		if ((nl = memchr(buf + off, '\n', len - off)) == NULL) {
+			l->len = len - off;
+			l->why = "no newline";
+			l->torn = true;
+		} else {
+			l->len = (size_t)(nl - (buf + off)) + 1;
+			state_parse_line(l, buf + off, l->len - 1);
+		}
+		off += l->len;
+	}
+}
+
+/* "line 3, record 3 (byte 215)", or without the record when unknown. */
+static void
+state_where(const struct state_line *l, char *buf, size_t len)
+{
+	if (l->rec != NULL)
+		snprintf(buf, len, "line %zu, record %" PRIu64 " (byte %zu)",
+		    l->lineno, l->seq, l->off);
+	else
+		snprintf(buf, len, "line %zu (byte %zu)", l->lineno, l->off);
+}
+
+static void
+state_version_why(const struct state *st, const struct state_line *l,
+    const char *at, char *why, size_t whylen)
+{
+	json_t	*v = json_object_get(l->rec, "v");
+
+	if (json_is_integer(v))
+		snprintf(why, whylen, "%s: %s: record version %"
+		    JSON_INTEGER_FORMAT ", which this warden does not know "
+		    "(it knows %d)", st->journal_path, at,
+		    json_integer_value(v), STATE_RECORD_VERSION);
+	else
+		snprintf(why, whylen, "%s: %s: a record without a version "
+		    "(\"v\")", st->journal_path, at);
+}
+
+size_t
+state_check(const struct state *st, uint64_t base, char *why, size_t whylen)
+{
+	const struct state_line	*l;
+	uint64_t		 last = 0;
+	size_t			 i;
+	char			 at[96];
+
+	for (i = 0; i < st->nlines; i++) {
+		l = &st->lines[i];
+		state_where(l, at, sizeof(at));
+		if (l->torn && i + 1 == st->nlines) {
+			snprintf(why, whylen, "%s: %s: torn last line (%s)",
+			    st->journal_path, at, l->why);
+			return i;
+		}
+		if (l->torn) {
+			snprintf(why, whylen, "%s: %s: %s, and %zu more "
+			    "line(s) after it: the journal is damaged, not "
+			    "torn", st->journal_path, at, l->why,
+			    st->nlines - i - 1);
+			return i;
+		}
+		if (l->why != NULL) {
+			state_version_why(st, l, at, why, whylen);
+			return i;
+		}
+		if (last == 0 && l->seq > base + 1) {
+			if (base == 0)
+				snprintf(why, whylen, "%s: %s: the journal "
+				    "starts at record %" PRIu64 " with no "
+				    "snapshot before it: records missing",
+				    st->journal_path, at, l->seq);
+			else
+				snprintf(why, whylen, "%s: %s: the journal "
+				    "starts at record %" PRIu64 " but %s "
+				    "covers records up to %" PRIu64 " only: "
+				    "records missing", st->journal_path, at,
+				    l->seq, st->snapshot_path, base);
+			return i;
+		}
+		if (last != 0 && l->seq != last + 1) {
+			snprintf(why, whylen, "%s: %s: follows record %" PRIu64
+			    ": records out of sequence", st->journal_path, at,
+			    last);
+			return i;
+		}
+		last = l->seq;
+	}
+	return st->nlines;
 }
 
 /*
- * Read the journal: records after snap_seq into out; cut a damaged tail.
- * *last is the seq of the last good record (0: none).
+ * Lock dir and read both files. create: make what is missing (the daemon);
+ * otherwise write nothing (the repair).
  */
 static int
-state_load_journal(struct state *st, uint64_t snap_seq, json_t *out,
-    uint64_t *last, char *err, size_t errlen)
-{
-	json_t		*rec;
-	const char	*why = NULL;
-	char		*buf, *nl;
-	size_t		 len, off = 0;
-	uint64_t	 seq;
-
-	*last = 0;
-	if (state_read_fd(st->jfd, &buf, &len) == -1)
-		return state_err(err, errlen, "%s: %s", st->journal_path,
-		    strerror(errno));
-	while (off < len) {
-		if ((nl = memchr(buf + off, '\n', len - off)) == NULL) {
-			why = "no newline";
-			break;
-		}
-		if ((rec = state_parse_line(buf + off, (size_t)(nl - (buf + off)),
-		    &why)) == NULL)
-			break;
-		seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
-		/*
-		 * Good lines out of sequence are not a torn write: something
-		 * is missing, and guessing would lose state.
-		 */
-		if (*last != 0 && seq != *last + 1) {
-			json_decref(rec);
-			free(buf);
-			return state_err(err, errlen, "%s: byte %zu: record "
-			    "%" PRIu64 " follows record %" PRIu64,
-			    st->journal_path, off, seq, *last);
-		}
-		if (*last == 0 && seq > snap_seq + 1) {
-			json_decref(rec);
-			free(buf);
-			return state_err(err, errlen, "%s: starts at record "
-			    "%" PRIu64 " but %s covers records up to %" PRIu64
-			    " only", st->journal_path, seq,
-			    st->snapshot_path, snap_seq);
-		}
-		*last = seq;
-		if (seq > snap_seq)
-			json_array_append(out, rec);
-		json_decref(rec);
-		off = (size_t)(nl - buf) + 1;
-	}
-	free(buf);
-	st->jlen = (off_t)off;
-	if (off < len) {
-		st->dropped = len - off;
-		log_warnx("%s: dropped %zu bytes of a torn or corrupt record "
-		    "at byte %zu (%s)", st->journal_path, st->dropped, off, why);
-		if (state_cut(st) == -1 || state_io.fdatasync(st->jfd) == -1)
-			return state_err(err, errlen, "%s: truncate to %zu "
-			    "bytes: %s", st->journal_path, off, strerror(errno));
-	}
-	return 0;
-}
-
-int
-state_open(const char *dir, struct state **out, json_t **snap,
-    json_t **records, char *err, size_t errlen)
+state_load(const char *dir, bool create, struct state **out, char *err,
+    size_t errlen)
 {
 	struct state	*st;
-	json_t		*recs = NULL;
-	uint64_t	 snap_seq, last;
-	int		 fd;
+	int		 flags = O_CLOEXEC;
 
 	*out = NULL;
-	*snap = NULL;
-	*records = NULL;
-	if (state_mkdirs(dir) == -1)
+	if (create && state_mkdirs(dir) == -1)
 		return state_err(err, errlen, "%s: %s", dir, strerror(errno));
 	st = xcalloc(1, sizeof(*st));
 	st->dir = xstrdup(dir);
@@ -416,50 +536,171 @@ state_open(const char *dir, struct state **out, json_t **snap,
 			    strerror(errno));
 		goto fail;
 	}
-	/* Leftovers of a snapshot cut short: the renamed files are whole. */
-	if (unlinkat(st->dirfd, STATE_SNAPSHOT_TMP, 0) == -1 && errno != ENOENT)
-		log_warn("%s/%s: unlink", dir, STATE_SNAPSHOT_TMP);
-	if (unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0) == -1 && errno != ENOENT)
-		log_warn("%s/%s: unlink", dir, STATE_JOURNAL_TMP);
-
-	if (state_load_snapshot(st, snap, &snap_seq, err, errlen) == -1)
+	if (create) {
+		/* Leftovers of a snapshot cut short; renamed files are whole. */
+		if (unlinkat(st->dirfd, STATE_SNAPSHOT_TMP, 0) == -1 &&
+		    errno != ENOENT)
+			log_warn("%s/%s: unlink", dir, STATE_SNAPSHOT_TMP);
+		if (unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0) == -1 &&
+		    errno != ENOENT)
+			log_warn("%s/%s: unlink", dir, STATE_JOURNAL_TMP);
+	}
+	if (state_load_snapshot(st, err, errlen) == -1)
 		goto fail;
-	st->jfd = openat(st->dirfd, STATE_JOURNAL,
-	    O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (st->jfd == -1) {
+	flags |= create ? O_RDWR | O_CREAT | O_APPEND : O_RDONLY;
+	st->jfd = openat(st->dirfd, STATE_JOURNAL, flags, 0640);
+	if (st->jfd == -1 && (create || errno != ENOENT)) {
 		state_err(err, errlen, "%s: %s", st->journal_path,
 		    strerror(errno));
 		goto fail;
 	}
-	if (state_io.fsync(st->dirfd) == -1) {
+	if (create && state_io.fsync(st->dirfd) == -1) {
 		state_err(err, errlen, "%s: fsync: %s", dir, strerror(errno));
 		goto fail;
 	}
-	recs = json_array();
-	if (state_load_journal(st, snap_seq, recs, &last, err, errlen) == -1)
+	if (st->jfd != -1 &&
+	    state_read_fd(st->jfd, &st->jbuf, &st->jbuflen) == -1) {
+		state_err(err, errlen, "%s: %s", st->journal_path,
+		    strerror(errno));
 		goto fail;
-	st->seq = last > snap_seq ? last : snap_seq;
+	}
+	state_split(st);
+	*out = st;
+	return 0;
+fail:
+	state_close(st);
+	return -1;
+}
+
+int
+state_open(const char *dir, struct state **out, json_t **snap,
+    json_t **records, char *err, size_t errlen)
+{
+	struct state		*st;
+	struct state_line	*l;
+	json_t			*recs;
+	uint64_t		 last = 0;
+	size_t			 bad, i;
+	char			 why[1024];
+
+	*out = NULL;
+	*snap = NULL;
+	*records = NULL;
+	if (state_load(dir, true, &st, err, errlen) == -1)
+		return -1;
+	if (st->snap_err != NULL) {
+		state_err(err, errlen, "%s%s", st->snap_err, STATE_REPAIR_HINT);
+		state_close(st);
+		return -1;
+	}
+	bad = state_check(st, st->snap_seq, why, sizeof(why));
+	if (bad < st->nlines &&
+	    (bad + 1 < st->nlines || !st->lines[bad].torn)) {
+		state_err(err, errlen, "%s%s", why, STATE_REPAIR_HINT);
+		state_close(st);
+		return -1;
+	}
+	if (bad < st->nlines) {
+		/* Cut by state_begin(), once the caller took the rest. */
+		l = &st->lines[bad];
+		st->torn = true;
+		st->dropped = l->len;
+		st->tail_why = l->why;
+	}
+	st->jlen = (off_t)(bad < st->nlines ? st->lines[bad].off : st->jbuflen);
+	recs = json_array();
+	st->first = bad;
+	for (i = 0; i < bad; i++) {
+		l = &st->lines[i];
+		last = l->seq;
+		if (l->seq <= st->snap_seq)
+			continue;
+		if (json_array_size(recs) == 0)
+			st->first = i;
+		json_array_append(recs, l->rec);
+	}
+	st->seq = last > st->snap_seq ? last : st->snap_seq;
 	st->since = (unsigned)json_array_size(recs);
-	if (last != 0 && last <= snap_seq) {
-		/* The snapshot covers the whole journal: start it afresh. */
-		if ((fd = state_new_journal(st)) == -1) {
-			state_err(err, errlen, "%s: %s", st->journal_path,
-			    strerror(errno));
-			goto fail;
+	/* Records the snapshot has all: the journal starts afresh. */
+	st->stale = last != 0 && last <= st->snap_seq;
+	*out = st;
+	*snap = json_incref(st->snap);
+	*records = recs;
+	return 0;
+}
+
+int
+state_record_error(const struct state *st, size_t i, const char *what,
+    char *err, size_t errlen)
+{
+	char	at[96];
+
+	if (st->lines == NULL || st->first + i >= st->nlines)
+		return state_err(err, errlen, "%s: record %zu after %s: %s%s",
+		    st->journal_path, i + 1, st->snapshot_path, what,
+		    STATE_REPAIR_HINT);
+	state_where(&st->lines[st->first + i], at, sizeof(at));
+	return state_err(err, errlen, "%s: %s: %s%s", st->journal_path, at,
+	    what, STATE_REPAIR_HINT);
+}
+
+/* Do what opening left for later: cut the torn tail, start afresh. */
+static int
+state_settle(struct state *st)
+{
+	int	fd;
+
+	if (st->torn) {
+		if (st->tail_why != NULL) {
+			log_warnx("%s: dropped %zu bytes of a torn last record "
+			    "at byte %lld (%s)", st->journal_path, st->dropped,
+			    (long long)st->jlen, st->tail_why);
+			st->tail_why = NULL;
 		}
+		if (state_cut(st) == -1)
+			return -1;
+	}
+	if (st->stale) {
+		if ((fd = state_new_journal(st)) == -1)
+			return -1;
 		close(st->jfd);
 		st->jfd = fd;
 		st->jlen = 0;
+		st->stale = false;
 	}
-	*out = st;
-	*records = recs;
 	return 0;
-fail:
-	json_decref(recs);
-	json_decref(*snap);
-	*snap = NULL;
-	state_close(st);
-	return -1;
+}
+
+/* Let go of what opening read. */
+static void
+state_forget(struct state *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nlines; i++)
+		json_decref(st->lines[i].rec);
+	free(st->lines);
+	st->lines = NULL;
+	st->nlines = st->first = 0;
+	free(st->jbuf);
+	st->jbuf = NULL;
+	st->jbuflen = 0;
+}
+
+int
+state_begin(struct state *st, char *err, size_t errlen)
+{
+	if (state_settle(st) == -1)
+		return state_err(err, errlen, "%s: %s", st->journal_path,
+		    strerror(errno));
+	state_forget(st);
+	return 0;
+}
+
+int
+state_inspect(const char *dir, struct state **out, char *err, size_t errlen)
+{
+	return state_load(dir, false, out, err, errlen);
 }
 
 void
@@ -471,10 +712,96 @@ state_close(struct state *st)
 		close(st->jfd);
 	if (st->dirfd != -1)
 		close(st->dirfd);
+	state_forget(st);
+	json_decref(st->snap);
+	free(st->snap_err);
 	free(st->dir);
 	free(st->journal_path);
 	free(st->snapshot_path);
 	free(st);
+}
+
+/* --- repair ----------------------------------------------------------------------- */
+
+/* Link name to new (never over an existing file) and sync the folder. */
+static int
+state_link_aside(struct state *st, const char *name, const char *new)
+{
+	if (linkat(st->dirfd, name, st->dirfd, new, 0) == -1)
+		return -1;
+	return state_io.fsync(st->dirfd);
+}
+
+/* A new journal of the first len bytes of the old, owned as the old. */
+static int
+state_write_journal(struct state *st, size_t len)
+{
+	struct stat	sb;
+	int		fd, saved;
+
+	if (fstatat(st->dirfd, STATE_JOURNAL, &sb, 0) == -1)
+		return -1;
+	fd = openat(st->dirfd, STATE_JOURNAL_TMP,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return -1;
+	/* warden may run as another user than the one repairing. */
+	if (fchown(fd, sb.st_uid, sb.st_gid) == -1 ||
+	    fchmod(fd, sb.st_mode & 07777) == -1 ||
+	    state_write_all(fd, st->jbuf, len) == -1 ||
+	    state_io.fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) == -1 || renameat(st->dirfd, STATE_JOURNAL_TMP,
+	    st->dirfd, STATE_JOURNAL) == -1) {
+		saved = errno;
+		unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0);
+		errno = saved;
+		return -1;
+	}
+	return state_io.fsync(st->dirfd);
+}
+
+int
+state_salvage(struct state *st, size_t keep, bool drop_snapshot,
+    const char *suffix, char *err, size_t errlen)
+{
+	char	*aside;
+	int	 rc = 0;
+
+	/*
+	 * The snapshot first: a stop half way leaves a state that warden
+	 * still refuses (records missing, or the same damage), never one
+	 * that it takes with records silently gone.
+	 */
+	if (drop_snapshot && st->snap_file) {
+		xasprintf(&aside, "%s.damaged-%s", STATE_SNAPSHOT, suffix);
+		if (state_link_aside(st, STATE_SNAPSHOT, aside) == -1 ||
+		    unlinkat(st->dirfd, STATE_SNAPSHOT, 0) == -1 ||
+		    state_io.fsync(st->dirfd) == -1)
+			rc = state_err(err, errlen, "%s: move to %s/%s: %s",
+			    st->snapshot_path, st->dir, aside,
+			    strerror(errno));
+		free(aside);
+		if (rc == -1)
+			return -1;
+	}
+	if (keep < st->nlines) {
+		xasprintf(&aside, "%s.damaged-%s", STATE_JOURNAL, suffix);
+		if (state_link_aside(st, STATE_JOURNAL, aside) == -1)
+			rc = state_err(err, errlen, "%s: link to %s/%s: %s",
+			    st->journal_path, st->dir, aside,
+			    strerror(errno));
+		else if (state_write_journal(st, st->lines[keep].off) == -1)
+			rc = state_err(err, errlen, "%s: rewrite: %s",
+			    st->journal_path, strerror(errno));
+		free(aside);
+	}
+	return rc;
 }
 
 /* --- writing ---------------------------------------------------------------------- */
@@ -490,7 +817,7 @@ state_append(struct state *st, json_t *rec)
 		errno = EINVAL;
 		return -1;
 	}
-	if (st->torn && state_cut(st) == -1)
+	if (state_settle(st) == -1)
 		return -1;
 	json_object_set_new(rec, "seq", json_integer((json_int_t)(st->seq + 1)));
 	/* Compact JSON has no raw newline: one record, one line. */
@@ -514,7 +841,7 @@ state_append(struct state *st, json_t *rec)
 		 */
 		st->torn = true;
 		if (state_cut(st) == -1)
-			log_warn("%s: truncate to %lld bytes", st->journal_path,
+			log_warn("%s: cut back to %lld bytes", st->journal_path,
 			    (long long)st->jlen);
 		errno = saved;
 		return -1;
@@ -586,10 +913,15 @@ state_snapshot(struct state *st, const json_t *flags_state)
 		log_warn("%s: cannot start afresh", st->journal_path);
 		return 0;
 	}
+	if (st->torn && st->tail_why != NULL)
+		log_warnx("%s: dropped %zu bytes of a torn last record at byte "
+		    "%lld (%s)", st->journal_path, st->dropped,
+		    (long long)st->jlen, st->tail_why);
 	close(st->jfd);
 	st->jfd = fd;
 	st->jlen = 0;
-	st->torn = false;
+	st->torn = st->stale = false;
+	st->tail_why = NULL;
 	return 0;
 fail:
 	free(text);
@@ -628,4 +960,41 @@ void
 state_set_snapshot_every(struct state *st, unsigned n)
 {
 	st->every = n;
+}
+
+const char *
+state_dir(const struct state *st)
+{
+	return st->dir;
+}
+
+const struct state_line *
+state_lines(const struct state *st, size_t *n)
+{
+	*n = st->nlines;
+	return st->lines;
+}
+
+const json_t *
+state_snapshot_state(const struct state *st)
+{
+	return st->snap;
+}
+
+uint64_t
+state_snapshot_seq(const struct state *st)
+{
+	return st->snap_seq;
+}
+
+const char *
+state_snapshot_error(const struct state *st)
+{
+	return st->snap_err;
+}
+
+bool
+state_has_snapshot_file(const struct state *st)
+{
+	return st->snap_file;
 }

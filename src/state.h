@@ -4,28 +4,42 @@
  * Two files:
  *	journal		change records appended one per line,
  *			"<crc32c of the JSON, 8 hex digits> <compact JSON>\n",
- *			each with a "seq" (1, 2, 3...) and fdatasync'd before
- *			state_append() returns;
+ *			each with "v" (STATE_RECORD_VERSION) and a "seq" (1, 2,
+ *			3...), fdatasync'd before state_append() returns;
  *	state.json	a snapshot {"version": 1, "seq": S, "state": {...}}: the
  *			flags state (flags_snapshot_json()) after record S.
  *
  * A snapshot is written to state.json.tmp, fsync'd, renamed over state.json
  * and the folder fsync'd; the journal is then started afresh the same way.
  * A crash between the two leaves journal records the snapshot already
- * covers, and opening skips them by seq. At open, a torn or corrupt tail of
- * the journal (no newline, bad checksum, bad JSON) is cut off with a
- * warning; a corrupt snapshot, or records missing between the snapshot and
- * the journal, is an error: warden refuses to start rather than lose state.
+ * covers, and opening skips them by seq.
+ *
+ * The journal's rules, checked at open. Appends are sequential and each is
+ * synced before the next, so only the last line can be torn by a crash: a
+ * last line with no newline, or that is not a record (bad checksum, not
+ * JSON, no seq), is cut off. Anything else stops warden rather than lose
+ * or change acknowledged state: a damaged line followed by any other line,
+ * a record of another version, records out of sequence (a gap, or one
+ * twice), a journal starting past what the snapshot covers, a damaged or
+ * newer snapshot; and, found by the caller, a record that verifies but
+ * does not apply (state_record_error()). A refusal leaves both files as
+ * they were: state_open() writes nothing, and the torn tail is cut by
+ * state_begin() once the caller has accepted what was read.
+ * `warden --repair-state` (repair.c) keeps what verifies and moves the
+ * rest aside: state_inspect(), state_check(), state_salvage().
  *
  * The folder is locked (flock) while open: one warden per state_dir.
  *
  * The daemon's use:
  *	state_open(dir, &st, &snap, &records, err, len)	at start, then
- *	flags_restore(fs, snap) when snap, flags_replay(fs, records);
- *	for a change: state_append(st, rec) and only on success
- *	flags_apply(fs, rec); then, when state_snapshot_due(st),
- *	state_snapshot(st, flags_snapshot_json(fs)); at clean shutdown
- *	state_snapshot() and state_close().
+ *	flags_restore(fs, snap) when snap, flags_replay(fs, records) (on a
+ *	record that does not apply: state_record_error() and state_close()),
+ *	then state_begin(st) and state_snapshot() (the state pinned as this
+ *	configuration made it; again after each reload); for a change:
+ *	state_append(st, rec) and only on success flags_apply(fs, rec); then,
+ *	when state_snapshot_due(st), state_snapshot(st,
+ *	flags_snapshot_json(fs)); at clean shutdown state_snapshot() and
+ *	state_close().
  */
 #ifndef WARDEN_STATE_H
 #define WARDEN_STATE_H
@@ -37,7 +51,8 @@
 #include <jansson.h>
 
 #define STATE_SNAPSHOT_EVERY	1000	/* records between snapshots */
-#define STATE_VERSION		1
+#define STATE_VERSION		1	/* of state.json */
+#define STATE_RECORD_VERSION	1	/* of a journal record: its "v" */
 
 /*
  * The calls that reach the disk when writing. Tests replace them to make a
@@ -55,13 +70,27 @@ struct state;
 
 /*
  * Open state_dir (created with mode 0750 when missing), lock it, read the
- * snapshot and the journal. On success *snap is the snapshot's "state"
- * object or NULL when there is none, and *records an array of the journal's
- * records after it, in order (both new references). On error returns -1
- * and err names the file and what is wrong.
+ * snapshot and the journal, and check the journal's rules. On success *snap
+ * is the snapshot's "state" object or NULL when there is none, and *records
+ * an array of the journal's records after it, in order (both new
+ * references). On error returns -1 and err names the file, and for the
+ * journal the line, record and byte, and what is wrong. Nothing is written.
  */
 int		 state_open(const char *dir, struct state **, json_t **snap,
 		    json_t **records, char *err, size_t errlen);
+/*
+ * For a record i of state_open()'s *records that the caller cannot accept:
+ * "<journal>: line L, record S (byte B): what" in err. Returns -1.
+ */
+int		 state_record_error(const struct state *, size_t i,
+		    const char *what, char *err, size_t errlen);
+/*
+ * What state_open() read is accepted: cut the torn tail off the journal
+ * (with a warning) or start a journal that the snapshot covers afresh,
+ * durably. 0, or -1 with err. state_append() and state_snapshot() do it
+ * too when it was not done.
+ */
+int		 state_begin(struct state *, char *err, size_t errlen);
 void		 state_close(struct state *);
 
 /*
@@ -84,10 +113,50 @@ int		 state_snapshot(struct state *, const json_t *flags_state);
 uint64_t	 state_seq(const struct state *);		/* last seq written */
 const char	*state_journal_path(const struct state *);
 const char	*state_snapshot_path(const struct state *);
-/* Bytes of a torn or corrupt journal tail cut off by state_open(). */
+/* Bytes of the torn last line state_open() found (cut by state_begin()). */
 size_t		 state_dropped_bytes(const struct state *);
 /* Snapshot after every n records (0: never on its own). */
 void		 state_set_snapshot_every(struct state *, unsigned n);
+
+/*
+ * Repair. state_inspect() locks state_dir as state_open() does and reads
+ * both files without judging them (it creates nothing, and fails only when
+ * the folder cannot be read or is locked); an unusable snapshot is kept as
+ * state_snapshot_error(). state_check() applies the journal's rules over
+ * its lines, counting from the snapshot's seq base (0 when the snapshot is
+ * not used): the index of the first line that is not kept (the number of
+ * lines when all are), with why in the buffer. state_salvage() keeps the
+ * journal's first `keep` lines: the journal is linked to
+ * journal.damaged-<suffix> and a new one holding those lines renamed over
+ * it; with drop_snapshot, state.json is moved to
+ * state.json.damaged-<suffix>. Nothing is deleted, and every step is
+ * synced. 0, or -1 with err.
+ */
+struct state_line {
+	size_t		 lineno;	/* 1, 2, ... */
+	size_t		 off;		/* byte offset in the journal */
+	size_t		 len;		/* bytes, with the newline when there is one */
+	const char	*text;		/* the line's bytes (not NUL-terminated) */
+	json_t		*rec;		/* the record, when it verifies */
+	uint64_t	 seq;		/* its seq when rec != NULL */
+	const char	*why;		/* NULL: a record; else why it is none */
+	bool		 torn;		/* damaged as a torn write leaves it */
+};
+
+int		 state_inspect(const char *dir, struct state **, char *err,
+		    size_t errlen);
+const struct state_line *state_lines(const struct state *, size_t *n);
+/* The snapshot's "state" (borrowed), NULL when none or unusable. */
+const json_t	*state_snapshot_state(const struct state *);
+uint64_t	 state_snapshot_seq(const struct state *);
+/* Why the snapshot cannot be used ("<path>: what"), NULL when it can. */
+const char	*state_snapshot_error(const struct state *);
+bool		 state_has_snapshot_file(const struct state *);
+size_t		 state_check(const struct state *, uint64_t base, char *why,
+		    size_t whylen);
+int		 state_salvage(struct state *, size_t keep, bool drop_snapshot,
+		    const char *suffix, char *err, size_t errlen);
+const char	*state_dir(const struct state *);
 
 /* CRC-32C (Castagnoli), as the journal lines carry it. */
 uint32_t	 state_crc32c(const void *, size_t);

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "flagsvc.h"
 #include "log.h"
+#include "repair.h"
 #include "rpc.h"
 #include "sdnotify.h"
 #include "spawn.h"
@@ -36,12 +37,18 @@ usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: warden [-nqvV] [-c FILE]\n"
+	    "       warden --repair-state [--dry-run] [-c FILE]\n"
 	    "  -c FILE   configuration (default %s)\n"
 	    "  -n        check the configuration and exit (0: valid, 1: not)\n"
 	    "  -q        quieter: warnings and errors only\n"
 	    "  -v        more verbose: debug messages too\n"
 	    "  -V        print the version and exit\n"
 	    "  -h        this help\n"
+	    "  --repair-state\n"
+	    "            with warden stopped: keep what verifies of the state\n"
+	    "            folder, move the rest aside, print what was dropped\n"
+	    "  --dry-run, -n\n"
+	    "            with --repair-state: only print what it would drop\n"
 	    "See warden(8) and warden.json(5).\n", WARDEN_DEFAULT_CONFIG);
 	exit(status);
 }
@@ -287,6 +294,35 @@ warden_event_base(void)
 	return b;
 }
 
+enum { OPT_REPAIR = 256, OPT_DRY_RUN };
+
+static const struct option	warden_longopts[] = {
+	{ "repair-state",	no_argument,	NULL,	OPT_REPAIR },
+	{ "dry-run",		no_argument,	NULL,	OPT_DRY_RUN },
+	{ NULL,			0,		NULL,	0 }
+};
+
+/* warden --repair-state: nothing else starts. */
+static int
+warden_repair(const char *file, bool dry_run)
+{
+	struct config	*conf;
+	char		 err[1024];
+	int		 rc;
+
+	if (config_load(file, &conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "warden: %s\n", err);
+		return 1;
+	}
+	rc = repair_state(conf, dry_run, stdout, err, sizeof(err));
+	if (fflush(stdout) == EOF && rc == 0)
+		snprintf(err, sizeof(err), "stdout: %s", strerror(errno));
+	if (rc == -1 || ferror(stdout))
+		fprintf(stderr, "warden: %s\n", err);
+	config_free(conf);
+	return rc == -1 || ferror(stdout) ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -297,10 +333,18 @@ main(int argc, char **argv)
 	struct config		*conf;
 	char			 err[1024];
 	int			 ch, check = 0, verbosity = LOG_LEVEL_INFO;
+	bool			 repair = false, dry_run = false;
 
 	log_init("warden", verbosity);
-	while ((ch = getopt(argc, argv, "c:hnqvV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:hnqvV", warden_longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case OPT_REPAIR:
+			repair = true;
+			break;
+		case OPT_DRY_RUN:
+			dry_run = true;
+			break;
 		case 'c':
 			file = optarg;
 			break;
@@ -322,9 +366,11 @@ main(int argc, char **argv)
 			usage(2);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (dry_run && !repair))
 		usage(2);
 	log_setverbose(verbosity);
+	if (repair)
+		return warden_repair(file, dry_run || check);
 
 	if (config_load(file, &conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "warden: %s\n", err);

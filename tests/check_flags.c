@@ -736,7 +736,7 @@ START_TEST(test_replay)
 	struct flags	*fresh = flags_new(conf);
 	json_t		*live, *replayed, *copy, *rec;
 	char		*text;
-	size_t		 i;
+	size_t		 i, bad;
 
 	busy_day();
 	/* Through text, as the journal holds them. */
@@ -746,7 +746,7 @@ START_TEST(test_replay)
 		json_array_append_new(copy, parse_json(text));
 		free(text);
 	}
-	ck_assert_uint_eq(flags_replay(fresh, copy), 0);
+	ck_assert_int_eq(flags_replay(fresh, copy, &bad), 0);
 	live = flags_snapshot_json(fs);
 	replayed = flags_snapshot_json(fresh);
 	ck_assert_msg(json_equal(live, replayed), "replay differs");
@@ -764,7 +764,7 @@ START_TEST(test_replay_unknown_names)
 {
 	struct config	*legacy = parse(legacy_text);
 	struct flags	*old = fs, *now;
-	size_t		 i;
+	size_t		 i, bad;
 	int		 k;
 
 	/* Records made while legacy_flag was configured... */
@@ -781,7 +781,7 @@ START_TEST(test_replay_unknown_names)
 
 	/* ...replayed after it was removed. */
 	now = flags_new(conf);
-	ck_assert_uint_eq(flags_replay(now, journal), 0);
+	ck_assert_int_eq(flags_replay(now, journal, &bad), 0);
 	ck_assert_int_eq(now->stage, 1);
 	ck_assert_int_eq(flags_find(now, "legacy_flag"), -1);
 	for (i = 0; i < now->nflags; i++)
@@ -826,6 +826,38 @@ static const char *const malformed[] = {
 	    " \"stage\": {\"from\": 0, \"to\": \"1\"}, \"changes\":"
 	    " [{\"name\": \"dark_mode\", \"old\": 100, \"new\": 0}]}",
 };
+
+/*
+ * A record that does not apply stops the replay there: the records after
+ * it were made on top of it, so skipping it would change them.
+ */
+START_TEST(test_replay_stops)
+{
+	struct flags	*fresh = flags_new(conf), *upto = flags_new(conf);
+	json_t		*copy, *head, *a, *b;
+	size_t		 bad = 99, i;
+
+	busy_day();
+	ck_assert_uint_gt(json_array_size(journal), 3);
+	copy = json_deep_copy(journal);
+	json_array_insert_new(copy, 2, parse_json(malformed[_i]));
+	ck_assert_int_eq(flags_replay(fresh, copy, &bad), -1);
+	ck_assert_uint_eq(bad, 2);
+	head = json_array();
+	for (i = 0; i < 2; i++)
+		json_array_append(head, json_array_get(journal, i));
+	ck_assert_int_eq(flags_replay(upto, head, &bad), 0);
+	a = flags_snapshot_json(fresh);
+	b = flags_snapshot_json(upto);
+	ck_assert_msg(json_equal(a, b), "records after the bad one applied");
+	json_decref(a);
+	json_decref(b);
+	json_decref(head);
+	json_decref(copy);
+	flags_free(fresh);
+	flags_free(upto);
+}
+END_TEST
 
 START_TEST(test_apply_malformed)
 {
@@ -1216,6 +1248,7 @@ flags_suite(void)
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_replay_unknown_names);
 	tcase_add_loop_test(tc, test_apply_malformed, 0, (int)nitems(malformed));
+	tcase_add_loop_test(tc, test_replay_stops, 0, (int)nitems(malformed));
 	tcase_add_test(tc, test_apply_clamps);
 	tcase_add_test(tc, test_results_and_events);
 	tcase_add_test(tc, test_list_and_stage_json);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -131,8 +132,9 @@ spit(const char *dir, const char *name, const char *buf, size_t len)
 	free(p);
 }
 
+/* state_open() and, unless `begin` is false, state_begin(). */
 static struct state *
-open_ok(const char *dir, json_t **snap, json_t **recs)
+open_begin(const char *dir, json_t **snap, json_t **recs, bool begin)
 {
 	struct state	*st = NULL;
 	json_t		*s = NULL, *r = NULL;
@@ -142,6 +144,9 @@ open_ok(const char *dir, json_t **snap, json_t **recs)
 	ck_assert_msg(state_open(dir, &st, &s, &r, err, sizeof(err)) == 0,
 	    "state_open: %s", err);
 	ck_assert_ptr_nonnull(st);
+	if (begin)
+		ck_assert_msg(state_begin(st, err, sizeof(err)) == 0,
+		    "state_begin: %s", err);
 	ck_assert(json_is_array(r));
 	if (snap != NULL)
 		*snap = s;
@@ -152,6 +157,12 @@ open_ok(const char *dir, json_t **snap, json_t **recs)
 	else
 		json_decref(r);
 	return st;
+}
+
+static struct state *
+open_ok(const char *dir, json_t **snap, json_t **recs)
+{
+	return open_begin(dir, snap, recs, true);
 }
 
 /* state_open must fail; returns the message. */
@@ -174,7 +185,7 @@ open_fails(const char *dir)
 static json_t *
 rec_n(int n)
 {
-	return json_pack("{s:s, s:i, s:s}", "op", "test", "n", n,
+	return json_pack("{s:i, s:s, s:i, s:s}", "v", 1, "op", "test", "n", n,
 	    "pad", "some text to make the line longer");
 }
 
@@ -272,6 +283,16 @@ failing_ftruncate(int fd, off_t len)
 }
 
 /* --- tests ------------------------------------------------------------------------ */
+
+static char *
+line_for(const char *json)
+{
+	char	*line;
+
+	xasprintf(&line, "%08x %s\n", state_crc32c(json, strlen(json)), json);
+	return line;
+}
+
 
 START_TEST(test_crc32c)
 {
@@ -489,75 +510,397 @@ START_TEST(test_bad_tails)
 }
 END_TEST
 
-/* A damaged record in the middle: replay stops there. */
-START_TEST(test_corrupt_middle)
+/* The journal and the snapshot, byte for byte, to compare after a refusal. */
+struct files {
+	char	*journal, *snap;
+	size_t	 jlen, slen;
+};
+
+static void
+files_take(struct files *f)
+{
+	f->journal = slurp(sdir, "journal", &f->jlen);
+	f->snap = exists(sdir, "state.json") ?
+	    slurp(sdir, "state.json", &f->slen) : NULL;
+}
+
+static void
+files_same(const struct files *f)
+{
+	struct files	now;
+
+	files_take(&now);
+	ck_assert_msg(now.jlen == f->jlen &&
+	    memcmp(now.journal, f->journal, f->jlen) == 0,
+	    "the journal changed (%zu bytes, %zu before)", now.jlen, f->jlen);
+	ck_assert_msg((now.snap == NULL) == (f->snap == NULL),
+	    "state.json appeared or vanished");
+	if (f->snap != NULL)
+		ck_assert_msg(now.slen == f->slen &&
+		    memcmp(now.snap, f->snap, f->slen) == 0,
+		    "state.json changed");
+	ck_assert(!exists(sdir, "journal.tmp"));
+	ck_assert(!exists(sdir, "state.json.tmp"));
+	free(now.journal);
+	free(now.snap);
+}
+
+static void
+files_free(struct files *f)
+{
+	free(f->journal);
+	free(f->snap);
+}
+
+/*
+ * Open must fail, twice (the lock is let go), with a message holding each
+ * of the words, and leave both files as they were.
+ */
+static void
+refused(const char *const *words, size_t n)
+{
+	struct files	 f;
+	const char	*msg;
+	size_t		 i, k;
+
+	files_take(&f);
+	for (k = 0; k < 2; k++) {
+		msg = open_fails(sdir);
+		for (i = 0; i < n; i++)
+			ck_assert_msg(strstr(msg, words[i]) != NULL,
+			    "\"%s\" not in: %s", words[i], msg);
+		ck_assert_msg(strstr(msg, "in use") == NULL, "%s", msg);
+		files_same(&f);
+	}
+	files_free(&f);
+}
+
+/* Five records; *off[i] is where line i + 1 starts. */
+static char *
+five(size_t *len, size_t off[6])
 {
 	struct state	*st;
-	json_t		*recs;
-	char		*buf, *p;
-	size_t		 len, good;
+	char		*buf, *nl;
+	int		 i;
 
 	st = open_ok(sdir, NULL, NULL);
-	append_ok(st, 1, 1);
-	append_ok(st, 2, 2);
-	good = (size_t)size_of(sdir, "journal");
-	append_ok(st, 3, 3);
-	append_ok(st, 4, 4);
-	append_ok(st, 5, 5);
+	for (i = 1; i <= 5; i++)
+		append_ok(st, i, (uint64_t)i);
 	state_close(st);
+	buf = slurp(sdir, "journal", len);
+	off[0] = 0;
+	for (i = 1; i <= 5; i++) {
+		nl = memchr(buf + off[i - 1], '\n', *len - off[i - 1]);
+		ck_assert_ptr_nonnull(nl);
+		off[i] = (size_t)(nl - buf) + 1;
+	}
+	return buf;
+}
 
-	buf = slurp(sdir, "journal", &len);
-	/* Record 3's "n": 3 becomes 7: same length, wrong checksum. */
-	p = strstr(buf + good, "\"n\":3");
-	ck_assert_ptr_nonnull(p);
-	p[4] = '7';
+/*
+ * A damaged record before good ones is no torn write: only the last line
+ * can be torn by a crash. warden refuses to start, naming the file, the
+ * line, the record it should be and the byte, and touches nothing.
+ */
+enum { MID_CHECKSUM, MID_SUM, MID_NEWLINE, MID_BLANK, MID_GARBAGE_AFTER,
+	MID_COUNT };
+
+START_TEST(test_corrupt_middle)
+{
+	char		*buf, *p, *path, byte[32], line[32];
+	const char	*words[4];
+	size_t		 len, off[6];
+
+	buf = five(&len, off);
+	path = path_in(sdir, "journal");
+	words[0] = path;
+	words[1] = line;
+	words[2] = byte;
+	words[3] = "after it";
+	snprintf(line, sizeof(line), "line 3");
+	snprintf(byte, sizeof(byte), "byte %zu", off[2]);
+	switch (_i) {
+	case MID_CHECKSUM:
+		/* Record 3's "n": 3 becomes 7: same length, wrong checksum. */
+		p = strstr(buf + off[2], "\"n\":3");
+		ck_assert_ptr_nonnull(p);
+		p[4] = '7';
+		break;
+	case MID_SUM:
+		/* One bit of the checksum itself. */
+		buf[off[2]] ^= 0x01;
+		break;
+	case MID_NEWLINE:
+		/* Lines 3 and 4 run together: one bad line, then line 5. */
+		buf[off[3] - 1] = ' ';
+		break;
+	case MID_BLANK:
+		/* An empty line between records 2 and 3. */
+		buf = xreallocarray(buf, len + 2, 1);
+		memmove(buf + off[2] + 1, buf + off[2], len - off[2] + 1);
+		buf[off[2]] = '\n';
+		len++;
+		break;
+	case MID_GARBAGE_AFTER:
+		/* A bad last record with anything after it is not torn. */
+		p = strstr(buf + off[4], "\"n\":5");
+		ck_assert_ptr_nonnull(p);
+		p[4] = '7';
+		buf = xreallocarray(buf, len + 3, 1);
+		memcpy(buf + len, "zz", 3);
+		len += 2;
+		snprintf(line, sizeof(line), "line 5");
+		snprintf(byte, sizeof(byte), "byte %zu", off[4]);
+		break;
+	}
 	spit(sdir, "journal", buf, len);
-
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
-	ck_assert_uint_eq(state_dropped_bytes(st), len - good);
-	ck_assert_int_eq(size_of(sdir, "journal"), (off_t)good);
-	ck_assert_uint_eq(state_seq(st), 2);
-	append_ok(st, 3, 3);
-	json_decref(recs);
-	state_close(st);
+	refused(words, nitems(words));
+	free(path);
 	free(buf);
 }
 END_TEST
 
-static char *
-line_for(const char *json)
+/* A record of a version this warden does not know, last or not. */
+START_TEST(test_unknown_version)
 {
-	char	*line;
+	struct state	*st;
+	char		*l3, *l4, *buf, *all, *path, byte[32];
+	const char	*words[5];
+	size_t		 len, off[6];
 
-	xasprintf(&line, "%08x %s\n", state_crc32c(json, strlen(json)), json);
-	return line;
+	buf = five(&len, off);
+	path = path_in(sdir, "journal");
+	l3 = line_for("{\"v\":2,\"seq\":6,\"op\":\"flag.set\",\"new\":{}}");
+	xasprintf(&all, "%s%s", buf, l3);
+	spit(sdir, "journal", all, strlen(all));
+	snprintf(byte, sizeof(byte), "byte %zu", len);
+	words[0] = path;
+	words[1] = "line 6";
+	words[2] = "record 6";
+	words[3] = byte;
+	words[4] = "version 2";
+	refused(words, nitems(words));
+	free(all);
+
+	/* With a good record after it. */
+	l4 = line_for("{\"v\":1,\"seq\":7,\"n\":7}");
+	xasprintf(&all, "%s%s%s", buf, l3, l4);
+	spit(sdir, "journal", all, strlen(all));
+	refused(words, nitems(words));
+	free(all);
+	free(l4);
+
+	/* No version at all is no better. */
+	l4 = line_for("{\"seq\":6,\"n\":6}");
+	xasprintf(&all, "%s%s", buf, l4);
+	spit(sdir, "journal", all, strlen(all));
+	refused(words, 4);
+	free(all);
+	free(l4);
+
+	/* And the journal is fine again without it. */
+	spit(sdir, "journal", buf, len);
+	st = open_ok(sdir, NULL, NULL);
+	state_close(st);
+	free(l3);
+	free(buf);
+	free(path);
 }
+END_TEST
 
 /* Good lines out of sequence are missing records, not a torn write. */
 START_TEST(test_seq_gap)
 {
-	struct state	*st;
-	char		*l1, *l3, *both, *msg;
+	char		*l1, *l2, *l3, *all, *path, byte[32];
+	const char	*words[5];
 
-	st = open_ok(sdir, NULL, NULL);
-	state_close(st);
-	l1 = line_for("{\"seq\":1}");
-	l3 = line_for("{\"seq\":3}");
-	xasprintf(&both, "%s%s", l1, l3);
-	spit(sdir, "journal", both, strlen(both));
-	msg = open_fails(sdir);
-	ck_assert_msg(strstr(msg, "/journal") && strstr(msg, "follows"), "%s",
-	    msg);
-	ck_assert_int_eq(size_of(sdir, "journal"), (off_t)strlen(both));
+	l1 = line_for("{\"v\":1,\"seq\":1}");
+	l2 = line_for("{\"v\":1,\"seq\":2}");
+	l3 = line_for("{\"v\":1,\"seq\":3}");
+	path = path_in(sdir, "journal");
+	ck_assert_int_eq(mkdir(sdir, 0750), 0);
+	words[0] = path;
+	words[1] = "line 2";
+	words[2] = "record 3";
+	words[3] = byte;
+	words[4] = "follows record 1";
+	snprintf(byte, sizeof(byte), "byte %zu", strlen(l1));
+	xasprintf(&all, "%s%s", l1, l3);
+	spit(sdir, "journal", all, strlen(all));
+	refused(words, nitems(words));
+	free(all);
+
+	/* A record twice. */
+	words[1] = "line 3";
+	words[2] = "record 2";
+	words[4] = "follows record 2";
+	snprintf(byte, sizeof(byte), "byte %zu", strlen(l1) + strlen(l2));
+	xasprintf(&all, "%s%s%s", l1, l2, l2);
+	spit(sdir, "journal", all, strlen(all));
+	refused(words, nitems(words));
+	free(all);
 
 	/* Records 1.. missing with no snapshot to cover them. */
 	spit(sdir, "journal", l3, strlen(l3));
-	msg = open_fails(sdir);
-	ck_assert_msg(strstr(msg, "starts at record 3"), "%s", msg);
+	words[1] = "line 1";
+	words[2] = "record 3";
+	words[3] = "byte 0";
+	words[4] = "starts at record 3";
+	refused(words, nitems(words));
 	free(l1);
+	free(l2);
 	free(l3);
-	free(both);
+	free(path);
+}
+END_TEST
+
+/* A snapshot of a newer warden is refused, as a newer record is. */
+START_TEST(test_snapshot_newer)
+{
+	static const char text[] =
+	    "{\"version\": 2, \"seq\": 5, \"state\": {}, \"more\": 1}\n";
+	struct state	*st;
+	char		*path;
+	const char	*words[3];
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	state_close(st);
+	spit(sdir, "state.json", text, strlen(text));
+	path = path_in(sdir, "state.json");
+	words[0] = path;
+	words[1] = "version 2";
+	words[2] = "newer";
+	refused(words, nitems(words));
+	free(path);
+}
+END_TEST
+
+/* --- the order of calls that reach the disk ---------------------------------------- */
+
+static char	calls[64][PATH_MAX + 32];
+static size_t	ncalls;
+static int	sync_fail_once;
+
+static void
+call_note(const char *what, int fd)
+{
+	char	link[64], path[PATH_MAX];
+	ssize_t	n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, path, sizeof(path) - 1)) == -1)
+		n = 0;
+	path[n] = '\0';
+	if (ncalls < nitems(calls))
+		snprintf(calls[ncalls++], sizeof(calls[0]), "%.15s %s", what,
+		    path);
+}
+
+static ssize_t
+noting_write(int fd, const void *buf, size_t len)
+{
+	call_note("write", fd);
+	return failing_write(fd, buf, len);
+}
+
+static int
+noting_fdatasync(int fd)
+{
+	call_note("fdatasync", fd);
+	if (sync_fail_once) {
+		sync_fail_once = 0;
+		errno = EIO;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+static int
+noting_fsync(int fd)
+{
+	call_note("fsync", fd);
+	return fsync(fd);
+}
+
+static int
+noting_ftruncate(int fd, off_t len)
+{
+	call_note("ftruncate", fd);
+	return ftruncate(fd, len);
+}
+
+/*
+ * A failed append is cut off, and the cut is synced before state_append()
+ * returns: otherwise a power cut could bring the unacknowledged line back.
+ */
+START_TEST(test_cut_synced)
+{
+	struct state	*st;
+	json_t		*rec;
+	size_t		 i, cut;
+	off_t		 before;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	before = size_of(sdir, "journal");
+	state_io.write = noting_write;
+	state_io.fdatasync = noting_fdatasync;
+	state_io.ftruncate = noting_ftruncate;
+	state_io.fsync = noting_fsync;
+
+	/* _i == 0: the write fails half way; 1: the fdatasync fails. */
+	write_allow = _i == 0 ? 20 : 100000;
+	write_err = ENOSPC;
+	sync_fail_once = _i == 1;
+	ncalls = 0;
+	rec = rec_n(2);
+	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(errno, _i == 0 ? ENOSPC : EIO);
+	json_decref(rec);
+	ck_assert_int_eq(size_of(sdir, "journal"), before);
+	for (cut = 0; cut < ncalls; cut++)
+		if (strncmp(calls[cut], "ftruncate ", 10) == 0)
+			break;
+	ck_assert_msg(cut < ncalls, "the journal was not cut");
+	for (i = cut + 1; i < ncalls; i++)
+		if (strstr(calls[i], "sync ") != NULL &&
+		    strstr(calls[i], "/journal") != NULL)
+			break;
+	ck_assert_msg(i < ncalls, "the cut (call %zu of %zu: %s) is not "
+	    "synced before state_append() returns", cut + 1, ncalls,
+	    calls[cut]);
+	state_io = real_io;
+	append_ok(st, 2, 2);
+	state_close(st);
+}
+END_TEST
+
+/* Folders made for the state are synced into their parents. */
+START_TEST(test_mkdirs_synced)
+{
+	struct state	*st;
+	char		*deep, *want[3], real[PATH_MAX];
+	size_t		 i, k;
+
+	ck_assert_ptr_nonnull(realpath(top, real));
+	xasprintf(&deep, "%s/a/b/state", top);
+	xasprintf(&want[0], "fsync %s", real);
+	xasprintf(&want[1], "fsync %s/a", real);
+	xasprintf(&want[2], "fsync %s/a/b", real);
+	state_io.fsync = noting_fsync;
+	ncalls = 0;
+	st = open_ok(deep, NULL, NULL);
+	state_io = real_io;
+	for (k = 0; k < nitems(want); k++) {
+		for (i = 0; i < ncalls; i++)
+			if (strcmp(calls[i], want[k]) == 0)
+				break;
+		ck_assert_msg(i < ncalls, "no %s (after mkdir)", want[k]);
+		free(want[k]);
+	}
+	state_close(st);
+	free(deep);
 }
 END_TEST
 
@@ -1004,7 +1347,8 @@ tmpfs_child(const char *mnt)
 	memset(big, 'x', 699);
 	big[699] = '\0';
 	for (n = 0; n < 1000; n++) {
-		rec = json_pack("{s:i, s:s}", "n", n + 1, "pad", big);
+		rec = json_pack("{s:i, s:i, s:s}", "v", 1, "n", n + 1,
+		    "pad", big);
 		good = file_size(mnt, "journal");
 		if (state_append(st, rec) == -1) {
 			json_decref(rec);
@@ -1019,7 +1363,8 @@ tmpfs_child(const char *mnt)
 	/* Space again: appends work and nothing was lost. */
 	if (unlink(filler) == -1)
 		return 14;
-	rec = json_pack("{s:i, s:s}", "n", n + 1, "pad", "small");
+	rec = json_pack("{s:i, s:i, s:s}", "v", 1, "n", n + 1, "pad",
+	    "small");
 	if (state_append(st, rec) == -1)
 		return 15;
 	json_decref(rec);
@@ -1110,12 +1455,13 @@ load(struct config *conf, struct state **st)
 	struct flags	*fs = flags_new(conf);
 	json_t		*snap, *recs;
 	char		 err[256];
+	size_t		 bad;
 
 	*st = open_ok(sdir, &snap, &recs);
 	if (snap != NULL)
 		ck_assert_msg(flags_restore(fs, snap, err, sizeof(err)) == 0,
 		    "%s: %s", state_snapshot_path(*st), err);
-	ck_assert_uint_eq(flags_replay(fs, recs), 0);
+	ck_assert_int_eq(flags_replay(fs, recs, &bad), 0);
 	json_decref(snap);
 	json_decref(recs);
 	return fs;
@@ -1191,6 +1537,187 @@ START_TEST(test_with_flags)
 }
 END_TEST
 
+/*
+ * A record that verifies but does not apply stops the start as damage
+ * does, naming line, record and byte; nothing is written, not even the
+ * torn tail after it cut, nor a journal the snapshot covers restarted.
+ */
+START_TEST(test_shape_invalid)
+{
+	struct config	*conf = NULL;
+	struct state	*st;
+	struct flags	*fs;
+	struct files	 f;
+	json_t		*snap, *recs;
+	char		 err[512], *buf, *bad, *all, byte[32];
+	size_t		 len, at;
+	int		 i;
+
+	ck_assert_msg(config_parse(flags_conf, strlen(flags_conf), "/w.json",
+	    &conf, err, sizeof(err)) == 0, "%s", err);
+	fs = load(conf, &st);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(change(st, fs, "flag.set",
+		    "{\"name\": \"c\", \"value\": 40}"), 0);
+	state_close(st);
+	flags_free(fs);
+	buf = slurp(sdir, "journal", &len);
+	bad = line_for("{\"v\":1,\"seq\":4,\"op\":\"flag.nope\",\"at\":1,"
+	    "\"changes\":[]}");
+	xasprintf(&all, "%s%s%s", buf, bad, "0badf00d {\"v\":1,\"se");
+	spit(sdir, "journal", all, strlen(all));
+	files_take(&f);
+	at = len;
+
+	for (i = 0; i < 2; i++) {
+		fs = flags_new(conf);
+		st = open_begin(sdir, &snap, &recs, false);
+		ck_assert_ptr_null(snap);
+		ck_assert_uint_eq(json_array_size(recs), 4);
+		ck_assert_int_eq(flags_replay(fs, recs, &at), -1);
+		ck_assert_uint_eq(at, 3);
+		ck_assert_int_eq(state_record_error(st, at, "does not apply",
+		    err, sizeof(err)), -1);
+		snprintf(byte, sizeof(byte), "byte %zu", len);
+		ck_assert_msg(strstr(err, "/journal: line 4, record 4") &&
+		    strstr(err, byte) && strstr(err, "does not apply"), "%s",
+		    err);
+		json_decref(recs);
+		state_close(st);
+		flags_free(fs);
+		files_same(&f);
+	}
+	files_free(&f);
+	free(all);
+	free(bad);
+	free(buf);
+	config_free(conf);
+}
+END_TEST
+
+/* state_open() writes nothing: the torn tail goes at state_begin(). */
+START_TEST(test_begin_cuts)
+{
+	struct state	*st;
+	struct files	 f;
+	json_t		*recs;
+	char		*buf;
+	size_t		 len;
+	off_t		 good;
+
+	st = open_ok(sdir, NULL, NULL);
+	append_ok(st, 1, 1);
+	state_close(st);
+	good = size_of(sdir, "journal");
+	buf = slurp(sdir, "journal", &len);
+	buf = xreallocarray(buf, len + 8, 1);
+	memcpy(buf + len, "0123abcd", 8);
+	spit(sdir, "journal", buf, len + 8);
+	free(buf);
+	files_take(&f);
+	st = open_begin(sdir, NULL, &recs, false);
+	check_recs(recs, 1, 1);
+	ck_assert_uint_eq(state_dropped_bytes(st), 8);
+	json_decref(recs);
+	state_close(st);
+	files_same(&f);
+	files_free(&f);
+
+	/* Appending without state_begin() cuts it too. */
+	st = open_begin(sdir, NULL, NULL, false);
+	append_ok(st, 2, 2);
+	state_close(st);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	ck_assert_int_gt(size_of(sdir, "journal"), good);
+	json_decref(recs);
+	state_close(st);
+}
+END_TEST
+
+/* The repair's part here: read, judge from a base, keep a prefix. */
+START_TEST(test_salvage)
+{
+	const struct state_line	*lines;
+	struct state		*st;
+	json_t			*recs;
+	char			*buf, *p, *aside, *kept, err[512], why[512];
+	size_t			 len, off[6], n, keep;
+
+	buf = five(&len, off);
+	p = strstr(buf + off[2], "\"n\":3");
+	ck_assert_ptr_nonnull(p);
+	p[4] = '7';
+	spit(sdir, "journal", buf, len);
+
+	ck_assert_msg(state_inspect(sdir, &st, err, sizeof(err)) == 0, "%s",
+	    err);
+	/* Locked as the daemon's open is. */
+	ck_assert_ptr_nonnull(strstr(open_fails(sdir), "in use"));
+	lines = state_lines(st, &n);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_ptr_null(lines[1].why);
+	ck_assert_uint_eq(lines[1].seq, 2);
+	ck_assert_str_eq(lines[2].why, "bad checksum");
+	ck_assert(lines[2].torn);
+	ck_assert_uint_eq(lines[2].off, off[2]);
+	ck_assert_uint_eq(lines[3].seq, 4);
+	keep = state_check(st, 0, why, sizeof(why));
+	ck_assert_uint_eq(keep, 2);
+	ck_assert_msg(strstr(why, "line 3 (byte"), "%s", why);
+	/* Records the base covers are checked all the same. */
+	ck_assert_uint_eq(state_check(st, 3, why, sizeof(why)), 2);
+	ck_assert_ptr_null(state_snapshot_error(st));
+	ck_assert(!state_has_snapshot_file(st));
+	ck_assert_int_eq(state_salvage(st, keep, false, "T1", err,
+	    sizeof(err)), 0);
+	/* The same name again is refused, never overwritten. */
+	ck_assert_int_eq(state_salvage(st, keep, false, "T1", err,
+	    sizeof(err)), -1);
+	state_close(st);
+
+	aside = slurp(sdir, "journal.damaged-T1", &n);
+	ck_assert_uint_eq(n, len);
+	ck_assert_int_eq(memcmp(aside, buf, len), 0);
+	kept = slurp(sdir, "journal", &n);
+	ck_assert_uint_eq(n, off[2]);
+	ck_assert_int_eq(memcmp(kept, buf, n), 0);
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	json_decref(recs);
+	state_close(st);
+
+	/* An unusable snapshot is moved aside, not removed. */
+	spit(sdir, "state.json", "{\"version\": 1", 13);
+	ck_assert_int_eq(state_inspect(sdir, &st, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(state_snapshot_error(st));
+	ck_assert(state_has_snapshot_file(st));
+	ck_assert_uint_eq(state_check(st, 0, why, sizeof(why)), 2);
+	ck_assert_int_eq(state_salvage(st, 2, true, "T2", err, sizeof(err)),
+	    0);
+	state_close(st);
+	ck_assert(!exists(sdir, "state.json"));
+	ck_assert(exists(sdir, "state.json.damaged-T2"));
+	ck_assert(!exists(sdir, "journal.damaged-T2"));
+	st = open_ok(sdir, NULL, &recs);
+	check_recs(recs, 2, 1);
+	json_decref(recs);
+	state_close(st);
+
+	/* Inspecting a folder with nothing in it creates nothing. */
+	rmtree(sdir);
+	ck_assert_int_eq(mkdir(sdir, 0750), 0);
+	ck_assert_int_eq(state_inspect(sdir, &st, err, sizeof(err)), 0);
+	lines = state_lines(st, &n);
+	ck_assert_uint_eq(n, 0);
+	state_close(st);
+	ck_assert(!exists(sdir, "journal"));
+	free(kept);
+	free(aside);
+	free(buf);
+}
+END_TEST
+
 static Suite *
 state_suite(void)
 {
@@ -1206,8 +1733,12 @@ state_suite(void)
 	tcase_add_test(tc, test_append_eintr_short);
 	tcase_add_test(tc, test_torn_tail);
 	tcase_add_loop_test(tc, test_bad_tails, 0, (int)nitems(tails));
-	tcase_add_test(tc, test_corrupt_middle);
+	tcase_add_loop_test(tc, test_corrupt_middle, 0, MID_COUNT);
+	tcase_add_test(tc, test_unknown_version);
 	tcase_add_test(tc, test_seq_gap);
+	tcase_add_test(tc, test_snapshot_newer);
+	tcase_add_loop_test(tc, test_cut_synced, 0, 2);
+	tcase_add_test(tc, test_mkdirs_synced);
 	tcase_add_test(tc, test_snapshot_and_journal);
 	tcase_add_test(tc, test_snapshot_due);
 	tcase_add_test(tc, test_snapshot_stale_journal);
@@ -1222,6 +1753,9 @@ state_suite(void)
 	tcase_add_test(tc, test_rlimit_fsize);
 	tcase_add_test(tc, test_tmpfs_full);
 	tcase_add_test(tc, test_with_flags);
+	tcase_add_test(tc, test_shape_invalid);
+	tcase_add_test(tc, test_begin_cuts);
+	tcase_add_test(tc, test_salvage);
 	suite_add_tcase(s, tc);
 	return s;
 }

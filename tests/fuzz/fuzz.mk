@@ -16,7 +16,7 @@ FUZZ_CFLAGS	?= -O1 -g -fno-omit-frame-pointer
 FUZZ_SRC_DIR	:= tests/fuzz
 FUZZ_DIR	:= $(O)/build/fuzz
 # fuzz_drill comes with src/drill.h.
-FUZZ_ALL	:= config rpc table $(if $(wildcard src/drill.h),drill)
+FUZZ_ALL	:= config rpc table state $(if $(wildcard src/drill.h),drill)
 FUZZ_TARGETS	?= $(FUZZ_ALL)
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_CORE_OBJS	:= $(CORE_SRCS:src/%.c=$(FUZZ_DIR)/obj/%.o)

@@ -1,0 +1,449 @@
+/*
+ * check_journal.c: the journal's rules with the real daemon
+ * (tests/harness.h). Acknowledged changes, a SIGKILL, then damage as a disk
+ * makes it: warden must refuse to start, name the file, line and byte,
+ * and leave both files as they were; `warden --repair-state` must keep
+ * what verifies, move the rest aside, say what it dropped, and let warden
+ * start with the changes before the damage. Records that verify but are
+ * of another version, or do not apply, stop the start too, and so does a
+ * snapshot that does not restore.
+ */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+#include "state.h"
+#include "util.h"
+
+#define T_WAIT		10000	/* failure bound of one wait, ms */
+#define T_CASE		60	/* failure bound of one test, s */
+
+static const char conf[] =
+    "{ \"flags\": { \"a\": {}, \"b\": { \"default\": 10 },"
+    " \"c\": { \"default\": 20 } },\n"
+    "  \"supervisor\": { \"children\": [] } }";
+
+static void
+start(struct harness *h)
+{
+	ck_assert_msg(harness_start(h, conf) == 0, "warden did not start");
+}
+
+static void
+restart(struct harness *h)
+{
+	ck_assert_msg(harness_restart(h) == 0, "warden did not start again");
+}
+
+static void
+kill_warden(struct harness *h)
+{
+	ck_assert_int_eq(harness_signal(h, SIGKILL), 0);
+	ck_assert_int_eq(harness_wait_exit(h, T_WAIT), 128 + SIGKILL);
+}
+
+/* flag.set, acknowledged. */
+static void
+flag_set(struct harness *h, const char *name, int value)
+{
+	json_t	*r;
+
+	r = harness_result(h, "flag.set", json_pack("{s:s, s:i}", "name",
+	    name, "value", value));
+	ck_assert_msg(r != NULL, "flag.set %s %d", name, value);
+	json_decref(r);
+}
+
+static int
+flag_value(struct harness *h, const char *name)
+{
+	json_t	*r, *v;
+	int	 value;
+
+	r = harness_result(h, "flag.get", json_pack("{s:s}", "name", name));
+	ck_assert_msg(r != NULL, "flag.get %s", name);
+	v = json_object_get(r, "value");
+	if (json_is_boolean(v))
+		value = json_is_true(v) ? 100 : 0;
+	else {
+		ck_assert_msg(json_is_integer(v), "flag.get %s: no value", name);
+		value = (int)json_integer_value(v);
+	}
+	json_decref(r);
+	return value;
+}
+
+static char *
+file_of(struct harness *h, const char *name, size_t *len)
+{
+	char	*path = harness_path(h, name), *buf;
+
+	buf = harness_read_file(path);
+	ck_assert_msg(buf != NULL, "%s: %s", path, strerror(errno));
+	*len = strlen(buf);
+	free(path);
+	return buf;
+}
+
+static void
+write_file(struct harness *h, const char *name, const char *buf)
+{
+	char	*path = harness_path(h, name);
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fputs(buf, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	free(path);
+}
+
+/* The state files' bytes, to see them untouched. */
+struct files {
+	char	*journal, *snap;
+	size_t	 jlen, slen;
+};
+
+static void
+files_take(struct harness *h, struct files *f)
+{
+	f->journal = file_of(h, "state/journal", &f->jlen);
+	f->snap = file_of(h, "state/state.json", &f->slen);
+}
+
+static void
+files_same(struct harness *h, const struct files *f, const char *when)
+{
+	struct files	now;
+
+	files_take(h, &now);
+	ck_assert_msg(now.jlen == f->jlen &&
+	    strcmp(now.journal, f->journal) == 0, "%s: the journal changed",
+	    when);
+	ck_assert_msg(now.slen == f->slen && strcmp(now.snap, f->snap) == 0,
+	    "%s: state.json changed", when);
+	free(now.journal);
+	free(now.snap);
+}
+
+static void
+files_free(struct files *f)
+{
+	free(f->journal);
+	free(f->snap);
+}
+
+/* warden must exit 1 on this state, saying all of words. */
+static void
+refuses(struct harness *h, const char *const *words, size_t n)
+{
+	char	*log;
+	size_t	 i;
+
+	harness_log_mark(h);
+	ck_assert_int_eq(harness_spawn(h), 0);
+	ck_assert_int_eq(harness_wait_exit(h, T_WAIT), 1);
+	log = harness_log(h);
+	ck_assert_ptr_nonnull(log);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(strstr(log + h->log_mark, words[i]) != NULL,
+		    "\"%s\" not in warden's log:\n%s", words[i],
+		    log + h->log_mark);
+	free(log);
+}
+
+/* warden --repair-state [--dry-run] -c CONFIG: its output, and status. */
+static int
+repair(struct harness *h, bool dry_run, char **out)
+{
+	const char	*argv[6];
+	char		*err = NULL;
+	int		 status, n = 0;
+
+	argv[n++] = "warden";
+	argv[n++] = "--repair-state";
+	if (dry_run)
+		argv[n++] = "--dry-run";
+	argv[n++] = "-c";
+	argv[n++] = h->config;
+	argv[n] = NULL;
+	status = harness_run(h, argv, out, &err, T_WAIT);
+	ck_assert_ptr_nonnull(*out);
+	if (err != NULL && *err != '\0')
+		fprintf(stderr, "warden --repair-state: %s", err);
+	free(err);
+	return status;
+}
+
+static void
+has(const char *text, const char *word)
+{
+	ck_assert_msg(strstr(text, word) != NULL, "\"%s\" not in:\n%s", word,
+	    text);
+}
+
+/* The name of the one file of DIR/state starting with prefix, malloc'd. */
+static char *
+aside(struct harness *h, const char *prefix)
+{
+	struct dirent	*e;
+	char		*dir = harness_path(h, "state"), *found = NULL;
+	DIR		*d = opendir(dir);
+
+	ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			ck_assert_msg(found == NULL, "two %s files", prefix);
+			xasprintf(&found, "state/%s", e->d_name);
+		}
+	closedir(d);
+	free(dir);
+	return found;
+}
+
+/*
+ * History: a = 100 in state.json (a clean stop), then b = 30, c = 70,
+ * b = 45 in the journal, acknowledged, and a SIGKILL.
+ */
+static void
+history(struct harness *h)
+{
+	json_t	*r;
+
+	start(h);
+	flag_set(h, "a", 100);
+	/* A clean stop writes the snapshot; harness_stop() would clean up. */
+	r = harness_result(h, "shutdown", NULL);
+	ck_assert_ptr_nonnull(r);
+	json_decref(r);
+	ck_assert_int_eq(harness_wait_exit(h, T_WAIT), 0);
+	restart(h);
+	flag_set(h, "b", 30);
+	flag_set(h, "c", 70);
+	flag_set(h, "b", 45);
+	kill_warden(h);
+}
+
+START_TEST(test_damage_refused_then_repaired)
+{
+	struct harness	 h;
+	struct files	 f;
+	char		*journal, *out, *path, *p, *moved, at[32];
+	const char	*words[4];
+	size_t		 len, second;
+
+	history(&h);
+	/* One byte of the first record flips, as a bad sector would. */
+	journal = file_of(&h, "state/journal", &len);
+	p = strstr(journal, "\"at\":");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(strchr(journal, '\n'));
+	ck_assert(p < strchr(journal, '\n'));
+	p[6] = p[6] == '1' ? '2' : '1';
+	write_file(&h, "state/journal", journal);
+	second = (size_t)(strchr(journal, '\n') - journal) + 1;
+	files_take(&h, &f);
+
+	path = harness_path(&h, "state/journal");
+	words[0] = path;
+	words[1] = "line 1 (byte 0)";
+	words[2] = "bad checksum";
+	words[3] = "2 more line(s)";
+	refuses(&h, words, 4);
+	files_same(&h, &f, "after the refusal");
+	/* Again: nothing was cut the first time. */
+	refuses(&h, words, 4);
+	files_same(&h, &f, "after the second refusal");
+
+	/* A dry run says what it would drop and changes nothing. */
+	ck_assert_int_eq(repair(&h, true, &out), 0);
+	has(out, "dry run");
+	has(out, "line 1 (byte 0)");
+	free(out);
+	files_same(&h, &f, "after a dry run");
+
+	ck_assert_int_eq(repair(&h, false, &out), 0);
+	snprintf(at, sizeof(at), "line 2 (byte %zu)", second);
+	has(out, "state.json: kept (records up to 1)");
+	has(out, "line 1 (byte 0): dropped");
+	has(out, "bad checksum; reads as record 2, flag.set b=30 (unverified)");
+	has(out, at);
+	has(out, "record 3, flag.set c=70");
+	has(out, "record 4, flag.set b=45");
+	has(out, "moved aside");
+	has(out, "repaired: 3 line(s) dropped");
+	free(out);
+	moved = aside(&h, "journal.damaged-");
+	ck_assert_ptr_nonnull(moved);
+	free(journal);
+	journal = file_of(&h, moved, &len);
+	ck_assert_msg(len == f.jlen && strcmp(journal, f.journal) == 0,
+	    "%s is not the journal as it was", moved);
+	free(journal);
+	journal = file_of(&h, "state/journal", &len);
+	ck_assert_uint_eq(len, 0);
+	free(journal);
+	free(moved);
+
+	ck_assert_int_eq(repair(&h, false, &out), 0);
+	has(out, "nothing to repair");
+	free(out);
+
+	/* What came before the damage, and none of what came after. */
+	restart(&h);
+	ck_assert_int_eq(flag_value(&h, "a"), 100);
+	ck_assert_int_eq(flag_value(&h, "b"), 10);
+	ck_assert_int_eq(flag_value(&h, "c"), 20);
+	ck_assert_int_eq(harness_stop(&h), 0);
+	files_free(&f);
+	free(path);
+}
+END_TEST
+
+/* A running warden's folder is not repaired under it. */
+START_TEST(test_repair_refused_while_running)
+{
+	struct harness	 h;
+	char		*out;
+
+	start(&h);
+	flag_set(&h, "b", 30);
+	ck_assert_int_eq(repair(&h, false, &out), 1);
+	free(out);
+	ck_assert_int_eq(flag_value(&h, "b"), 30);
+	ck_assert_int_eq(harness_stop(&h), 0);
+}
+END_TEST
+
+/*
+ * Records that verify but are of another version, or do not apply, with a
+ * good record after them: warden stops rather than skip one and apply the
+ * next on top.
+ */
+static const char *const odd[] = {
+	"{\"v\":2,\"op\":\"flag.set\",\"at\":1,\"changes\":[{\"name\":\"c\","
+	    "\"old\":70,\"new\":5}],\"seq\":5}",
+	"{\"v\":1,\"op\":\"flag.toggle\",\"at\":1,\"changes\":[],\"seq\":5}",
+};
+
+START_TEST(test_odd_record_refused)
+{
+	struct harness	 h;
+	struct files	 f;
+	char		*journal, *all, *path, *good, *out, at[32];
+	const char	*words[4];
+	size_t		 len;
+
+	history(&h);
+	journal = file_of(&h, "state/journal", &len);
+	xasprintf(&good, "{\"v\":1,\"op\":\"flag.set\",\"at\":1,\"changes\":"
+	    "[{\"name\":\"b\",\"old\":45,\"new\":99}],\"seq\":6}");
+	xasprintf(&all, "%s%08x %s\n%08x %s\n", journal,
+	    state_crc32c(odd[_i], strlen(odd[_i])), odd[_i],
+	    state_crc32c(good, strlen(good)), good);
+	write_file(&h, "state/journal", all);
+	files_take(&h, &f);
+	path = harness_path(&h, "state/journal");
+	snprintf(at, sizeof(at), "byte %zu", len);
+	words[0] = path;
+	words[1] = "line 4, record 5";
+	words[2] = at;
+	words[3] = _i == 0 ? "record version 2" : "not a change this warden";
+	refuses(&h, words, 4);
+	files_same(&h, &f, "after the refusal");
+
+	ck_assert_int_eq(repair(&h, false, &out), 0);
+	has(out, "line 4 (byte");
+	has(out, "record 5");
+	has(out, "line 5 (byte");
+	has(out, "record 6, flag.set b=99");
+	free(out);
+	restart(&h);
+	ck_assert_int_eq(flag_value(&h, "b"), 45);
+	ck_assert_int_eq(flag_value(&h, "c"), 70);
+	ck_assert_int_eq(harness_stop(&h), 0);
+	files_free(&f);
+	free(path);
+	free(good);
+	free(all);
+	free(journal);
+}
+END_TEST
+
+/*
+ * A snapshot that reads but does not restore: the start stops, and the
+ * way out must not write a snapshot of the defaults over it on its way.
+ */
+START_TEST(test_bad_snapshot_untouched)
+{
+	struct harness	 h;
+	struct files	 f;
+	char		*path, *out, *moved;
+	const char	*words[3];
+
+	history(&h);
+	write_file(&h, "state/state.json",
+	    "{\"version\": 1, \"seq\": 1, \"state\": {\"stage\": -1}}\n");
+	files_take(&h, &f);
+	path = harness_path(&h, "state/state.json");
+	words[0] = path;
+	words[1] = "stage: expected an integer >= 0";
+	words[2] = "warden --repair-state";
+	refuses(&h, words, 3);
+	files_same(&h, &f, "after the refusal");
+
+	/* Without it, the journal (records 2 to 4) has nothing to follow. */
+	ck_assert_int_eq(repair(&h, false, &out), 0);
+	has(out, "stage: expected an integer >= 0");
+	has(out, "no line kept");
+	has(out, "record 2, flag.set b=30");
+	has(out, "state.json: moved aside");
+	free(out);
+	moved = aside(&h, "state.json.damaged-");
+	ck_assert_ptr_nonnull(moved);
+	free(moved);
+	restart(&h);
+	ck_assert_int_eq(flag_value(&h, "a"), 0);
+	ck_assert_int_eq(flag_value(&h, "b"), 10);
+	ck_assert_int_eq(harness_stop(&h), 0);
+	files_free(&f);
+	free(path);
+}
+END_TEST
+
+static Suite *
+journal_suite(void)
+{
+	Suite	*s = suite_create("journal");
+	TCase	*tc = tcase_create("journal");
+
+	tcase_set_timeout(tc, T_CASE);
+	tcase_add_test(tc, test_damage_refused_then_repaired);
+	tcase_add_test(tc, test_repair_refused_while_running);
+	tcase_add_loop_test(tc, test_odd_record_refused, 0, (int)nitems(odd));
+	tcase_add_test(tc, test_bad_snapshot_untouched);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(journal_suite());
+	int	 failed;
+
+	srunner_set_fork_status(sr, CK_FORK_GETENV);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
