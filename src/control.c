@@ -666,6 +666,7 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c = xcalloc(1, sizeof(*c));
 	c->id = next_id++;
 	c->fd = fd;
+	TAILQ_INIT(&c->pending);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen) == -1) {
 		log_warn("SO_PEERCRED");
 		uc.uid = (uid_t)-1;

@@ -6,17 +6,23 @@
 #ifndef WARDEN_CONTROL_H
 #define WARDEN_CONTROL_H
 
+#include <sys/queue.h>
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include <jansson.h>
 
 struct event_base;
 struct event;
 struct evbuffer;
 struct config;
+struct pending;
 
 enum role { ROLE_READ, ROLE_OPERATE, ROLE_ADMIN };
+
+/* Calls whose answer comes later, linked through the calls themselves. */
+TAILQ_HEAD(pending_list, pending);
 
 struct client {
 	uint64_t		 id;
@@ -37,6 +43,8 @@ struct client {
 	uint64_t		 dropped;	/* events lost while over the cap */
 	bool			 closing;
 	bool			 eof;		/* the peer is done sending; answers still due */
+	struct pending_list	 pending;	/* its calls awaiting an answer (rpc.c) */
+	unsigned		 npending;
 	struct event		*ev_close;
 	struct client		*next;
 };
