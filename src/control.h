@@ -31,7 +31,9 @@ struct client {
 	struct evbuffer		*out;
 	struct event		*ev_read;
 	struct event		*ev_write;	/* armed only while output waits */
-	struct event		*ev_idle;	/* armed only while mid-line */
+	struct event		*ev_idle;	/* armed from a line's first byte to its end */
+	bool			 mid_line;	/* ev_idle runs for the partial line kept */
+	bool			 line_done;	/* a line was served since the last look */
 	bool			 reading;
 	bool			 writing;
 	uid_t			 uid;

@@ -3,8 +3,8 @@
  * daemon: framing and error codes, batches and notifications, the limits
  * of control.c (line length, idle clients, the number of clients), events
  * and their sequence numbers, wait, service.kill, status, recovery and
- * shutdown, a flood of garbage, and the calls one client may have
- * awaiting their answer.
+ * shutdown, a flood of garbage, the calls one client may have awaiting
+ * their answer, and the deadline of a request line.
  */
 #include <sys/socket.h>
 
@@ -2438,6 +2438,72 @@ START_TEST(test_pending_indexed)
 }
 END_TEST
 
+/*
+ * limits.idle_ms bounds a whole request line from its first byte: a line
+ * that comes in pieces is served as long as each line is whole within the
+ * limit, however long the connection lasts; a client that trickles a byte
+ * every 100 ms without ending its line is closed at the limit all the same.
+ */
+START_TEST(test_line_deadline)
+{
+	static const char	 ping[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n";
+	struct harness		 h;
+	struct harness_conn	*c, *other;
+	struct pollfd		 pfd;
+	json_t			*resp;
+	uint64_t		 t0;
+	size_t			 piece = (sizeof(ping) - 1) / 4, off;
+	int			 i, n;
+
+	start(&h, "{ \"limits\": { \"idle_ms\": 1000 },\n"
+	    "  \"supervisor\": { \"children\": [] } }\n");
+	c = conn_open(&h);
+	other = conn_open(&h);
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+
+	/* Eight lines of four pieces 100 ms apart: 2.4 s in all, each line 0.3. */
+	for (i = 0; i < 8; i++) {
+		for (off = 0; off < sizeof(ping) - 1; off += n) {
+			n = off + 2 * piece > sizeof(ping) - 1 ?
+			    (int)(sizeof(ping) - 1 - off) : (int)piece;
+			ck_assert_int_eq(harness_conn_send_raw(c, ping + off,
+			    (size_t)n), 0);
+			if (off + (size_t)n < sizeof(ping) - 1)
+				ck_assert_msg(poll(&pfd, 1, 100) == 0,
+				    "line %d: warden spoke before the line ended",
+				    i);
+		}
+		resp = next_line(c);
+		check_pong(resp, 1);
+		json_decref(resp);
+	}
+
+	/* A byte every 100 ms, no newline: the error comes at 1 s. */
+	t0 = util_now_ms();
+	for (i = 0; i < 100; i++) {
+		ck_assert_int_eq(harness_conn_send_raw(c, i == 0 ? "{" : " ", 1),
+		    0);
+		if ((n = poll(&pfd, 1, 100)) != 0)
+			break;
+	}
+	ck_assert_msg(i < 100, "a byte every 100 ms kept the line open for "
+	    "10 s: the limit is 1 s");
+	resp = next_line(c);
+	ck_assert_msg(util_now_ms() - t0 >= 1000, "closed before the limit");
+	check_error(resp, -32600, "invalid_request", ID_NULL);
+	ck_assert_msg(strstr(error_message(resp), "1000 ms") != NULL, "%s",
+	    error_message(resp));
+	json_decref(resp);
+	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+	harness_conn_close(c);
+	check_quiet(other);
+	harness_conn_close(other);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
@@ -2482,6 +2548,7 @@ control_suite(void)
 	tcase_add_test(tc, test_pending_cap);
 	tcase_add_test(tc, test_pending_timeouts);
 	tcase_add_test(tc, test_pending_indexed);
+	tcase_add_test(tc, test_line_deadline);
 	suite_add_tcase(s, tc);
 
 	/* Ten seconds of idling by design: its own case, its own bound. */
