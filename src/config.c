@@ -76,7 +76,7 @@ static const char *const top_keys[] = { "socket", "socket_mode", "state_dir",
 	"table", "access", "flags", "stages", "guard", "limits", "supervisor", NULL };
 static const char *const limits_keys[] = { "max_line_bytes", "max_clients",
 	"idle_ms", "max_output_bytes", "subscriber_queue_bytes", "max_json_depth",
-	"max_batch", NULL };
+	"max_batch", "max_pending", NULL };
 static const char *const access_keys[] = { "operate", "admin", NULL };
 static const char *const access_list_keys[] = { "uids", "groups", NULL };
 static const char *const flag_keys[] = { "default", "description", NULL };
@@ -690,7 +690,8 @@ config_limits(struct parser *c, json_t *obj)
 	    config_opt_int(c, obj, "subscriber_queue_bytes", 4096, INT_MAX,
 	    &l->subscriber_queue_bytes) == -1 ||
 	    config_opt_int(c, obj, "max_json_depth", 2, 2048, &l->max_json_depth) == -1 ||
-	    config_opt_int(c, obj, "max_batch", 1, 65536, &l->max_batch) == -1)
+	    config_opt_int(c, obj, "max_batch", 1, 65536, &l->max_batch) == -1 ||
+	    config_opt_int(c, obj, "max_pending", 1, 65536, &l->max_pending) == -1)
 		return -1;
 	return 0;
 }
@@ -1041,6 +1042,7 @@ config_top(struct parser *c, json_t *root)
 	conf->limits.subscriber_queue_bytes = 4 * 1024 * 1024;
 	conf->limits.max_json_depth = 64;
 	conf->limits.max_batch = 1024;
+	conf->limits.max_pending = 64;
 
 	if (config_object(c, root, top_keys) == -1 ||
 	    config_opt_path(c, root, "socket",

@@ -112,6 +112,7 @@ struct limits_conf {
 	int	subscriber_queue_bytes;	/* 4194304: events queued before a subscriber is dropped */
 	int	max_json_depth;		/* 64: nesting of a request */
 	int	max_batch;		/* 1024: requests in one batch */
+	int	max_pending;		/* 64: calls of one client awaiting their answer */
 };
 
 struct config {

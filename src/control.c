@@ -2,10 +2,10 @@
  * control.c: the control socket (see control.h).
  *
  * Nothing a client does can stall the loop: input is read as it comes and
- * cut into lines, a line over limits.max_line_bytes or a client idle
- * mid-line for limits.idle_ms gets an error and is closed, a client that
- * does not read its answers stops being read (backpressure) and a
- * subscriber that does not read its events is dropped. Past
+ * cut into lines, a line over limits.max_line_bytes or a line not complete
+ * limits.idle_ms after its first byte gets an error and is closed, a
+ * client that does not read its answers stops being read (backpressure)
+ * and a subscriber that does not read its events is dropped. Past
  * limits.max_clients a new client gets an error and is closed; on EMFILE
  * accepting pauses for a moment instead of spinning. The limits come from
  * warden.json (see warden.json(5)), with the defaults of SPEC 5.
@@ -228,6 +228,7 @@ control_stop_reading(struct client *c)
 	}
 	if (c->ev_idle != NULL)
 		evtimer_del(c->ev_idle);
+	c->mid_line = false;
 }
 
 static void
@@ -501,7 +502,7 @@ control_idle_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->closing)
 		return;
 	snprintf(num, sizeof(num), "%d", conf->limits.idle_ms);
-	control_reject(c, "idle for %s ms in the middle of a request", num);
+	control_reject(c, "request line not complete within %s ms", num);
 	control_flush(c);
 }
 
@@ -513,6 +514,7 @@ control_line(struct client *c, const char *line, size_t len)
 		control_reject_long(c);
 		return false;
 	}
+	c->line_done = true;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > 0)
@@ -568,6 +570,29 @@ control_fresh_lines(struct client *c, const char *p, size_t n)
 }
 
 /*
+ * A partial line kept: the client has limits.idle_ms from its first byte
+ * to send the rest. Bytes that trickle in do not move the deadline; a
+ * line that ends does, for the next one.
+ */
+static void
+control_line_deadline(struct client *c)
+{
+	struct timeval	tv = { conf->limits.idle_ms / 1000,
+			    (conf->limits.idle_ms % 1000) * 1000 };
+
+	if (evbuffer_get_length(c->in) == 0) {
+		if (c->mid_line)
+			evtimer_del(c->ev_idle);
+		c->mid_line = false;
+	} else if (!c->mid_line || c->line_done) {
+		if (evtimer_add(c->ev_idle, &tv) == -1)
+			fatalx("cannot arm a line timer");
+		c->mid_line = true;
+	}
+	c->line_done = false;
+}
+
+/*
  * Serve fresh input p[0..n) (none: only what is buffered). With nothing
  * buffered before it, whole lines are served from p where they lie and
  * only the rest is kept. When answers fill max_output_bytes reading
@@ -577,9 +602,7 @@ control_fresh_lines(struct client *c, const char *p, size_t n)
 static void
 control_serve(struct client *c, const char *p, size_t n)
 {
-	size_t		 used, len;
-	struct timeval	 idle = { conf->limits.idle_ms / 1000,
-			    (conf->limits.idle_ms % 1000) * 1000 };
+	size_t	used;
 
 	for (;;) {
 		if (evbuffer_get_length(c->out) == 0)
@@ -596,14 +619,11 @@ control_serve(struct client *c, const char *p, size_t n)
 			fatalx("out of memory for input");
 		n = 0;
 		if (!c->closing && !c->eof && c->reading) {
-			len = evbuffer_get_length(c->in);
-			if (len > (size_t)conf->limits.max_line_bytes)
+			if (evbuffer_get_length(c->in) >
+			    (size_t)conf->limits.max_line_bytes)
 				control_reject_long(c);
-			/* The idle limit applies only to a client that stopped mid-line. */
-			else if (len > 0)
-				evtimer_add(c->ev_idle, &idle);
 			else
-				evtimer_del(c->ev_idle);
+				control_line_deadline(c);
 		}
 		if (control_flush(c) == -1)
 			return;
@@ -666,6 +686,7 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	c = xcalloc(1, sizeof(*c));
 	c->id = next_id++;
 	c->fd = fd;
+	TAILQ_INIT(&c->pending);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &uclen) == -1) {
 		log_warn("SO_PEERCRED");
 		uc.uid = (uid_t)-1;

@@ -6,17 +6,23 @@
 #ifndef WARDEN_CONTROL_H
 #define WARDEN_CONTROL_H
 
+#include <sys/queue.h>
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include <jansson.h>
 
 struct event_base;
 struct event;
 struct evbuffer;
 struct config;
+struct pending;
 
 enum role { ROLE_READ, ROLE_OPERATE, ROLE_ADMIN };
+
+/* Calls whose answer comes later, linked through the calls themselves. */
+TAILQ_HEAD(pending_list, pending);
 
 struct client {
 	uint64_t		 id;
@@ -25,7 +31,9 @@ struct client {
 	struct evbuffer		*out;
 	struct event		*ev_read;
 	struct event		*ev_write;	/* armed only while output waits */
-	struct event		*ev_idle;	/* armed only while mid-line */
+	struct event		*ev_idle;	/* armed from a line's first byte to its end */
+	bool			 mid_line;	/* ev_idle runs for the partial line kept */
+	bool			 line_done;	/* a line was served since the last look */
 	bool			 reading;
 	bool			 writing;
 	uid_t			 uid;
@@ -37,6 +45,8 @@ struct client {
 	uint64_t		 dropped;	/* events lost while over the cap */
 	bool			 closing;
 	bool			 eof;		/* the peer is done sending; answers still due */
+	struct pending_list	 pending;	/* its calls awaiting an answer (rpc.c) */
+	unsigned		 npending;
 	struct event		*ev_close;
 	struct client		*next;
 };

@@ -3,13 +3,18 @@
  *
  * A call is answered at once, or later: `wait` and the service operations
  * register a pending call whose condition is tested right away and again
- * after every change (events and supervision steps), so a change between
- * the test and the block can never be missed. A batch is answered as one
- * array, in order, when its last member is.
+ * after every change (events and supervision steps) that can satisfy it,
+ * so a change between the test and the block can never be missed. A
+ * client may have limits.max_pending such calls at once. A batch is
+ * answered as one array, in order, when its last member is.
  */
+#include <sys/queue.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +28,7 @@
 #include "flags.h"
 #include "flagsvc.h"
 #include "log.h"
+#include "murmur3.h"
 #include "rpc.h"
 #include "sdnotify.h"
 #include "tree.h"
@@ -46,19 +52,29 @@ struct call {
 
 enum pending_kind { PENDING_WAIT, PENDING_SETTLE };
 
+/* What a wait waits for (a service operation: its service to settle). */
+enum cond_kind { COND_SERVICE, COND_RECOVERED, COND_FLAG, COND_STAGE };
+
+struct watch;
+
 struct pending {
-	struct call	 call;
-	enum pending_kind kind;
-	json_t		*cond;		/* wait: the condition */
-	struct node	*node;		/* settle: the service */
-	bool		 want_up;
-	json_int_t	 timeout_ms;
-	struct event	*timer;
-	struct pending	*next;
+	struct call		 call;
+	enum pending_kind	 kind;
+	enum cond_kind		 ckind;
+	json_t			*cond;		/* wait: the condition, for its timeout */
+	int			 state;		/* service wait: the state wanted */
+	unsigned		 min_restarts;
+	int			 target;	/* flag: the value wanted; stage: the stage */
+	bool			 want_up;	/* settle: up (start, restart) or down (stop) */
+	json_int_t		 timeout_ms;
+	struct event		*timer;		/* wait: its timeout */
+	struct watch		*watch;		/* what it waits on; NULL: recovered */
+	struct pending_list	*list;		/* the list of its condition */
+	TAILQ_ENTRY(pending)	 by_client;
+	TAILQ_ENTRY(pending)	 by_cond;
 };
 
 static struct event_base	*base;
-static struct pending		*pendings;
 static bool			 rechecking;
 
 /* --- responses ----------------------------------------------------------------- */
@@ -259,39 +275,196 @@ rpc_service_param(struct call *call, json_t *params)
 
 /* --- pending calls ---------------------------------------------------------------------- */
 
+/*
+ * A call whose answer comes later is linked twice: into its client's list,
+ * so that the client's count is known and its leaving frees its calls
+ * without a search, and into the list of what it waits for, so that a
+ * change looks only at the calls it can satisfy. Both links are
+ * intrusive: an answer, a timeout or the client's close unlinks a call in
+ * O(1).
+ *
+ * What a call waits for is a watch: one per service, flag or stage that
+ * some call waits on, found by name in a hash table. A service's watch
+ * keeps its waits by the state they want, and the service operations
+ * (which wait for the service to settle) in a list of their own. After
+ * each change (rpc_recheck) the watches of services and flags are looked
+ * at: one whose subject looks as it did at the last look, and that got no
+ * new call since, is left alone; otherwise only the waits for the state
+ * the service is in now are tested. A stage's waits are tested only when
+ * the stage is theirs, and the waits for "recovered" only when warden is
+ * recovered: then all of them are answered.
+ */
+
+#define WATCH_SETTLE	(SVC_FAILED + 1)	/* lists[]: the service operations */
+#define WATCH_LISTS	(SVC_FAILED + 2)
+
+struct watch {
+	enum cond_kind		 kind;		/* COND_SERVICE, COND_FLAG or COND_STAGE */
+	char			*name;		/* service or flag; NULL for a stage */
+	int			 stage;
+	uint32_t		 hash;
+	struct watch		*hnext;		/* in its bucket */
+	LIST_ENTRY(watch)	 entry;		/* services and flags: looked at after changes */
+	size_t			 count;		/* calls on its lists */
+	bool			 dirty;		/* a call came since the last look */
+	bool			 pinned;	/* being looked at: kept even when empty */
+	struct pending_list	 lists[WATCH_LISTS];
+	struct node		*node;		/* service: tree_find(name) ... */
+	uint64_t		 node_gen;	/* ... while the tree's generation is this */
+	/* What the subject looked like at the last look. */
+	uint64_t		 seen_gen;
+	int			 seen_state;
+	unsigned		 seen_starts;
+	bool			 seen_settled;
+	int			 seen_value;	/* flag: -1 when it is gone */
+};
+
+static struct watch		**watch_table;
+static size_t			  watch_buckets;	/* a power of two, or 0 */
+static size_t			  nwatches;
+static LIST_HEAD(, watch)	  watched = LIST_HEAD_INITIALIZER(watched);
+static struct pending_list	  recovered_waits = TAILQ_HEAD_INITIALIZER(recovered_waits);
+
+static uint32_t
+watch_hash(enum cond_kind kind, const char *name, int stage)
+{
+	if (name != NULL)
+		return murmur3_x86_32(name, strlen(name), (uint32_t)kind);
+	return murmur3_x86_32(&stage, sizeof(stage), (uint32_t)kind);
+}
+
+static bool
+watch_is(const struct watch *w, enum cond_kind kind, const char *name, int stage,
+    uint32_t hash)
+{
+	if (w->hash != hash || w->kind != kind)
+		return false;
+	return name != NULL ? strcmp(w->name, name) == 0 : w->stage == stage;
+}
+
+static struct watch *
+watch_find(enum cond_kind kind, const char *name, int stage)
+{
+	struct watch	*w;
+	uint32_t	 h;
+
+	if (watch_buckets == 0)
+		return NULL;
+	h = watch_hash(kind, name, stage);
+	for (w = watch_table[h & (watch_buckets - 1)]; w != NULL; w = w->hnext)
+		if (watch_is(w, kind, name, stage, h))
+			return w;
+	return NULL;
+}
+
+static void
+watch_grow(void)
+{
+	struct watch	**old = watch_table, *w, *next;
+	size_t		  nold = watch_buckets, i, b;
+
+	watch_buckets = nold == 0 ? 64 : nold * 2;
+	watch_table = xcalloc(watch_buckets, sizeof(*watch_table));
+	for (i = 0; i < nold; i++) {
+		for (w = old[i]; w != NULL; w = next) {
+			next = w->hnext;
+			b = w->hash & (watch_buckets - 1);
+			w->hnext = watch_table[b];
+			watch_table[b] = w;
+		}
+	}
+	free(old);
+}
+
+/* The watch of a service, a flag (by name) or a stage; made when there is none. */
+static struct watch *
+watch_get(enum cond_kind kind, const char *name, int stage)
+{
+	struct watch	*w;
+	size_t		 i, b;
+
+	if ((w = watch_find(kind, name, stage)) != NULL)
+		return w;
+	if (nwatches >= watch_buckets)
+		watch_grow();
+	w = xcalloc(1, sizeof(*w));
+	w->kind = kind;
+	w->name = name != NULL ? xstrdup(name) : NULL;
+	w->stage = stage;
+	w->hash = watch_hash(kind, name, stage);
+	for (i = 0; i < nitems(w->lists); i++)
+		TAILQ_INIT(&w->lists[i]);
+	w->node_gen = w->seen_gen = UINT64_MAX;		/* not looked at yet */
+	b = w->hash & (watch_buckets - 1);
+	w->hnext = watch_table[b];
+	watch_table[b] = w;
+	nwatches++;
+	if (kind != COND_STAGE)
+		LIST_INSERT_HEAD(&watched, w, entry);
+	return w;
+}
+
+/* Free a watch nobody waits on any more. */
+static void
+watch_release(struct watch *w)
+{
+	struct watch	**pp;
+
+	if (w->count > 0 || w->pinned)
+		return;
+	for (pp = &watch_table[w->hash & (watch_buckets - 1)]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == w) {
+			*pp = w->hnext;
+			break;
+		}
+	if (w->kind != COND_STAGE)
+		LIST_REMOVE(w, entry);
+	nwatches--;
+	free(w->name);
+	free(w);
+}
+
+/* A service watch's node; found again only after a reload. NULL: gone. */
+static struct node *
+watch_node(struct watch *w)
+{
+	if (w->node_gen != tree_generation()) {
+		w->node = tree_find(w->name);
+		w->node_gen = tree_generation();
+	}
+	return w->node;
+}
+
 bool
 rpc_client_busy(const struct client *c)
 {
-	const struct pending	*p;
-
-	for (p = pendings; p != NULL; p = p->next)
-		if (p->call.client == c)
-			return true;
-	return false;
+	return c->npending > 0;
 }
 
 static void
 pending_free(struct pending *p)
 {
 	struct client	*c = p->call.client;
-	struct pending	**pp;
+	struct watch	*w = p->watch;
 
-	for (pp = &pendings; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
+	TAILQ_REMOVE(&c->pending, p, by_client);
+	c->npending--;
+	if (p->list != NULL)
+		TAILQ_REMOVE(p->list, p, by_cond);
+	if (w != NULL) {
+		w->count--;
+		watch_release(w);
+	}
 	if (p->timer != NULL)
 		event_free(p->timer);
 	json_decref(p->cond);
 	json_decref(p->call.id);
 	free(p);
 	/* A client that said all it had to say leaves with its last answer. */
-	if (c->eof && !rpc_client_busy(c))
+	if (c->eof && c->npending == 0)
 		control_close(c);
 }
-
-static json_t	*rpc_cond_test(json_t *cond, int *err);
 
 static void
 pending_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -305,27 +478,66 @@ pending_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	pending_free(p);
 }
 
+/*
+ * May the client have one more call waiting? Past limits.max_pending the
+ * call gets an error at once, and nothing is done.
+ */
+static bool
+pending_room(struct call *call)
+{
+	int	max = tree_config()->limits.max_pending;
+
+	if (call->client->npending < (unsigned)max)
+		return true;
+	rpc_error_data(call, RPC_INVALID_REQUEST, json_pack("{s:s,s:i}",
+	    "limit", "max_pending", "max_pending", max),
+	    "too many calls awaiting their answer on this connection "
+	    "(max_pending %d)", max);
+	return false;
+}
+
+/* Take the call over; it is on its client's list, not yet on a condition's. */
 static struct pending *
 pending_new(struct call *call, enum pending_kind kind)
 {
 	struct pending	*p = xcalloc(1, sizeof(*p));
+	struct client	*c = call->client;
 
 	p->call = *call;
 	p->kind = kind;
 	/* The call is the pending's now. */
 	call->id = NULL;
 	call->batch = NULL;
-	p->next = pendings;
-	pendings = p;
+	TAILQ_INSERT_TAIL(&c->pending, p, by_client);
+	c->npending++;
 	return p;
+}
+
+/* Put p on the list of what it waits for. */
+static void
+pending_watch(struct pending *p, enum cond_kind kind, const char *name, int stage,
+    size_t list)
+{
+	struct watch	*w;
+
+	if (kind == COND_RECOVERED) {
+		p->list = &recovered_waits;
+		TAILQ_INSERT_TAIL(p->list, p, by_cond);
+		return;
+	}
+	w = watch_get(kind, name, stage);
+	p->watch = w;
+	p->list = &w->lists[list];
+	TAILQ_INSERT_TAIL(p->list, p, by_cond);
+	w->count++;
+	/* Tested against the state of now, not the state of the last look. */
+	w->dirty = true;
 }
 
 /* Is a service operation done: the node has arrived where it was sent, or given up? */
 static bool
-settle_done(const struct pending *p)
+settle_done(const struct pending *p, const struct node *n)
 {
-	const struct node	*n = p->node;
-
 	if (!tree_settled(n))
 		return false;
 	if (p->want_up)
@@ -340,31 +552,137 @@ node_json(const struct node *n)
 	return n->is_sup ? tree_supervisor_json(n) : tree_service_json(n);
 }
 
-/* Test one pending; answer and free it when done. true: it was answered. */
+/*
+ * Test one call; answer and free it when it holds (or what it waits on is
+ * gone). true: it was answered. The calls of one list all have the same
+ * answer when they hold: *shared, when not NULL, keeps the one made for
+ * the first, for the others.
+ */
 static bool
-pending_test(struct pending *p)
+pending_test(struct pending *p, json_t **shared)
 {
-	json_t	*state;
-	int	 err = 0;
+	const struct flags	*f;
+	struct node		*n = NULL;
+	json_t			*result;
+	ssize_t			 i = -1;
+	bool			 holds = false;
 
-	if (p->kind == PENDING_SETTLE) {
-		if (!settle_done(p))
-			return false;
-		rpc_result(&p->call, node_json(p->node));
-		pending_free(p);
-		return true;
+	switch (p->ckind) {
+	case COND_SERVICE:
+		if ((n = watch_node(p->watch)) == NULL) {
+			rpc_error(&p->call, RPC_NOT_FOUND, "no service named '%s' any more",
+			    p->watch->name);
+			pending_free(p);
+			return true;
+		}
+		if (p->kind == PENDING_SETTLE)
+			holds = settle_done(p, n);
+		else
+			holds = (int)n->state == p->state &&
+			    (n->starts > 0 ? n->starts - 1 : 0) >= p->min_restarts;
+		break;
+	case COND_FLAG:
+		f = flagsvc_flags();
+		if ((i = flags_find(f, p->watch->name)) < 0) {
+			rpc_error(&p->call, RPC_NOT_FOUND, "no flag named '%s' any more",
+			    p->watch->name);
+			pending_free(p);
+			return true;
+		}
+		holds = f->flag[i].value == p->target;
+		break;
+	case COND_STAGE:
+		holds = flagsvc_stage() == p->target;
+		break;
+	case COND_RECOVERED:
+		holds = tree_recovered();
+		break;
 	}
-	state = rpc_cond_test(p->cond, &err);
-	if (err != 0) {
-		rpc_error(&p->call, err, "the service of this wait is gone");
-		pending_free(p);
-		return true;
-	}
-	if (state == NULL)
+	if (!holds)
 		return false;
-	rpc_result(&p->call, state);
+	if (shared != NULL && *shared != NULL)
+		result = json_incref(*shared);
+	else {
+		switch (p->ckind) {
+		case COND_SERVICE:
+			result = node_json(n);
+			break;
+		case COND_FLAG:
+			result = flags_flag_json(flagsvc_flags(), (size_t)i);
+			break;
+		case COND_STAGE:
+			result = json_pack("{s:i}", "stage", flagsvc_stage());
+			break;
+		default:
+			result = tree_recovery_json();
+			break;
+		}
+		if (shared != NULL)
+			*shared = json_incref(result);
+	}
+	rpc_result(&p->call, result);
 	pending_free(p);
 	return true;
+}
+
+/* Test every call of a list, as far as it goes. */
+static void
+pending_test_list(struct pending_list *list)
+{
+	struct pending	*p, *next;
+	json_t		*shared = NULL;
+
+	for (p = TAILQ_FIRST(list); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, by_cond);
+		(void)pending_test(p, &shared);
+	}
+	json_decref(shared);
+}
+
+/*
+ * Look at a service's or a flag's watch after a change: test its calls if
+ * the subject changed since the last look or a call came meanwhile.
+ */
+static void
+watch_look(struct watch *w)
+{
+	const struct flags	*f;
+	struct node		*n;
+	ssize_t			 i;
+	size_t			 l;
+	int			 value;
+	bool			 settled;
+
+	w->pinned = true;
+	if (w->kind == COND_FLAG) {
+		f = flagsvc_flags();
+		i = flags_find(f, w->name);
+		value = i < 0 ? -1 : f->flag[i].value;
+		if (w->dirty || value != w->seen_value) {
+			w->seen_value = value;
+			w->dirty = false;
+			pending_test_list(&w->lists[0]);
+		}
+	} else if ((n = watch_node(w)) == NULL) {
+		/* Gone with a reload: every call on it is answered so. */
+		for (l = 0; l < nitems(w->lists); l++)
+			pending_test_list(&w->lists[l]);
+	} else {
+		settled = tree_settled(n);
+		if (w->dirty || w->seen_gen != w->node_gen ||
+		    (int)n->state != w->seen_state || n->starts != w->seen_starts ||
+		    settled != w->seen_settled) {
+			w->seen_gen = w->node_gen;
+			w->seen_state = (int)n->state;
+			w->seen_starts = n->starts;
+			w->seen_settled = settled;
+			w->dirty = false;
+			pending_test_list(&w->lists[n->state]);
+			pending_test_list(&w->lists[WATCH_SETTLE]);
+		}
+	}
+	w->pinned = false;
+	watch_release(w);
 }
 
 static struct event	*ev_recheck;
@@ -387,14 +705,22 @@ rpc_recheck_soon(void)
 void
 rpc_recheck(void)
 {
-	struct pending	*p, *next;
+	struct watch	*w, *next;
 
 	if (rechecking)
 		return;
 	rechecking = true;
-	for (p = pendings; p != NULL; p = next) {
-		next = p->next;
-		(void)pending_test(p);
+	if (!TAILQ_EMPTY(&recovered_waits) && tree_recovered())
+		pending_test_list(&recovered_waits);
+	if ((w = watch_find(COND_STAGE, NULL, flagsvc_stage())) != NULL) {
+		w->pinned = true;
+		pending_test_list(&w->lists[0]);
+		w->pinned = false;
+		watch_release(w);
+	}
+	for (w = LIST_FIRST(&watched); w != NULL; w = next) {
+		next = LIST_NEXT(w, entry);
+		watch_look(w);
 	}
 	rechecking = false;
 }
@@ -402,14 +728,10 @@ rpc_recheck(void)
 void
 rpc_client_gone(struct client *c)
 {
-	struct pending	*p, *next;
+	struct pending	*p;
 
 	c->eof = false;		/* it is going now: nothing to close later */
-
-	for (p = pendings; p != NULL; p = next) {
-		next = p->next;
-		if (p->call.client != c)
-			continue;
+	while ((p = TAILQ_FIRST(&c->pending)) != NULL) {
 		if (p->call.batch != NULL && --p->call.batch->outstanding == 0) {
 			json_decref(p->call.batch->slots);
 			free(p->call.batch);
@@ -508,45 +830,6 @@ rpc_cond_check(json_t *cond)
 	    "{\"flag\":NAME,\"value\":V} or {\"stage\":N}";
 }
 
-/* NULL: not met yet. Otherwise the state that meets it. *err: a condition gone bad. */
-static json_t *
-rpc_cond_test(json_t *cond, int *err)
-{
-	struct node	*n;
-	json_t		*v;
-	unsigned	 min = 0;
-
-	if (json_object_get(cond, "recovered") != NULL)
-		return tree_recovered() ? tree_recovery_json() : NULL;
-	if (json_object_get(cond, "flag") != NULL) {
-		const struct flags	*f = flagsvc_flags();
-		ssize_t			 i;
-
-		i = flags_find(f, json_string_value(json_object_get(cond, "flag")));
-		if (i < 0) {
-			*err = RPC_NOT_FOUND;
-			return NULL;
-		}
-		return flags_value_equal(f, (size_t)i, json_object_get(cond, "value")) ?
-		    flags_flag_json(f, (size_t)i) : NULL;
-	}
-	if (json_object_get(cond, "stage") != NULL)
-		return flagsvc_stage() == json_integer_value(json_object_get(cond, "stage")) ?
-		    json_pack("{s:i}", "stage", flagsvc_stage()) : NULL;
-	n = tree_find(json_string_value(json_object_get(cond, "service")));
-	if (n == NULL) {
-		*err = RPC_NOT_FOUND;
-		return NULL;
-	}
-	if ((v = json_object_get(cond, "min_restarts")) != NULL)
-		min = (unsigned)json_integer_value(v);
-	if ((int)n->state != tree_state_parse(json_string_value(json_object_get(cond, "state"))))
-		return NULL;
-	if ((n->starts > 0 ? n->starts - 1 : 0) < min)
-		return NULL;
-	return node_json(n);
-}
-
 /* --- methods ------------------------------------------------------------------------------ */
 
 static const char *const no_params[] = { NULL };
@@ -592,6 +875,9 @@ rpc_service_op(struct call *call, json_t *params,
 	if (rpc_check_params(call, params, allowed) == -1 ||
 	    (n = rpc_service_param(call, params)) == NULL)
 		return;
+	/* Its answer waits for the service: refused before anything is done. */
+	if (!pending_room(call))
+		return;
 	if (op(n, &why) == -1) {
 		rpc_error(call, RPC_CONFLICT, "%s: %s", n->name, why);
 		return;
@@ -600,9 +886,10 @@ rpc_service_op(struct call *call, json_t *params,
 	    (long)call->client->uid, (long)call->client->pid);
 	/* Answer once it has got there (or given up on the way). */
 	p = pending_new(call, PENDING_SETTLE);
-	p->node = n;
+	p->ckind = COND_SERVICE;
 	p->want_up = want_up;
-	(void)pending_test(p);
+	pending_watch(p, COND_SERVICE, n->name, 0, WATCH_SETTLE);
+	(void)pending_test(p, NULL);
 }
 
 static void
@@ -722,6 +1009,7 @@ m_wait(struct call *call, json_t *params)
 	struct pending	*p;
 	struct timeval	 tv;
 	const char	*bad;
+	json_t		*v;
 
 	if (rpc_check_params(call, params, allowed) == -1)
 		return;
@@ -754,16 +1042,42 @@ m_wait(struct call *call, json_t *params)
 		    json_string_value(json_object_get(cond, "flag")));
 		return;
 	}
+	if (!pending_room(call))
+		return;
 	/* Registered before the first test: nothing between test and block is missed. */
 	p = pending_new(call, PENDING_WAIT);
 	p->cond = json_deep_copy(cond);
 	p->timeout_ms = ms;
+	if (json_object_get(cond, "recovered") != NULL) {
+		p->ckind = COND_RECOVERED;
+		pending_watch(p, COND_RECOVERED, NULL, 0, 0);
+	} else if ((v = json_object_get(cond, "flag")) != NULL) {
+		p->ckind = COND_FLAG;
+		if (flags_value_parse(json_object_get(cond, "value"), &p->target) == -1)
+			fatalx("a checked flag condition does not parse");
+		pending_watch(p, COND_FLAG, json_string_value(v), 0, 0);
+	} else if ((v = json_object_get(cond, "stage")) != NULL) {
+		/* No configured stage comes near INT_MAX. */
+		p->ckind = COND_STAGE;
+		p->target = json_integer_value(v) > INT_MAX ? INT_MAX :
+		    (int)json_integer_value(v);
+		pending_watch(p, COND_STAGE, NULL, p->target, 0);
+	} else {
+		p->ckind = COND_SERVICE;
+		p->state = tree_state_parse(json_string_value(json_object_get(cond,
+		    "state")));
+		if ((v = json_object_get(cond, "min_restarts")) != NULL)
+			p->min_restarts = json_integer_value(v) > UINT_MAX ? UINT_MAX :
+			    (unsigned)json_integer_value(v);
+		pending_watch(p, COND_SERVICE, json_string_value(json_object_get(cond,
+		    "service")), 0, (size_t)p->state);
+	}
 	p->timer = evtimer_new(base, pending_timeout_cb, p);
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
 	if (p->timer == NULL || evtimer_add(p->timer, &tv) == -1)
 		fatalx("cannot arm a wait timer");
-	(void)pending_test(p);
+	(void)pending_test(p, NULL);
 }
 
 static void
@@ -1201,8 +1515,14 @@ rpc_init(struct event_base *b)
 void
 rpc_free(void)
 {
-	while (pendings != NULL)
-		pending_free(pendings);
+	struct client	*c;
+
+	/* Each watch goes with the last call on it. */
+	for (c = control_clients(); c != NULL; c = c->next)
+		rpc_client_gone(c);
+	free(watch_table);
+	watch_table = NULL;
+	watch_buckets = nwatches = 0;
 	events_unlisten(rpc_event_cb, NULL);
 	if (ev_recheck != NULL)
 		event_free(ev_recheck);

@@ -65,6 +65,7 @@ static bool		 shutting_down;
 static bool		 exited;
 static int		 exit_status;
 static bool		 started;
+static uint64_t		 generation;	/* reloads applied: names may mean other nodes */
 
 static void	sup_step(struct node *);
 static void	node_start(struct node *);
@@ -1304,6 +1305,12 @@ tree_kill(struct node *n, int sig, json_t *killed)
 
 /* --- state for clients ------------------------------------------------------- */
 
+uint64_t
+tree_generation(void)
+{
+	return generation;
+}
+
 bool
 tree_settled(const struct node *n)
 {
@@ -1779,6 +1786,7 @@ tree_reload(struct config *nc, bool dry_run, json_t **result)
 		log_warnx("reload: socket, socket_mode, table and state_dir "
 		    "take effect at the next start of warden");
 	first_retired = nretired;
+	generation++;
 	root = reload_build(nc->root, NULL, root);
 	root->pending_start = false;
 	reload_link(root, NULL);

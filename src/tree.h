@@ -121,6 +121,11 @@ void		 tree_free(void);
 void		 tree_reap(void);
 
 struct node	*tree_find(const char *name);
+/*
+ * Changes whenever a reload may have replaced or removed nodes: a node
+ * found by name may be kept while it stays the same.
+ */
+uint64_t	 tree_generation(void);
 struct node	*tree_root(void);
 bool		 tree_started(void);	/* the initial start has completed */
 const char	*tree_state_name(enum svc_state);

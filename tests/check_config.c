@@ -79,6 +79,7 @@ static const char full_config[] =
 	"  \"guard\": {\n"
 	"    \"max_restarts\": 4, \"window_s\": 30, \"action\": \"rollback\"\n"
 	"  },\n"
+	"  \"limits\": { \"max_pending\": 8, \"idle_ms\": 2500 },\n"
 	"  \"supervisor\": {\n"
 	"    \"name\": \"main\", \"strategy\": \"one_for_all\",\n"
 	"    \"max_restarts\": 7, \"max_seconds\": 9,\n"
@@ -174,6 +175,9 @@ START_TEST(test_full)
 	ck_assert(conf->guard.enabled);
 	ck_assert_int_eq(conf->guard.max_restarts, 4);
 	ck_assert_int_eq(conf->guard.window_s, 30);
+	ck_assert_int_eq(conf->limits.max_pending, 8);
+	ck_assert_int_eq(conf->limits.idle_ms, 2500);
+	ck_assert_int_eq(conf->limits.max_batch, 1024);
 
 	ck_assert_str_eq(conf->root->name, "main");
 	ck_assert(conf->root->is_sup);
@@ -277,6 +281,8 @@ START_TEST(test_defaults)
 	ck_assert(!conf->guard.enabled);
 	ck_assert_int_eq(conf->guard.max_restarts, 10);
 	ck_assert_int_eq(conf->guard.window_s, 60);
+	ck_assert_int_eq(conf->limits.max_pending, 64);
+	ck_assert_int_eq(conf->limits.idle_ms, 10000);
 
 	ck_assert_str_eq(conf->root->name, "root");
 	ck_assert(conf->root->is_sup);
@@ -771,6 +777,14 @@ static const struct {
 	    "{\"limits\": {\"max_clients\": 0}, \"supervisor\": "
 	    "{\"children\": []}}",
 	    "conf/bad.json:1:28: limits.max_clients: expected an integer from 1 to 65536" },
+	{ "limits_pending_zero",
+	    "{\"limits\": {\"max_pending\": 0}, \"supervisor\": "
+	    "{\"children\": []}}",
+	    "conf/bad.json:1:28: limits.max_pending: expected an integer from 1 to 65536" },
+	{ "limits_pending_big",
+	    "{\"limits\": {\"max_pending\": 65537}, \"supervisor\": "
+	    "{\"children\": []}}",
+	    "conf/bad.json:1:28: limits.max_pending: expected an integer from 1 to 65536" },
 	{ "limits_line_small",
 	    "{\"limits\": {\"max_line_bytes\": 10}, \"supervisor\": "
 	    "{\"children\": []}}",

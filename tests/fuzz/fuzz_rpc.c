@@ -205,6 +205,7 @@ fuzz_rpc_client_new(struct fuzz_client *fc, enum role role)
 	fc->c = xcalloc(1, sizeof(*fc->c));
 	fc->c->id = next_client_id++;
 	fc->c->fd = -1;
+	TAILQ_INIT(&fc->c->pending);
 	fc->c->in = evbuffer_new();
 	fc->c->out = evbuffer_new();
 	fc->c->ev_write = event_new(base, -1, 0, fuzz_rpc_no_write, NULL);
