@@ -128,6 +128,13 @@ timer_arm(struct node *n, uint64_t ms)
 
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	/*
+	 * libevent counts from the time it cached at the start of this turn
+	 * of the loop; a turn that forked a few workers on a loaded machine
+	 * would cut a worker's ready_timeout_ms or backoff short by that much.
+	 */
+	if (event_base_update_cache_time(base) == -1)
+		log_warnx("%s: cannot read the clock for a timer", n->name);
 	if (evtimer_add(n->timer, &tv) == -1)
 		fatalx("%s: cannot arm timer", n->name);
 }
