@@ -1,7 +1,8 @@
 # Fuzz targets (libFuzzer, clang): see tests/fuzz/README. Included by the Makefile.
 #
 #	make fuzz		each target for FUZZ_SECONDS (60) on a copy of its corpus
-#	make fuzz-ci		the same, 15 seconds each
+#	make fuzz-ci		the same, 15 seconds each (FUZZ_SECONDS=N on the
+#				command line sets another bound)
 #	make fuzz-regress	each target once over its corpus, no fuzzing
 #
 # FUZZ_SAVE=1 fuzzes in tests/fuzz/corpus/ itself, keeping what was found.
@@ -59,7 +60,8 @@ fuzz: fuzz-programs
 	$(Q)$(FUZZ_RUN) fuzz $(FUZZ_SECONDS) $(FUZZ_DIR) $(FUZZ_TARGETS)
 
 fuzz-ci:
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
+	$(Q)$(MAKE) --no-print-directory fuzz \
+	    FUZZ_SECONDS=$(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),15)
 
 fuzz-regress: fuzz-programs
 	$(Q)$(FUZZ_RUN) regress 0 $(FUZZ_DIR) $(FUZZ_TARGETS)
