@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -264,6 +265,48 @@ warden_signals_open(const int *sigs, size_t n)
 	return fd;
 }
 
+/*
+ * Start with clean hands: what warden inherited is not passed on. Every fd
+ * above 2 is closed (warden uses none it is given: sd_notify goes by the
+ * path in NOTIFY_SOCKET, the journal by stderr), every signal inherited as
+ * ignored (a background job's SIGINT and SIGQUIT, nohup's SIGHUP) is back
+ * to its default, and the mask is empty. So workers, which reset only
+ * what warden itself changes, get no more than the documented fds, every
+ * disposition at its default, and an empty mask.
+ */
+static void
+warden_clean_start(void)
+{
+	struct sigaction	sa, dfl;
+	struct rlimit		rl;
+	sigset_t		none;
+	int			fd, max, sig;
+
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
+		max = 65536;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max)
+			max = (int)rl.rlim_cur;
+		for (fd = 3; fd < max; fd++)
+			(void)close(fd);
+	}
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* Real-time signals glibc keeps for itself say EINVAL. */
+		if (sigaction(sig, NULL, &sa) == -1)
+			continue;
+		if (sa.sa_handler == SIG_IGN && sigaction(sig, &dfl, NULL) == -1)
+			fatal("sigaction(SIG%s)", util_signal_name(sig));
+	}
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		fatal("sigprocmask");
+}
+
 /* Room for a thousand workers' pipes: the soft fd limit up to the hard one. */
 static void
 warden_raise_nofile(void)
@@ -382,6 +425,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	warden_clean_start();
 	sdnotify_init();
 	spawn_init();
 	warden_raise_nofile();
