@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ extern char **environ;
 
 static struct rlimit	spawn_nofile;	/* the limit warden started with */
 static bool		spawn_have_nofile;
+static pid_t		spawn_parent;	/* warden, whose death ends its workers */
 
 /* The signals warden catches or ignores. */
 static const int spawn_handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE };
@@ -48,6 +50,7 @@ void
 spawn_init(void)
 {
 	spawn_have_nofile = getrlimit(RLIMIT_NOFILE, &spawn_nofile) == 0;
+	spawn_parent = getpid();
 }
 
 static bool
@@ -281,6 +284,18 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 			spawn_child_fail(r, "setgid");
 		if (c->has_uid && setuid(c->uid) == -1)
 			spawn_child_fail(r, "setuid");
+	}
+	/*
+	 * The worker ends with warden (SIGKILL when warden's thread dies, as
+	 * by SIGKILL or a crash). Set after the change of user, which clears
+	 * it; and if warden died before this point, the child was already
+	 * handed to another parent: it must not run unattended.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		spawn_child_fail(r, "prctl");
+	if (spawn_parent != 0 && getppid() != spawn_parent) {
+		errno = ESRCH;
+		spawn_child_fail(r, "getppid");
 	}
 	if (strchr(c->argv[0], '/') != NULL)
 		execve(c->argv[0], c->argv, env);

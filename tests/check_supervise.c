@@ -9,6 +9,7 @@
  * Configurations are written with single quotes for readability; cfg()
  * turns them into JSON.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -1274,6 +1275,52 @@ START_TEST(test_exit_reaps_groups)
 }
 END_TEST
 
+/*
+ * warden dies without stopping its workers (SIGKILL, a crash): outside
+ * systemd they must not run on unattended. The worker holds a lock a
+ * second instance cannot take, as a server holds its port; the next
+ * warden's copy must start.
+ */
+static const int warden_deaths[] = { SIGKILL, SIGSEGV, SIGABRT };
+
+START_TEST(test_warden_death_ends_workers)
+{
+	struct harness	 h;
+	struct rlimit	 nocore = { 0, 0 };
+	char		*path;
+	pid_t		 w, w2;
+	int		 sig = warden_deaths[_i], st;
+
+	/* A crash of warden leaves no core in the test's folder. */
+	ck_assert_int_eq(setrlimit(RLIMIT_CORE, &nocore), 0);
+	prepare(&h, "{ 'supervisor': { 'max_restarts': 1, 'children': ["
+	    " { 'name': 'w', 'command': ['@WORKER@', '--lock', '@DIR@/port',"
+	    "   '--pidfile', '@DIR@/w.pid'] } ] } }");
+	h.keep_orphans = true;
+	ck_assert_int_eq(harness_launch(&h), 0);
+	path = harness_path(&h, "w.pid");
+	w = harness_wait_pidfile(path, 0, T_WAIT);
+	ck_assert_int_gt(w, 0);
+	ck_assert_int_eq(w, pid_of(&h, "w"));
+
+	ck_assert_int_eq(harness_signal(&h, sig), 0);
+	st = harness_wait_exit(&h, T_WAIT);
+	ck_assert_msg(st == 128 + sig, "warden exited %d, want %d", st,
+	    128 + sig);
+	ck_assert_msg(harness_wait_pid_gone(w, T_WAIT) == 0,
+	    "SIG%s to warden: worker %ld runs on", util_signal_name(sig),
+	    (long)w);
+
+	ck_assert_int_eq(harness_restart(&h), 0);
+	w2 = harness_wait_pidfile(path, w, T_WAIT);
+	ck_assert_int_gt(w2, 0);
+	wait_state(&h, "w", "running");
+	ck_assert_int_eq(pid_of(&h, "w"), w2);
+	free(path);
+	finish(&h, 0);
+}
+END_TEST
+
 START_TEST(test_shutdown_grace)
 {
 	struct harness	 h;
@@ -1553,6 +1600,42 @@ START_TEST(test_worker_environment)
 END_TEST
 
 /* user and group: only root can switch, so only a root run checks them. */
+/*
+ * warden started by a careless parent (fd 3 open without close-on-exec,
+ * SIGINT, SIGQUIT and SIGHUP ignored, some signals blocked) passes none
+ * of it on, whatever the worker's readiness.
+ */
+START_TEST(test_worker_clean_hands)
+{
+	struct harness	 h;
+	char		*e, real_dir[PATH_MAX];
+
+	prepare(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'plain', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/plain.env'] },"
+	    " { 'name': 'fdw', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/fdw.env', '--ready', 'fd'], 'ready': 'fd' },"
+	    " { 'name': 'notif', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/notif.env', '--ready', 'notify'], 'ready': 'notify' }"
+	    " ] } }");
+	ck_assert_ptr_nonnull(realpath(h.dir, real_dir));
+	h.dirty_start = true;
+	ck_assert_int_eq(harness_launch(&h), 0);
+
+	e = read_env(&h, "plain.env");
+	check_env_common(&h, e, "plain", "0,1,2", real_dir);
+	free(e);
+	e = read_env(&h, "fdw.env");
+	check_env_common(&h, e, "fdw", "0,1,2,3", real_dir);
+	ck_assert_msg(strstr(e, "/inherited") == NULL, "fdw: got warden's fd 3");
+	free(e);
+	e = read_env(&h, "notif.env");
+	check_env_common(&h, e, "notif", "0,1,2", real_dir);
+	free(e);
+	finish(&h, 0);
+}
+END_TEST
+
 START_TEST(test_worker_user)
 {
 	struct harness	 h;
@@ -2277,9 +2360,12 @@ supervise_suite(void)
 	tcase_add_test(tc, test_stop_kills_grandchild);
 	tcase_add_test(tc, test_kill_leader_kills_grandchild);
 	tcase_add_test(tc, test_exit_reaps_groups);
+	tcase_add_loop_test(tc, test_warden_death_ends_workers, 0,
+	    nitems(warden_deaths));
 	tcase_add_test(tc, test_shutdown_grace);
 	tcase_add_test(tc, test_worker_environment);
 	tcase_add_test(tc, test_worker_user);
+	tcase_add_test(tc, test_worker_clean_hands);
 	tcase_add_test(tc, test_output_capture);
 	tcase_add_test(tc, test_output_across_restarts);
 	tcase_add_test(tc, test_env_kept_and_reloaded);
