@@ -24,6 +24,7 @@
 #include "rpc.h"
 #include "sdnotify.h"
 #include "spawn.h"
+#include "strays.h"
 #include "tree.h"
 #include "util.h"
 #include "version.h"
@@ -77,8 +78,10 @@ warden_alarm(int sig)
 
 /*
  * As subreaper warden inherits what its workers forked; their groups got
- * SIGKILL, so reap them as they die, for two seconds at most, and leave
- * no zombie behind.
+ * SIGKILL, and strays were stopped with their services. Whatever child is
+ * still there now gets SIGKILL (each death may hand warden a grandchild),
+ * and is reaped as it dies, for two seconds at most: nothing warden
+ * started outlives it, and no zombie is left behind.
  */
 static void
 warden_reap_leftovers(void)
@@ -95,8 +98,9 @@ warden_reap_leftovers(void)
 	    sigprocmask(SIG_UNBLOCK, &set, NULL) == -1)
 		return;
 	alarm(2);
-	while (waitpid(-1, NULL, 0) > 0)
-		;
+	do
+		strays_kill_children();
+	while (waitpid(-1, NULL, 0) > 0);
 	alarm(0);
 }
 

@@ -1276,6 +1276,84 @@ START_TEST(test_exit_reaps_groups)
 END_TEST
 
 /*
+ * A worker's child that leaves the group (setsid, as a daemon does) is
+ * still the service's: it goes when the service stops, restarts, fails
+ * and at shutdown.
+ */
+static pid_t
+setsid_child(struct harness *h, pid_t prev)
+{
+	char	*path = harness_path(h, "gc.pid");
+	pid_t	 g;
+
+	g = harness_wait_pidfile(path, prev, T_WAIT);
+	free(path);
+	ck_assert_msg(g > 0, "no new gc.pid");
+	ck_assert(harness_pid_alive(g));
+	ck_assert_int_eq(getpgid(g), g);
+	return g;
+}
+
+START_TEST(test_stop_kills_setsid_child)
+{
+	struct harness	 h;
+	json_t		*r;
+	pid_t		 g;
+
+	start(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
+	    "   '@DIR@/gc.pid', '--setsid'] } ] } }");
+	g = setsid_child(&h, 0);
+	r = result_of(&h, "service.stop", json_pack("{s:s}", "service", "w"));
+	ck_assert_str_eq(str(r, "state"), "stopped");
+	json_decref(r);
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "stop: %ld outlived its service", (long)g);
+
+	r = result_of(&h, "service.start", json_pack("{s:s}", "service", "w"));
+	json_decref(r);
+	g = setsid_child(&h, g);
+	r = result_of(&h, "service.restart", json_pack("{s:s}", "service",
+	    "w"));
+	json_decref(r);
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "restart: %ld outlived its instance", (long)g);
+
+	/* The leader dies alone: the group and the escaped child go. */
+	g = setsid_child(&h, g);
+	kill_one(&h, "w", "KILL");
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "failure: %ld outlived its instance", (long)g);
+
+	/* And at shutdown, nothing is left for warden's parent to find. */
+	g = setsid_child(&h, g);
+	finish(&h, 0);
+	ck_assert_msg(harness_wait_pid_gone(g, 0) == 0,
+	    "shutdown: %ld outlived warden", (long)g);
+}
+END_TEST
+
+START_TEST(test_setsid_child_ignoring_term)
+{
+	struct harness	 h;
+	json_t		*r;
+	pid_t		 g;
+
+	start(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
+	    "   '@DIR@/gc.pid', '--setsid', '--ignore-term'],"
+	    "   'shutdown_ms': 200 } ] } }");
+	g = setsid_child(&h, 0);
+	r = result_of(&h, "service.stop", json_pack("{s:s}", "service", "w"));
+	ck_assert_str_eq(str(r, "state"), "stopped");
+	json_decref(r);
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "%ld ignored SIGTERM and outlived its service", (long)g);
+	finish(&h, 0);
+}
+END_TEST
+
+/*
  * warden dies without stopping its workers (SIGKILL, a crash): outside
  * systemd they must not run on unattended. The worker holds a lock a
  * second instance cannot take, as a server holds its port; the next
@@ -2360,6 +2438,8 @@ supervise_suite(void)
 	tcase_add_test(tc, test_stop_kills_grandchild);
 	tcase_add_test(tc, test_kill_leader_kills_grandchild);
 	tcase_add_test(tc, test_exit_reaps_groups);
+	tcase_add_test(tc, test_stop_kills_setsid_child);
+	tcase_add_test(tc, test_setsid_child_ignoring_term);
 	tcase_add_loop_test(tc, test_warden_death_ends_workers, 0,
 	    nitems(warden_deaths));
 	tcase_add_test(tc, test_shutdown_grace);
