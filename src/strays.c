@@ -21,13 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "config.h"
 #include "log.h"
+#include "procinfo.h"
 #include "strays.h"
 #include "tree.h"
 #include "util.h"
@@ -49,13 +49,6 @@ struct stray {
 	uint64_t		 kill_at;	/* 0: no SIGKILL planned */
 };
 
-struct proc_info {
-	char			 state;
-	pid_t			 ppid;
-	pid_t			 pgrp;
-	unsigned long long	 start;
-};
-
 static struct event_base	*base;
 static bool			(*is_worker_cb)(pid_t);
 static void			(*on_empty_cb)(void);
@@ -65,6 +58,8 @@ static struct event		*ev_timer;	/* the next SIGKILL due */
 static struct event		*ev_look;	/* a look at warden's children */
 static pid_t			 groups[STRAYS_GROUPS];
 static size_t			 ngroups;
+static char			**ended;	/* services whose instance ended since the last look */
+static size_t			 nended, ended_cap;
 static bool			 shutting_down;
 static size_t			 walked;
 
@@ -82,32 +77,6 @@ strays_init(struct event_base *b, bool (*is_worker)(pid_t),
 	ev_look = event_new(base, -1, 0, strays_look_cb, NULL);
 	if (ev_timer == NULL || ev_look == NULL)
 		fatalx("cannot create the strays' events");
-}
-
-/* /proc/PID/stat: state, parent, group and start time. -1: no such process. */
-static int
-proc_info(pid_t pid, struct proc_info *pi)
-{
-	char	path[64], buf[1024], *p;
-	ssize_t	n;
-	int	fd, ppid, pgrp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The name may hold spaces and parentheses: fields follow the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
-	    " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d"
-	    " %*d %*d %llu", &pi->state, &ppid, &pgrp, &pi->start) != 4)
-		return -1;
-	pi->ppid = ppid;
-	pi->pgrp = pgrp;
-	return 0;
 }
 
 /* The WARDEN_SERVICE in pid's environment (malloc'd), or NULL. */
@@ -145,18 +114,6 @@ proc_service(pid_t pid)
 	return s;
 }
 
-static int
-pidfd_open_pid(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
 /*
  * Signal s only if it is still the process warden saw: the same start
  * time, not a zombie. Through its pidfd, the check and the signal cannot
@@ -172,10 +129,8 @@ stray_signal(struct stray *s, int sig)
 		errno = ESRCH;
 		return -1;
 	}
-#ifdef SYS_pidfd_send_signal
 	if (s->pidfd != -1)
-		return (int)syscall(SYS_pidfd_send_signal, s->pidfd, sig, NULL, 0);
-#endif
+		return proc_pidfd_signal(s->pidfd, sig);
 	return kill(s->pid, sig);
 }
 
@@ -238,7 +193,7 @@ stray_add(pid_t pid, const struct proc_info *pi, const char *service,
 	struct proc_info	 again;
 	int			 fd;
 
-	if ((fd = pidfd_open_pid(pid)) == -1 && !child)
+	if ((fd = proc_pidfd_open(pid)) == -1 && !child)
 		return NULL;
 	/* The pidfd is of the process seen only if it has the same start. */
 	if (fd != -1 && (proc_info(pid, &again) == -1 ||
@@ -347,6 +302,27 @@ service_stop_how(const struct node *n, int *sig, int *grace_ms)
 	    n->shutdown_ms < 0 ? 0 : n->shutdown_ms;
 }
 
+static bool
+service_ended(const char *service)
+{
+	size_t	i;
+
+	for (i = 0; i < nended; i++)
+		if (strcmp(ended[i], service) == 0)
+			return true;
+	return false;
+}
+
+static void
+ended_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nended; i++)
+		free(ended[i]);
+	nended = 0;
+}
+
 /*
  * A child of warden that is no worker: whose is it, and does it live on
  * with a running instance of its service or go now?
@@ -368,7 +344,12 @@ strays_adopt(pid_t pid, const struct proc_info *pi)
 		free(service);
 		return;
 	}
-	if (!shutting_down && n != NULL && n->pid > 0 &&
+	/*
+	 * A stray of a service whose instance just ended is that instance's,
+	 * even when the next one started in the same clock tick; otherwise
+	 * one born after the running instance started is kept with it.
+	 */
+	if (!shutting_down && n != NULL && n->pid > 0 && !service_ended(service) &&
 	    (n->state == SVC_STARTING || n->state == SVC_RUNNING) &&
 	    proc_info(n->pid, &wi) == 0 && wi.start <= pi->start) {
 		log_debug("%s: pid %ld left its process group; it stops with "
@@ -410,6 +391,7 @@ strays_look_cb(evutil_socket_t fd, short what, void *arg)
 	    (long)getpid());
 	if ((cfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		ngroups = 0;
+		ended_clear();
 		return;
 	}
 	/* Space-separated pids; read in pieces, a pid cut at the end carried over. */
@@ -446,6 +428,7 @@ strays_look_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	close(cfd);
 	ngroups = 0;
+	ended_clear();
 }
 
 static void
@@ -530,6 +513,11 @@ strays_ended(const char *service, pid_t pgid, int sig, int grace_ms)
 {
 	if (ngroups < nitems(groups))
 		groups[ngroups++] = pgid;
+	if (nended == ended_cap) {
+		ended_cap = ended_cap ? ended_cap * 2 : 16;
+		ended = xreallocarray(ended, ended_cap, sizeof(*ended));
+	}
+	ended[nended++] = xstrdup(service);
 	strays_stop_held(service, sig, grace_ms);
 	strays_look_soon();
 }
@@ -598,6 +586,10 @@ strays_free(void)
 	free(strays);
 	strays = NULL;
 	nstrays = strays_cap = 0;
+	ended_clear();
+	free(ended);
+	ended = NULL;
+	ended_cap = 0;
 	if (ev_timer != NULL)
 		event_free(ev_timer);
 	if (ev_look != NULL)
