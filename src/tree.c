@@ -40,6 +40,7 @@
 #include "events.h"
 #include "pidmap.h"
 #include "flagsvc.h"
+#include "ledger.h"
 #include "log.h"
 #include "notify.h"
 #include "spawn.h"
@@ -592,6 +593,7 @@ worker_spawn(struct node *n)
 	struct spawn_args	a;
 	struct spawn_result	r;
 	json_t			*f;
+	uint64_t		 since;
 
 	memset(&a, 0, sizeof(a));
 	a.conf = n->conf;
@@ -605,6 +607,7 @@ worker_spawn(struct node *n)
 	n->stop_reason = STOP_NONE;
 	n->stop_signal = n->conf->stop_signal;
 	n->shutdown_ms = n->conf->shutdown_ms;
+	since = ledger_clock();
 	if (spawn_worker(&a, &r) == -1) {
 		/* No process at all (fork or pipe failed): a failed start. */
 		log_warn("%s: cannot start", n->name);
@@ -616,6 +619,7 @@ worker_spawn(struct node *n)
 	}
 	n->pid = r.pid;
 	pidmap_put(&live_pids, n->pid, n);
+	ledger_started(n->name, n->pid, since, n->stop_signal, n->shutdown_ms);
 	n->started_at = util_now_ms();
 	n->state = SVC_STARTING;
 	n->out_fd = r.out_fd;
@@ -1182,6 +1186,7 @@ tree_reap(void)
 		if (n != NULL) {
 			(void)kill(-pid, SIGKILL);	/* what it forked goes with it */
 			worker_strays_ended(n, pid);
+			ledger_ended(pid);
 		}
 		while (waitpid(pid, &status, 0) == -1) {
 			if (errno != EINTR) {

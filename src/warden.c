@@ -19,6 +19,7 @@
 #include "config.h"
 #include "control.h"
 #include "flagsvc.h"
+#include "ledger.h"
 #include "log.h"
 #include "repair.h"
 #include "rpc.h"
@@ -458,6 +459,10 @@ main(int argc, char **argv)
 		config_free(conf);
 		return 1;
 	}
+	/* What an earlier warden left running on this state_dir goes first. */
+	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
+		log_warnx("%s: workers left by a warden that dies will not be "
+		    "found by the next", err);
 	rpc_init(base);
 	tree_init(base, conf);
 	tree_on_exit(warden_exit);
@@ -476,6 +481,7 @@ main(int argc, char **argv)
 	rpc_free();
 	conf = tree_config();
 	tree_free();
+	ledger_close();
 	spawn_free();
 	config_free(conf);
 	event_free(ev_signals);

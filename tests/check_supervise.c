@@ -1399,6 +1399,66 @@ START_TEST(test_warden_death_ends_workers)
 }
 END_TEST
 
+/*
+ * Workers that do not end with warden (they cleared the parent-death
+ * signal, as a set-user-ID program would) are stopped by the next warden
+ * on the same state_dir, before it starts its tree: the stop signal to
+ * the group, SIGKILL after shutdown_ms for one that ignores it.
+ */
+START_TEST(test_next_warden_stops_earlier_workers)
+{
+	struct harness	 h;
+	char		*p1, *p2, *pg;
+	pid_t		 a, b, g, a2, b2;
+	int		 st;
+
+	prepare(&h, "{ 'supervisor': { 'max_restarts': 1, 'children': ["
+	    " { 'name': 'a', 'command': ['@WORKER@', '--no-pdeathsig',"
+	    "   '--lock', '@DIR@/a.lock', '--pidfile', '@DIR@/a.pid',"
+	    "   '--grandchild', '@DIR@/g.pid'] },"
+	    " { 'name': 'b', 'command': ['@WORKER@', '--no-pdeathsig',"
+	    "   '--ignore-term', '--lock', '@DIR@/b.lock', '--pidfile',"
+	    "   '@DIR@/b.pid'], 'shutdown_ms': 300 } ] } }");
+	h.keep_orphans = true;
+	ck_assert_int_eq(harness_launch(&h), 0);
+	p1 = harness_path(&h, "a.pid");
+	p2 = harness_path(&h, "b.pid");
+	pg = harness_path(&h, "g.pid");
+	a = harness_wait_pidfile(p1, 0, T_WAIT);
+	b = harness_wait_pidfile(p2, 0, T_WAIT);
+	g = harness_wait_pidfile(pg, 0, T_WAIT);
+	ck_assert(a > 0 && b > 0 && g > 0);
+
+	ck_assert_int_eq(harness_signal(&h, SIGKILL), 0);
+	st = harness_wait_exit(&h, T_WAIT);
+	ck_assert_int_eq(st, 128 + SIGKILL);
+	/* They outlive warden: only the next one can stop them. */
+	ck_assert(harness_pid_alive(a));
+	ck_assert(harness_pid_alive(b));
+	ck_assert(harness_pid_alive(g));
+
+	harness_log_mark(&h);
+	ck_assert_int_eq(harness_restart(&h), 0);
+	ck_assert_int_eq(harness_wait_pid_gone(a, T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_pid_gone(b, T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_pid_gone(g, T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "a: pid", T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_log(&h,
+	    "left running by an earlier warden", T_WAIT), 0);
+	a2 = harness_wait_pidfile(p1, a, T_WAIT);
+	b2 = harness_wait_pidfile(p2, b, T_WAIT);
+	ck_assert(a2 > 0 && b2 > 0);
+	wait_state(&h, "a", "running");
+	wait_state(&h, "b", "running");
+	ck_assert_int_eq(pid_of(&h, "a"), a2);
+	ck_assert_int_eq(pid_of(&h, "b"), b2);
+	free(p1);
+	free(p2);
+	free(pg);
+	finish(&h, 0);
+}
+END_TEST
+
 START_TEST(test_shutdown_grace)
 {
 	struct harness	 h;
@@ -2442,6 +2502,7 @@ supervise_suite(void)
 	tcase_add_test(tc, test_setsid_child_ignoring_term);
 	tcase_add_loop_test(tc, test_warden_death_ends_workers, 0,
 	    nitems(warden_deaths));
+	tcase_add_test(tc, test_next_warden_stops_earlier_workers);
 	tcase_add_test(tc, test_shutdown_grace);
 	tcase_add_test(tc, test_worker_environment);
 	tcase_add_test(tc, test_worker_user);

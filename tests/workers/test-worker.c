@@ -3,7 +3,9 @@
  * command line. It links nothing from warden on purpose: it must behave like
  * any foreign program warden could be asked to run.
  *
- * At start, in this order: --env-out records what warden handed over (before
+ * --no-pdeathsig clears the parent-death signal warden set, as the options
+ * are read. At start, in this order: --env-out records what warden handed
+ * over (before
  * the worker opens anything or changes a signal setting), --lock, --pidfile,
  * --print, --crash / --crash-signal, then signal set-up, --grandchild (in a
  * session of its own with --setsid), readiness, and
@@ -72,7 +74,7 @@ usage(void)
 	    " [--crash-signal SIG]\n"
 	    "\t[--grandchild PIDFILE] [--pidfile FILE] [--print TEXT]"
 	    " [--env-out FILE]\n"
-	    "\t[--flood] [--setsid] [--lock FILE]\n");
+	    "\t[--flood] [--setsid] [--lock FILE] [--no-pdeathsig]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -461,7 +463,8 @@ main(int argc, char *argv[])
 {
 	enum { OPT_READY = 256, OPT_NEVER_READY, OPT_EXIT_USR1, OPT_IGNORE_TERM,
 	    OPT_CRASH, OPT_CRASH_SIGNAL, OPT_GRANDCHILD, OPT_PIDFILE, OPT_PRINT,
-	    OPT_ENV_OUT, OPT_FLOOD, OPT_SETSID, OPT_LOCK, OPT_HELP };
+	    OPT_ENV_OUT, OPT_FLOOD, OPT_SETSID, OPT_LOCK, OPT_NO_PDEATHSIG,
+	    OPT_HELP };
 	static const struct option longopts[] = {
 		{ "ready",		required_argument,	NULL, OPT_READY },
 		{ "never-ready",	no_argument,		NULL, OPT_NEVER_READY },
@@ -476,6 +479,7 @@ main(int argc, char *argv[])
 		{ "flood",		no_argument,		NULL, OPT_FLOOD },
 		{ "setsid",		no_argument,		NULL, OPT_SETSID },
 		{ "lock",		required_argument,	NULL, OPT_LOCK },
+		{ "no-pdeathsig",	no_argument,		NULL, OPT_NO_PDEATHSIG },
 		{ "help",		no_argument,		NULL, OPT_HELP },
 		{ NULL,			0,			NULL, 0 }
 	};
@@ -537,6 +541,11 @@ main(int argc, char *argv[])
 			break;
 		case OPT_LOCK:
 			lock = optarg;
+			break;
+		case OPT_NO_PDEATHSIG:
+			/* As a set-user-ID program, or one that clears it, would. */
+			if (prctl(PR_SET_PDEATHSIG, 0) == -1)
+				tw_err(1, "prctl: %s", strerror(errno));
 			break;
 		default:
 			usage();
