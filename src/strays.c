@@ -62,6 +62,7 @@ static char			**ended;	/* services whose instance ended since the last look */
 static size_t			 nended, ended_cap;
 static bool			 shutting_down;
 static size_t			 walked;
+static int			 children_fd = -1;	/* warden's own children list */
 
 static void	strays_look_cb(evutil_socket_t, short, void *);
 static void	strays_timer_cb(evutil_socket_t, short, void *);
@@ -73,10 +74,21 @@ strays_init(struct event_base *b, bool (*is_worker)(pid_t),
 	base = b;
 	is_worker_cb = is_worker;
 	on_empty_cb = on_empty;
+	char	path[64];
+
 	ev_timer = evtimer_new(base, strays_timer_cb, NULL);
 	ev_look = event_new(base, -1, 0, strays_look_cb, NULL);
 	if (ev_timer == NULL || ev_look == NULL)
 		fatalx("cannot create the strays' events");
+	/*
+	 * Kept open and read again from 0 at each look: an open of a /proc
+	 * path costs four times the read, on every worker's exit.
+	 */
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
+	    (long)getpid());
+	if ((children_fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("%s: strays are found only from stopping workers",
+		    path);
 }
 
 /* The WARDEN_SERVICE in pid's environment (malloc'd), or NULL. */
@@ -378,29 +390,25 @@ static void
 strays_look_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proc_info	 pi;
-	char			 path[64], buf[8192], *p, *end;
+	char			 buf[8192], *p, *end;
 	size_t			 len = 0, keep;
+	off_t			 off = 0;
 	ssize_t			 n;
 	long			 v;
-	int			 cfd;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
-	    (long)getpid());
-	if ((cfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		ngroups = 0;
-		ended_clear();
-		return;
-	}
 	/* Space-separated pids; read in pieces, a pid cut at the end carried over. */
 	for (;;) {
-		n = read(cfd, buf + len, sizeof(buf) - 1 - len);
+		if (children_fd == -1)
+			break;
+		n = pread(children_fd, buf + len, sizeof(buf) - 1 - len, off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
+		off += n;
 		len += (size_t)n;
 		buf[len] = '\0';
 		p = buf;
@@ -426,7 +434,6 @@ strays_look_cb(evutil_socket_t fd, short what, void *arg)
 		memmove(buf, p, keep);
 		len = keep;
 	}
-	close(cfd);
 	ngroups = 0;
 	ended_clear();
 }
@@ -596,4 +603,7 @@ strays_free(void)
 		event_free(ev_look);
 	ev_timer = ev_look = NULL;
 	on_empty_cb = NULL;
+	if (children_fd != -1)
+		close(children_fd);
+	children_fd = -1;
 }
