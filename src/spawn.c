@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ extern char **environ;
 
 static struct rlimit	spawn_nofile;	/* the limit warden started with */
 static bool		spawn_have_nofile;
+static pid_t		spawn_parent;	/* warden, whose death ends its workers */
 
 /* The signals warden catches or ignores. */
 static const int spawn_handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE };
@@ -48,6 +50,7 @@ void
 spawn_init(void)
 {
 	spawn_have_nofile = getrlimit(RLIMIT_NOFILE, &spawn_nofile) == 0;
+	spawn_parent = getpid();
 }
 
 static bool
@@ -229,7 +232,7 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 {
 	const struct child_conf	*c = a->conf;
 	sigset_t		 none;
-	int			 devnull, table_fd = a->table_fd, keep_below = 3;
+	int			 devnull, table_fd = a->table_fd;
 
 	/*
 	 * Leave warden's signal handling and mask behind. Every signal is
@@ -237,6 +240,9 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 	 * child; the ones warden catches go back to their defaults before
 	 * the mask opens (exec would reset them, but only at exec), and
 	 * SIGPIPE, which warden ignores, would stay ignored across exec.
+	 * warden reset every other disposition it inherited at its start
+	 * (warden.c), so the worker gets all of them at their defaults and
+	 * an empty mask.
 	 */
 	for (size_t i = 0; i < nitems(spawn_handled); i++)
 		(void)signal(spawn_handled[i], SIG_DFL);
@@ -255,18 +261,17 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 		spawn_child_fail(r, "fcntl");
 	if (dup2(devnull, 0) == -1 || dup2(out_w, 1) == -1 || dup2(out_w, 2) == -1)
 		spawn_child_fail(r, "dup2");
-	if (ready_w != -1) {
-		if (dup2(ready_w, SPAWN_READY_FD) == -1)
-			spawn_child_fail(r, "dup2");
-		keep_below = SPAWN_READY_FD + 1;
-	}
-	if (table_fd != -1) {
-		if (dup2(table_fd, SPAWN_TABLE_FD) == -1)
-			spawn_child_fail(r, "dup2");
-		keep_below = SPAWN_TABLE_FD + 1;
-	}
-	/* Nothing else of warden's crosses exec. */
-	spawn_child_cloexec_from(keep_below);
+	/*
+	 * Nothing else of warden's crosses exec: every fd from 3 up is marked
+	 * close-on-exec before the readiness and table fds are placed (dup2
+	 * leaves the copies open across exec), so a 3 or 4 the worker does not
+	 * get is never whatever warden happened to hold there.
+	 */
+	spawn_child_cloexec_from(3);
+	if (ready_w != -1 && dup2(ready_w, SPAWN_READY_FD) == -1)
+		spawn_child_fail(r, "dup2");
+	if (table_fd != -1 && dup2(table_fd, SPAWN_TABLE_FD) == -1)
+		spawn_child_fail(r, "dup2");
 
 	if (spawn_have_nofile)
 		(void)setrlimit(RLIMIT_NOFILE, &spawn_nofile);
@@ -279,6 +284,18 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 			spawn_child_fail(r, "setgid");
 		if (c->has_uid && setuid(c->uid) == -1)
 			spawn_child_fail(r, "setuid");
+	}
+	/*
+	 * The worker ends with warden (SIGKILL when warden's thread dies, as
+	 * by SIGKILL or a crash). Set after the change of user, which clears
+	 * it; and if warden died before this point, the child was already
+	 * handed to another parent: it must not run unattended.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		spawn_child_fail(r, "prctl");
+	if (spawn_parent != 0 && getppid() != spawn_parent) {
+		errno = ESRCH;
+		spawn_child_fail(r, "getppid");
 	}
 	if (strchr(c->argv[0], '/') != NULL)
 		execve(c->argv[0], c->argv, env);

@@ -40,9 +40,11 @@
 #include "events.h"
 #include "pidmap.h"
 #include "flagsvc.h"
+#include "ledger.h"
 #include "log.h"
 #include "notify.h"
 #include "spawn.h"
+#include "strays.h"
 #include "tree.h"
 #include "util.h"
 
@@ -290,6 +292,18 @@ tree_on_change(void (*cb)(void))
 
 static void	tree_notify(pid_t, const char *, size_t, void *);
 
+static bool
+tree_is_worker(pid_t pid)
+{
+	return pidmap_get(&live_pids, pid) != NULL;
+}
+
+static void
+tree_strays_gone(void)
+{
+	tree_maybe_exit();
+}
+
 void
 tree_init(struct event_base *b, struct config *conf)
 {
@@ -303,6 +317,7 @@ tree_init(struct event_base *b, struct config *conf)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
 	if (notify_open(base, tree_notify, NULL) == -1)
 		fatal("cannot open the workers' notify socket");
+	strays_init(base, tree_is_worker, tree_strays_gone);
 	root = node_new(conf->root, NULL);
 }
 
@@ -325,6 +340,7 @@ tree_free(void)
 	if (ev_kick != NULL)
 		event_free(ev_kick);
 	ev_kick = NULL;
+	strays_free();
 	notify_close();
 }
 
@@ -577,6 +593,7 @@ worker_spawn(struct node *n)
 	struct spawn_args	a;
 	struct spawn_result	r;
 	json_t			*f;
+	uint64_t		 since;
 
 	memset(&a, 0, sizeof(a));
 	a.conf = n->conf;
@@ -590,6 +607,7 @@ worker_spawn(struct node *n)
 	n->stop_reason = STOP_NONE;
 	n->stop_signal = n->conf->stop_signal;
 	n->shutdown_ms = n->conf->shutdown_ms;
+	since = ledger_clock();
 	if (spawn_worker(&a, &r) == -1) {
 		/* No process at all (fork or pipe failed): a failed start. */
 		log_warn("%s: cannot start", n->name);
@@ -601,6 +619,7 @@ worker_spawn(struct node *n)
 	}
 	n->pid = r.pid;
 	pidmap_put(&live_pids, n->pid, n);
+	ledger_started(n->name, n->pid, since, n->stop_signal, n->shutdown_ms);
 	n->started_at = util_now_ms();
 	n->state = SVC_STARTING;
 	n->out_fd = r.out_fd;
@@ -670,6 +689,7 @@ worker_stop(struct node *n, enum stop_reason why)
 	timer_clear(n);
 	if (why == STOP_READY_TIMEOUT || n->shutdown_ms == SHUTDOWN_BRUTAL_KILL) {
 		worker_signal(n, SIGKILL);
+		strays_stop(n->name, n->pid, SIGKILL, -1);
 		return;
 	}
 	worker_signal(n, n->stop_signal);
@@ -677,6 +697,20 @@ worker_stop(struct node *n, enum stop_reason why)
 		worker_signal(n, SIGCONT);
 	if (n->shutdown_ms != SHUTDOWN_INFINITY)
 		timer_arm(n, (uint64_t)n->shutdown_ms);
+	/* What left the group goes too: same signal, same grace. */
+	strays_stop(n->name, n->pid, n->stop_signal,
+	    n->shutdown_ms == SHUTDOWN_INFINITY ? -1 : n->shutdown_ms);
+}
+
+/* The instance of n has ended: what it left outside its group goes now. */
+static void
+worker_strays_ended(struct node *n, pid_t pgid)
+{
+	if (n->shutdown_ms == SHUTDOWN_BRUTAL_KILL)
+		strays_ended(n->name, pgid, SIGKILL, -1);
+	else
+		strays_ended(n->name, pgid, n->stop_signal,
+		    n->shutdown_ms == SHUTDOWN_INFINITY ? -1 : n->shutdown_ms);
 }
 
 static void
@@ -849,6 +883,7 @@ node_down(struct node *n)
 			log_warnx("the root supervisor failed: warden exits 3");
 			exit_status = 3;
 			shutting_down = true;
+			strays_shutdown();
 			tree_maybe_exit();
 			return;
 		}
@@ -1148,16 +1183,22 @@ tree_reap(void)
 		if (pid == 0)
 			return;
 		n = worker_by_pid(pid);
-		if (n != NULL)
+		if (n != NULL) {
 			(void)kill(-pid, SIGKILL);	/* what it forked goes with it */
+			worker_strays_ended(n, pid);
+			ledger_ended(pid);
+		}
 		while (waitpid(pid, &status, 0) == -1) {
 			if (errno != EINTR) {
 				log_warn("waitpid %ld", (long)pid);
 				return;
 			}
 		}
-		if (n == NULL)
-			continue;	/* an orphan handed to us as subreaper */
+		if (n == NULL) {
+			/* An orphan handed to us as subreaper (strays.c). */
+			strays_reaped(pid);
+			continue;
+		}
 		if (WIFSIGNALED(status))
 			worker_exited(n, 0, WTERMSIG(status));
 		else
@@ -1177,7 +1218,8 @@ tree_start(void)
 static void
 tree_maybe_exit(void)
 {
-	if (!shutting_down || exited || !node_is_down(root) || nretired > 0)
+	if (!shutting_down || exited || !node_is_down(root) || nretired > 0 ||
+	    strays_pending() > 0)
 		return;
 	exited = true;
 	if (exit_cb != NULL)
@@ -1191,6 +1233,7 @@ tree_shutdown(void)
 		return;
 	shutting_down = true;
 	log_info("stopping all services");
+	strays_shutdown();
 	/* Retired nodes are already on their way down; the root goes now. */
 	if (node_is_down(root)) {
 		tree_maybe_exit();

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,11 +19,13 @@
 #include "config.h"
 #include "control.h"
 #include "flagsvc.h"
+#include "ledger.h"
 #include "log.h"
 #include "repair.h"
 #include "rpc.h"
 #include "sdnotify.h"
 #include "spawn.h"
+#include "strays.h"
 #include "tree.h"
 #include "util.h"
 #include "version.h"
@@ -76,8 +79,10 @@ warden_alarm(int sig)
 
 /*
  * As subreaper warden inherits what its workers forked; their groups got
- * SIGKILL, so reap them as they die, for two seconds at most, and leave
- * no zombie behind.
+ * SIGKILL, and strays were stopped with their services. Whatever child is
+ * still there now gets SIGKILL (each death may hand warden a grandchild),
+ * and is reaped as it dies, for two seconds at most: nothing warden
+ * started outlives it, and no zombie is left behind.
  */
 static void
 warden_reap_leftovers(void)
@@ -94,8 +99,9 @@ warden_reap_leftovers(void)
 	    sigprocmask(SIG_UNBLOCK, &set, NULL) == -1)
 		return;
 	alarm(2);
-	while (waitpid(-1, NULL, 0) > 0)
-		;
+	do
+		strays_kill_children();
+	while (waitpid(-1, NULL, 0) > 0);
 	alarm(0);
 }
 
@@ -264,6 +270,48 @@ warden_signals_open(const int *sigs, size_t n)
 	return fd;
 }
 
+/*
+ * Start with clean hands: what warden inherited is not passed on. Every fd
+ * above 2 is closed (warden uses none it is given: sd_notify goes by the
+ * path in NOTIFY_SOCKET, the journal by stderr), every signal inherited as
+ * ignored (a background job's SIGINT and SIGQUIT, nohup's SIGHUP) is back
+ * to its default, and the mask is empty. So workers, which reset only
+ * what warden itself changes, get no more than the documented fds, every
+ * disposition at its default, and an empty mask.
+ */
+static void
+warden_clean_start(void)
+{
+	struct sigaction	sa, dfl;
+	struct rlimit		rl;
+	sigset_t		none;
+	int			fd, max, sig;
+
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
+		max = 65536;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max)
+			max = (int)rl.rlim_cur;
+		for (fd = 3; fd < max; fd++)
+			(void)close(fd);
+	}
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* Real-time signals glibc keeps for itself say EINVAL. */
+		if (sigaction(sig, NULL, &sa) == -1)
+			continue;
+		if (sa.sa_handler == SIG_IGN && sigaction(sig, &dfl, NULL) == -1)
+			fatal("sigaction(SIG%s)", util_signal_name(sig));
+	}
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		fatal("sigprocmask");
+}
+
 /* Room for a thousand workers' pipes: the soft fd limit up to the hard one. */
 static void
 warden_raise_nofile(void)
@@ -382,6 +430,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	warden_clean_start();
 	sdnotify_init();
 	spawn_init();
 	warden_raise_nofile();
@@ -410,6 +459,10 @@ main(int argc, char **argv)
 		config_free(conf);
 		return 1;
 	}
+	/* What an earlier warden left running on this state_dir goes first. */
+	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
+		log_warnx("%s: workers left by a warden that dies will not be "
+		    "found by the next", err);
 	rpc_init(base);
 	tree_init(base, conf);
 	tree_on_exit(warden_exit);
@@ -428,6 +481,7 @@ main(int argc, char **argv)
 	rpc_free();
 	conf = tree_config();
 	tree_free();
+	ledger_close();
 	spawn_free();
 	config_free(conf);
 	event_free(ev_signals);

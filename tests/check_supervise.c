@@ -9,6 +9,7 @@
  * Configurations are written with single quotes for readability; cfg()
  * turns them into JSON.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -1274,6 +1275,192 @@ START_TEST(test_exit_reaps_groups)
 }
 END_TEST
 
+/*
+ * A worker's child that leaves the group (setsid, as a daemon does) is
+ * still the service's: it goes when the service stops, restarts, fails
+ * and at shutdown.
+ */
+static pid_t
+setsid_child(struct harness *h, pid_t prev)
+{
+	char	*path = harness_path(h, "gc.pid");
+	pid_t	 g;
+
+	g = harness_wait_pidfile(path, prev, T_WAIT);
+	free(path);
+	ck_assert_msg(g > 0, "no new gc.pid");
+	ck_assert(harness_pid_alive(g));
+	ck_assert_int_eq(getpgid(g), g);
+	return g;
+}
+
+START_TEST(test_stop_kills_setsid_child)
+{
+	struct harness	 h;
+	json_t		*r;
+	pid_t		 g;
+
+	start(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
+	    "   '@DIR@/gc.pid', '--setsid'] } ] } }");
+	g = setsid_child(&h, 0);
+	r = result_of(&h, "service.stop", json_pack("{s:s}", "service", "w"));
+	ck_assert_str_eq(str(r, "state"), "stopped");
+	json_decref(r);
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "stop: %ld outlived its service", (long)g);
+
+	r = result_of(&h, "service.start", json_pack("{s:s}", "service", "w"));
+	json_decref(r);
+	g = setsid_child(&h, g);
+	r = result_of(&h, "service.restart", json_pack("{s:s}", "service",
+	    "w"));
+	json_decref(r);
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "restart: %ld outlived its instance", (long)g);
+
+	/* The leader dies alone: the group and the escaped child go. */
+	g = setsid_child(&h, g);
+	kill_one(&h, "w", "KILL");
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "failure: %ld outlived its instance", (long)g);
+
+	/* And at shutdown, nothing is left for warden's parent to find. */
+	g = setsid_child(&h, g);
+	finish(&h, 0);
+	ck_assert_msg(harness_wait_pid_gone(g, 0) == 0,
+	    "shutdown: %ld outlived warden", (long)g);
+}
+END_TEST
+
+START_TEST(test_setsid_child_ignoring_term)
+{
+	struct harness	 h;
+	json_t		*r;
+	pid_t		 g;
+
+	start(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
+	    "   '@DIR@/gc.pid', '--setsid', '--ignore-term'],"
+	    "   'shutdown_ms': 200 } ] } }");
+	g = setsid_child(&h, 0);
+	r = result_of(&h, "service.stop", json_pack("{s:s}", "service", "w"));
+	ck_assert_str_eq(str(r, "state"), "stopped");
+	json_decref(r);
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "%ld ignored SIGTERM and outlived its service", (long)g);
+	finish(&h, 0);
+}
+END_TEST
+
+/*
+ * warden dies without stopping its workers (SIGKILL, a crash): outside
+ * systemd they must not run on unattended. The worker holds a lock a
+ * second instance cannot take, as a server holds its port; the next
+ * warden's copy must start.
+ */
+static const int warden_deaths[] = { SIGKILL, SIGSEGV, SIGABRT };
+
+START_TEST(test_warden_death_ends_workers)
+{
+	struct harness	 h;
+	struct rlimit	 nocore = { 0, 0 };
+	char		*path;
+	pid_t		 w, w2;
+	int		 sig = warden_deaths[_i], st;
+
+	/* A crash of warden leaves no core in the test's folder. */
+	ck_assert_int_eq(setrlimit(RLIMIT_CORE, &nocore), 0);
+	prepare(&h, "{ 'supervisor': { 'max_restarts': 1, 'children': ["
+	    " { 'name': 'w', 'command': ['@WORKER@', '--lock', '@DIR@/port',"
+	    "   '--pidfile', '@DIR@/w.pid'] } ] } }");
+	h.keep_orphans = true;
+	ck_assert_int_eq(harness_launch(&h), 0);
+	path = harness_path(&h, "w.pid");
+	w = harness_wait_pidfile(path, 0, T_WAIT);
+	ck_assert_int_gt(w, 0);
+	ck_assert_int_eq(w, pid_of(&h, "w"));
+
+	ck_assert_int_eq(harness_signal(&h, sig), 0);
+	st = harness_wait_exit(&h, T_WAIT);
+	/* Under AddressSanitizer a SIGSEGV is reported, then abort()s. */
+	ck_assert_msg(st == 128 + sig || (sig == SIGSEGV && st == 128 +
+	    SIGABRT && getenv("WARDEN_SANITIZED") != NULL),
+	    "warden exited %d, want %d", st, 128 + sig);
+	ck_assert_msg(harness_wait_pid_gone(w, T_WAIT) == 0,
+	    "SIG%s to warden: worker %ld runs on", util_signal_name(sig),
+	    (long)w);
+
+	ck_assert_int_eq(harness_restart(&h), 0);
+	w2 = harness_wait_pidfile(path, w, T_WAIT);
+	ck_assert_int_gt(w2, 0);
+	wait_state(&h, "w", "running");
+	ck_assert_int_eq(pid_of(&h, "w"), w2);
+	free(path);
+	finish(&h, 0);
+}
+END_TEST
+
+/*
+ * Workers that do not end with warden (they cleared the parent-death
+ * signal, as a set-user-ID program would) are stopped by the next warden
+ * on the same state_dir, before it starts its tree: the stop signal to
+ * the group, SIGKILL after shutdown_ms for one that ignores it.
+ */
+START_TEST(test_next_warden_stops_earlier_workers)
+{
+	struct harness	 h;
+	char		*p1, *p2, *pg;
+	pid_t		 a, b, g, a2, b2;
+	int		 st;
+
+	prepare(&h, "{ 'supervisor': { 'max_restarts': 1, 'children': ["
+	    " { 'name': 'a', 'command': ['@WORKER@', '--no-pdeathsig',"
+	    "   '--lock', '@DIR@/a.lock', '--pidfile', '@DIR@/a.pid',"
+	    "   '--grandchild', '@DIR@/g.pid'] },"
+	    " { 'name': 'b', 'command': ['@WORKER@', '--no-pdeathsig',"
+	    "   '--ignore-term', '--lock', '@DIR@/b.lock', '--pidfile',"
+	    "   '@DIR@/b.pid'], 'shutdown_ms': 300 } ] } }");
+	h.keep_orphans = true;
+	ck_assert_int_eq(harness_launch(&h), 0);
+	p1 = harness_path(&h, "a.pid");
+	p2 = harness_path(&h, "b.pid");
+	pg = harness_path(&h, "g.pid");
+	a = harness_wait_pidfile(p1, 0, T_WAIT);
+	b = harness_wait_pidfile(p2, 0, T_WAIT);
+	g = harness_wait_pidfile(pg, 0, T_WAIT);
+	ck_assert(a > 0 && b > 0 && g > 0);
+
+	ck_assert_int_eq(harness_signal(&h, SIGKILL), 0);
+	st = harness_wait_exit(&h, T_WAIT);
+	ck_assert_int_eq(st, 128 + SIGKILL);
+	/* They outlive warden: only the next one can stop them. */
+	ck_assert(harness_pid_alive(a));
+	ck_assert(harness_pid_alive(b));
+	ck_assert(harness_pid_alive(g));
+
+	harness_log_mark(&h);
+	ck_assert_int_eq(harness_restart(&h), 0);
+	ck_assert_int_eq(harness_wait_pid_gone(a, T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_pid_gone(b, T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_pid_gone(g, T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "a: pid", T_WAIT), 0);
+	ck_assert_int_eq(harness_wait_log(&h,
+	    "left running by an earlier warden", T_WAIT), 0);
+	a2 = harness_wait_pidfile(p1, a, T_WAIT);
+	b2 = harness_wait_pidfile(p2, b, T_WAIT);
+	ck_assert(a2 > 0 && b2 > 0);
+	wait_state(&h, "a", "running");
+	wait_state(&h, "b", "running");
+	ck_assert_int_eq(pid_of(&h, "a"), a2);
+	ck_assert_int_eq(pid_of(&h, "b"), b2);
+	free(p1);
+	free(p2);
+	free(pg);
+	finish(&h, 0);
+}
+END_TEST
+
 START_TEST(test_shutdown_grace)
 {
 	struct harness	 h;
@@ -1553,6 +1740,42 @@ START_TEST(test_worker_environment)
 END_TEST
 
 /* user and group: only root can switch, so only a root run checks them. */
+/*
+ * warden started by a careless parent (fd 3 open without close-on-exec,
+ * SIGINT, SIGQUIT and SIGHUP ignored, some signals blocked) passes none
+ * of it on, whatever the worker's readiness.
+ */
+START_TEST(test_worker_clean_hands)
+{
+	struct harness	 h;
+	char		*e, real_dir[PATH_MAX];
+
+	prepare(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'plain', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/plain.env'] },"
+	    " { 'name': 'fdw', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/fdw.env', '--ready', 'fd'], 'ready': 'fd' },"
+	    " { 'name': 'notif', 'command': ['@WORKER@', '--env-out',"
+	    "   '@DIR@/notif.env', '--ready', 'notify'], 'ready': 'notify' }"
+	    " ] } }");
+	ck_assert_ptr_nonnull(realpath(h.dir, real_dir));
+	h.dirty_start = true;
+	ck_assert_int_eq(harness_launch(&h), 0);
+
+	e = read_env(&h, "plain.env");
+	check_env_common(&h, e, "plain", "0,1,2", real_dir);
+	free(e);
+	e = read_env(&h, "fdw.env");
+	check_env_common(&h, e, "fdw", "0,1,2,3", real_dir);
+	ck_assert_msg(strstr(e, "/inherited") == NULL, "fdw: got warden's fd 3");
+	free(e);
+	e = read_env(&h, "notif.env");
+	check_env_common(&h, e, "notif", "0,1,2", real_dir);
+	free(e);
+	finish(&h, 0);
+}
+END_TEST
+
 START_TEST(test_worker_user)
 {
 	struct harness	 h;
@@ -2277,9 +2500,15 @@ supervise_suite(void)
 	tcase_add_test(tc, test_stop_kills_grandchild);
 	tcase_add_test(tc, test_kill_leader_kills_grandchild);
 	tcase_add_test(tc, test_exit_reaps_groups);
+	tcase_add_test(tc, test_stop_kills_setsid_child);
+	tcase_add_test(tc, test_setsid_child_ignoring_term);
+	tcase_add_loop_test(tc, test_warden_death_ends_workers, 0,
+	    nitems(warden_deaths));
+	tcase_add_test(tc, test_next_warden_stops_earlier_workers);
 	tcase_add_test(tc, test_shutdown_grace);
 	tcase_add_test(tc, test_worker_environment);
 	tcase_add_test(tc, test_worker_user);
+	tcase_add_test(tc, test_worker_clean_hands);
 	tcase_add_test(tc, test_output_capture);
 	tcase_add_test(tc, test_output_across_restarts);
 	tcase_add_test(tc, test_env_kept_and_reloaded);

@@ -778,6 +778,38 @@ harness_setenv(struct harness *h, const char *name, const char *value)
 	return 0;
 }
 
+/* In the child about to exec warden: leave it what a careless parent would. */
+static int
+keeper_dirty(struct harness *h)
+{
+	static const int ignored[] = { SIGINT, SIGQUIT, SIGHUP };
+	static const int blocked[] = { SIGUSR1, SIGUSR2, SIGWINCH };
+	char		 path[PATH_MAX];
+	sigset_t	 set;
+	size_t		 i;
+	int		 fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/inherited", h->dir) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT, 0644)) == -1)
+		return -1;
+	if (fd != 3) {
+		if (dup2(fd, 3) == -1)
+			return -1;
+		close(fd);
+	}
+	for (i = 0; i < nitems(ignored); i++)
+		if (signal(ignored[i], SIG_IGN) == SIG_ERR)
+			return -1;
+	sigemptyset(&set);
+	for (i = 0; i < nitems(blocked); i++)
+		sigaddset(&set, blocked[i]);
+	return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /* fork+exec warden; its pid, or -errno when it could not be started. */
 static pid_t
 keeper_spawn(struct harness *h, char **env)
@@ -824,6 +856,8 @@ keeper_spawn(struct harness *h, char **env)
 		    -1 || dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
 			goto fail;
 		harness_closefrom(3, ep[1]);
+		if (h->dirty_start && keeper_dirty(h) == -1)
+			goto fail;
 		if (getenv("WARDEN_VALGRIND") != NULL) {
 			/*
 			 * make valgrind: warden under memcheck; any error or
@@ -917,7 +951,10 @@ keeper_main(struct harness *h, int sock)
 					continue;
 				warden = -1;
 				/* A clean exit should have stopped everything. */
-				left = keeper_orphans(WIFEXITED(st));
+				if (h->keep_orphans && WIFSIGNALED(st))
+					left = 0;
+				else
+					left = keeper_orphans(WIFEXITED(st));
 				keeper_send(sock, KEEPER_EXIT, harness_status(st),
 				    left);
 			}

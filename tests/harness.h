@@ -65,6 +65,18 @@ struct harness {
 	int		 leftovers;		/* processes warden left behind */
 	long long	 next_id;		/* JSON-RPC ids */
 	off_t		 log_mark;		/* see harness_log_mark() */
+	/*
+	 * Set before the first start. dirty_start: warden inherits what a
+	 * careless parent leaves, fd 3 open on DIR/inherited without
+	 * close-on-exec, SIGINT, SIGQUIT and SIGHUP ignored, SIGUSR1,
+	 * SIGUSR2 and SIGWINCH blocked. keep_orphans: when warden dies by a
+	 * signal, the keeper leaves what was reparented to it running (and
+	 * reaps it as it exits), so that a test sees what warden's death
+	 * did to its workers; harness_stop() and harness_cleanup() still
+	 * kill it.
+	 */
+	bool		 dirty_start;
+	bool		 keep_orphans;
 };
 
 /* A line-oriented connection to warden's control socket. */

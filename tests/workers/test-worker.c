@@ -3,9 +3,12 @@
  * command line. It links nothing from warden on purpose: it must behave like
  * any foreign program warden could be asked to run.
  *
- * At start, in this order: --env-out records what warden handed over (before
- * the worker opens anything or changes a signal setting), --pidfile, --print,
- * --crash / --crash-signal, then signal set-up, --grandchild, readiness, and
+ * --no-pdeathsig clears the parent-death signal warden set, as the options
+ * are read. At start, in this order: --env-out records what warden handed
+ * over (before
+ * the worker opens anything or changes a signal setting), --lock, --pidfile,
+ * --print, --crash / --crash-signal, then signal set-up, --grandchild (in a
+ * session of its own with --setsid), readiness, and
  * finally either --flood or a wait for signals. Files are written to NAME.tmp
  * and renamed, so a reader that sees NAME sees all of it.
  *
@@ -13,6 +16,7 @@
  * be announced (no NOTIFY_SOCKET / WARDEN_READY_FD, or the send failed), 1 for
  * any other failure.
  */
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -70,7 +74,7 @@ usage(void)
 	    " [--crash-signal SIG]\n"
 	    "\t[--grandchild PIDFILE] [--pidfile FILE] [--print TEXT]"
 	    " [--env-out FILE]\n"
-	    "\t[--flood]\n");
+	    "\t[--flood] [--setsid] [--lock FILE] [--no-pdeathsig]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -362,18 +366,31 @@ tw_default(int sig, void (*handler)(int))
 
 /*
  * A child that stays in our process group and sleeps: warden must signal
- * the whole group, or this one outlives the service.
+ * the whole group, or this one outlives the service. With --setsid it
+ * leaves the group (and the session), as a daemon does, before the pid
+ * file is written: only warden's tracking of descendants can stop it.
  */
 static void
-tw_grandchild(const char *pidfile, struct ready_target *rt, int ignore_term)
+tw_grandchild(const char *pidfile, struct ready_target *rt, int ignore_term,
+    int new_session)
 {
+	int		p[2];
+	char		c;
+	ssize_t		n;
+
 	sigset_t	none;
 	pid_t		pid;
 
 	fflush(NULL);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		tw_err(1, "pipe2: %s", strerror(errno));
 	if ((pid = fork()) == -1)
 		tw_err(1, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		close(p[0]);
+		if (new_session && setsid() == -1)
+			tw_err(1, "setsid: %s", strerror(errno));
+		close(p[1]);
 		/* Readiness is the parent's to announce. */
 		if (rt->fd != -1)
 			close(rt->fd);
@@ -386,7 +403,27 @@ tw_grandchild(const char *pidfile, struct ready_target *rt, int ignore_term)
 		for (;;)
 			pause();
 	}
+	close(p[1]);
+	do {
+		n = read(p[0], &c, 1);
+	} while (n == -1 && errno == EINTR);
+	close(p[0]);
 	tw_write_pid(pidfile, pid);
+}
+
+/*
+ * Hold an exclusive lock on path for life, as a server holds its port:
+ * a second instance while the first runs fails at once.
+ */
+static void
+tw_lock(const char *path)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		tw_err(1, "open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		tw_err(1, "lock %s: %s", path, strerror(errno));
 }
 
 /* Lines as fast as the pipe takes them, until a handled signal arrives. */
@@ -426,7 +463,8 @@ main(int argc, char *argv[])
 {
 	enum { OPT_READY = 256, OPT_NEVER_READY, OPT_EXIT_USR1, OPT_IGNORE_TERM,
 	    OPT_CRASH, OPT_CRASH_SIGNAL, OPT_GRANDCHILD, OPT_PIDFILE, OPT_PRINT,
-	    OPT_ENV_OUT, OPT_FLOOD, OPT_HELP };
+	    OPT_ENV_OUT, OPT_FLOOD, OPT_SETSID, OPT_LOCK, OPT_NO_PDEATHSIG,
+	    OPT_HELP };
 	static const struct option longopts[] = {
 		{ "ready",		required_argument,	NULL, OPT_READY },
 		{ "never-ready",	no_argument,		NULL, OPT_NEVER_READY },
@@ -439,16 +477,20 @@ main(int argc, char *argv[])
 		{ "print",		required_argument,	NULL, OPT_PRINT },
 		{ "env-out",		required_argument,	NULL, OPT_ENV_OUT },
 		{ "flood",		no_argument,		NULL, OPT_FLOOD },
+		{ "setsid",		no_argument,		NULL, OPT_SETSID },
+		{ "lock",		required_argument,	NULL, OPT_LOCK },
+		{ "no-pdeathsig",	no_argument,		NULL, OPT_NO_PDEATHSIG },
 		{ "help",		no_argument,		NULL, OPT_HELP },
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct ready_target	 rt;
 	enum ready_mode		 mode = MODE_NONE;
 	const char		*grandchild = NULL, *pidfile = NULL;
-	const char		*print = NULL, *envout = NULL;
+	const char		*print = NULL, *envout = NULL, *lock = NULL;
 	sigset_t		 block, waitmask;
 	int			 ch, exit_usr1 = -1, ignore_term = 0;
 	int			 crash = -1, crash_sig = 0, flood = 0;
+	int			 new_session = 0;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -494,6 +536,17 @@ main(int argc, char *argv[])
 		case OPT_FLOOD:
 			flood = 1;
 			break;
+		case OPT_SETSID:
+			new_session = 1;
+			break;
+		case OPT_LOCK:
+			lock = optarg;
+			break;
+		case OPT_NO_PDEATHSIG:
+			/* As a set-user-ID program, or one that clears it, would. */
+			if (prctl(PR_SET_PDEATHSIG, 0) == -1)
+				tw_err(1, "prctl: %s", strerror(errno));
+			break;
 		default:
 			usage();
 		}
@@ -503,6 +556,8 @@ main(int argc, char *argv[])
 
 	if (envout != NULL)
 		tw_env_out(envout);
+	if (lock != NULL)
+		tw_lock(lock);
 	if (pidfile != NULL)
 		tw_write_pid(pidfile, getpid());
 	if (print != NULL) {
@@ -546,7 +601,7 @@ main(int argc, char *argv[])
 		tw_err(1, "sigprocmask: %s", strerror(errno));
 
 	if (grandchild != NULL)
-		tw_grandchild(grandchild, &rt, ignore_term);
+		tw_grandchild(grandchild, &rt, ignore_term, new_session);
 
 	if (mode == MODE_NOTIFY)
 		tw_ready_notify(&rt);
