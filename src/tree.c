@@ -609,8 +609,8 @@ worker_fault(struct node *n, enum start_fault fault, const char *stage, int err)
 	if (stage == NULL && fault == FAULT_RESOURCE) {
 		worker_set_reason(n, fault, NULL, err);
 		if (n->fault_tries == 0)
-			log_warnx("%s: %s; retrying with backoff", n->name,
-			    n->reason);
+			log_warnx("%s: cannot start: %s; retrying with backoff",
+			    n->name, strerror(err));
 	}
 	n->fault = fault;
 	n->fault_tries++;
@@ -620,6 +620,16 @@ worker_fault(struct node *n, enum start_fault fault, const char *stage, int err)
 		n->state = SVC_FAILED;
 		n->recovering = false;
 		n->down_since = 0;
+		if (n->conf->restart == RESTART_TEMPORARY) {
+			/* Never restarted by itself, as after any failure. */
+			log_warnx("%s: failed: %s; temporary, so not tried again",
+			    n->name, n->reason);
+			events_emit("service.failed", json_pack("{s:s,s:s,s:n,s:i}",
+			    "service", n->name, "reason", n->reason,
+			    "retry_ms", "attempt", (int)n->fault_tries));
+			tree_kick(n->parent);
+			return;
+		}
 		log_warnx("%s: failed: %s; next try in %u ms", n->name,
 		    n->reason, delay);
 		events_emit("service.failed", json_pack("{s:s,s:s,s:i,s:i}",
@@ -695,11 +705,17 @@ worker_spawn(struct node *n)
 		fatalx("%s: cannot watch output", n->name);
 	if (r.exec_errno != 0) {
 		/* The child exits 127; its exit is the failure, and this is why. */
+		if (r.ready_fd != -1)
+			close(r.ready_fd);
 		n->fault = restart_start_fault(r.exec_stage, r.exec_errno);
 		worker_set_reason(n, n->fault, r.exec_stage, r.exec_errno);
-		if (n->fault == FAULT_EXEC || n->fault_tries == 0)
+		if (n->fault == FAULT_EXEC)
 			log_warnx("%s: %s %s: %s", n->name, r.exec_stage,
 			    n->conf->argv[0], strerror(r.exec_errno));
+		else if (n->fault_tries == 0)
+			log_warnx("%s: cannot start: %s %s: %s; retrying with "
+			    "backoff", n->name, r.exec_stage, n->conf->argv[0],
+			    strerror(r.exec_errno));
 		return;
 	}
 	n->fault = FAULT_NONE;

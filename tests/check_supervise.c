@@ -2513,6 +2513,43 @@ START_TEST(test_reload_refuses_command)
 }
 END_TEST
 
+/* A temporary service that cannot be executed is not tried again. */
+START_TEST(test_exec_failure_temporary)
+{
+	struct harness	 h;
+	struct harness_conn *c;
+	json_t		*list, *ev, *e;
+	pid_t		 ps;
+
+	prepare(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'gate', 'command': ['@WORKER@', '--ready', 'signal',"
+	    "   '--grandchild', '@DIR@/gate.pid'], 'ready': 'notify' },"
+	    SENTINEL ","
+	    " { 'name': 'bad', 'command': ['@WORKER@'], 'restart': 'temporary',"
+	    "   'cwd': '@DIR@/nowhere' } ] } }");
+	spawn_early(&h);
+	wait_state(&h, "gate", "starting");
+	c = subscribe(&h);
+	usr2_when_set_up(&h, "gate", "gate.pid", 0);
+	list = events_until(c, "service.failed", "bad", NULL);
+	ev = json_array_get(list, json_array_size(list) - 1);
+	ck_assert_str_eq(str(ev, "reason"), "cwd: No such file or directory");
+	ck_assert_msg(json_is_null(json_object_get(ev, "retry_ms")), "%s",
+	    dump(ev));
+	ck_assert_int_eq(harness_wait_ready(&h, T_WAIT), 0);
+	ps = pid_of(&h, "s");
+	e = svc(&h, "bad");
+	ck_assert_str_eq(str(e, "state"), "failed");
+	ck_assert_str_eq(str(e, "reason"), "cwd: No such file or directory");
+	json_decref(e);
+	expect_svc(&h, "s", "running", ps, 0);
+	stop_marked(&h, "gate", "gate.pid");
+	json_decref(list);
+	harness_conn_close(c);
+	finish(&h, 0);
+}
+END_TEST
+
 /*
  * The naive config: no backoff, no intensity. A worker that exits at once
  * every time is restarted with a growing delay and warden stays up; the
@@ -2697,6 +2734,7 @@ supervise_suite(void)
 	tcase_add_loop_test(tc, test_check_refuses_command, 0,
 	    (int)nitems(bad_checks));
 	tcase_add_test(tc, test_reload_refuses_command);
+	tcase_add_test(tc, test_exec_failure_temporary);
 	tcase_add_test(tc, test_naive_flaky_worker);
 	tcase_add_test(tc, test_explicit_flaky_worker);
 	tcase_add_test(tc, test_emfile_at_start);
