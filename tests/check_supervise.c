@@ -2395,6 +2395,25 @@ START_TEST(test_exec_failure_contained)
 	free(out);
 	ck_assert_int_ne(harness_wait_log(&h, reason, T_WAIT), -1);
 
+	/* A reload that changes it runs the new one at once. */
+	if (bad_execs[_i].how == AT_START) {
+		write_config(&h, "{ 'supervisor': { 'max_restarts': 3,"
+		    " 'max_seconds': 5, 'children': ["
+		    " { 'name': 'a', 'command': ['@WORKER@'] },"
+		    " { 'name': 'bad', 'command': ['@WORKER@'] },"
+		    " { 'name': 'b', 'command': ['@WORKER@'] } ] } }");
+		r = result_of(&h, "config.reload", NULL);
+		expect_json(json_object_get(r, "changed"), "[\"bad\"]",
+		    "reload");
+		json_decref(r);
+		wait_state(&h, "bad", "running");
+		e = svc(&h, "bad");
+		ck_assert_msg(json_is_null(json_object_get(e, "reason")),
+		    "%s", dump(e));
+		json_decref(e);
+		expect_svc(&h, "a", "running", pa, 0);
+		expect_svc(&h, "b", "running", pb, 0);
+	}
 	/* Mended, an operator's start runs it at once. */
 	if (bad_execs[_i].how != AT_START) {
 		if (bad_execs[_i].how == MKDIR)
