@@ -615,6 +615,15 @@ worker_fault(struct node *n, enum start_fault fault, const char *stage, int err)
 	n->fault = fault;
 	n->fault_tries++;
 	n->ready = false;
+	if (shutting_down || (n->parent != NULL &&
+	    n->parent->state == SVC_STOPPING)) {
+		/* Everything is going down: nothing to try again. */
+		n->state = fault == FAULT_EXEC ? SVC_FAILED : SVC_STOPPED;
+		n->recovering = false;
+		n->down_since = 0;
+		tree_kick(n->parent);
+		return;
+	}
 	delay = restart_fault_delay_ms(fault, n->fault_tries);
 	if (fault == FAULT_EXEC) {
 		n->state = SVC_FAILED;
