@@ -53,6 +53,8 @@ struct parser {
 	json_t			*names;	/* service name -> index in named */
 	struct config_taken		*named;
 	size_t			 nnamed;
+
+	int			 check_commands; /* look at the files (config_load) */
 };
 
 static const char *const strategy_names[] = {
@@ -782,6 +784,122 @@ config_identity(struct parser *c, json_t *obj, struct child_conf *n)
 	return 0;
 }
 
+/*
+ * Could the worker's user execute the file st describes, as execve(2)
+ * decides it? With a user set the worker keeps only its gid (spawn drops
+ * the supplementary groups); without, it has warden's ids and groups.
+ * For root one execute bit is enough.
+ */
+static int
+config_may_exec(const struct stat *st, const struct child_conf *n)
+{
+	gid_t	groups[NGROUPS_MAX];
+	uid_t	uid = n->has_uid ? n->uid : geteuid();
+	gid_t	gid = n->has_gid ? n->gid : getegid();
+	int	i, ng;
+
+	if (uid == 0)
+		return (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+	if (st->st_uid == uid)
+		return (st->st_mode & S_IXUSR) != 0;
+	if (st->st_gid == gid)
+		return (st->st_mode & S_IXGRP) != 0;
+	if (!n->has_uid && (ng = getgroups(NGROUPS_MAX, groups)) > 0) {
+		for (i = 0; i < ng; i++)
+			if (groups[i] == st->st_gid)
+				return (st->st_mode & S_IXGRP) != 0;
+	}
+	return (st->st_mode & S_IXOTH) != 0;
+}
+
+/*
+ * Why path cannot be executed by the worker's user, in why; 0 when it
+ * can. ENOENT and the like as stat(2) says; a folder or device by name.
+ */
+static int
+config_exec_problem(const char *path, const struct child_conf *n,
+    char *why, size_t len)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1) {
+		snprintf(why, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "is a directory");
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "not a regular file");
+		return -1;
+	}
+	if (!config_may_exec(&st, n)) {
+		if (n->user != NULL)
+			snprintf(why, len, "not executable by user %s", n->user);
+		else
+			snprintf(why, len, "not executable");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The command must name a file the worker's user can execute: a path
+ * (made absolute against the config's folder already) as it is, a bare
+ * name the way execvp(3) looks it up: in warden's PATH (the worker's env
+ * does not take part), "/bin:/usr/bin" without one, each relative entry
+ * against the worker's cwd, the first entry that holds an executable
+ * file. Only config_load() looks; config_parse() reads text alone.
+ */
+static int
+config_command_check(struct parser *c, struct child_conf *n)
+{
+	const char	*path, *p, *end;
+	char		 why[128], cand[PATH_MAX];
+	int		 found = 0, rv = 0;
+	size_t		 dlen;
+
+	if (!c->check_commands)
+		return 0;
+	config_push_key(c, "command");
+	config_push_index(c, 0);
+	if (strchr(n->argv[0], '/') != NULL) {
+		if (config_exec_problem(n->argv[0], n, why, sizeof(why)) == -1)
+			rv = config_err(c, "%s: %s", n->argv[0], why);
+		goto out;
+	}
+	if ((path = getenv("PATH")) == NULL)
+		path = "/bin:/usr/bin";
+	why[0] = '\0';
+	for (p = path; !found; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		dlen = (size_t)(end - p);
+		if (dlen == 0)
+			snprintf(cand, sizeof(cand), "%s/%s", n->cwd, n->argv[0]);
+		else if (*p != '/')
+			snprintf(cand, sizeof(cand), "%s/%.*s/%s", n->cwd,
+			    (int)dlen, p, n->argv[0]);
+		else
+			snprintf(cand, sizeof(cand), "%.*s/%s", (int)dlen, p,
+			    n->argv[0]);
+		if (config_exec_problem(cand, n, why, sizeof(why)) == 0)
+			found = 1;
+		if (*end == '\0')
+			break;
+	}
+	if (!found)
+		rv = config_err(c, "%s: not found in PATH", n->argv[0]);
+out:
+	if (rv == 0) {
+		config_pop(c);
+		config_pop(c);
+	}
+	return rv;
+}
+
 static int
 config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 {
@@ -843,6 +961,7 @@ config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 	if (config_opt_int(c, obj, "ready_timeout_ms", 1, INT_MAX,
 	    &n->ready_timeout_ms) == -1)
 		return -1;
+	n->implicit_backoff = json_object_get(obj, "backoff") == NULL;
 	if ((v = config_get(c, obj, "backoff")) != NULL) {
 		if (config_backoff(c, v, &n->backoff) == -1)
 			return -1;
@@ -855,7 +974,8 @@ config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 	}
 	n->cwd = xstrdup(c->conf->dir);
 	if (config_opt_path(c, obj, "cwd", 0, &n->cwd) == -1 ||
-	    config_identity(c, obj, n) == -1)
+	    config_identity(c, obj, n) == -1 ||
+	    config_command_check(c, n) == -1)
 		return -1;
 	return config_fingerprint(c, n);
 }
@@ -875,6 +995,9 @@ config_supervisor(struct parser *c, json_t *obj, struct child_conf *n)
 	    nitems(strategy_names), &x) == -1)
 		return -1;
 	n->strategy = (enum strategy)x;
+	/* Nothing given: the safe regime for its workers (restart.h). */
+	n->implicit_intensity = json_object_get(obj, "max_restarts") == NULL &&
+	    json_object_get(obj, "max_seconds") == NULL;
 	if (config_opt_int(c, obj, "max_restarts", 0, CONFIG_MAX_RESTARTS,
 	    &n->max_restarts) == -1 ||
 	    config_opt_int(c, obj, "max_seconds", 1, INT_MAX,
@@ -1122,9 +1245,9 @@ config_locate(struct parser *c)
 	return 0;
 }
 
-int
-config_parse(const char *text, size_t len, const char *file,
-    struct config **out, char *err, size_t errlen)
+static int
+config_parse_text(const char *text, size_t len, const char *file,
+    int check_commands, struct config **out, char *err, size_t errlen)
 {
 	struct parser	 c;
 	json_error_t	 je;
@@ -1156,6 +1279,7 @@ config_parse(const char *text, size_t len, const char *file,
 	c.file = file;
 	c.err = err;
 	c.errlen = errlen;
+	c.check_commands = check_commands;
 	c.conf = xcalloc(1, sizeof(*c.conf));
 	if ((c.names = json_object()) == NULL)
 		fatalx("config: out of memory");
@@ -1172,6 +1296,13 @@ config_parse(const char *text, size_t len, const char *file,
 	json_decref(c.names);
 	json_decref(root);
 	return rv;
+}
+
+int
+config_parse(const char *text, size_t len, const char *file,
+    struct config **out, char *err, size_t errlen)
+{
+	return config_parse_text(text, len, file, 0, out, err, errlen);
 }
 
 int
@@ -1219,7 +1350,7 @@ config_load(const char *file, struct config **out, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	close(fd);
-	rv = config_parse(buf, len, file, out, err, errlen);
+	rv = config_parse_text(buf, len, file, 1, out, err, errlen);
 	free(buf);
 	return rv;
 

@@ -5,6 +5,8 @@
  * naming file, line, column and key path; it never returns half a config.
  * Nothing here does I/O beyond reading the file and looking up users and
  * groups, so the checks can be driven from unit tests with config_parse().
+ * config_load() also looks at each worker's command: it must resolve to a
+ * regular file the worker's user may execute (see warden.json(5)).
  */
 #ifndef WARDEN_CONFIG_H
 #define WARDEN_CONFIG_H
@@ -49,6 +51,7 @@ struct child_conf {
 	enum strategy		 strategy;	/* default one_for_one */
 	int			 max_restarts;	/* default 3, >= 0 */
 	int			 max_seconds;	/* default 5, >= 1 */
+	bool			 implicit_intensity; /* neither max_restarts nor max_seconds given */
 	struct child_conf	**children;
 	size_t			 nchildren;
 
@@ -60,6 +63,7 @@ struct child_conf {
 	enum ready_mode		 ready;		/* default none */
 	int			 ready_timeout_ms; /* default 5000, >= 1 */
 	struct backoff_conf	 backoff;
+	bool			 implicit_backoff; /* no backoff given */
 	struct env_pair		*env;
 	size_t			 nenv;
 	char			*cwd;		/* absolute; default: the config file's folder */

@@ -1,6 +1,7 @@
 /*
  * restart.c: the pure decisions of supervision (see restart.h).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,93 @@ backoff_next_streak(const struct backoff_conf *b, unsigned streak, uint64_t ran_
 	return streak + 1;
 }
 
+bool
+restart_safe_regime(const struct child_conf *sup, const struct child_conf *child)
+{
+	return !child->is_sup && child->implicit_backoff && sup->implicit_intensity;
+}
+
+uint32_t
+restart_safe_delay_ms(unsigned n, double r)
+{
+	static const struct backoff_conf safe = {
+		.initial_ms = RESTART_SAFE_INITIAL_MS,
+		.max_ms = RESTART_SAFE_MAX_MS,
+		.factor = 2.0,
+		.jitter = 0.2,
+		.reset_after_ms = 10000,
+	};
+
+	if (n <= 1)
+		return 0;
+	return backoff_delay_ms(&safe, n - 1, r);
+}
+
+/* Errors that say warden itself is short of something, whatever the stage. */
+static bool
+restart_errno_resource(int err)
+{
+	return err == EMFILE || err == ENFILE || err == EAGAIN ||
+	    err == ENOMEM;
+}
+
+enum start_fault
+restart_start_fault(const char *stage, int err)
+{
+	static const char *const own[] = {
+		"exec", "chdir", "setgroups", "setgid", "setuid",
+	};
+	size_t	i;
+
+	if (stage == NULL)
+		return FAULT_RESOURCE;	/* fork or pipe in warden */
+	if (err == 0)
+		return FAULT_NONE;
+	if (restart_errno_resource(err))
+		return FAULT_RESOURCE;
+	/* What the service's settings decide; the rest is warden's plumbing. */
+	for (i = 0; i < nitems(own); i++)
+		if (strcmp(stage, own[i]) == 0)
+			return FAULT_EXEC;
+	return FAULT_RESOURCE;
+}
+
+const char *
+restart_fault_stage(const char *stage)
+{
+	if (stage == NULL)
+		return "warden";
+	if (strcmp(stage, "chdir") == 0)
+		return "cwd";
+	if (strcmp(stage, "setgroups") == 0 || strcmp(stage, "setuid") == 0)
+		return "user";
+	if (strcmp(stage, "setgid") == 0)
+		return "group";
+	return stage;
+}
+
+uint32_t
+restart_fault_delay_ms(enum start_fault f, unsigned n)
+{
+	uint64_t	d, max;
+
+	switch (f) {
+	case FAULT_EXEC:
+		d = RESTART_EXEC_INITIAL_MS;
+		max = RESTART_EXEC_MAX_MS;
+		break;
+	case FAULT_RESOURCE:
+		d = RESTART_RESOURCE_INITIAL_MS;
+		max = RESTART_RESOURCE_MAX_MS;
+		break;
+	default:
+		return 0;
+	}
+	for (; n > 1 && d < max; n--)
+		d *= 2;
+	return (uint32_t)(d < max ? d : max);
+}
+
 struct restart_decision
 restart_decide(const struct child_conf *sup, const struct child_conf *child,
     size_t index, bool abnormal, struct intensity *in, unsigned streak,
@@ -169,6 +257,13 @@ restart_decide(const struct child_conf *sup, const struct child_conf *child,
 	if (!restart_wanted(child->restart, abnormal)) {
 		d.action = RESTART_STAY_DOWN;
 		d.failed = abnormal;
+		return d;
+	}
+	if (restart_safe_regime(sup, child)) {
+		/* Spaced by its own delay, not counted against the supervisor. */
+		d.action = RESTART_SCOPE;
+		restart_scope(sup->strategy, sup->nchildren, index, &d.lo, &d.hi);
+		d.delay_ms = restart_safe_delay_ms(streak, r);
 		return d;
 	}
 	/* Backoff never exempts a restart from the intensity limit. */

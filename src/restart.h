@@ -70,10 +70,54 @@ uint32_t	backoff_delay_ms(const struct backoff_conf *, unsigned n, double r);
 unsigned	backoff_next_streak(const struct backoff_conf *, unsigned streak, uint64_t ran_ms);
 
 /*
+ * Two regimes. A worker that gives no backoff, under a supervisor that
+ * gives neither max_restarts nor max_seconds, is in the safe regime: its
+ * restarts are spaced by restart_safe_delay_ms() and are not charged to
+ * the supervisor's intensity, so a flaky worker in a naive config cannot
+ * bring warden down. Anything given explicitly keeps the OTP semantics.
+ */
+bool		restart_safe_regime(const struct child_conf *sup,
+		    const struct child_conf *child);
+/*
+ * The safe regime's delay before restart n of a failure streak: the first
+ * at once (a worker killed once is back as fast as ever), then 100 ms
+ * doubling up to 30 s, +-20 % jitter by r in [0, 1).
+ */
+#define RESTART_SAFE_INITIAL_MS	100
+#define RESTART_SAFE_MAX_MS	30000
+uint32_t	restart_safe_delay_ms(unsigned n, double r);
+
+/*
+ * Why a start left no running worker, from what spawn reported: the stage
+ * that failed in the child ("exec", "chdir", "setuid", ...; NULL when
+ * fork or pipe failed in warden) and its errno.
+ */
+enum start_fault {
+	FAULT_NONE,
+	FAULT_EXEC,	/* the command cannot be run as configured: the service's own */
+	FAULT_RESOURCE,	/* warden is out of descriptors, processes or memory */
+};
+
+enum start_fault restart_start_fault(const char *stage, int err);
+/* The name a fault's stage goes by in a reason: "exec", "cwd", "user", "group". */
+const char	*restart_fault_stage(const char *stage);
+/*
+ * The delay before retry n (1 for the first) of a start that failed that
+ * way: an exec fault 1 s doubling to 60 s, a resource fault 100 ms
+ * doubling to 5 s. Neither is charged to the supervisor's intensity.
+ */
+#define RESTART_EXEC_INITIAL_MS		1000
+#define RESTART_EXEC_MAX_MS		60000
+#define RESTART_RESOURCE_INITIAL_MS	100
+#define RESTART_RESOURCE_MAX_MS		5000
+uint32_t	restart_fault_delay_ms(enum start_fault, unsigned n);
+
+/*
  * The whole decision when a child of supervisor sup went down without being
  * asked: stay down, restart the scope [lo, hi] after delay_ms, or give up
  * (the supervisor has exceeded its intensity and fails in turn; its parent
- * then decides about it in the same way). Records the restart in `in`.
+ * then decides about it in the same way). Records the restart in `in`,
+ * except in the safe regime, where the delay is restart_safe_delay_ms().
  */
 enum restart_action {
 	RESTART_STAY_DOWN,	/* not restarted: stopped (normal exit) or failed */

@@ -17,6 +17,12 @@
  *                                            again, or let the parent go on
  *   backoff    delay over         starting   fork+exec
  *   backoff    stop               stopped
+ *   starting   exit, exec failed  failed     service.failed with the reason;
+ *                                            retried slowly (restart.h), not
+ *                                            charged to the supervisor
+ *   failed     retry delay over   starting   fork+exec (if its parent is up)
+ *   stopped    fork/pipe failed   backoff    warden's own fault: retried with
+ *              (warden's fds...)             backoff, not charged either
  *
  * Any exit of a worker's leader also SIGKILLs what is left of its process
  * group, before the leader is reaped: while the zombie exists its pid (and
@@ -267,6 +273,7 @@ node_free(struct node *n)
 			kickq[i] = root;	/* harmless: a spare step of the root */
 	worker_env_forget(n);
 	free(n->line);
+	free(n->reason);
 	free(n->name);
 	free(n->path);
 	free(n);
@@ -587,6 +594,107 @@ worker_env(struct node *n, const struct spawn_args *a)
 	return n->env;
 }
 
+/* The reason status, recovery and the events give for a failed start. */
+static void
+worker_set_reason(struct node *n, enum start_fault fault, const char *stage,
+    int err)
+{
+	free(n->reason);
+	if (fault == FAULT_RESOURCE)
+		xasprintf(&n->reason, "warden: cannot start: %s", strerror(err));
+	else
+		xasprintf(&n->reason, "%s: %s", restart_fault_stage(stage),
+		    strerror(err));
+}
+
+/*
+ * A start that made no worker. The service's own fault (its command
+ * cannot be executed as configured) leaves it failed; warden's (out of
+ * descriptors, processes, memory) leaves it in backoff. Either is tried
+ * again after a growing delay and is never charged to the supervisor's
+ * intensity, nor does it stop a sibling: one typo in one service, or a
+ * moment of want in warden, takes nothing else down. stage NULL: warden
+ * could not fork (err says why); else the reason is already set.
+ */
+static void
+worker_fault(struct node *n, enum start_fault fault, const char *stage, int err)
+{
+	uint64_t	now = util_now_ms();
+	uint32_t	delay;
+
+	if (stage == NULL && fault == FAULT_RESOURCE) {
+		worker_set_reason(n, fault, NULL, err);
+		if (n->fault_tries == 0)
+			log_warnx("%s: cannot start: %s; retrying with backoff",
+			    n->name, strerror(err));
+	}
+	n->fault = fault;
+	n->fault_tries++;
+	n->ready = false;
+	if (shutting_down || (n->parent != NULL &&
+	    n->parent->state == SVC_STOPPING)) {
+		/* Everything is going down: nothing to try again. */
+		n->state = fault == FAULT_EXEC ? SVC_FAILED : SVC_STOPPED;
+		n->recovering = false;
+		n->down_since = 0;
+		tree_kick(n->parent);
+		return;
+	}
+	delay = restart_fault_delay_ms(fault, n->fault_tries);
+	if (fault == FAULT_EXEC) {
+		n->state = SVC_FAILED;
+		n->recovering = false;
+		n->down_since = 0;
+		if (n->conf->restart == RESTART_TEMPORARY) {
+			/* Never restarted by itself, as after any failure. */
+			log_warnx("%s: failed: %s; temporary, so not tried again",
+			    n->name, n->reason);
+			events_emit("service.failed", json_pack("{s:s,s:s,s:n,s:i}",
+			    "service", n->name, "reason", n->reason,
+			    "retry_ms", "attempt", (int)n->fault_tries));
+			tree_kick(n->parent);
+			return;
+		}
+		log_warnx("%s: failed: %s; next try in %u ms", n->name,
+		    n->reason, delay);
+		events_emit("service.failed", json_pack("{s:s,s:s,s:i,s:i}",
+		    "service", n->name, "reason", n->reason,
+		    "retry_ms", (int)delay, "attempt", (int)n->fault_tries));
+	} else {
+		n->state = SVC_BACKOFF;
+		if (!n->recovering) {
+			n->recovering = true;
+			n->down_since = now;
+		}
+		events_emit("service.backoff", json_pack("{s:s,s:i,s:i,s:s}",
+		    "service", n->name, "delay_ms", (int)delay,
+		    "attempt", (int)n->fault_tries, "reason", n->reason));
+	}
+	timer_arm(n, delay);
+	tree_kick(n->parent);
+}
+
+/*
+ * The retry delay of a failed worker is over. Only when nothing else
+ * decides about it now: its supervisor up and not in an operation, warden
+ * not stopping, the operator still wanting it; else the supervisor's next
+ * (re)start, the operator or a reload starts it.
+ */
+static void
+worker_fault_retry(struct node *n)
+{
+	struct node	*p = n->parent;
+
+	if (shutting_down || !n->want || n->conf == NULL || p == NULL ||
+	    node_is_down(p) || p->state == SVC_STOPPING)
+		return;
+	if (p->op_active) {
+		timer_arm(n, restart_fault_delay_ms(n->fault, n->fault_tries));
+		return;
+	}
+	node_start(n);
+}
+
 static void
 worker_spawn(struct node *n)
 {
@@ -609,12 +717,9 @@ worker_spawn(struct node *n)
 	n->shutdown_ms = n->conf->shutdown_ms;
 	since = ledger_clock();
 	if (spawn_worker(&a, &r) == -1) {
-		/* No process at all (fork or pipe failed): a failed start. */
-		log_warn("%s: cannot start", n->name);
-		n->state = SVC_STARTING;
-		n->started_at = util_now_ms();
-		/* Report it from the loop: a fork that keeps failing must not recurse. */
-		timer_arm(n, 0);
+		/* No process at all (fork or pipe failed): warden's own fault. */
+		n->starts--;
+		worker_fault(n, FAULT_RESOURCE, NULL, errno);
 		return;
 	}
 	n->pid = r.pid;
@@ -627,11 +732,24 @@ worker_spawn(struct node *n)
 	if (n->ev_out == NULL || event_add(n->ev_out, NULL) == -1)
 		fatalx("%s: cannot watch output", n->name);
 	if (r.exec_errno != 0) {
-		/* The child exits 127; its exit is the failure. */
-		log_warnx("%s: %s %s: %s", n->name, r.exec_stage,
-		    n->conf->argv[0], strerror(r.exec_errno));
+		/* The child exits 127; its exit is the failure, and this is why. */
+		if (r.ready_fd != -1)
+			close(r.ready_fd);
+		n->fault = restart_start_fault(r.exec_stage, r.exec_errno);
+		worker_set_reason(n, n->fault, r.exec_stage, r.exec_errno);
+		if (n->fault == FAULT_EXEC)
+			log_warnx("%s: %s %s: %s", n->name, r.exec_stage,
+			    n->conf->argv[0], strerror(r.exec_errno));
+		else if (n->fault_tries == 0)
+			log_warnx("%s: cannot start: %s %s: %s; retrying with "
+			    "backoff", n->name, r.exec_stage, n->conf->argv[0],
+			    strerror(r.exec_errno));
 		return;
 	}
+	n->fault = FAULT_NONE;
+	n->fault_tries = 0;
+	free(n->reason);
+	n->reason = NULL;
 	f = ev_fields(n);
 	json_object_set_new(f, "pid", json_integer(n->pid));
 	json_object_set_new(f, "restarts", json_integer(n->starts - 1));
@@ -724,11 +842,11 @@ worker_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case SVC_BACKOFF:
 		node_start(n);
 		break;
+	case SVC_FAILED:
+		if (n->fault == FAULT_EXEC)
+			worker_fault_retry(n);
+		break;
 	case SVC_STARTING:
-		if (n->pid <= 0) {	/* the fork failed */
-			worker_exited(n, 127, 0);
-			break;
-		}
 		log_warnx("%s: not ready in time", n->name);
 		worker_stop(n, STOP_READY_TIMEOUT);
 		break;
@@ -766,11 +884,20 @@ worker_exited(struct node *n, int code, int sig)
 	json_object_set_new(f, "signal", sig != 0 ? json_string(util_signal_name(sig)) : json_null());
 	json_object_set_new(f, "expected", json_boolean(why != STOP_NONE &&
 	    why != STOP_READY_TIMEOUT));
+	if (n->fault != FAULT_NONE && n->reason != NULL)
+		json_object_set_new(f, "reason", json_string(n->reason));
 	events_emit("service.exited", f);
 	if (sig != 0)
 		log_info("%s: pid %ld killed by SIG%s", n->name, (long)pid, util_signal_name(sig));
 	else
 		log_info("%s: pid %ld exited %d", n->name, (long)pid, code);
+
+	if (why == STOP_NONE && n->fault != FAULT_NONE) {
+		/* It never ran: why is the spawn's, not the worker's exit's. */
+		n->state = SVC_STOPPED;
+		worker_fault(n, n->fault, "", 0);
+		return;
+	}
 
 	if (why == STOP_NONE || why == STOP_READY_TIMEOUT) {
 		n->state = SVC_STOPPED;
@@ -1263,6 +1390,8 @@ tree_op_start(struct node *n, const char **why)
 		return -1;
 	}
 	n->want = true;
+	/* The operator says try now: a failed start's delays begin afresh. */
+	n->fault_tries = 0;
 	if (n->state == SVC_STOPPING) {
 		n->stop_reason = STOP_RESTART;
 		return 0;
@@ -1306,6 +1435,7 @@ tree_op_restart(struct node *n, const char **why)
 		return -1;
 	}
 	n->want = true;
+	n->fault_tries = 0;
 	if (node_is_down(n)) {
 		node_start(n);
 		return 0;
@@ -1489,6 +1619,8 @@ tree_service_json(const struct node *n)
 	json_set_int(o, "uptime_ms", (json_int_t)(n->pid > 0 ? now - n->started_at : 0));
 	json_set_int(o, "restarts", n->starts > 0 ? n->starts - 1 : 0);
 	json_object_set_new_nocheck(o, "last_exit", exit_json(n));
+	json_object_set_new_nocheck(o, "reason", n->reason != NULL ?
+	    json_string(n->reason) : json_null());
 	return o;
 }
 
@@ -1554,8 +1686,10 @@ recovery_collect(const struct node *n, json_t *list, uint64_t now)
 	if (p != NULL) {
 		used = intensity_count(&p->intensity, p->conf->max_seconds, now);
 		budget = p->conf->max_restarts - (int)used;
-		json_array_append_new(list, json_pack("{s:s,s:s,s:i,s:i,s:i,s:o,s:o}",
+		json_array_append_new(list, json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:o,s:o}",
 		    "name", n->name, "state", tree_state_name(n->state),
+		    "reason", n->reason != NULL ? json_string(n->reason) :
+		    json_null(),
 		    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),
 		    "restarts_in_window", (int)used,
 		    "budget_left", budget < 0 ? 0 : budget,

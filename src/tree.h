@@ -30,7 +30,8 @@ enum svc_state {
 	SVC_RUNNING,	/* process exists and is ready (supervisor: all children started) */
 	SVC_STOPPING,	/* stop signal sent, waiting for the exit */
 	SVC_BACKOFF,	/* waiting out the delay before a restart */
-	SVC_FAILED,	/* gave up: a supervisor over its intensity, a temporary child that crashed */
+	SVC_FAILED,	/* gave up: a supervisor over its intensity, a temporary child that
+			   crashed, a worker whose command cannot be executed (retried slowly) */
 };
 
 /* Why a node is being stopped: decides what happens once it is down. */
@@ -89,6 +90,9 @@ struct node {
 	struct event		*ev_ready;
 	struct event		*timer;		/* backoff, ready timeout or kill grace */
 	unsigned		 streak;	/* failures in a row, for backoff */
+	enum start_fault	 fault;		/* why the last start made no worker */
+	unsigned		 fault_tries;	/* such starts in a row */
+	char			*reason;	/* the fault, said for people; NULL: none */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 

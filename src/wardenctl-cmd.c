@@ -208,7 +208,12 @@ print_services(json_t *services)
 		table_duration(&t, json_is_integer(pid) ?
 		    json_object_get(svc, "uptime_ms") : NULL);
 		table_cell_of(&t, svc, "restarts");
-		ctl_table_own(&t, fmt_exit(json_object_get(svc, "last_exit")));
+		/* Why it could not start says more than its exit 127. */
+		if (json_is_string(json_object_get(svc, "reason")))
+			table_cell_of(&t, svc, "reason");
+		else
+			ctl_table_own(&t, fmt_exit(json_object_get(svc,
+			    "last_exit")));
 	}
 	ctl_table_print(&t, stdout);
 	ctl_table_free(&t);

@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -1131,22 +1132,212 @@ write_temp(const char *text)
 	return path;
 }
 
+static char *
+make_dir(void)
+{
+	char	*dir = xstrdup("/tmp/check_config.XXXXXX");
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	return dir;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	int	fd;
+
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0644), -1);
+	ck_assert_int_eq(util_write_all(fd, text, strlen(text)), 0);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+static void
+write_exec(const char *path, const char *text, mode_t mode)
+{
+	write_file(path, text);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* s with each '@' replaced by dir, malloc'd. */
+static char *
+at_dir(const char *s, const char *dir)
+{
+	char	*out, *o;
+	size_t	 n = 1;
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		n += *p == '@' ? strlen(dir) : 1;
+	o = out = xmalloc(n);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '@') {
+			memcpy(o, dir, strlen(dir));
+			o += strlen(dir);
+		} else
+			*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * config_load refuses a command the worker's user cannot execute, at the
+ * key path of command[0]; config_parse (text alone) does not look.
+ */
+static const struct {
+	const char	*what;
+	const char	*cmd;		/* @ is the temp folder */
+	const char	*more;		/* more keys of the worker */
+	const char	*err;		/* after "command[0]: "; NULL: accepted */
+} commands[] = {
+	{ "missing", "/usr/bin/pyhton3", "",
+	    "/usr/bin/pyhton3: No such file or directory" },
+	{ "missing relative", "bin/pyhton3", "",
+	    "@/bin/pyhton3: No such file or directory" },
+	{ "folder", "@", "", "@: is a directory" },
+	{ "folder relative", "./", "", "@: is a directory" },
+	{ "device", "/dev/null", "", "/dev/null: not a regular file" },
+	{ "no execute bit", "./noexec", "", "@/noexec: not executable" },
+	{ "owner only, other user", "./rootonly", ", \"user\": \"nobody\"",
+	    "@/rootonly: not executable by user nobody" },
+	{ "through a missing folder", "@/none/x", "",
+	    "@/none/x: No such file or directory" },
+	{ "through a file", "./ok/x", "", "@/ok/x: Not a directory" },
+	{ "bare name not in PATH", "pyhton3", "",
+	    "pyhton3: not found in PATH" },
+	{ "bare name in the folder only", "ok", "",
+	    "ok: not found in PATH" },
+	{ "executable", "./ok", "", NULL },
+	{ "executable by nobody", "./ok", ", \"user\": \"nobody\"", NULL },
+	{ "group execute, user's group", "./groupx",
+	    ", \"user\": \"nobody\", \"group\": \"root\"", NULL },
+	{ "bare name in PATH", "sh", "", NULL },
+	/* Its interpreter is missing: only exec can tell; warden contains it. */
+	{ "script, missing interpreter", "./nointerp", "", NULL },
+};
+
+START_TEST(test_command_check)
+{
+	struct config	*conf = NULL;
+	char		*dir, *path, *text, *cmd, *more, *want, *p, *f;
+	char		 err[1024];
+	int		 col;
+
+	if (getpwnam("nobody") == NULL)
+		return;		/* nothing to run as */
+	dir = make_dir();
+	xasprintf(&f, "%s/ok", dir);
+	write_exec(f, "#!/bin/sh\nexit 0\n", 0755);
+	free(f);
+	xasprintf(&f, "%s/noexec", dir);
+	write_exec(f, "#!/bin/sh\nexit 0\n", 0644);
+	free(f);
+	xasprintf(&f, "%s/rootonly", dir);
+	write_exec(f, "#!/bin/sh\nexit 0\n", 0700);
+	free(f);
+	xasprintf(&f, "%s/groupx", dir);
+	write_exec(f, "#!/bin/sh\nexit 0\n", 0710);
+	ck_assert_int_eq(chown(f, 0, 0), 0);
+	free(f);
+	xasprintf(&f, "%s/nointerp", dir);
+	write_exec(f, "#!/nonexistent/interpreter\n", 0755);
+	free(f);
+
+	cmd = at_dir(commands[_i].cmd, dir);
+	more = xstrdup(commands[_i].more);
+	xasprintf(&text, "{\"supervisor\": {\"children\": [\n"
+	    " {\"name\": \"fine\", \"command\": [\"sh\"]},\n"
+	    " {\"name\": \"w\", \"command\": [\"%s\", \"-x\"]%s}]}}\n", cmd,
+	    more);
+	xasprintf(&path, "%s/w.json", dir);
+	write_file(path, text);
+	err[0] = '\0';
+	if (commands[_i].err == NULL) {
+		ck_assert_msg(config_load(path, &conf, err, sizeof(err)) == 0,
+		    "%s: %s", commands[_i].what, err);
+		config_free(conf);
+	} else {
+		ck_assert_msg(config_load(path, &conf, err, sizeof(err)) == -1,
+		    "%s: accepted", commands[_i].what);
+		ck_assert_ptr_null(conf);
+		col = (int)strlen(" {\"name\": \"w\", \"command\": [") + 1;
+		p = at_dir(commands[_i].err, dir);
+		xasprintf(&want, "%s:3:%d: supervisor.children[1].command[0]: "
+		    "%s", path, col, p);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
+		    "%s:\n  got  \"%s\"\n  want \"%s\"", commands[_i].what, err,
+		    want);
+		free(want);
+		free(p);
+	}
+	/* From text alone nothing is looked at. */
+	ck_assert_msg(config_parse(text, strlen(text), path, &conf, err,
+	    sizeof(err)) == 0, "%s: %s", commands[_i].what, err);
+	config_free(conf);
+	free(text);
+	free(cmd);
+	free(more);
+	free(path);
+	xasprintf(&f, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(f), 0);
+	free(f);
+	free(dir);
+}
+END_TEST
+
+/* What was left out decides the regime (restart.h): kept as given or not. */
+START_TEST(test_implicit)
+{
+	struct config	*conf;
+
+	conf = parse_ok("/etc/w/w.json", "{\"supervisor\": {\"children\": ["
+	    " {\"name\": \"a\", \"command\": [\"a\"]},"
+	    " {\"name\": \"b\", \"command\": [\"b\"], \"backoff\": {}},"
+	    " {\"name\": \"s\", \"max_seconds\": 5, \"children\": ["
+	    "   {\"name\": \"c\", \"command\": [\"c\"]}]},"
+	    " {\"name\": \"t\", \"max_restarts\": 3, \"children\": []}]}}");
+	ck_assert(conf->root->implicit_intensity);
+	ck_assert(must_find(conf, "a")->implicit_backoff);
+	ck_assert(!must_find(conf, "b")->implicit_backoff);
+	ck_assert(!must_find(conf, "s")->implicit_intensity);
+	ck_assert(!must_find(conf, "t")->implicit_intensity);
+	ck_assert(must_find(conf, "c")->implicit_backoff);
+	/* The values are the documented defaults either way. */
+	ck_assert_int_eq(conf->root->max_restarts, 3);
+	ck_assert_int_eq(conf->root->max_seconds, 5);
+	ck_assert_uint_eq(must_find(conf, "a")->backoff.initial_ms, 0);
+	config_free(conf);
+}
+END_TEST
+
 START_TEST(test_load_file)
 {
 	struct config	*conf;
-	char		*path, err[512], *want;
+	char		*path, err[512], *want, *dir, *w;
 
-	path = write_temp("{\"state_dir\": \"st\",\n \"supervisor\": "
+	/* config_load looks at the command: ./w must be there. */
+	dir = make_dir();
+	xasprintf(&w, "%s/w", dir);
+	write_exec(w, "#!/bin/sh\n", 0755);
+	xasprintf(&path, "%s/w.json", dir);
+	write_file(path, "{\"state_dir\": \"st\",\n \"supervisor\": "
 	    "{\"children\": [{\"name\": \"w\", \"command\": [\"./w\"]}]}}\n");
 	ck_assert_msg(config_load(path, &conf, err, sizeof(err)) == 0,
 	    "%s", err);
 	ck_assert_str_eq(conf->path, path);
-	ck_assert_str_eq(conf->dir, "/tmp");
-	ck_assert_str_eq(conf->state_dir, "/tmp/st");
-	ck_assert_str_eq(conf->root->children[0]->argv[0], "/tmp/w");
+	ck_assert_str_eq(conf->dir, dir);
+	xasprintf(&want, "%s/st", dir);
+	ck_assert_str_eq(conf->state_dir, want);
+	free(want);
+	ck_assert_str_eq(conf->root->children[0]->argv[0], w);
 	config_free(conf);
 	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(w), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 	free(path);
+	free(w);
+	free(dir);
 
 	path = write_temp("{\n  \"supervisor\": {\"children\": [\n"
 	    "    {\"name\": \"w\", \"command\": [\"w\"], \"max_ms\": 1}]}}\n");
@@ -1335,6 +1526,8 @@ config_suite(void)
 	tcase_add_test(tc, test_not_terminated);
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_load_file);
+	tcase_add_test(tc, test_implicit);
+	tcase_add_loop_test(tc, test_command_check, 0, (int)nitems(commands));
 	tcase_add_test(tc, test_demo_config);
 	tcase_add_test(tc, test_too_many_flags);
 	tcase_add_test(tc, test_jsonpos);

@@ -4,6 +4,7 @@
  * escalation up the tree, and backoff.
  */
 #include <check.h>
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -774,6 +775,178 @@ START_TEST(test_decide_backoff_counts)
 }
 END_TEST
 
+/*
+ * The safe regime: no backoff on the worker, no intensity on the
+ * supervisor. A worker exiting every 100 ms is restarted for ever, at
+ * once the first time, then 100 ms doubling to 30 s, never escalating.
+ */
+START_TEST(test_decide_safe_regime)
+{
+	struct child_conf	 sup, w;
+	struct intensity	 in;
+	struct restart_decision	 d;
+	unsigned		 streak = 0;
+	uint32_t		 prev = 0;
+	uint64_t		 t = 0;
+	int			 i;
+
+	sup = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 2);
+	sup.implicit_intensity = true;
+	w = worker_conf(RESTART_PERMANENT, 0, 30000, 2.0, 0.2);
+	w.implicit_backoff = true;
+	ck_assert(restart_safe_regime(&sup, &w));
+	intensity_init(&in, sup.max_restarts);
+	for (i = 0; i < 40; i++) {
+		streak = backoff_next_streak(&w.backoff, streak, 100);
+		d = restart_decide(&sup, &w, 1, true, &in, streak, t, 0.5);
+		ck_assert_int_eq(d.action, RESTART_SCOPE);
+		ck_assert_uint_eq(d.lo, 1);
+		ck_assert_uint_eq(d.hi, 1);
+		if (i == 0)
+			ck_assert_uint_eq(d.delay_ms, 0);
+		else if (d.delay_ms < RESTART_SAFE_MAX_MS)
+			ck_assert_uint_gt(d.delay_ms, prev);
+		else
+			ck_assert_uint_eq(d.delay_ms, RESTART_SAFE_MAX_MS);
+		prev = d.delay_ms;
+		t += 100 + d.delay_ms;
+	}
+	ck_assert_uint_eq(prev, RESTART_SAFE_MAX_MS);
+	/* Not charged: the supervisor's window stays empty. */
+	ck_assert_uint_eq(intensity_count(&in, sup.max_seconds, t), 0);
+	/* Healthy running resets the streak: the next restart is immediate. */
+	streak = backoff_next_streak(&w.backoff, streak, 10000);
+	d = restart_decide(&sup, &w, 1, true, &in, streak, t, 0.5);
+	ck_assert_uint_eq(d.delay_ms, 0);
+	intensity_free(&in);
+}
+END_TEST
+
+/* The safe delays themselves, jitter at both ends. */
+START_TEST(test_safe_delay)
+{
+	ck_assert_uint_eq(restart_safe_delay_ms(0, 0.5), 0);
+	ck_assert_uint_eq(restart_safe_delay_ms(1, R_TOP), 0);
+	ck_assert_uint_eq(restart_safe_delay_ms(2, 0.5), 100);
+	ck_assert_uint_eq(restart_safe_delay_ms(3, 0.5), 200);
+	ck_assert_uint_eq(restart_safe_delay_ms(2, 0.0), 80);
+	ck_assert_uint_eq(restart_safe_delay_ms(2, R_TOP), 120);
+	/* The lowest of one step is above the highest of the step before. */
+	ck_assert_uint_gt(restart_safe_delay_ms(3, 0.0),
+	    restart_safe_delay_ms(2, R_TOP));
+	ck_assert_uint_eq(restart_safe_delay_ms(12, 0.5), 30000);
+	ck_assert_uint_eq(restart_safe_delay_ms(1000, R_TOP), 30000);
+	ck_assert_uint_le(restart_safe_delay_ms(UINT_MAX, 0.0), 30000);
+}
+END_TEST
+
+/* Anything given explicitly keeps the OTP semantics. */
+START_TEST(test_decide_explicit_regime)
+{
+	struct child_conf	 sup, w, s;
+	struct intensity	 in;
+	struct restart_decision	 d;
+	int			 i;
+
+	/* Backoff given, intensity implicit: 3 in 5 holds. */
+	sup = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 1);
+	sup.implicit_intensity = true;
+	w = worker_conf(RESTART_PERMANENT, 0, 30000, 2.0, 0.2);
+	ck_assert(!restart_safe_regime(&sup, &w));
+	intensity_init(&in, sup.max_restarts);
+	for (i = 1; i <= 3; i++) {
+		d = restart_decide(&sup, &w, 0, true, &in, (unsigned)i, (uint64_t)i, 0.5);
+		check_decision(&d, RESTART_SCOPE, false, 0, 0, 0, "explicit backoff");
+	}
+	d = restart_decide(&sup, &w, 0, true, &in, 4, 4, 0.5);
+	check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0, "explicit backoff");
+	intensity_free(&in);
+
+	/* Intensity given, backoff implicit: the same. */
+	sup.implicit_intensity = false;
+	w.implicit_backoff = true;
+	ck_assert(!restart_safe_regime(&sup, &w));
+	intensity_init(&in, sup.max_restarts);
+	for (i = 1; i <= 3; i++) {
+		d = restart_decide(&sup, &w, 0, true, &in, (unsigned)i, (uint64_t)i, 0.5);
+		check_decision(&d, RESTART_SCOPE, false, 0, 0, 0, "explicit intensity");
+	}
+	d = restart_decide(&sup, &w, 0, true, &in, 4, 4, 0.5);
+	check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0, "explicit intensity");
+	intensity_free(&in);
+
+	/* A supervisor child is never in the safe regime. */
+	sup.implicit_intensity = true;
+	s = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 1);
+	s.implicit_intensity = true;
+	s.implicit_backoff = true;
+	ck_assert(!restart_safe_regime(&sup, &s));
+}
+END_TEST
+
+/* Which starts are the service's fault and which warden's. */
+static const struct {
+	const char	*stage;
+	int		 err;
+	enum start_fault fault;
+	const char	*label;
+} faults[] = {
+	{ "exec", ENOENT, FAULT_EXEC, "exec" },
+	{ "exec", EACCES, FAULT_EXEC, "exec" },
+	{ "exec", ENOEXEC, FAULT_EXEC, "exec" },
+	{ "exec", ENOTDIR, FAULT_EXEC, "exec" },
+	{ "exec", E2BIG, FAULT_EXEC, "exec" },
+	{ "exec", ENOMEM, FAULT_RESOURCE, "exec" },
+	{ "exec", EAGAIN, FAULT_RESOURCE, "exec" },
+	{ "exec", EMFILE, FAULT_RESOURCE, "exec" },
+	{ "chdir", ENOENT, FAULT_EXEC, "cwd" },
+	{ "chdir", EACCES, FAULT_EXEC, "cwd" },
+	{ "setuid", EPERM, FAULT_EXEC, "user" },
+	{ "setuid", EAGAIN, FAULT_RESOURCE, "user" },
+	{ "setgroups", EPERM, FAULT_EXEC, "user" },
+	{ "setgid", EPERM, FAULT_EXEC, "group" },
+	{ "/dev/null", EMFILE, FAULT_RESOURCE, "/dev/null" },
+	{ "/dev/null", ENOENT, FAULT_RESOURCE, "/dev/null" },
+	{ "fcntl", EMFILE, FAULT_RESOURCE, "fcntl" },
+	{ "dup2", EBADF, FAULT_RESOURCE, "dup2" },
+	{ "setpgid", EPERM, FAULT_RESOURCE, "setpgid" },
+	{ NULL, EMFILE, FAULT_RESOURCE, "warden" },
+	{ NULL, EAGAIN, FAULT_RESOURCE, "warden" },
+	{ NULL, ENOMEM, FAULT_RESOURCE, "warden" },
+	{ "exec", 0, FAULT_NONE, "exec" },
+};
+
+START_TEST(test_start_fault)
+{
+	ck_assert_msg(restart_start_fault(faults[_i].stage, faults[_i].err) ==
+	    faults[_i].fault, "%s: %s", faults[_i].stage ? faults[_i].stage :
+	    "(fork)", strerror(faults[_i].err));
+	ck_assert_str_eq(restart_fault_stage(faults[_i].stage), faults[_i].label);
+}
+END_TEST
+
+/* Retries of a failed start: slow for the service's, quicker for warden's. */
+START_TEST(test_fault_delay)
+{
+	static const uint32_t exec_want[] = { 1000, 2000, 4000, 8000, 16000,
+	    32000, 60000, 60000 };
+	static const uint32_t res_want[] = { 100, 200, 400, 800, 1600, 3200,
+	    5000, 5000 };
+	unsigned	 n;
+
+	for (n = 1; n <= nitems(exec_want); n++) {
+		ck_assert_uint_eq(restart_fault_delay_ms(FAULT_EXEC, n),
+		    exec_want[n - 1]);
+		ck_assert_uint_eq(restart_fault_delay_ms(FAULT_RESOURCE, n),
+		    res_want[n - 1]);
+	}
+	ck_assert_uint_eq(restart_fault_delay_ms(FAULT_EXEC, 0), 1000);
+	ck_assert_uint_eq(restart_fault_delay_ms(FAULT_EXEC, UINT_MAX), 60000);
+	ck_assert_uint_eq(restart_fault_delay_ms(FAULT_RESOURCE, UINT_MAX), 5000);
+	ck_assert_uint_eq(restart_fault_delay_ms(FAULT_NONE, 3), 0);
+}
+END_TEST
+
 static Suite *
 restart_suite(void)
 {
@@ -802,6 +975,11 @@ restart_suite(void)
 	tcase_add_test(tc, test_backoff_streak);
 	tcase_add_test(tc, test_decide_delay);
 	tcase_add_test(tc, test_decide_backoff_counts);
+	tcase_add_test(tc, test_decide_safe_regime);
+	tcase_add_test(tc, test_safe_delay);
+	tcase_add_test(tc, test_decide_explicit_regime);
+	tcase_add_loop_test(tc, test_start_fault, 0, (int)nitems(faults));
+	tcase_add_test(tc, test_fault_delay);
 	suite_add_tcase(s, tc);
 	return s;
 }
