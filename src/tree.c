@@ -25,6 +25,16 @@
  * Parents are told of their children's changes through tree_kick(), which
  * runs sup_step() from the event loop rather than from deep in a call
  * chain, so that no step ever re-enters another.
+ *
+ * Work is bounded per turn of the loop, whatever the storm: one pass reaps
+ * at most TREE_REAP_BATCH children, and a batch of the loop's work
+ * (a reap, a round of supervision steps) forks at most TREE_SPAWN_BATCH
+ * workers. The starts beyond it wait in a queue, in order, in state
+ * starting without a pid, and the reaping left over waits too; both are
+ * taken up by ev_defer, a timer of no delay, which fires only after the
+ * loop has polled again: the control socket, signals and the watchdog are
+ * served between batches. A lone crash is restarted in the turn that
+ * reaps it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -48,6 +58,9 @@
 
 #define TREE_LINE_MAX	4096	/* longer output lines are logged in pieces */
 #define TREE_READ_MAX	65536	/* output bytes read per wake-up */
+#define TREE_REAP_BATCH	256	/* children reaped per pass of the loop */
+#define TREE_SPAWN_BATCH 32	/* workers forked per batch of the loop's work */
+#define TREE_KILL_GRACE_MS 5000	/* a killed instance without shutdown_ms */
 
 static struct event_base *base;
 static struct config	*config;
@@ -58,6 +71,11 @@ static size_t		 nretired;
 static struct event	*ev_kick;
 static struct node	**kickq;
 static size_t		 nkickq, kickq_cap;
+static struct event	*ev_defer;	/* the deferred starts and reaping */
+static struct node	**spawnq;	/* deferred starts, oldest at spawnq_head */
+static size_t		 spawnq_head, nspawnq, spawnq_cap;
+static unsigned		 spawn_budget;	/* forks left in this batch */
+static bool		 reap_more;	/* a pass stopped at TREE_REAP_BATCH */
 static void		(*exit_cb)(int);
 static void		(*started_cb)(void);
 static void		(*change_cb)(void);
@@ -73,6 +91,8 @@ static void	node_stop(struct node *, enum stop_reason);
 static void	node_down(struct node *);
 static void	child_failed(struct node *, bool abnormal);
 static void	worker_exited(struct node *, int code, int sig);
+static void	worker_spawn(struct node *);
+static void	tree_reap_batch(void);
 static void	retire_done(struct node *);
 static void	tree_maybe_exit(void);
 
@@ -168,6 +188,7 @@ tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	spawn_budget = TREE_SPAWN_BATCH;
 	/* Steps may kick more supervisors; take them as they come. */
 	for (i = 0; i < nkickq; i++) {
 		s = kickq[i];
@@ -175,6 +196,74 @@ tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 		sup_step(s);
 	}
 	nkickq = 0;
+	if (change_cb != NULL)
+		change_cb();
+}
+
+static void
+tree_defer(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (evtimer_pending(ev_defer, NULL))
+		return;
+	if (evtimer_add(ev_defer, &tv) == -1)
+		fatalx("cannot arm the deferred work");
+}
+
+/*
+ * Fork now, or later: false when the start waits in the queue. Once
+ * anything waits, later starts wait behind it, so that they come in the
+ * order they were decided.
+ */
+static bool
+spawn_now(struct node *n)
+{
+	if (nspawnq == spawnq_head && spawn_budget > 0) {
+		spawn_budget--;
+		return true;
+	}
+	n->state = SVC_STARTING;
+	n->ready = false;
+	if (n->spawn_queued)
+		return false;	/* still queued from before a stop */
+	n->spawn_queued = true;
+	if (nspawnq == spawnq_cap) {
+		spawnq_cap = spawnq_cap ? spawnq_cap * 2 : 64;
+		spawnq = xreallocarray(spawnq, spawnq_cap, sizeof(*spawnq));
+	}
+	spawnq[nspawnq++] = n;
+	tree_defer();
+	return false;
+}
+
+/* The next turn's batch: the reaping left over, then the queued starts. */
+static void
+tree_defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node	*n;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	spawn_budget = TREE_SPAWN_BATCH;
+	if (reap_more)
+		tree_reap_batch();
+	while (spawnq_head < nspawnq && spawn_budget > 0) {
+		n = spawnq[spawnq_head++];
+		if (n == NULL)
+			continue;	/* freed by a reload */
+		n->spawn_queued = false;
+		/* Stopped while it waited: nothing to start. */
+		if (n->state != SVC_STARTING || n->pid > 0 || n->conf == NULL)
+			continue;
+		spawn_budget--;
+		worker_spawn(n);
+	}
+	if (spawnq_head == nspawnq)
+		spawnq_head = nspawnq = 0;
+	else
+		tree_defer();
 	if (change_cb != NULL)
 		change_cb();
 }
@@ -263,6 +352,12 @@ node_free(struct node *n)
 	for (i = 0; i < nkickq; i++)
 		if (kickq[i] == n)
 			kickq[i] = root;	/* harmless: a spare step of the root */
+	if (n->spawn_queued)
+		for (i = spawnq_head; i < nspawnq; i++)
+			if (spawnq[i] == n)
+				spawnq[i] = NULL;
+	if (n->kill_timer != NULL)
+		event_free(n->kill_timer);
 	worker_env_forget(n);
 	free(n->line);
 	free(n->name);
@@ -298,6 +393,10 @@ tree_init(struct event_base *b, struct config *conf)
 	ev_kick = event_new(base, -1, 0, tree_kick_cb, NULL);
 	if (ev_kick == NULL)
 		fatalx("cannot create kick event");
+	ev_defer = evtimer_new(base, tree_defer_cb, NULL);
+	if (ev_defer == NULL)
+		fatalx("cannot create the deferred work's event");
+	spawn_budget = TREE_SPAWN_BATCH;
 	/* Orphans of our workers come back to us, to be reaped here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
@@ -325,6 +424,12 @@ tree_free(void)
 	if (ev_kick != NULL)
 		event_free(ev_kick);
 	ev_kick = NULL;
+	free(spawnq);
+	spawnq = NULL;
+	spawnq_head = nspawnq = spawnq_cap = 0;
+	if (ev_defer != NULL)
+		event_free(ev_defer);
+	ev_defer = NULL;
 	notify_close();
 }
 
@@ -769,7 +874,8 @@ node_start(struct node *n)
 	timer_clear(n);
 	n->pending_start = false;
 	if (!n->is_sup) {
-		worker_spawn(n);
+		if (spawn_now(n))
+			worker_spawn(n);
 		return;
 	}
 	n->starts++;
@@ -1023,6 +1129,13 @@ sup_start_from(struct node *s, size_t lo)
 
 	for (i = lo; i < s->nkids; i++) {
 		c = s->kids[i];
+		/*
+		 * Once this operation has seen a child up, in its order, it
+		 * does not wait for it again: a restart of its own since (its
+		 * fork deferred in a storm, say) is the restart decision's.
+		 */
+		if (c->op_passed == s->op_gen)
+			continue;
 		if (c->pred != NULL && c->want)
 			return false;	/* the instance it replaces is still stopping */
 		if (sup_child_startable(s, c)) {
@@ -1032,6 +1145,7 @@ sup_start_from(struct node *s, size_t lo)
 		if (c->state == SVC_STARTING || c->state == SVC_STOPPING ||
 		    c->state == SVC_BACKOFF)
 			return false;
+		c->op_passed = s->op_gen;
 	}
 	return true;
 }
@@ -1126,15 +1240,34 @@ sup_step(struct node *s)
 
 /* --- reaping ----------------------------------------------------------------- */
 
+static void	kill_mark_clear(struct node *);
+
 void
 tree_reap(void)
 {
+	spawn_budget = TREE_SPAWN_BATCH;
+	tree_reap_batch();
+}
+
+/*
+ * Reap what has exited, TREE_REAP_BATCH at most: a pass beyond that goes on
+ * in the next turn (no new SIGCHLD comes for children already dead).
+ */
+static void
+tree_reap_batch(void)
+{
 	siginfo_t	 si;
 	struct node	*n;
-	int		 status;
+	int		 status, reaped = 0;
 	pid_t		 pid;
 
+	reap_more = false;
 	for (;;) {
+		if (reaped == TREE_REAP_BATCH) {
+			reap_more = true;
+			tree_defer();
+			return;
+		}
 		memset(&si, 0, sizeof(si));
 		/* Look without reaping: the zombie keeps its pid and group id ours. */
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
@@ -1156,8 +1289,10 @@ tree_reap(void)
 				return;
 			}
 		}
+		reaped++;
 		if (n == NULL)
 			continue;	/* an orphan handed to us as subreaper */
+		kill_mark_clear(n);
 		if (WIFSIGNALED(status))
 			worker_exited(n, 0, WTERMSIG(status));
 		else
@@ -1285,6 +1420,94 @@ tree_each_worker(struct node *n, int (*fn)(struct node *, void *), void *arg)
 	return 0;
 }
 
+/* Signals whose default action leaves the process alive. */
+static bool
+sig_spares(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return true;
+	}
+	return false;
+}
+
+static void
+kill_mark_clear(struct node *n)
+{
+	n->killed_pid = 0;
+	n->kill_recovering = false;
+	if (n->kill_timer != NULL)
+		evtimer_del(n->kill_timer);
+}
+
+/* The killed instance outlived its grace: it caught the signal and lives on. */
+static void
+kill_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node	*n = arg;
+
+	(void)fd;
+	(void)what;
+	if (n->killed_pid <= 0 || n->killed_pid != n->pid)
+		return;
+	log_info("%s: pid %ld is still running after service.kill",
+	    n->name, (long)n->pid);
+	if (n->kill_recovering) {
+		n->recovering = false;
+		n->down_since = 0;
+	}
+	kill_mark_clear(n);
+	if (change_cb != NULL)
+		change_cb();
+}
+
+/*
+ * From the moment the signal is sent, the instance is on its way down: it
+ * shows as stopping and its service as recovering, so that no answer or
+ * wait evaluated after service.kill's own sees it running. SIGKILL cannot
+ * be caught; an instance that catches another signal and is still there
+ * after its shutdown_ms (TREE_KILL_GRACE_MS without one) shows its own
+ * state again.
+ */
+static void
+kill_mark(struct node *n, int sig)
+{
+	struct timeval	tv;
+	int		ms;
+
+	n->killed_pid = n->pid;
+	if (!n->recovering) {
+		n->recovering = true;
+		n->down_since = util_now_ms();
+		n->kill_recovering = true;
+	}
+	if (sig == SIGKILL) {
+		n->kill_recovering = false;	/* for good: it cannot survive */
+		if (n->kill_timer != NULL)
+			evtimer_del(n->kill_timer);
+		return;
+	}
+	if (n->kill_timer == NULL &&
+	    (n->kill_timer = evtimer_new(base, kill_timer_cb, n)) == NULL)
+		fatalx("%s: cannot create the kill timer", n->name);
+	if (evtimer_pending(n->kill_timer, NULL))
+		return;		/* the first signal's grace runs on */
+	ms = n->shutdown_ms > 0 ? n->shutdown_ms : TREE_KILL_GRACE_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (event_base_update_cache_time(base) == -1)
+		log_warnx("%s: cannot read the clock for a timer", n->name);
+	if (evtimer_add(n->kill_timer, &tv) == -1)
+		fatalx("%s: cannot arm the kill timer", n->name);
+}
+
 int
 tree_kill(struct node *n, int sig, json_t *killed)
 {
@@ -1295,22 +1518,23 @@ tree_kill(struct node *n, int sig, json_t *killed)
 			return 0;
 		return -1;
 	}
-	/*
-	 * SIGKILL cannot be caught: the service is down from this moment, so
-	 * a wait for recovery sent right after the kill cannot be answered
-	 * before warden has seen the exit. Other signals may be handled, so
-	 * recovery starts with the exit for them.
-	 */
-	if (sig == SIGKILL && !n->recovering) {
-		n->recovering = true;
-		n->down_since = util_now_ms();
-	}
+	if (!sig_spares(sig))
+		kill_mark(n, sig);
 	json_array_append_new(killed, json_pack("{s:s,s:i}", "service", n->name,
 	    "pid", (int)n->pid));
 	return 0;
 }
 
 /* --- state for clients ------------------------------------------------------- */
+
+enum svc_state
+tree_service_state(const struct node *n)
+{
+	if (n->killed_pid > 0 && n->killed_pid == n->pid &&
+	    (n->state == SVC_STARTING || n->state == SVC_RUNNING))
+		return SVC_STOPPING;
+	return n->state;
+}
 
 uint64_t
 tree_generation(void)
@@ -1436,13 +1660,15 @@ tree_service_json(const struct node *n)
 {
 	uint64_t	 now = util_now_ms();
 	json_t		*o = json_object();
+	enum svc_state	 state = tree_service_state(n);
 
 	json_set_str(o, "name", n->name);
 	json_set_str(o, "path", n->path);
-	json_set_str(o, "state", tree_state_name(n->state));
+	json_set_str(o, "state", tree_state_name(state));
 	json_object_set_new_nocheck(o, "pid", n->pid > 0 ?
 	    json_integer(n->pid) : json_null());
-	json_object_set_new_nocheck(o, "ready", json_boolean(n->ready));
+	json_object_set_new_nocheck(o, "ready", json_boolean(n->ready &&
+	    state == n->state));
 	json_set_int(o, "uptime_ms", (json_int_t)(n->pid > 0 ? now - n->started_at : 0));
 	json_set_int(o, "restarts", n->starts > 0 ? n->starts - 1 : 0);
 	json_object_set_new_nocheck(o, "last_exit", exit_json(n));
@@ -1512,7 +1738,7 @@ recovery_collect(const struct node *n, json_t *list, uint64_t now)
 		used = intensity_count(&p->intensity, p->conf->max_seconds, now);
 		budget = p->conf->max_restarts - (int)used;
 		json_array_append_new(list, json_pack("{s:s,s:s,s:i,s:i,s:i,s:o,s:o}",
-		    "name", n->name, "state", tree_state_name(n->state),
+		    "name", n->name, "state", tree_state_name(tree_service_state(n)),
 		    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),
 		    "restarts_in_window", (int)used,
 		    "budget_left", budget < 0 ? 0 : budget,
