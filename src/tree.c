@@ -29,7 +29,9 @@
  * Work is bounded per turn of the loop, whatever the storm: one pass reaps
  * at most TREE_REAP_BATCH children, and a batch of the loop's work
  * (a reap, a round of supervision steps) forks at most TREE_SPAWN_BATCH
- * workers. The starts beyond it wait in a queue, in order, in state
+ * workers, and no more once TREE_SPAWN_SLICE_US have gone on forking (on a
+ * busy machine a fork waits for the child's exec, a millisecond or more).
+ * The starts beyond it wait in a queue, in order, in state
  * starting without a pid, and the reaping left over waits too; both are
  * taken up by ev_defer, a timer of no delay, which fires only after the
  * loop has polled again: the control socket, signals and the watchdog are
@@ -43,6 +45,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -60,6 +63,7 @@
 #define TREE_READ_MAX	65536	/* output bytes read per wake-up */
 #define TREE_REAP_BATCH	256	/* children reaped per pass of the loop */
 #define TREE_SPAWN_BATCH 32	/* workers forked per batch of the loop's work */
+#define TREE_SPAWN_SLICE_US 2000 /* ... and the time a batch may go on forking */
 #define TREE_KILL_GRACE_MS 5000	/* a killed instance without shutdown_ms */
 
 static struct event_base *base;
@@ -72,9 +76,13 @@ static struct event	*ev_kick;
 static struct node	**kickq;
 static size_t		 nkickq, kickq_cap;
 static struct event	*ev_defer;	/* the deferred starts and reaping */
-static struct node	**spawnq;	/* deferred starts, oldest at spawnq_head */
-static size_t		 spawnq_head, nspawnq, spawnq_cap;
+/* Deferred starts, oldest at head: [0] first starts, [1] restarts after a failure. */
+static struct spawnq {
+	struct node	**v;
+	size_t		  head, n, cap;
+} spawnq[2];
 static unsigned		 spawn_budget;	/* forks left in this batch */
+static uint64_t		 spawn_until;	/* us, monotonic: no fork in this batch after */
 static bool		 reap_more;	/* a pass stopped at TREE_REAP_BATCH */
 static void		(*exit_cb)(int);
 static void		(*started_cb)(void);
@@ -179,6 +187,41 @@ tree_kick(struct node *sup)
 	event_active(ev_kick, EV_TIMEOUT, 0);
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A new batch of the loop's work: its forks are counted afresh. */
+static void
+spawn_batch(void)
+{
+	spawn_budget = TREE_SPAWN_BATCH;
+	spawn_until = 0;	/* set by the first fork */
+}
+
+/* May this batch fork once more? The first fork of a batch always may. */
+static bool
+spawn_take(void)
+{
+	uint64_t	now;
+
+	if (spawn_budget == 0)
+		return false;
+	now = now_us();
+	if (spawn_until == 0)
+		spawn_until = now + TREE_SPAWN_SLICE_US;
+	else if (now >= spawn_until)
+		return false;
+	spawn_budget--;
+	return true;
+}
+
 static void
 tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -188,7 +231,7 @@ tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	spawn_budget = TREE_SPAWN_BATCH;
+	spawn_batch();
 	/* Steps may kick more supervisors; take them as they come. */
 	for (i = 0; i < nkickq; i++) {
 		s = kickq[i];
@@ -212,57 +255,69 @@ tree_defer(void)
 }
 
 /*
- * Fork now, or later: false when the start waits in the queue. Once
- * anything waits, later starts wait behind it, so that they come in the
- * order they were decided.
+ * Fork now, or later: false when the start waits in a queue. Once anything
+ * waits, later starts of its kind wait behind it, so that they come in the
+ * order they were decided. A restart after a failure also waits behind the
+ * first starts (the initial start, an operator's, a reload's): those are
+ * taken first, so that a storm of restarts never holds them.
  */
 static bool
 spawn_now(struct node *n)
 {
-	if (nspawnq == spawnq_head && spawn_budget > 0) {
-		spawn_budget--;
+	struct spawnq	*q = &spawnq[n->recovering ? 1 : 0];
+
+	if (q->head == q->n && (!n->recovering || spawnq[0].head == spawnq[0].n) &&
+	    spawn_take())
 		return true;
-	}
 	n->state = SVC_STARTING;
 	n->ready = false;
 	if (n->spawn_queued)
 		return false;	/* still queued from before a stop */
 	n->spawn_queued = true;
-	if (nspawnq == spawnq_cap) {
-		spawnq_cap = spawnq_cap ? spawnq_cap * 2 : 64;
-		spawnq = xreallocarray(spawnq, spawnq_cap, sizeof(*spawnq));
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 64;
+		q->v = xreallocarray(q->v, q->cap, sizeof(*q->v));
 	}
-	spawnq[nspawnq++] = n;
+	q->v[q->n++] = n;
 	tree_defer();
 	return false;
 }
 
-/* The next turn's batch: the reaping left over, then the queued starts. */
-static void
-tree_defer_cb(evutil_socket_t fd, short what, void *arg)
+/* Fork what waits in q while the batch allows. true: q is empty. */
+static bool
+spawnq_run(struct spawnq *q)
 {
 	struct node	*n;
 
-	(void)fd;
-	(void)what;
-	(void)arg;
-	spawn_budget = TREE_SPAWN_BATCH;
-	if (reap_more)
-		tree_reap_batch();
-	while (spawnq_head < nspawnq && spawn_budget > 0) {
-		n = spawnq[spawnq_head++];
+	while (q->head < q->n) {
+		n = q->v[q->head];
+		if (n != NULL && n->state == SVC_STARTING && n->pid <= 0 &&
+		    n->conf != NULL && !spawn_take())
+			return false;
+		q->head++;
 		if (n == NULL)
 			continue;	/* freed by a reload */
 		n->spawn_queued = false;
 		/* Stopped while it waited: nothing to start. */
 		if (n->state != SVC_STARTING || n->pid > 0 || n->conf == NULL)
 			continue;
-		spawn_budget--;
 		worker_spawn(n);
 	}
-	if (spawnq_head == nspawnq)
-		spawnq_head = nspawnq = 0;
-	else
+	q->head = q->n = 0;
+	return true;
+}
+
+/* The next turn's batch: the reaping left over, then the queued starts. */
+static void
+tree_defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	spawn_batch();
+	if (reap_more)
+		tree_reap_batch();
+	if (!spawnq_run(&spawnq[0]) || !spawnq_run(&spawnq[1]))
 		tree_defer();
 	if (change_cb != NULL)
 		change_cb();
@@ -328,7 +383,8 @@ worker_env_forget(struct node *n)
 static void
 node_free(struct node *n)
 {
-	size_t	i;
+	struct spawnq	*q;
+	size_t		 i;
 
 	if (n == NULL)
 		return;
@@ -353,9 +409,10 @@ node_free(struct node *n)
 		if (kickq[i] == n)
 			kickq[i] = root;	/* harmless: a spare step of the root */
 	if (n->spawn_queued)
-		for (i = spawnq_head; i < nspawnq; i++)
-			if (spawnq[i] == n)
-				spawnq[i] = NULL;
+		for (q = spawnq; q < spawnq + nitems(spawnq); q++)
+			for (i = q->head; i < q->n; i++)
+				if (q->v[i] == n)
+					q->v[i] = NULL;
 	if (n->kill_timer != NULL)
 		event_free(n->kill_timer);
 	worker_env_forget(n);
@@ -396,7 +453,7 @@ tree_init(struct event_base *b, struct config *conf)
 	ev_defer = evtimer_new(base, tree_defer_cb, NULL);
 	if (ev_defer == NULL)
 		fatalx("cannot create the deferred work's event");
-	spawn_budget = TREE_SPAWN_BATCH;
+	spawn_batch();
 	/* Orphans of our workers come back to us, to be reaped here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
@@ -424,9 +481,10 @@ tree_free(void)
 	if (ev_kick != NULL)
 		event_free(ev_kick);
 	ev_kick = NULL;
-	free(spawnq);
-	spawnq = NULL;
-	spawnq_head = nspawnq = spawnq_cap = 0;
+	for (i = 0; i < nitems(spawnq); i++) {
+		free(spawnq[i].v);
+		memset(&spawnq[i], 0, sizeof(spawnq[i]));
+	}
 	if (ev_defer != NULL)
 		event_free(ev_defer);
 	ev_defer = NULL;
@@ -1245,7 +1303,7 @@ static void	kill_mark_clear(struct node *);
 void
 tree_reap(void)
 {
-	spawn_budget = TREE_SPAWN_BATCH;
+	spawn_batch();
 	tree_reap_batch();
 }
 

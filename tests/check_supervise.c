@@ -2134,7 +2134,7 @@ START_TEST(test_storm_served)
 				    (long)z1[i].pid, n1, n2);
 	}
 	/* And the storm goes on meanwhile. */
-	wait_restarts(&h, "w050", "running", 20);
+	wait_restarts(&h, "w050", "running", 3);
 	finish(&h, 0);
 }
 END_TEST
