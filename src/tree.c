@@ -63,7 +63,7 @@
 #define TREE_READ_MAX	65536	/* output bytes read per wake-up */
 #define TREE_REAP_BATCH	256	/* children reaped per pass of the loop */
 #define TREE_SPAWN_BATCH 32	/* workers forked per batch of the loop's work */
-#define TREE_SPAWN_SLICE_US 2000 /* ... and the time a batch may go on forking */
+#define TREE_SPAWN_SLICE_US 2000 /* ... and how long it may go on forking */
 #define TREE_KILL_GRACE_MS 5000	/* a killed instance without shutdown_ms */
 
 static struct event_base *base;
@@ -76,13 +76,13 @@ static struct event	*ev_kick;
 static struct node	**kickq;
 static size_t		 nkickq, kickq_cap;
 static struct event	*ev_defer;	/* the deferred starts and reaping */
-/* Deferred starts, oldest at head: [0] first starts, [1] restarts after a failure. */
+/* Deferred starts, oldest at head: [0] first starts, [1] restarts. */
 static struct spawnq {
 	struct node	**v;
 	size_t		  head, n, cap;
 } spawnq[2];
 static unsigned		 spawn_budget;	/* forks left in this batch */
-static uint64_t		 spawn_until;	/* us, monotonic: no fork in this batch after */
+static uint64_t		 spawn_until;	/* us: this batch forks no more after */
 static bool		 reap_more;	/* a pass stopped at TREE_REAP_BATCH */
 static void		(*exit_cb)(int);
 static void		(*started_cb)(void);
@@ -266,8 +266,8 @@ spawn_now(struct node *n)
 {
 	struct spawnq	*q = &spawnq[n->recovering ? 1 : 0];
 
-	if (q->head == q->n && (!n->recovering || spawnq[0].head == spawnq[0].n) &&
-	    spawn_take())
+	if (q->head == q->n && (!n->recovering ||
+	    spawnq[0].head == spawnq[0].n) && spawn_take())
 		return true;
 	n->state = SVC_STARTING;
 	n->ready = false;
