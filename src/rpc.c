@@ -578,7 +578,7 @@ pending_test(struct pending *p, json_t **shared)
 		if (p->kind == PENDING_SETTLE)
 			holds = settle_done(p, n);
 		else
-			holds = (int)n->state == p->state &&
+			holds = (int)tree_service_state(n) == p->state &&
 			    (n->starts > 0 ? n->starts - 1 : 0) >= p->min_restarts;
 		break;
 	case COND_FLAG:
@@ -648,6 +648,7 @@ watch_look(struct watch *w)
 {
 	const struct flags	*f;
 	struct node		*n;
+	enum svc_state		 state;
 	ssize_t			 i;
 	size_t			 l;
 	int			 value;
@@ -668,16 +669,18 @@ watch_look(struct watch *w)
 		for (l = 0; l < nitems(w->lists); l++)
 			pending_test_list(&w->lists[l]);
 	} else {
+		/* A killed instance shows as stopping until it exits. */
+		state = tree_service_state(n);
 		settled = tree_settled(n);
 		if (w->dirty || w->seen_gen != w->node_gen ||
-		    (int)n->state != w->seen_state || n->starts != w->seen_starts ||
+		    (int)state != w->seen_state || n->starts != w->seen_starts ||
 		    settled != w->seen_settled) {
 			w->seen_gen = w->node_gen;
-			w->seen_state = (int)n->state;
+			w->seen_state = (int)state;
 			w->seen_starts = n->starts;
 			w->seen_settled = settled;
 			w->dirty = false;
-			pending_test_list(&w->lists[n->state]);
+			pending_test_list(&w->lists[state]);
 			pending_test_list(&w->lists[WATCH_SETTLE]);
 		}
 	}

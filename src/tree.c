@@ -31,6 +31,18 @@
  * Parents are told of their children's changes through tree_kick(), which
  * runs sup_step() from the event loop rather than from deep in a call
  * chain, so that no step ever re-enters another.
+ *
+ * Work is bounded per turn of the loop, whatever the storm: one pass reaps
+ * at most TREE_REAP_BATCH children, and a batch of the loop's work
+ * (a reap, a round of supervision steps) forks at most TREE_SPAWN_BATCH
+ * workers, and no more once TREE_SPAWN_SLICE_US have gone on forking (on a
+ * busy machine a fork waits for the child's exec, a millisecond or more).
+ * The starts beyond it wait in a queue, in order, in state
+ * starting without a pid, and the reaping left over waits too; both are
+ * taken up by ev_defer, a timer of no delay, which fires only after the
+ * loop has polled again: the control socket, signals and the watchdog are
+ * served between batches. A lone crash is restarted in the turn that
+ * reaps it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -39,6 +51,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -56,6 +69,10 @@
 
 #define TREE_LINE_MAX	4096	/* longer output lines are logged in pieces */
 #define TREE_READ_MAX	65536	/* output bytes read per wake-up */
+#define TREE_REAP_BATCH	256	/* children reaped per pass of the loop */
+#define TREE_SPAWN_BATCH 32	/* workers forked per batch of the loop's work */
+#define TREE_SPAWN_SLICE_US 2000 /* ... and how long it may go on forking */
+#define TREE_KILL_GRACE_MS 5000	/* a killed instance without shutdown_ms */
 
 static struct event_base *base;
 static struct config	*config;
@@ -66,6 +83,15 @@ static size_t		 nretired;
 static struct event	*ev_kick;
 static struct node	**kickq;
 static size_t		 nkickq, kickq_cap;
+static struct event	*ev_defer;	/* the deferred starts and reaping */
+/* Deferred starts, oldest at head: [0] first starts, [1] restarts. */
+static struct spawnq {
+	struct node	**v;
+	size_t		  head, n, cap;
+} spawnq[2];
+static unsigned		 spawn_budget;	/* forks left in this batch */
+static uint64_t		 spawn_until;	/* us: this batch forks no more after */
+static bool		 reap_more;	/* a pass stopped at TREE_REAP_BATCH */
 static void		(*exit_cb)(int);
 static void		(*started_cb)(void);
 static void		(*change_cb)(void);
@@ -81,6 +107,8 @@ static void	node_stop(struct node *, enum stop_reason);
 static void	node_down(struct node *);
 static void	child_failed(struct node *, bool abnormal);
 static void	worker_exited(struct node *, int code, int sig);
+static void	worker_spawn(struct node *);
+static void	tree_reap_batch(void);
 static void	retire_done(struct node *);
 static void	tree_maybe_exit(void);
 
@@ -167,6 +195,41 @@ tree_kick(struct node *sup)
 	event_active(ev_kick, EV_TIMEOUT, 0);
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A new batch of the loop's work: its forks are counted afresh. */
+static void
+spawn_batch(void)
+{
+	spawn_budget = TREE_SPAWN_BATCH;
+	spawn_until = 0;	/* set by the first fork */
+}
+
+/* May this batch fork once more? The first fork of a batch always may. */
+static bool
+spawn_take(void)
+{
+	uint64_t	now;
+
+	if (spawn_budget == 0)
+		return false;
+	now = now_us();
+	if (spawn_until == 0)
+		spawn_until = now + TREE_SPAWN_SLICE_US;
+	else if (now >= spawn_until)
+		return false;
+	spawn_budget--;
+	return true;
+}
+
 static void
 tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -176,6 +239,7 @@ tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	spawn_batch();
 	/* Steps may kick more supervisors; take them as they come. */
 	for (i = 0; i < nkickq; i++) {
 		s = kickq[i];
@@ -183,6 +247,86 @@ tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 		sup_step(s);
 	}
 	nkickq = 0;
+	if (change_cb != NULL)
+		change_cb();
+}
+
+static void
+tree_defer(void)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (evtimer_pending(ev_defer, NULL))
+		return;
+	if (evtimer_add(ev_defer, &tv) == -1)
+		fatalx("cannot arm the deferred work");
+}
+
+/*
+ * Fork now, or later: false when the start waits in a queue. Once anything
+ * waits, later starts of its kind wait behind it, so that they come in the
+ * order they were decided. A restart after a failure also waits behind the
+ * first starts (the initial start, an operator's, a reload's): those are
+ * taken first, so that a storm of restarts never holds them.
+ */
+static bool
+spawn_now(struct node *n)
+{
+	struct spawnq	*q = &spawnq[n->recovering ? 1 : 0];
+
+	if (q->head == q->n && (!n->recovering ||
+	    spawnq[0].head == spawnq[0].n) && spawn_take())
+		return true;
+	n->state = SVC_STARTING;
+	n->ready = false;
+	if (n->spawn_queued)
+		return false;	/* still queued from before a stop */
+	n->spawn_queued = true;
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 64;
+		q->v = xreallocarray(q->v, q->cap, sizeof(*q->v));
+	}
+	q->v[q->n++] = n;
+	tree_defer();
+	return false;
+}
+
+/* Fork what waits in q while the batch allows. true: q is empty. */
+static bool
+spawnq_run(struct spawnq *q)
+{
+	struct node	*n;
+
+	while (q->head < q->n) {
+		n = q->v[q->head];
+		if (n != NULL && n->state == SVC_STARTING && n->pid <= 0 &&
+		    n->conf != NULL && !spawn_take())
+			return false;
+		q->head++;
+		if (n == NULL)
+			continue;	/* freed by a reload */
+		n->spawn_queued = false;
+		/* Stopped while it waited: nothing to start. */
+		if (n->state != SVC_STARTING || n->pid > 0 || n->conf == NULL)
+			continue;
+		worker_spawn(n);
+	}
+	q->head = q->n = 0;
+	return true;
+}
+
+/* The next turn's batch: the reaping left over, then the queued starts. */
+static void
+tree_defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	spawn_batch();
+	if (reap_more)
+		tree_reap_batch();
+	if (!spawnq_run(&spawnq[0]) || !spawnq_run(&spawnq[1]))
+		tree_defer();
 	if (change_cb != NULL)
 		change_cb();
 }
@@ -247,7 +391,8 @@ worker_env_forget(struct node *n)
 static void
 node_free(struct node *n)
 {
-	size_t	i;
+	struct spawnq	*q;
+	size_t		 i;
 
 	if (n == NULL)
 		return;
@@ -271,6 +416,13 @@ node_free(struct node *n)
 	for (i = 0; i < nkickq; i++)
 		if (kickq[i] == n)
 			kickq[i] = root;	/* harmless: a spare step of the root */
+	if (n->spawn_queued)
+		for (q = spawnq; q < spawnq + nitems(spawnq); q++)
+			for (i = q->head; i < q->n; i++)
+				if (q->v[i] == n)
+					q->v[i] = NULL;
+	if (n->kill_timer != NULL)
+		event_free(n->kill_timer);
 	worker_env_forget(n);
 	free(n->line);
 	free(n->reason);
@@ -319,6 +471,10 @@ tree_init(struct event_base *b, struct config *conf)
 	ev_kick = event_new(base, -1, 0, tree_kick_cb, NULL);
 	if (ev_kick == NULL)
 		fatalx("cannot create kick event");
+	ev_defer = evtimer_new(base, tree_defer_cb, NULL);
+	if (ev_defer == NULL)
+		fatalx("cannot create the deferred work's event");
+	spawn_batch();
 	/* Orphans of our workers come back to us, to be reaped here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
@@ -348,6 +504,13 @@ tree_free(void)
 		event_free(ev_kick);
 	ev_kick = NULL;
 	strays_free();
+	for (i = 0; i < nitems(spawnq); i++) {
+		free(spawnq[i].v);
+		memset(&spawnq[i], 0, sizeof(spawnq[i]));
+	}
+	if (ev_defer != NULL)
+		event_free(ev_defer);
+	ev_defer = NULL;
 	notify_close();
 }
 
@@ -930,7 +1093,8 @@ node_start(struct node *n)
 	timer_clear(n);
 	n->pending_start = false;
 	if (!n->is_sup) {
-		worker_spawn(n);
+		if (spawn_now(n))
+			worker_spawn(n);
 		return;
 	}
 	n->starts++;
@@ -1185,6 +1349,13 @@ sup_start_from(struct node *s, size_t lo)
 
 	for (i = lo; i < s->nkids; i++) {
 		c = s->kids[i];
+		/*
+		 * Once this operation has seen a child up, in its order, it
+		 * does not wait for it again: a restart of its own since (its
+		 * fork deferred in a storm, say) is the restart decision's.
+		 */
+		if (c->op_passed == s->op_gen)
+			continue;
 		if (c->pred != NULL && c->want)
 			return false;	/* the instance it replaces is still stopping */
 		if (sup_child_startable(s, c)) {
@@ -1194,6 +1365,7 @@ sup_start_from(struct node *s, size_t lo)
 		if (c->state == SVC_STARTING || c->state == SVC_STOPPING ||
 		    c->state == SVC_BACKOFF)
 			return false;
+		c->op_passed = s->op_gen;
 	}
 	return true;
 }
@@ -1288,15 +1460,34 @@ sup_step(struct node *s)
 
 /* --- reaping ----------------------------------------------------------------- */
 
+static void	kill_mark_clear(struct node *);
+
 void
 tree_reap(void)
 {
+	spawn_batch();
+	tree_reap_batch();
+}
+
+/*
+ * Reap what has exited, TREE_REAP_BATCH at most: a pass beyond that goes on
+ * in the next turn (no new SIGCHLD comes for children already dead).
+ */
+static void
+tree_reap_batch(void)
+{
 	siginfo_t	 si;
 	struct node	*n;
-	int		 status;
+	int		 status, reaped = 0;
 	pid_t		 pid;
 
+	reap_more = false;
 	for (;;) {
+		if (reaped == TREE_REAP_BATCH) {
+			reap_more = true;
+			tree_defer();
+			return;
+		}
 		memset(&si, 0, sizeof(si));
 		/* Look without reaping: the zombie keeps its pid and group id ours. */
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1) {
@@ -1321,11 +1512,13 @@ tree_reap(void)
 				return;
 			}
 		}
+		reaped++;
 		if (n == NULL) {
 			/* An orphan handed to us as subreaper (strays.c). */
 			strays_reaped(pid);
 			continue;
 		}
+		kill_mark_clear(n);
 		if (WIFSIGNALED(status))
 			worker_exited(n, 0, WTERMSIG(status));
 		else
@@ -1458,6 +1651,94 @@ tree_each_worker(struct node *n, int (*fn)(struct node *, void *), void *arg)
 	return 0;
 }
 
+/* Signals whose default action leaves the process alive. */
+static bool
+sig_spares(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return true;
+	}
+	return false;
+}
+
+static void
+kill_mark_clear(struct node *n)
+{
+	n->killed_pid = 0;
+	n->kill_recovering = false;
+	if (n->kill_timer != NULL)
+		evtimer_del(n->kill_timer);
+}
+
+/* The killed instance outlived its grace: it caught the signal and lives on. */
+static void
+kill_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct node	*n = arg;
+
+	(void)fd;
+	(void)what;
+	if (n->killed_pid <= 0 || n->killed_pid != n->pid)
+		return;
+	log_info("%s: pid %ld is still running after service.kill",
+	    n->name, (long)n->pid);
+	if (n->kill_recovering) {
+		n->recovering = false;
+		n->down_since = 0;
+	}
+	kill_mark_clear(n);
+	if (change_cb != NULL)
+		change_cb();
+}
+
+/*
+ * From the moment the signal is sent, the instance is on its way down: it
+ * shows as stopping and its service as recovering, so that no answer or
+ * wait evaluated after service.kill's own sees it running. SIGKILL cannot
+ * be caught; an instance that catches another signal and is still there
+ * after its shutdown_ms (TREE_KILL_GRACE_MS without one) shows its own
+ * state again.
+ */
+static void
+kill_mark(struct node *n, int sig)
+{
+	struct timeval	tv;
+	int		ms;
+
+	n->killed_pid = n->pid;
+	if (!n->recovering) {
+		n->recovering = true;
+		n->down_since = util_now_ms();
+		n->kill_recovering = true;
+	}
+	if (sig == SIGKILL) {
+		n->kill_recovering = false;	/* for good: it cannot survive */
+		if (n->kill_timer != NULL)
+			evtimer_del(n->kill_timer);
+		return;
+	}
+	if (n->kill_timer == NULL &&
+	    (n->kill_timer = evtimer_new(base, kill_timer_cb, n)) == NULL)
+		fatalx("%s: cannot create the kill timer", n->name);
+	if (evtimer_pending(n->kill_timer, NULL))
+		return;		/* the first signal's grace runs on */
+	ms = n->shutdown_ms > 0 ? n->shutdown_ms : TREE_KILL_GRACE_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (event_base_update_cache_time(base) == -1)
+		log_warnx("%s: cannot read the clock for a timer", n->name);
+	if (evtimer_add(n->kill_timer, &tv) == -1)
+		fatalx("%s: cannot arm the kill timer", n->name);
+}
+
 int
 tree_kill(struct node *n, int sig, json_t *killed)
 {
@@ -1468,22 +1749,23 @@ tree_kill(struct node *n, int sig, json_t *killed)
 			return 0;
 		return -1;
 	}
-	/*
-	 * SIGKILL cannot be caught: the service is down from this moment, so
-	 * a wait for recovery sent right after the kill cannot be answered
-	 * before warden has seen the exit. Other signals may be handled, so
-	 * recovery starts with the exit for them.
-	 */
-	if (sig == SIGKILL && !n->recovering) {
-		n->recovering = true;
-		n->down_since = util_now_ms();
-	}
+	if (!sig_spares(sig))
+		kill_mark(n, sig);
 	json_array_append_new(killed, json_pack("{s:s,s:i}", "service", n->name,
 	    "pid", (int)n->pid));
 	return 0;
 }
 
 /* --- state for clients ------------------------------------------------------- */
+
+enum svc_state
+tree_service_state(const struct node *n)
+{
+	if (n->killed_pid > 0 && n->killed_pid == n->pid &&
+	    (n->state == SVC_STARTING || n->state == SVC_RUNNING))
+		return SVC_STOPPING;
+	return n->state;
+}
 
 uint64_t
 tree_generation(void)
@@ -1609,13 +1891,15 @@ tree_service_json(const struct node *n)
 {
 	uint64_t	 now = util_now_ms();
 	json_t		*o = json_object();
+	enum svc_state	 state = tree_service_state(n);
 
 	json_set_str(o, "name", n->name);
 	json_set_str(o, "path", n->path);
-	json_set_str(o, "state", tree_state_name(n->state));
+	json_set_str(o, "state", tree_state_name(state));
 	json_object_set_new_nocheck(o, "pid", n->pid > 0 ?
 	    json_integer(n->pid) : json_null());
-	json_object_set_new_nocheck(o, "ready", json_boolean(n->ready));
+	json_object_set_new_nocheck(o, "ready", json_boolean(n->ready &&
+	    state == n->state));
 	json_set_int(o, "uptime_ms", (json_int_t)(n->pid > 0 ? now - n->started_at : 0));
 	json_set_int(o, "restarts", n->starts > 0 ? n->starts - 1 : 0);
 	json_object_set_new_nocheck(o, "last_exit", exit_json(n));
@@ -1687,7 +1971,7 @@ recovery_collect(const struct node *n, json_t *list, uint64_t now)
 		used = intensity_count(&p->intensity, p->conf->max_seconds, now);
 		budget = p->conf->max_restarts - (int)used;
 		json_array_append_new(list, json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:o,s:o}",
-		    "name", n->name, "state", tree_state_name(n->state),
+		    "name", n->name, "state", tree_state_name(tree_service_state(n)),
 		    "reason", n->reason != NULL ? json_string(n->reason) :
 		    json_null(),
 		    "restarts", (int)(n->starts > 0 ? n->starts - 1 : 0),

@@ -93,6 +93,10 @@ struct node {
 	enum start_fault	 fault;		/* why the last start made no worker */
 	unsigned		 fault_tries;	/* such starts in a row */
 	char			*reason;	/* the fault, said for people; NULL: none */
+	bool			 spawn_queued;	/* on the queue of deferred starts */
+	pid_t			 killed_pid;	/* service.kill signalled this instance */
+	bool			 kill_recovering; /* ... and marked it recovering */
+	struct event		*kill_timer;	/* ... and waits for it to die */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 
@@ -102,6 +106,7 @@ struct node {
 	bool			 op_initial;	/* a (re)start of the supervisor itself */
 	unsigned		 op_gen;	/* counts the operations begun */
 	unsigned		 op_started;	/* child: the parent's op_gen that last started it */
+	unsigned		 op_passed;	/* child: the parent's op_gen that saw it up, in order */
 	size_t			 op_lo;
 	enum op_phase		 op_phase;
 	uint32_t		 op_delay;
@@ -121,7 +126,11 @@ void		 tree_on_started(void (*)(void));
 void		 tree_on_change(void (*)(void));
 void		 tree_free(void);
 
-/* SIGCHLD: reap every child that has exited. */
+/*
+ * SIGCHLD: reap the children that have exited. Restarts beyond a few per
+ * turn of the loop, and reaping beyond a batch, are deferred to the next
+ * turn, so that a storm of crashes never holds the loop.
+ */
 void		 tree_reap(void);
 
 struct node	*tree_find(const char *name);
@@ -133,6 +142,11 @@ uint64_t	 tree_generation(void);
 struct node	*tree_root(void);
 bool		 tree_started(void);	/* the initial start has completed */
 const char	*tree_state_name(enum svc_state);
+/*
+ * The state a service shows: stopping for an instance that service.kill
+ * has signalled and that has not exited yet, else its state.
+ */
+enum svc_state	 tree_service_state(const struct node *);
 int		 tree_state_parse(const char *);	/* -1 when not a state */
 
 /* Operator actions. 0, or -1 with *why set to a static message (conflict). */

@@ -2259,6 +2259,235 @@ START_TEST(test_100_workers_exit)
 }
 END_TEST
 
+/* --- a storm of crashes, and kill then wait ------------------------------ */
+
+/* A process seen as a zombie: its pid and start time (pids are reused). */
+struct zombie {
+	pid_t			pid;
+	unsigned long long	start;
+};
+
+/* The zombies among parent's children, at most max. */
+static int
+zombies_of(pid_t parent, struct zombie *z, int max)
+{
+	DIR			*d;
+	struct dirent		*de;
+	char			 path[300], buf[1024], *p, state;
+	unsigned long long	 start;
+	long			 pp;
+	ssize_t			 n;
+	int			 fd, count = 0;
+
+	d = opendir("/proc");
+	ck_assert_msg(d != NULL, "opendir /proc: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL && count < max) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* state ppid, then 17 fields, then starttime (field 22). */
+		if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
+		    " %c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d"
+		    " %*d %*d %*d %*d %*d %llu", &state, &pp, &start) != 3)
+			continue;
+		if (pp != parent || state != 'Z')
+			continue;
+		z[count].pid = (pid_t)atol(de->d_name);
+		z[count].start = start;
+		count++;
+	}
+	closedir(d);
+	return count;
+}
+
+/* Restarts of every service, from status. */
+static long long
+total_restarts(struct harness *h)
+{
+	json_t		*r, *e;
+	long long	 sum = 0;
+	size_t		 i;
+
+	r = result_of(h, "status", NULL);
+	json_array_foreach(json_object_get(r, "services"), i, e)
+		sum += num(e, "restarts");
+	json_decref(r);
+	return sum;
+}
+
+/*
+ * 100 workers that exit as soon as they are started, no backoff, an
+ * intensity they never reach: they crash as fast as warden can fork.
+ */
+static char *
+storm_config(void)
+{
+	return many_config(100, ", \"--crash\", \"0\"], "
+	    "\"backoff\": { \"initial_ms\": 0 }", 1000000);
+}
+
+/*
+ * While the storm runs, warden answers: every ping within the bound, and
+ * no zombie outlives two pings (the turn of the loop that answers the
+ * first one has its SIGCHLD to read, and reaps all that is dead).
+ */
+START_TEST(test_storm_served)
+{
+	struct harness	 h;
+	struct zombie	 z1[128], z2[128];
+	json_t		*r;
+	char		*text;
+	long long	 restarts;
+	int		 round, n1, n2, i, j;
+
+	text = storm_config();
+	ck_assert_int_eq(harness_start(&h, text), 0);
+	free(text);
+	ck_assert_msg(harness_wait_log(&h, "w099: pid", T_WAIT) == 0,
+	    "the last worker never exited");
+	restarts = total_restarts(&h);
+	for (round = 0; round < 20; round++) {
+		n1 = zombies_of(h.pid, z1, (int)nitems(z1));
+		for (i = 0; i < 2; i++) {
+			r = harness_call_timeout(&h, "ping", NULL, T_WAIT);
+			ck_assert_msg(r != NULL, "round %d: no answer to ping "
+			    "within %d ms", round, T_WAIT);
+			ck_assert_msg(json_is_string(json_object_get(r, "result")) &&
+			    strcmp(json_string_value(json_object_get(r,
+			    "result")), "pong") == 0, "ping: %s", dump(r));
+			json_decref(r);
+		}
+		n2 = zombies_of(h.pid, z2, (int)nitems(z2));
+		for (i = 0; i < n1; i++)
+			for (j = 0; j < n2; j++)
+				ck_assert_msg(z1[i].pid != z2[j].pid ||
+				    z1[i].start != z2[j].start,
+				    "round %d: pid %ld still a zombie after two "
+				    "pings (%d zombies before, %d after)", round,
+				    (long)z1[i].pid, n1, n2);
+	}
+	/* And the storm went on meanwhile. */
+	ck_assert_msg(total_restarts(&h) > restarts, "no restart in 20 rounds");
+	finish(&h, 0);
+}
+END_TEST
+
+/* SIGTERM in the middle of the storm: warden stops everything and exits. */
+START_TEST(test_storm_sigterm)
+{
+	struct harness	 h;
+	char		*text;
+
+	text = storm_config();
+	ck_assert_int_eq(harness_start(&h, text), 0);
+	free(text);
+	ck_assert_msg(harness_wait_log(&h, "w099: pid", T_WAIT) == 0,
+	    "the last worker never exited");
+	ck_assert_int_eq(harness_signal(&h, SIGTERM), 0);
+	ck_assert_msg(harness_wait_exit(&h, 2 * T_WAIT) == 0,
+	    "warden did not exit on SIGTERM");
+	finish(&h, 0);
+}
+END_TEST
+
+/* The wait that follows service.kill; returns the instance's pid. */
+static pid_t
+wait_running_pid(struct harness *h, const char *name)
+{
+	json_t	*r;
+	pid_t	 pid;
+
+	r = result_of(h, "wait", json_pack("{s:{s:s,s:s},s:i}", "condition",
+	    "service", name, "state", "running", "timeout_ms", T_WAIT));
+	ck_assert_str_eq(str(r, "state"), "running");
+	pid = (pid_t)num(r, "pid");
+	json_decref(r);
+	return pid;
+}
+
+/*
+ * After service.kill has answered, nothing shows the killed instance
+ * running: status shows it stopping until it exits, and "wait running"
+ * waits for the next instance. The worker takes 200 ms to die of SIGTERM,
+ * so the old instance is still there when status and wait are asked.
+ */
+START_TEST(test_kill_then_wait)
+{
+	struct harness	 h;
+	json_t		*e;
+	pid_t		 killed, pid;
+	int		 i;
+
+	start(&h, "{ 'supervisor': { 'max_restarts': 1000, 'children': ["
+	    " { 'name': 'k', 'command': ['@WORKER@', '--linger-term', '200'],"
+	    "   'backoff': { 'initial_ms': 0 } } ] } }");
+	for (i = 0; i < 8; i++) {
+		killed = kill_one(&h, "k", "TERM");
+		e = harness_service(&h, "k");
+		ck_assert_msg(e != NULL, "no status");
+		ck_assert_msg(num(e, "pid") != killed ||
+		    strcmp(str(e, "state"), "stopping") == 0,
+		    "round %d: after the kill: %s", i, dump(e));
+		ck_assert_msg(num(e, "pid") != killed ||
+		    !json_is_true(json_object_get(e, "ready")),
+		    "round %d: the killed instance is ready: %s", i, dump(e));
+		json_decref(e);
+		pid = wait_running_pid(&h, "k");
+		ck_assert_msg(pid != killed, "round %d: wait running answered "
+		    "with the killed pid %ld", i, (long)killed);
+	}
+	/* SIGKILL, many times: the race is narrower, the answer the same. */
+	for (i = 0; i < 50; i++) {
+		killed = kill_one(&h, "k", NULL);
+		pid = wait_running_pid(&h, "k");
+		ck_assert_msg(pid != killed, "round %d: wait running answered "
+		    "with the SIGKILLed pid %ld", i, (long)killed);
+	}
+	finish(&h, 0);
+}
+END_TEST
+
+/* The same through wardenctl, as in the README's tour. */
+START_TEST(test_kill_then_wait_ctl)
+{
+	struct harness	 h;
+	json_t		*r;
+	json_error_t	 jerr;
+	char		*out, *err;
+	pid_t		 killed;
+	int		 i, st;
+
+	start(&h, "{ 'supervisor': { 'max_restarts': 1000, 'children': ["
+	    " { 'name': 'k', 'command': ['@WORKER@', '--linger-term', '200'],"
+	    "   'backoff': { 'initial_ms': 0 } } ] } }");
+	for (i = 0; i < 4; i++) {
+		killed = pid_of(&h, "k");
+		st = harness_ctl(&h, &out, &err, "kill", "k", "-s", "TERM", NULL);
+		ck_assert_msg(st == 0, "wardenctl kill: %d: %s", st, err);
+		free(out);
+		free(err);
+		st = harness_ctl(&h, &out, &err, "-j", "wait", "k", "running",
+		    "-t", "5000", NULL);
+		ck_assert_msg(st == 0, "wardenctl wait: %d: %s", st, err);
+		r = json_loads(out, 0, &jerr);
+		ck_assert_msg(r != NULL, "wardenctl -j wait: %s", out);
+		ck_assert_msg(num(r, "pid") != killed, "round %d: wardenctl "
+		    "wait k running returned the killed pid %ld", i, (long)killed);
+		json_decref(r);
+		free(out);
+		free(err);
+	}
+	finish(&h, 0);
+}
+END_TEST
+
 /* --- 19-20: operator actions and "wait" ---------------------------------- */
 
 START_TEST(test_operator_actions)
@@ -2987,6 +3216,14 @@ supervise_suite(void)
 	tcase_add_test(tc, test_naive_flaky_worker);
 	tcase_add_test(tc, test_explicit_flaky_worker);
 	tcase_add_test(tc, test_emfile_at_start);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("storm");
+	tcase_set_timeout(tc, T_CASE);
+	tcase_add_test(tc, test_storm_served);
+	tcase_add_test(tc, test_storm_sigterm);
+	tcase_add_test(tc, test_kill_then_wait);
+	tcase_add_test(tc, test_kill_then_wait_ctl);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,11 +5,12 @@
  *
  * --no-pdeathsig clears the parent-death signal warden set, as the options
  * are read. At start, in this order: --env-out records what warden handed
- * over (before
- * the worker opens anything or changes a signal setting), --lock, --pidfile,
- * --print, --crash / --crash-signal, then signal set-up, --grandchild (in a
- * session of its own with --setsid), readiness, and
- * finally either --flood or a wait for signals. Files are written to NAME.tmp
+ * over (before the worker opens anything or changes a signal setting),
+ * --lock, --pidfile, --print, --crash / --crash-signal, then signal
+ * set-up, --grandchild (in a session of its own with --setsid), readiness,
+ * and finally either --flood or a wait for signals. --linger-term MS makes
+ * SIGTERM fatal only MS milliseconds after it came (an instance slow to
+ * die, as a real service finishing its work). Files are written to NAME.tmp
  * and renamed, so a reader that sees NAME sees all of it.
  *
  * Exit status: CODE as asked, 2 for a usage error, 3 when readiness cannot
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_USAGE	2
@@ -46,6 +48,7 @@ extern char	**environ;
 
 static volatile sig_atomic_t	got_usr1;
 static volatile sig_atomic_t	got_usr2;
+static volatile sig_atomic_t	got_term;
 
 static void
 tw_err(int code, const char *fmt, ...)
@@ -74,7 +77,8 @@ usage(void)
 	    " [--crash-signal SIG]\n"
 	    "\t[--grandchild PIDFILE] [--pidfile FILE] [--print TEXT]"
 	    " [--env-out FILE]\n"
-	    "\t[--flood] [--setsid] [--lock FILE] [--no-pdeathsig]\n");
+	    "\t[--flood] [--setsid] [--lock FILE] [--no-pdeathsig]"
+	    " [--linger-term MS]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -336,6 +340,8 @@ tw_on_signal(int sig)
 		got_usr1 = 1;
 	else if (sig == SIGUSR2)
 		got_usr2 = 1;
+	else if (sig == SIGTERM)
+		got_term = 1;
 }
 
 static void
@@ -464,7 +470,7 @@ main(int argc, char *argv[])
 	enum { OPT_READY = 256, OPT_NEVER_READY, OPT_EXIT_USR1, OPT_IGNORE_TERM,
 	    OPT_CRASH, OPT_CRASH_SIGNAL, OPT_GRANDCHILD, OPT_PIDFILE, OPT_PRINT,
 	    OPT_ENV_OUT, OPT_FLOOD, OPT_SETSID, OPT_LOCK, OPT_NO_PDEATHSIG,
-	    OPT_HELP };
+	    OPT_LINGER_TERM, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "ready",		required_argument,	NULL, OPT_READY },
 		{ "never-ready",	no_argument,		NULL, OPT_NEVER_READY },
@@ -480,6 +486,7 @@ main(int argc, char *argv[])
 		{ "setsid",		no_argument,		NULL, OPT_SETSID },
 		{ "lock",		required_argument,	NULL, OPT_LOCK },
 		{ "no-pdeathsig",	no_argument,		NULL, OPT_NO_PDEATHSIG },
+		{ "linger-term",	required_argument,	NULL, OPT_LINGER_TERM },
 		{ "help",		no_argument,		NULL, OPT_HELP },
 		{ NULL,			0,			NULL, 0 }
 	};
@@ -489,8 +496,9 @@ main(int argc, char *argv[])
 	const char		*print = NULL, *envout = NULL, *lock = NULL;
 	sigset_t		 block, waitmask;
 	int			 ch, exit_usr1 = -1, ignore_term = 0;
-	int			 crash = -1, crash_sig = 0, flood = 0;
+	int			 crash = -1, crash_sig = 0, flood = 0, linger = -1;
 	int			 new_session = 0;
+	struct timespec		 ts;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -547,6 +555,9 @@ main(int argc, char *argv[])
 			if (prctl(PR_SET_PDEATHSIG, 0) == -1)
 				tw_err(1, "prctl: %s", strerror(errno));
 			break;
+		case OPT_LINGER_TERM:
+			linger = tw_parse_int(optarg, 0, 60000);
+			break;
 		default:
 			usage();
 		}
@@ -588,6 +599,10 @@ main(int argc, char *argv[])
 	 */
 	tw_default(SIGTERM, ignore_term ? SIG_IGN : SIG_DFL);
 	sigemptyset(&block);
+	if (linger >= 0) {
+		sigaddset(&block, SIGTERM);
+		tw_handle(SIGTERM);
+	}
 	if (exit_usr1 >= 0) {
 		sigaddset(&block, SIGUSR1);
 		tw_handle(SIGUSR1);
@@ -624,8 +639,22 @@ main(int argc, char *argv[])
 	}
 
 	for (;;) {
-		while (!got_usr1 && !got_usr2)
+		while (!got_usr1 && !got_usr2 && !got_term)
 			sigsuspend(&waitmask);
+		if (got_term) {
+			/* Dies of the signal, only later. */
+			ts.tv_sec = linger / 1000;
+			ts.tv_nsec = (long)(linger % 1000) * 1000000;
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+			fflush(NULL);
+			tw_default(SIGTERM, SIG_DFL);
+			sigemptyset(&block);
+			sigaddset(&block, SIGTERM);
+			sigprocmask(SIG_UNBLOCK, &block, NULL);
+			raise(SIGTERM);
+			_exit(125);
+		}
 		if (got_usr1) {
 			fflush(NULL);
 			exit(exit_usr1);
