@@ -5,8 +5,9 @@
  * never filled), a table removed while warden was down, and a name held
  * by another user before warden's first start.
  *
- * The full /dev/shm needs root (to unshare and mount); CI runs as root,
- * and elsewhere the test fails saying what is missing.
+ * The full /dev/shm and the squatted name need root (to unshare and
+ * mount, to act as nobody); CI runs as root, and elsewhere, as the other
+ * root-only tests, they say so on stderr and are skipped.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -318,8 +319,12 @@ START_TEST(test_full_shm)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status), "the test's child was killed by "
 	    "signal %d", WTERMSIG(status));
-	ck_assert_msg(WEXITSTATUS(status) != 2, "cannot run: needs root and a "
-	    "private mount namespace (see stderr)");
+	if (WEXITSTATUS(status) == 2) {
+		/* As the other root-only tests: said, not failed (see stderr). */
+		fprintf(stderr, "test_full_shm: skipped: needs root and a private "
+		    "mount namespace\n");
+		return;
+	}
 	ck_assert_msg(WEXITSTATUS(status) == 0, "failed (see stderr)");
 }
 END_TEST
@@ -380,8 +385,12 @@ START_TEST(test_squatted_name)
 	pid_t		 pid;
 	int		 status;
 
-	ck_assert_msg(geteuid() == 0, "needs root, to act as nobody and to "
-	    "read as root; running as uid %ld", (long)geteuid());
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_squatted_name: skipped: needs root, to act "
+		    "as nobody and to read as root; running as uid %ld\n",
+		    (long)geteuid());
+		return;
+	}
 	ck_assert_int_eq(harness_prepare(&h, conf_flag), 0);
 	snprintf(path, sizeof(path), "/dev/shm%s", h.table);
 	(void)shm_unlink(h.table);
