@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "procinfo.h"
 #include "util.h"
 
 #define T_WAIT		5000	/* failure bound of one wait, ms */
@@ -646,23 +647,12 @@ env_fds(const char *text)
 static int
 proc_stat(pid_t pid, char *state, pid_t *ppid)
 {
-	char	path[64], buf[1024], *p;
-	ssize_t	n;
-	long	pp;
-	int	fd;
+	struct proc_info	pi;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (proc_info(pid, &pi) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %ld", state, &pp) != 2)
-		return -1;
-	*ppid = (pid_t)pp;
+	*state = pi.state;
+	*ppid = pi.ppid;
 	return 0;
 }
 
@@ -2273,34 +2263,21 @@ zombies_of(pid_t parent, struct zombie *z, int max)
 {
 	DIR			*d;
 	struct dirent		*de;
-	char			 path[300], buf[1024], *p, state;
-	unsigned long long	 start;
-	long			 pp;
-	ssize_t			 n;
-	int			 fd, count = 0;
+	struct proc_info	 pi;
+	pid_t			 pid;
+	int			 count = 0;
 
 	d = opendir("/proc");
 	ck_assert_msg(d != NULL, "opendir /proc: %s", strerror(errno));
 	while ((de = readdir(d)) != NULL && count < max) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		pid = (pid_t)atol(de->d_name);
+		if (proc_info(pid, &pi) == -1 || pi.ppid != parent ||
+		    pi.state != 'Z')
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* state ppid, then 17 fields, then starttime (field 22). */
-		if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
-		    " %c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d"
-		    " %*d %*d %*d %*d %*d %llu", &state, &pp, &start) != 3)
-			continue;
-		if (pp != parent || state != 'Z')
-			continue;
-		z[count].pid = (pid_t)atol(de->d_name);
-		z[count].start = start;
+		z[count].pid = pid;
+		z[count].start = pi.start;
 		count++;
 	}
 	closedir(d);

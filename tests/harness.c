@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "procinfo.h"
 #include "util.h"
 
 #define HARNESS_KILL_GRACE	5000	/* keeper: SIGTERM, then SIGKILL */
@@ -129,18 +130,6 @@ harness_status(int st)
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return -1;
-}
-
-static int
-harness_pidfd_open(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	errno = ENOSYS;
-	return -1;
-#endif
 }
 
 /* Close every fd from lowfd up, except keep (-1: none). */
@@ -1990,7 +1979,7 @@ harness_run(struct harness *h, const char *const argv[], char **out,
 	close(po[1]);
 	close(pe[1]);
 	po[1] = pe[1] = -1;
-	pidfd = harness_pidfd_open(pid);
+	pidfd = proc_pidfd_open(pid);
 
 	while (open_o || open_e || !exited) {
 		nfd = 0;
@@ -2206,7 +2195,7 @@ harness_wait_pid_gone(pid_t pid, int timeout_ms)
 	uint64_t	deadline = harness_deadline(timeout_ms);
 	int		fd, r;
 
-	if ((fd = harness_pidfd_open(pid)) == -1) {
+	if ((fd = proc_pidfd_open(pid)) == -1) {
 		if (errno == ESRCH)
 			return 0;
 		/* No pidfd: look at /proc until the deadline. */
