@@ -1,0 +1,41 @@
+/*
+ * reexec.h: warden executing a binary again in place (same pid), handing
+ * its whole state over through an inherited memfd, so that an upgrade
+ * restarts nothing (RPC reexec, SIGUSR2, wardenctl reexec).
+ *
+ * The old image first runs the new binary as "BINARY --handover-check",
+ * which must print "warden-handover N" for a version N it accepts and exit
+ * 0 within REEXEC_CHECK_MS; only then does it describe its state (the tree
+ * with every worker's pid, pipes, timers and counts; the control socket
+ * and every client with its pending calls; the flag state's lock and the
+ * table), clear close-on-exec on the descriptors named there, and execute
+ * "BINARY --handover FD -c CONFIG". The new image adopts all of it before
+ * its loop first runs. Whatever fails before the exec leaves the old image
+ * running as it was, and every reexec call waiting gets the reason.
+ */
+#ifndef WARDEN_REEXEC_H
+#define WARDEN_REEXEC_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* What "--handover-check" prints, and the one version this build reads. */
+#define REEXEC_HANDOVER_MAGIC	"warden-handover"
+#define REEXEC_HANDOVER_VERSION	1
+/* How long the new binary's check may take. */
+#define REEXEC_CHECK_MS		5000
+
+struct event_base;
+
+/*
+ * Ask for a reexec to binary (NULL: the file warden was started from).
+ * 0: under way, the outcome reaches the waiting calls through
+ * rpc_reexec_failed() in this image or rpc_reexec_done() in the next;
+ * -1: refused at once (err says why: a shutdown under way, ...). A request
+ * while one is under way joins it when it names the same binary.
+ */
+int	reexec_request(const char *binary, char *err, size_t errlen);
+/* Is a reexec under way (checking the binary, or handing over)? */
+int	reexec_pending(void);
+
+#endif
