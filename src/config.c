@@ -30,7 +30,6 @@
 #include "log.h"
 #include "util.h"
 
-#define CONFIG_FILE_MAX		(16 * 1024 * 1024)
 #define CONFIG_TABLE_MAX	255	/* NAME_MAX of /dev/shm */
 
 /* A service name already taken, and where its value is. */
@@ -1284,6 +1283,11 @@ config_parse_text(const char *text, size_t len, const char *file,
 	if ((c.names = json_object()) == NULL)
 		fatalx("config: out of memory");
 	if (config_locate(&c) == 0 && config_top(&c, root) == 0) {
+		/* Kept: a reexec hands the very text over, whatever the file says now. */
+		c.conf->text = xmalloc(len + 1);
+		memcpy(c.conf->text, text, len);
+		c.conf->text[len] = '\0';
+		c.conf->textlen = len;
 		*out = c.conf;
 		c.conf = NULL;
 		rv = 0;
@@ -1407,6 +1411,7 @@ config_free(struct config *conf)
 
 	if (conf == NULL)
 		return;
+	free(conf->text);
 	free(conf->path);
 	free(conf->dir);
 	free(conf->socket);

@@ -119,6 +119,9 @@ struct limits_conf {
 	int	max_pending;		/* 64: calls of one client awaiting their answer */
 };
 
+/* The largest configuration file read. */
+#define CONFIG_FILE_MAX		(16 * 1024 * 1024)
+
 struct config {
 	char			*path;		/* absolute path of the file */
 	char			*dir;		/* its folder: relative paths resolve here */
@@ -135,6 +138,8 @@ struct config {
 	struct guard_conf	 guard;
 	struct limits_conf	 limits;
 	struct child_conf	*root;		/* the "supervisor" key; named "root" unless it has a name */
+	char			*text;		/* the text it was read from, NUL-terminated */
+	size_t			 textlen;
 };
 
 /*

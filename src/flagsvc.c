@@ -525,6 +525,90 @@ flagsvc_log_taken(const char *when, const json_t *before, bool with_stage)
 		    "now %d", when, stage, fs->stage);
 }
 
+/* --- reexec ----------------------------------------------------------------------- */
+
+static json_t	*adopted;	/* what the last image handed over, until init */
+static int	 adopted_dir_fd = -1;
+
+json_t *
+flagsvc_handover(void)
+{
+	int	fd = -1, rofd = -1;
+
+	if (table == NULL || table_handover_fds(table, &fd, &rofd) == -1 ||
+	    unavailable)
+		fd = rofd = -1;
+	return json_pack("{s:i,s:i,s:i,s:i,s:f,s:{s:b,s:i,s:I,s:I}}",
+	    "dir_fd", st != NULL ? state_dir_fd(st) : -1,
+	    "table_fd", fd, "table_ro_fd", rofd,
+	    "repairs", (int)repairs, "last_repair_ms", last_repair_ms,
+	    "guard", "armed", guard.armed, "stage", guard.stage,
+	    "raised_ms", (json_int_t)guard.raised_ms,
+	    "count", (json_int_t)guard.count);
+}
+
+int
+flagsvc_adopt(const json_t *d, char *err, size_t errlen)
+{
+	json_int_t	dir_fd, fd, rofd, repaired, raised, count;
+	double		last;
+	int		armed, stage;
+
+	if (json_unpack((json_t *)d, "{s:I,s:I,s:I,s:I,s:F,s:{s:b,s:i,s:I,s:I}}",
+	    "dir_fd", &dir_fd, "table_fd", &fd, "table_ro_fd", &rofd,
+	    "repairs", &repaired, "last_repair_ms", &last, "guard", "armed",
+	    &armed, "stage", &stage, "raised_ms", &raised, "count", &count) == -1 ||
+	    dir_fd < 0 || dir_fd > INT_MAX || fd < -1 || fd > INT_MAX ||
+	    rofd < -1 || rofd > INT_MAX || repaired < 0 || raised < 0 ||
+	    count < 0) {
+		snprintf(err, errlen, "flags: want {dir_fd, table_fd, "
+		    "table_ro_fd, repairs, last_repair_ms, guard}");
+		return -1;
+	}
+	adopted = json_incref((json_t *)d);
+	adopted_dir_fd = (int)dir_fd;
+	repairs = (unsigned)repaired;
+	last_repair_ms = last;
+	guard.armed = armed;
+	guard.stage = stage;
+	guard.raised_ms = (uint64_t)raised;
+	guard.count = (size_t)count;
+	return 0;
+}
+
+/*
+ * The table the last image wrote stays the readers' table: published
+ * again from the replayed state (the same values, the next generation).
+ * false: it cannot be taken (none, another layout): the caller makes one.
+ */
+static bool
+flagsvc_take_table(void)
+{
+	json_int_t	fd = json_integer_value(json_object_get(adopted, "table_fd"));
+	json_int_t	rofd = json_integer_value(json_object_get(adopted,
+			    "table_ro_fd"));
+
+	json_decref(adopted);
+	adopted = NULL;
+	if (fd < 0 || table_adopt(table, (int)fd, (int)rofd) == -1) {
+		if (fd >= 0)
+			log_info("table %s: the table handed over is not one this "
+			    "warden writes: making a fresh one", table_name(table));
+		if (fd >= 0)
+			(void)close((int)fd);
+		if (rofd >= 0)
+			(void)close((int)rofd);
+		return false;
+	}
+	flagsvc_publish();
+	if (table_check(table) != TABLE_OK) {
+		log_warnx("table %s: damaged when handed over: making a fresh "
+		    "one", table_name(table));
+		return false;
+	}
+	return true;
+}
+
 /* --- life ------------------------------------------------------------------------- */
 
 int
@@ -537,6 +621,8 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	base = b;
 	conf = c;
 	fs = flags_new(c);
+	if (adopted != NULL)
+		state_adopt_lock(adopted_dir_fd);
 	if (state_open(c->state_dir, &st, &snap, &recs, err, errlen) == -1)
 		return -1;
 	if (snap != NULL && flags_restore(fs, snap, why, sizeof(why)) == -1) {
@@ -560,11 +646,16 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	if (fs->stage > 0 || fs->seq > 0)
 		log_info("state: stage %d, %llu change(s) on record", fs->stage,
 		    (unsigned long long)fs->seq);
-	if (flagsvc_pin() == -1)
+	/* A reexec takes the configuration the state was pinned with. */
+	if (adopted == NULL && flagsvc_pin() == -1)
 		log_warn("%s: cannot pin the state at start (changes are refused "
 		    "until it can be written)", state_snapshot_path(st));
 	if ((table = table_new(c->table, 0, err, errlen)) == NULL)
 		return -1;
+	if (adopted != NULL && flagsvc_take_table()) {
+		flagsvc_watch();
+		return 0;
+	}
 	flagsvc_publish();
 	/*
 	 * Another running warden's table is a conflict: refuse to start. Any

@@ -27,6 +27,14 @@ int		 flagsvc_init(struct event_base *, const struct config *,
 void		 flagsvc_reconfigure(const struct config *);
 /* Snapshot the state and let go; the table stays for its readers. */
 void		 flagsvc_shutdown(void);
+/*
+ * A reexec: the state folder's locked fd, the table's fds and the repair
+ * and guard counts, the fds left open. flagsvc_adopt() in the next image,
+ * before flagsvc_init(): init then keeps that lock, replays the state
+ * without pinning it again, and keeps publishing to that table.
+ */
+json_t		*flagsvc_handover(void);
+int		 flagsvc_adopt(const json_t *, char *err, size_t errlen);
 
 /*
  * A write method (flag.set, flag.reset, stage.set, stage.rollback,

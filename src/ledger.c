@@ -69,6 +69,7 @@ static uint32_t			*ledger_free;	/* slots given back */
 static uint32_t			 ledger_nfree;
 static struct pidmap		 ledger_pids;	/* pid -> slot + 1 */
 static char			 ledger_boot[40];
+static int			 ledger_adopted = -1;	/* a reexec's ledger */
 
 static struct ledger_rec *
 ledger_rec(uint32_t slot)
@@ -284,6 +285,72 @@ ledger_map_slots(uint32_t slots)
 	return 0;
 }
 
+/*
+ * A reexec: the ledger the last image kept is this image's, entries and
+ * all, so no worker goes unrecorded for a moment; only the index of pids
+ * and free slots is built again.
+ */
+static int
+ledger_take_over(int fd)
+{
+	struct ledger_head	 h;
+	struct ledger_rec	*r;
+	uint32_t		 slot;
+
+	ledger_fd = fd;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, LEDGER_MAGIC, sizeof(LEDGER_MAGIC)) != 0 ||
+	    h.slots == 0 || h.slots > LEDGER_SLOTS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ledger_map_slots(h.slots) == -1)
+		return -1;
+	for (slot = 0; slot < ledger_slots; slot++) {
+		r = ledger_rec(slot);
+		if (__atomic_load_n(&r->live, __ATOMIC_ACQUIRE) == LEDGER_LIVE) {
+			pidmap_put(&ledger_pids, r->pid,
+			    (void *)(uintptr_t)(slot + 1));
+			ledger_used = slot + 1;
+		}
+	}
+	for (slot = 0; slot < ledger_used; slot++) {
+		if (ledger_rec(slot)->live == LEDGER_LIVE)
+			continue;
+		if (ledger_nfree % 64 == 0)
+			ledger_free = xreallocarray(ledger_free,
+			    ledger_nfree + 64, sizeof(*ledger_free));
+		ledger_free[ledger_nfree++] = slot;
+	}
+	return 0;
+}
+
+json_t *
+ledger_handover(void)
+{
+	if (ledger_fd == -1)
+		return json_null();
+	return json_pack("{s:i}", "fd", ledger_fd);
+}
+
+int
+ledger_adopt(const json_t *d, char *err, size_t errlen)
+{
+	json_int_t	fd;
+	struct stat	st;
+
+	if (json_is_null(d))
+		return 0;
+	if (json_unpack((json_t *)d, "{s:I}", "fd", &fd) == -1 || fd < 0 ||
+	    fd > INT32_MAX || fstat((int)fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    util_set_cloexec((int)fd, true) == -1) {
+		snprintf(err, errlen, "ledger: want {fd} of a regular file");
+		return -1;
+	}
+	ledger_adopted = (int)fd;
+	return 0;
+}
+
 int
 ledger_open(const char *state_dir, char *err, size_t errlen)
 {
@@ -292,6 +359,16 @@ ledger_open(const char *state_dir, char *err, size_t errlen)
 	uint32_t		 n;
 
 	ledger_boot_id();
+	if (ledger_adopted != -1) {
+		n = (uint32_t)ledger_adopted;
+		ledger_adopted = -1;
+		if (ledger_take_over((int)n) == 0)
+			return 0;
+		snprintf(err, errlen, "%s/%s: the ledger handed over: %s",
+		    state_dir, LEDGER_FILE, strerror(errno));
+		ledger_close();
+		return -1;
+	}
 	xasprintf(&path, "%s/%s", state_dir, LEDGER_FILE);
 	ledger_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (ledger_fd == -1) {

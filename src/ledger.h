@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <jansson.h>
 
 /*
  * With state_dir locked: stop what the ledger of an earlier warden lists
@@ -30,6 +31,13 @@
  */
 int		ledger_open(const char *state_dir, char *err, size_t errlen);
 void		ledger_close(void);
+/*
+ * A reexec: the ledger's fd ({fd}, or null), left open; after
+ * ledger_adopt() in the next image, ledger_open() takes that file as it
+ * is (its workers are this image's) instead of stopping them.
+ */
+json_t		*ledger_handover(void);
+int		ledger_adopt(const json_t *, char *err, size_t errlen);
 /* Before fork: the earliest start time the worker can have. */
 uint64_t	ledger_clock(void);
 void		ledger_started(const char *service, pid_t, uint64_t since,

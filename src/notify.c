@@ -2,6 +2,7 @@
  * notify.c: the NOTIFY_SOCKET warden gives its workers (see notify.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static struct event	*notify_ev;
 static char		 notify_name[108];
 static notify_fn	 notify_cb;
 static void		*notify_arg;
+static int		 notify_adopted = -1;	/* a reexec's socket, for notify_open */
 
 static void
 notify_close_fds(struct msghdr *mh)
@@ -116,6 +118,12 @@ notify_open(struct event_base *base, notify_fn cb, void *arg)
 
 	notify_cb = cb;
 	notify_arg = arg;
+	if (notify_adopted != -1) {
+		/* Workers were told this address: the same socket serves them. */
+		notify_fd = notify_adopted;
+		notify_adopted = -1;
+		goto watch;
+	}
 	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (notify_fd == -1)
 		return -1;
@@ -132,9 +140,51 @@ notify_open(struct event_base *base, notify_fn cb, void *arg)
 		notify_fd = -1;
 		return -1;
 	}
+watch:
 	notify_ev = event_new(base, notify_fd, EV_READ | EV_PERSIST, notify_read, NULL);
 	if (notify_ev == NULL || event_add(notify_ev, NULL) == -1)
 		fatalx("notify socket: cannot add event");
+	return 0;
+}
+
+json_t *
+notify_handover(void)
+{
+	if (notify_fd == -1)
+		return json_null();
+	return json_pack("{s:i,s:s}", "fd", notify_fd, "name", notify_name);
+}
+
+int
+notify_adopt(const json_t *d, char *err, size_t errlen)
+{
+	const char	*name;
+	json_int_t	 fd;
+	int		 type, domain;
+	socklen_t	 len = sizeof(type);
+
+	if (json_is_null(d))
+		return 0;
+	if (json_unpack((json_t *)d, "{s:I,s:s}", "fd", &fd, "name", &name) == -1 ||
+	    fd < 0 || fd > INT_MAX || name[0] != '@' ||
+	    strlen(name) >= sizeof(notify_name)) {
+		snprintf(err, errlen, "notify: want {fd, name \"@...\"}");
+		return -1;
+	}
+	if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    (len = sizeof(domain), getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN,
+	    &domain, &len)) == -1 || type != SOCK_DGRAM || domain != AF_UNIX) {
+		snprintf(err, errlen, "notify: fd %d is not a datagram unix "
+		    "socket", (int)fd);
+		return -1;
+	}
+	if (util_set_cloexec((int)fd, true) == -1 ||
+	    util_set_nonblock((int)fd, true) == -1) {
+		snprintf(err, errlen, "notify: fd %d: %s", (int)fd, strerror(errno));
+		return -1;
+	}
+	snprintf(notify_name, sizeof(notify_name), "%s", name);
+	notify_adopted = (int)fd;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <jansson.h>
 
 struct event_base;
 
@@ -21,6 +22,13 @@ int		 notify_open(struct event_base *, notify_fn, void *arg);
 /* The address to hand out: "@warden-notify.<pid>.<n>" (abstract). */
 const char	*notify_socket_name(void);
 void		 notify_close(void);
+/*
+ * A reexec: the socket described ({fd, name}, or null when none is open),
+ * its fd left open; notify_adopt() in the next image makes notify_open()
+ * take that socket, so workers keep the address they were given.
+ */
+json_t		*notify_handover(void);
+int		 notify_adopt(const json_t *, char *err, size_t errlen);
 
 /* Does a notify message hold the line "KEY=value" (value exactly)? */
 int		 notify_has(const char *msg, const char *line);

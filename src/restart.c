@@ -95,6 +95,19 @@ intensity_grow(struct intensity *in)
 	in->head = 0;
 }
 
+void
+intensity_push(struct intensity *in, uint64_t stamp_ms)
+{
+	if (in->len == in->cap && in->cap < in->max)
+		intensity_grow(in);
+	if (in->len < in->cap)
+		in->stamps[(in->head + in->len++) % in->cap] = stamp_ms;
+	else {
+		in->stamps[in->head] = stamp_ms;
+		in->head = (in->head + 1) % in->cap;
+	}
+}
+
 bool
 intensity_add(struct intensity *in, int max_seconds, uint64_t now_ms)
 {

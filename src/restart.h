@@ -53,6 +53,8 @@ void	intensity_free(struct intensity *);
 void	intensity_reset(struct intensity *);
 /* Record a restart at now_ms; true when that exceeds the limit. */
 bool	intensity_add(struct intensity *, int max_seconds, uint64_t now_ms);
+/* Put back a restart recorded earlier (a reexec's), oldest first. */
+void	intensity_push(struct intensity *, uint64_t stamp_ms);
 /* Restarts recorded within the window ending at now_ms. */
 size_t	intensity_count(const struct intensity *, int max_seconds, uint64_t now_ms);
 

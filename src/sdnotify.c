@@ -82,11 +82,43 @@ sdnotify_init_watchdog(void)
 	}
 }
 
+/* What the manager gave us, kept for the next image of a reexec. */
+static const char *const sdnotify_vars[] = {
+	"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"
+};
+static json_t	*sdnotify_env;
+
+json_t *
+sdnotify_handover(void)
+{
+	return json_incref(sdnotify_env != NULL ? sdnotify_env : json_object());
+}
+
+void
+sdnotify_adopt(const json_t *env)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach((json_t *)env, k, v) {
+		if (json_is_string(v) && (strcmp(k, "NOTIFY_SOCKET") == 0 ||
+		    strcmp(k, "WATCHDOG_USEC") == 0 || strcmp(k, "WATCHDOG_PID") == 0))
+			(void)setenv(k, json_string_value(v), 1);
+	}
+}
+
 void
 sdnotify_init(void)
 {
 	const char	*s = getenv("NOTIFY_SOCKET");
-	size_t		 n;
+	size_t		 n, i;
+
+	json_decref(sdnotify_env);
+	sdnotify_env = json_object();
+	for (i = 0; i < nitems(sdnotify_vars); i++)
+		if (getenv(sdnotify_vars[i]) != NULL)
+			json_object_set_new(sdnotify_env, sdnotify_vars[i],
+			    json_string(getenv(sdnotify_vars[i])));
 
 	sdnotify_len = 0;
 	if (sdnotify_fd != -1) {

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 struct event_base;
 
@@ -32,6 +33,12 @@ struct event_base;
  * and remove them from there, so that nothing warden starts sees them.
  */
 void		 sdnotify_init(void);
+/*
+ * A reexec: those variables as warden found them ({name: value}), and, in
+ * the next image before sdnotify_init(), put back into its environment.
+ */
+json_t		*sdnotify_handover(void);
+void		 sdnotify_adopt(const json_t *);
 bool		 sdnotify_enabled(void);
 /* The watchdog interval in µs that applies to this process, 0 if none. */
 uint64_t	 sdnotify_watchdog_usec(void);

@@ -502,6 +502,46 @@ state_check(const struct state *st, uint64_t base, char *why, size_t whylen)
 	return st->nlines;
 }
 
+/* A reexec's folder fd, whose lock the next state_open() keeps. */
+static int	state_adopted_dirfd = -1;
+
+void
+state_adopt_lock(int dirfd)
+{
+	state_adopted_dirfd = dirfd;
+}
+
+/*
+ * The lock is the open file's: the fd handed over by a reexec holds it,
+ * and it is the same folder (or no lock is taken over: a warden that
+ * locked another folder in the meantime is not ours to share).
+ */
+static int
+state_take_adopted(struct state *st, char *err, size_t errlen)
+{
+	struct stat	a, b;
+	int		fd = state_adopted_dirfd;
+
+	state_adopted_dirfd = -1;
+	if (fstat(fd, &a) == -1 || fstat(st->dirfd, &b) == -1 ||
+	    !S_ISDIR(a.st_mode) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		(void)close(fd);
+		return state_err(err, errlen, "%s: the folder handed over is "
+		    "not this one", st->dir);
+	}
+	(void)close(st->dirfd);
+	st->dirfd = fd;
+	if (util_set_cloexec(fd, true) == -1)
+		return state_err(err, errlen, "%s: %s", st->dir, strerror(errno));
+	return 0;
+}
+
+int
+state_dir_fd(const struct state *st)
+{
+	return st->dirfd;
+}
+
 /*
  * Lock dir and read both files. create: make what is missing (the daemon);
  * otherwise write nothing (the repair).
@@ -527,6 +567,9 @@ state_load(const char *dir, bool create, struct state **out, char *err,
 		state_err(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
+	if (create && state_adopted_dirfd != -1 &&
+	    state_take_adopted(st, err, errlen) == -1)
+		goto fail;
 	if (flock(st->dirfd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
 			state_err(err, errlen, "%s: in use by another warden",

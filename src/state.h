@@ -157,6 +157,10 @@ size_t		 state_check(const struct state *, uint64_t base, char *why,
 int		 state_salvage(struct state *, size_t keep, bool drop_snapshot,
 		    const char *suffix, char *err, size_t errlen);
 const char	*state_dir(const struct state *);
+/* The locked folder's fd: a reexec hands it over, lock and all. */
+int		 state_dir_fd(const struct state *);
+/* In the next image, before state_open(): keep the lock this fd holds. */
+void		 state_adopt_lock(int dirfd);
 
 /* CRC-32C (Castagnoli), as the journal lines carry it. */
 uint32_t	 state_crc32c(const void *, size_t);

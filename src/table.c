@@ -628,6 +628,60 @@ table_new(const char *name, mode_t mode, char *err, size_t errlen)
 	return t;
 }
 
+/*
+ * A reexec: the object the last image wrote (this process, by pid and start
+ * time) becomes this table's, readers and all. -1 when it is not one this
+ * build can write (another layout, say): the caller makes a fresh one.
+ */
+int
+table_adopt(struct table *t, int fd, int rofd)
+{
+	struct table_layout	*m;
+	struct stat		 st;
+	uint64_t		 seq;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size != (off_t)TABLE_SIZE || st.st_uid != t->uid)
+		return -1;
+	m = mmap(NULL, TABLE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	seq = atomic_load_explicit(&m->hdr.seq, memory_order_acquire);
+	if (m->hdr.magic != TABLE_MAGIC || m->hdr.version != TABLE_VERSION ||
+	    m->hdr.header_size != sizeof(struct table_header) ||
+	    m->hdr.copy_size != sizeof(struct table_copy) ||
+	    m->hdr.size != TABLE_SIZE || m->hdr.writer_uid != (uint32_t)t->uid ||
+	    m->hdr.writer_pid != (uint32_t)getpid() ||
+	    memcmp(m->hdr.name, t->name, sizeof(t->name)) != 0 ||
+	    atomic_load_explicit(&m->hdr.retired, memory_order_relaxed) != 0) {
+		(void)munmap(m, TABLE_SIZE);
+		return -1;
+	}
+	if (util_set_cloexec(fd, true) == -1 ||
+	    (rofd != -1 && util_set_cloexec(rofd, true) == -1)) {
+		(void)munmap(m, TABLE_SIZE);
+		return -1;
+	}
+	t->fd = fd;
+	t->rofd = rofd;
+	t->map = m;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	/* Even: a writer cut short (odd) is counted past, as a republish would. */
+	t->seq = (seq + 1) & ~(uint64_t)1;
+	/* Generations go on from the object's, as readers have seen them. */
+	t->image.generation = m->copy[0].generation;
+	return 0;
+}
+
+int
+table_handover_fds(const struct table *t, int *fd, int *rofd)
+{
+	*fd = t->fd;
+	*rofd = t->rofd;
+	return t->map != NULL ? 0 : -1;
+}
+
 struct table *
 table_create(const char *name, mode_t mode, char *err, size_t errlen)
 {

@@ -222,6 +222,15 @@ struct table	*table_create(const char *name, mode_t mode, char *err,
 		    size_t errlen);
 
 /*
+ * A reexec: the object the last image of this process wrote (its fds,
+ * handed over) becomes t's, so readers see no change but a new generation
+ * at the next publish. -1 when it is not one this build writes.
+ */
+int		 table_adopt(struct table *, int fd, int rofd);
+/* The object's fds, for a reexec. -1 when unavailable. */
+int		 table_handover_fds(const struct table *, int *fd, int *rofd);
+
+/*
  * Whether the table has an object. Without one (it could not be made:
  * /dev/shm full, the name taken) it is "unavailable": publishes still
  * update the state, table_check() says TABLE_DELETED, table_fd_readonly()

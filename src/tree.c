@@ -155,6 +155,7 @@ timer_clear(struct node *n)
 {
 	if (n->timer != NULL)
 		evtimer_del(n->timer);
+	n->timer_at = 0;
 }
 
 static void
@@ -173,6 +174,7 @@ timer_arm(struct node *n, uint64_t ms)
 		log_warnx("%s: cannot read the clock for a timer", n->name);
 	if (evtimer_add(n->timer, &tv) == -1)
 		fatalx("%s: cannot arm timer", n->name);
+	n->timer_at = util_now_ms() + ms;
 }
 
 static json_t *
@@ -451,10 +453,43 @@ tree_on_change(void (*cb)(void))
 
 static void	tree_notify(pid_t, const char *, size_t, void *);
 
+/* Children of warden that are not workers: reaped for their owner. */
+static struct owned {
+	pid_t	  pid;
+	void	(*done)(pid_t, int, void *);
+	void	 *arg;
+}			 owned[4];
+
+void
+tree_own_child(pid_t pid, void (*done)(pid_t, int, void *), void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(owned); i++)
+		if (owned[i].pid <= 0) {
+			owned[i].pid = pid;
+			owned[i].done = done;
+			owned[i].arg = arg;
+			return;
+		}
+	fatalx("too many children of warden's own");
+}
+
+static struct owned *
+owned_find(pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(owned); i++)
+		if (owned[i].pid == pid)
+			return &owned[i];
+	return NULL;
+}
+
 static bool
 tree_is_worker(pid_t pid)
 {
-	return pidmap_get(&live_pids, pid) != NULL;
+	return pidmap_get(&live_pids, pid) != NULL || owned_find(pid) != NULL;
 }
 
 static void
@@ -1478,6 +1513,7 @@ tree_reap_batch(void)
 {
 	siginfo_t	 si;
 	struct node	*n;
+	struct owned	*o, done;
 	int		 status, reaped = 0;
 	pid_t		 pid;
 
@@ -1513,6 +1549,12 @@ tree_reap_batch(void)
 			}
 		}
 		reaped++;
+		if (n == NULL && (o = owned_find(pid)) != NULL) {
+			done = *o;
+			o->pid = 0;
+			done.done(pid, status, done.arg);
+			continue;
+		}
 		if (n == NULL) {
 			/* An orphan handed to us as subreaper (strays.c). */
 			strays_reaped(pid);
@@ -1737,6 +1779,7 @@ kill_mark(struct node *n, int sig)
 		log_warnx("%s: cannot read the clock for a timer", n->name);
 	if (evtimer_add(n->kill_timer, &tv) == -1)
 		fatalx("%s: cannot arm the kill timer", n->name);
+	n->kill_at = util_now_ms() + (uint64_t)ms;
 }
 
 int
@@ -2276,5 +2319,427 @@ tree_reload(struct config *nc, bool dry_run, json_t **result)
 	free(stopping);
 	config_free(old);
 	reload_kick_all(root);
+	return 0;
+}
+
+/* --- reexec: the tree handed over ------------------------------------------------ */
+
+static int
+count_worker(struct node *n, void *arg)
+{
+	if (n->pid > 0)
+		(*(size_t *)arg)++;
+	return 0;
+}
+
+size_t
+tree_worker_count(void)
+{
+	size_t	n = 0;
+
+	if (root != NULL)
+		(void)tree_each_worker(root, count_worker, &n);
+	return n;
+}
+
+const char *
+tree_handover_blocked(void)
+{
+	if (root == NULL || shutting_down)
+		return "warden is stopping";
+	if (!started)
+		return "the initial start is not complete";
+	if (nretired > 0)
+		return "a reload's old instances are still stopping";
+	return NULL;
+}
+
+/* A timer's deadline (ms, monotonic), or 0 when it is not armed. */
+static json_int_t
+deadline(struct event *ev, uint64_t at)
+{
+	return ev != NULL && evtimer_pending(ev, NULL) ? (json_int_t)at : 0;
+}
+
+static json_t *
+handover_intensity(const struct intensity *in)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < in->len; i++)
+		json_array_append_new(a, json_integer((json_int_t)
+		    in->stamps[(in->head + i) % in->cap]));
+	return a;
+}
+
+static json_t *
+handover_node(const struct node *n)
+{
+	json_t	*d;
+	char	*line;
+
+	d = json_pack("{s:b,s:i,s:i,s:b,s:b,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:b,"
+	    "s:i,s:i,s:I,s:I,s:I,s:I}",
+	    "sup", n->is_sup, "state", (int)n->state,
+	    "stop_reason", (int)n->stop_reason, "want", n->want,
+	    "ready", n->ready, "recovering", n->recovering,
+	    "pending_start", n->pending_start, "starts", (json_int_t)n->starts,
+	    "started_at", (json_int_t)n->started_at,
+	    "ready_at", (json_int_t)n->ready_at,
+	    "down_since", (json_int_t)n->down_since,
+	    "last_recovery_ms", (json_int_t)n->last_recovery_ms,
+	    "has_exit", n->has_exit, "exit_code", n->exit_code,
+	    "exit_signal", n->exit_signal, "streak", (json_int_t)n->streak,
+	    "timer_at", deadline(n->timer, n->timer_at),
+	    "op_started", (json_int_t)n->op_started,
+	    "op_passed", (json_int_t)n->op_passed);
+	if (n->is_sup) {
+		json_object_set_new(d, "intensity", handover_intensity(&n->intensity));
+		json_object_update_new(d, json_pack("{s:b,s:b,s:I,s:I,s:i,s:I}",
+		    "op_active", n->op_active, "op_initial", n->op_initial,
+		    "op_gen", (json_int_t)n->op_gen, "op_lo", (json_int_t)n->op_lo,
+		    "op_phase", (int)n->op_phase, "op_delay", (json_int_t)n->op_delay));
+		return d;
+	}
+	line = util_hex_encode(n->line != NULL ? n->line : "", n->linelen);
+	if (n->reason != NULL)
+		json_object_set_new(d, "reason", json_string(n->reason));
+	json_object_update_new(d, json_pack("{s:i,s:i,s:i,s:s,s:i,s:I,s:i,"
+	    "s:b,s:I,s:i,s:i}",
+	    "pid", (int)n->pid, "out_fd", n->out_fd,
+	    "ready_fd", n->ev_ready != NULL ? n->ready_fd : -1, "line", line,
+	    "fault", (int)n->fault, "fault_tries", (json_int_t)n->fault_tries,
+	    "killed_pid", (int)n->killed_pid,
+	    "kill_recovering", n->kill_recovering,
+	    "kill_at", deadline(n->kill_timer, n->kill_at),
+	    "stop_signal", n->stop_signal, "shutdown_ms", n->shutdown_ms));
+	free(line);
+	return d;
+}
+
+static void
+handover_nodes(const struct node *n, json_t *all)
+{
+	size_t	i;
+
+	json_object_set_new(all, n->name, handover_node(n));
+	for (i = 0; i < n->nkids; i++)
+		handover_nodes(n->kids[i], all);
+}
+
+static json_t *
+handover_spawnq(const struct spawnq *q)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = q->head; i < q->n; i++)
+		if (q->v[i] != NULL && q->v[i]->spawn_queued)
+			json_array_append_new(a, json_string(q->v[i]->name));
+	return a;
+}
+
+json_t *
+tree_handover(void)
+{
+	json_t	*nodes = json_object(), *kicks = json_array();
+	size_t	 i;
+
+	handover_nodes(root, nodes);
+	for (i = 0; i < nkickq; i++)
+		json_array_append_new(kicks, json_string(kickq[i]->name));
+	return json_pack("{s:o,s:[o,o],s:o,s:I}", "nodes", nodes, "spawnq",
+	    handover_spawnq(&spawnq[0]), handover_spawnq(&spawnq[1]), "kicks",
+	    kicks, "generation", (json_int_t)generation);
+}
+
+/* The fields of one node, checked as they are taken. */
+struct adopt_node {
+	int		 sup, state, stop_reason, want, ready, recovering;
+	int		 pending_start, has_exit, exit_code, exit_signal;
+	json_int_t	 starts, started_at, ready_at, down_since, last_recovery_ms;
+	json_int_t	 streak, timer_at, op_started, op_passed;
+};
+
+static void
+adopt_arm(struct event *ev, uint64_t at, uint64_t now)
+{
+	struct timeval	tv;
+	uint64_t	ms = at > now ? at - now : 0;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	if (evtimer_add(ev, &tv) == -1)
+		fatalx("cannot arm a timer handed over");
+}
+
+static int
+adopt_worker(struct node *n, const json_t *d, uint64_t now, char *err,
+    size_t errlen)
+{
+	const char	*line, *reason = NULL;
+	json_int_t	 pid, out_fd, ready_fd, fault_tries, kill_at;
+	int		 fault, killed_pid, kill_recovering, stop_signal, shutdown_ms;
+	size_t		 len;
+
+	if (json_unpack((json_t *)d, "{s:I,s:I,s:I,s:s,s:i,s:I,s?s,s:i,s:b,s:I,"
+	    "s:i,s:i}", "pid", &pid, "out_fd", &out_fd, "ready_fd", &ready_fd,
+	    "line", &line, "fault", &fault, "fault_tries", &fault_tries,
+	    "reason", &reason, "killed_pid", &killed_pid, "kill_recovering",
+	    &kill_recovering, "kill_at", &kill_at, "stop_signal", &stop_signal,
+	    "shutdown_ms", &shutdown_ms) == -1 || pid > INT32_MAX ||
+	    out_fd < -1 || out_fd > INT32_MAX || ready_fd < -1 ||
+	    ready_fd > INT32_MAX || fault < FAULT_NONE || fault > FAULT_RESOURCE ||
+	    fault_tries < 0 || kill_at < 0 || stop_signal <= 0 ||
+	    stop_signal >= NSIG) {
+		snprintf(err, errlen, "tree: %s: bad worker fields", n->name);
+		return -1;
+	}
+	if (n->line == NULL)
+		n->line = xmalloc(TREE_LINE_MAX);
+	free(n->reason);
+	n->reason = reason != NULL ? xstrdup(reason) : NULL;
+	{
+		char	*buf;
+
+		if (util_hex_decode(line, TREE_LINE_MAX, &buf, &len) == -1) {
+			snprintf(err, errlen, "tree: %s: bad partial line", n->name);
+			return -1;
+		}
+		memcpy(n->line, buf, len);
+		n->linelen = len;
+		free(buf);
+	}
+	n->fault = (enum start_fault)fault;
+	n->fault_tries = (unsigned)fault_tries;
+	n->stop_signal = stop_signal;
+	n->shutdown_ms = shutdown_ms;
+	n->pid = pid > 0 ? (pid_t)pid : -1;
+	if (n->pid > 0)
+		pidmap_put(&live_pids, n->pid, n);
+	if (out_fd >= 0) {
+		n->out_fd = (int)out_fd;
+		if (util_set_cloexec(n->out_fd, true) == -1)
+			return snprintf(err, errlen, "tree: %s: out_fd: %s", n->name,
+			    strerror(errno)), -1;
+		n->ev_out = event_new(base, n->out_fd, EV_READ | EV_PERSIST,
+		    worker_output_cb, n);
+		if (n->ev_out == NULL || event_add(n->ev_out, NULL) == -1)
+			fatalx("%s: cannot watch output", n->name);
+	}
+	if (ready_fd >= 0) {
+		n->ready_fd = (int)ready_fd;
+		if (util_set_cloexec(n->ready_fd, true) == -1)
+			return snprintf(err, errlen, "tree: %s: ready_fd: %s",
+			    n->name, strerror(errno)), -1;
+		n->ev_ready = event_new(base, n->ready_fd, EV_READ | EV_PERSIST,
+		    worker_ready_fd_cb, n);
+		if (n->ev_ready == NULL || event_add(n->ev_ready, NULL) == -1)
+			fatalx("%s: cannot watch readiness", n->name);
+	}
+	n->killed_pid = killed_pid;
+	n->kill_recovering = kill_recovering;
+	if (kill_at > 0) {
+		if ((n->kill_timer = evtimer_new(base, kill_timer_cb, n)) == NULL)
+			fatalx("%s: cannot create the kill timer", n->name);
+		n->kill_at = (uint64_t)kill_at;
+		adopt_arm(n->kill_timer, n->kill_at, now);
+	}
+	return 0;
+}
+
+static int
+adopt_sup(struct node *n, const json_t *d, char *err, size_t errlen)
+{
+	json_t		*stamps, *v;
+	json_int_t	 gen, lo, delay;
+	int		 active, initial, phase;
+	size_t		 i;
+
+	if (json_unpack((json_t *)d, "{s:o,s:b,s:b,s:I,s:I,s:i,s:I}",
+	    "intensity", &stamps, "op_active", &active, "op_initial", &initial,
+	    "op_gen", &gen, "op_lo", &lo, "op_phase", &phase, "op_delay",
+	    &delay) == -1 || !json_is_array(stamps) || gen < 0 ||
+	    gen > UINT32_MAX || lo < 0 || (size_t)lo > n->nkids ||
+	    phase < OP_STOP || phase > OP_START || delay < 0 ||
+	    delay > UINT32_MAX) {
+		snprintf(err, errlen, "tree: %s: bad supervisor fields", n->name);
+		return -1;
+	}
+	intensity_reset(&n->intensity);
+	json_array_foreach(stamps, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			snprintf(err, errlen, "tree: %s: bad intensity", n->name);
+			return -1;
+		}
+		intensity_push(&n->intensity, (uint64_t)json_integer_value(v));
+	}
+	n->op_active = active;
+	n->op_initial = initial;
+	n->op_gen = (unsigned)gen;
+	n->op_lo = (size_t)lo;
+	n->op_phase = (enum op_phase)phase;
+	n->op_delay = (uint32_t)delay;
+	return 0;
+}
+
+static int
+adopt_node(struct node *n, const json_t *d, uint64_t now, char *err,
+    size_t errlen)
+{
+	struct adopt_node	a;
+
+	if (!json_is_object(d) || json_unpack((json_t *)d, "{s:b,s:i,s:i,s:b,s:b,"
+	    "s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:I,s:I,s:I,s:I}",
+	    "sup", &a.sup, "state", &a.state, "stop_reason", &a.stop_reason,
+	    "want", &a.want, "ready", &a.ready, "recovering", &a.recovering,
+	    "pending_start", &a.pending_start, "starts", &a.starts,
+	    "started_at", &a.started_at, "ready_at", &a.ready_at,
+	    "down_since", &a.down_since, "last_recovery_ms", &a.last_recovery_ms,
+	    "has_exit", &a.has_exit, "exit_code", &a.exit_code,
+	    "exit_signal", &a.exit_signal, "streak", &a.streak,
+	    "timer_at", &a.timer_at, "op_started", &a.op_started,
+	    "op_passed", &a.op_passed) == -1) {
+		snprintf(err, errlen, "tree: %s: missing or mistyped fields", n->name);
+		return -1;
+	}
+	if (a.sup != (int)n->is_sup || a.state < SVC_STOPPED ||
+	    a.state > SVC_FAILED || a.stop_reason < STOP_NONE ||
+	    a.stop_reason > STOP_SHUTDOWN || a.starts < 0 ||
+	    a.starts > UINT32_MAX || a.started_at < 0 || a.ready_at < 0 ||
+	    a.down_since < 0 || a.streak < 0 || a.streak > UINT32_MAX ||
+	    a.timer_at < 0 || a.op_started < 0 || a.op_started > UINT32_MAX ||
+	    a.op_passed < 0 || a.op_passed > UINT32_MAX) {
+		snprintf(err, errlen, "tree: %s: a field out of range", n->name);
+		return -1;
+	}
+	n->state = (enum svc_state)a.state;
+	n->stop_reason = (enum stop_reason)a.stop_reason;
+	n->want = a.want;
+	n->ready = a.ready;
+	n->recovering = a.recovering;
+	n->pending_start = a.pending_start;
+	n->starts = (unsigned)a.starts;
+	n->started_at = (uint64_t)a.started_at;
+	n->ready_at = (uint64_t)a.ready_at;
+	n->down_since = (uint64_t)a.down_since;
+	n->last_recovery_ms = a.last_recovery_ms;
+	n->has_exit = a.has_exit;
+	n->exit_code = a.exit_code;
+	n->exit_signal = a.exit_signal;
+	n->streak = (unsigned)a.streak;
+	n->op_started = (unsigned)a.op_started;
+	n->op_passed = (unsigned)a.op_passed;
+	if (a.timer_at > 0) {
+		n->timer_at = (uint64_t)a.timer_at;
+		adopt_arm(n->timer, n->timer_at, now);
+	}
+	return n->is_sup ? adopt_sup(n, d, err, errlen) :
+	    adopt_worker(n, d, now, err, errlen);
+}
+
+static int
+adopt_nodes(struct node *n, const json_t *nodes, uint64_t now, char *err,
+    size_t errlen)
+{
+	size_t	i;
+
+	if (adopt_node(n, json_object_get(nodes, n->name), now, err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++)
+		if (adopt_nodes(n->kids[i], nodes, now, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+static size_t
+node_count(const struct node *n)
+{
+	size_t	c = 1, i;
+
+	for (i = 0; i < n->nkids; i++)
+		c += node_count(n->kids[i]);
+	return c;
+}
+
+/* Names that must be this tree's nodes, of the kind wanted. */
+static struct node *
+adopt_find(const json_t *v, bool sup)
+{
+	struct node	*n;
+
+	if (!json_is_string(v) || (n = tree_find(json_string_value(v))) == NULL ||
+	    n->is_sup != sup)
+		return NULL;
+	return n;
+}
+
+static int
+adopt_queues(const json_t *d, char *err, size_t errlen)
+{
+	json_t		*q, *kicks = json_object_get(d, "kicks"), *v;
+	struct node	*n;
+	size_t		 i, k;
+
+	for (k = 0; k < nitems(spawnq); k++) {
+		q = json_array_get(json_object_get(d, "spawnq"), k);
+		if (!json_is_array(q))
+			goto bad;
+		json_array_foreach(q, i, v) {
+			if ((n = adopt_find(v, false)) == NULL || n->spawn_queued)
+				goto bad;
+			n->spawn_queued = false;
+			/* Queued again in the same order, behind nothing. */
+			(void)spawn_now(n);
+		}
+	}
+	if (!json_is_array(kicks))
+		goto bad;
+	json_array_foreach(kicks, i, v) {
+		if ((n = adopt_find(v, true)) == NULL)
+			goto bad;
+		tree_kick(n);
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "tree: bad queues (spawnq, kicks)");
+	return -1;
+}
+
+int
+tree_adopt(const json_t *d, char *err, size_t errlen)
+{
+	json_t		*nodes = json_object_get(d, "nodes");
+	json_int_t	 gen;
+	uint64_t	 now = util_now_ms();
+
+	if (!json_is_object(nodes) || json_object_size(nodes) == 0 ||
+	    json_unpack((json_t *)d, "{s:I}", "generation", &gen) == -1 ||
+	    gen < 0) {
+		snprintf(err, errlen, "tree: want {nodes, spawnq, kicks, generation}");
+		return -1;
+	}
+	if (json_object_size(nodes) != node_count(root)) {
+		snprintf(err, errlen, "tree: %zu nodes handed over for a tree of %zu",
+		    json_object_size(nodes), node_count(root));
+		return -1;
+	}
+	if (adopt_nodes(root, nodes, now, err, errlen) == -1)
+		return -1;
+	generation = (uint64_t)gen + 1;
+	started = true;
+	/* The forks the last image deferred wait in this one's queues. */
+	spawn_budget = 0;
+	if (adopt_queues(d, err, errlen) == -1)
+		return -1;
+	spawn_batch();
+	/*
+	 * Children that exited while the binary was being replaced are
+	 * reaped in the loop's first turn, once clients are back to hear of it.
+	 */
+	reap_more = true;
+	tree_defer();
 	return 0;
 }

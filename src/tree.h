@@ -89,6 +89,7 @@ struct node {
 	int			 ready_fd;
 	struct event		*ev_ready;
 	struct event		*timer;		/* backoff, ready timeout or kill grace */
+	uint64_t		 timer_at;	/* ms, monotonic: when it fires, if armed */
 	unsigned		 streak;	/* failures in a row, for backoff */
 	enum start_fault	 fault;		/* why the last start made no worker */
 	unsigned		 fault_tries;	/* such starts in a row */
@@ -97,6 +98,7 @@ struct node {
 	pid_t			 killed_pid;	/* service.kill signalled this instance */
 	bool			 kill_recovering; /* ... and marked it recovering */
 	struct event		*kill_timer;	/* ... and waits for it to die */
+	uint64_t		 kill_at;	/* ms, monotonic: the end of its grace */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 
@@ -175,5 +177,27 @@ json_t		*tree_recovery_json(void);
  */
 int		 tree_reload(struct config *conf, bool dry_run, json_t **result);
 struct config	*tree_config(void);
+
+/*
+ * A reexec. tree_handover_blocked() says why the tree cannot be handed over
+ * now (a shutdown, a reload's instances still stopping, the initial start
+ * not done), or NULL. tree_handover() describes every node (pids, pipes,
+ * timers as deadlines, counts, a supervisor's restart operation and
+ * intensity) and the queues, the fds left open; tree_adopt() puts that
+ * description onto the tree tree_init() built from the same configuration
+ * in the next image, in place of tree_start(). Workers run on untouched.
+ */
+const char	*tree_handover_blocked(void);
+json_t		*tree_handover(void);
+int		 tree_adopt(const json_t *, char *err, size_t errlen);
+/* Workers (processes) the tree has running. */
+size_t		 tree_worker_count(void);
+
+/*
+ * A child of warden that is not a worker (a reexec's check of a binary):
+ * never taken for a stray, and reaped here, done(pid, wait status, arg)
+ * being called once it has exited.
+ */
+void		 tree_own_child(pid_t, void (*done)(pid_t, int, void *), void *);
 
 #endif

@@ -184,3 +184,95 @@ xasprintf(char **out, const char *fmt, ...)
 		fatal("vasprintf");
 	return n;
 }
+
+char *
+util_hex_encode(const void *buf, size_t len)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*p = buf;
+	char			*out = xmalloc(2 * len + 1);
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+static int
+util_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+util_hex_decode(const char *hex, size_t max, char **out, size_t *outlen)
+{
+	size_t	len = strlen(hex), i;
+	char	*buf;
+	int	 hi, lo;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len % 2 != 0 || len / 2 > max)
+		return -1;
+	buf = xmalloc(len / 2 + 1);
+	for (i = 0; i < len / 2; i++) {
+		hi = util_hex_digit(hex[2 * i]);
+		lo = util_hex_digit(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			free(buf);
+			return -1;
+		}
+		buf[i] = (char)(hi << 4 | lo);
+	}
+	buf[len / 2] = '\0';
+	*out = buf;
+	*outlen = len / 2;
+	return 0;
+}
+
+int
+util_read_fd(int fd, size_t max, char **out, size_t *outlen)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 n;
+
+	*out = NULL;
+	*outlen = 0;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max) {
+				free(buf);
+				errno = EFBIG;
+				return -1;
+			}
+			cap = cap == 0 ? 65536 : cap * 2;
+			if (cap > max)
+				cap = max;
+			buf = xreallocarray(buf, cap + 1, 1);
+		}
+		if ((n = read(fd, buf + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (buf == NULL)
+		buf = xmalloc(1);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}

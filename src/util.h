@@ -26,9 +26,20 @@ const char	*util_signal_name(int);
 /* write(2) all of buf, retrying EINTR and short writes. 0 or -1 (errno). */
 int		 util_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * Read fd to its end, max bytes at most (EFBIG beyond), into a malloc'd
+ * NUL-terminated buffer. 0 or -1 (errno).
+ */
+int		 util_read_fd(int fd, size_t max, char **out, size_t *outlen);
+
 /* Set or clear O_NONBLOCK / FD_CLOEXEC. 0 or -1. */
 int		 util_set_nonblock(int fd, bool on);
 int		 util_set_cloexec(int fd, bool on);
+
+/* Bytes as lowercase hex, and back (-1: not hex, or more than max bytes). */
+char		*util_hex_encode(const void *, size_t);
+int		 util_hex_decode(const char *hex, size_t max, char **out,
+		    size_t *outlen);
 
 /* malloc and friends that abort with a message on failure (fatal). */
 void		*xmalloc(size_t);
