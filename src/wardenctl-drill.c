@@ -522,7 +522,10 @@ step_run_error(struct runner *r, enum run_rc rc, int ms)
 	return NULL;
 }
 
-/* "error -32001 (not_found): no service named 'x'" */
+/*
+ * "error -32001 (not_found): no service named 'x'", and data's reason
+ * when the message does not say it already (a reexec that failed).
+ */
 static char *
 step_error_text(json_t *error)
 {
@@ -531,12 +534,18 @@ step_error_text(json_t *error)
 			    "message"));
 	const char	*kind = json_string_value(json_object_get(
 			    json_object_get(error, "data"), "kind"));
+	const char	*reason = json_string_value(json_object_get(
+			    json_object_get(error, "data"), "reason"));
 	char		*s;
 
-	xasprintf(&s, "error %" JSON_INTEGER_FORMAT "%s%s%s: %s",
+	if (msg == NULL)
+		msg = "(no message)";
+	if (reason != NULL && (*reason == '\0' || strstr(msg, reason) != NULL))
+		reason = NULL;
+	xasprintf(&s, "error %" JSON_INTEGER_FORMAT "%s%s%s: %s%s%s",
 	    json_integer_value(code), kind != NULL ? " (" : "",
-	    kind != NULL ? kind : "", kind != NULL ? ")" : "",
-	    msg != NULL ? msg : "(no message)");
+	    kind != NULL ? kind : "", kind != NULL ? ")" : "", msg,
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	return s;
 }
 
