@@ -489,6 +489,8 @@ step_deadline_ms(const struct drill_call *call)
 	json_t	*t;
 	size_t	 i;
 
+	if (strcmp(call->method, "reexec") == 0)
+		return CTL_DEADLINE_REEXEC_MS;
 	if (strcmp(call->method, "wait") == 0) {
 		t = json_object_get(call->params, "timeout_ms");
 		return (json_is_integer(t) && json_integer_value(t) >= 0 &&
