@@ -790,6 +790,28 @@ event_table_repaired(json_t *ev)
 		    json_number_value(ms)));
 }
 
+/* warden.reexecuted: "0.1.0 -> 0.2.0", then pid, binary, took_ms... */
+static void
+event_reexecuted(json_t *ev)
+{
+	char	*before = ctl_text_cell(json_object_get(ev, "version_before"));
+	char	*after = ctl_text_cell(json_object_get(ev, "version"));
+
+	printf(" %s -> %s", before, after);
+	free(before);
+	free(after);
+}
+
+/* warden.reexec_failed: "/usr/bin/warden", then reason=... */
+static void
+event_reexec_failed(json_t *ev)
+{
+	char	*binary = ctl_text_cell(json_object_get(ev, "binary"));
+
+	printf(" %s", binary);
+	free(binary);
+}
+
 static const struct event_form event_forms[] = {
 	{ "flag.changed", { "name", "old", "new", "by", "reason", NULL },
 	  event_flag_changed },
@@ -800,6 +822,9 @@ static const struct event_form event_forms[] = {
 	{ "table.deleted", { "name", NULL }, event_table },
 	{ "table.repaired", { "name", "repair_ms", NULL },
 	  event_table_repaired },
+	{ "warden.reexecuted", { "version_before", "version", NULL },
+	  event_reexecuted },
+	{ "warden.reexec_failed", { "binary", NULL }, event_reexec_failed },
 };
 
 static bool

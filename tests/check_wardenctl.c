@@ -972,9 +972,13 @@ fake_read_line(int fd, char *buf, size_t size, size_t *len)
 	return true;
 }
 
-/* The child: 0 once it has answered and wardenctl has gone. */
+/*
+ * The child: 0 once it has answered and wardenctl has gone, or, with
+ * after, once it has sent those lines too and closed the connection.
+ */
 static int
-fake_child(int lfd, int report, json_t *reply, int delay_ms)
+fake_child(int lfd, int report, json_t *reply, int delay_ms,
+    const char *after)
 {
 	struct pollfd	 pfd = { .fd = lfd, .events = POLLIN };
 	json_t		*req, *ans;
@@ -1001,14 +1005,19 @@ fake_child(int lfd, int report, json_t *reply, int delay_ms)
 	if (util_write_all(fd, text, strlen(text)) == -1 ||
 	    util_write_all(fd, "\n", 1) == -1)
 		return 14;
+	if (after != NULL)
+		return util_write_all(fd, after, strlen(after)) == -1 ? 15 : 0;
 	/* wardenctl closes the connection once it has its answer. */
 	(void)fake_read_line(fd, buf, sizeof(buf), &len);
 	return 0;
 }
 
-/* Serve the next request: reply's members, with the request's id. */
+/*
+ * Serve the next request: reply's members, with the request's id, after
+ * delay_ms; then the lines after, if not NULL, and the connection closed.
+ */
 static void
-fake_serve(struct fake *f, json_t *reply, int delay_ms)
+fake_serve(struct fake *f, json_t *reply, int delay_ms, const char *after)
 {
 	int	p[2];
 
@@ -1018,7 +1027,7 @@ fake_serve(struct fake *f, json_t *reply, int delay_ms)
 	ck_assert_int_ne(f->pid, -1);
 	if (f->pid == 0) {
 		close(p[0]);
-		_exit(fake_child(f->lfd, p[1], reply, delay_ms));
+		_exit(fake_child(f->lfd, p[1], reply, delay_ms, after));
 	}
 	close(p[1]);
 	f->rfd = p[0];
@@ -1027,12 +1036,11 @@ fake_serve(struct fake *f, json_t *reply, int delay_ms)
 
 /* The request the child served. */
 static json_t *
-fake_request(struct fake *f)
+fake_served(struct fake *f)
 {
-	json_t	*req;
-	char	 buf[65536];
-	size_t	 len;
-	int	 st;
+	char	buf[65536];
+	size_t	len;
+	int	st;
 
 	ck_assert_msg(fake_read_line(f->rfd, buf, sizeof(buf), &len),
 	    "the fake warden got no request");
@@ -1042,7 +1050,15 @@ fake_request(struct fake *f)
 	f->pid = -1;
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "the fake warden failed: status %#x", st);
-	req = parse_json(buf, "the request");
+	return parse_json(buf, "the request");
+}
+
+/* The request the child served, which must be a reexec. */
+static json_t *
+fake_request(struct fake *f)
+{
+	json_t	*req = fake_served(f);
+
 	ck_assert_str_eq(json_string_value(json_object_get(req, "method")),
 	    "reexec");
 	return req;
@@ -1191,7 +1207,7 @@ START_TEST(test_reexec_sent)
 	ck_assert_ptr_nonnull(real);
 
 	xasprintf(&want, "%s/x/warden-new", real);
-	fake_serve(&f, reexec_result(), 0);
+	fake_serve(&f, reexec_result(), 0, NULL);
 	rc = reexec_from(&h, &f, h.dir, "reexec", "x/warden-new", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec x/warden-new");
 	req = fake_request(&f);
@@ -1202,7 +1218,7 @@ START_TEST(test_reexec_sent)
 	json_decref(req);
 
 	/* From below, through "..": the same file. */
-	fake_serve(&f, reexec_result(), 0);
+	fake_serve(&f, reexec_result(), 0, NULL);
 	rc = reexec_from(&h, &f, dir, "reexec", "../x/./warden-new", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec ../x/./warden-new");
 	req = fake_request(&f);
@@ -1213,7 +1229,7 @@ START_TEST(test_reexec_sent)
 
 	/* A link keeps its name: warden executes what it points to then. */
 	xasprintf(&want, "%s/x/warden", real);
-	fake_serve(&f, reexec_result(), 0);
+	fake_serve(&f, reexec_result(), 0, NULL);
 	rc = reexec_from(&h, &f, dir, "reexec", "warden", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec warden (a link)");
 	req = fake_request(&f);
@@ -1223,7 +1239,7 @@ START_TEST(test_reexec_sent)
 	free(want);
 
 	/* An absolute one goes as it is. */
-	fake_serve(&f, reexec_result(), 0);
+	fake_serve(&f, reexec_result(), 0, NULL);
 	rc = reexec_from(&h, &f, "/", "reexec", link, NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec /abs/warden");
 	req = fake_request(&f);
@@ -1232,7 +1248,7 @@ START_TEST(test_reexec_sent)
 	json_decref(req);
 
 	/* None: warden's own binary, no params; -j prints the result. */
-	fake_serve(&f, reexec_result(), 0);
+	fake_serve(&f, reexec_result(), 0, NULL);
 	rc = reexec_from(&h, &f, h.dir, "-j", "reexec", NULL);
 	CHECK_RC(rc, EXIT_OK, "-j reexec");
 	req = fake_request(&f);
@@ -1253,7 +1269,8 @@ START_TEST(test_reexec_sent)
 	/* One worker, one client: no plural. */
 	fake_serve(&f, json_pack("{s:{s:i,s:s,s:s,s:s,s:f,s:i,s:i}}",
 	    "result", "pid", 7, "binary", "/w", "version_before", "1",
-	    "version", "1", "took_ms", 0.5, "workers", 1, "clients", 1), 0);
+	    "version", "1", "took_ms", 0.5, "workers", 1, "clients", 1), 0,
+	    NULL);
 	rc = reexec_from(&h, &f, h.dir, "reexec", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec");
 	json_decref(fake_request(&f));
@@ -1308,7 +1325,7 @@ START_TEST(test_reexec_errors)
 			    json_string(cases[i].reason)), 0);
 		fake_serve(&f, json_pack("{s:{s:i,s:s,s:o}}", "error", "code",
 		    cases[i].code, "message", cases[i].message, "data", data),
-		    0);
+		    0, NULL);
 		rc = reexec_from(&h, &f, h.dir, "reexec", NULL);
 		CHECK_RC(rc, EXIT_ERROR, cases[i].message);
 		json_decref(fake_request(&f));
@@ -1333,11 +1350,49 @@ START_TEST(test_reexec_slow)
 
 	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
 	fake_listen(&f, &h);
-	fake_serve(&f, reexec_result(), 10500);
+	fake_serve(&f, reexec_result(), 10500, NULL);
 	rc = reexec_from(&h, &f, h.dir, "reexec", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec answered after 10.5 s");
 	json_decref(fake_request(&f));
 	has(out, "warden reexecuted: pid 1234", "slow reexec");
+	forget();
+	fake_close(&f);
+	harness_cleanup(&h);
+}
+END_TEST
+
+/* What `events` makes of a reexec's events, either way it goes. */
+START_TEST(test_reexec_events)
+{
+	static const char events[] =
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":"
+	    "{\"seq\":7,\"ts\":1000.5,\"type\":\"warden.reexec_failed\","
+	    "\"binary\":\"/usr/bin/warden\",\"reason\":"
+	    "\"--handover-check: exit 1\"}}\n"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":"
+	    "{\"seq\":8,\"ts\":2000.25,\"type\":\"warden.reexecuted\","
+	    "\"pid\":812,\"binary\":\"/usr/bin/warden\","
+	    "\"version_before\":\"0.1.0\",\"version\":\"0.2.0\","
+	    "\"took_ms\":12.4,\"workers\":4,\"clients\":2}}\n";
+	struct harness	 h;
+	struct fake	 f;
+	json_t		*req;
+	int		 rc;
+
+	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
+	fake_listen(&f, &h);
+	fake_serve(&f, json_pack("{s:{s:i}}", "result", "seq", 6), 0, events);
+	rc = reexec_from(&h, &f, h.dir, "events", "warden.", NULL);
+	CHECK_RC(rc, EXIT_OK, "events warden.");
+	req = fake_served(&f);
+	ck_assert_str_eq(json_string_value(json_object_get(req, "method")),
+	    "subscribe");
+	json_decref(req);
+	ck_assert_str_eq(out,
+	    "7 1000.500 warden.reexec_failed /usr/bin/warden "
+	    "reason=\"--handover-check: exit 1\"\n"
+	    "8 2000.250 warden.reexecuted 0.1.0 -> 0.2.0 pid=812 "
+	    "binary=/usr/bin/warden took_ms=12.4 workers=4 clients=2\n");
 	forget();
 	fake_close(&f);
 	harness_cleanup(&h);
@@ -1367,6 +1422,7 @@ wardenctl_suite(void)
 	tcase_add_test(tc, test_reexec_sent);
 	tcase_add_test(tc, test_reexec_errors);
 	tcase_add_test(tc, test_reexec_slow);
+	tcase_add_test(tc, test_reexec_events);
 	suite_add_tcase(s, tc);
 	return s;
 }
