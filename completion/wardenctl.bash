@@ -9,16 +9,17 @@
 # nothing to offer.
 
 _wardenctl_commands="ping version status start stop restart kill wait flag
-	stage table recovery drill events reload shutdown call help"
+	stage table recovery drill events reload reexec shutdown call help"
 _wardenctl_methods="ping version status service.start service.stop
 	service.restart service.kill flag.list flag.get flag.set flag.reset
 	stage.get stage.set stage.rollback stage.emergency table.info
 	table.delete table.corrupt recovery wait subscribe config.reload
-	shutdown"
+	reexec shutdown"
 _wardenctl_states="starting running stopping stopped backoff failed"
 _wardenctl_topics="service. service.started service.ready service.exited
 	service.backoff service.failed supervisor.failed flag.changed
-	stage.changed guard.rollback table.deleted table.repaired"
+	stage.changed guard.rollback table.deleted table.repaired warden.
+	warden.reexecuted warden.reexec_failed"
 
 # Ask the daemon: wardenctl [-S SOCKET] -j ARGS..., at most one second.
 _wardenctl_ask()
@@ -205,6 +206,12 @@ _wardenctl()
 			COMPREPLY=($(compgen -W "run" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
+		fi ;;
+	reexec)
+		# BINARY: a file, or a folder on the way to one.
+		if ((nargs == 0)); then
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur"))
 		fi ;;
 	events)
 		COMPREPLY=($(compgen -W "$_wardenctl_topics" -- "$cur")) ;;

@@ -5,11 +5,14 @@
  * --wait-recovered makes three), then prints the result: exactly, as JSON,
  * with -j; otherwise as a line or a table. It returns the exit status.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -787,6 +790,28 @@ event_table_repaired(json_t *ev)
 		    json_number_value(ms)));
 }
 
+/* warden.reexecuted: "0.1.0 -> 0.2.0", then pid, binary, took_ms... */
+static void
+event_reexecuted(json_t *ev)
+{
+	char	*before = ctl_text_cell(json_object_get(ev, "version_before"));
+	char	*after = ctl_text_cell(json_object_get(ev, "version"));
+
+	printf(" %s -> %s", before, after);
+	free(before);
+	free(after);
+}
+
+/* warden.reexec_failed: "/usr/bin/warden", then reason=... */
+static void
+event_reexec_failed(json_t *ev)
+{
+	char	*binary = ctl_text_cell(json_object_get(ev, "binary"));
+
+	printf(" %s", binary);
+	free(binary);
+}
+
 static const struct event_form event_forms[] = {
 	{ "flag.changed", { "name", "old", "new", "by", "reason", NULL },
 	  event_flag_changed },
@@ -797,6 +822,9 @@ static const struct event_form event_forms[] = {
 	{ "table.deleted", { "name", NULL }, event_table },
 	{ "table.repaired", { "name", "repair_ms", NULL },
 	  event_table_repaired },
+	{ "warden.reexecuted", { "version_before", "version", NULL },
+	  event_reexecuted },
+	{ "warden.reexec_failed", { "binary", NULL }, event_reexec_failed },
 };
 
 static bool
@@ -935,6 +963,115 @@ cmd_reload(struct ctl *c, struct ctl_args *a)
 	return cmd_simple(c, "config.reload", dry ?
 	    cmd_params("dry_run", json_true()) : NULL, CTL_DEADLINE_LONG_MS,
 	    dry ? print_reload_dry : print_reload);
+}
+
+/*
+ * BINARY as warden must be given it: absolute, since warden's folder is
+ * not ours. A relative one is taken from our folder, with its folder
+ * resolved and its own name kept, so that a symbolic link such as
+ * bin/warden -> warden-0.2 stays the name warden executes. A file that
+ * does not exist or cannot be executed is refused here: asking warden
+ * would only get the same answer later.
+ */
+static int
+reexec_binary(const struct ctl_args *a, const char *binary, char **abs)
+{
+	struct stat	 sb;
+	const char	*slash, *base;
+	char		*dir, *real;
+
+	*abs = NULL;
+	if (*binary == '\0')
+		return ctl_usage_error(a, "BINARY is empty");
+	if (stat(binary, &sb) == -1)
+		return ctl_usage_error(a, "%s: %s", binary, strerror(errno));
+	if (S_ISDIR(sb.st_mode))
+		return ctl_usage_error(a, "%s: %s", binary, strerror(EISDIR));
+	if (!S_ISREG(sb.st_mode))
+		return ctl_usage_error(a, "%s: not a regular file", binary);
+	if (access(binary, X_OK) == -1)
+		return ctl_usage_error(a, "%s: not executable: %s", binary,
+		    strerror(errno));
+	if (*binary == '/') {
+		*abs = xstrdup(binary);
+		return CTL_EXIT_OK;
+	}
+
+	if ((slash = strrchr(binary, '/')) != NULL) {
+		xasprintf(&dir, "%.*s", (int)(slash - binary), binary);
+		base = slash + 1;
+	} else {
+		dir = xstrdup(".");
+		base = binary;
+	}
+	real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return ctl_usage_error(a, "%s: cannot make it absolute: %s",
+		    binary, strerror(errno));
+	xasprintf(abs, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+	free(real);
+	return CTL_EXIT_OK;
+}
+
+/* "1000 workers", "1 client", "- workers" when warden did not say. */
+static char *
+reexec_count(json_t *n, const char *noun)
+{
+	char	*s;
+
+	if (json_is_integer(n))
+		xasprintf(&s, "%" JSON_INTEGER_FORMAT " %s%s",
+		    json_integer_value(n), noun,
+		    json_integer_value(n) == 1 ? "" : "s");
+	else
+		xasprintf(&s, "- %ss", noun);
+	return s;
+}
+
+/*
+ * "warden reexecuted: pid 1234, 0.2.0 -> 0.2.1, 1000 workers, 3 clients,
+ * 12.4ms", on one line.
+ */
+static void
+print_reexec(json_t *res)
+{
+	json_t	*took = json_object_get(res, "took_ms");
+	char	*pid = ctl_cell(json_object_get(res, "pid"));
+	char	*before = ctl_cell(json_object_get(res, "version_before"));
+	char	*after = ctl_cell(json_object_get(res, "version"));
+	char	*workers = reexec_count(json_object_get(res, "workers"),
+		    "worker");
+	char	*clients = reexec_count(json_object_get(res, "clients"),
+		    "client");
+	char	 buf[32];
+
+	printf("warden reexecuted: pid %s, %s -> %s, %s, %s, %s\n", pid,
+	    before, after, workers, clients, json_is_number(took) ?
+	    ctl_fmt_duration(buf, sizeof(buf), json_number_value(took)) : "-");
+	free(pid);
+	free(before);
+	free(after);
+	free(workers);
+	free(clients);
+}
+
+int
+cmd_reexec(struct ctl *c, struct ctl_args *a)
+{
+	json_t	*params = NULL;
+	char	*binary;
+	int	 rc;
+
+	if (a->argc > 0) {
+		if ((rc = reexec_binary(a, a->argv[0], &binary)) !=
+		    CTL_EXIT_OK)
+			return rc;
+		params = cmd_params("binary", cmd_str(binary));
+		free(binary);
+	}
+	return cmd_simple(c, "reexec", params, CTL_DEADLINE_REEXEC_MS,
+	    print_reexec);
 }
 
 static void

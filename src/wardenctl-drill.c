@@ -489,6 +489,8 @@ step_deadline_ms(const struct drill_call *call)
 	json_t	*t;
 	size_t	 i;
 
+	if (strcmp(call->method, "reexec") == 0)
+		return CTL_DEADLINE_REEXEC_MS;
 	if (strcmp(call->method, "wait") == 0) {
 		t = json_object_get(call->params, "timeout_ms");
 		return (json_is_integer(t) && json_integer_value(t) >= 0 &&
@@ -522,7 +524,10 @@ step_run_error(struct runner *r, enum run_rc rc, int ms)
 	return NULL;
 }
 
-/* "error -32001 (not_found): no service named 'x'" */
+/*
+ * "error -32001 (not_found): no service named 'x'", and data's reason
+ * when the message does not say it already (a reexec that failed).
+ */
 static char *
 step_error_text(json_t *error)
 {
@@ -531,12 +536,18 @@ step_error_text(json_t *error)
 			    "message"));
 	const char	*kind = json_string_value(json_object_get(
 			    json_object_get(error, "data"), "kind"));
+	const char	*reason = json_string_value(json_object_get(
+			    json_object_get(error, "data"), "reason"));
 	char		*s;
 
-	xasprintf(&s, "error %" JSON_INTEGER_FORMAT "%s%s%s: %s",
+	if (msg == NULL)
+		msg = "(no message)";
+	if (reason != NULL && (*reason == '\0' || strstr(msg, reason) != NULL))
+		reason = NULL;
+	xasprintf(&s, "error %" JSON_INTEGER_FORMAT "%s%s%s: %s%s%s",
 	    json_integer_value(code), kind != NULL ? " (" : "",
-	    kind != NULL ? kind : "", kind != NULL ? ")" : "",
-	    msg != NULL ? msg : "(no message)");
+	    kind != NULL ? kind : "", kind != NULL ? ")" : "", msg,
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	return s;
 }
 

@@ -267,15 +267,20 @@ rpc_event_params(json_t *msg)
 	return params;
 }
 
-/* An answer to request id: its result, or the error it carries. */
+/*
+ * An answer to request id: its result, or the error it carries. The
+ * message is for people; when data says why in a "reason" the message
+ * does not already hold (a reexec that failed), that is printed too.
+ */
 static int
 rpc_answer(json_t *msg, json_int_t id, json_t **result)
 {
 	json_t		*jid = json_object_get(msg, "id");
 	json_t		*error = json_object_get(msg, "error");
 	json_t		*res = json_object_get(msg, "result");
-	const char	*message;
+	const char	*message, *reason;
 	json_int_t	 code;
+	int		 status;
 
 	/* A request warden could not parse is answered with a null id. */
 	if (!(json_is_integer(jid) && json_integer_value(jid) == id) &&
@@ -283,11 +288,19 @@ rpc_answer(json_t *msg, json_int_t id, json_t **result)
 		return rpc_bad_answer("an answer to another request");
 	if (error != NULL) {
 		code = json_integer_value(json_object_get(error, "code"));
+		status = code == RPC_TIMEOUT ? CTL_EXIT_TIMEOUT :
+		    CTL_EXIT_ERROR;
+		reason = ctl_json_str(json_object_get(error, "data"),
+		    "reason");
 		if ((message = ctl_json_str(error, "message")) == NULL)
-			return ctl_errx(CTL_EXIT_ERROR,
-			    "error %" JSON_INTEGER_FORMAT, code);
-		return ctl_errx(code == RPC_TIMEOUT ? CTL_EXIT_TIMEOUT :
-		    CTL_EXIT_ERROR, "%s", message);
+			message = reason;
+		if (message == NULL)
+			return ctl_errx(status, "error %" JSON_INTEGER_FORMAT,
+			    code);
+		if (reason != NULL && *reason != '\0' &&
+		    strstr(message, reason) == NULL)
+			return ctl_errx(status, "%s: %s", message, reason);
+		return ctl_errx(status, "%s", message);
 	}
 	if (res == NULL)
 		return rpc_bad_answer("neither result nor error");

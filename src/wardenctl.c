@@ -173,6 +173,19 @@ static const struct ctl_cmd ctl_commands[] = {
 	  .min_args = 0, .max_args = 0,
 	  .opts = { { 'n', "dry-run", CTL_ARG_NONE } },
 	  .handler = cmd_reload },
+	{ .name = "reexec", .usage = "[BINARY]",
+	  .summary = "upgrade warden in place, restarting nothing",
+	  .help = "Make warden execute BINARY (default: the file it was\n"
+	    "started from) in place of itself, with the same pid: every\n"
+	    "worker keeps running with its pid, output and restart count,\n"
+	    "clients stay connected, flags and the table are untouched.\n"
+	    "warden checks BINARY first; when it cannot take over, warden\n"
+	    "goes on as it was and the reason is printed (exit 1). A\n"
+	    "relative BINARY is taken from the current folder; one that\n"
+	    "is not an executable file is refused before warden is asked.\n"
+	    "With -j, warden's answer: {pid, binary, version_before,\n"
+	    "version, took_ms, workers, clients}.\n",
+	  .min_args = 0, .max_args = 1, .handler = cmd_reexec },
 	{ .name = "shutdown", .usage = "",
 	  .summary = "stop every service and warden",
 	  .help = "Stop every service in reverse order; warden then exits.\n",

@@ -30,10 +30,14 @@
  * Client deadlines. Quick calls get a short one; calls whose duration
  * depends on the services (a stop waits out shutdown_ms, a start waits
  * for readiness) get a long one; a wait gets its own timeout plus a
- * margin, so that the daemon's -32003 normally arrives first.
+ * margin, so that the daemon's -32003 normally arrives first. A reexec
+ * is answered by the new image, after the check of the new binary (5 s
+ * at most) and the handover: seconds at worst, and far less than a
+ * minute however many workers and clients there are.
  */
 #define CTL_DEADLINE_QUICK_MS	10000
 #define CTL_DEADLINE_LONG_MS	300000
+#define CTL_DEADLINE_REEXEC_MS	60000
 #define CTL_WAIT_MARGIN_MS	2000
 
 struct ctl {
@@ -149,6 +153,7 @@ int	 cmd_wait(struct ctl *, struct ctl_args *);
 int	 cmd_recovery(struct ctl *, struct ctl_args *);
 int	 cmd_events(struct ctl *, struct ctl_args *);
 int	 cmd_reload(struct ctl *, struct ctl_args *);
+int	 cmd_reexec(struct ctl *, struct ctl_args *);
 int	 cmd_shutdown(struct ctl *, struct ctl_args *);
 int	 cmd_call(struct ctl *, struct ctl_args *);
 

@@ -143,6 +143,7 @@ static const char *const shipped_names[] = {
 	"conf/drills/crash-loop-escalation.json",
 	"conf/drills/guard-rollback.json",
 	"conf/drills/extreme-failure.json",
+	"conf/drills/reexec.json",
 };
 
 static char *

@@ -673,9 +673,10 @@ START_TEST(test_completion)
 	    "t stage stage r\n"
 	    "t signal kill a -s TE\n"
 	    "t services status ''\n"
-	    "t flags flag get ''\n";
+	    "t flags flag get ''\n"
+	    "t binary reexec \"${ctl%%ctl}\"\n";
 	struct inst	 in;
-	char		*comp, *ctl, *nosock;
+	char		*comp, *ctl, *nosock, *want;
 	int		 rc;
 
 	inst_init(&in, conf_flags);
@@ -694,13 +695,18 @@ START_TEST(test_completion)
 	rc = inst_bash(&in, script, comp, ctl, nosock);
 	RUN_OK(&in, rc, "completion without warden");
 	has_text(in.out, "\ncommands: ping version status start stop restart "
-	    "kill wait flag stage table recovery drill events reload shutdown "
-	    "call help\n", "commands");
+	    "kill wait flag stage table recovery drill events reload reexec "
+	    "shutdown call help\n", "commands");
 	has_text(in.out, "\nstart: flag\n", "a command's start");
 	has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
 	has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
 	has_text(in.out, "\nsignal: TERM\n", "signals");
 	has_text(in.out, "\nservices: \n", "no services without warden");
+	/* reexec's BINARY: files. */
+	xasprintf(&want, "\nbinary: %.*s %s\n", (int)(strlen(ctl) - 3), ctl,
+	    ctl);
+	has_text(in.out, want, "reexec's binary");
+	free(want);
 
 	/* With warden: its services and flags. */
 	ck_assert_int_eq(harness_launch(&in.h), 0);
