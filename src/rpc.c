@@ -6,7 +6,8 @@
  * after every change (events and supervision steps) that can satisfy it,
  * so a change between the test and the block can never be missed. A
  * client may have limits.max_pending such calls at once. A batch is
- * answered as one array, in order, when its last member is.
+ * answered as one array, in order, when its last member is. A reexec
+ * call is answered by whichever image comes out of it.
  */
 #include <sys/queue.h>
 
@@ -29,6 +30,7 @@
 #include "flagsvc.h"
 #include "log.h"
 #include "murmur3.h"
+#include "reexec.h"
 #include "rpc.h"
 #include "sdnotify.h"
 #include "tree.h"
@@ -50,7 +52,7 @@ struct call {
 	size_t		 slot;
 };
 
-enum pending_kind { PENDING_WAIT, PENDING_SETTLE };
+enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC };
 
 /* What a wait waits for (a service operation: its service to settle). */
 enum cond_kind { COND_SERVICE, COND_RECOVERED, COND_FLAG, COND_STAGE };
@@ -93,6 +95,7 @@ static const struct {
 	{ RPC_TIMEOUT, "timeout" },
 	{ RPC_CONFLICT, "conflict" },
 	{ RPC_UNAVAILABLE, "unavailable" },
+	{ RPC_REEXEC_FAILED, "reexec_failed" },
 };
 
 const char *
@@ -324,6 +327,9 @@ static size_t			  watch_buckets;	/* a power of two, or 0 */
 static size_t			  nwatches;
 static LIST_HEAD(, watch)	  watched = LIST_HEAD_INITIALIZER(watched);
 static struct pending_list	  recovered_waits = TAILQ_HEAD_INITIALIZER(recovered_waits);
+/* The reexec calls, answered together; the one in reexec_request() now. */
+static struct pending_list	  reexec_calls = TAILQ_HEAD_INITIALIZER(reexec_calls);
+static struct pending		 *reexec_asking;
 
 static uint32_t
 watch_hash(enum cond_kind kind, const char *name, int stage)
@@ -458,6 +464,8 @@ pending_free(struct pending *p)
 	}
 	if (p->timer != NULL)
 		event_free(p->timer);
+	if (p == reexec_asking)
+		reexec_asking = NULL;
 	json_decref(p->cond);
 	json_decref(p->call.id);
 	free(p);
@@ -1289,6 +1297,76 @@ m_shutdown(struct call *call, json_t *params)
 	tree_shutdown();
 }
 
+/*
+ * Answered by the image that comes out of it: the call waits, on its
+ * client's connection, through the exec (rpc_reexec_done) or until the
+ * old image gives up (rpc_reexec_failed).
+ */
+static void
+m_reexec(struct call *call, json_t *params)
+{
+	static const char *const allowed[] = { "binary", NULL };
+	json_t		*bin = json_object_get(params, "binary");
+	const char	*path = NULL;
+	struct pending	*p;
+	char		 err[1024];
+
+	if (rpc_check_params(call, params, allowed) == -1)
+		return;
+	if (bin != NULL) {
+		if (!json_is_string(bin) || json_string_value(bin)[0] != '/') {
+			rpc_error(call, RPC_INVALID_PARAMS,
+			    "'binary' must be an absolute path");
+			return;
+		}
+		path = json_string_value(bin);
+	}
+	if (!pending_room(call))
+		return;
+	log_info("reexec of %s asked by uid %ld pid %ld",
+	    path != NULL ? path : "warden's own binary", (long)call->client->uid,
+	    (long)call->client->pid);
+	/* Waiting before the request: an outcome told at once reaches it. */
+	p = pending_new(call, PENDING_REEXEC);
+	p->list = &reexec_calls;
+	TAILQ_INSERT_TAIL(p->list, p, by_cond);
+	reexec_asking = p;
+	if (reexec_request(path, err, sizeof(err)) == -1 && reexec_asking == p) {
+		log_warnx("reexec refused: %s", err);
+		rpc_error(&p->call, RPC_CONFLICT, "%s", err);
+		pending_free(p);
+	}
+	reexec_asking = NULL;
+}
+
+void
+rpc_reexec_failed(const char *why)
+{
+	struct pending	*p;
+	char		 msg[1024];
+
+	/* Both the message and data.reason: clean it once for both. */
+	snprintf(msg, sizeof(msg), "%s", why != NULL ? why : "reexec failed");
+	rpc_utf8_clean(msg);
+	while ((p = TAILQ_FIRST(&reexec_calls)) != NULL) {
+		rpc_error_data(&p->call, RPC_REEXEC_FAILED,
+		    json_pack("{s:s}", "reason", msg), "%s", msg);
+		pending_free(p);
+	}
+}
+
+void
+rpc_reexec_done(json_t *result)
+{
+	struct pending	*p;
+
+	while ((p = TAILQ_FIRST(&reexec_calls)) != NULL) {
+		rpc_result(&p->call, result != NULL ? json_incref(result) :
+		    json_object());
+		pending_free(p);
+	}
+}
+
 /* The command table: one entry per method, with the role it needs. */
 static const struct method {
 	const char	*name;
@@ -1319,6 +1397,7 @@ static const struct method {
 	{ "table.corrupt", ROLE_ADMIN, true, m_table_corrupt },
 	{ "config.reload", ROLE_ADMIN, false, m_config_reload },
 	{ "shutdown", ROLE_ADMIN, true, m_shutdown },
+	{ "reexec", ROLE_ADMIN, false, m_reexec },
 };
 
 /* --- framing ------------------------------------------------------------------------------------ */

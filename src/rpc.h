@@ -23,6 +23,7 @@
 #define RPC_TIMEOUT		-32003
 #define RPC_CONFLICT		-32004
 #define RPC_UNAVAILABLE		-32005
+#define RPC_REEXEC_FAILED	-32006
 
 struct client;
 struct event_base;
@@ -45,5 +46,14 @@ json_t	*rpc_error_response(json_t *id, int code, const char *fmt, ...)
 const char *rpc_error_kind(int code);
 /* Nesting depth of a JSON text (strings skipped), checked before parsing. */
 size_t	rpc_json_depth(const char *, size_t);
+
+/*
+ * reexec (reexec.h). The calls waiting for it are answered here: with
+ * error RPC_REEXEC_FAILED when the old image stays (why is the message and
+ * data.reason), or with result (shared: the caller keeps its reference)
+ * by the new image once it has adopted everything.
+ */
+void	rpc_reexec_failed(const char *why);
+void	rpc_reexec_done(json_t *result);
 
 #endif
