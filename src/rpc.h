@@ -55,5 +55,17 @@ size_t	rpc_json_depth(const char *, size_t);
  */
 void	rpc_reexec_failed(const char *why);
 void	rpc_reexec_done(json_t *result);
+/*
+ * A client's calls awaiting their answer, described for the next image:
+ * {"batches": [SLOTS, ...], "calls": [CALL, ...]}, each call with its id
+ * (absent: a notification), its kind ("wait", "settle", "reexec"), what
+ * it waits for, a wait's deadline (CLOCK_MONOTONIC ms) and, in a batch,
+ * "batch" (an index into batches) and "slot". rpc_adopt_client() makes
+ * them again (after rpc_init()); -1 with err naming what is wrong, and
+ * then the client has none.
+ */
+json_t	*rpc_handover_client(const struct client *);
+int	 rpc_adopt_client(struct client *, const json_t *, char *err,
+	    size_t errlen);
 
 #endif
