@@ -33,6 +33,7 @@ struct client {
 	struct event		*ev_write;	/* armed only while output waits */
 	struct event		*ev_idle;	/* armed from a line's first byte to its end */
 	bool			 mid_line;	/* ev_idle runs for the partial line kept */
+	uint64_t		 line_deadline;	/* ... to then, monotonic ms */
 	bool			 line_done;	/* a line was served since the last look */
 	bool			 reading;
 	bool			 writing;
@@ -44,6 +45,7 @@ struct client {
 	json_t			*topics;	/* NULL: every event */
 	uint64_t		 dropped;	/* events lost while over the cap */
 	bool			 closing;
+	uint64_t		 close_deadline; /* freed then, output or not */
 	bool			 eof;		/* the peer is done sending; answers still due */
 	struct pending_list	 pending;	/* its calls awaiting an answer (rpc.c) */
 	unsigned		 npending;
@@ -66,5 +68,33 @@ void		 control_send_event(struct client *, json_t *event);
 void		 control_close(struct client *);
 struct client	*control_clients(void);
 const char	*control_role_name(enum role);
+
+/*
+ * Upgrade in place (reexec.h). control_handover(), just before the exec:
+ * stop accepting (new peers wait in the backlog) and reading (their bytes
+ * wait in the kernel), describe the listening socket and every client
+ * with what it has sent and not been served, what it has not read yet and
+ * its calls awaiting their answer (rpc_handover_client), and clear
+ * close-on-exec on each fd named. Call it from the loop, not while a
+ * request is being handled (a batch is described once it is whole).
+ * Nothing is closed or freed, and nothing may be sent to clients after
+ * it: the loop must not run again before the exec. NULL when there is
+ * nothing to hand over (not listening, draining) or an fd cannot be kept
+ * open across the exec. If the exec fails, control_handover_abort() puts
+ * everything back as it was.
+ */
+json_t		*control_handover(void);
+void		 control_handover_abort(void);
+/* Free what control_handover() described, leaving its fds open (tests). */
+void		 control_handover_release(void);
+/*
+ * In the new image, after rpc_init() and instead of control_listen():
+ * take over the socket and the clients control_handover() described.
+ * Their calls are tested, and the lines they had sent served, once the
+ * loop runs. -1 with err naming what is wrong in the description;
+ * nothing is kept then, and no fd is closed.
+ */
+int		 control_adopt(struct event_base *, const struct config *,
+		    const json_t *desc, char *err, size_t errlen);
 
 #endif

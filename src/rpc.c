@@ -6,7 +6,9 @@
  * after every change (events and supervision steps) that can satisfy it,
  * so a change between the test and the block can never be missed. A
  * client may have limits.max_pending such calls at once. A batch is
- * answered as one array, in order, when its last member is.
+ * answered as one array, in order, when its last member is. A reexec
+ * call is answered by whichever image comes out of it, so calls awaiting
+ * their answer can be described and made again (rpc_handover_client).
  */
 #include <sys/queue.h>
 
@@ -24,11 +26,13 @@
 
 #include "config.h"
 #include "control.h"
+#include "desc.h"
 #include "events.h"
 #include "flags.h"
 #include "flagsvc.h"
 #include "log.h"
 #include "murmur3.h"
+#include "reexec.h"
 #include "rpc.h"
 #include "sdnotify.h"
 #include "tree.h"
@@ -50,7 +54,7 @@ struct call {
 	size_t		 slot;
 };
 
-enum pending_kind { PENDING_WAIT, PENDING_SETTLE };
+enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC };
 
 /* What a wait waits for (a service operation: its service to settle). */
 enum cond_kind { COND_SERVICE, COND_RECOVERED, COND_FLAG, COND_STAGE };
@@ -67,6 +71,7 @@ struct pending {
 	int			 target;	/* flag: the value wanted; stage: the stage */
 	bool			 want_up;	/* settle: up (start, restart) or down (stop) */
 	json_int_t		 timeout_ms;
+	uint64_t		 deadline;	/* wait: its timeout, monotonic ms */
 	struct event		*timer;		/* wait: its timeout */
 	struct watch		*watch;		/* what it waits on; NULL: recovered */
 	struct pending_list	*list;		/* the list of its condition */
@@ -93,6 +98,7 @@ static const struct {
 	{ RPC_TIMEOUT, "timeout" },
 	{ RPC_CONFLICT, "conflict" },
 	{ RPC_UNAVAILABLE, "unavailable" },
+	{ RPC_REEXEC_FAILED, "reexec_failed" },
 };
 
 const char *
@@ -324,6 +330,9 @@ static size_t			  watch_buckets;	/* a power of two, or 0 */
 static size_t			  nwatches;
 static LIST_HEAD(, watch)	  watched = LIST_HEAD_INITIALIZER(watched);
 static struct pending_list	  recovered_waits = TAILQ_HEAD_INITIALIZER(recovered_waits);
+/* The reexec calls, answered together; the one in reexec_request() now. */
+static struct pending_list	  reexec_calls = TAILQ_HEAD_INITIALIZER(reexec_calls);
+static struct pending		 *reexec_asking;
 
 static uint32_t
 watch_hash(enum cond_kind kind, const char *name, int stage)
@@ -458,6 +467,8 @@ pending_free(struct pending *p)
 	}
 	if (p->timer != NULL)
 		event_free(p->timer);
+	if (p == reexec_asking)
+		reexec_asking = NULL;
 	json_decref(p->cond);
 	json_decref(p->call.id);
 	free(p);
@@ -833,6 +844,52 @@ rpc_cond_check(json_t *cond)
 	    "{\"flag\":NAME,\"value\":V} or {\"stage\":N}";
 }
 
+/*
+ * Put a wait for a checked condition on the list of what it waits for,
+ * and arm its timeout: timeout_ms in all (for the message), of which
+ * left_ms remain (all of it, but for a wait handed over by a reexec).
+ */
+static void
+pending_wait_arm(struct pending *p, json_t *cond, json_int_t timeout_ms,
+    json_int_t left_ms)
+{
+	struct timeval	 tv;
+	json_t		*v;
+
+	p->cond = json_deep_copy(cond);
+	p->timeout_ms = timeout_ms;
+	p->deadline = util_now_ms() + (uint64_t)left_ms;
+	if (json_object_get(cond, "recovered") != NULL) {
+		p->ckind = COND_RECOVERED;
+		pending_watch(p, COND_RECOVERED, NULL, 0, 0);
+	} else if ((v = json_object_get(cond, "flag")) != NULL) {
+		p->ckind = COND_FLAG;
+		if (flags_value_parse(json_object_get(cond, "value"), &p->target) == -1)
+			fatalx("a checked flag condition does not parse");
+		pending_watch(p, COND_FLAG, json_string_value(v), 0, 0);
+	} else if ((v = json_object_get(cond, "stage")) != NULL) {
+		/* No configured stage comes near INT_MAX. */
+		p->ckind = COND_STAGE;
+		p->target = json_integer_value(v) > INT_MAX ? INT_MAX :
+		    (int)json_integer_value(v);
+		pending_watch(p, COND_STAGE, NULL, p->target, 0);
+	} else {
+		p->ckind = COND_SERVICE;
+		p->state = tree_state_parse(json_string_value(json_object_get(cond,
+		    "state")));
+		if ((v = json_object_get(cond, "min_restarts")) != NULL)
+			p->min_restarts = json_integer_value(v) > UINT_MAX ? UINT_MAX :
+			    (unsigned)json_integer_value(v);
+		pending_watch(p, COND_SERVICE, json_string_value(json_object_get(cond,
+		    "service")), 0, (size_t)p->state);
+	}
+	p->timer = evtimer_new(base, pending_timeout_cb, p);
+	tv.tv_sec = (time_t)(left_ms / 1000);
+	tv.tv_usec = (suseconds_t)((left_ms % 1000) * 1000);
+	if (p->timer == NULL || evtimer_add(p->timer, &tv) == -1)
+		fatalx("cannot arm a wait timer");
+}
+
 /* --- methods ------------------------------------------------------------------------------ */
 
 static const char *const no_params[] = { NULL };
@@ -1010,9 +1067,7 @@ m_wait(struct call *call, json_t *params)
 	json_t		*tmo = json_object_get(params, "timeout_ms");
 	json_int_t	 ms = RPC_WAIT_DEFAULT_MS;
 	struct pending	*p;
-	struct timeval	 tv;
 	const char	*bad;
-	json_t		*v;
 
 	if (rpc_check_params(call, params, allowed) == -1)
 		return;
@@ -1049,37 +1104,7 @@ m_wait(struct call *call, json_t *params)
 		return;
 	/* Registered before the first test: nothing between test and block is missed. */
 	p = pending_new(call, PENDING_WAIT);
-	p->cond = json_deep_copy(cond);
-	p->timeout_ms = ms;
-	if (json_object_get(cond, "recovered") != NULL) {
-		p->ckind = COND_RECOVERED;
-		pending_watch(p, COND_RECOVERED, NULL, 0, 0);
-	} else if ((v = json_object_get(cond, "flag")) != NULL) {
-		p->ckind = COND_FLAG;
-		if (flags_value_parse(json_object_get(cond, "value"), &p->target) == -1)
-			fatalx("a checked flag condition does not parse");
-		pending_watch(p, COND_FLAG, json_string_value(v), 0, 0);
-	} else if ((v = json_object_get(cond, "stage")) != NULL) {
-		/* No configured stage comes near INT_MAX. */
-		p->ckind = COND_STAGE;
-		p->target = json_integer_value(v) > INT_MAX ? INT_MAX :
-		    (int)json_integer_value(v);
-		pending_watch(p, COND_STAGE, NULL, p->target, 0);
-	} else {
-		p->ckind = COND_SERVICE;
-		p->state = tree_state_parse(json_string_value(json_object_get(cond,
-		    "state")));
-		if ((v = json_object_get(cond, "min_restarts")) != NULL)
-			p->min_restarts = json_integer_value(v) > UINT_MAX ? UINT_MAX :
-			    (unsigned)json_integer_value(v);
-		pending_watch(p, COND_SERVICE, json_string_value(json_object_get(cond,
-		    "service")), 0, (size_t)p->state);
-	}
-	p->timer = evtimer_new(base, pending_timeout_cb, p);
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	if (p->timer == NULL || evtimer_add(p->timer, &tv) == -1)
-		fatalx("cannot arm a wait timer");
+	pending_wait_arm(p, cond, ms, ms);
 	(void)pending_test(p, NULL);
 }
 
@@ -1289,6 +1314,76 @@ m_shutdown(struct call *call, json_t *params)
 	tree_shutdown();
 }
 
+/*
+ * Answered by the image that comes out of it: the call waits, on its
+ * client's connection, through the exec (rpc_reexec_done) or until the
+ * old image gives up (rpc_reexec_failed).
+ */
+static void
+m_reexec(struct call *call, json_t *params)
+{
+	static const char *const allowed[] = { "binary", NULL };
+	json_t		*bin = json_object_get(params, "binary");
+	const char	*path = NULL;
+	struct pending	*p;
+	char		 err[1024];
+
+	if (rpc_check_params(call, params, allowed) == -1)
+		return;
+	if (bin != NULL) {
+		if (!json_is_string(bin) || json_string_value(bin)[0] != '/') {
+			rpc_error(call, RPC_INVALID_PARAMS,
+			    "'binary' must be an absolute path");
+			return;
+		}
+		path = json_string_value(bin);
+	}
+	if (!pending_room(call))
+		return;
+	log_info("reexec of %s asked by uid %ld pid %ld",
+	    path != NULL ? path : "warden's own binary", (long)call->client->uid,
+	    (long)call->client->pid);
+	/* Waiting before the request: an outcome told at once reaches it. */
+	p = pending_new(call, PENDING_REEXEC);
+	p->list = &reexec_calls;
+	TAILQ_INSERT_TAIL(p->list, p, by_cond);
+	reexec_asking = p;
+	if (reexec_request(path, err, sizeof(err)) == -1 && reexec_asking == p) {
+		log_warnx("reexec refused: %s", err);
+		rpc_error(&p->call, RPC_CONFLICT, "%s", err);
+		pending_free(p);
+	}
+	reexec_asking = NULL;
+}
+
+void
+rpc_reexec_failed(const char *why)
+{
+	struct pending	*p;
+	char		 msg[1024];
+
+	/* Both the message and data.reason: clean it once for both. */
+	snprintf(msg, sizeof(msg), "%s", why != NULL ? why : "reexec failed");
+	rpc_utf8_clean(msg);
+	while ((p = TAILQ_FIRST(&reexec_calls)) != NULL) {
+		rpc_error_data(&p->call, RPC_REEXEC_FAILED,
+		    json_pack("{s:s}", "reason", msg), "%s", msg);
+		pending_free(p);
+	}
+}
+
+void
+rpc_reexec_done(json_t *result)
+{
+	struct pending	*p;
+
+	while ((p = TAILQ_FIRST(&reexec_calls)) != NULL) {
+		rpc_result(&p->call, result != NULL ? json_incref(result) :
+		    json_object());
+		pending_free(p);
+	}
+}
+
 /* The command table: one entry per method, with the role it needs. */
 static const struct method {
 	const char	*name;
@@ -1319,6 +1414,7 @@ static const struct method {
 	{ "table.corrupt", ROLE_ADMIN, true, m_table_corrupt },
 	{ "config.reload", ROLE_ADMIN, false, m_config_reload },
 	{ "shutdown", ROLE_ADMIN, true, m_shutdown },
+	{ "reexec", ROLE_ADMIN, false, m_reexec },
 };
 
 /* --- framing ------------------------------------------------------------------------------------ */
@@ -1503,6 +1599,292 @@ rpc_handle(struct client *c, const char *line, size_t len)
 	call.slot = n;
 	json_array_append_new(b->slots, json_null());
 	rpc_deliver(&call, json_null());
+}
+
+/* --- handover ------------------------------------------------------------------------------ */
+
+/*
+ * A reexec hands every call awaiting its answer over to the next image,
+ * which makes it again: its id, what it waits for, the rest of a wait's
+ * time (its deadline is CLOCK_MONOTONIC, which an exec does not reset)
+ * and its place in a batch. The answers a batch has collected go with it,
+ * so that the new image still answers the batch whole.
+ */
+
+static const char *const pending_kind_names[] = {
+	[PENDING_WAIT] = "wait",
+	[PENDING_SETTLE] = "settle",
+	[PENDING_REEXEC] = "reexec",
+};
+
+static json_t *
+rpc_describe_call(const struct pending *p)
+{
+	json_t	*o = json_object();
+
+	if (p->call.id != NULL)
+		json_object_set(o, "id", p->call.id);
+	json_object_set_new(o, "kind", json_string(pending_kind_names[p->kind]));
+	switch (p->kind) {
+	case PENDING_WAIT:
+		json_object_set_new(o, "condition", json_deep_copy(p->cond));
+		json_object_set_new(o, "timeout_ms", json_integer(p->timeout_ms));
+		json_object_set_new(o, "deadline_ms",
+		    json_integer((json_int_t)p->deadline));
+		break;
+	case PENDING_SETTLE:
+		json_object_set_new(o, "service", json_string(p->watch->name));
+		json_object_set_new(o, "want_up", json_boolean(p->want_up));
+		break;
+	case PENDING_REEXEC:
+		break;
+	}
+	return o;
+}
+
+json_t *
+rpc_handover_client(const struct client *c)
+{
+	const struct pending	 *p;
+	const struct batch	**seen;
+	json_t			 *calls = json_array(), *batches = json_array();
+	json_t			 *o;
+	size_t			  nseen = 0, i;
+
+	seen = xcalloc(c->npending + 1, sizeof(*seen));
+	TAILQ_FOREACH(p, &c->pending, by_client) {
+		o = rpc_describe_call(p);
+		if (p->call.batch != NULL) {
+			for (i = 0; i < nseen && seen[i] != p->call.batch; i++)
+				continue;
+			if (i == nseen) {
+				seen[nseen++] = p->call.batch;
+				json_array_append_new(batches,
+				    json_deep_copy(p->call.batch->slots));
+			}
+			json_object_set_new(o, "batch", json_integer((json_int_t)i));
+			json_object_set_new(o, "slot",
+			    json_integer((json_int_t)p->call.slot));
+		}
+		json_array_append_new(calls, o);
+	}
+	free(seen);
+	o = json_object();
+	json_object_set_new(o, "batches", batches);
+	json_object_set_new(o, "calls", calls);
+	return o;
+}
+
+/* A client being adopted: its batches, until its calls take them over. */
+struct adopt {
+	struct client	 *client;
+	struct batch	**batches;
+	size_t		  nbatches;
+};
+
+/*
+ * A call's place in a batch, if it has one: a member's slot (the last
+ * one is the batch's own) still empty, and not another call's.
+ */
+static int
+rpc_adopt_slot(struct adopt *a, const json_t *o, const char *where,
+    struct call *call, char *err, size_t errlen)
+{
+	struct pending	*p;
+	struct batch	*b;
+	json_int_t	 i, slot;
+
+	if (json_object_get(o, "batch") == NULL &&
+	    json_object_get(o, "slot") == NULL)
+		return 0;
+	if (desc_int(o, where, "batch", 0, (json_int_t)a->nbatches - 1, &i, err,
+	    errlen) == -1)
+		return -1;
+	b = a->batches[i];
+	if (desc_int(o, where, "slot", 0, (json_int_t)json_array_size(b->slots) - 2,
+	    &slot, err, errlen) == -1)
+		return -1;
+	if (!json_is_null(json_array_get(b->slots, (size_t)slot))) {
+		snprintf(err, errlen, "%s.slot: already answered", where);
+		return -1;
+	}
+	TAILQ_FOREACH(p, &a->client->pending, by_client)
+		if (p->call.batch == b && p->call.slot == (size_t)slot) {
+			snprintf(err, errlen, "%s.slot: another call's", where);
+			return -1;
+		}
+	call->batch = b;
+	call->slot = (size_t)slot;
+	return 0;
+}
+
+/* What a call of this kind waits for; every member checked before any is used. */
+struct adopt_call {
+	enum pending_kind	 kind;
+	json_t			*cond;
+	json_int_t		 timeout_ms, deadline;
+	const char		*service;
+	bool			 want_up;
+};
+
+static int
+rpc_adopt_kind(const json_t *o, const char *where, struct adopt_call *ac,
+    char *err, size_t errlen)
+{
+	const char	*kind, *bad;
+
+	if (desc_string(o, where, "kind", &kind, err, errlen) == -1)
+		return -1;
+	if (strcmp(kind, "wait") == 0) {
+		ac->kind = PENDING_WAIT;
+		if (desc_object(o, where, "condition", &ac->cond, err, errlen) == -1 ||
+		    desc_int(o, where, "timeout_ms", 0, RPC_WAIT_MAX_MS,
+		    &ac->timeout_ms, err, errlen) == -1 ||
+		    desc_int(o, where, "deadline_ms", 0, INT64_MAX, &ac->deadline,
+		    err, errlen) == -1)
+			return -1;
+		if ((bad = rpc_cond_check(ac->cond)) != NULL) {
+			snprintf(err, errlen, "%s.condition: %s", where, bad);
+			return -1;
+		}
+	} else if (strcmp(kind, "settle") == 0) {
+		ac->kind = PENDING_SETTLE;
+		if (desc_string(o, where, "service", &ac->service, err, errlen) == -1 ||
+		    desc_bool(o, where, "want_up", &ac->want_up, err, errlen) == -1)
+			return -1;
+	} else if (strcmp(kind, "reexec") == 0)
+		ac->kind = PENDING_REEXEC;
+	else {
+		snprintf(err, errlen, "%s.kind: must be wait, settle or reexec", where);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rpc_adopt_call(struct adopt *a, const json_t *o, size_t idx, char *err,
+    size_t errlen)
+{
+	struct adopt_call	 ac;
+	struct call		 call;
+	struct pending		*p;
+	json_t			*id;
+	json_int_t		 left;
+	uint64_t		 now;
+	char			 where[48];
+
+	snprintf(where, sizeof(where), "rpc.calls[%zu]", idx);
+	memset(&call, 0, sizeof(call));
+	memset(&ac, 0, sizeof(ac));
+	call.client = a->client;
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "%s: must be an object", where);
+		return -1;
+	}
+	if ((id = json_object_get(o, "id")) != NULL && !rpc_id_valid(id)) {
+		snprintf(err, errlen, "%s.id: must be a string, a number or null",
+		    where);
+		return -1;
+	}
+	if (rpc_adopt_kind(o, where, &ac, err, errlen) == -1 ||
+	    rpc_adopt_slot(a, o, where, &call, err, errlen) == -1)
+		return -1;
+	call.id = id != NULL ? json_incref(id) : NULL;
+	p = pending_new(&call, ac.kind);
+	if (p->call.batch != NULL)
+		p->call.batch->outstanding++;
+	switch (ac.kind) {
+	case PENDING_WAIT:
+		/* What is left of it; past: it times out on the loop's first turn. */
+		now = util_now_ms();
+		left = (uint64_t)ac.deadline > now ?
+		    ac.deadline - (json_int_t)now : 0;
+		if (left > ac.timeout_ms)
+			left = ac.timeout_ms;
+		pending_wait_arm(p, ac.cond, ac.timeout_ms, left);
+		break;
+	case PENDING_SETTLE:
+		p->ckind = COND_SERVICE;
+		p->want_up = ac.want_up;
+		pending_watch(p, COND_SERVICE, ac.service, 0, WATCH_SETTLE);
+		break;
+	case PENDING_REEXEC:
+		p->list = &reexec_calls;
+		TAILQ_INSERT_TAIL(p->list, p, by_cond);
+		break;
+	}
+	return 0;
+}
+
+/* A batch's slots: one per member, and the batch's own last, null. */
+static int
+rpc_adopt_batches(struct adopt *a, const json_t *batches, char *err,
+    size_t errlen)
+{
+	json_t	*v;
+	size_t	 i, n;
+
+	a->nbatches = json_array_size(batches);
+	a->batches = xcalloc(a->nbatches + 1, sizeof(*a->batches));
+	json_array_foreach(batches, i, v) {
+		n = json_array_size(v);
+		if (!json_is_array(v) || n < 2 || !json_is_null(json_array_get(v,
+		    n - 1))) {
+			snprintf(err, errlen, "rpc.batches[%zu]: must be an array of "
+			    "the batch's answers, null last", i);
+			return -1;
+		}
+		a->batches[i] = xcalloc(1, sizeof(*a->batches[i]));
+		a->batches[i]->slots = json_deep_copy(v);
+	}
+	return 0;
+}
+
+int
+rpc_adopt_client(struct client *c, const json_t *d, char *err, size_t errlen)
+{
+	struct adopt	 a = { c, NULL, 0 };
+	json_t		*batches, *calls, *v;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (ev_recheck == NULL) {
+		snprintf(err, errlen, "rpc: calls adopted before rpc_init()");
+		return -1;
+	}
+	if (!json_is_object(d)) {
+		snprintf(err, errlen, "rpc: must be an object");
+		return -1;
+	}
+	if (desc_array(d, "rpc", "batches", &batches, err, errlen) == -1 ||
+	    desc_array(d, "rpc", "calls", &calls, err, errlen) == -1)
+		return -1;
+	if (rpc_adopt_batches(&a, batches, err, errlen) == -1)
+		goto done;
+	json_array_foreach(calls, i, v)
+		if (rpc_adopt_call(&a, v, i, err, errlen) == -1)
+			goto done;
+	for (i = 0; i < a.nbatches; i++)
+		if (a.batches[i]->outstanding == 0) {
+			snprintf(err, errlen, "rpc.batches[%zu]: no call of it "
+			    "awaits its answer", i);
+			goto done;
+		}
+	/* Tested against the state of now, once the loop runs. */
+	rpc_recheck_soon();
+	rc = 0;
+done:
+	if (rc == -1) {
+		/* The batches no call took; the others go with their calls. */
+		for (i = 0; i < a.nbatches; i++)
+			if (a.batches[i] != NULL && a.batches[i]->outstanding == 0) {
+				json_decref(a.batches[i]->slots);
+				free(a.batches[i]);
+			}
+		rpc_client_gone(c);
+	}
+	free(a.batches);
+	return rc;
 }
 
 void

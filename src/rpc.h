@@ -23,6 +23,7 @@
 #define RPC_TIMEOUT		-32003
 #define RPC_CONFLICT		-32004
 #define RPC_UNAVAILABLE		-32005
+#define RPC_REEXEC_FAILED	-32006
 
 struct client;
 struct event_base;
@@ -45,5 +46,26 @@ json_t	*rpc_error_response(json_t *id, int code, const char *fmt, ...)
 const char *rpc_error_kind(int code);
 /* Nesting depth of a JSON text (strings skipped), checked before parsing. */
 size_t	rpc_json_depth(const char *, size_t);
+
+/*
+ * reexec (reexec.h). The calls waiting for it are answered here: with
+ * error RPC_REEXEC_FAILED when the old image stays (why is the message and
+ * data.reason), or with result (shared: the caller keeps its reference)
+ * by the new image once it has adopted everything.
+ */
+void	rpc_reexec_failed(const char *why);
+void	rpc_reexec_done(json_t *result);
+/*
+ * A client's calls awaiting their answer, described for the next image:
+ * {"batches": [SLOTS, ...], "calls": [CALL, ...]}, each call with its id
+ * (absent: a notification), its kind ("wait", "settle", "reexec"), what
+ * it waits for, a wait's deadline (CLOCK_MONOTONIC ms) and, in a batch,
+ * "batch" (an index into batches) and "slot". rpc_adopt_client() makes
+ * them again (after rpc_init()); -1 with err naming what is wrong, and
+ * then the client has none.
+ */
+json_t	*rpc_handover_client(const struct client *);
+int	 rpc_adopt_client(struct client *, const json_t *, char *err,
+	    size_t errlen);
 
 #endif

@@ -133,6 +133,7 @@ static const struct call admin_calls[] = {
 	{ "table.delete", NULL },
 	{ "table.corrupt", NULL },
 	{ "config.reload", NULL },			/* the file adds c */
+	{ "reexec", NULL },				/* warden's own binary */
 	{ "shutdown", NULL },
 };
 
