@@ -79,3 +79,9 @@ events_topic_match(const char *topic, const char *type)
 		return 0;
 	return type[n] == '\0' || type[n] == '.' || (n > 0 && topic[n - 1] == '.');
 }
+
+void
+events_set_last_seq(uint64_t seq)
+{
+	last_seq = seq;
+}

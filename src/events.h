@@ -16,6 +16,8 @@ void		 events_emit(const char *type, json_t *fields /* stolen, may be NULL */);
 void		 events_listen(events_fn, void *arg);
 void		 events_unlisten(events_fn, void *arg);
 uint64_t	 events_last_seq(void);
+/* A reexec: the next image goes on from the last image's sequence. */
+void		 events_set_last_seq(uint64_t);
 /* A timestamp as events carry it: monotonic ms with microseconds. */
 json_t		*events_ts_now(void);
 /* Does topic (an event type or a prefix of one ending at a dot) cover type? */

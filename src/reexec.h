@@ -31,11 +31,26 @@ struct event_base;
  * Ask for a reexec to binary (NULL: the file warden was started from).
  * 0: under way, the outcome reaches the waiting calls through
  * rpc_reexec_failed() in this image or rpc_reexec_done() in the next;
- * -1: refused at once (err says why: a shutdown under way, ...). A request
- * while one is under way joins it when it names the same binary.
+ * -1: refused at once, not now (a shutdown, another reexec under way);
+ * -2: refused, the file is no binary to run (missing, not executable, a
+ * relative path). err says why. A request while one is under way joins
+ * it when it names the same binary.
  */
 int	reexec_request(const char *binary, char *err, size_t errlen);
 /* Is a reexec under way (checking the binary, or handing over)? */
 int	reexec_pending(void);
+
+/* At start: which file warden runs from (an upgrade replaces it later). */
+void	reexec_init(struct event_base *);
+void	reexec_free(void);
+/* After each round of supervision: a reexec waiting for the tree goes. */
+void	reexec_tree_changed(void);
+
+/* The next image: the description handed over on fd (closed), or NULL. */
+json_t	*reexec_read(int fd, char *err, size_t errlen);
+/* The next image, at start: close every fd above 2 not named in it. */
+void	reexec_close_others(const json_t *);
+/* The next image, everything adopted: the calls answered, the log told. */
+void	reexec_done(const json_t *);
 
 #endif

@@ -1327,6 +1327,7 @@ m_reexec(struct call *call, json_t *params)
 	const char	*path = NULL;
 	struct pending	*p;
 	char		 err[1024];
+	int		 rc;
 
 	if (rpc_check_params(call, params, allowed) == -1)
 		return;
@@ -1348,9 +1349,12 @@ m_reexec(struct call *call, json_t *params)
 	p->list = &reexec_calls;
 	TAILQ_INSERT_TAIL(p->list, p, by_cond);
 	reexec_asking = p;
-	if (reexec_request(path, err, sizeof(err)) == -1 && reexec_asking == p) {
+	if ((rc = reexec_request(path, err, sizeof(err))) < 0 &&
+	    reexec_asking == p) {
 		log_warnx("reexec refused: %s", err);
-		rpc_error(&p->call, RPC_CONFLICT, "%s", err);
+		/* -2: the file named is no binary to run; -1: not now. */
+		rpc_error(&p->call, rc == -2 ? RPC_INVALID_PARAMS : RPC_CONFLICT,
+		    "%s", err);
 		pending_free(p);
 	}
 	reexec_asking = NULL;

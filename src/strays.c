@@ -444,6 +444,12 @@ strays_look_soon(void)
 	event_active(ev_look, EV_TIMEOUT, 0);
 }
 
+void
+strays_look(void)
+{
+	strays_look_soon();
+}
+
 /* The descendants of pid, the ones outside leader's group held and stopped. */
 static void
 strays_walk(const char *service, pid_t leader, pid_t pid, int sig,

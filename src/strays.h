@@ -44,6 +44,12 @@ void	strays_reaped(pid_t);
 void	strays_shutdown(void);
 /* Strays warden still waits for. */
 size_t	strays_pending(void);
+/*
+ * A reexec: the strays the last image knew are found again among warden's
+ * children, held with a running instance they belong to or stopped (with
+ * their grace from now).
+ */
+void	strays_look(void);
 /* At the very end: SIGKILL every child warden still has. */
 void	strays_kill_children(void);
 

@@ -2741,5 +2741,6 @@ tree_adopt(const json_t *d, char *err, size_t errlen)
 	 */
 	reap_more = true;
 	tree_defer();
+	strays_look();
 	return 0;
 }

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,7 +22,9 @@
 #include "flagsvc.h"
 #include "ledger.h"
 #include "log.h"
+#include "notify.h"
 #include "repair.h"
+#include "reexec.h"
 #include "rpc.h"
 #include "sdnotify.h"
 #include "spawn.h"
@@ -41,6 +44,7 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: warden [-nqvV] [-c FILE]\n"
 	    "       warden --repair-state [--dry-run] [-c FILE]\n"
+	    "       warden --handover-check [-c FILE] < CONFIG-TEXT\n"
 	    "  -c FILE   configuration (default %s)\n"
 	    "  -n        check the configuration and exit (0: valid, 1: not)\n"
 	    "  -q        quieter: warnings and errors only\n"
@@ -52,6 +56,10 @@ usage(int status)
 	    "            folder, move the rest aside, print what was dropped\n"
 	    "  --dry-run, -n\n"
 	    "            with --repair-state: only print what it would drop\n"
+	    "  --handover-check\n"
+	    "            say whether this binary takes a running warden's\n"
+	    "            state (wardenctl reexec runs it); the text of the\n"
+	    "            configuration in force is read from stdin\n"
 	    "See warden(8) and warden.json(5).\n", WARDEN_DEFAULT_CONFIG);
 	exit(status);
 }
@@ -162,6 +170,7 @@ warden_changed(void)
 	struct node	*root = tree_root();
 
 	rpc_recheck();
+	reexec_tree_changed();
 	if (root != NULL && root->state == SVC_STOPPING &&
 	    (root->stop_reason == STOP_SHUTDOWN ||
 	    root->stop_reason == STOP_FAILING))
@@ -197,6 +206,16 @@ warden_reload(void)
 	json_decref(result);
 }
 
+/* SIGUSR2: the binary warden was started from, again (after an upgrade). */
+static void
+warden_reexec(void)
+{
+	char	err[1024];
+
+	if (reexec_request(NULL, err, sizeof(err)) < 0)
+		log_warnx("SIGUSR2: reexec refused: %s", err);
+}
+
 static void
 warden_signal(int sig)
 {
@@ -209,6 +228,9 @@ warden_signal(int sig)
 		break;
 	case SIGHUP:
 		warden_reload();
+		break;
+	case SIGUSR2:
+		warden_reexec();
 		break;
 	}
 }
@@ -280,14 +302,20 @@ warden_signals_open(const int *sigs, size_t n)
  * disposition at its default, and an empty mask.
  */
 static void
-warden_clean_start(void)
+warden_clean_start(const json_t *handover)
 {
 	struct sigaction	sa, dfl;
 	struct rlimit		rl;
 	sigset_t		none;
 	int			fd, max, sig;
 
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
+	/*
+	 * A reexec: what the last image handed over stays open, and the
+	 * signals it blocked stay blocked (pending ones queue for our signalfd).
+	 */
+	if (handover != NULL)
+		reexec_close_others(handover);
+	else if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1) {
 		max = 65536;
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max)
@@ -308,7 +336,7 @@ warden_clean_start(void)
 			fatal("sigaction(SIG%s)", util_signal_name(sig));
 	}
 	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+	if (handover == NULL && sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		fatal("sigprocmask");
 }
 
@@ -342,13 +370,105 @@ warden_event_base(void)
 	return b;
 }
 
-enum { OPT_REPAIR = 256, OPT_DRY_RUN };
+enum { OPT_REPAIR = 256, OPT_DRY_RUN, OPT_HANDOVER, OPT_HANDOVER_CHECK };
 
 static const struct option	warden_longopts[] = {
-	{ "repair-state",	no_argument,	NULL,	OPT_REPAIR },
-	{ "dry-run",		no_argument,	NULL,	OPT_DRY_RUN },
-	{ NULL,			0,		NULL,	0 }
+	{ "repair-state",	no_argument,		NULL,	OPT_REPAIR },
+	{ "dry-run",		no_argument,		NULL,	OPT_DRY_RUN },
+	{ "handover",		required_argument,	NULL,	OPT_HANDOVER },
+	{ "handover-check",	no_argument,		NULL,	OPT_HANDOVER_CHECK },
+	{ NULL,			0,			NULL,	0 }
 };
+
+/*
+ * warden --handover-check: may this binary take over a running warden? It
+ * must read the configuration in force (its text on stdin, named FILE)
+ * and take this handover version; the last line says which it takes.
+ */
+static int
+warden_handover_check(const char *file)
+{
+	struct config	*conf;
+	char		 err[1024], *text;
+	size_t		 len;
+
+	if (util_read_fd(0, CONFIG_FILE_MAX, &text, &len) == -1) {
+		printf("warden: stdin: %s\n", strerror(errno));
+		return 1;
+	}
+	if (config_parse(text, len, file, &conf, err, sizeof(err)) == -1) {
+		printf("warden %s cannot take the configuration in force: %s\n",
+		    WARDEN_VERSION, err);
+		free(text);
+		return 1;
+	}
+	config_free(conf);
+	free(text);
+	printf("%s %d (warden %s)\n", REEXEC_HANDOVER_MAGIC,
+	    REEXEC_HANDOVER_VERSION, WARDEN_VERSION);
+	return fflush(stdout) == EOF ? 1 : 0;
+}
+
+/* The configuration a reexec hands over: the text in force, not the file's. */
+static struct config *
+warden_handover_config(const json_t *handover)
+{
+	struct config	*conf;
+	const char	*path, *text;
+	size_t		 len;
+	char		 err[1024];
+
+	if (json_unpack((json_t *)handover, "{s:{s:s,s:s%}}", "config", "path",
+	    &path, "text", &text, &len) == -1) {
+		log_warnx("handover: no configuration");
+		return NULL;
+	}
+	if (config_parse(text, len, path, &conf, err, sizeof(err)) == -1) {
+		log_warnx("handover: %s", err);
+		return NULL;
+	}
+	return conf;
+}
+
+/*
+ * The next image of a reexec takes everything over: the state folder's
+ * lock and the table, the ledger, the workers, the control socket and its
+ * clients. Nothing is started, nothing stopped.
+ */
+static int
+warden_adopt(struct config *conf, json_t *handover)
+{
+	char	err[1024];
+
+	if (flagsvc_adopt(json_object_get(handover, "flags"), err,
+	    sizeof(err)) == -1 || ledger_adopt(json_object_get(handover,
+	    "ledger"), err, sizeof(err)) == -1 ||
+	    notify_adopt(json_object_get(handover, "notify"), err,
+	    sizeof(err)) == -1)
+		goto fail;
+	log_debug("reexec: taking over the state");
+	if (flagsvc_init(base, conf, err, sizeof(err)) == -1)
+		goto fail;
+	log_debug("reexec: taking over the tree");
+	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
+		log_warnx("%s: workers left by a warden that dies will not be "
+		    "found by the next", err);
+	rpc_init(base);
+	tree_init(base, conf);
+	tree_on_exit(warden_exit);
+	tree_on_started(warden_started);
+	tree_on_change(warden_changed);
+	log_debug("reexec: tree built");
+	if (tree_adopt(json_object_get(handover, "tree"), err, sizeof(err)) == -1 ||
+	    control_adopt(base, conf, json_object_get(handover, "control"), err,
+	    sizeof(err)) == -1)
+		goto fail;
+	reexec_done(handover);
+	return 0;
+fail:
+	log_warnx("reexec: cannot take over: %s", err);
+	return -1;
+}
 
 /* warden --repair-state: nothing else starts. */
 static int
@@ -371,17 +491,48 @@ warden_repair(const char *file, bool dry_run)
 	return rc == -1 || ferror(stdout) ? 1 : 0;
 }
 
+/* A fresh start: the socket, the state, the ledger, then the tree. */
+static int
+warden_start(struct config *conf)
+{
+	char	err[1024];
+
+	/* The socket first: a second warden started by mistake stops there, before it touches the table. */
+	if (control_listen(base, conf) == -1)
+		return -1;
+	if (flagsvc_init(base, conf, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		flagsvc_shutdown();
+		control_shutdown();
+		return -1;
+	}
+	/* What an earlier warden left running on this state_dir goes first. */
+	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
+		log_warnx("%s: workers left by a warden that dies will not be "
+		    "found by the next", err);
+	rpc_init(base);
+	tree_init(base, conf);
+	tree_on_exit(warden_exit);
+	tree_on_started(warden_started);
+	tree_on_change(warden_changed);
+	log_info("warden %s starting with %s", WARDEN_VERSION, conf->path);
+	tree_start();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	static const int	 sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
 	struct event		*ev_signals;
-	int			 sigfd;
+	int			 sigfd, handover_fd = -1;
 	const char		*file = WARDEN_DEFAULT_CONFIG;
 	struct config		*conf;
-	char			 err[1024];
+	json_t			*handover = NULL;
+	char			 err[1024], *end;
 	int			 ch, check = 0, verbosity = LOG_LEVEL_INFO;
-	bool			 repair = false, dry_run = false;
+	bool			 repair = false, dry_run = false, hcheck = false;
+	long			 l;
 
 	log_init("warden", verbosity);
 	while ((ch = getopt_long(argc, argv, "c:hnqvV", warden_longopts,
@@ -392,6 +543,16 @@ main(int argc, char **argv)
 			break;
 		case OPT_DRY_RUN:
 			dry_run = true;
+			break;
+		case OPT_HANDOVER:
+			errno = 0;
+			l = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || l < 3 || l > INT_MAX)
+				usage(2);
+			handover_fd = (int)l;
+			break;
+		case OPT_HANDOVER_CHECK:
+			hcheck = true;
 			break;
 		case 'c':
 			file = optarg;
@@ -414,13 +575,28 @@ main(int argc, char **argv)
 			usage(2);
 		}
 	}
-	if (optind != argc || (dry_run && !repair))
+	if (optind != argc || (dry_run && !repair) ||
+	    (repair + hcheck + (handover_fd != -1)) > 1)
 		usage(2);
 	log_setverbose(verbosity);
 	if (repair)
 		return warden_repair(file, dry_run || check);
+	if (hcheck)
+		return warden_handover_check(file);
 
-	if (config_load(file, &conf, err, sizeof(err)) == -1) {
+	if (handover_fd != -1) {
+		log_debug("reexec: new image running");
+		if ((handover = reexec_read(handover_fd, err, sizeof(err))) == NULL) {
+			log_warnx("reexec: %s", err);
+			return 1;
+		}
+		log_debug("reexec: handover read");
+		if ((conf = warden_handover_config(handover)) == NULL) {
+			json_decref(handover);
+			return 1;
+		}
+		log_debug("reexec: configuration taken");
+	} else if (config_load(file, &conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "warden: %s\n", err);
 		return 1;
 	}
@@ -430,7 +606,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	warden_clean_start();
+	warden_clean_start(handover);
+	if (handover != NULL)
+		sdnotify_adopt(json_object_get(handover, "sdnotify"));
 	sdnotify_init();
 	spawn_init();
 	warden_raise_nofile();
@@ -447,29 +625,16 @@ main(int argc, char **argv)
 	/* Fed once now, then by the loop: a loop that hangs starves it. */
 	if (sdnotify_start(base, warden_status) == -1)
 		fatalx("cannot set the sd_notify timers");
-	/* The socket first: a second warden started by mistake stops there, before it touches the table. */
-	if (control_listen(base, conf) == -1) {
+	reexec_init(base);
+	if (handover != NULL) {
+		if (warden_adopt(conf, handover) == -1)
+			return 1;
+		json_decref(handover);
+		handover = NULL;
+	} else if (warden_start(conf) == -1) {
 		config_free(conf);
 		return 1;
 	}
-	if (flagsvc_init(base, conf, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		flagsvc_shutdown();
-		control_shutdown();
-		config_free(conf);
-		return 1;
-	}
-	/* What an earlier warden left running on this state_dir goes first. */
-	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
-		log_warnx("%s: workers left by a warden that dies will not be "
-		    "found by the next", err);
-	rpc_init(base);
-	tree_init(base, conf);
-	tree_on_exit(warden_exit);
-	tree_on_started(warden_started);
-	tree_on_change(warden_changed);
-	log_info("warden %s starting with %s", WARDEN_VERSION, conf->path);
-	tree_start();
 
 	if (event_base_dispatch(base) == -1)
 		fatalx("event loop failed");
@@ -479,6 +644,7 @@ main(int argc, char **argv)
 	warden_reap_leftovers();
 	flagsvc_shutdown();
 	rpc_free();
+	reexec_free();
 	conf = tree_config();
 	tree_free();
 	ledger_close();

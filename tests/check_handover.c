@@ -1161,11 +1161,11 @@ START_TEST(test_reexec_method)
 		    "%s: %s", invalid[i].line, message_of(r));
 		json_decref(r);
 	}
-	/* Refused at once, or failing once the binary is looked at. */
+	/* Refused at once: the file is no binary to run. */
 	r = tc_call(admin, REEXEC("{\"binary\":\"/nonexistent/warden\"}"));
-	ck_assert_msg(code_of(r) == RPC_CONFLICT ||
-	    code_of(r) == RPC_REEXEC_FAILED, "reexec of a missing binary: %s",
-	    json_dumps(r, JSON_COMPACT));
+	ck_assert_msg(code_of(r) == RPC_INVALID_PARAMS &&
+	    strstr(message_of(r), "No such file") != NULL,
+	    "reexec of a missing binary: %s", json_dumps(r, JSON_COMPACT));
 	ck_assert_int_eq(id_of(r), 1);
 	json_decref(r);
 	ck_assert_uint_eq(server(admin)->npending, 0);

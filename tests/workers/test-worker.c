@@ -656,6 +656,9 @@ main(int argc, char *argv[])
 			_exit(125);
 		}
 		if (got_usr1) {
+			/* Said on the way out: the pipe warden reads is still the same. */
+			printf("exit %d on SIGUSR1 (pid %ld)\n", exit_usr1,
+			    (long)getpid());
 			fflush(NULL);
 			exit(exit_usr1);
 		}
