@@ -403,7 +403,10 @@ config_register(struct parser *c, const char *name)
 		return config_err(c, "duplicate service name '%s' (first at "
 		    "%d:%d)", name, line, col);
 	}
-	c->named = xreallocarray(c->named, c->nnamed + 1, sizeof(*c->named));
+	/* Doubling: a thousand services are not a thousand copies. */
+	if ((c->nnamed & (c->nnamed - 1)) == 0)
+		c->named = xreallocarray(c->named, c->nnamed ? 2 * c->nnamed : 1,
+		    sizeof(*c->named));
 	first = &c->named[c->nnamed];
 	first->path = xreallocarray(NULL, c->kp.n, sizeof(*first->path));
 	memcpy(first->path, c->kp.seg, c->kp.n * sizeof(*first->path));
@@ -420,68 +423,111 @@ config_register(struct parser *c, const char *name)
  * files that mean the same thing ("SIGTERM" and 15, 2 and 2.0, "./bin/x" and
  * "bin/x", a default written out or left implicit) give the same text.
  */
+/*
+ * A node's settings as one string, equal exactly when the settings mean
+ * the same (a reload compares them): every value as parsed, strings with
+ * their length before them, env sorted by name, numbers exactly (%a for
+ * the doubles). Made for every node of every config read, so it is built
+ * by hand rather than through JSON.
+ */
+struct fp {
+	char	*buf;
+	size_t	 len, cap;
+};
+
+static void
+fp_add(struct fp *f, const void *p, size_t n)
+{
+	if (f->len + n + 1 > f->cap) {
+		f->cap = (f->len + n + 1) * 2;
+		f->buf = xreallocarray(f->buf, f->cap, 1);
+	}
+	memcpy(f->buf + f->len, p, n);
+	f->len += n;
+	f->buf[f->len] = '\0';
+}
+
+static void __attribute__((format(printf, 2, 3)))
+fp_fmt(struct fp *f, const char *fmt, ...)
+{
+	char	tmp[128];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		fp_add(f, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* A string or none, with its length: no value can run into the next. */
+static void
+fp_str(struct fp *f, const char *key, const char *v)
+{
+	if (v == NULL) {
+		fp_fmt(f, "%s=-;", key);
+		return;
+	}
+	fp_fmt(f, "%s=%zu:", key, strlen(v));
+	fp_add(f, v, strlen(v));
+	fp_add(f, ";", 1);
+}
+
+static int
+fp_env_cmp(const void *a, const void *b)
+{
+	const struct env_pair	*x = *(const struct env_pair *const *)a;
+	const struct env_pair	*y = *(const struct env_pair *const *)b;
+
+	return strcmp(x->key, y->key);
+}
+
 static int
 config_fingerprint(struct parser *c, struct child_conf *n)
 {
-	json_t	*o, *argv, *env, *shutdown;
-	size_t	 i;
-	int	 bad = 0;
+	struct env_pair	**env;
+	struct fp	  f = { NULL, 0, 0 };
+	size_t		  i;
 
-	if (n->is_sup)
-		o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}",
-		    "kind", "supervisor", "name", n->name,
-		    "restart", restart_names[n->restart],
-		    "strategy", strategy_names[n->strategy],
-		    "max_restarts", n->max_restarts,
-		    "max_seconds", n->max_seconds);
-	else {
-		if ((argv = json_array()) == NULL ||
-		    (env = json_object()) == NULL)
-			fatalx("config: out of memory");
-		/* json_string() refuses text that is not UTF-8. */
-		for (i = 0; i < n->argc; i++)
-			if (json_array_append_new(argv,
-			    json_string(n->argv[i])) == -1)
-				bad = 1;
-		for (i = 0; i < n->nenv; i++)
-			if (json_object_set_new(env, n->env[i].key,
-			    json_string(n->env[i].value)) == -1)
-				bad = 1;
-		if (n->shutdown_ms == SHUTDOWN_BRUTAL_KILL)
-			shutdown = json_string("brutal_kill");
-		else if (n->shutdown_ms == SHUTDOWN_INFINITY)
-			shutdown = json_string("infinity");
-		else
-			shutdown = json_integer(n->shutdown_ms);
-		o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:s, s:i,"
-		    " s:{s:I, s:I, s:f, s:f, s:I}, s:o, s:s, s:s?, s:s?,"
-		    " s:o, s:o}",
-		    "kind", "worker", "name", n->name,
-		    "restart", restart_names[n->restart],
-		    "command", argv, "shutdown_ms", shutdown,
-		    "stop_signal", n->stop_signal,
-		    "ready", ready_names[n->ready],
-		    "ready_timeout_ms", n->ready_timeout_ms,
-		    "backoff",
-		    "initial_ms", (json_int_t)n->backoff.initial_ms,
-		    "max_ms", (json_int_t)n->backoff.max_ms,
-		    "factor", n->backoff.factor,
-		    "jitter", n->backoff.jitter,
-		    "reset_after_ms", (json_int_t)n->backoff.reset_after_ms,
-		    "env", env, "cwd", n->cwd,
-		    "user", n->user, "group", n->group,
-		    "uid", n->has_uid ? json_integer(n->uid) : json_null(),
-		    "gid", n->has_gid ? json_integer(n->gid) : json_null());
+	(void)c;
+	fp_str(&f, "name", n->name);
+	fp_fmt(&f, "kind=%s;restart=%s;", n->is_sup ? "supervisor" : "worker",
+	    restart_names[n->restart]);
+	if (n->is_sup) {
+		fp_fmt(&f, "strategy=%s;max_restarts=%d;max_seconds=%d;",
+		    strategy_names[n->strategy], n->max_restarts, n->max_seconds);
+		n->fingerprint = f.buf;
+		return 0;
 	}
-	/* Only a path that is not UTF-8 (the config's folder) gets here. */
-	if (o == NULL || bad) {
-		json_decref(o);
-		return config_err(c, "cannot encode the settings as JSON");
+	fp_fmt(&f, "argc=%zu;", n->argc);
+	for (i = 0; i < n->argc; i++)
+		fp_str(&f, "arg", n->argv[i]);
+	fp_fmt(&f, "shutdown_ms=%d;stop_signal=%d;ready=%s;ready_timeout_ms=%d;"
+	    "backoff=%llu,%llu,%a,%a,%llu;", n->shutdown_ms, n->stop_signal,
+	    ready_names[n->ready], n->ready_timeout_ms,
+	    (unsigned long long)n->backoff.initial_ms,
+	    (unsigned long long)n->backoff.max_ms, n->backoff.factor,
+	    n->backoff.jitter, (unsigned long long)n->backoff.reset_after_ms);
+	/* The same variables in another order are the same environment. */
+	env = xcalloc(n->nenv + 1, sizeof(*env));
+	for (i = 0; i < n->nenv; i++)
+		env[i] = &n->env[i];
+	qsort(env, n->nenv, sizeof(*env), fp_env_cmp);
+	fp_fmt(&f, "nenv=%zu;", n->nenv);
+	for (i = 0; i < n->nenv; i++) {
+		fp_str(&f, "key", env[i]->key);
+		fp_str(&f, "value", env[i]->value);
 	}
-	n->fingerprint = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(o);
-	if (n->fingerprint == NULL)
-		return config_err(c, "cannot encode the settings as JSON");
+	free(env);
+	fp_str(&f, "cwd", n->cwd);
+	fp_str(&f, "user", n->user);
+	fp_str(&f, "group", n->group);
+	if (n->has_uid)
+		fp_fmt(&f, "uid=%ld;", (long)n->uid);
+	if (n->has_gid)
+		fp_fmt(&f, "gid=%ld;", (long)n->gid);
+	n->fingerprint = f.buf;
 	return 0;
 }
 

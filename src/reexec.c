@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/close_range.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -142,12 +143,31 @@ reexec_fail(const char *fmt, ...)
 
 /* --- the handover ---------------------------------------------------------------- */
 
-/* Every fd the description names ("fd", "..._fd"): inheritable or not. */
+/* Keys naming one fd: "fd", "..._fd"; and "..._fds", an array of them. */
+static bool
+reexec_fd_key(const char *k)
+{
+	size_t	len = strlen(k);
+
+	return strcmp(k, "fd") == 0 || (len > 3 && strcmp(k + len - 3, "_fd") == 0);
+}
+
+/* FD_CLOEXEC is the one fd flag there is: one call each, not two. */
+static int
+reexec_cloexec(const json_t *v, bool on)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > INT_MAX)
+		return 0;
+	return fcntl((int)json_integer_value(v), F_SETFD, on ? FD_CLOEXEC : 0);
+}
+
+/* Every fd the description names: inheritable or not. */
 static int
 reexec_fds(json_t *d, bool inherit)
 {
 	const char	*k;
-	json_t		*v;
+	json_t		*v, *e;
 	size_t		 i, len;
 	int		 rc = 0;
 
@@ -158,12 +178,14 @@ reexec_fds(json_t *d, bool inherit)
 	}
 	json_object_foreach(d, k, v) {
 		len = strlen(k);
-		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-		    json_integer_value(v) <= INT_MAX && (strcmp(k, "fd") == 0 ||
-		    (len > 3 && strcmp(k + len - 3, "_fd") == 0))) {
-			if (util_set_cloexec((int)json_integer_value(v),
-			    !inherit) == -1)
+		if (json_is_integer(v) && reexec_fd_key(k)) {
+			if (reexec_cloexec(v, !inherit) == -1)
 				rc = -1;
+		} else if (json_is_array(v) && len > 4 &&
+		    strcmp(k + len - 4, "_fds") == 0) {
+			json_array_foreach(v, i, e)
+				if (reexec_cloexec(e, !inherit) == -1)
+					rc = -1;
 		} else if (json_is_object(v) || json_is_array(v))
 			rc |= reexec_fds(v, inherit);
 	}
@@ -600,10 +622,21 @@ fd_cmp(const void *a, const void *b)
 }
 
 static void
+reexec_collect_one(const json_t *v, int **fds, size_t *n)
+{
+	if (!json_is_integer(v) || json_integer_value(v) <= 2 ||
+	    json_integer_value(v) > INT_MAX)
+		return;
+	if (*n % 256 == 0)
+		*fds = xreallocarray(*fds, *n + 256, sizeof(**fds));
+	(*fds)[(*n)++] = (int)json_integer_value(v);
+}
+
+static void
 reexec_collect(const json_t *d, int **fds, size_t *n)
 {
 	const char	*k;
-	json_t		*v;
+	json_t		*v, *e;
 	size_t		 i, len;
 
 	if (json_is_array(d)) {
@@ -613,14 +646,24 @@ reexec_collect(const json_t *d, int **fds, size_t *n)
 	}
 	json_object_foreach((json_t *)d, k, v) {
 		len = strlen(k);
-		if (json_is_integer(v) && json_integer_value(v) > 2 &&
-		    json_integer_value(v) <= INT_MAX && (strcmp(k, "fd") == 0 ||
-		    (len > 3 && strcmp(k + len - 3, "_fd") == 0))) {
-			*fds = xreallocarray(*fds, *n + 1, sizeof(**fds));
-			(*fds)[(*n)++] = (int)json_integer_value(v);
+		if (json_is_integer(v) && reexec_fd_key(k))
+			reexec_collect_one(v, fds, n);
+		else if (json_is_array(v) && len > 4 &&
+		    strcmp(k + len - 4, "_fds") == 0) {
+			json_array_foreach(v, i, e)
+				reexec_collect_one(e, fds, n);
 		} else if (json_is_object(v) || json_is_array(v))
 			reexec_collect(v, fds, n);
 	}
+}
+
+void
+reexec_cloexec_all(const json_t *d)
+{
+	/* One call for them all (Linux 5.11), else one per fd handed over. */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	(void)reexec_fds((json_t *)d, false);
 }
 
 void

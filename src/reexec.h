@@ -50,6 +50,8 @@ void	reexec_tree_changed(void);
 json_t	*reexec_read(int fd, char *err, size_t errlen);
 /* The next image, at start: close every fd above 2 not named in it. */
 void	reexec_close_others(const json_t *);
+/* The next image, everything taken: no fd handed over goes to a child. */
+void	reexec_cloexec_all(const json_t *);
 /* The next image, everything adopted: the calls answered, the log told. */
 void	reexec_done(const json_t *);
 

@@ -45,6 +45,7 @@
  * reaps it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2373,59 +2374,149 @@ handover_intensity(const struct intensity *in)
 	return a;
 }
 
-static json_t *
-handover_node(const struct node *n)
-{
-	json_t	*d;
-	char	*line;
+/*
+ * A node in a handover: [name, "fields", partial output line (hex), reason
+ * or null, [intensity stamps]], the fields integers separated by spaces in
+ * the order of this table, which also bounds each: a compact form, as a
+ * thousand workers are written and read while nothing else runs.
+ */
+enum hf {
+	HF_SUP, HF_STATE, HF_STOP_REASON, HF_WANT, HF_READY, HF_RECOVERING,
+	HF_PENDING_START, HF_STARTS, HF_STARTED_AT, HF_READY_AT, HF_DOWN_SINCE,
+	HF_LAST_RECOVERY, HF_HAS_EXIT, HF_EXIT_CODE, HF_EXIT_SIGNAL, HF_STREAK,
+	HF_TIMER_AT, HF_OP_STARTED, HF_OP_PASSED,
+	HF_PID, HF_OUT_FD, HF_READY_FD, HF_FAULT, HF_FAULT_TRIES, HF_KILLED_PID,
+	HF_KILL_RECOVERING, HF_KILL_AT, HF_STOP_SIGNAL, HF_SHUTDOWN_MS,
+	HF_OP_ACTIVE, HF_OP_INITIAL, HF_OP_GEN, HF_OP_LO, HF_OP_PHASE,
+	HF_OP_DELAY,
+	HF_N
+};
 
-	d = json_pack("{s:b,s:i,s:i,s:b,s:b,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:b,"
-	    "s:i,s:i,s:I,s:I,s:I,s:I}",
-	    "sup", n->is_sup, "state", (int)n->state,
-	    "stop_reason", (int)n->stop_reason, "want", n->want,
-	    "ready", n->ready, "recovering", n->recovering,
-	    "pending_start", n->pending_start, "starts", (json_int_t)n->starts,
-	    "started_at", (json_int_t)n->started_at,
-	    "ready_at", (json_int_t)n->ready_at,
-	    "down_since", (json_int_t)n->down_since,
-	    "last_recovery_ms", (json_int_t)n->last_recovery_ms,
-	    "has_exit", n->has_exit, "exit_code", n->exit_code,
-	    "exit_signal", n->exit_signal, "streak", (json_int_t)n->streak,
-	    "timer_at", deadline(n->timer, n->timer_at),
-	    "op_started", (json_int_t)n->op_started,
-	    "op_passed", (json_int_t)n->op_passed);
+#define HF_U32	((json_int_t)UINT32_MAX)
+#define HF_I64	((json_int_t)INT64_MAX)
+
+static const struct {
+	const char	*name;
+	json_int_t	 lo, hi;
+} hf_fields[HF_N] = {
+	[HF_SUP] =		{ "sup", 0, 1 },
+	[HF_STATE] =		{ "state", SVC_STOPPED, SVC_FAILED },
+	[HF_STOP_REASON] =	{ "stop_reason", STOP_NONE, STOP_SHUTDOWN },
+	[HF_WANT] =		{ "want", 0, 1 },
+	[HF_READY] =		{ "ready", 0, 1 },
+	[HF_RECOVERING] =	{ "recovering", 0, 1 },
+	[HF_PENDING_START] =	{ "pending_start", 0, 1 },
+	[HF_STARTS] =		{ "starts", 0, HF_U32 },
+	[HF_STARTED_AT] =	{ "started_at", 0, HF_I64 },
+	[HF_READY_AT] =		{ "ready_at", 0, HF_I64 },
+	[HF_DOWN_SINCE] =	{ "down_since", 0, HF_I64 },
+	[HF_LAST_RECOVERY] =	{ "last_recovery_ms", -1, HF_I64 },
+	[HF_HAS_EXIT] =		{ "has_exit", 0, 1 },
+	[HF_EXIT_CODE] =	{ "exit_code", INT32_MIN, INT32_MAX },
+	[HF_EXIT_SIGNAL] =	{ "exit_signal", 0, NSIG - 1 },
+	[HF_STREAK] =		{ "streak", 0, HF_U32 },
+	[HF_TIMER_AT] =		{ "timer_at", 0, HF_I64 },
+	[HF_OP_STARTED] =	{ "op_started", 0, HF_U32 },
+	[HF_OP_PASSED] =	{ "op_passed", 0, HF_U32 },
+	[HF_PID] =		{ "pid", -1, INT32_MAX },
+	[HF_OUT_FD] =		{ "out_fd", -1, INT32_MAX },
+	[HF_READY_FD] =		{ "ready_fd", -1, INT32_MAX },
+	[HF_FAULT] =		{ "fault", FAULT_NONE, FAULT_RESOURCE },
+	[HF_FAULT_TRIES] =	{ "fault_tries", 0, HF_U32 },
+	[HF_KILLED_PID] =	{ "killed_pid", -1, INT32_MAX },
+	[HF_KILL_RECOVERING] =	{ "kill_recovering", 0, 1 },
+	[HF_KILL_AT] =		{ "kill_at", 0, HF_I64 },
+	[HF_STOP_SIGNAL] =	{ "stop_signal", 0, NSIG - 1 },
+	[HF_SHUTDOWN_MS] =	{ "shutdown_ms", INT32_MIN, INT32_MAX },
+	[HF_OP_ACTIVE] =	{ "op_active", 0, 1 },
+	[HF_OP_INITIAL] =	{ "op_initial", 0, 1 },
+	[HF_OP_GEN] =		{ "op_gen", 0, HF_U32 },
+	[HF_OP_LO] =		{ "op_lo", 0, HF_U32 },
+	[HF_OP_PHASE] =		{ "op_phase", OP_STOP, OP_START },
+	[HF_OP_DELAY] =		{ "op_delay", 0, HF_U32 },
+};
+
+static json_t *
+handover_fields(void)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < HF_N; i++)
+		json_array_append_new(a, json_string(hf_fields[i].name));
+	return a;
+}
+
+static json_t *
+handover_node(const struct node *n, json_t *fds)
+{
+	json_int_t	 f[HF_N];
+	json_t		*d;
+	char		*line, ints[HF_N * 21];
+	size_t		 i, len;
+
+	memset(f, 0, sizeof(f));
+	f[HF_SUP] = n->is_sup;
+	f[HF_STATE] = n->state;
+	f[HF_STOP_REASON] = n->stop_reason;
+	f[HF_WANT] = n->want;
+	f[HF_READY] = n->ready;
+	f[HF_RECOVERING] = n->recovering;
+	f[HF_PENDING_START] = n->pending_start;
+	f[HF_STARTS] = n->starts;
+	f[HF_STARTED_AT] = (json_int_t)n->started_at;
+	f[HF_READY_AT] = (json_int_t)n->ready_at;
+	f[HF_DOWN_SINCE] = (json_int_t)n->down_since;
+	f[HF_LAST_RECOVERY] = n->last_recovery_ms;
+	f[HF_HAS_EXIT] = n->has_exit;
+	f[HF_EXIT_CODE] = n->exit_code;
+	f[HF_EXIT_SIGNAL] = n->exit_signal;
+	f[HF_STREAK] = n->streak;
+	f[HF_TIMER_AT] = deadline(n->timer, n->timer_at);
+	f[HF_OP_STARTED] = n->op_started;
+	f[HF_OP_PASSED] = n->op_passed;
 	if (n->is_sup) {
-		json_object_set_new(d, "intensity", handover_intensity(&n->intensity));
-		json_object_update_new(d, json_pack("{s:b,s:b,s:I,s:I,s:i,s:I}",
-		    "op_active", n->op_active, "op_initial", n->op_initial,
-		    "op_gen", (json_int_t)n->op_gen, "op_lo", (json_int_t)n->op_lo,
-		    "op_phase", (int)n->op_phase, "op_delay", (json_int_t)n->op_delay));
-		return d;
+		f[HF_OP_ACTIVE] = n->op_active;
+		f[HF_OP_INITIAL] = n->op_initial;
+		f[HF_OP_GEN] = n->op_gen;
+		f[HF_OP_LO] = (json_int_t)n->op_lo;
+		f[HF_OP_PHASE] = n->op_phase;
+		f[HF_OP_DELAY] = n->op_delay;
+	} else {
+		f[HF_PID] = n->pid;
+		f[HF_OUT_FD] = n->out_fd;
+		f[HF_READY_FD] = n->ev_ready != NULL ? n->ready_fd : -1;
+		f[HF_FAULT] = n->fault;
+		f[HF_FAULT_TRIES] = n->fault_tries;
+		f[HF_KILLED_PID] = n->killed_pid;
+		f[HF_KILL_RECOVERING] = n->kill_recovering;
+		f[HF_KILL_AT] = deadline(n->kill_timer, n->kill_at);
+		f[HF_STOP_SIGNAL] = n->stop_signal;
+		f[HF_SHUTDOWN_MS] = n->shutdown_ms;
+		if (f[HF_OUT_FD] >= 0)
+			json_array_append_new(fds, json_integer(f[HF_OUT_FD]));
+		if (f[HF_READY_FD] >= 0)
+			json_array_append_new(fds, json_integer(f[HF_READY_FD]));
 	}
+	for (i = 0, len = 0; i < HF_N && len < sizeof(ints); i++)
+		len += (size_t)snprintf(ints + len, sizeof(ints) - len, "%s%lld",
+		    i > 0 ? " " : "", (long long)f[i]);
 	line = util_hex_encode(n->line != NULL ? n->line : "", n->linelen);
-	if (n->reason != NULL)
-		json_object_set_new(d, "reason", json_string(n->reason));
-	json_object_update_new(d, json_pack("{s:i,s:i,s:i,s:s,s:i,s:I,s:i,"
-	    "s:b,s:I,s:i,s:i}",
-	    "pid", (int)n->pid, "out_fd", n->out_fd,
-	    "ready_fd", n->ev_ready != NULL ? n->ready_fd : -1, "line", line,
-	    "fault", (int)n->fault, "fault_tries", (json_int_t)n->fault_tries,
-	    "killed_pid", (int)n->killed_pid,
-	    "kill_recovering", n->kill_recovering,
-	    "kill_at", deadline(n->kill_timer, n->kill_at),
-	    "stop_signal", n->stop_signal, "shutdown_ms", n->shutdown_ms));
+	d = json_pack("[s,s,s,o,o]", n->name, ints, line,
+	    n->reason != NULL ? json_string(n->reason) : json_null(),
+	    n->is_sup ? handover_intensity(&n->intensity) : json_array());
 	free(line);
 	return d;
 }
 
 static void
-handover_nodes(const struct node *n, json_t *all)
+handover_nodes(const struct node *n, json_t *all, json_t *fds)
 {
 	size_t	i;
 
-	json_object_set_new(all, n->name, handover_node(n));
+	json_array_append_new(all, handover_node(n, fds));
 	for (i = 0; i < n->nkids; i++)
-		handover_nodes(n->kids[i], all);
+		handover_nodes(n->kids[i], all, fds);
 }
 
 static json_t *
@@ -2443,24 +2534,17 @@ handover_spawnq(const struct spawnq *q)
 json_t *
 tree_handover(void)
 {
-	json_t	*nodes = json_object(), *kicks = json_array();
+	json_t	*nodes = json_array(), *kicks = json_array(), *fds = json_array();
 	size_t	 i;
 
-	handover_nodes(root, nodes);
+	handover_nodes(root, nodes, fds);
 	for (i = 0; i < nkickq; i++)
 		json_array_append_new(kicks, json_string(kickq[i]->name));
-	return json_pack("{s:o,s:[o,o],s:o,s:I}", "nodes", nodes, "spawnq",
+	return json_pack("{s:o,s:o,s:o,s:[o,o],s:o,s:I}", "fields",
+	    handover_fields(), "nodes", nodes, "worker_fds", fds, "spawnq",
 	    handover_spawnq(&spawnq[0]), handover_spawnq(&spawnq[1]), "kicks",
 	    kicks, "generation", (json_int_t)generation);
 }
-
-/* The fields of one node, checked as they are taken. */
-struct adopt_node {
-	int		 sup, state, stop_reason, want, ready, recovering;
-	int		 pending_start, has_exit, exit_code, exit_signal;
-	json_int_t	 starts, started_at, ready_at, down_since, last_recovery_ms;
-	json_int_t	 streak, timer_at, op_started, op_passed;
-};
 
 static void
 adopt_arm(struct event *ev, uint64_t at, uint64_t now)
@@ -2474,96 +2558,89 @@ adopt_arm(struct event *ev, uint64_t at, uint64_t now)
 		fatalx("cannot arm a timer handed over");
 }
 
+/*
+ * A pipe handed over, watched with cb. Its close-on-exec comes back with
+ * every other fd's at once, when all is taken (reexec_cloexec_all()).
+ */
 static int
-adopt_worker(struct node *n, const json_t *d, uint64_t now, char *err,
-    size_t errlen)
+adopt_fd(struct node *n, int fd, struct event **ev,
+    void (*cb)(evutil_socket_t, short, void *), char *err, size_t errlen)
 {
-	const char	*line, *reason = NULL;
-	json_int_t	 pid, out_fd, ready_fd, fault_tries, kill_at;
-	int		 fault, killed_pid, kill_recovering, stop_signal, shutdown_ms;
-	size_t		 len;
+	if ((*ev = event_new(base, fd, EV_READ | EV_PERSIST, cb, n)) == NULL)
+		fatalx("%s: cannot watch a pipe handed over", n->name);
+	/* A closed fd, or one that is no pipe, says so here. */
+	if (event_add(*ev, NULL) == -1) {
+		snprintf(err, errlen, "tree: %s: fd %d: %s", n->name, fd,
+		    strerror(errno));
+		event_free(*ev);
+		*ev = NULL;
+		return -1;
+	}
+	return 0;
+}
 
-	if (json_unpack((json_t *)d, "{s:I,s:I,s:I,s:s,s:i,s:I,s?s,s:i,s:b,s:I,"
-	    "s:i,s:i}", "pid", &pid, "out_fd", &out_fd, "ready_fd", &ready_fd,
-	    "line", &line, "fault", &fault, "fault_tries", &fault_tries,
-	    "reason", &reason, "killed_pid", &killed_pid, "kill_recovering",
-	    &kill_recovering, "kill_at", &kill_at, "stop_signal", &stop_signal,
-	    "shutdown_ms", &shutdown_ms) == -1 || pid > INT32_MAX ||
-	    out_fd < -1 || out_fd > INT32_MAX || ready_fd < -1 ||
-	    ready_fd > INT32_MAX || fault < FAULT_NONE || fault > FAULT_RESOURCE ||
-	    fault_tries < 0 || kill_at < 0 || stop_signal <= 0 ||
-	    stop_signal >= NSIG) {
+static int
+adopt_worker(struct node *n, const json_int_t *f, const char *line,
+    const json_t *reason, uint64_t now, char *err, size_t errlen)
+{
+	char	*buf;
+	size_t	 len;
+
+	if (util_hex_decode(line, TREE_LINE_MAX, &buf, &len) == -1 ||
+	    f[HF_STOP_SIGNAL] == 0 || (!json_is_null(reason) &&
+	    !json_is_string(reason))) {
 		snprintf(err, errlen, "tree: %s: bad worker fields", n->name);
 		return -1;
 	}
-	if (n->line == NULL)
-		n->line = xmalloc(TREE_LINE_MAX);
-	free(n->reason);
-	n->reason = reason != NULL ? xstrdup(reason) : NULL;
-	{
-		char	*buf;
-
-		if (util_hex_decode(line, TREE_LINE_MAX, &buf, &len) == -1) {
-			snprintf(err, errlen, "tree: %s: bad partial line", n->name);
-			return -1;
-		}
+	/* Most have no partial line: no buffer until output comes. */
+	if (len > 0) {
+		if (n->line == NULL)
+			n->line = xmalloc(TREE_LINE_MAX);
 		memcpy(n->line, buf, len);
-		n->linelen = len;
-		free(buf);
 	}
-	n->fault = (enum start_fault)fault;
-	n->fault_tries = (unsigned)fault_tries;
-	n->stop_signal = stop_signal;
-	n->shutdown_ms = shutdown_ms;
-	n->pid = pid > 0 ? (pid_t)pid : -1;
+	n->linelen = len;
+	free(buf);
+	free(n->reason);
+	n->reason = json_is_string(reason) ?
+	    xstrdup(json_string_value(reason)) : NULL;
+	n->fault = (enum start_fault)f[HF_FAULT];
+	n->fault_tries = (unsigned)f[HF_FAULT_TRIES];
+	n->stop_signal = (int)f[HF_STOP_SIGNAL];
+	n->shutdown_ms = (int)f[HF_SHUTDOWN_MS];
+	n->pid = f[HF_PID] > 0 ? (pid_t)f[HF_PID] : -1;
 	if (n->pid > 0)
 		pidmap_put(&live_pids, n->pid, n);
-	if (out_fd >= 0) {
-		n->out_fd = (int)out_fd;
-		if (util_set_cloexec(n->out_fd, true) == -1)
-			return snprintf(err, errlen, "tree: %s: out_fd: %s", n->name,
-			    strerror(errno)), -1;
-		n->ev_out = event_new(base, n->out_fd, EV_READ | EV_PERSIST,
-		    worker_output_cb, n);
-		if (n->ev_out == NULL || event_add(n->ev_out, NULL) == -1)
-			fatalx("%s: cannot watch output", n->name);
+	if (f[HF_OUT_FD] >= 0) {
+		n->out_fd = (int)f[HF_OUT_FD];
+		if (adopt_fd(n, n->out_fd, &n->ev_out, worker_output_cb, err,
+		    errlen) == -1)
+			return -1;
 	}
-	if (ready_fd >= 0) {
-		n->ready_fd = (int)ready_fd;
-		if (util_set_cloexec(n->ready_fd, true) == -1)
-			return snprintf(err, errlen, "tree: %s: ready_fd: %s",
-			    n->name, strerror(errno)), -1;
-		n->ev_ready = event_new(base, n->ready_fd, EV_READ | EV_PERSIST,
-		    worker_ready_fd_cb, n);
-		if (n->ev_ready == NULL || event_add(n->ev_ready, NULL) == -1)
-			fatalx("%s: cannot watch readiness", n->name);
+	if (f[HF_READY_FD] >= 0) {
+		n->ready_fd = (int)f[HF_READY_FD];
+		if (adopt_fd(n, n->ready_fd, &n->ev_ready, worker_ready_fd_cb,
+		    err, errlen) == -1)
+			return -1;
 	}
-	n->killed_pid = killed_pid;
-	n->kill_recovering = kill_recovering;
-	if (kill_at > 0) {
+	n->killed_pid = (pid_t)f[HF_KILLED_PID];
+	n->kill_recovering = f[HF_KILL_RECOVERING] != 0;
+	if (f[HF_KILL_AT] > 0) {
 		if ((n->kill_timer = evtimer_new(base, kill_timer_cb, n)) == NULL)
 			fatalx("%s: cannot create the kill timer", n->name);
-		n->kill_at = (uint64_t)kill_at;
+		n->kill_at = (uint64_t)f[HF_KILL_AT];
 		adopt_arm(n->kill_timer, n->kill_at, now);
 	}
 	return 0;
 }
 
 static int
-adopt_sup(struct node *n, const json_t *d, char *err, size_t errlen)
+adopt_sup(struct node *n, const json_int_t *f, const json_t *stamps,
+    char *err, size_t errlen)
 {
-	json_t		*stamps, *v;
-	json_int_t	 gen, lo, delay;
-	int		 active, initial, phase;
-	size_t		 i;
+	json_t	*v;
+	size_t	 i;
 
-	if (json_unpack((json_t *)d, "{s:o,s:b,s:b,s:I,s:I,s:i,s:I}",
-	    "intensity", &stamps, "op_active", &active, "op_initial", &initial,
-	    "op_gen", &gen, "op_lo", &lo, "op_phase", &phase, "op_delay",
-	    &delay) == -1 || !json_is_array(stamps) || gen < 0 ||
-	    gen > UINT32_MAX || lo < 0 || (size_t)lo > n->nkids ||
-	    phase < OP_STOP || phase > OP_START || delay < 0 ||
-	    delay > UINT32_MAX) {
+	if ((size_t)f[HF_OP_LO] > n->nkids || !json_is_array(stamps)) {
 		snprintf(err, errlen, "tree: %s: bad supervisor fields", n->name);
 		return -1;
 	}
@@ -2575,12 +2652,39 @@ adopt_sup(struct node *n, const json_t *d, char *err, size_t errlen)
 		}
 		intensity_push(&n->intensity, (uint64_t)json_integer_value(v));
 	}
-	n->op_active = active;
-	n->op_initial = initial;
-	n->op_gen = (unsigned)gen;
-	n->op_lo = (size_t)lo;
-	n->op_phase = (enum op_phase)phase;
-	n->op_delay = (uint32_t)delay;
+	n->op_active = f[HF_OP_ACTIVE] != 0;
+	n->op_initial = f[HF_OP_INITIAL] != 0;
+	n->op_gen = (unsigned)f[HF_OP_GEN];
+	n->op_lo = (size_t)f[HF_OP_LO];
+	n->op_phase = (enum op_phase)f[HF_OP_PHASE];
+	n->op_delay = (uint32_t)f[HF_OP_DELAY];
+	return 0;
+}
+
+/* The fields of a node's description, each an integer within its bounds. */
+static int
+adopt_fields(const char *name, const char *p, json_int_t *f, char *err,
+    size_t errlen)
+{
+	char		*end;
+	long long	 v;
+	size_t		 i;
+
+	for (i = 0; i < HF_N; i++) {
+		errno = 0;
+		v = strtoll(p, &end, 10);
+		if (end == p || errno != 0 || v < hf_fields[i].lo ||
+		    v > hf_fields[i].hi || (*end != ' ' && *end != '\0') ||
+		    (*end == '\0') != (i == HF_N - 1)) {
+			snprintf(err, errlen, "tree: %s: %s: want an integer in "
+			    "%lld..%lld, then %s", name, hf_fields[i].name,
+			    (long long)hf_fields[i].lo, (long long)hf_fields[i].hi,
+			    i == HF_N - 1 ? "the end" : "a space");
+			return -1;
+		}
+		f[i] = v;
+		p = end + (*end == ' ');
+	}
 	return 0;
 }
 
@@ -2588,70 +2692,48 @@ static int
 adopt_node(struct node *n, const json_t *d, uint64_t now, char *err,
     size_t errlen)
 {
-	struct adopt_node	a;
+	json_int_t	 f[HF_N];
+	const char	*name = json_string_value(json_array_get(d, 0));
+	const char	*ints = json_string_value(json_array_get(d, 1));
+	const char	*line = json_string_value(json_array_get(d, 2));
 
-	if (!json_is_object(d) || json_unpack((json_t *)d, "{s:b,s:i,s:i,s:b,s:b,"
-	    "s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:i,s:i,s:I,s:I,s:I,s:I}",
-	    "sup", &a.sup, "state", &a.state, "stop_reason", &a.stop_reason,
-	    "want", &a.want, "ready", &a.ready, "recovering", &a.recovering,
-	    "pending_start", &a.pending_start, "starts", &a.starts,
-	    "started_at", &a.started_at, "ready_at", &a.ready_at,
-	    "down_since", &a.down_since, "last_recovery_ms", &a.last_recovery_ms,
-	    "has_exit", &a.has_exit, "exit_code", &a.exit_code,
-	    "exit_signal", &a.exit_signal, "streak", &a.streak,
-	    "timer_at", &a.timer_at, "op_started", &a.op_started,
-	    "op_passed", &a.op_passed) == -1) {
-		snprintf(err, errlen, "tree: %s: missing or mistyped fields", n->name);
+	if (!json_is_array(d) || json_array_size(d) != 5 || name == NULL ||
+	    ints == NULL || line == NULL) {
+		snprintf(err, errlen, "tree: a node: want [name, fields, line, "
+		    "reason, intensity]");
 		return -1;
 	}
-	if (a.sup != (int)n->is_sup || a.state < SVC_STOPPED ||
-	    a.state > SVC_FAILED || a.stop_reason < STOP_NONE ||
-	    a.stop_reason > STOP_SHUTDOWN || a.starts < 0 ||
-	    a.starts > UINT32_MAX || a.started_at < 0 || a.ready_at < 0 ||
-	    a.down_since < 0 || a.streak < 0 || a.streak > UINT32_MAX ||
-	    a.timer_at < 0 || a.op_started < 0 || a.op_started > UINT32_MAX ||
-	    a.op_passed < 0 || a.op_passed > UINT32_MAX) {
-		snprintf(err, errlen, "tree: %s: a field out of range", n->name);
+	if (adopt_fields(name, ints, f, err, errlen) == -1)
+		return -1;
+	/* In the order the same configuration builds the tree: depth first. */
+	if (strcmp(n->name, name) != 0 || n->is_sup != (f[HF_SUP] != 0)) {
+		snprintf(err, errlen, "tree: %s: not the %s this tree has there "
+		    "(%s)", name, f[HF_SUP] ? "supervisor" : "worker", n->name);
 		return -1;
 	}
-	n->state = (enum svc_state)a.state;
-	n->stop_reason = (enum stop_reason)a.stop_reason;
-	n->want = a.want;
-	n->ready = a.ready;
-	n->recovering = a.recovering;
-	n->pending_start = a.pending_start;
-	n->starts = (unsigned)a.starts;
-	n->started_at = (uint64_t)a.started_at;
-	n->ready_at = (uint64_t)a.ready_at;
-	n->down_since = (uint64_t)a.down_since;
-	n->last_recovery_ms = a.last_recovery_ms;
-	n->has_exit = a.has_exit;
-	n->exit_code = a.exit_code;
-	n->exit_signal = a.exit_signal;
-	n->streak = (unsigned)a.streak;
-	n->op_started = (unsigned)a.op_started;
-	n->op_passed = (unsigned)a.op_passed;
-	if (a.timer_at > 0) {
-		n->timer_at = (uint64_t)a.timer_at;
+	n->state = (enum svc_state)f[HF_STATE];
+	n->stop_reason = (enum stop_reason)f[HF_STOP_REASON];
+	n->want = f[HF_WANT] != 0;
+	n->ready = f[HF_READY] != 0;
+	n->recovering = f[HF_RECOVERING] != 0;
+	n->pending_start = f[HF_PENDING_START] != 0;
+	n->starts = (unsigned)f[HF_STARTS];
+	n->started_at = (uint64_t)f[HF_STARTED_AT];
+	n->ready_at = (uint64_t)f[HF_READY_AT];
+	n->down_since = (uint64_t)f[HF_DOWN_SINCE];
+	n->last_recovery_ms = f[HF_LAST_RECOVERY];
+	n->has_exit = f[HF_HAS_EXIT] != 0;
+	n->exit_code = (int)f[HF_EXIT_CODE];
+	n->exit_signal = (int)f[HF_EXIT_SIGNAL];
+	n->streak = (unsigned)f[HF_STREAK];
+	n->op_started = (unsigned)f[HF_OP_STARTED];
+	n->op_passed = (unsigned)f[HF_OP_PASSED];
+	if (f[HF_TIMER_AT] > 0) {
+		n->timer_at = (uint64_t)f[HF_TIMER_AT];
 		adopt_arm(n->timer, n->timer_at, now);
 	}
-	return n->is_sup ? adopt_sup(n, d, err, errlen) :
-	    adopt_worker(n, d, now, err, errlen);
-}
-
-static int
-adopt_nodes(struct node *n, const json_t *nodes, uint64_t now, char *err,
-    size_t errlen)
-{
-	size_t	i;
-
-	if (adopt_node(n, json_object_get(nodes, n->name), now, err,
-	    errlen) == -1)
-		return -1;
-	for (i = 0; i < n->nkids; i++)
-		if (adopt_nodes(n->kids[i], nodes, now, err, errlen) == -1)
-			return -1;
-	return 0;
+	return n->is_sup ? adopt_sup(n, f, json_array_get(d, 4), err, errlen) :
+	    adopt_worker(n, f, line, json_array_get(d, 3), now, err, errlen);
 }
 
 static size_t
@@ -2662,6 +2744,17 @@ node_count(const struct node *n)
 	for (i = 0; i < n->nkids; i++)
 		c += node_count(n->kids[i]);
 	return c;
+}
+
+/* The nodes depth first, parents before children, as tree_handover() lists them. */
+static void
+node_order(struct node *n, struct node **order, size_t *k)
+{
+	size_t	i;
+
+	order[(*k)++] = n;
+	for (i = 0; i < n->nkids; i++)
+		node_order(n->kids[i], order, k);
 }
 
 /* Names that must be this tree's nodes, of the kind wanted. */
@@ -2711,23 +2804,40 @@ bad:
 int
 tree_adopt(const json_t *d, char *err, size_t errlen)
 {
-	json_t		*nodes = json_object_get(d, "nodes");
+	json_t		*nodes = json_object_get(d, "nodes"), *v, *mine;
+	struct node	**order;
 	json_int_t	 gen;
 	uint64_t	 now = util_now_ms();
+	size_t		 i, k;
+	bool		 same;
 
-	if (!json_is_object(nodes) || json_object_size(nodes) == 0 ||
-	    json_unpack((json_t *)d, "{s:I}", "generation", &gen) == -1 ||
-	    gen < 0) {
-		snprintf(err, errlen, "tree: want {nodes, spawnq, kicks, generation}");
+	if (!json_is_array(nodes) || json_unpack((json_t *)d, "{s:I}",
+	    "generation", &gen) == -1 || gen < 0) {
+		snprintf(err, errlen, "tree: want {fields, nodes, worker_fds, "
+		    "spawnq, kicks, generation}");
 		return -1;
 	}
-	if (json_object_size(nodes) != node_count(root)) {
+	mine = handover_fields();
+	same = json_equal(mine, json_object_get(d, "fields"));
+	json_decref(mine);
+	if (!same) {
+		snprintf(err, errlen, "tree: the fields of a node are not these");
+		return -1;
+	}
+	if (json_array_size(nodes) != node_count(root)) {
 		snprintf(err, errlen, "tree: %zu nodes handed over for a tree of %zu",
-		    json_object_size(nodes), node_count(root));
+		    json_array_size(nodes), node_count(root));
 		return -1;
 	}
-	if (adopt_nodes(root, nodes, now, err, errlen) == -1)
-		return -1;
+	order = xcalloc(json_array_size(nodes), sizeof(*order));
+	k = 0;
+	node_order(root, order, &k);
+	json_array_foreach(nodes, i, v)
+		if (adopt_node(order[i], v, now, err, errlen) == -1) {
+			free(order);
+			return -1;
+		}
+	free(order);
 	generation = (uint64_t)gen + 1;
 	started = true;
 	/* The forks the last image deferred wait in this one's queues. */

@@ -459,10 +459,13 @@ warden_adopt(struct config *conf, json_t *handover)
 	tree_on_started(warden_started);
 	tree_on_change(warden_changed);
 	log_debug("reexec: tree built");
-	if (tree_adopt(json_object_get(handover, "tree"), err, sizeof(err)) == -1 ||
-	    control_adopt(base, conf, json_object_get(handover, "control"), err,
+	if (tree_adopt(json_object_get(handover, "tree"), err, sizeof(err)) == -1)
+		goto fail;
+	log_debug("reexec: workers taken over");
+	if (control_adopt(base, conf, json_object_get(handover, "control"), err,
 	    sizeof(err)) == -1)
 		goto fail;
+	reexec_cloexec_all(handover);
 	reexec_done(handover);
 	return 0;
 fail:
