@@ -431,6 +431,13 @@ START_TEST(test_bad_binaries)
 		    strstr(error_message(r), cases[i].says) != NULL,
 		    "%s: said \"%s\"", path, error_message(r));
 		json_decref(r);
+		/* A check that ran is a reload for systemd, ended as refused. */
+		if (cases[i].code == -32006) {
+			ck_assert_int_eq(harness_wait_notify(&h, "RELOADING=1",
+			    T_WAIT), 0);
+			ck_assert_int_eq(harness_wait_notify(&h, "READY=1",
+			    T_WAIT), 0);
+		}
 		still_the_same(&h, w);
 		free(path);
 	}
@@ -643,6 +650,80 @@ START_TEST(test_during_reload)
 }
 END_TEST
 
+/*
+ * Reexecs in a row under churn: 60 steady workers and 6 that crash as
+ * fast as their 20 ms backoff lets them. Nothing is lost: the steady ones
+ * keep their pids and counts, every event a subscriber gets follows the
+ * one before (no gap, no repeat), the crashers go on being restarted, and
+ * the final stop leaves nothing behind.
+ */
+START_TEST(test_under_churn)
+{
+	struct harness		 h;
+	struct harness_conn	*sub;
+	json_t			*r, *ev;
+	char			*conf, *p, name[8];
+	pid_t			 steady[60];
+	json_int_t		 seq, last, crashes;
+	size_t			 len = 65536;
+	int			 i;
+
+	conf = xmalloc(len);
+	p = conf + snprintf(conf, len, "{ 'limits': { 'subscriber_queue_bytes': "
+	    "67108864 }, 'supervisor': { 'max_restarts': 1000000, "
+	    "'max_seconds': 1, 'children': [");
+	for (i = 0; i < 60; i++)
+		p += snprintf(p, len - (size_t)(p - conf), "%s{ 'name': 's%d', "
+		    "'command': ['@WORKER@'] }", i > 0 ? "," : "", i);
+	for (i = 0; i < 6; i++)
+		p += snprintf(p, len - (size_t)(p - conf), ",{ 'name': 'c%d', "
+		    "'command': ['@WORKER@', '--crash', '1'], 'backoff': "
+		    "{ 'initial_ms': 20, 'max_ms': 20, 'factor': 1, "
+		    "'jitter': 0 } }", i);
+	snprintf(p, len - (size_t)(p - conf), "] } }");
+	start(&h, conf);
+	free(conf);
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		steady[i] = pid_of(&h, name);
+	}
+	sub = harness_subscribe(&h, NULL);
+	ck_assert_ptr_nonnull(sub);
+	last = sub->seq;
+	for (i = 0; i < 5; i++) {
+		r = reexec_call(&h, NULL);
+		ck_assert_msg(json_object_get(r, "result") != NULL,
+		    "reexec %d: %s", i + 1, error_message(r));
+		json_decref(r);
+	}
+	crashes = field_of(&h, "c0", "restarts");
+	/* The crashers still churn, under the last image. */
+	wait_state(&h, "c0", "backoff", (int)crashes + 2);
+	/* Every event up to the fifth reexec's, each the one after the last. */
+	for (i = 0; i < 5;) {
+		ev = harness_next_event(sub, T_WAIT);
+		ck_assert_msg(ev != NULL, "events stopped after seq %lld",
+		    (long long)last);
+		seq = json_integer_value(json_object_get(ev, "seq"));
+		ck_assert_msg(seq == last + 1, "seq %lld after %lld", (long long)seq,
+		    (long long)last);
+		last = seq;
+		if (strcmp(json_string_value(json_object_get(ev, "type")),
+		    "warden.reexecuted") == 0)
+			i++;
+		json_decref(ev);
+	}
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		ck_assert_int_eq(pid_of(&h, name), steady[i]);
+		ck_assert_int_eq(field_of(&h, name, "restarts"), 0);
+	}
+	ck_assert(runs_handover(&h));
+	harness_conn_close(sub);
+	finish(&h);
+}
+END_TEST
+
 /* --- the handover as input -------------------------------------------------- */
 
 /* warden --handover with what is not a handover: an error, exit 1, nothing else. */
@@ -709,6 +790,7 @@ reexec_suite(void)
 	tcase_add_test(tc, test_clients_carried_over);
 	tcase_add_test(tc, test_during_stage_changes);
 	tcase_add_test(tc, test_during_reload);
+	tcase_add_test(tc, test_under_churn);
 	suite_add_tcase(s, tc);
 	return s;
 }
