@@ -662,7 +662,7 @@ START_TEST(test_under_churn)
 	struct harness		 h;
 	struct harness_conn	*sub;
 	json_t			*r, *ev;
-	char			*conf, *p, name[8];
+	char			*conf, *p, name[16];
 	pid_t			 steady[60];
 	json_int_t		 seq, last, crashes;
 	size_t			 len = 65536;
