@@ -15,7 +15,7 @@ CHECK_LIBS	 = $(shell pkg-config --libs check 2>/dev/null)
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
-BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE $(PKG_CFLAGS) $(CFLAGS)
 ALL_CFLAGS = $(BASE_CFLAGS) -MMD -MP
 
 ifeq ($(V),1)
@@ -29,15 +29,37 @@ endif
 BIN	:= $(O)/bin
 OBJ	:= $(O)/build
 
-# src/ holds one file per concept. The daemon's main is warden.c; wardenctl's
-# files are wardenctl*.c; everything else goes into a core archive that the
-# daemon, wardenctl and the unit tests link against.
-MAIN_SRCS	:= src/warden.c src/demo-worker.c
-CTL_SRCS	:= $(wildcard src/wardenctl*.c)
-CORE_SRCS	:= $(filter-out $(MAIN_SRCS) $(CTL_SRCS),$(wildcard src/*.c))
-CORE_OBJS	:= $(CORE_SRCS:src/%.c=$(OBJ)/%.o)
-CTL_OBJS	:= $(CTL_SRCS:src/%.c=$(OBJ)/%.o)
-CORE_LIB	:= $(OBJ)/libwardencore.a
+# src/ has a room per role; each sees only the rooms below it, by its
+# include path (README.md, "Hacking"; `make lint-layers` checks the links):
+#	common/	helpers of every program: util, log, murmur3, version
+#	proto/	what the daemon shares with clients and readers (headers)
+#	core/	pure logic: config, restart decisions, flags, the journal,
+#		drills; no event loop, socket, fork or wait
+#	daemon/	warden itself: the loop, the tree, the socket, the table
+#	ctl/	wardenctl		lib/	libwarden	demo/	demo-worker
+# Each room's objects go into an archive; a program links the rooms it uses.
+ROOMS		:= common core daemon ctl
+INC_common	:= -Isrc/common
+INC_proto	:= -Isrc/proto $(INC_common)
+INC_core	:= -Isrc/core $(INC_proto)
+INC_daemon	:= -Isrc/daemon $(INC_core)
+INC_ctl		:= -Isrc/ctl $(INC_core) -Iinclude
+INC_lib		:= -Isrc/lib -Isrc/proto -Isrc/common -Iinclude
+INC_demo	:= -Isrc/demo $(INC_common) -Iinclude
+INC_tests	:= -Itests $(INC_daemon) -Isrc/lib -Iinclude
+room_srcs	 = $(filter-out src/daemon/warden.c,$(wildcard src/$(1)/*.c))
+room_lib	 = $(OBJ)/libwarden$(1).a
+COMMON_LIB	:= $(call room_lib,common)
+CORE_LIB	:= $(call room_lib,core)
+DAEMON_LIB	:= $(call room_lib,daemon)
+CTL_LIB		:= $(call room_lib,ctl)
+# What each program links, the lowest room last.
+DAEMON_LIBS	:= $(DAEMON_LIB) $(CORE_LIB) $(COMMON_LIB)
+CTL_LIBS	 = $(CTL_LIB) $(CORE_LIB) $(LIB)/libwarden.a $(COMMON_LIB)
+# Everything a test or fuzz target may call: the daemon's rooms and the
+# reader library.
+ALL_SRCS	:= $(foreach r,common core daemon,$(call room_srcs,$(r))) \
+		   src/lib/libwarden.c
 
 TEST_SRCS	:= $(wildcard tests/check_*.c)
 TEST_BINS	:= $(TEST_SRCS:tests/%.c=$(BIN)/tests/%)
@@ -51,30 +73,36 @@ PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker
 # libwarden: the flag reader library (include/warden.h), static and shared,
 # built in LIB (LIBDIR is where `make install` puts it).
 LIB		:= $(O)/lib
-LIBWARDEN_SRCS	:= src/libwarden.c src/murmur3.c
+LIBWARDEN_SRCS	:= src/lib/libwarden.c src/common/murmur3.c
 LIBWARDEN_SOVER	:= 0
 LIBS_OUT	:= $(LIB)/libwarden.a $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) \
 		   $(LIB)/libwarden.so $(LIB)/warden.pc
 
-.PHONY: all check run sanitize valgrind clean deps test-programs lint-man bench bench-programs
+.PHONY: all check run sanitize valgrind clean deps test-programs lint-man lint-layers bench bench-programs
 all: $(PROGS) $(LIBS_OUT)
 
 deps:
 	$(Q)scripts/deps
 
+# A source's room is the first folder of its path under src/.
+room_of		 = $(firstword $(subst /, ,$(1)))
+
 $(OBJ)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(INC_$(call room_of,$*)) -c -o $@ $<
 
 $(OBJ)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(INC_tests) $(CHECK_CFLAGS) -c -o $@ $<
 
-$(CORE_LIB): $(CORE_OBJS)
-	$(call say,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+define room_rule
+$(call room_lib,$(1)): $(patsubst src/%.c,$(OBJ)/%.o,$(call room_srcs,$(1)))
+	$$(call say,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach r,$(ROOMS),$(eval $(call room_rule,$(r))))
 
 $(LIB)/libwarden.a: $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/%.o)
 	@mkdir -p $(@D)
@@ -84,13 +112,13 @@ $(LIB)/libwarden.a: $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/%.o)
 $(OBJ)/pic/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(INC_$(call room_of,$*)) -fPIC -c -o $@ $<
 
-$(LIB)/libwarden.so.$(LIBWARDEN_SOVER): $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/pic/%.o) src/libwarden.map
+$(LIB)/libwarden.so.$(LIBWARDEN_SOVER): $(LIBWARDEN_SRCS:src/%.c=$(OBJ)/pic/%.o) src/lib/libwarden.map
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libwarden.so.$(LIBWARDEN_SOVER) \
-	    -Wl,--version-script=src/libwarden.map -o $@ $(filter %.o,$^)
+	    -Wl,--version-script=src/lib/libwarden.map -o $@ $(filter %.o,$^)
 
 $(LIB)/libwarden.so: $(LIB)/libwarden.so.$(LIBWARDEN_SOVER)
 	$(Q)ln -sf libwarden.so.$(LIBWARDEN_SOVER) $@
@@ -101,27 +129,28 @@ $(LIB)/warden.pc: Makefile
 	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
 	    'libdir=$${prefix}/lib' '' 'Name: warden' \
 	    'Description: reads warden'"'"'s feature flags and stages from its shared table' \
-	    'Version: $(shell sed -n "s/.*WARDEN_VERSION.*\"\(.*\)\"/\1/p" src/version.h)' \
+	    'Version: $(shell sed -n "s/.*WARDEN_VERSION.*\"\(.*\)\"/\1/p" src/common/version.h)' \
 	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwarden' > $@
 
-$(BIN)/warden: $(OBJ)/warden.o $(CORE_LIB)
+$(BIN)/warden: $(OBJ)/daemon/warden.o $(DAEMON_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # No -lm: wardenctl starts for every command, and each library it loads
 # costs that start (see bench/README.md).
-$(BIN)/wardenctl: $(CTL_OBJS) $(CORE_LIB)
+$(BIN)/wardenctl: $(CTL_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BIN)/demo-worker: $(OBJ)/demo-worker.o $(CORE_LIB)
+$(BIN)/demo-worker: $(OBJ)/demo/demo-worker.o $(LIB)/libwarden.a $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-$(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(CORE_LIB)
+$(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(DAEMON_LIBS) \
+    $(LIB)/libwarden.a
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lm
@@ -130,7 +159,7 @@ $(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(CORE_LIB)
 $(BIN)/tests/flag-reader: tests/workers/flag-reader.c $(LIB)/libwarden.a
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB)/libwarden.a
+	$(Q)$(CC) $(BASE_CFLAGS) -Iinclude $(LDFLAGS) -o $@ $< $(LIB)/libwarden.a
 
 $(BIN)/tests/%: tests/workers/%.c
 	@mkdir -p $(@D)
@@ -143,7 +172,14 @@ test-programs: $(PROGS) $(LIBS_OUT) $(TEST_BINS) $(WORKER_BINS)
 check: deps
 	$(Q)$(MAKE) --no-print-directory test-programs
 	$(Q)WARDEN_BIN_DIR=$(abspath $(BIN)) scripts/run-tests $(TEST_BINS)
-	$(Q)$(MAKE) --no-print-directory lint-man
+	$(Q)$(MAKE) --no-print-directory lint-man lint-layers
+
+# Each room uses only the rooms below it (scripts/lint-layers); the
+# self-test plants a breach of each rule and must see it caught.
+lint-layers: all
+	$(Q)scripts/lint-layers $(OBJ)
+	$(Q)scripts/lint-layers --self-test $(OBJ) >/dev/null || \
+	    { scripts/lint-layers --self-test $(OBJ); exit 1; }
 
 lint-man:
 	$(Q)if command -v mandoc >/dev/null 2>&1; then \
@@ -168,10 +204,10 @@ sanitize: deps
 BENCH_BINS	:= $(BIN)/bench/bench-worker $(BIN)/bench/respawn $(BIN)/bench/bench-restart \
 		   $(BIN)/bench/bench-flagread
 
-$(BIN)/bench/bench-flagread: bench/flagread.c $(CORE_LIB)
+$(BIN)/bench/bench-flagread: bench/flagread.c $(DAEMON_LIBS) $(LIB)/libwarden.a
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(Q)$(CC) $(BASE_CFLAGS) $(INC_daemon) -Isrc/lib -Iinclude $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BIN)/bench/bench-restart: bench/restart.c
 	@mkdir -p $(@D)
@@ -313,5 +349,4 @@ uninstall:
 
 .SECONDARY:
 
--include $(CORE_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(OBJ)/warden.d $(OBJ)/demo-worker.d \
-	$(wildcard $(OBJ)/tests/*.d) $(wildcard $(OBJ)/pic/*.d)
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

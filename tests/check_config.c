@@ -1,5 +1,5 @@
 /*
- * check_config.c: warden.json loading and validation (src/config.c).
+ * check_config.c: warden.json loading and validation (src/core/config.c).
  */
 #include <sys/stat.h>
 

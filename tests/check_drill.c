@@ -1,5 +1,5 @@
 /*
- * check_drill.c: failure drills without a daemon (src/drill.c): parsing
+ * check_drill.c: failure drills without a daemon (src/core/drill.c): parsing
  * and its errors, every shipped drill, matching, wait conditions, and the
  * report's measurements and renderings.
  */

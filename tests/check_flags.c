@@ -1,6 +1,6 @@
 /*
  * check_flags.c: feature flags, migration stages and the guard
- * (src/flags.c): cumulative stages, rollback to saved values, emergency,
+ * (src/core/flags.c): cumulative stages, rollback to saved values, emergency,
  * the errors the protocol maps, change records and their replay.
  *
  * Every change goes through run(), which checks on the way that building a

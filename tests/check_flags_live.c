@@ -30,6 +30,7 @@
 
 #include "harness.h"
 #include "murmur3.h"
+#include "libwarden-test.h"
 #include "table.h"
 #include "util.h"
 #include "warden.h"

@@ -94,7 +94,7 @@ is_top(const char *dir)
 	if ((size_t)snprintf(p, sizeof(p), "%s/Makefile", dir) >= sizeof(p) ||
 	    access(p, R_OK) != 0)
 		return false;
-	if ((size_t)snprintf(p, sizeof(p), "%s/src/warden.c", dir) >= sizeof(p))
+	if ((size_t)snprintf(p, sizeof(p), "%s/src/daemon/warden.c", dir) >= sizeof(p))
 		return false;
 	return access(p, R_OK) == 0;
 }

@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "harness.h"
-#include "state.h"
+#include "journal.h"
 #include "util.h"
 
 #define T_WAIT		10000	/* failure bound of one wait, ms */
@@ -348,8 +348,8 @@ START_TEST(test_odd_record_refused)
 	xasprintf(&good, "{\"v\":1,\"op\":\"flag.set\",\"at\":1,\"changes\":"
 	    "[{\"name\":\"b\",\"old\":45,\"new\":99}],\"seq\":6}");
 	xasprintf(&all, "%s%08x %s\n%08x %s\n", journal,
-	    state_crc32c(odd[_i], strlen(odd[_i])), odd[_i],
-	    state_crc32c(good, strlen(good)), good);
+	    journal_crc32c(odd[_i], strlen(odd[_i])), odd[_i],
+	    journal_crc32c(good, strlen(good)), good);
 	write_file(&h, "state/journal", all);
 	files_take(&h, &f);
 	path = harness_path(&h, "state/journal");

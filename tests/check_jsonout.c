@@ -1,6 +1,6 @@
 /*
  * check_jsonout.c: the line writer of every answer and event
- * (src/jsonout.c) gives byte for byte what json_dumps(v, JSON_COMPACT)
+ * (src/core/jsonout.c) gives byte for byte what json_dumps(v, JSON_COMPACT)
  * gives: for hand-picked values (escapes, integers at their limits, reals
  * with and without exponents) and for many random trees.
  */

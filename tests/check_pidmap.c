@@ -1,5 +1,5 @@
 /*
- * check_pidmap.c: the pid -> worker map (src/pidmap.c) against a plain
+ * check_pidmap.c: the pid -> worker map (src/core/pidmap.c) against a plain
  * array, under random puts, gets and deletes, with pids that collide on
  * purpose, and through its growth.
  */

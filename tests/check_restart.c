@@ -1,5 +1,5 @@
 /*
- * check_restart.c: the pure decisions of supervision (src/restart.c):
+ * check_restart.c: the pure decisions of supervision (src/core/restart.c):
  * abnormal exits, restart types, strategies, the intensity window,
  * escalation up the tree, and backoff.
  */

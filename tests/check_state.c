@@ -1,5 +1,5 @@
 /*
- * check_state.c: the flag state on disk (src/state.c): journal appends and
+ * check_state.c: the flag state on disk (src/core/journal.c): journal appends and
  * replay, torn and corrupt tails, snapshots and their atomicity, a disk
  * that fails (injected, an RLIMIT_FSIZE limit, and a full tmpfs when root
  * may mount one), and the whole path with flags.c.
@@ -24,19 +24,19 @@
 #include "config.h"
 #include "flags.h"
 #include "log.h"
-#include "state.h"
+#include "journal.h"
 #include "util.h"
 
-static const struct state_io real_io = { write, fdatasync, fsync, ftruncate };
+static const struct journal_io real_io = { write, fdatasync, fsync, ftruncate };
 
 static char	*top;		/* a fresh folder per test */
-static char	*sdir;		/* top/state: created by state_open */
+static char	*sdir;		/* top/state: created by journal_open */
 
 static void
 setup(void)
 {
 	umask(022);
-	state_io = real_io;
+	journal_io = real_io;
 	top = xstrdup("/tmp/check-state-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(top));
 	xasprintf(&sdir, "%s/state", top);
@@ -62,7 +62,7 @@ rmtree(const char *path)
 static void
 teardown(void)
 {
-	state_io = real_io;
+	journal_io = real_io;
 	rmtree(top);
 	free(top);
 	free(sdir);
@@ -132,21 +132,21 @@ spit(const char *dir, const char *name, const char *buf, size_t len)
 	free(p);
 }
 
-/* state_open() and, unless `begin` is false, state_begin(). */
-static struct state *
+/* journal_open() and, unless `begin` is false, journal_begin(). */
+static struct journal *
 open_begin(const char *dir, json_t **snap, json_t **recs, bool begin)
 {
-	struct state	*st = NULL;
+	struct journal	*st = NULL;
 	json_t		*s = NULL, *r = NULL;
 	char		 err[1024];
 
 	err[0] = '\0';
-	ck_assert_msg(state_open(dir, &st, &s, &r, err, sizeof(err)) == 0,
-	    "state_open: %s", err);
+	ck_assert_msg(journal_open(dir, &st, &s, &r, err, sizeof(err)) == 0,
+	    "journal_open: %s", err);
 	ck_assert_ptr_nonnull(st);
 	if (begin)
-		ck_assert_msg(state_begin(st, err, sizeof(err)) == 0,
-		    "state_begin: %s", err);
+		ck_assert_msg(journal_begin(st, err, sizeof(err)) == 0,
+		    "journal_begin: %s", err);
 	ck_assert(json_is_array(r));
 	if (snap != NULL)
 		*snap = s;
@@ -159,22 +159,22 @@ open_begin(const char *dir, json_t **snap, json_t **recs, bool begin)
 	return st;
 }
 
-static struct state *
+static struct journal *
 open_ok(const char *dir, json_t **snap, json_t **recs)
 {
 	return open_begin(dir, snap, recs, true);
 }
 
-/* state_open must fail; returns the message. */
+/* journal_open must fail; returns the message. */
 static char *
 open_fails(const char *dir)
 {
 	static char	 err[1024];
-	struct state	*st = (struct state *)1;
+	struct journal	*st = (struct journal *)1;
 	json_t		*s = (json_t *)1, *r = (json_t *)1;
 
 	err[0] = '\0';
-	ck_assert_int_eq(state_open(dir, &st, &s, &r, err, sizeof(err)), -1);
+	ck_assert_int_eq(journal_open(dir, &st, &s, &r, err, sizeof(err)), -1);
 	ck_assert_ptr_null(st);
 	ck_assert_ptr_null(s);
 	ck_assert_ptr_null(r);
@@ -190,15 +190,15 @@ rec_n(int n)
 }
 
 static void
-append_ok(struct state *st, int n, uint64_t want_seq)
+append_ok(struct journal *st, int n, uint64_t want_seq)
 {
 	json_t	*rec = rec_n(n);
 
-	ck_assert_msg(state_append(st, rec) == 0, "append: %s",
+	ck_assert_msg(journal_append(st, rec) == 0, "append: %s",
 	    strerror(errno));
 	ck_assert_int_eq(json_integer_value(json_object_get(rec, "seq")),
 	    (json_int_t)want_seq);
-	ck_assert_uint_eq(state_seq(st), want_seq);
+	ck_assert_uint_eq(journal_seq(st), want_seq);
 	json_decref(rec);
 }
 
@@ -289,22 +289,22 @@ line_for(const char *json)
 {
 	char	*line;
 
-	xasprintf(&line, "%08x %s\n", state_crc32c(json, strlen(json)), json);
+	xasprintf(&line, "%08x %s\n", journal_crc32c(json, strlen(json)), json);
 	return line;
 }
 
 
 START_TEST(test_crc32c)
 {
-	ck_assert_uint_eq(state_crc32c("123456789", 9), 0xe3069283u);
-	ck_assert_uint_eq(state_crc32c("", 0), 0);
-	ck_assert_uint_ne(state_crc32c("a", 1), state_crc32c("b", 1));
+	ck_assert_uint_eq(journal_crc32c("123456789", 9), 0xe3069283u);
+	ck_assert_uint_eq(journal_crc32c("", 0), 0);
+	ck_assert_uint_ne(journal_crc32c("a", 1), journal_crc32c("b", 1));
 }
 END_TEST
 
 START_TEST(test_open_creates)
 {
-	struct state	*st;
+	struct journal	*st;
 	struct stat	 sb;
 	json_t		*snap, *recs;
 	char		*deep, *p;
@@ -313,15 +313,15 @@ START_TEST(test_open_creates)
 	st = open_ok(deep, &snap, &recs);
 	ck_assert_ptr_null(snap);
 	ck_assert_uint_eq(json_array_size(recs), 0);
-	ck_assert_uint_eq(state_seq(st), 0);
-	ck_assert_uint_eq(state_dropped_bytes(st), 0);
+	ck_assert_uint_eq(journal_seq(st), 0);
+	ck_assert_uint_eq(journal_dropped_bytes(st), 0);
 	ck_assert_int_eq(size_of(deep, "journal"), 0);
-	ck_assert(!state_snapshot_due(st));
+	ck_assert(!journal_snapshot_due(st));
 	p = path_in(deep, "journal");
-	ck_assert_str_eq(state_journal_path(st), p);
+	ck_assert_str_eq(journal_path(st), p);
 	free(p);
 	p = path_in(deep, "state.json");
-	ck_assert_str_eq(state_snapshot_path(st), p);
+	ck_assert_str_eq(journal_snapshot_path(st), p);
 	free(p);
 	ck_assert_int_eq(stat(deep, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 07777, 0750);
@@ -330,7 +330,7 @@ START_TEST(test_open_creates)
 	ck_assert_int_eq(sb.st_mode & 07777, 0750);
 	free(p);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 
 	/* A file in the way is an error naming it. */
 	spit(top, "file", "x", 1);
@@ -343,7 +343,7 @@ END_TEST
 
 START_TEST(test_append_reopen)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*recs, *rec;
 	char		*buf, *line, *nl;
 	size_t		 len;
@@ -353,7 +353,7 @@ START_TEST(test_append_reopen)
 	st = open_ok(sdir, NULL, NULL);
 	for (i = 1; i <= 5; i++)
 		append_ok(st, i, (uint64_t)i);
-	state_close(st);
+	journal_close(st);
 
 	/* "<crc32c hex> <compact json>\n" per record. */
 	buf = slurp(sdir, "journal", &len);
@@ -362,7 +362,7 @@ START_TEST(test_append_reopen)
 		ck_assert_ptr_nonnull(nl);
 		ck_assert_int_eq(sscanf(line, "%8x ", &crc), 1);
 		ck_assert_int_eq(line[8], ' ');
-		ck_assert_uint_eq(crc, state_crc32c(line + 9,
+		ck_assert_uint_eq(crc, journal_crc32c(line + 9,
 		    (size_t)(nl - line - 9)));
 		rec = json_loadb(line + 9, (size_t)(nl - line - 9), 0, NULL);
 		ck_assert_ptr_nonnull(rec);
@@ -375,51 +375,51 @@ START_TEST(test_append_reopen)
 
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 5, 1);
-	ck_assert_uint_eq(state_seq(st), 5);
+	ck_assert_uint_eq(journal_seq(st), 5);
 	append_ok(st, 6, 6);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 6, 1);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
 START_TEST(test_lock)
 {
-	struct state	*st, *st2;
+	struct journal	*st, *st2;
 
 	st = open_ok(sdir, NULL, NULL);
 	ck_assert_ptr_nonnull(strstr(open_fails(sdir), "in use"));
-	state_close(st);
+	journal_close(st);
 	st2 = open_ok(sdir, NULL, NULL);
-	state_close(st2);
+	journal_close(st2);
 }
 END_TEST
 
 START_TEST(test_append_eintr_short)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*recs;
 
 	st = open_ok(sdir, NULL, NULL);
-	state_io.write = eintr_write;
+	journal_io.write = eintr_write;
 	append_ok(st, 1, 1);
 	append_ok(st, 2, 2);
-	state_io = real_io;
-	state_close(st);
+	journal_io = real_io;
+	journal_close(st);
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
 /* Cut the last record at every byte: replay stops cleanly before it. */
 START_TEST(test_torn_tail)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*recs;
 	char		*buf, *sub;
 	size_t		 len, good, cut;
@@ -429,7 +429,7 @@ START_TEST(test_torn_tail)
 	append_ok(st, 2, 2);
 	good = (size_t)size_of(sdir, "journal");
 	append_ok(st, 3, 3);
-	state_close(st);
+	journal_close(st);
 	buf = slurp(sdir, "journal", &len);
 	ck_assert_uint_gt(len, good + 10);
 
@@ -439,18 +439,18 @@ START_TEST(test_torn_tail)
 		spit(sub, "journal", buf, cut);
 		st = open_ok(sub, NULL, &recs);
 		check_recs(recs, 2, 1);
-		ck_assert_uint_eq(state_dropped_bytes(st), cut - good);
+		ck_assert_uint_eq(journal_dropped_bytes(st), cut - good);
 		ck_assert_int_eq(size_of(sub, "journal"), (off_t)good);
-		ck_assert_uint_eq(state_seq(st), 2);
+		ck_assert_uint_eq(journal_seq(st), 2);
 		/* The next record takes the place of the lost one. */
 		append_ok(st, 3, 3);
 		json_decref(recs);
-		state_close(st);
+		journal_close(st);
 		st = open_ok(sub, NULL, &recs);
 		check_recs(recs, 3, 1);
-		ck_assert_uint_eq(state_dropped_bytes(st), 0);
+		ck_assert_uint_eq(journal_dropped_bytes(st), 0);
 		json_decref(recs);
-		state_close(st);
+		journal_close(st);
 		rmtree(sub);
 		free(sub);
 	}
@@ -474,7 +474,7 @@ static const char *const tails[] = {
 
 START_TEST(test_bad_tails)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*recs;
 	char		*buf, *tail;
 	size_t		 len, good;
@@ -482,7 +482,7 @@ START_TEST(test_bad_tails)
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 	buf = slurp(sdir, "journal", &good);
 
 	if (strncmp(tails[_i], "@CRC@", 5) == 0) {
@@ -490,7 +490,7 @@ START_TEST(test_bad_tails)
 		const char	*rest = tails[_i] + 5;
 		const char	*json = rest + (*rest == ' ');
 
-		xasprintf(&tail, "%08x%s", state_crc32c(json, strlen(json) - 1),
+		xasprintf(&tail, "%08x%s", journal_crc32c(json, strlen(json) - 1),
 		    rest);
 	} else
 		tail = xstrdup(tails[_i]);
@@ -501,10 +501,10 @@ START_TEST(test_bad_tails)
 
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
-	ck_assert_uint_eq(state_dropped_bytes(st), strlen(tail));
+	ck_assert_uint_eq(journal_dropped_bytes(st), strlen(tail));
 	ck_assert_int_eq(size_of(sdir, "journal"), (off_t)good);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	free(tail);
 	free(buf);
 }
@@ -579,14 +579,14 @@ refused(const char *const *words, size_t n)
 static char *
 five(size_t *len, size_t off[6])
 {
-	struct state	*st;
+	struct journal	*st;
 	char		*buf, *nl;
 	int		 i;
 
 	st = open_ok(sdir, NULL, NULL);
 	for (i = 1; i <= 5; i++)
 		append_ok(st, i, (uint64_t)i);
-	state_close(st);
+	journal_close(st);
 	buf = slurp(sdir, "journal", len);
 	off[0] = 0;
 	for (i = 1; i <= 5; i++) {
@@ -663,7 +663,7 @@ END_TEST
 /* A record of a version this warden does not know, last or not. */
 START_TEST(test_unknown_version)
 {
-	struct state	*st;
+	struct journal	*st;
 	char		*l3, *l4, *buf, *all, *path, byte[32];
 	const char	*words[5];
 	size_t		 len, off[6];
@@ -701,7 +701,7 @@ START_TEST(test_unknown_version)
 	/* And the journal is fine again without it. */
 	spit(sdir, "journal", buf, len);
 	st = open_ok(sdir, NULL, NULL);
-	state_close(st);
+	journal_close(st);
 	free(l3);
 	free(buf);
 	free(path);
@@ -759,13 +759,13 @@ START_TEST(test_snapshot_newer)
 {
 	static const char text[] =
 	    "{\"version\": 2, \"seq\": 5, \"state\": {}, \"more\": 1}\n";
-	struct state	*st;
+	struct journal	*st;
 	char		*path;
 	const char	*words[3];
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
-	state_close(st);
+	journal_close(st);
 	spit(sdir, "state.json", text, strlen(text));
 	path = path_in(sdir, "state.json");
 	words[0] = path;
@@ -831,12 +831,12 @@ noting_ftruncate(int fd, off_t len)
 }
 
 /*
- * A failed append is cut off, and the cut is synced before state_append()
+ * A failed append is cut off, and the cut is synced before journal_append()
  * returns: otherwise a power cut could bring the unacknowledged line back.
  */
 START_TEST(test_cut_synced)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*rec;
 	size_t		 i, cut;
 	off_t		 before;
@@ -844,10 +844,10 @@ START_TEST(test_cut_synced)
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
 	before = size_of(sdir, "journal");
-	state_io.write = noting_write;
-	state_io.fdatasync = noting_fdatasync;
-	state_io.ftruncate = noting_ftruncate;
-	state_io.fsync = noting_fsync;
+	journal_io.write = noting_write;
+	journal_io.fdatasync = noting_fdatasync;
+	journal_io.ftruncate = noting_ftruncate;
+	journal_io.fsync = noting_fsync;
 
 	/* _i == 0: the write fails half way; 1: the fdatasync fails. */
 	write_allow = _i == 0 ? 20 : 100000;
@@ -855,7 +855,7 @@ START_TEST(test_cut_synced)
 	sync_fail_once = _i == 1;
 	ncalls = 0;
 	rec = rec_n(2);
-	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(journal_append(st, rec), -1);
 	ck_assert_int_eq(errno, _i == 0 ? ENOSPC : EIO);
 	json_decref(rec);
 	ck_assert_int_eq(size_of(sdir, "journal"), before);
@@ -868,18 +868,18 @@ START_TEST(test_cut_synced)
 		    strstr(calls[i], "/journal") != NULL)
 			break;
 	ck_assert_msg(i < ncalls, "the cut (call %zu of %zu: %s) is not "
-	    "synced before state_append() returns", cut + 1, ncalls,
+	    "synced before journal_append() returns", cut + 1, ncalls,
 	    calls[cut]);
-	state_io = real_io;
+	journal_io = real_io;
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
 /* Folders made for the state are synced into their parents. */
 START_TEST(test_mkdirs_synced)
 {
-	struct state	*st;
+	struct journal	*st;
 	char		*deep, *want[3], real[PATH_MAX];
 	size_t		 i, k;
 
@@ -888,10 +888,10 @@ START_TEST(test_mkdirs_synced)
 	xasprintf(&want[0], "fsync %s", real);
 	xasprintf(&want[1], "fsync %s/a", real);
 	xasprintf(&want[2], "fsync %s/a/b", real);
-	state_io.fsync = noting_fsync;
+	journal_io.fsync = noting_fsync;
 	ncalls = 0;
 	st = open_ok(deep, NULL, NULL);
-	state_io = real_io;
+	journal_io = real_io;
 	for (k = 0; k < nitems(want); k++) {
 		for (i = 0; i < ncalls; i++)
 			if (strcmp(calls[i], want[k]) == 0)
@@ -899,14 +899,14 @@ START_TEST(test_mkdirs_synced)
 		ck_assert_msg(i < ncalls, "no %s (after mkdir)", want[k]);
 		free(want[k]);
 	}
-	state_close(st);
+	journal_close(st);
 	free(deep);
 }
 END_TEST
 
 START_TEST(test_snapshot_and_journal)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*snap, *recs, *doc, *want;
 	char		*buf;
 	int		 i;
@@ -915,7 +915,7 @@ START_TEST(test_snapshot_and_journal)
 	for (i = 1; i <= 3; i++)
 		append_ok(st, i, (uint64_t)i);
 	want = json_pack("{s:i, s:s}", "x", 1, "y", "z");
-	ck_assert_int_eq(state_snapshot(st, want), 0);
+	ck_assert_int_eq(journal_snapshot(st, want), 0);
 	ck_assert_int_eq(size_of(sdir, "journal"), 0);
 	ck_assert(!exists(sdir, "state.json.tmp"));
 	ck_assert(!exists(sdir, "journal.tmp"));
@@ -929,45 +929,45 @@ START_TEST(test_snapshot_and_journal)
 	free(buf);
 	append_ok(st, 4, 4);
 	append_ok(st, 5, 5);
-	state_close(st);
+	journal_close(st);
 
 	st = open_ok(sdir, &snap, &recs);
 	ck_assert(json_equal(snap, want));
 	check_recs(recs, 2, 4);
-	ck_assert_uint_eq(state_seq(st), 5);
+	ck_assert_uint_eq(journal_seq(st), 5);
 	json_decref(snap);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	json_decref(want);
 }
 END_TEST
 
 START_TEST(test_snapshot_due)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*s = json_object();
 
 	st = open_ok(sdir, NULL, NULL);
-	state_set_snapshot_every(st, 3);
+	journal_set_snapshot_every(st, 3);
 	append_ok(st, 1, 1);
 	append_ok(st, 2, 2);
-	ck_assert(!state_snapshot_due(st));
+	ck_assert(!journal_snapshot_due(st));
 	append_ok(st, 3, 3);
-	ck_assert(state_snapshot_due(st));
-	ck_assert_int_eq(state_snapshot(st, s), 0);
-	ck_assert(!state_snapshot_due(st));
+	ck_assert(journal_snapshot_due(st));
+	ck_assert_int_eq(journal_snapshot(st, s), 0);
+	ck_assert(!journal_snapshot_due(st));
 	append_ok(st, 4, 4);
 	append_ok(st, 5, 5);
-	state_close(st);
+	journal_close(st);
 
 	/* Records replayed at open count towards the next snapshot. */
 	st = open_ok(sdir, NULL, NULL);
-	ck_assert(!state_snapshot_due(st));
-	state_set_snapshot_every(st, 2);
-	ck_assert(state_snapshot_due(st));
-	state_set_snapshot_every(st, 0);
-	ck_assert(!state_snapshot_due(st));
-	state_close(st);
+	ck_assert(!journal_snapshot_due(st));
+	journal_set_snapshot_every(st, 2);
+	ck_assert(journal_snapshot_due(st));
+	journal_set_snapshot_every(st, 0);
+	ck_assert(!journal_snapshot_due(st));
+	journal_close(st);
 	json_decref(s);
 }
 END_TEST
@@ -975,7 +975,7 @@ END_TEST
 /* A crash after the snapshot, before the journal was started afresh. */
 START_TEST(test_snapshot_stale_journal)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 3);
 	char		*old;
 	size_t		 len;
@@ -985,24 +985,24 @@ START_TEST(test_snapshot_stale_journal)
 	for (i = 1; i <= 3; i++)
 		append_ok(st, i, (uint64_t)i);
 	old = slurp(sdir, "journal", &len);
-	ck_assert_int_eq(state_snapshot(st, s), 0);
-	state_close(st);
+	ck_assert_int_eq(journal_snapshot(st, s), 0);
+	journal_close(st);
 	spit(sdir, "journal", old, len);
 
 	st = open_ok(sdir, &snap, &recs);
 	ck_assert(json_equal(snap, s));
 	ck_assert_uint_eq(json_array_size(recs), 0);
-	ck_assert_uint_eq(state_seq(st), 3);
+	ck_assert_uint_eq(journal_seq(st), 3);
 	ck_assert_int_eq(size_of(sdir, "journal"), 0);
 	append_ok(st, 4, 4);
 	json_decref(snap);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 1, 4);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	free(old);
 	json_decref(s);
 }
@@ -1011,7 +1011,7 @@ END_TEST
 /* The journal could not be started afresh: it goes on, and still replays. */
 START_TEST(test_snapshot_journal_kept)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 3);
 	off_t		 before;
 	int		 i;
@@ -1021,25 +1021,25 @@ START_TEST(test_snapshot_journal_kept)
 		append_ok(st, i, (uint64_t)i);
 	before = size_of(sdir, "journal");
 	/* The snapshot's file, the folder, then the new journal's file. */
-	state_io.fsync = counting_fsync;
+	journal_io.fsync = counting_fsync;
 	fsync_calls = 0;
 	fsync_fail_at = 3;
-	ck_assert_int_eq(state_snapshot(st, s), 0);
+	ck_assert_int_eq(journal_snapshot(st, s), 0);
 	ck_assert_int_eq(fsync_calls, 3);
-	state_io = real_io;
+	journal_io = real_io;
 	ck_assert_int_eq(size_of(sdir, "journal"), before);
 	ck_assert(!exists(sdir, "journal.tmp"));
 	append_ok(st, 4, 4);
 	append_ok(st, 5, 5);
-	state_close(st);
+	journal_close(st);
 
 	st = open_ok(sdir, &snap, &recs);
 	ck_assert(json_equal(snap, s));
 	check_recs(recs, 2, 4);
-	ck_assert_uint_eq(state_seq(st), 5);
+	ck_assert_uint_eq(journal_seq(st), 5);
 	json_decref(snap);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	json_decref(s);
 }
 END_TEST
@@ -1047,49 +1047,49 @@ END_TEST
 /* A snapshot that cannot be written leaves the previous one and the journal. */
 START_TEST(test_snapshot_fails)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*snap, *recs, *s1 = json_pack("{s:i}", "x", 1);
 	json_t		*s2 = json_pack("{s:i}", "x", 2);
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
-	state_io.fsync = counting_fsync;
+	journal_io.fsync = counting_fsync;
 	fsync_calls = 0;
 	fsync_fail_at = 1;
 	errno = 0;
-	ck_assert_int_eq(state_snapshot(st, s1), -1);
+	ck_assert_int_eq(journal_snapshot(st, s1), -1);
 	ck_assert_int_eq(errno, EIO);
 	ck_assert(!exists(sdir, "state.json"));
 	ck_assert(!exists(sdir, "state.json.tmp"));
-	state_io.write = failing_write;
+	journal_io.write = failing_write;
 	write_allow = 10;
 	write_err = ENOSPC;
-	ck_assert_int_eq(state_snapshot(st, s1), -1);
+	ck_assert_int_eq(journal_snapshot(st, s1), -1);
 	ck_assert_int_eq(errno, ENOSPC);
 	ck_assert(!exists(sdir, "state.json.tmp"));
-	state_io = real_io;
+	journal_io = real_io;
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 	st = open_ok(sdir, &snap, &recs);
 	ck_assert_ptr_null(snap);
 	check_recs(recs, 2, 1);
 	json_decref(recs);
 
 	/* With a snapshot in place: it stays. */
-	ck_assert_int_eq(state_snapshot(st, s1), 0);
+	ck_assert_int_eq(journal_snapshot(st, s1), 0);
 	append_ok(st, 3, 3);
-	state_io.write = failing_write;
+	journal_io.write = failing_write;
 	write_allow = 0;
 	write_err = ENOSPC;
-	ck_assert_int_eq(state_snapshot(st, s2), -1);
-	state_io = real_io;
-	state_close(st);
+	ck_assert_int_eq(journal_snapshot(st, s2), -1);
+	journal_io = real_io;
+	journal_close(st);
 	st = open_ok(sdir, &snap, &recs);
 	ck_assert(json_equal(snap, s1));
 	check_recs(recs, 1, 3);
 	json_decref(snap);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	json_decref(s1);
 	json_decref(s2);
 }
@@ -1097,14 +1097,14 @@ END_TEST
 
 START_TEST(test_leftover_tmp)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 1);
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
-	ck_assert_int_eq(state_snapshot(st, s), 0);
+	ck_assert_int_eq(journal_snapshot(st, s), 0);
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 	/* A snapshot and a journal cut short before their rename. */
 	spit(sdir, "state.json.tmp", "{\"version\": 1, \"se", 18);
 	spit(sdir, "journal.tmp", "garbage", 7);
@@ -1115,7 +1115,7 @@ START_TEST(test_leftover_tmp)
 	ck_assert(!exists(sdir, "journal.tmp"));
 	json_decref(snap);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	json_decref(s);
 }
 END_TEST
@@ -1135,14 +1135,14 @@ static const char *const bad_snapshots[] = {
 /* A corrupt snapshot stops the start, naming the file; nothing is dropped. */
 START_TEST(test_corrupt_snapshot)
 {
-	struct state	*st;
+	struct journal	*st;
 	const char	*text = bad_snapshots[_i];
 	char		*msg, *p, *after;
 	size_t		 len;
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
-	state_close(st);
+	journal_close(st);
 	spit(sdir, "state.json", text, strlen(text));
 	p = path_in(sdir, "state.json");
 	msg = open_fails(sdir);
@@ -1162,7 +1162,7 @@ END_TEST
 /* A full disk refuses the record and loses nothing. */
 START_TEST(test_write_enospc)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*recs, *rec;
 	off_t		 before;
 	size_t		 allow[] = { 0, 1, 7, 9, 30 };
@@ -1173,101 +1173,101 @@ START_TEST(test_write_enospc)
 	append_ok(st, 2, 2);
 	before = size_of(sdir, "journal");
 	for (i = 0; i < nitems(allow); i++) {
-		state_io.write = failing_write;
+		journal_io.write = failing_write;
 		write_allow = allow[i];
 		write_err = ENOSPC;
 		rec = rec_n(3);
 		errno = 0;
-		ck_assert_int_eq(state_append(st, rec), -1);
+		ck_assert_int_eq(journal_append(st, rec), -1);
 		ck_assert_int_eq(errno, ENOSPC);
 		ck_assert_ptr_null(json_object_get(rec, "seq"));
 		ck_assert_int_eq(size_of(sdir, "journal"), before);
-		ck_assert_uint_eq(state_seq(st), 2);
+		ck_assert_uint_eq(journal_seq(st), 2);
 		json_decref(rec);
 	}
 	write_allow = 0;
 	write_err = EDQUOT;
 	rec = rec_n(3);
-	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(journal_append(st, rec), -1);
 	ck_assert_int_eq(errno, EDQUOT);
 	json_decref(rec);
-	state_io = real_io;
+	journal_io = real_io;
 	append_ok(st, 3, 3);
-	state_close(st);
+	journal_close(st);
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 3, 1);
-	ck_assert_uint_eq(state_dropped_bytes(st), 0);
+	ck_assert_uint_eq(journal_dropped_bytes(st), 0);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
 START_TEST(test_fdatasync_fails)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*recs, *rec;
 	off_t		 before;
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
 	before = size_of(sdir, "journal");
-	state_io.fdatasync = failing_sync;
+	journal_io.fdatasync = failing_sync;
 	rec = rec_n(2);
 	errno = 0;
-	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(journal_append(st, rec), -1);
 	ck_assert_int_eq(errno, EIO);
 	ck_assert_int_eq(size_of(sdir, "journal"), before);
 	json_decref(rec);
-	state_io = real_io;
+	journal_io = real_io;
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
 /* The partial line cannot be cut off at once: it is before the next append. */
 START_TEST(test_truncate_fails)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*recs, *rec;
 	off_t		 before;
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
 	before = size_of(sdir, "journal");
-	state_io.write = failing_write;
-	state_io.ftruncate = failing_ftruncate;
+	journal_io.write = failing_write;
+	journal_io.ftruncate = failing_ftruncate;
 	write_allow = 12;
 	write_err = ENOSPC;
 	rec = rec_n(2);
-	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(journal_append(st, rec), -1);
 	ck_assert_int_eq(errno, ENOSPC);
 	ck_assert_int_eq(size_of(sdir, "journal"), before + 12);
 	/* Refused while the partial line is there. */
-	state_io.write = real_io.write;
-	ck_assert_int_eq(state_append(st, rec), -1);
+	journal_io.write = real_io.write;
+	ck_assert_int_eq(journal_append(st, rec), -1);
 	ck_assert_int_eq(errno, EIO);
 	ck_assert_int_eq(size_of(sdir, "journal"), before + 12);
-	ck_assert_uint_eq(state_seq(st), 1);
+	ck_assert_uint_eq(journal_seq(st), 1);
 	json_decref(rec);
-	state_io = real_io;
+	journal_io = real_io;
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
-	ck_assert_uint_eq(state_dropped_bytes(st), 0);
+	ck_assert_uint_eq(journal_dropped_bytes(st), 0);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
 /* A real write limit (RLIMIT_FSIZE): the kernel cuts the line short. */
 START_TEST(test_rlimit_fsize)
 {
-	struct state	*st;
+	struct journal	*st;
 	struct rlimit	 old, lim;
 	json_t		*recs, *rec;
 	off_t		 before;
@@ -1282,17 +1282,17 @@ START_TEST(test_rlimit_fsize)
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	rec = rec_n(2);
 	errno = 0;
-	ck_assert_int_eq(state_append(st, rec), -1);
+	ck_assert_int_eq(journal_append(st, rec), -1);
 	ck_assert_int_eq(errno, EFBIG);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
 	ck_assert_int_eq(size_of(sdir, "journal"), before);
 	json_decref(rec);
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
@@ -1317,7 +1317,7 @@ file_size(const char *dir, const char *name)
 static int
 tmpfs_child(const char *mnt)
 {
-	struct state	*st;
+	struct journal	*st;
 	json_t		*snap, *recs, *rec;
 	char		 err[512], *filler, *big;
 	off_t		 good;
@@ -1338,7 +1338,7 @@ tmpfs_child(const char *mnt)
 	    util_write_all(fd, big, 8192) == -1 || close(fd) == -1)
 		return 10;
 	free(big);
-	if (state_open(mnt, &st, &snap, &recs, err, sizeof(err)) == -1) {
+	if (journal_open(mnt, &st, &snap, &recs, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		return 11;
 	}
@@ -1350,7 +1350,7 @@ tmpfs_child(const char *mnt)
 		rec = json_pack("{s:i, s:i, s:s}", "v", 1, "n", n + 1,
 		    "pad", big);
 		good = file_size(mnt, "journal");
-		if (state_append(st, rec) == -1) {
+		if (journal_append(st, rec) == -1) {
 			json_decref(rec);
 			break;
 		}
@@ -1365,11 +1365,11 @@ tmpfs_child(const char *mnt)
 		return 14;
 	rec = json_pack("{s:i, s:i, s:s}", "v", 1, "n", n + 1, "pad",
 	    "small");
-	if (state_append(st, rec) == -1)
+	if (journal_append(st, rec) == -1)
 		return 15;
 	json_decref(rec);
-	state_close(st);
-	if (state_open(mnt, &st, &snap, &recs, err, sizeof(err)) == -1)
+	journal_close(st);
+	if (journal_open(mnt, &st, &snap, &recs, err, sizeof(err)) == -1)
 		return 16;
 	if (json_array_size(recs) != (size_t)n + 1)
 		return 17;
@@ -1378,7 +1378,7 @@ tmpfs_child(const char *mnt)
 		    (size_t)i), "n")) != i + 1)
 			return 18;
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	umount(mnt);
 	free(big);
 	free(filler);
@@ -1421,7 +1421,7 @@ static const char flags_conf[] =
 
 /* One change as the daemon makes it: record, journal, then apply. */
 static int
-change(struct state *st, struct flags *fs, const char *method,
+change(struct journal *st, struct flags *fs, const char *method,
     const char *params_text)
 {
 	struct flags_actor by = { 0, 1 };
@@ -1434,12 +1434,12 @@ change(struct state *st, struct flags *fs, const char *method,
 	e = flags_op_request(fs, method, params, &by, 1714564800000LL, &rec,
 	    err, sizeof(err));
 	ck_assert_msg(e == FLAGS_OK, "%s: %s", method, err);
-	if (state_append(st, rec) == 0) {
+	if (journal_append(st, rec) == 0) {
 		ck_assert_int_eq(flags_apply(fs, rec), 0);
-		if (state_snapshot_due(st)) {
+		if (journal_snapshot_due(st)) {
 			json_t	*snap = flags_snapshot_json(fs);
 
-			ck_assert_int_eq(state_snapshot(st, snap), 0);
+			ck_assert_int_eq(journal_snapshot(st, snap), 0);
 			json_decref(snap);
 		}
 	} else
@@ -1450,7 +1450,7 @@ change(struct state *st, struct flags *fs, const char *method,
 }
 
 static struct flags *
-load(struct config *conf, struct state **st)
+load(struct config *conf, struct journal **st)
 {
 	struct flags	*fs = flags_new(conf);
 	json_t		*snap, *recs;
@@ -1460,7 +1460,7 @@ load(struct config *conf, struct state **st)
 	*st = open_ok(sdir, &snap, &recs);
 	if (snap != NULL)
 		ck_assert_msg(flags_restore(fs, snap, err, sizeof(err)) == 0,
-		    "%s: %s", state_snapshot_path(*st), err);
+		    "%s: %s", journal_snapshot_path(*st), err);
 	ck_assert_int_eq(flags_replay(fs, recs, &bad), 0);
 	json_decref(snap);
 	json_decref(recs);
@@ -1480,7 +1480,7 @@ same_state(struct flags *a, struct flags *b)
 START_TEST(test_with_flags)
 {
 	struct config	*conf = NULL;
-	struct state	*st;
+	struct journal	*st;
 	struct flags	*live, *again;
 	json_t		*before;
 	char		 err[512];
@@ -1490,7 +1490,7 @@ START_TEST(test_with_flags)
 	    &conf, err, sizeof(err)) == 0, "%s", err);
 	for (every = 0; every <= 3; every++) {
 		live = load(conf, &st);
-		state_set_snapshot_every(st, (unsigned)every);
+		journal_set_snapshot_every(st, (unsigned)every);
 		ck_assert_int_eq(change(st, live, "flag.set",
 		    "{\"name\": \"c\", \"value\": 40}"), 0);
 		ck_assert_int_eq(change(st, live, "stage.set",
@@ -1502,17 +1502,17 @@ START_TEST(test_with_flags)
 
 		/* The disk fills: the change is refused and nothing moves. */
 		before = flags_snapshot_json(live);
-		state_io.write = failing_write;
+		journal_io.write = failing_write;
 		write_allow = 5;
 		write_err = ENOSPC;
 		ck_assert_int_eq(change(st, live, "stage.emergency", "{}"), -1);
-		state_io = real_io;
+		journal_io = real_io;
 		ck_assert_int_eq(live->stage, 1);
 		json_decref(before);
 
 		ck_assert_int_eq(change(st, live, "flag.reset",
 		    "{\"name\": \"c\"}"), 0);
-		state_close(st);
+		journal_close(st);
 
 		again = load(conf, &st);
 		same_state(live, again);
@@ -1521,14 +1521,14 @@ START_TEST(test_with_flags)
 		ck_assert_int_eq(again->flag[flags_find(again, "d")].value, 100);
 		/* A clean shutdown: snapshot, then the same state again. */
 		before = flags_snapshot_json(again);
-		ck_assert_int_eq(state_snapshot(st, before), 0);
+		ck_assert_int_eq(journal_snapshot(st, before), 0);
 		json_decref(before);
-		state_close(st);
+		journal_close(st);
 		flags_free(again);
 		again = load(conf, &st);
 		same_state(live, again);
 		ck_assert_int_eq(size_of(sdir, "journal"), 0);
-		state_close(st);
+		journal_close(st);
 		flags_free(again);
 		flags_free(live);
 		rmtree(sdir);
@@ -1545,7 +1545,7 @@ END_TEST
 START_TEST(test_shape_invalid)
 {
 	struct config	*conf = NULL;
-	struct state	*st;
+	struct journal	*st;
 	struct flags	*fs;
 	struct files	 f;
 	json_t		*snap, *recs;
@@ -1559,7 +1559,7 @@ START_TEST(test_shape_invalid)
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(change(st, fs, "flag.set",
 		    "{\"name\": \"c\", \"value\": 40}"), 0);
-	state_close(st);
+	journal_close(st);
 	flags_free(fs);
 	buf = slurp(sdir, "journal", &len);
 	bad = line_for("{\"v\":1,\"seq\":4,\"op\":\"flag.nope\",\"at\":1,"
@@ -1576,14 +1576,14 @@ START_TEST(test_shape_invalid)
 		ck_assert_uint_eq(json_array_size(recs), 4);
 		ck_assert_int_eq(flags_replay(fs, recs, &at), -1);
 		ck_assert_uint_eq(at, 3);
-		ck_assert_int_eq(state_record_error(st, at, "does not apply",
+		ck_assert_int_eq(journal_record_error(st, at, "does not apply",
 		    err, sizeof(err)), -1);
 		snprintf(byte, sizeof(byte), "byte %zu", len);
 		ck_assert_msg(strstr(err, "/journal: line 4, record 4") &&
 		    strstr(err, byte) && strstr(err, "does not apply"), "%s",
 		    err);
 		json_decref(recs);
-		state_close(st);
+		journal_close(st);
 		flags_free(fs);
 		files_same(&f);
 	}
@@ -1595,10 +1595,10 @@ START_TEST(test_shape_invalid)
 }
 END_TEST
 
-/* state_open() writes nothing: the torn tail goes at state_begin(). */
+/* journal_open() writes nothing: the torn tail goes at journal_begin(). */
 START_TEST(test_begin_cuts)
 {
-	struct state	*st;
+	struct journal	*st;
 	struct files	 f;
 	json_t		*recs;
 	char		*buf;
@@ -1607,7 +1607,7 @@ START_TEST(test_begin_cuts)
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
-	state_close(st);
+	journal_close(st);
 	good = size_of(sdir, "journal");
 	buf = slurp(sdir, "journal", &len);
 	buf = xreallocarray(buf, len + 8, 1);
@@ -1617,29 +1617,29 @@ START_TEST(test_begin_cuts)
 	files_take(&f);
 	st = open_begin(sdir, NULL, &recs, false);
 	check_recs(recs, 1, 1);
-	ck_assert_uint_eq(state_dropped_bytes(st), 8);
+	ck_assert_uint_eq(journal_dropped_bytes(st), 8);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	files_same(&f);
 	files_free(&f);
 
-	/* Appending without state_begin() cuts it too. */
+	/* Appending without journal_begin() cuts it too. */
 	st = open_begin(sdir, NULL, NULL, false);
 	append_ok(st, 2, 2);
-	state_close(st);
+	journal_close(st);
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
 	ck_assert_int_gt(size_of(sdir, "journal"), good);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 }
 END_TEST
 
 /* The repair's part here: read, judge from a base, keep a prefix. */
 START_TEST(test_salvage)
 {
-	const struct state_line	*lines;
-	struct state		*st;
+	const struct journal_line	*lines;
+	struct journal		*st;
 	json_t			*recs;
 	char			*buf, *p, *aside, *kept, err[512], why[512];
 	size_t			 len, off[6], n, keep;
@@ -1650,11 +1650,11 @@ START_TEST(test_salvage)
 	p[4] = '7';
 	spit(sdir, "journal", buf, len);
 
-	ck_assert_msg(state_inspect(sdir, &st, err, sizeof(err)) == 0, "%s",
+	ck_assert_msg(journal_inspect(sdir, &st, err, sizeof(err)) == 0, "%s",
 	    err);
 	/* Locked as the daemon's open is. */
 	ck_assert_ptr_nonnull(strstr(open_fails(sdir), "in use"));
-	lines = state_lines(st, &n);
+	lines = journal_lines(st, &n);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_ptr_null(lines[1].why);
 	ck_assert_uint_eq(lines[1].seq, 2);
@@ -1662,19 +1662,19 @@ START_TEST(test_salvage)
 	ck_assert(lines[2].torn);
 	ck_assert_uint_eq(lines[2].off, off[2]);
 	ck_assert_uint_eq(lines[3].seq, 4);
-	keep = state_check(st, 0, why, sizeof(why));
+	keep = journal_check(st, 0, why, sizeof(why));
 	ck_assert_uint_eq(keep, 2);
 	ck_assert_msg(strstr(why, "line 3 (byte"), "%s", why);
 	/* Records the base covers are checked all the same. */
-	ck_assert_uint_eq(state_check(st, 3, why, sizeof(why)), 2);
-	ck_assert_ptr_null(state_snapshot_error(st));
-	ck_assert(!state_has_snapshot_file(st));
-	ck_assert_int_eq(state_salvage(st, keep, false, "T1", err,
+	ck_assert_uint_eq(journal_check(st, 3, why, sizeof(why)), 2);
+	ck_assert_ptr_null(journal_snapshot_error(st));
+	ck_assert(!journal_has_snapshot_file(st));
+	ck_assert_int_eq(journal_salvage(st, keep, false, "T1", err,
 	    sizeof(err)), 0);
 	/* The same name again is refused, never overwritten. */
-	ck_assert_int_eq(state_salvage(st, keep, false, "T1", err,
+	ck_assert_int_eq(journal_salvage(st, keep, false, "T1", err,
 	    sizeof(err)), -1);
-	state_close(st);
+	journal_close(st);
 
 	aside = slurp(sdir, "journal.damaged-T1", &n);
 	ck_assert_uint_eq(n, len);
@@ -1685,32 +1685,32 @@ START_TEST(test_salvage)
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 
 	/* An unusable snapshot is moved aside, not removed. */
 	spit(sdir, "state.json", "{\"version\": 1", 13);
-	ck_assert_int_eq(state_inspect(sdir, &st, err, sizeof(err)), 0);
-	ck_assert_ptr_nonnull(state_snapshot_error(st));
-	ck_assert(state_has_snapshot_file(st));
-	ck_assert_uint_eq(state_check(st, 0, why, sizeof(why)), 2);
-	ck_assert_int_eq(state_salvage(st, 2, true, "T2", err, sizeof(err)),
+	ck_assert_int_eq(journal_inspect(sdir, &st, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(journal_snapshot_error(st));
+	ck_assert(journal_has_snapshot_file(st));
+	ck_assert_uint_eq(journal_check(st, 0, why, sizeof(why)), 2);
+	ck_assert_int_eq(journal_salvage(st, 2, true, "T2", err, sizeof(err)),
 	    0);
-	state_close(st);
+	journal_close(st);
 	ck_assert(!exists(sdir, "state.json"));
 	ck_assert(exists(sdir, "state.json.damaged-T2"));
 	ck_assert(!exists(sdir, "journal.damaged-T2"));
 	st = open_ok(sdir, NULL, &recs);
 	check_recs(recs, 2, 1);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 
 	/* Inspecting a folder with nothing in it creates nothing. */
 	rmtree(sdir);
 	ck_assert_int_eq(mkdir(sdir, 0750), 0);
-	ck_assert_int_eq(state_inspect(sdir, &st, err, sizeof(err)), 0);
-	lines = state_lines(st, &n);
+	ck_assert_int_eq(journal_inspect(sdir, &st, err, sizeof(err)), 0);
+	lines = journal_lines(st, &n);
 	ck_assert_uint_eq(n, 0);
-	state_close(st);
+	journal_close(st);
 	ck_assert(!exists(sdir, "journal"));
 	free(kept);
 	free(aside);

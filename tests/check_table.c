@@ -1,6 +1,6 @@
 /*
- * check_table.c: the shared flag table (src/table.c, the writer) and the
- * reader library (src/libwarden.c, include/warden.h): layout, murmur3,
+ * check_table.c: the shared flag table (src/daemon/table.c, the writer) and the
+ * reader library (src/lib/libwarden.c, include/warden.h): layout, murmur3,
  * publish and read, the latch under a killed or racing writer, attach
  * validation, damage, deletion and repair, rollout buckets, threads.
  *
@@ -25,6 +25,7 @@
 
 #include "harness.h"
 #include "murmur3.h"
+#include "libwarden-test.h"
 #include "table.h"
 #include "util.h"
 #include "warden.h"

@@ -16,14 +16,13 @@ FUZZ_CFLAGS	?= -O1 -g -fno-omit-frame-pointer
 
 FUZZ_SRC_DIR	:= tests/fuzz
 FUZZ_DIR	:= $(O)/build/fuzz
-# fuzz_drill comes with src/drill.h.
-FUZZ_ALL	:= config rpc table state $(if $(wildcard src/drill.h),drill)
+FUZZ_ALL	:= config rpc table state drill
 FUZZ_TARGETS	?= $(FUZZ_ALL)
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_CORE_OBJS	:= $(CORE_SRCS:src/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CORE_OBJS	:= $(ALL_SRCS:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CORE_LIB	:= $(FUZZ_DIR)/libwardenfuzz.a
 FUZZ_UTIL_OBJ	:= $(FUZZ_DIR)/fuzz-util.o
-FUZZ_CC_FLAGS	 = $(BASE_CFLAGS) $(FUZZ_CFLAGS) $(FUZZ_SAN) -MMD -MP
+FUZZ_CC_FLAGS	 = $(BASE_CFLAGS) $(INC_daemon) -Isrc/lib -Iinclude $(FUZZ_CFLAGS) $(FUZZ_SAN) -MMD -MP
 # fuzz_rpc notes a shutdown instead of stopping its tree for good, and
 # checks every answer on its way out.
 FUZZ_LDFLAGS_rpc := -Wl,--wrap=tree_shutdown,--wrap=control_send,--wrap=json_array_set_new

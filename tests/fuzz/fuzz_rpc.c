@@ -1,5 +1,5 @@
 /*
- * fuzz_rpc.c: the control protocol (src/rpc.c): framing, batches,
+ * fuzz_rpc.c: the control protocol (src/daemon/rpc.c): framing, batches,
  * notifications and every method, against a daemon core that is set up
  * as warden.c sets it up but never started.
  *
@@ -61,7 +61,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "spawn.h"
-#include "state.h"
+#include "journal.h"
 #include "tree.h"
 #include "util.h"
 
@@ -333,8 +333,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_init("fuzz_rpc", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERR);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fuzz_rpc_fail("signal(SIGPIPE)");
-	state_io.fdatasync = fuzz_rpc_nosync;
-	state_io.fsync = fuzz_rpc_nosync;
+	journal_io.fdatasync = fuzz_rpc_nosync;
+	journal_io.fsync = fuzz_rpc_nosync;
 	spawn_init();
 
 	dir = fuzz_scratch_dir("rpc");

@@ -1,7 +1,7 @@
 /*
- * fuzz_state.c: the journal and snapshot loader (src/state.c) and the
+ * fuzz_state.c: the journal and snapshot loader (src/core/journal.c) and the
  * replay behind it (flags_restore, flags_replay), as warden runs them at
- * start, and the repair (src/repair.c) when they refuse.
+ * start, and the repair (src/daemon/repair.c) when they refuse.
  *
  * The input is state.json's bytes, a NUL, and the journal's bytes (no NUL:
  * all journal, no state.json; nothing before the NUL: no state.json). A
@@ -9,12 +9,12 @@
  * that mutations of the JSON get past it. Both files go into a scratch
  * state folder, then:
  *
- *   - a refusal (state_open, flags_restore or flags_replay failing) must
+ *   - a refusal (journal_open, flags_restore or flags_replay failing) must
  *     be one line naming the state folder, and leave both files byte for
  *     byte; `warden --repair-state` must then leave a folder that warden
  *     opens and replays;
  *   - an acceptance must be consistent: the records come in sequence after
- *     the snapshot, each of the known version; state_begin() leaves the
+ *     the snapshot, each of the known version; journal_begin() leaves the
  *     journal a prefix of what it was (the torn last line cut) or empty
  *     (all in the snapshot); a second open accepts, with no torn tail, and
  *     replays to the same state; an append after it is read back.
@@ -40,7 +40,7 @@
 #include "fuzz-util.h"
 #include "log.h"
 #include "repair.h"
-#include "state.h"
+#include "journal.h"
 #include "util.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -159,7 +159,7 @@ fuzz_state_fixup(const char *in, size_t len)
 			nl = out + len;
 		if (nl - line >= 9 && memcmp(line, "********", 8) == 0 &&
 		    line[8] == ' ') {
-			snprintf(crc, sizeof(crc), "%08x", state_crc32c(line +
+			snprintf(crc, sizeof(crc), "%08x", journal_crc32c(line +
 			    9, (size_t)(nl - line - 9)));
 			memcpy(line, crc, 8);
 		}
@@ -169,7 +169,7 @@ fuzz_state_fixup(const char *in, size_t len)
 
 /* Open and replay as flagsvc_init() does. 0 with *out, or -1 with err. */
 static int
-fuzz_state_load(struct state **st, struct flags **out, json_t **records,
+fuzz_state_load(struct journal **st, struct flags **out, json_t **records,
     char *err, size_t errlen)
 {
 	struct flags	*fs = flags_new(conf);
@@ -178,21 +178,21 @@ fuzz_state_load(struct state **st, struct flags **out, json_t **records,
 	size_t		 bad;
 
 	*out = NULL;
-	if (state_open(sdir, st, &snap, &recs, err, errlen) == -1) {
+	if (journal_open(sdir, st, &snap, &recs, err, errlen) == -1) {
 		if (*st != NULL || snap != NULL || recs != NULL)
 			fuzz_state_fail("an error, and state: %s", err);
 		flags_free(fs);
 		return -1;
 	}
 	if (snap != NULL && flags_restore(fs, snap, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: %s", state_snapshot_path(*st), why);
+		snprintf(err, errlen, "%s: %s", journal_snapshot_path(*st), why);
 		goto fail;
 	}
 	if (flags_replay(fs, recs, &bad) == -1) {
 		if (bad >= json_array_size(recs))
 			fuzz_state_fail("replay: bad record %zu of %zu", bad,
 			    json_array_size(recs));
-		state_record_error(*st, bad, "does not apply", err, errlen);
+		journal_record_error(*st, bad, "does not apply", err, errlen);
 		goto fail;
 	}
 	json_decref(snap);
@@ -202,7 +202,7 @@ fuzz_state_load(struct state **st, struct flags **out, json_t **records,
 fail:
 	json_decref(snap);
 	json_decref(recs);
-	state_close(*st);
+	journal_close(*st);
 	*st = NULL;
 	flags_free(fs);
 	return -1;
@@ -221,7 +221,7 @@ fuzz_state_check_err(const char *err)
 
 /* Records in sequence after the snapshot, each of the known version. */
 static void
-fuzz_state_check_records(struct state *st, const json_t *recs)
+fuzz_state_check_records(struct journal *st, const json_t *recs)
 {
 	json_t		*rec;
 	uint64_t	 seq, prev = 0;
@@ -230,38 +230,38 @@ fuzz_state_check_records(struct state *st, const json_t *recs)
 	json_array_foreach(recs, i, rec) {
 		seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
 		if (json_integer_value(json_object_get(rec, "v")) !=
-		    STATE_RECORD_VERSION)
+		    JOURNAL_RECORD_VERSION)
 			fuzz_state_fail("record %zu of another version", i);
-		if (i == 0 && seq != state_snapshot_seq(st) + 1)
+		if (i == 0 && seq != journal_snapshot_seq(st) + 1)
 			fuzz_state_fail("first record %llu after snapshot %llu",
 			    (unsigned long long)seq,
-			    (unsigned long long)state_snapshot_seq(st));
+			    (unsigned long long)journal_snapshot_seq(st));
 		if (i > 0 && seq != prev + 1)
 			fuzz_state_fail("record %llu after %llu",
 			    (unsigned long long)seq, (unsigned long long)prev);
 		prev = seq;
 	}
-	if (prev != 0 && state_seq(st) != prev)
-		fuzz_state_fail("state_seq %llu, last record %llu",
-		    (unsigned long long)state_seq(st), (unsigned long long)prev);
+	if (prev != 0 && journal_seq(st) != prev)
+		fuzz_state_fail("journal_seq %llu, last record %llu",
+		    (unsigned long long)journal_seq(st), (unsigned long long)prev);
 }
 
 static void
-fuzz_state_accepted(struct state *st, struct flags *fs, json_t *recs,
+fuzz_state_accepted(struct journal *st, struct flags *fs, json_t *recs,
     const char *journal, size_t jlen)
 {
-	struct state	*again;
+	struct journal	*again;
 	struct flags	*fs2;
 	json_t		*a, *b, *recs2, *rec;
 	char		 err[1024], *now;
-	size_t		 len, dropped = state_dropped_bytes(st);
-	uint64_t	 seq = state_seq(st);
+	size_t		 len, dropped = journal_dropped_bytes(st);
+	uint64_t	 seq = journal_seq(st);
 
 	fuzz_state_check_records(st, recs);
 	if (dropped > jlen)
 		fuzz_state_fail("dropped %zu of %zu bytes", dropped, jlen);
-	if (state_begin(st, err, sizeof(err)) == -1)
-		fuzz_state_fail("state_begin: %s", err);
+	if (journal_begin(st, err, sizeof(err)) == -1)
+		fuzz_state_fail("journal_begin: %s", err);
 	now = fuzz_state_read("journal", &len);
 	if (len != 0 && (len != jlen - dropped || memcmp(now, journal,
 	    len) != 0))
@@ -272,35 +272,35 @@ fuzz_state_accepted(struct state *st, struct flags *fs, json_t *recs,
 		fuzz_state_fail("more than the last line was cut");
 	free(now);
 	a = flags_snapshot_json(fs);
-	state_close(st);
+	journal_close(st);
 
 	if (fuzz_state_load(&again, &fs2, &recs2, err, sizeof(err)) == -1)
 		fuzz_state_fail("refused on the second open: %s", err);
-	if (state_dropped_bytes(again) != 0)
+	if (journal_dropped_bytes(again) != 0)
 		fuzz_state_fail("a torn tail again");
-	if (state_seq(again) != seq)
+	if (journal_seq(again) != seq)
 		fuzz_state_fail("seq %llu, then %llu", (unsigned long long)seq,
-		    (unsigned long long)state_seq(again));
+		    (unsigned long long)journal_seq(again));
 	b = flags_snapshot_json(fs2);
 	if (!json_equal(a, b))
 		fuzz_state_fail("a second open replays to another state");
-	if (state_begin(again, err, sizeof(err)) == -1)
-		fuzz_state_fail("state_begin: %s", err);
+	if (journal_begin(again, err, sizeof(err)) == -1)
+		fuzz_state_fail("journal_begin: %s", err);
 	/* One more change goes after the rest and comes back. */
 	rec = json_pack("{s:i, s:s, s:I, s:n, s:n, s:[]}", "v",
 	    FLAGS_RECORD_VERSION, "op", "flag.reset", "at", (json_int_t)1, "by",
 	    "reason", "changes");
-	if (state_append(again, rec) == -1)
+	if (journal_append(again, rec) == -1)
 		fuzz_state_fail("append: %s", strerror(errno));
 	json_decref(rec);
-	state_close(again);
+	journal_close(again);
 	json_decref(recs2);
 	flags_free(fs2);
 	if (fuzz_state_load(&again, &fs2, &recs2, err, sizeof(err)) == -1)
 		fuzz_state_fail("refused after an append: %s", err);
-	if (state_seq(again) != seq + 1)
+	if (journal_seq(again) != seq + 1)
 		fuzz_state_fail("the append is not read back");
-	state_close(again);
+	journal_close(again);
 	json_decref(recs2);
 	flags_free(fs2);
 	json_decref(a);
@@ -311,7 +311,7 @@ static void
 fuzz_state_refused(const char *err, const char *snap, size_t slen,
     bool has_snap, const char *journal, size_t jlen)
 {
-	struct state	*st;
+	struct journal	*st;
 	struct flags	*fs;
 	json_t		*recs;
 	char		 rerr[1024];
@@ -326,7 +326,7 @@ fuzz_state_refused(const char *err, const char *snap, size_t slen,
 		    err);
 	if (fuzz_state_load(&st, &fs, &recs, rerr, sizeof(rerr)) == -1)
 		fuzz_state_fail("refused after the repair: %s", rerr);
-	state_close(st);
+	journal_close(st);
 	json_decref(recs);
 	flags_free(fs);
 }
@@ -340,8 +340,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	verbose = getenv("FUZZ_VERBOSE") != NULL;
 	log_init("fuzz_state", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERR);
-	state_io.fsync = fuzz_state_nosync;
-	state_io.fdatasync = fuzz_state_nosync;
+	journal_io.fsync = fuzz_state_nosync;
+	journal_io.fdatasync = fuzz_state_nosync;
 	xasprintf(&sdir, "%s/state", fuzz_scratch_dir("state"));
 	xasprintf(&text, "{ \"state_dir\": \"%s\", \"socket\": \"/nonexistent"
 	    "/s\", \"flags\": { \"a\": {}, \"b\": {}, \"c\": {\"default\": "
@@ -360,7 +360,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct state	*st;
+	struct journal	*st;
 	struct flags	*fs;
 	json_t		*recs;
 	const char	*in = (const char *)data, *nul;
@@ -396,7 +396,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (verbose)
 			fprintf(stderr, "fuzz_state: accepted: %zu record(s), "
 			    "%zu byte(s) torn\n", json_array_size(recs),
-			    state_dropped_bytes(st));
+			    journal_dropped_bytes(st));
 		fuzz_state_accepted(st, fs, recs, journal, jlen);
 		json_decref(recs);
 		flags_free(fs);

@@ -1,5 +1,5 @@
 /*
- * fuzz_table.c: the reader (src/libwarden.c) on arbitrary bytes as the
+ * fuzz_table.c: the reader (src/lib/libwarden.c) on arbitrary bytes as the
  * shared table.
  *
  * The input's first TABLE_SIZE bytes (zero-padded) become the content of
@@ -33,7 +33,7 @@
  * lookups find something.
  *
  * With FUZZ_TABLE_SEEDS=DIR set, the target writes its seed tables into
- * DIR instead (made by the writer, src/table.c) and exits.
+ * DIR instead (made by the writer, src/daemon/table.c) and exits.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -49,6 +49,7 @@
 
 #include "fuzz-util.h"
 #include "log.h"
+#include "libwarden-test.h"
 #include "table.h"
 #include "util.h"
 #include "warden.h"

@@ -1,5 +1,5 @@
 /*
- * state.c: the flag state on disk: journal and snapshot (see state.h).
+ * journal.c: the flag state on disk: journal and snapshot (see journal.h).
  *
  * Every change is on disk before it is acknowledged, so the journal is
  * fdatasync'd on each append; a failed append is cut back off, and the cut
@@ -7,9 +7,9 @@
  * an unacknowledged line cannot come back after a power cut.
  *
  * Opening reads both files whole and splits the journal into lines
- * (struct state_line) before judging anything, so that the daemon
- * (state_open) and the repair (state_inspect) apply the same rules
- * (state_check) to the same reading.
+ * (struct journal_line) before judging anything, so that the daemon
+ * (journal_open) and the repair (journal_inspect) apply the same rules
+ * (journal_check) to the same reading.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -25,18 +25,18 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "state.h"
+#include "journal.h"
 #include "util.h"
 
-#define STATE_JOURNAL		"journal"
-#define STATE_JOURNAL_TMP	"journal.tmp"
-#define STATE_SNAPSHOT		"state.json"
-#define STATE_SNAPSHOT_TMP	"state.json.tmp"
-#define STATE_REPAIR_HINT	"; see warden --repair-state"
+#define JOURNAL_FILE		"journal"
+#define JOURNAL_FILE_TMP	"journal.tmp"
+#define JOURNAL_SNAPSHOT		"state.json"
+#define JOURNAL_SNAPSHOT_TMP	"state.json.tmp"
+#define JOURNAL_REPAIR_HINT	"; see warden --repair-state"
 
-struct state_io state_io = { write, fdatasync, fsync, ftruncate };
+struct journal_io journal_io = { write, fdatasync, fsync, ftruncate };
 
-struct state {
+struct journal {
 	char		*dir;
 	char		*journal_path;
 	char		*snapshot_path;
@@ -51,10 +51,10 @@ struct state {
 	size_t		 dropped;
 	const char	*tail_why;	/* the torn last line, until it is cut */
 
-	/* What opening read; let go by state_begin(). */
+	/* What opening read; let go by journal_begin(). */
 	char			*jbuf;
 	size_t			 jbuflen;
-	struct state_line	*lines;
+	struct journal_line	*lines;
 	size_t			 nlines;
 	size_t			 first;		/* lines[first] is records[0] */
 	json_t			*snap;		/* the snapshot's "state" */
@@ -63,11 +63,11 @@ struct state {
 	bool			 snap_file;	/* state.json exists */
 };
 
-static int	state_err(char *, size_t, const char *, ...)
+static int	journal_err(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
 static int
-state_err(char *err, size_t errlen, const char *fmt, ...)
+journal_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -82,7 +82,7 @@ state_err(char *err, size_t errlen, const char *fmt, ...)
 /* --- CRC-32C ---------------------------------------------------------------------- */
 
 uint32_t
-state_crc32c(const void *buf, size_t len)
+journal_crc32c(const void *buf, size_t len)
 {
 	static uint32_t		 table[256];
 	static bool		 ready;
@@ -108,13 +108,13 @@ state_crc32c(const void *buf, size_t len)
 /* --- low-level I/O ---------------------------------------------------------------- */
 
 static int
-state_write_all(int fd, const void *buf, size_t len)
+journal_write_all(int fd, const void *buf, size_t len)
 {
 	const char	*p = buf;
 	ssize_t		 n;
 
 	while (len > 0) {
-		n = state_io.write(fd, p, len);
+		n = journal_io.write(fd, p, len);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -133,7 +133,7 @@ state_write_all(int fd, const void *buf, size_t len)
 
 /* The whole file, NUL-terminated. -1 with errno (ENOENT when missing). */
 static int
-state_read_fd(int fd, char **out, size_t *outlen)
+journal_read_fd(int fd, char **out, size_t *outlen)
 {
 	char	*buf = NULL;
 	size_t	 len = 0, cap = 0;
@@ -163,7 +163,7 @@ state_read_fd(int fd, char **out, size_t *outlen)
 
 /* fsync the folder that holds path (path is put back as it was). */
 static int
-state_sync_parent(char *path)
+journal_sync_parent(char *path)
 {
 	char	*slash = strrchr(path, '/');
 	int	 fd, rc, saved;
@@ -179,7 +179,7 @@ state_sync_parent(char *path)
 	}
 	if (fd == -1)
 		return -1;
-	rc = state_io.fsync(fd);
+	rc = journal_io.fsync(fd);
 	saved = errno;
 	close(fd);
 	errno = saved;
@@ -192,7 +192,7 @@ state_sync_parent(char *path)
  * holds an acknowledged journal.
  */
 static int
-state_mkdirs(const char *dir)
+journal_mkdirs(const char *dir)
 {
 	char	*p, *s, c;
 	int	 rc = 0;
@@ -209,7 +209,7 @@ state_mkdirs(const char *dir)
 			c = *s;
 			*s = '\0';
 			if (mkdir(p, 0750) == 0) {
-				if (state_sync_parent(p) == -1) {
+				if (journal_sync_parent(p) == -1) {
 					rc = -1;
 					break;
 				}
@@ -232,16 +232,16 @@ state_mkdirs(const char *dir)
  * jlen could come back after a power cut.
  */
 static int
-state_cut(struct state *st)
+journal_cut(struct journal *st)
 {
 	int	rc;
 
 	do
-		rc = state_io.ftruncate(st->jfd, st->jlen);
+		rc = journal_io.ftruncate(st->jfd, st->jlen);
 	while (rc == -1 && errno == EINTR);
 	if (rc == -1)
 		return -1;
-	if (state_io.fdatasync(st->jfd) == -1)
+	if (journal_io.fdatasync(st->jfd) == -1)
 		return -1;
 	st->torn = false;
 	return 0;
@@ -252,25 +252,25 @@ state_cut(struct state *st)
  * or -1 with errno.
  */
 static int
-state_new_journal(struct state *st)
+journal_new_file(struct journal *st)
 {
 	int	fd, saved;
 
-	fd = openat(st->dirfd, STATE_JOURNAL_TMP,
+	fd = openat(st->dirfd, JOURNAL_FILE_TMP,
 	    O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return -1;
-	if (state_io.fsync(fd) == -1 ||
-	    renameat(st->dirfd, STATE_JOURNAL_TMP, st->dirfd,
-	    STATE_JOURNAL) == -1) {
+	if (journal_io.fsync(fd) == -1 ||
+	    renameat(st->dirfd, JOURNAL_FILE_TMP, st->dirfd,
+	    JOURNAL_FILE) == -1) {
 		saved = errno;
 		close(fd);
-		unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0);
+		unlinkat(st->dirfd, JOURNAL_FILE_TMP, 0);
 		errno = saved;
 		return -1;
 	}
 	/* Renamed: the new journal is in place even if this fails. */
-	if (state_io.fsync(st->dirfd) == -1)
+	if (journal_io.fsync(st->dirfd) == -1)
 		log_warn("%s: fsync", st->dir);
 	return fd;
 }
@@ -279,10 +279,10 @@ state_new_journal(struct state *st)
 
 /*
  * Read state.json. A snapshot that cannot be used is no I/O error: it is
- * kept as st->snap_err, for state_open() to refuse and the repair to report.
+ * kept as st->snap_err, for journal_open() to refuse and the repair to report.
  */
 static int
-state_load_snapshot(struct state *st, char *err, size_t errlen)
+journal_load_snapshot(struct journal *st, char *err, size_t errlen)
 {
 	json_error_t	 jerr;
 	json_t		*doc, *v;
@@ -291,16 +291,16 @@ state_load_snapshot(struct state *st, char *err, size_t errlen)
 	size_t		 len;
 	int		 fd;
 
-	fd = openat(st->dirfd, STATE_SNAPSHOT, O_RDONLY | O_CLOEXEC);
+	fd = openat(st->dirfd, JOURNAL_SNAPSHOT, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;
-		return state_err(err, errlen, "%s: %s", st->snapshot_path,
+		return journal_err(err, errlen, "%s: %s", st->snapshot_path,
 		    strerror(errno));
 	}
 	st->snap_file = true;
-	if (state_read_fd(fd, &buf, &len) == -1) {
-		state_err(err, errlen, "%s: %s", st->snapshot_path,
+	if (journal_read_fd(fd, &buf, &len) == -1) {
+		journal_err(err, errlen, "%s: %s", st->snapshot_path,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -314,16 +314,16 @@ state_load_snapshot(struct state *st, char *err, size_t errlen)
 		return 0;
 	}
 	v = json_object_get(doc, "version");	/* NULL when no object */
-	ver = json_is_integer(v) ? json_integer_value(v) : STATE_VERSION;
-	if (ver != STATE_VERSION) {
+	ver = json_is_integer(v) ? json_integer_value(v) : JOURNAL_VERSION;
+	if (ver != JOURNAL_VERSION) {
 		/* No damage: a newer warden wrote it and knows what it holds. */
 		xasprintf(&st->snap_err, "%s: snapshot of version %"
 		    JSON_INTEGER_FORMAT ", %s than this warden's (%d)",
-		    st->snapshot_path, ver, ver > STATE_VERSION ? "newer" :
-		    "other", STATE_VERSION);
+		    st->snapshot_path, ver, ver > JOURNAL_VERSION ? "newer" :
+		    "other", JOURNAL_VERSION);
 	} else if (!json_is_object(doc) || !json_is_integer(v))
 		xasprintf(&st->snap_err, "%s: corrupt snapshot: expected "
-		    "\"version\": %d", st->snapshot_path, STATE_VERSION);
+		    "\"version\": %d", st->snapshot_path, JOURNAL_VERSION);
 	else if (!json_is_integer(v = json_object_get(doc, "seq")) ||
 	    json_integer_value(v) < 0)
 		xasprintf(&st->snap_err, "%s: corrupt snapshot: expected "
@@ -345,7 +345,7 @@ state_load_snapshot(struct state *st, char *err, size_t errlen)
  * can leave; one that does but is of another version is not.
  */
 static void
-state_parse_line(struct state_line *l, const char *line, size_t len)
+journal_parse_line(struct journal_line *l, const char *line, size_t len)
 {
 	json_t		*rec, *v;
 	uint32_t	 crc = 0;
@@ -368,7 +368,7 @@ state_parse_line(struct state_line *l, const char *line, size_t len)
 			return;
 		}
 	}
-	if (state_crc32c(line + 9, len - 9) != crc) {
+	if (journal_crc32c(line + 9, len - 9) != crc) {
 		l->why = "bad checksum";
 		return;
 	}
@@ -388,15 +388,15 @@ state_parse_line(struct state_line *l, const char *line, size_t len)
 	l->seq = (uint64_t)json_integer_value(v);
 	v = json_object_get(rec, "v");
 	if (!json_is_integer(v) ||
-	    json_integer_value(v) != STATE_RECORD_VERSION)
+	    json_integer_value(v) != JOURNAL_RECORD_VERSION)
 		l->why = "a record of a version this warden does not know";
 }
 
 /* Split the journal's bytes into lines and read each. */
 static void
-state_split(struct state *st)
+journal_split(struct journal *st)
 {
-	struct state_line	*l;
+	struct journal_line	*l;
 	const char		*buf = st->jbuf, *nl;
 	size_t			 len = st->jbuflen, off = 0, cap = 0;
 
@@ -417,7 +417,7 @@ state_split(struct state *st)
 			l->torn = true;
 		} else {
 			l->len = (size_t)(nl - (buf + off)) + 1;
-			state_parse_line(l, buf + off, l->len - 1);
+			journal_parse_line(l, buf + off, l->len - 1);
 		}
 		off += l->len;
 	}
@@ -425,7 +425,7 @@ state_split(struct state *st)
 
 /* "line 3, record 3 (byte 215)", or without the record when unknown. */
 static void
-state_where(const struct state_line *l, char *buf, size_t len)
+journal_where(const struct journal_line *l, char *buf, size_t len)
 {
 	if (l->rec != NULL)
 		snprintf(buf, len, "line %zu, record %" PRIu64 " (byte %zu)",
@@ -435,7 +435,7 @@ state_where(const struct state_line *l, char *buf, size_t len)
 }
 
 static void
-state_version_why(const struct state *st, const struct state_line *l,
+journal_version_why(const struct journal *st, const struct journal_line *l,
     const char *at, char *why, size_t whylen)
 {
 	json_t	*v = json_object_get(l->rec, "v");
@@ -444,23 +444,23 @@ state_version_why(const struct state *st, const struct state_line *l,
 		snprintf(why, whylen, "%s: %s: record version %"
 		    JSON_INTEGER_FORMAT ", which this warden does not know "
 		    "(it knows %d)", st->journal_path, at,
-		    json_integer_value(v), STATE_RECORD_VERSION);
+		    json_integer_value(v), JOURNAL_RECORD_VERSION);
 	else
 		snprintf(why, whylen, "%s: %s: a record without a version "
 		    "(\"v\")", st->journal_path, at);
 }
 
 size_t
-state_check(const struct state *st, uint64_t base, char *why, size_t whylen)
+journal_check(const struct journal *st, uint64_t base, char *why, size_t whylen)
 {
-	const struct state_line	*l;
+	const struct journal_line	*l;
 	uint64_t		 last = 0;
 	size_t			 i;
 	char			 at[96];
 
 	for (i = 0; i < st->nlines; i++) {
 		l = &st->lines[i];
-		state_where(l, at, sizeof(at));
+		journal_where(l, at, sizeof(at));
 		if (l->torn && i + 1 == st->nlines) {
 			snprintf(why, whylen, "%s: %s: torn last line (%s)",
 			    st->journal_path, at, l->why);
@@ -474,7 +474,7 @@ state_check(const struct state *st, uint64_t base, char *why, size_t whylen)
 			return i;
 		}
 		if (l->why != NULL) {
-			state_version_why(st, l, at, why, whylen);
+			journal_version_why(st, l, at, why, whylen);
 			return i;
 		}
 		if (last == 0 && l->seq > base + 1) {
@@ -502,13 +502,13 @@ state_check(const struct state *st, uint64_t base, char *why, size_t whylen)
 	return st->nlines;
 }
 
-/* A reexec's folder fd, whose lock the next state_open() keeps. */
-static int	state_adopted_dirfd = -1;
+/* A reexec's folder fd, whose lock the next journal_open() keeps. */
+static int	journal_adopted_dirfd = -1;
 
 void
-state_adopt_lock(int dirfd)
+journal_adopt_lock(int dirfd)
 {
-	state_adopted_dirfd = dirfd;
+	journal_adopted_dirfd = dirfd;
 }
 
 /*
@@ -517,27 +517,27 @@ state_adopt_lock(int dirfd)
  * locked another folder in the meantime is not ours to share).
  */
 static int
-state_take_adopted(struct state *st, char *err, size_t errlen)
+journal_take_adopted(struct journal *st, char *err, size_t errlen)
 {
 	struct stat	a, b;
-	int		fd = state_adopted_dirfd;
+	int		fd = journal_adopted_dirfd;
 
-	state_adopted_dirfd = -1;
+	journal_adopted_dirfd = -1;
 	if (fstat(fd, &a) == -1 || fstat(st->dirfd, &b) == -1 ||
 	    !S_ISDIR(a.st_mode) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
 		(void)close(fd);
-		return state_err(err, errlen, "%s: the folder handed over is "
+		return journal_err(err, errlen, "%s: the folder handed over is "
 		    "not this one", st->dir);
 	}
 	(void)close(st->dirfd);
 	st->dirfd = fd;
 	if (util_set_cloexec(fd, true) == -1)
-		return state_err(err, errlen, "%s: %s", st->dir, strerror(errno));
+		return journal_err(err, errlen, "%s: %s", st->dir, strerror(errno));
 	return 0;
 }
 
 int
-state_dir_fd(const struct state *st)
+journal_dir_fd(const struct journal *st)
 {
 	return st->dirfd;
 }
@@ -547,80 +547,80 @@ state_dir_fd(const struct state *st)
  * otherwise write nothing (the repair).
  */
 static int
-state_load(const char *dir, bool create, struct state **out, char *err,
+journal_load(const char *dir, bool create, struct journal **out, char *err,
     size_t errlen)
 {
-	struct state	*st;
+	struct journal	*st;
 	int		 flags = O_CLOEXEC;
 
 	*out = NULL;
-	if (create && state_mkdirs(dir) == -1)
-		return state_err(err, errlen, "%s: %s", dir, strerror(errno));
+	if (create && journal_mkdirs(dir) == -1)
+		return journal_err(err, errlen, "%s: %s", dir, strerror(errno));
 	st = xcalloc(1, sizeof(*st));
 	st->dir = xstrdup(dir);
-	xasprintf(&st->journal_path, "%s/%s", dir, STATE_JOURNAL);
-	xasprintf(&st->snapshot_path, "%s/%s", dir, STATE_SNAPSHOT);
+	xasprintf(&st->journal_path, "%s/%s", dir, JOURNAL_FILE);
+	xasprintf(&st->snapshot_path, "%s/%s", dir, JOURNAL_SNAPSHOT);
 	st->jfd = -1;
 	st->dirfd = -1;
-	st->every = STATE_SNAPSHOT_EVERY;
+	st->every = JOURNAL_SNAPSHOT_EVERY;
 	if ((st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		state_err(err, errlen, "%s: %s", dir, strerror(errno));
+		journal_err(err, errlen, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if (create && state_adopted_dirfd != -1 &&
-	    state_take_adopted(st, err, errlen) == -1)
+	if (create && journal_adopted_dirfd != -1 &&
+	    journal_take_adopted(st, err, errlen) == -1)
 		goto fail;
 	if (flock(st->dirfd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
-			state_err(err, errlen, "%s: in use by another warden",
+			journal_err(err, errlen, "%s: in use by another warden",
 			    dir);
 		else
-			state_err(err, errlen, "%s: lock: %s", dir,
+			journal_err(err, errlen, "%s: lock: %s", dir,
 			    strerror(errno));
 		goto fail;
 	}
 	if (create) {
 		/* Leftovers of a snapshot cut short; renamed files are whole. */
-		if (unlinkat(st->dirfd, STATE_SNAPSHOT_TMP, 0) == -1 &&
+		if (unlinkat(st->dirfd, JOURNAL_SNAPSHOT_TMP, 0) == -1 &&
 		    errno != ENOENT)
-			log_warn("%s/%s: unlink", dir, STATE_SNAPSHOT_TMP);
-		if (unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0) == -1 &&
+			log_warn("%s/%s: unlink", dir, JOURNAL_SNAPSHOT_TMP);
+		if (unlinkat(st->dirfd, JOURNAL_FILE_TMP, 0) == -1 &&
 		    errno != ENOENT)
-			log_warn("%s/%s: unlink", dir, STATE_JOURNAL_TMP);
+			log_warn("%s/%s: unlink", dir, JOURNAL_FILE_TMP);
 	}
-	if (state_load_snapshot(st, err, errlen) == -1)
+	if (journal_load_snapshot(st, err, errlen) == -1)
 		goto fail;
 	flags |= create ? O_RDWR | O_CREAT | O_APPEND : O_RDONLY;
-	st->jfd = openat(st->dirfd, STATE_JOURNAL, flags, 0640);
+	st->jfd = openat(st->dirfd, JOURNAL_FILE, flags, 0640);
 	if (st->jfd == -1 && (create || errno != ENOENT)) {
-		state_err(err, errlen, "%s: %s", st->journal_path,
+		journal_err(err, errlen, "%s: %s", st->journal_path,
 		    strerror(errno));
 		goto fail;
 	}
-	if (create && state_io.fsync(st->dirfd) == -1) {
-		state_err(err, errlen, "%s: fsync: %s", dir, strerror(errno));
+	if (create && journal_io.fsync(st->dirfd) == -1) {
+		journal_err(err, errlen, "%s: fsync: %s", dir, strerror(errno));
 		goto fail;
 	}
 	if (st->jfd != -1 &&
-	    state_read_fd(st->jfd, &st->jbuf, &st->jbuflen) == -1) {
-		state_err(err, errlen, "%s: %s", st->journal_path,
+	    journal_read_fd(st->jfd, &st->jbuf, &st->jbuflen) == -1) {
+		journal_err(err, errlen, "%s: %s", st->journal_path,
 		    strerror(errno));
 		goto fail;
 	}
-	state_split(st);
+	journal_split(st);
 	*out = st;
 	return 0;
 fail:
-	state_close(st);
+	journal_close(st);
 	return -1;
 }
 
 int
-state_open(const char *dir, struct state **out, json_t **snap,
+journal_open(const char *dir, struct journal **out, json_t **snap,
     json_t **records, char *err, size_t errlen)
 {
-	struct state		*st;
-	struct state_line	*l;
+	struct journal		*st;
+	struct journal_line	*l;
 	json_t			*recs;
 	uint64_t		 last = 0;
 	size_t			 bad, i;
@@ -629,22 +629,22 @@ state_open(const char *dir, struct state **out, json_t **snap,
 	*out = NULL;
 	*snap = NULL;
 	*records = NULL;
-	if (state_load(dir, true, &st, err, errlen) == -1)
+	if (journal_load(dir, true, &st, err, errlen) == -1)
 		return -1;
 	if (st->snap_err != NULL) {
-		state_err(err, errlen, "%s%s", st->snap_err, STATE_REPAIR_HINT);
-		state_close(st);
+		journal_err(err, errlen, "%s%s", st->snap_err, JOURNAL_REPAIR_HINT);
+		journal_close(st);
 		return -1;
 	}
-	bad = state_check(st, st->snap_seq, why, sizeof(why));
+	bad = journal_check(st, st->snap_seq, why, sizeof(why));
 	if (bad < st->nlines &&
 	    (bad + 1 < st->nlines || !st->lines[bad].torn)) {
-		state_err(err, errlen, "%s%s", why, STATE_REPAIR_HINT);
-		state_close(st);
+		journal_err(err, errlen, "%s%s", why, JOURNAL_REPAIR_HINT);
+		journal_close(st);
 		return -1;
 	}
 	if (bad < st->nlines) {
-		/* Cut by state_begin(), once the caller took the rest. */
+		/* Cut by journal_begin(), once the caller took the rest. */
 		l = &st->lines[bad];
 		st->torn = true;
 		st->dropped = l->len;
@@ -673,23 +673,23 @@ state_open(const char *dir, struct state **out, json_t **snap,
 }
 
 int
-state_record_error(const struct state *st, size_t i, const char *what,
+journal_record_error(const struct journal *st, size_t i, const char *what,
     char *err, size_t errlen)
 {
 	char	at[96];
 
 	if (st->lines == NULL || st->first + i >= st->nlines)
-		return state_err(err, errlen, "%s: record %zu after %s: %s%s",
+		return journal_err(err, errlen, "%s: record %zu after %s: %s%s",
 		    st->journal_path, i + 1, st->snapshot_path, what,
-		    STATE_REPAIR_HINT);
-	state_where(&st->lines[st->first + i], at, sizeof(at));
-	return state_err(err, errlen, "%s: %s: %s%s", st->journal_path, at,
-	    what, STATE_REPAIR_HINT);
+		    JOURNAL_REPAIR_HINT);
+	journal_where(&st->lines[st->first + i], at, sizeof(at));
+	return journal_err(err, errlen, "%s: %s: %s%s", st->journal_path, at,
+	    what, JOURNAL_REPAIR_HINT);
 }
 
 /* Do what opening left for later: cut the torn tail, start afresh. */
 static int
-state_settle(struct state *st)
+journal_settle(struct journal *st)
 {
 	int	fd;
 
@@ -700,11 +700,11 @@ state_settle(struct state *st)
 			    (long long)st->jlen, st->tail_why);
 			st->tail_why = NULL;
 		}
-		if (state_cut(st) == -1)
+		if (journal_cut(st) == -1)
 			return -1;
 	}
 	if (st->stale) {
-		if ((fd = state_new_journal(st)) == -1)
+		if ((fd = journal_new_file(st)) == -1)
 			return -1;
 		close(st->jfd);
 		st->jfd = fd;
@@ -716,7 +716,7 @@ state_settle(struct state *st)
 
 /* Let go of what opening read. */
 static void
-state_forget(struct state *st)
+journal_forget(struct journal *st)
 {
 	size_t	i;
 
@@ -731,23 +731,23 @@ state_forget(struct state *st)
 }
 
 int
-state_begin(struct state *st, char *err, size_t errlen)
+journal_begin(struct journal *st, char *err, size_t errlen)
 {
-	if (state_settle(st) == -1)
-		return state_err(err, errlen, "%s: %s", st->journal_path,
+	if (journal_settle(st) == -1)
+		return journal_err(err, errlen, "%s: %s", st->journal_path,
 		    strerror(errno));
-	state_forget(st);
+	journal_forget(st);
 	return 0;
 }
 
 int
-state_inspect(const char *dir, struct state **out, char *err, size_t errlen)
+journal_inspect(const char *dir, struct journal **out, char *err, size_t errlen)
 {
-	return state_load(dir, false, out, err, errlen);
+	return journal_load(dir, false, out, err, errlen);
 }
 
 void
-state_close(struct state *st)
+journal_close(struct journal *st)
 {
 	if (st == NULL)
 		return;
@@ -755,7 +755,7 @@ state_close(struct state *st)
 		close(st->jfd);
 	if (st->dirfd != -1)
 		close(st->dirfd);
-	state_forget(st);
+	journal_forget(st);
 	json_decref(st->snap);
 	free(st->snap_err);
 	free(st->dir);
@@ -768,49 +768,49 @@ state_close(struct state *st)
 
 /* Link name to new (never over an existing file) and sync the folder. */
 static int
-state_link_aside(struct state *st, const char *name, const char *new)
+journal_link_aside(struct journal *st, const char *name, const char *new)
 {
 	if (linkat(st->dirfd, name, st->dirfd, new, 0) == -1)
 		return -1;
-	return state_io.fsync(st->dirfd);
+	return journal_io.fsync(st->dirfd);
 }
 
 /* A new journal of the first len bytes of the old, owned as the old. */
 static int
-state_write_journal(struct state *st, size_t len)
+journal_write_file(struct journal *st, size_t len)
 {
 	struct stat	sb;
 	int		fd, saved;
 
-	if (fstatat(st->dirfd, STATE_JOURNAL, &sb, 0) == -1)
+	if (fstatat(st->dirfd, JOURNAL_FILE, &sb, 0) == -1)
 		return -1;
-	fd = openat(st->dirfd, STATE_JOURNAL_TMP,
+	fd = openat(st->dirfd, JOURNAL_FILE_TMP,
 	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return -1;
 	/* warden may run as another user than the one repairing. */
 	if (fchown(fd, sb.st_uid, sb.st_gid) == -1 ||
 	    fchmod(fd, sb.st_mode & 07777) == -1 ||
-	    state_write_all(fd, st->jbuf, len) == -1 ||
-	    state_io.fsync(fd) == -1) {
+	    journal_write_all(fd, st->jbuf, len) == -1 ||
+	    journal_io.fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
-		unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0);
+		unlinkat(st->dirfd, JOURNAL_FILE_TMP, 0);
 		errno = saved;
 		return -1;
 	}
-	if (close(fd) == -1 || renameat(st->dirfd, STATE_JOURNAL_TMP,
-	    st->dirfd, STATE_JOURNAL) == -1) {
+	if (close(fd) == -1 || renameat(st->dirfd, JOURNAL_FILE_TMP,
+	    st->dirfd, JOURNAL_FILE) == -1) {
 		saved = errno;
-		unlinkat(st->dirfd, STATE_JOURNAL_TMP, 0);
+		unlinkat(st->dirfd, JOURNAL_FILE_TMP, 0);
 		errno = saved;
 		return -1;
 	}
-	return state_io.fsync(st->dirfd);
+	return journal_io.fsync(st->dirfd);
 }
 
 int
-state_salvage(struct state *st, size_t keep, bool drop_snapshot,
+journal_salvage(struct journal *st, size_t keep, bool drop_snapshot,
     const char *suffix, char *err, size_t errlen)
 {
 	char	*aside;
@@ -822,11 +822,11 @@ state_salvage(struct state *st, size_t keep, bool drop_snapshot,
 	 * that it takes with records silently gone.
 	 */
 	if (drop_snapshot && st->snap_file) {
-		xasprintf(&aside, "%s.damaged-%s", STATE_SNAPSHOT, suffix);
-		if (state_link_aside(st, STATE_SNAPSHOT, aside) == -1 ||
-		    unlinkat(st->dirfd, STATE_SNAPSHOT, 0) == -1 ||
-		    state_io.fsync(st->dirfd) == -1)
-			rc = state_err(err, errlen, "%s: move to %s/%s: %s",
+		xasprintf(&aside, "%s.damaged-%s", JOURNAL_SNAPSHOT, suffix);
+		if (journal_link_aside(st, JOURNAL_SNAPSHOT, aside) == -1 ||
+		    unlinkat(st->dirfd, JOURNAL_SNAPSHOT, 0) == -1 ||
+		    journal_io.fsync(st->dirfd) == -1)
+			rc = journal_err(err, errlen, "%s: move to %s/%s: %s",
 			    st->snapshot_path, st->dir, aside,
 			    strerror(errno));
 		free(aside);
@@ -834,13 +834,13 @@ state_salvage(struct state *st, size_t keep, bool drop_snapshot,
 			return -1;
 	}
 	if (keep < st->nlines) {
-		xasprintf(&aside, "%s.damaged-%s", STATE_JOURNAL, suffix);
-		if (state_link_aside(st, STATE_JOURNAL, aside) == -1)
-			rc = state_err(err, errlen, "%s: link to %s/%s: %s",
+		xasprintf(&aside, "%s.damaged-%s", JOURNAL_FILE, suffix);
+		if (journal_link_aside(st, JOURNAL_FILE, aside) == -1)
+			rc = journal_err(err, errlen, "%s: link to %s/%s: %s",
 			    st->journal_path, st->dir, aside,
 			    strerror(errno));
-		else if (state_write_journal(st, st->lines[keep].off) == -1)
-			rc = state_err(err, errlen, "%s: rewrite: %s",
+		else if (journal_write_file(st, st->lines[keep].off) == -1)
+			rc = journal_err(err, errlen, "%s: rewrite: %s",
 			    st->journal_path, strerror(errno));
 		free(aside);
 	}
@@ -850,7 +850,7 @@ state_salvage(struct state *st, size_t keep, bool drop_snapshot,
 /* --- writing ---------------------------------------------------------------------- */
 
 int
-state_append(struct state *st, json_t *rec)
+journal_append(struct journal *st, json_t *rec)
 {
 	char	*text, *line;
 	size_t	 len;
@@ -860,7 +860,7 @@ state_append(struct state *st, json_t *rec)
 		errno = EINVAL;
 		return -1;
 	}
-	if (state_settle(st) == -1)
+	if (journal_settle(st) == -1)
 		return -1;
 	json_object_set_new(rec, "seq", json_integer((json_int_t)(st->seq + 1)));
 	/* Compact JSON has no raw newline: one record, one line. */
@@ -870,11 +870,11 @@ state_append(struct state *st, json_t *rec)
 		return -1;
 	}
 	n = xasprintf(&line, "%08x %s\n",
-	    (unsigned)state_crc32c(text, strlen(text)), text);
+	    (unsigned)journal_crc32c(text, strlen(text)), text);
 	free(text);
 	len = (size_t)n;
-	if (state_write_all(st->jfd, line, len) == -1 ||
-	    state_io.fdatasync(st->jfd) == -1) {
+	if (journal_write_all(st->jfd, line, len) == -1 ||
+	    journal_io.fdatasync(st->jfd) == -1) {
 		saved = errno;
 		free(line);
 		json_object_del(rec, "seq");
@@ -883,7 +883,7 @@ state_append(struct state *st, json_t *rec)
 		 * the next append when that fails too.
 		 */
 		st->torn = true;
-		if (state_cut(st) == -1)
+		if (journal_cut(st) == -1)
 			log_warn("%s: cut back to %lld bytes", st->journal_path,
 			    (long long)st->jlen);
 		errno = saved;
@@ -897,19 +897,19 @@ state_append(struct state *st, json_t *rec)
 }
 
 bool
-state_snapshot_due(const struct state *st)
+journal_snapshot_due(const struct journal *st)
 {
 	return st->every != 0 && st->since >= st->every;
 }
 
 int
-state_snapshot(struct state *st, const json_t *flags_state)
+journal_snapshot(struct journal *st, const json_t *flags_state)
 {
 	json_t	*doc;
 	char	*text;
 	int	 fd, saved;
 
-	doc = json_pack("{s:i, s:I, s:O}", "version", STATE_VERSION,
+	doc = json_pack("{s:i, s:I, s:O}", "version", JOURNAL_VERSION,
 	    "seq", (json_int_t)st->seq, "state", (json_t *)flags_state);
 	if (doc == NULL) {
 		errno = EINVAL;
@@ -921,7 +921,7 @@ state_snapshot(struct state *st, const json_t *flags_state)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = openat(st->dirfd, STATE_SNAPSHOT_TMP,
+	fd = openat(st->dirfd, JOURNAL_SNAPSHOT_TMP,
 	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1) {
 		saved = errno;
@@ -929,9 +929,9 @@ state_snapshot(struct state *st, const json_t *flags_state)
 		errno = saved;
 		return -1;
 	}
-	if (state_write_all(fd, text, strlen(text)) == -1 ||
-	    state_write_all(fd, "\n", 1) == -1 ||
-	    state_io.fsync(fd) == -1) {
+	if (journal_write_all(fd, text, strlen(text)) == -1 ||
+	    journal_write_all(fd, "\n", 1) == -1 ||
+	    journal_io.fsync(fd) == -1) {
 		saved = errno;
 		close(fd);
 		goto fail;
@@ -939,8 +939,8 @@ state_snapshot(struct state *st, const json_t *flags_state)
 	free(text);
 	text = NULL;
 	if (close(fd) == -1 ||
-	    renameat(st->dirfd, STATE_SNAPSHOT_TMP, st->dirfd,
-	    STATE_SNAPSHOT) == -1) {
+	    renameat(st->dirfd, JOURNAL_SNAPSHOT_TMP, st->dirfd,
+	    JOURNAL_SNAPSHOT) == -1) {
 		saved = errno;
 		goto fail;
 	}
@@ -948,10 +948,10 @@ state_snapshot(struct state *st, const json_t *flags_state)
 	 * The journal is started afresh only once the snapshot is surely
 	 * there; until then the old journal still holds every record.
 	 */
-	if (state_io.fsync(st->dirfd) == -1)
+	if (journal_io.fsync(st->dirfd) == -1)
 		return -1;
 	st->since = 0;
-	if ((fd = state_new_journal(st)) == -1) {
+	if ((fd = journal_new_file(st)) == -1) {
 		/* Harmless: the snapshot's seq tells which records it covers. */
 		log_warn("%s: cannot start afresh", st->journal_path);
 		return 0;
@@ -968,7 +968,7 @@ state_snapshot(struct state *st, const json_t *flags_state)
 	return 0;
 fail:
 	free(text);
-	unlinkat(st->dirfd, STATE_SNAPSHOT_TMP, 0);
+	unlinkat(st->dirfd, JOURNAL_SNAPSHOT_TMP, 0);
 	errno = saved;
 	return -1;
 }
@@ -976,68 +976,68 @@ fail:
 /* --- accessors -------------------------------------------------------------------- */
 
 uint64_t
-state_seq(const struct state *st)
+journal_seq(const struct journal *st)
 {
 	return st->seq;
 }
 
 const char *
-state_journal_path(const struct state *st)
+journal_path(const struct journal *st)
 {
 	return st->journal_path;
 }
 
 const char *
-state_snapshot_path(const struct state *st)
+journal_snapshot_path(const struct journal *st)
 {
 	return st->snapshot_path;
 }
 
 size_t
-state_dropped_bytes(const struct state *st)
+journal_dropped_bytes(const struct journal *st)
 {
 	return st->dropped;
 }
 
 void
-state_set_snapshot_every(struct state *st, unsigned n)
+journal_set_snapshot_every(struct journal *st, unsigned n)
 {
 	st->every = n;
 }
 
 const char *
-state_dir(const struct state *st)
+journal_folder(const struct journal *st)
 {
 	return st->dir;
 }
 
-const struct state_line *
-state_lines(const struct state *st, size_t *n)
+const struct journal_line *
+journal_lines(const struct journal *st, size_t *n)
 {
 	*n = st->nlines;
 	return st->lines;
 }
 
 const json_t *
-state_snapshot_state(const struct state *st)
+journal_snapshot_state(const struct journal *st)
 {
 	return st->snap;
 }
 
 uint64_t
-state_snapshot_seq(const struct state *st)
+journal_snapshot_seq(const struct journal *st)
 {
 	return st->snap_seq;
 }
 
 const char *
-state_snapshot_error(const struct state *st)
+journal_snapshot_error(const struct journal *st)
 {
 	return st->snap_err;
 }
 
 bool
-state_has_snapshot_file(const struct state *st)
+journal_has_snapshot_file(const struct journal *st)
 {
 	return st->snap_file;
 }

@@ -22,7 +22,7 @@
 #include "flagsvc.h"
 #include "ledger.h"
 #include "log.h"
-#include "notify.h"
+#include "readysock.h"
 #include "repair.h"
 #include "reexec.h"
 #include "rpc.h"
@@ -443,7 +443,7 @@ warden_adopt(struct config *conf, json_t *handover)
 	if (flagsvc_adopt(json_object_get(handover, "flags"), err,
 	    sizeof(err)) == -1 || ledger_adopt(json_object_get(handover,
 	    "ledger"), err, sizeof(err)) == -1 ||
-	    notify_adopt(json_object_get(handover, "notify"), err,
+	    readysock_adopt(json_object_get(handover, "notify"), err,
 	    sizeof(err)) == -1)
 		goto fail;
 	log_debug("reexec: taking over the state");

@@ -1,10 +1,10 @@
 /*
  * repair.c: warden --repair-state (see repair.h).
  *
- * The rules are those warden applies at start: state.c reads and judges
- * the lines (state_inspect, state_check), flags.c judges whether the
+ * The rules are those warden applies at start: journal.c reads and judges
+ * the lines (journal_inspect, journal_check), flags.c judges whether the
  * snapshot restores and each record applies. Here they are only put
- * together, the prefix that passes is kept (state_salvage), and every
+ * together, the prefix that passes is kept (journal_salvage), and every
  * dropped line is described from what can still be read of it.
  */
 #include <sys/stat.h>
@@ -22,7 +22,7 @@
 #include "config.h"
 #include "flags.h"
 #include "repair.h"
-#include "state.h"
+#include "journal.h"
 #include "util.h"
 
 static int	repair_err(char *, size_t, const char *, ...)
@@ -85,7 +85,7 @@ repair_describe(const json_t *rec, char *buf, size_t len)
 
 /* What a dropped line was, or why it cannot be read. */
 static void
-repair_line(FILE *out, const char *path, const struct state_line *l,
+repair_line(FILE *out, const char *path, const struct journal_line *l,
     uint64_t base)
 {
 	json_t	*guess;
@@ -117,42 +117,42 @@ repair_line(FILE *out, const char *path, const struct state_line *l,
 
 /* Judge the snapshot as warden would; *base is its seq when it is kept. */
 static const char *
-repair_snapshot(struct state *st, struct flags *fs, uint64_t *base,
+repair_snapshot(struct journal *st, struct flags *fs, uint64_t *base,
     char *buf, size_t len)
 {
 	char	why[512];
 
 	*base = 0;
-	if (state_snapshot_error(st) != NULL)
-		return state_snapshot_error(st);
-	if (state_snapshot_state(st) == NULL)
+	if (journal_snapshot_error(st) != NULL)
+		return journal_snapshot_error(st);
+	if (journal_snapshot_state(st) == NULL)
 		return NULL;
-	if (flags_restore(fs, state_snapshot_state(st), why,
+	if (flags_restore(fs, journal_snapshot_state(st), why,
 	    sizeof(why)) == -1) {
-		snprintf(buf, len, "%s: %s", state_snapshot_path(st), why);
+		snprintf(buf, len, "%s: %s", journal_snapshot_path(st), why);
 		return buf;
 	}
-	*base = state_snapshot_seq(st);
+	*base = journal_snapshot_seq(st);
 	return NULL;
 }
 
 /* The first line not kept, with why in buf. */
 static size_t
-repair_keep(struct state *st, struct flags *fs, uint64_t base, char *buf,
+repair_keep(struct journal *st, struct flags *fs, uint64_t base, char *buf,
     size_t len)
 {
-	const struct state_line	*lines;
+	const struct journal_line	*lines;
 	size_t			 n, keep, i;
 
-	lines = state_lines(st, &n);
-	keep = state_check(st, base, buf, len);
+	lines = journal_lines(st, &n);
+	keep = journal_check(st, base, buf, len);
 	for (i = 0; i < keep; i++) {
 		if (lines[i].seq <= base)
 			continue;
 		if (flags_apply(fs, lines[i].rec) == -1) {
 			snprintf(buf, len, "%s: line %zu, record %" PRIu64
 			    " (byte %zu): not a change this warden can apply",
-			    state_journal_path(st), lines[i].lineno,
+			    journal_path(st), lines[i].lineno,
 			    lines[i].seq, lines[i].off);
 			return i;
 		}
@@ -164,25 +164,25 @@ repair_keep(struct state *st, struct flags *fs, uint64_t base, char *buf,
 static int
 repair_verify(const struct config *conf, char *err, size_t errlen)
 {
-	struct state	*st;
+	struct journal	*st;
 	struct flags	*fs = flags_new(conf);
 	json_t		*snap, *recs;
 	char		 why[512];
 	size_t		 bad;
 	int		 rc = 0;
 
-	if (state_open(conf->state_dir, &st, &snap, &recs, err, errlen) == -1) {
+	if (journal_open(conf->state_dir, &st, &snap, &recs, err, errlen) == -1) {
 		flags_free(fs);
 		return -1;
 	}
 	if (snap != NULL && flags_restore(fs, snap, why, sizeof(why)) == -1)
 		rc = repair_err(err, errlen, "%s: %s",
-		    state_snapshot_path(st), why);
+		    journal_snapshot_path(st), why);
 	else if (flags_replay(fs, recs, &bad) == -1)
-		rc = state_record_error(st, bad, "does not apply", err, errlen);
+		rc = journal_record_error(st, bad, "does not apply", err, errlen);
 	json_decref(snap);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	flags_free(fs);
 	return rc;
 }
@@ -191,8 +191,8 @@ int
 repair_state(const struct config *conf, bool dry_run, FILE *out, char *err,
     size_t errlen)
 {
-	const struct state_line	*lines;
-	struct state		*st;
+	const struct journal_line	*lines;
+	struct journal		*st;
 	struct flags		*fs;
 	struct stat		 sb;
 	struct tm		 tm;
@@ -208,11 +208,11 @@ repair_state(const struct config *conf, bool dry_run, FILE *out, char *err,
 		    conf->state_dir);
 		return 0;
 	}
-	if (state_inspect(conf->state_dir, &st, err, errlen) == -1)
+	if (journal_inspect(conf->state_dir, &st, err, errlen) == -1)
 		return -1;
 	fs = flags_new(conf);
-	lines = state_lines(st, &n);
-	jpath = state_journal_path(st);
+	lines = journal_lines(st, &n);
+	jpath = journal_path(st);
 	snap_why = repair_snapshot(st, fs, &base, sbuf, sizeof(sbuf));
 	keep = repair_keep(st, fs, base, why, sizeof(why));
 	if (snap_why == NULL && keep == n) {
@@ -223,10 +223,10 @@ repair_state(const struct config *conf, bool dry_run, FILE *out, char *err,
 	if (snap_why != NULL)
 		fprintf(out, "%s\n%s: dropped: warden starts from the "
 		    "defaults and the journal from record 1\n", snap_why,
-		    state_snapshot_path(st));
-	else if (state_snapshot_state(st) != NULL)
+		    journal_snapshot_path(st));
+	else if (journal_snapshot_state(st) != NULL)
 		fprintf(out, "%s: kept (records up to %" PRIu64 ")\n",
-		    state_snapshot_path(st), base);
+		    journal_snapshot_path(st), base);
 	if (keep == 0)
 		fprintf(out, "%s: no line kept\n", jpath);
 	else
@@ -249,29 +249,29 @@ repair_state(const struct config *conf, bool dry_run, FILE *out, char *err,
 		fprintf(out, "dry run: nothing changed; without --dry-run, "
 		    "%zu line(s)%s would be moved aside with the suffix "
 		    ".damaged-%s\n", n - keep, snap_why != NULL &&
-		    state_has_snapshot_file(st) ? " and state.json" : "",
+		    journal_has_snapshot_file(st) ? " and state.json" : "",
 		    stamp);
 		goto done;
 	}
-	if (state_salvage(st, keep, snap_why != NULL, stamp, err,
+	if (journal_salvage(st, keep, snap_why != NULL, stamp, err,
 	    errlen) == -1) {
 		rc = -1;
 		goto done;
 	}
-	if (snap_why != NULL && state_has_snapshot_file(st))
+	if (snap_why != NULL && journal_has_snapshot_file(st))
 		fprintf(out, "%s: moved aside to %s.damaged-%s\n",
-		    state_snapshot_path(st), state_snapshot_path(st), stamp);
+		    journal_snapshot_path(st), journal_snapshot_path(st), stamp);
 	if (keep < n)
 		fprintf(out, "%s: moved aside to %s.damaged-%s; %zu line(s) "
 		    "kept in %s\n", jpath, jpath, stamp, keep, jpath);
-	state_close(st);
+	journal_close(st);
 	st = NULL;
 	if ((rc = repair_verify(conf, err, errlen)) == 0)
 		fprintf(out, "repaired: %zu line(s) dropped%s; warden can "
 		    "start\n", n - keep, snap_why != NULL ?
 		    " and the snapshot" : "");
 done:
-	state_close(st);
+	journal_close(st);
 	flags_free(fs);
 	return rc;
 }

@@ -6,7 +6,7 @@
  * What verifies: the snapshot when it reads and restores; the journal's
  * lines from the first, in sequence from the snapshot's record (from
  * record 1 without one), up to the first line that breaks the journal's
- * rules (state.h) or does not apply (flags_apply()). Every line from
+ * rules (journal.h) or does not apply (flags_apply()). Every line from
  * there on is dropped, good records too: each was made on top of the one
  * missing before it, and applying it without that one would set values
  * nobody set. Dropped files are moved aside as journal.damaged-<UTC time>

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "rpc.h"
+#include "protocol.h"
 #include "util.h"
 #include "wardenctl.h"
 

@@ -11,19 +11,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define RPC_PROTOCOL_VERSION	1
-
-#define RPC_PARSE_ERROR		-32700
-#define RPC_INVALID_REQUEST	-32600
-#define RPC_METHOD_NOT_FOUND	-32601
-#define RPC_INVALID_PARAMS	-32602
-#define RPC_INTERNAL_ERROR	-32603
-#define RPC_NOT_FOUND		-32001
-#define RPC_FORBIDDEN		-32002
-#define RPC_TIMEOUT		-32003
-#define RPC_CONFLICT		-32004
-#define RPC_UNAVAILABLE		-32005
-#define RPC_REEXEC_FAILED	-32006
+#include "protocol.h"
 
 struct client;
 struct event_base;

@@ -62,7 +62,7 @@
 #include "flagsvc.h"
 #include "ledger.h"
 #include "log.h"
-#include "notify.h"
+#include "readysock.h"
 #include "spawn.h"
 #include "strays.h"
 #include "tree.h"
@@ -514,7 +514,7 @@ tree_init(struct event_base *b, struct config *conf)
 	/* Orphans of our workers come back to us, to be reaped here. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER)");
-	if (notify_open(base, tree_notify, NULL) == -1)
+	if (readysock_open(base, tree_notify, NULL) == -1)
 		fatal("cannot open the workers' notify socket");
 	strays_init(base, tree_is_worker, tree_strays_gone);
 	root = node_new(conf->root, NULL);
@@ -547,7 +547,7 @@ tree_free(void)
 	if (ev_defer != NULL)
 		event_free(ev_defer);
 	ev_defer = NULL;
-	notify_close();
+	readysock_close();
 }
 
 struct node *
@@ -735,7 +735,7 @@ tree_notify(pid_t pid, const char *msg, size_t len, void *arg)
 			return;
 		}
 	}
-	if (notify_has(msg, "READY=1") && n->state == SVC_STARTING &&
+	if (readysock_has(msg, "READY=1") && n->state == SVC_STARTING &&
 	    n->conf != NULL && n->conf->ready == READY_NOTIFY)
 		worker_ready(n);
 }
@@ -907,7 +907,7 @@ worker_spawn(struct node *n)
 	a.table_name = flagsvc_table_name();
 	a.table_fd = flagsvc_table_fd();
 	if (n->conf->ready == READY_NOTIFY)
-		a.notify_socket = notify_socket_name();
+		a.notify_socket = readysock_socket_name();
 	a.env = worker_env(n, &a);
 	n->starts++;
 	n->ready = false;

@@ -1,11 +1,11 @@
 /*
- * state.h: the flag state on disk, in state_dir.
+ * journal.h: the flag state on disk, in state_dir.
  *
  * Two files:
  *	journal		change records appended one per line,
  *			"<crc32c of the JSON, 8 hex digits> <compact JSON>\n",
- *			each with "v" (STATE_RECORD_VERSION) and a "seq" (1, 2,
- *			3...), fdatasync'd before state_append() returns;
+ *			each with "v" (JOURNAL_RECORD_VERSION) and a "seq" (1, 2,
+ *			3...), fdatasync'd before journal_append() returns;
  *	state.json	a snapshot {"version": 1, "seq": S, "state": {...}}: the
  *			flags state (flags_snapshot_json()) after record S.
  *
@@ -22,24 +22,24 @@
  * a record of another version, records out of sequence (a gap, or one
  * twice), a journal starting past what the snapshot covers, a damaged or
  * newer snapshot; and, found by the caller, a record that verifies but
- * does not apply (state_record_error()). A refusal leaves both files as
- * they were: state_open() writes nothing, and the torn tail is cut by
- * state_begin() once the caller has accepted what was read.
+ * does not apply (journal_record_error()). A refusal leaves both files as
+ * they were: journal_open() writes nothing, and the torn tail is cut by
+ * journal_begin() once the caller has accepted what was read.
  * `warden --repair-state` (repair.c) keeps what verifies and moves the
- * rest aside: state_inspect(), state_check(), state_salvage().
+ * rest aside: journal_inspect(), journal_check(), journal_salvage().
  *
  * The folder is locked (flock) while open: one warden per state_dir.
  *
  * The daemon's use:
- *	state_open(dir, &st, &snap, &records, err, len)	at start, then
+ *	journal_open(dir, &st, &snap, &records, err, len)	at start, then
  *	flags_restore(fs, snap) when snap, flags_replay(fs, records) (on a
- *	record that does not apply: state_record_error() and state_close()),
- *	then state_begin(st) and state_snapshot() (the state pinned as this
+ *	record that does not apply: journal_record_error() and journal_close()),
+ *	then journal_begin(st) and journal_snapshot() (the state pinned as this
  *	configuration made it; again after each reload); for a change:
- *	state_append(st, rec) and only on success flags_apply(fs, rec); then,
- *	when state_snapshot_due(st), state_snapshot(st,
- *	flags_snapshot_json(fs)); at clean shutdown state_snapshot() and
- *	state_close().
+ *	journal_append(st, rec) and only on success flags_apply(fs, rec); then,
+ *	when journal_snapshot_due(st), journal_snapshot(st,
+ *	flags_snapshot_json(fs)); at clean shutdown journal_snapshot() and
+ *	journal_close().
  */
 #ifndef WARDEN_STATE_H
 #define WARDEN_STATE_H
@@ -50,23 +50,23 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#define STATE_SNAPSHOT_EVERY	1000	/* records between snapshots */
-#define STATE_VERSION		1	/* of state.json */
-#define STATE_RECORD_VERSION	1	/* of a journal record: its "v" */
+#define JOURNAL_SNAPSHOT_EVERY	1000	/* records between snapshots */
+#define JOURNAL_VERSION		1	/* of state.json */
+#define JOURNAL_RECORD_VERSION	1	/* of a journal record: its "v" */
 
 /*
  * The calls that reach the disk when writing. Tests replace them to make a
  * disk that fails (ENOSPC, EIO) at a chosen moment.
  */
-struct state_io {
+struct journal_io {
 	ssize_t	(*write)(int, const void *, size_t);
 	int	(*fdatasync)(int);
 	int	(*fsync)(int);
 	int	(*ftruncate)(int, off_t);
 };
-extern struct state_io	state_io;
+extern struct journal_io	journal_io;
 
-struct state;
+struct journal;
 
 /*
  * Open state_dir (created with mode 0750 when missing), lock it, read the
@@ -76,63 +76,63 @@ struct state;
  * references). On error returns -1 and err names the file, and for the
  * journal the line, record and byte, and what is wrong. Nothing is written.
  */
-int		 state_open(const char *dir, struct state **, json_t **snap,
+int		 journal_open(const char *dir, struct journal **, json_t **snap,
 		    json_t **records, char *err, size_t errlen);
 /*
- * For a record i of state_open()'s *records that the caller cannot accept:
+ * For a record i of journal_open()'s *records that the caller cannot accept:
  * "<journal>: line L, record S (byte B): what" in err. Returns -1.
  */
-int		 state_record_error(const struct state *, size_t i,
+int		 journal_record_error(const struct journal *, size_t i,
 		    const char *what, char *err, size_t errlen);
 /*
- * What state_open() read is accepted: cut the torn tail off the journal
+ * What journal_open() read is accepted: cut the torn tail off the journal
  * (with a warning) or start a journal that the snapshot covers afresh,
- * durably. 0, or -1 with err. state_append() and state_snapshot() do it
+ * durably. 0, or -1 with err. journal_append() and journal_snapshot() do it
  * too when it was not done.
  */
-int		 state_begin(struct state *, char *err, size_t errlen);
-void		 state_close(struct state *);
+int		 journal_begin(struct journal *, char *err, size_t errlen);
+void		 journal_close(struct journal *);
 
 /*
  * Give rec the next seq, append it and fdatasync. 0, or -1 with errno
  * (ENOSPC, EIO, EDQUOT...) when it could not be made durable: then the
  * journal is as it was, rec loses its seq, and the seq is not used up.
  */
-int		 state_append(struct state *, json_t *rec);
+int		 journal_append(struct journal *, json_t *rec);
 
 /* Have enough records been appended since the last snapshot? */
-bool		 state_snapshot_due(const struct state *);
+bool		 journal_snapshot_due(const struct journal *);
 /*
  * Write a snapshot of the flags state, which must reflect every record
  * appended so far, and start the journal afresh. 0, or -1 with errno when
  * the snapshot could not be written (the previous one and the journal
  * still hold everything).
  */
-int		 state_snapshot(struct state *, const json_t *flags_state);
+int		 journal_snapshot(struct journal *, const json_t *flags_state);
 
-uint64_t	 state_seq(const struct state *);		/* last seq written */
-const char	*state_journal_path(const struct state *);
-const char	*state_snapshot_path(const struct state *);
-/* Bytes of the torn last line state_open() found (cut by state_begin()). */
-size_t		 state_dropped_bytes(const struct state *);
+uint64_t	 journal_seq(const struct journal *);		/* last seq written */
+const char	*journal_path(const struct journal *);
+const char	*journal_snapshot_path(const struct journal *);
+/* Bytes of the torn last line journal_open() found (cut by journal_begin()). */
+size_t		 journal_dropped_bytes(const struct journal *);
 /* Snapshot after every n records (0: never on its own). */
-void		 state_set_snapshot_every(struct state *, unsigned n);
+void		 journal_set_snapshot_every(struct journal *, unsigned n);
 
 /*
- * Repair. state_inspect() locks state_dir as state_open() does and reads
+ * Repair. journal_inspect() locks state_dir as journal_open() does and reads
  * both files without judging them (it creates nothing, and fails only when
  * the folder cannot be read or is locked); an unusable snapshot is kept as
- * state_snapshot_error(). state_check() applies the journal's rules over
+ * journal_snapshot_error(). journal_check() applies the journal's rules over
  * its lines, counting from the snapshot's seq base (0 when the snapshot is
  * not used): the index of the first line that is not kept (the number of
- * lines when all are), with why in the buffer. state_salvage() keeps the
+ * lines when all are), with why in the buffer. journal_salvage() keeps the
  * journal's first `keep` lines: the journal is linked to
  * journal.damaged-<suffix> and a new one holding those lines renamed over
  * it; with drop_snapshot, state.json is moved to
  * state.json.damaged-<suffix>. Nothing is deleted, and every step is
  * synced. 0, or -1 with err.
  */
-struct state_line {
+struct journal_line {
 	size_t		 lineno;	/* 1, 2, ... */
 	size_t		 off;		/* byte offset in the journal */
 	size_t		 len;		/* bytes, with the newline when there is one */
@@ -143,26 +143,26 @@ struct state_line {
 	bool		 torn;		/* damaged as a torn write leaves it */
 };
 
-int		 state_inspect(const char *dir, struct state **, char *err,
+int		 journal_inspect(const char *dir, struct journal **, char *err,
 		    size_t errlen);
-const struct state_line *state_lines(const struct state *, size_t *n);
+const struct journal_line *journal_lines(const struct journal *, size_t *n);
 /* The snapshot's "state" (borrowed), NULL when none or unusable. */
-const json_t	*state_snapshot_state(const struct state *);
-uint64_t	 state_snapshot_seq(const struct state *);
+const json_t	*journal_snapshot_state(const struct journal *);
+uint64_t	 journal_snapshot_seq(const struct journal *);
 /* Why the snapshot cannot be used ("<path>: what"), NULL when it can. */
-const char	*state_snapshot_error(const struct state *);
-bool		 state_has_snapshot_file(const struct state *);
-size_t		 state_check(const struct state *, uint64_t base, char *why,
+const char	*journal_snapshot_error(const struct journal *);
+bool		 journal_has_snapshot_file(const struct journal *);
+size_t		 journal_check(const struct journal *, uint64_t base, char *why,
 		    size_t whylen);
-int		 state_salvage(struct state *, size_t keep, bool drop_snapshot,
+int		 journal_salvage(struct journal *, size_t keep, bool drop_snapshot,
 		    const char *suffix, char *err, size_t errlen);
-const char	*state_dir(const struct state *);
+const char	*journal_folder(const struct journal *);
 /* The locked folder's fd: a reexec hands it over, lock and all. */
-int		 state_dir_fd(const struct state *);
-/* In the next image, before state_open(): keep the lock this fd holds. */
-void		 state_adopt_lock(int dirfd);
+int		 journal_dir_fd(const struct journal *);
+/* In the next image, before journal_open(): keep the lock this fd holds. */
+void		 journal_adopt_lock(int dirfd);
 
 /* CRC-32C (Castagnoli), as the journal lines carry it. */
-uint32_t	 state_crc32c(const void *, size_t);
+uint32_t	 journal_crc32c(const void *, size_t);
 
 #endif

@@ -1,13 +1,13 @@
 /*
- * notify.h: the NOTIFY_SOCKET warden gives its "ready: notify" workers, in
+ * readysock.h: the NOTIFY_SOCKET warden gives its "ready: notify" workers, in
  * the sd_notify(3) datagram protocol. Messages are attributed by the
  * sender's credentials, so `systemd-notify --ready` from a worker's shell
  * (another pid in the worker's process group) counts for that worker.
  * File descriptors sent along (BARRIER=1) are closed at once, which is
  * what releases the sender's barrier.
  */
-#ifndef WARDEN_NOTIFY_H
-#define WARDEN_NOTIFY_H
+#ifndef WARDEN_READYSOCK_H
+#define WARDEN_READYSOCK_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -16,21 +16,21 @@
 struct event_base;
 
 /* pid: the sender's; msg: the datagram, NUL-terminated, newline-separated. */
-typedef void (*notify_fn)(pid_t pid, const char *msg, size_t len, void *arg);
+typedef void (*readysock_fn)(pid_t pid, const char *msg, size_t len, void *arg);
 
-int		 notify_open(struct event_base *, notify_fn, void *arg);
+int		 readysock_open(struct event_base *, readysock_fn, void *arg);
 /* The address to hand out: "@warden-notify.<pid>.<n>" (abstract). */
-const char	*notify_socket_name(void);
-void		 notify_close(void);
+const char	*readysock_socket_name(void);
+void		 readysock_close(void);
 /*
  * A reexec: the socket described ({fd, name}, or null when none is open),
- * its fd left open; notify_adopt() in the next image makes notify_open()
+ * its fd left open; readysock_adopt() in the next image makes readysock_open()
  * take that socket, so workers keep the address they were given.
  */
-json_t		*notify_handover(void);
-int		 notify_adopt(const json_t *, char *err, size_t errlen);
+json_t		*readysock_handover(void);
+int		 readysock_adopt(const json_t *, char *err, size_t errlen);
 
 /* Does a notify message hold the line "KEY=value" (value exactly)? */
-int		 notify_has(const char *msg, const char *line);
+int		 readysock_has(const char *msg, const char *line);
 
 #endif

@@ -31,7 +31,7 @@
 #include "flagsvc.h"
 #include "ledger.h"
 #include "log.h"
-#include "notify.h"
+#include "readysock.h"
 #include "reexec.h"
 #include "rpc.h"
 #include "sdnotify.h"
@@ -208,7 +208,7 @@ reexec_describe(void)
 	    "sdnotify", sdnotify_handover(),
 	    "flags", flagsvc_handover(),
 	    "ledger", ledger_handover(),
-	    "notify", notify_handover(),
+	    "notify", readysock_handover(),
 	    "tree", tree_handover(),
 	    "control", control_handover());
 }

@@ -29,7 +29,7 @@
 
 #include "drill.h"
 #include "log.h"
-#include "rpc.h"
+#include "protocol.h"
 #include "util.h"
 #include "wardenctl.h"
 

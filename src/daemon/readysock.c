@@ -1,5 +1,5 @@
 /*
- * notify.c: the NOTIFY_SOCKET warden gives its workers (see notify.h).
+ * readysock.c: the NOTIFY_SOCKET warden gives its workers (see readysock.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,21 +13,21 @@
 #include <event2/event.h>
 
 #include "log.h"
-#include "notify.h"
+#include "readysock.h"
 #include "util.h"
 
-#define NOTIFY_MAX_FDS		16
-#define NOTIFY_BATCH		64	/* datagrams per wake-up, so others get a turn */
+#define READYSOCK_MAX_FDS		16
+#define READYSOCK_BATCH		64	/* datagrams per wake-up, so others get a turn */
 
-static int		 notify_fd = -1;
-static struct event	*notify_ev;
-static char		 notify_name[108];
-static notify_fn	 notify_cb;
-static void		*notify_arg;
-static int		 notify_adopted = -1;	/* a reexec's socket, for notify_open */
+static int		 readysock_fd = -1;
+static struct event	*readysock_ev;
+static char		 readysock_name[108];
+static readysock_fn	 readysock_cb;
+static void		*readysock_arg;
+static int		 readysock_adopted = -1;	/* a reexec's socket, for readysock_open */
 
 static void
-notify_close_fds(struct msghdr *mh)
+readysock_close_fds(struct msghdr *mh)
 {
 	struct cmsghdr	*cm;
 	int		*fds;
@@ -44,7 +44,7 @@ notify_close_fds(struct msghdr *mh)
 }
 
 static pid_t
-notify_sender(struct msghdr *mh)
+readysock_sender(struct msghdr *mh)
 {
 	struct cmsghdr	*cm;
 	struct ucred	 uc;
@@ -61,13 +61,13 @@ notify_sender(struct msghdr *mh)
 }
 
 static void
-notify_read(evutil_socket_t fd, short what, void *arg)
+readysock_read(evutil_socket_t fd, short what, void *arg)
 {
 	char		 buf[4096 + 1];
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(struct ucred)) +
-		    CMSG_SPACE(sizeof(int) * NOTIFY_MAX_FDS)];
+		    CMSG_SPACE(sizeof(int) * READYSOCK_MAX_FDS)];
 	} ctl;
 	struct iovec	 iov;
 	struct msghdr	 mh;
@@ -77,7 +77,7 @@ notify_read(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	(void)arg;
-	for (i = 0; i < NOTIFY_BATCH; i++) {
+	for (i = 0; i < READYSOCK_BATCH; i++) {
 		memset(&mh, 0, sizeof(mh));
 		iov.iov_base = buf;
 		iov.iov_len = sizeof(buf) - 1;
@@ -92,71 +92,71 @@ notify_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		/* Barrier fds are closed whatever the message says. */
-		notify_close_fds(&mh);
+		readysock_close_fds(&mh);
 		if ((mh.msg_flags & MSG_TRUNC) != 0) {
 			log_warnx("notify socket: message over %zu bytes ignored",
 			    sizeof(buf) - 1);
 			continue;
 		}
 		buf[n] = '\0';
-		pid = notify_sender(&mh);
+		pid = readysock_sender(&mh);
 		if (pid <= 0) {
 			log_debug("notify socket: message without credentials ignored");
 			continue;
 		}
-		notify_cb(pid, buf, (size_t)n, notify_arg);
+		readysock_cb(pid, buf, (size_t)n, readysock_arg);
 	}
 }
 
 int
-notify_open(struct event_base *base, notify_fn cb, void *arg)
+readysock_open(struct event_base *base, readysock_fn cb, void *arg)
 {
 	struct sockaddr_un	sun;
 	socklen_t		len;
 	int			one = 1;
 	static unsigned		generation;
 
-	notify_cb = cb;
-	notify_arg = arg;
-	if (notify_adopted != -1) {
+	readysock_cb = cb;
+	readysock_arg = arg;
+	if (readysock_adopted != -1) {
 		/* Workers were told this address: the same socket serves them. */
-		notify_fd = notify_adopted;
-		notify_adopted = -1;
+		readysock_fd = readysock_adopted;
+		readysock_adopted = -1;
 		goto watch;
 	}
-	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (notify_fd == -1)
+	readysock_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (readysock_fd == -1)
 		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(notify_name, sizeof(notify_name), "@warden-notify.%ld.%u",
+	snprintf(readysock_name, sizeof(readysock_name), "@warden-notify.%ld.%u",
 	    (long)getpid(), generation++);
 	/* Abstract address: no file to clean up, no permissions to grant. */
-	memcpy(sun.sun_path + 1, notify_name + 1, strlen(notify_name) - 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(notify_name));
-	if (bind(notify_fd, (struct sockaddr *)&sun, len) == -1 ||
-	    setsockopt(notify_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == -1) {
-		close(notify_fd);
-		notify_fd = -1;
+	memcpy(sun.sun_path + 1, readysock_name + 1, strlen(readysock_name) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(readysock_name));
+	if (bind(readysock_fd, (struct sockaddr *)&sun, len) == -1 ||
+	    setsockopt(readysock_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == -1) {
+		close(readysock_fd);
+		readysock_fd = -1;
 		return -1;
 	}
 watch:
-	notify_ev = event_new(base, notify_fd, EV_READ | EV_PERSIST, notify_read, NULL);
-	if (notify_ev == NULL || event_add(notify_ev, NULL) == -1)
+	readysock_ev = event_new(base, readysock_fd, EV_READ | EV_PERSIST, readysock_read, NULL);
+	if (readysock_ev == NULL || event_add(readysock_ev, NULL) == -1)
 		fatalx("notify socket: cannot add event");
 	return 0;
 }
 
 json_t *
-notify_handover(void)
+readysock_handover(void)
 {
-	if (notify_fd == -1)
+	if (readysock_fd == -1)
 		return json_null();
-	return json_pack("{s:i,s:s}", "fd", notify_fd, "name", notify_name);
+	return json_pack("{s:i,s:s}", "fd", readysock_fd, "name", readysock_name);
 }
 
 int
-notify_adopt(const json_t *d, char *err, size_t errlen)
+readysock_adopt(const json_t *d, char *err, size_t errlen)
 {
 	const char	*name;
 	json_int_t	 fd;
@@ -167,7 +167,7 @@ notify_adopt(const json_t *d, char *err, size_t errlen)
 		return 0;
 	if (json_unpack((json_t *)d, "{s:I,s:s}", "fd", &fd, "name", &name) == -1 ||
 	    fd < 0 || fd > INT_MAX || name[0] != '@' ||
-	    strlen(name) >= sizeof(notify_name)) {
+	    strlen(name) >= sizeof(readysock_name)) {
 		snprintf(err, errlen, "notify: want {fd, name \"@...\"}");
 		return -1;
 	}
@@ -183,30 +183,30 @@ notify_adopt(const json_t *d, char *err, size_t errlen)
 		snprintf(err, errlen, "notify: fd %d: %s", (int)fd, strerror(errno));
 		return -1;
 	}
-	snprintf(notify_name, sizeof(notify_name), "%s", name);
-	notify_adopted = (int)fd;
+	snprintf(readysock_name, sizeof(readysock_name), "%s", name);
+	readysock_adopted = (int)fd;
 	return 0;
 }
 
 const char *
-notify_socket_name(void)
+readysock_socket_name(void)
 {
-	return notify_name;
+	return readysock_name;
 }
 
 void
-notify_close(void)
+readysock_close(void)
 {
-	if (notify_ev != NULL)
-		event_free(notify_ev);
-	notify_ev = NULL;
-	if (notify_fd != -1)
-		close(notify_fd);
-	notify_fd = -1;
+	if (readysock_ev != NULL)
+		event_free(readysock_ev);
+	readysock_ev = NULL;
+	if (readysock_fd != -1)
+		close(readysock_fd);
+	readysock_fd = -1;
 }
 
 int
-notify_has(const char *msg, const char *line)
+readysock_has(const char *msg, const char *line)
 {
 	size_t		 n = strlen(line);
 	const char	*p = msg;

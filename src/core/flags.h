@@ -9,7 +9,7 @@
  *	   without touching the state;
  *	2. flags_apply() applies a record.
  *
- * The daemon writes the record to the journal (state.c) between the two,
+ * The daemon writes the record to the journal (journal.c) between the two,
  * and at start applies the journal's records to the snapshot's state with
  * the same flags_apply(), so a replay reproduces the live state.
  *
@@ -22,7 +22,7 @@
  *
  * A change record (version 1):
  *
- *	{ "v": 1, "seq": N,		seq: added by state_append()
+ *	{ "v": 1, "seq": N,		seq: added by journal_append()
  *	  "op": "flag.set" | "flag.reset" | "stage.set" | "stage.rollback" |
  *	        "stage.emergency",
  *	  "kind": "set" | "rollback" | "emergency" | "guard",  stage ops only

@@ -3,7 +3,7 @@
  * flagsvc.h).
  *
  * A change goes: validate (flags_op_*) -> journal and fdatasync
- * (state_append) -> apply -> publish the table -> events -> answer. If the
+ * (journal_append) -> apply -> publish the table -> events -> answer. If the
  * disk refuses, the client gets "unavailable" and nothing changed anywhere.
  *
  * The table is watched two ways: inotify on its folder (/dev/shm) sees an
@@ -34,13 +34,13 @@
 #include "flagsvc.h"
 #include "log.h"
 #include "rpc.h"
-#include "state.h"
+#include "journal.h"
 #include "table.h"
 #include "util.h"
 
 _Static_assert(CONFIG_FLAGS_MAX == TABLE_CAPACITY,
     "the config must refuse what the table cannot hold");
-_Static_assert(FLAGS_RECORD_VERSION == STATE_RECORD_VERSION,
+_Static_assert(FLAGS_RECORD_VERSION == JOURNAL_RECORD_VERSION,
     "the journal must take the records flags.c makes");
 
 #define TABLE_CHECK_MS	100	/* damage is noticed within this (and a repair's time) */
@@ -49,7 +49,7 @@ _Static_assert(FLAGS_RECORD_VERSION == STATE_RECORD_VERSION,
 static struct event_base	*base;
 static const struct config	*conf;
 static struct flags		*fs;
-static struct state		*st;
+static struct journal		*st;
 static struct table		*table;
 static struct flags_guard	 guard;
 static struct event		*ev_check, *ev_inotify;
@@ -299,7 +299,7 @@ flagsvc_pin(void)
 	json_t	*snap = flags_snapshot_json(fs);
 	int	 rc, saved;
 
-	rc = state_snapshot(st, snap);
+	rc = journal_snapshot(st, snap);
 	saved = errno;
 	json_decref(snap);
 	pin_due = rc == -1;
@@ -316,7 +316,7 @@ flagsvc_commit(json_t *rec)
 
 	if (pin_due && flagsvc_pin() == -1)
 		return -1;
-	if (state_append(st, rec) == -1)
+	if (journal_append(st, rec) == -1)
 		return -1;
 	if (flags_apply(fs, rec) == -1)
 		fatalx("a validated change record did not apply");
@@ -327,9 +327,9 @@ flagsvc_commit(json_t *rec)
 		events_emit(json_string_value(json_object_get(e, "type")),
 		    json_incref(json_object_get(e, "fields")));
 	json_decref(evs);
-	if (state_snapshot_due(st)) {
+	if (journal_snapshot_due(st)) {
 		snap = flags_snapshot_json(fs);
-		if (state_snapshot(st, snap) == -1)
+		if (journal_snapshot(st, snap) == -1)
 			log_warn("state snapshot (the journal still holds every change)");
 		json_decref(snap);
 	}
@@ -539,7 +539,7 @@ flagsvc_handover(void)
 	    unavailable)
 		fd = rofd = -1;
 	return json_pack("{s:i,s:i,s:i,s:i,s:f,s:{s:b,s:i,s:I,s:I}}",
-	    "dir_fd", st != NULL ? state_dir_fd(st) : -1,
+	    "dir_fd", st != NULL ? journal_dir_fd(st) : -1,
 	    "table_fd", fd, "table_ro_fd", rofd,
 	    "repairs", (int)repairs, "last_repair_ms", last_repair_ms,
 	    "guard", "armed", guard.armed, "stage", guard.stage,
@@ -622,12 +622,12 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	conf = c;
 	fs = flags_new(c);
 	if (adopted != NULL)
-		state_adopt_lock(adopted_dir_fd);
-	if (state_open(c->state_dir, &st, &snap, &recs, err, errlen) == -1)
+		journal_adopt_lock(adopted_dir_fd);
+	if (journal_open(c->state_dir, &st, &snap, &recs, err, errlen) == -1)
 		return -1;
 	if (snap != NULL && flags_restore(fs, snap, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s; see warden --repair-state",
-		    state_snapshot_path(st), why);
+		    journal_snapshot_path(st), why);
 		goto fail;
 	}
 	/* The journal's records come after: only the names tell here. */
@@ -635,11 +635,11 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 		flagsvc_log_taken("start", snap, json_array_size(recs) == 0);
 	/* Nothing acknowledged is skipped: warden stops instead. */
 	if (flags_replay(fs, recs, &bad) == -1) {
-		state_record_error(st, bad, "not a change this warden can "
+		journal_record_error(st, bad, "not a change this warden can "
 		    "apply", err, errlen);
 		goto fail;
 	}
-	if (state_begin(st, err, errlen) == -1)
+	if (journal_begin(st, err, errlen) == -1)
 		goto fail;
 	json_decref(snap);
 	json_decref(recs);
@@ -649,7 +649,7 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	/* A reexec takes the configuration the state was pinned with. */
 	if (adopted == NULL && flagsvc_pin() == -1)
 		log_warn("%s: cannot pin the state at start (changes are refused "
-		    "until it can be written)", state_snapshot_path(st));
+		    "until it can be written)", journal_snapshot_path(st));
 	if ((table = table_new(c->table, 0, err, errlen)) == NULL)
 		return -1;
 	if (adopted != NULL && flagsvc_take_table()) {
@@ -676,7 +676,7 @@ fail:
 	/* Closed here: flagsvc_shutdown() must not snapshot over them. */
 	json_decref(snap);
 	json_decref(recs);
-	state_close(st);
+	journal_close(st);
 	st = NULL;
 	return -1;
 }
@@ -692,7 +692,7 @@ flagsvc_reconfigure(const struct config *c)
 	json_decref(before);
 	if (flagsvc_pin() == -1)
 		log_warn("%s: cannot pin the state after the reload (changes are "
-		    "refused until it can be written)", state_snapshot_path(st));
+		    "refused until it can be written)", journal_snapshot_path(st));
 	flagsvc_publish();
 }
 
@@ -711,10 +711,10 @@ flagsvc_shutdown(void)
 	inotify_fd = -1;
 	if (st != NULL) {
 		snap = flags_snapshot_json(fs);
-		if (state_snapshot(st, snap) == -1)
+		if (journal_snapshot(st, snap) == -1)
 			log_warn("state snapshot at exit (the journal still holds every change)");
 		json_decref(snap);
-		state_close(st);
+		journal_close(st);
 		st = NULL;
 	}
 	if (table != NULL)

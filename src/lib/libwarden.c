@@ -79,7 +79,8 @@
 #include <unistd.h>
 
 #include "murmur3.h"
-#include "table.h"
+#include "libwarden-test.h"
+#include "table_layout.h"
 #include "warden.h"
 
 #define WARDEN_EXPORT	__attribute__((visibility("default")))

@@ -2,7 +2,7 @@
  * flagsvc.h: flags, stages and the shared table inside the daemon.
  *
  * It holds the truth (flags.c), makes every change durable before it is
- * applied (state.c), publishes the result to the shared table (table.c),
+ * applied (journal.c), publishes the result to the shared table (table.c),
  * tells subscribers (events.c), watches the table and repairs it when it is
  * deleted or damaged, and runs the guard that rolls a stage back when
  * restarts pile up after it was raised.
