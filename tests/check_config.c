@@ -18,6 +18,7 @@
 #include "config.h"
 #include "jsonpos.h"
 #include "util.h"
+#include "suite.h"
 
 static struct config *
 parse_ok(const char *file, const char *text)
@@ -1535,15 +1536,4 @@ config_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(config_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(config_suite)

@@ -22,6 +22,7 @@
 #include "harness.h"
 #include "util.h"
 #include "version.h"
+#include "suite.h"
 
 #define CALL_MS		HARNESS_CALL_TIMEOUT
 /* For an answer whose id must be null. */
@@ -2558,15 +2559,4 @@ control_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(control_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(control_suite)

@@ -11,6 +11,7 @@
 
 #include "drill.h"
 #include "util.h"
+#include "suite.h"
 
 static struct drill *
 parse_ok(const char *text)
@@ -1077,15 +1078,4 @@ drill_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(drill_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(drill_suite)

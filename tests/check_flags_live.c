@@ -34,6 +34,7 @@
 #include "table.h"
 #include "util.h"
 #include "warden.h"
+#include "suite.h"
 
 #define T_WAIT		5000	/* failure bound of one wait, ms */
 #define T_CASE		30	/* failure bound of one test, s */
@@ -1921,15 +1922,4 @@ flags_live_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(flags_live_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(flags_live_suite)

@@ -46,6 +46,7 @@
 #include "rpc.h"
 #include "tree.h"
 #include "util.h"
+#include "suite.h"
 
 #define T_STEP		10000	/* failure bound of one step, ms */
 #define BATCH_PINGS	300	/* answers a small socket cannot hold */
@@ -1211,15 +1212,4 @@ handover_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(handover_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(handover_suite)

@@ -28,6 +28,7 @@
 
 #include "harness.h"
 #include "util.h"
+#include "suite.h"
 
 #define RUN_MS		120000	/* bound for make, cc, systemd-analyze */
 
@@ -738,15 +739,4 @@ install_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(install_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(install_suite)

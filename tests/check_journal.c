@@ -24,6 +24,7 @@
 #include "harness.h"
 #include "journal.h"
 #include "util.h"
+#include "suite.h"
 
 #define T_WAIT		10000	/* failure bound of one wait, ms */
 #define T_CASE		60	/* failure bound of one test, s */
@@ -435,15 +436,4 @@ journal_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(journal_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(journal_suite)

@@ -28,6 +28,7 @@
 
 #include "harness.h"
 #include "util.h"
+#include "suite.h"
 
 #define T_WAIT		10000	/* failure bound of one wait, ms */
 #define T_CASE		60	/* failure bound of one test, s */
@@ -795,15 +796,4 @@ reexec_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(reexec_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(reexec_suite)

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "sdnotify.h"
 #include "util.h"
+#include "suite.h"
 
 #define CALL_MS		HARNESS_CALL_TIMEOUT
 #define NOTIFY_MS	5000	/* bound for a message that must come */
@@ -553,15 +554,4 @@ sdnotify_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(sdnotify_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(sdnotify_suite)

@@ -31,6 +31,7 @@
 #include "table.h"
 #include "util.h"
 #include "warden.h"
+#include "suite.h"
 
 #define T_WAIT		5000	/* failure bound of one wait, ms */
 #define REPAIR_MS_MAX	250	/* SPEC 4: noticed and repaired within, ms */
@@ -456,15 +457,4 @@ table_live_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(table_live_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(table_live_suite)

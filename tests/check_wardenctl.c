@@ -26,6 +26,7 @@
 #include "harness.h"
 #include "util.h"
 #include "version.h"
+#include "suite.h"
 
 #define CALL_MS		HARNESS_CALL_TIMEOUT
 
@@ -1427,15 +1428,4 @@ wardenctl_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(wardenctl_suite());
-	int	 failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(wardenctl_suite)
