@@ -1,0 +1,63 @@
+/*
+ * config-int.h: what the files of the warden.json parser share (config.c,
+ * config-tree.c, config-flags.c, config-value.c); not for other callers,
+ * which have config.h.
+ */
+#ifndef WARDEN_CONFIG_INT_H
+#define WARDEN_CONFIG_INT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "jsonerr.h"
+
+/* A service name already taken, and where its value is. */
+struct config_taken {
+	struct jsonpos_seg	*path;
+	size_t			 npath;
+};
+
+/* The state of one parse: where we are in the tree and what is taken. */
+struct parser {
+	struct jsonerr		 je;	/* the text, and where the walk is */
+	struct config		*conf;
+
+	json_t			*names;	/* service name -> index in named */
+	struct config_taken	*named;
+	size_t			 nnamed;
+
+	int			 check_commands; /* look at the files (config_load) */
+};
+
+/*
+ * config-value.c: each check returns 0, or -1 with the error written. An
+ * opt_ check does nothing when obj lacks key.
+ */
+int	 config_whole(json_t *, long long *);
+int	 config_int(struct parser *, json_t *, int min, int max, int *);
+int	 config_opt_int(struct parser *, json_t *obj, const char *key,
+	    int min, int max, int *);
+int	 config_opt_num(struct parser *, json_t *obj, const char *key,
+	    double min, double max, double *);
+int	 config_str(struct parser *, json_t *, const char **);
+int	 config_opt_enum(struct parser *, json_t *obj, const char *key,
+	    const char *const *names, size_t n, int *);
+const char *config_name_problem(const char *);
+void	 config_clean(char *);
+char	*config_abspath(struct parser *, const char *);
+int	 config_opt_path(struct parser *, json_t *obj, const char *key,
+	    size_t maxlen, char **);
+
+/* config-flags.c */
+int	 config_flags(struct parser *, json_t *);
+int	 config_stages(struct parser *, json_t *);
+int	 config_guard(struct parser *, json_t *);
+
+/* config-tree.c */
+int	 config_child(struct parser *, json_t *, int is_root,
+	    struct child_conf **);
+void	 config_child_free(struct child_conf *);
+
+#endif
