@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "wardenctl-conn.h"
+
 #define CTL_DEFAULT_SOCKET	"/run/warden/warden.sock"
 
 /* Exit statuses (wardenctl(1), EXIT STATUS). */
@@ -43,13 +45,8 @@
 struct ctl {
 	const char	*socket;
 	bool		 json;		/* -j: print JSON results */
-	int		 fd;		/* -1 until the first call */
+	struct conn	 conn;		/* opened by the first call */
 	json_int_t	 next_id;
-	/* Bytes read: consumed up to off, filled up to len, cap allocated. */
-	char		*buf;
-	size_t		 off, len, cap;
-	size_t		 scan;		/* next '\n' search */
-	json_t		*pending;	/* events before an answer */
 };
 
 /* How a command option takes its value. */
