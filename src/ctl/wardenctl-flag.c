@@ -215,7 +215,7 @@ sub_reason(const struct ctl_args *a, json_t *params)
 	reason = ctl_opt_value(a, "reason");
 	if (params == NULL && (params = json_object()) == NULL)
 		fatalx("out of memory");
-	cmd_set(params, "reason", cmd_str(reason));
+	ctl_set(params, "reason", ctl_str(reason));
 	return params;
 }
 
@@ -270,7 +270,7 @@ flag_list(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)a;
 	(void)argc;
 	(void)argv;
-	return cmd_simple(c, "flag.list", NULL, CTL_DEADLINE_QUICK_MS,
+	return ctl_call_print(c, "flag.list", NULL, CTL_DEADLINE_QUICK_MS,
 	    flag_print_list);
 }
 
@@ -306,8 +306,8 @@ flag_get(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
 	(void)a;
 	(void)argc;
-	return cmd_simple(c, "flag.get", cmd_params("name",
-	    cmd_str(argv[0])), CTL_DEADLINE_QUICK_MS, flag_print_one);
+	return ctl_call_print(c, "flag.get", ctl_params("name",
+	    ctl_str(argv[0])), CTL_DEADLINE_QUICK_MS, flag_print_one);
 }
 
 /* "use_x: on" */
@@ -331,9 +331,9 @@ flag_set(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	if ((value = ctl_flag_value_arg(argv[1])) == NULL)
 		return ctl_usage_error(a, "%s: not a flag value (on, off, "
 		    "true, false or a percentage 0..100)", argv[1]);
-	params = cmd_params("name", cmd_str(argv[0]));
-	cmd_set(params, "value", value);
-	return cmd_simple(c, "flag.set", sub_reason(a, params),
+	params = ctl_params("name", ctl_str(argv[0]));
+	ctl_set(params, "value", value);
+	return ctl_call_print(c, "flag.set", sub_reason(a, params),
 	    CTL_DEADLINE_QUICK_MS, flag_print_value);
 }
 
@@ -355,8 +355,8 @@ flag_reset(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	json_t	*params = NULL;
 
 	if (argc > 0)
-		params = cmd_params("name", cmd_str(argv[0]));
-	return cmd_simple(c, "flag.reset", sub_reason(a, params),
+		params = ctl_params("name", ctl_str(argv[0]));
+	return ctl_call_print(c, "flag.reset", sub_reason(a, params),
 	    CTL_DEADLINE_QUICK_MS, flag_print_values);
 }
 
@@ -428,13 +428,13 @@ flag_read(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	if (c->json) {
 		if ((out = json_object()) == NULL)
 			fatalx("out of memory");
-		cmd_set(out, "flag", cmd_str(flag));
+		ctl_set(out, "flag", ctl_str(flag));
 		if (id != NULL)
-			cmd_set(out, "id", cmd_str(id));
-		cmd_set(out, "enabled", json_boolean(enabled));
-		cmd_set(out, "stage", stage >= 0 ? json_integer(stage) :
+			ctl_set(out, "id", ctl_str(id));
+		ctl_set(out, "enabled", json_boolean(enabled));
+		ctl_set(out, "stage", stage >= 0 ? json_integer(stage) :
 		    json_null());
-		cmd_set(out, "table", cmd_str(state == WARDEN_ATTACHED ?
+		ctl_set(out, "table", ctl_str(state == WARDEN_ATTACHED ?
 		    "attached" : state == WARDEN_UNTRUSTED ? "untrusted" :
 		    "none"));
 		ctl_print_result(out);
@@ -540,7 +540,7 @@ stage_get(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)a;
 	(void)argc;
 	(void)argv;
-	return cmd_simple(c, "stage.get", NULL, CTL_DEADLINE_QUICK_MS,
+	return ctl_call_print(c, "stage.get", NULL, CTL_DEADLINE_QUICK_MS,
 	    stage_print_get);
 }
 
@@ -561,9 +561,9 @@ stage_set(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	int	stage, rc;
 
 	(void)argc;
-	if ((rc = cmd_parse_count(a, "set", argv[0], &stage)) != CTL_EXIT_OK)
+	if ((rc = ctl_parse_count(a, "set", argv[0], &stage)) != CTL_EXIT_OK)
 		return rc;
-	return cmd_simple(c, "stage.set", sub_reason(a, cmd_params("stage",
+	return ctl_call_print(c, "stage.set", sub_reason(a, ctl_params("stage",
 	    json_integer(stage))), CTL_DEADLINE_QUICK_MS, stage_print_change);
 }
 
@@ -574,12 +574,12 @@ stage_rollback(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	int	 stage, rc;
 
 	if (argc > 0) {
-		if ((rc = cmd_parse_count(a, "rollback", argv[0], &stage)) !=
+		if ((rc = ctl_parse_count(a, "rollback", argv[0], &stage)) !=
 		    CTL_EXIT_OK)
 			return rc;
-		params = cmd_params("stage", json_integer(stage));
+		params = ctl_params("stage", json_integer(stage));
 	}
-	return cmd_simple(c, "stage.rollback", sub_reason(a, params),
+	return ctl_call_print(c, "stage.rollback", sub_reason(a, params),
 	    CTL_DEADLINE_QUICK_MS, stage_print_change);
 }
 
@@ -588,7 +588,7 @@ stage_emergency(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return cmd_simple(c, "stage.emergency", sub_reason(a, NULL),
+	return ctl_call_print(c, "stage.emergency", sub_reason(a, NULL),
 	    CTL_DEADLINE_QUICK_MS, stage_print_change);
 }
 
@@ -636,7 +636,7 @@ table_info(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)a;
 	(void)argc;
 	(void)argv;
-	return cmd_simple(c, "table.info", NULL, CTL_DEADLINE_QUICK_MS,
+	return ctl_call_print(c, "table.info", NULL, CTL_DEADLINE_QUICK_MS,
 	    table_print_info);
 }
 
@@ -653,7 +653,7 @@ table_delete(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)a;
 	(void)argc;
 	(void)argv;
-	return cmd_simple(c, "table.delete", NULL, CTL_DEADLINE_QUICK_MS,
+	return ctl_call_print(c, "table.delete", NULL, CTL_DEADLINE_QUICK_MS,
 	    table_print_deleted);
 }
 
@@ -670,7 +670,7 @@ table_corrupt(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)a;
 	(void)argc;
 	(void)argv;
-	return cmd_simple(c, "table.corrupt", NULL, CTL_DEADLINE_QUICK_MS,
+	return ctl_call_print(c, "table.corrupt", NULL, CTL_DEADLINE_QUICK_MS,
 	    table_print_corrupted);
 }
 

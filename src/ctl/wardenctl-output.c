@@ -1,6 +1,6 @@
 /*
- * wardenctl-output.c: what wardenctl prints: messages, JSON, table cells,
- * durations and aligned tables.
+ * wardenctl-output.c: what wardenctl prints: JSON, table cells, durations
+ * and aligned tables.
  *
  * JSON is written here rather than with json_dumps so that a real keeps
  * its shortest exact form (a ts of 1234.567 prints as 1234.567, not as
@@ -14,19 +14,6 @@
 #include "log.h"
 #include "util.h"
 #include "wardenctl.h"
-
-int
-ctl_errx(int status, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fputs("wardenctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
 
 static void
 output_string(FILE *fp, const char *s, size_t len)

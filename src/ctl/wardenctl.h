@@ -1,15 +1,19 @@
 /*
  * wardenctl.h: the pieces of wardenctl, warden's command-line client.
  *
- * wardenctl.c parses the command line and dispatches through a table of
- * commands; wardenctl-rpc.c talks JSON-RPC to the daemon; wardenctl-output.c
- * prints JSON, tables and durations; wardenctl-cmd.c holds one handler per
- * command, and wardenctl-flag.c those of flag, stage and table. A handler
- * returns the process's exit status.
+ * wardenctl.c reads the global options and runs the command its table
+ * (wardenctl-cmd.c) names; wardenctl-cli.c holds what commands share on
+ * the command line (options, usage errors, messages, request params);
+ * wardenctl-rpc.c makes JSON-RPC calls through the one connection module,
+ * wardenctl-conn.c, which the drill runner uses too; wardenctl-output.c
+ * prints JSON, tables and durations. The handlers are in a file per
+ * family of commands (see wardenctl-cmd.c). A handler returns the
+ * process's exit status.
  */
 #ifndef WARDENCTL_H
 #define WARDENCTL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +45,8 @@
 #define CTL_DEADLINE_LONG_MS	300000
 #define CTL_DEADLINE_REEXEC_MS	60000
 #define CTL_WAIT_MARGIN_MS	2000
+/* A count from the command line: so that MS + CTL_WAIT_MARGIN_MS fits. */
+#define CTL_MS_MAX		(INT_MAX - CTL_WAIT_MARGIN_MS)
 
 struct ctl {
 	const char	*socket;
@@ -87,11 +93,37 @@ struct ctl_cmd {
 	int		(*handler)(struct ctl *, struct ctl_args *);
 };
 
-/* wardenctl.c */
+/* wardenctl-cmd.c: the table of commands and the help. */
+const struct ctl_cmd *ctl_find_command(const char *);
+void	 ctl_print_synopsis(FILE *);
+void	 ctl_print_help(FILE *);
+void	 ctl_print_cmd_help(FILE *, const struct ctl_cmd *);
+
+/* wardenctl-cli.c: what commands share on the command line. */
+/*
+ * Split a command's words into operands and options; options may come
+ * before, between or after the operands, and "--" ends them. Sets *help
+ * for -h/--help. Returns an exit status (CTL_EXIT_OK to go on).
+ */
+int	 ctl_parse_args(const struct ctl_cmd *, int argc, char **argv,
+	    struct ctl_args *, bool *help);
 bool	 ctl_opt_isset(const struct ctl_args *, const char *long_name);
 const char *ctl_opt_value(const struct ctl_args *, const char *long_name);
+void	 ctl_print_usage(FILE *, const struct ctl_cmd *);
+/* "wardenctl: CMD: ..." and the command's usage; CTL_EXIT_USAGE. */
 int	 ctl_usage_error(const struct ctl_args *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* "wardenctl: ..." on stderr; returns status. */
+int	 ctl_errx(int status, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 ctl_parse_count(const struct ctl_args *, const char *what,
+	    const char *, int *);
+json_t	*ctl_str(const char *);
+void	 ctl_set(json_t *, const char *key, json_t *value);
+json_t	*ctl_params(const char *key, json_t *value);
+double	 ctl_elapsed_ms(double since_ms);
+int	 ctl_call_print(struct ctl *, const char *method, json_t *params,
+	    int deadline_ms, void (*human)(json_t *));
 
 /* wardenctl-rpc.c */
 void	 ctl_init(struct ctl *, const char *socket, bool json);
@@ -101,8 +133,6 @@ int	 ctl_call(struct ctl *, const char *method, json_t *params,
 int	 ctl_next_event(struct ctl *, int timeout_ms, json_t **params);
 
 /* wardenctl-output.c */
-int	 ctl_errx(int status, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
 void	 ctl_json_write(FILE *, json_t *, bool pretty);
 char	*ctl_json_text(json_t *, bool pretty);
 void	 ctl_print_result(json_t *);
@@ -125,30 +155,27 @@ void	 ctl_table_own(struct ctl_table *, char *);
 void	 ctl_table_print(struct ctl_table *, FILE *);
 void	 ctl_table_free(struct ctl_table *);
 
-/* wardenctl-cmd.c: what handlers share. */
-json_t	*cmd_str(const char *);
-void	 cmd_set(json_t *, const char *key, json_t *value);
-json_t	*cmd_params(const char *key, json_t *value);
-int	 cmd_parse_count(const struct ctl_args *, const char *what,
-	    const char *, int *);
-int	 cmd_simple(struct ctl *, const char *method, json_t *params,
-	    int deadline_ms, void (*human)(json_t *));
-
 /* wardenctl-flag.c: flag values and authors as wardenctl writes them. */
 json_t	*ctl_flag_value_arg(const char *);
 char	*ctl_flag_value_cell(json_t *);
 char	*ctl_by_cell(json_t *by, const char *none);
 char	*ctl_text_cell(json_t *);
 
-/* wardenctl-cmd.c: one handler per command. */
+/* The handlers, one per command. wardenctl-status.c: */
 int	 cmd_ping(struct ctl *, struct ctl_args *);
 int	 cmd_version(struct ctl *, struct ctl_args *);
 int	 cmd_status(struct ctl *, struct ctl_args *);
+int	 cmd_recovery(struct ctl *, struct ctl_args *);
+
+/* wardenctl-service.c */
 int	 cmd_service(struct ctl *, struct ctl_args *);
 int	 cmd_kill(struct ctl *, struct ctl_args *);
 int	 cmd_wait(struct ctl *, struct ctl_args *);
-int	 cmd_recovery(struct ctl *, struct ctl_args *);
+
+/* wardenctl-events.c */
 int	 cmd_events(struct ctl *, struct ctl_args *);
+
+/* wardenctl-warden.c */
 int	 cmd_reload(struct ctl *, struct ctl_args *);
 int	 cmd_reexec(struct ctl *, struct ctl_args *);
 int	 cmd_shutdown(struct ctl *, struct ctl_args *);
