@@ -1400,6 +1400,148 @@ START_TEST(test_reexec_events)
 }
 END_TEST
 
+/* --- 13. the connection, against a fake warden --------------------------- */
+
+/*
+ * The child of fake_serve_raw: reads a request, reports it, sends text as
+ * it is (whatever it holds) and closes the connection.
+ */
+static int
+fake_child_raw(int lfd, int report, const char *text)
+{
+	struct pollfd	 pfd = { .fd = lfd, .events = POLLIN };
+	char		 buf[65536];
+	size_t		 len;
+	int		 fd;
+
+	if (poll(&pfd, 1, CALL_MS) != 1 ||
+	    (fd = accept(lfd, NULL, NULL)) == -1)
+		return 10;
+	if (!fake_read_line(fd, buf, sizeof(buf), &len))
+		return 11;
+	if (util_write_all(report, buf, len) == -1)
+		return 12;
+	close(report);
+	if (util_write_all(fd, text, strlen(text)) == -1)
+		return 13;
+	close(fd);
+	return 0;
+}
+
+/* Serve the next request with text, then close the connection. */
+static void
+fake_serve_raw(struct fake *f, const char *text)
+{
+	int	p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	fflush(NULL);
+	f->pid = fork();
+	ck_assert_int_ne(f->pid, -1);
+	if (f->pid == 0) {
+		close(p[0]);
+		_exit(fake_child_raw(f->lfd, p[1], text));
+	}
+	close(p[1]);
+	f->rfd = p[0];
+}
+
+/* text with its first "@SOCK@" (if any) replaced by sock. */
+static char *
+with_sock(const char *text, const char *sock)
+{
+	const char	*at = strstr(text, "@SOCK@");
+	char		*s;
+
+	if (at == NULL)
+		return xstrdup(text);
+	xasprintf(&s, "%.*s%s%s", (int)(at - text), text, sock, at + 6);
+	return s;
+}
+
+/*
+ * What wardenctl makes of answers that are not answers, and of a warden
+ * that goes away: its one connection module reads them for every command,
+ * and each case has its message and exit status. Notifications that come
+ * before the answer are kept and printed by events after it.
+ */
+START_TEST(test_bad_answers)
+{
+	static const struct {
+		const char	*cmd, *text, *out, *err;
+		int		 rc;
+	} cases[] = {
+		{ "ping", "not json\n", "",
+		  "wardenctl: bad answer from warden: '[' or '{' expected near "
+		  "'not'\n", EXIT_ERROR },
+		{ "ping", "[1]\n", "",
+		  "wardenctl: bad answer from warden: not a JSON object\n",
+		  EXIT_ERROR },
+		{ "ping", "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"pong\"}\n",
+		  "", "wardenctl: bad answer from warden: an answer to another "
+		  "request\n", EXIT_ERROR },
+		{ "ping", "{\"jsonrpc\":\"2.0\",\"id\":1}\n", "",
+		  "wardenctl: bad answer from warden: neither result nor "
+		  "error\n", EXIT_ERROR },
+		/* A request warden could not read: an error with a null id. */
+		{ "ping", "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+		  "{\"code\":-32700,\"message\":\"parse error\"}}\n", "",
+		  "wardenctl: parse error\n", EXIT_ERROR },
+		/* Blank lines and notifications before the answer: skipped. */
+		{ "ping", "\n \r\n{\"jsonrpc\":\"2.0\",\"method\":\"other\"}\n"
+		  "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"pong\"}\n",
+		  "pong\n", "", EXIT_OK },
+		/* Closed, with a partial line or none. */
+		{ "ping", "{\"jsonrpc\":", "",
+		  "wardenctl: @SOCK@: warden closed the connection without "
+		  "answering\n", EXIT_CONNECT },
+		{ "ping", "", "",
+		  "wardenctl: @SOCK@: warden closed the connection without "
+		  "answering\n", EXIT_CONNECT },
+		/* Events before the answer are printed, in order, after it. */
+		{ "events",
+		  "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":"
+		  "{\"seq\":2,\"ts\":1.5,\"type\":\"service.started\","
+		  "\"service\":\"a\",\"pid\":9}}\n"
+		  "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"seq\":2}}\n"
+		  "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":"
+		  "{\"seq\":3,\"ts\":2.5,\"type\":\"service.exited\","
+		  "\"service\":\"a\",\"pid\":9,\"code\":0}}\n",
+		  "2 1.500 service.started a pid=9\n"
+		  "3 2.500 service.exited a pid=9 code=0\n", "", EXIT_OK },
+	};
+	struct harness	 h;
+	struct fake	 f;
+	json_t		*req;
+	char		*want;
+	size_t		 i;
+	int		 rc;
+
+	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
+	fake_listen(&f, &h);
+	for (i = 0; i < nitems(cases); i++) {
+		fake_serve_raw(&f, cases[i].text);
+		rc = reexec_from(&h, &f, h.dir, cases[i].cmd, NULL);
+		CHECK_RC(rc, cases[i].rc, cases[i].text);
+		req = fake_served(&f);
+		ck_assert_int_eq(json_integer_value(json_object_get(req, "id")),
+		    1);
+		json_decref(req);
+		ck_assert_msg(strcmp(out, cases[i].out) == 0,
+		    "%s: stdout \"%s\", expected \"%s\"", cases[i].text, out,
+		    cases[i].out);
+		want = with_sock(cases[i].err, f.path);
+		ck_assert_msg(strcmp(err, want) == 0,
+		    "%s: stderr \"%s\", expected \"%s\"", cases[i].text, err,
+		    want);
+		free(want);
+	}
+	forget();
+	fake_close(&f);
+	harness_cleanup(&h);
+}
+END_TEST
+
 static Suite *
 wardenctl_suite(void)
 {
@@ -1424,6 +1566,7 @@ wardenctl_suite(void)
 	tcase_add_test(tc, test_reexec_errors);
 	tcase_add_test(tc, test_reexec_slow);
 	tcase_add_test(tc, test_reexec_events);
+	tcase_add_test(tc, test_bad_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }
