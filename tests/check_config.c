@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "jsonerr.h"
 #include "jsonpos.h"
 #include "util.h"
 #include "suite.h"
@@ -1506,6 +1507,62 @@ START_TEST(test_jsonpos)
 }
 END_TEST
 
+/*
+ * The walk both warden.json and drill files are checked with (jsonerr.c):
+ * a syntax error, then errors at a value, at a key and for a missing key,
+ * each with the path it is at and where that path is in the text.
+ */
+START_TEST(test_jsonerr)
+{
+	static const char *const known[] = { "a", NULL };
+	static const char *const also[] = { "b", NULL };
+	static const char text[] =
+	    "{\"a\": [1, {\"x\": 2}],\n \"b\": 3,\n \"c\\u0001\": 4}";
+	struct jsonerr	 e;
+	json_t		*root, *obj;
+	char		 err[256];
+
+	root = jsonerr_load(&e, "{\n  \"a\": 1,\n  \"a\": 2 }", 22, "f.json",
+	    err, sizeof(err));
+	ck_assert_ptr_null(root);
+	ck_assert_str_eq(err, "f.json:3:5: duplicate object key near '\"a\"'");
+	jsonerr_free(&e);
+	/* No buffer: nothing is written, and nothing breaks. */
+	ck_assert_ptr_null(jsonerr_load(&e, "[", 1, "f.json", NULL, 0));
+	jsonerr_free(&e);
+
+	root = jsonerr_load(&e, text, strlen(text), "f.json", err, sizeof(err));
+	ck_assert_ptr_nonnull(root);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(jsonerr_value(&e, "top %d", 1), -1);
+	ck_assert_str_eq(err, "f.json:1:1: top 1");
+	obj = json_array_get(jsonerr_get(&e, root, "a"), 1);
+	ck_assert_ptr_null(jsonerr_get(&e, root, "nope"));
+	jsonerr_push_index(&e, 1);
+	ck_assert_int_eq(jsonerr_missing(&e, "y"), -1);
+	ck_assert_str_eq(err, "f.json:1:11: a[1].y: required key is missing");
+	ck_assert_ptr_nonnull(jsonerr_get(&e, obj, "x"));
+	ck_assert_int_eq(jsonerr_key(&e, "a key"), -1);
+	ck_assert_str_eq(err, "f.json:1:12: a[1].x: a key");
+	ck_assert_int_eq(jsonerr_value(&e, "a value"), -1);
+	ck_assert_str_eq(err, "f.json:1:17: a[1].x: a value");
+	jsonerr_pop(&e);
+	jsonerr_pop(&e);
+	jsonerr_pop(&e);
+	/* Known keys, and the first unknown one, its control byte made '?'. */
+	ck_assert_int_eq(jsonerr_keys(&e, root, known, also), -1);
+	ck_assert_str_eq(err, "f.json:3:2: c?: unknown key");
+	jsonerr_pop(&e);
+	ck_assert_int_eq(jsonerr_object(&e, json_object_get(root, "b"),
+	    known), -1);
+	ck_assert_str_eq(err, "f.json:1:1: expected an object");
+	ck_assert(jsonerr_listed(also, "b"));
+	ck_assert(!jsonerr_listed(NULL, "b"));
+	json_decref(root);
+	jsonerr_free(&e);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1532,6 +1589,7 @@ config_suite(void)
 	tcase_add_test(tc, test_demo_config);
 	tcase_add_test(tc, test_too_many_flags);
 	tcase_add_test(tc, test_jsonpos);
+	tcase_add_test(tc, test_jsonerr);
 	suite_add_tcase(s, tc);
 	return s;
 }
