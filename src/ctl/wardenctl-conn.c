@@ -71,8 +71,6 @@ conn_open(struct conn *c, int connect_ms)
 			break;
 		goto fail;
 	}
-	if (util_set_nonblock(fd, true) == -1)
-		goto fail;
 	c->fd = fd;
 	return 0;
 fail:

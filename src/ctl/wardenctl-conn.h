@@ -3,13 +3,14 @@
  * every wardenctl command (wardenctl-rpc.c) and the drill runner
  * (wardenctl-drill-run.c) talk through.
  *
- * One JSON text per line each way. The socket is non-blocking: a caller
- * either reads what has arrived (conn_fill, conn_next: the drill runner
- * polls two connections at once) or waits for the next message until a
- * deadline (conn_read). Sends wait until their deadline at most, so a
- * warden that stops reading costs a timeout, never a hang. Lines may be
- * of any length up to CONN_LINE_MAX (status with a thousand services is
- * large). Deadlines are on util_now_us()'s clock.
+ * One JSON text per line each way. The socket stays blocking, but every
+ * send and receive is MSG_DONTWAIT: a caller either reads what has
+ * arrived (conn_fill, conn_next: the drill runner polls two connections
+ * at once) or waits for the next message until a deadline (conn_read).
+ * Sends wait until their deadline at most, so a warden that stops
+ * reading costs a timeout, never a hang. Lines may be of any length up
+ * to CONN_LINE_MAX (status with a thousand services is large). Deadlines
+ * are on util_now_us()'s clock.
  */
 #ifndef WARDENCTL_CONN_H
 #define WARDENCTL_CONN_H
