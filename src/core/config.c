@@ -318,9 +318,8 @@ int
 config_load(const char *file, struct config **out, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len = 0, cap = 0;
-	ssize_t		 n;
+	char		*buf;
+	size_t		 len;
 	int		 fd, rv, saved;
 
 	*out = NULL;
@@ -335,28 +334,13 @@ config_load(const char *file, struct config **out, char *err, size_t errlen)
 		goto fail;
 	}
 	/* Read to EOF rather than trusting st_size: it may be a pipe. */
-	for (;;) {
-		if (len == cap) {
-			if (cap > CONFIG_FILE_MAX) {
-				close(fd);
-				free(buf);
-				snprintf(err, errlen, "%s: file larger than "
-				    "%d MiB", file, CONFIG_FILE_MAX >> 20);
-				return -1;
-			}
-			cap = cap == 0 ? 8192 : cap * 2;
-			if (cap > CONFIG_FILE_MAX)
-				cap = CONFIG_FILE_MAX + 1;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		if ((n = read(fd, buf + len, cap - len)) == -1) {
-			if (errno == EINTR)
-				continue;
+	if (util_read_fd(fd, CONFIG_FILE_MAX + 1, &buf, &len) == -1) {
+		if (errno != EFBIG)
 			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+		close(fd);
+		snprintf(err, errlen, "%s: file larger than %d MiB", file,
+		    CONFIG_FILE_MAX >> 20);
+		return -1;
 	}
 	close(fd);
 	rv = config_parse_text(buf, len, file, 1, out, err, errlen);
@@ -367,7 +351,6 @@ fail:
 	saved = errno;
 	if (fd != -1)
 		close(fd);
-	free(buf);
 	snprintf(err, errlen, "%s: %s", file, strerror(saved));
 	return -1;
 }

@@ -30,8 +30,7 @@ drill_load(const char *file)
 	struct drill	*d = NULL;
 	struct stat	 st;
 	char		*buf = NULL, err[1024];
-	size_t		 len = 0, cap = 0;
-	ssize_t		 n;
+	size_t		 len;
 	int		 fd;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1 ||
@@ -43,26 +42,14 @@ drill_load(const char *file)
 		ctl_errx(DRILL_EXIT_INVALID, "%s: %s", file, strerror(EISDIR));
 		goto out;
 	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= DRILL_FILE_MAX) {
-				ctl_errx(DRILL_EXIT_INVALID, "%s: larger than "
-				    "%d MiB", file, DRILL_FILE_MAX >> 20);
-				goto out;
-			}
-			cap = cap == 0 ? 8192 : cap * 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		if ((n = read(fd, buf + len, cap - len)) == -1) {
-			if (errno == EINTR)
-				continue;
+	if (util_read_fd(fd, DRILL_FILE_MAX, &buf, &len) == -1) {
+		if (errno == EFBIG)
+			ctl_errx(DRILL_EXIT_INVALID, "%s: larger than %d MiB",
+			    file, DRILL_FILE_MAX >> 20);
+		else
 			ctl_errx(DRILL_EXIT_INVALID, "%s: %s", file,
 			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+		goto out;
 	}
 	if (drill_parse(buf, len, file, &d, err, sizeof(err)) == -1)
 		ctl_errx(DRILL_EXIT_INVALID, "%s", err);
