@@ -1,5 +1,6 @@
 /*
- * check_config.c: warden.json loading and validation (src/core/config.c).
+ * check_config.c: warden.json loading and validation (src/core/config*.c),
+ * and the walk it shares with drill files (jsonerr.c, jsonpos.c).
  */
 #include <sys/stat.h>
 

@@ -1,7 +1,7 @@
 /*
- * check_drill.c: failure drills without a daemon (src/core/drill.c): parsing
- * and its errors, every shipped drill, matching, wait conditions, and the
- * report's measurements and renderings.
+ * check_drill.c: failure drills without a daemon (src/core/drill*.c):
+ * parsing and its errors, every shipped drill, matching, wait conditions,
+ * and the report's measurements and renderings.
  */
 #include <check.h>
 #include <glob.h>

@@ -1477,7 +1477,8 @@ START_TEST(test_bad_answers)
 		{ "ping", "[1]\n", "",
 		  "wardenctl: bad answer from warden: not a JSON object\n",
 		  EXIT_ERROR },
-		{ "ping", "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"pong\"}\n",
+		{ "ping",
+		  "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":\"pong\"}\n",
 		  "", "wardenctl: bad answer from warden: an answer to another "
 		  "request\n", EXIT_ERROR },
 		{ "ping", "{\"jsonrpc\":\"2.0\",\"id\":1}\n", "",

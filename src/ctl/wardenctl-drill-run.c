@@ -59,6 +59,7 @@ drill_signals(void)
 	sigdelset(&drill_pollmask, SIGTERM);
 }
 
+/* Now, in ms on the monotonic clock warden's events are stamped with. */
 double
 drill_now(void)
 {

@@ -1,5 +1,6 @@
 /*
- * fuzz_config.c: warden.json parsing and validation (src/core/config.c).
+ * fuzz_config.c: warden.json parsing and validation (src/core/config*.c,
+ * through jsonerr.c).
  *
  * Every input goes through config_parse(). Besides what the sanitizers
  * catch, the contract of config.h is checked: an error is one line that

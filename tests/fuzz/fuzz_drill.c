@@ -1,5 +1,5 @@
 /*
- * fuzz_drill.c: failure drills (src/core/drill.c, warden-drill(5)): parsing
+ * fuzz_drill.c: failure drills (src/core/drill*.c, warden-drill(5)): parsing
  * and validation, and for a drill that parses, everything wardenctl's
  * drill runner does with it: what each step says it does, baselines,
  * wait conditions with $delta, matching results, and a report fed with
