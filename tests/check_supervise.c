@@ -1608,6 +1608,62 @@ START_TEST(test_ready_timeout)
 }
 END_TEST
 
+/*
+ * An instance told to stop before it was ready, and that announces
+ * readiness on its way down (it ignores SIGTERM): still stopping, never
+ * said ready, and its grace ends in SIGKILL as for any other.
+ */
+START_TEST(test_ready_while_stopping)
+{
+	struct harness	 h;
+	struct harness_conn *c, *sub;
+	json_t		*resp, *r, *list;
+	long long	 id;
+	char		*path;
+	pid_t		 w, g;
+
+	prepare(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'w', 'command': ['@WORKER@', '--ready', 'signal',"
+	    "   '--ignore-term', '--grandchild', '@DIR@/w.pid'], 'ready': '%s',"
+	    "   'ready_timeout_ms': 20000, 'shutdown_ms': 1000 } ] } }",
+	    ready_modes[_i]);
+	spawn_early(&h);
+	wait_state(&h, "w", "starting");
+	/* Its signals are set up once its grandchild is there. */
+	path = harness_path(&h, "w.pid");
+	g = harness_wait_pidfile(path, 0, T_WAIT);
+	ck_assert_msg(g > 0, "w: no w.pid");
+	free(path);
+	w = pid_of(&h, "w");
+	sub = subscribe(&h);
+	c = harness_conn_open(&h);
+	ck_assert_ptr_nonnull(c);
+	id = harness_conn_request(c, "service.stop", json_pack("{s:s}",
+	    "service", "w"));
+	ck_assert_int_ge(id, 0);
+	wait_state(&h, "w", "stopping");
+	ck_assert_int_eq(kill(w, SIGUSR2), 0);
+	resp = harness_read_response(c, id, T_WAIT);
+	ck_assert_msg(resp != NULL, "service.stop never answered");
+	r = json_object_get(resp, "result");
+	ck_assert_msg(r != NULL && strcmp(str(r, "state"), "stopped") == 0,
+	    "service.stop: %s", dump(resp));
+	expect_json(json_object_get(r, "last_exit"), "{\"signal\":\"KILL\"}",
+	    "w");
+	json_decref(resp);
+	harness_conn_close(c);
+	ck_assert_int_eq(harness_wait_log(&h,
+	    "w: still running 1000 ms after SIGTERM", T_WAIT), 0);
+	list = events_until(sub, "service.exited", "w", NULL);
+	ck_assert_int_eq(ev_count(list, "service.ready", "w"), 0);
+	json_decref(list);
+	harness_conn_close(sub);
+	ck_assert_int_eq(harness_wait_pid_gone(g, T_WAIT), 0);
+	expect_svc(&h, "w", "stopped", -1, 0);
+	finish(&h, 0);
+}
+END_TEST
+
 /* --- 13-14: what a worker gets, and its output --------------------------- */
 
 static char *
@@ -3163,6 +3219,8 @@ supervise_suite(void)
 	    (int)nitems(ready_modes));
 	tcase_add_test(tc, test_ready_systemd_notify);
 	tcase_add_test(tc, test_ready_timeout);
+	tcase_add_loop_test(tc, test_ready_while_stopping, 0,
+	    (int)nitems(ready_modes));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reload");

@@ -2,12 +2,13 @@
  * tree.h: the supervision tree at run time.
  *
  * Each node is a worker (a process) or a supervisor (children). The life of
- * a worker is an explicit state machine (see tree.c); supervisors apply
- * their strategy through a restart operation that stops the affected
- * children in reverse order, waits out the backoff, and starts them again
- * in order, each after the previous one is ready. The decisions themselves
- * (abnormal exit, restart or not, scope, intensity, backoff) live in
- * restart.c.
+ * a worker is a state x event table (src/core/lifecycle.c, performed by
+ * worker.c); supervisors apply their strategy through a restart operation
+ * that stops the affected children in reverse order, waits out the
+ * backoff, and starts them again in order, each after the previous one is
+ * ready (sup.c). The decisions themselves (abnormal exit, restart or not,
+ * scope, intensity, backoff) live in restart.c. tree-private.h says which
+ * file holds what.
  */
 #ifndef WARDEN_TREE_H
 #define WARDEN_TREE_H
@@ -18,33 +19,12 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "lifecycle.h"
 #include "restart.h"
 
 struct event_base;
 struct event;
 struct spawn_env;
-
-enum svc_state {
-	SVC_STOPPED,	/* not running, and not about to be */
-	SVC_STARTING,	/* process exists, readiness pending (supervisor: starting children) */
-	SVC_RUNNING,	/* process exists and is ready (supervisor: all children started) */
-	SVC_STOPPING,	/* stop signal sent, waiting for the exit */
-	SVC_BACKOFF,	/* waiting out the delay before a restart */
-	SVC_FAILED,	/* gave up: a supervisor over its intensity, a temporary child that
-			   crashed, a worker whose command cannot be executed (retried slowly) */
-};
-
-/* Why a node is being stopped: decides what happens once it is down. */
-enum stop_reason {
-	STOP_NONE,		/* an exit nobody asked for: a failure */
-	STOP_OPERATOR,		/* service.stop: stay down */
-	STOP_RESTART,		/* service.restart: start again at once */
-	STOP_SUPERVISOR,	/* the parent's restart operation or its own stop */
-	STOP_FAILING,		/* this supervisor gave up */
-	STOP_READY_TIMEOUT,	/* no readiness in time: counts as a failure */
-	STOP_RELOAD,		/* removed or changed by a reload */
-	STOP_SHUTDOWN,		/* warden is stopping */
-};
 
 enum op_phase { OP_STOP, OP_WAIT, OP_START };
 
@@ -58,7 +38,7 @@ struct node {
 	size_t			 nkids;
 	size_t			 index;		/* in parent->kids */
 
-	enum svc_state		 state;
+	enum svc_state		 state;		/* a worker's changes only by worker_apply() */
 	enum stop_reason	 stop_reason;
 	bool			 want;		/* the operator wants it up */
 	bool			 ready;
