@@ -1177,18 +1177,36 @@ m_config_reload(struct call *call, json_t *params)
 	rpc_result(call, result);
 }
 
+static int
+rpc_flagsvc_code(enum flagsvc_err e)
+{
+	switch (e) {
+	case FLAGSVC_OK:
+		break;
+	case FLAGSVC_INVALID:
+		return RPC_INVALID_PARAMS;
+	case FLAGSVC_NOT_FOUND:
+		return RPC_NOT_FOUND;
+	case FLAGSVC_CONFLICT:
+		return RPC_CONFLICT;
+	case FLAGSVC_UNAVAILABLE:
+		return RPC_UNAVAILABLE;
+	}
+	return RPC_INTERNAL_ERROR;
+}
+
 /* flag.set, flag.reset, stage.set, stage.rollback, stage.emergency */
 static void
 m_flag_write(struct call *call, const char *method, json_t *params)
 {
-	json_t	*result;
-	char	 err[512];
-	int	 code;
+	enum flagsvc_err	 e;
+	json_t			*result;
+	char			 err[512];
 
-	code = flagsvc_write(method, params, call->client->uid, call->client->pid,
+	e = flagsvc_write(method, params, call->client->uid, call->client->pid,
 	    &result, err, sizeof(err));
-	if (code != 0) {
-		rpc_error(call, code, "%s", err);
+	if (e != FLAGSVC_OK) {
+		rpc_error(call, rpc_flagsvc_code(e), "%s", err);
 		return;
 	}
 	rpc_result(call, result);
