@@ -5,22 +5,19 @@
  */
 #include <stdio.h>
 
-#include "config.h"
 #include "control.h"
-#include "flagsvc.h"
 #include "log.h"
 #include "methods.h"
 #include "reexec.h"
+#include "reconfigure.h"
 #include "rpc.h"
 #include "rpc-private.h"
-#include "sdnotify.h"
 #include "tree.h"
 
 void
 methods_admin_reload(struct call *call, json_t *params)
 {
 	struct jsonrpc_error	 e;
-	struct config		*nc;
 	json_t			*result;
 	char			 err[1024];
 	bool			 dry_run;
@@ -29,29 +26,17 @@ methods_admin_reload(struct call *call, json_t *params)
 		rpc_fail(call, &e);
 		return;
 	}
-	/* systemd's reload protocol, as for SIGHUP: RELOADING=1, then READY=1. */
-	if (!dry_run)
-		sdnotify_reloading();
-	if (config_load(tree_config()->path, &nc, err, sizeof(err)) == -1) {
-		log_warnx("reload refused: %s", err);
-		if (!dry_run)
-			sdnotify_reloaded(err);
+	switch (reconfigure_run(NULL, dry_run, &result, err, sizeof(err))) {
+	case RECONFIGURE_OK:
+		rpc_result(call, result);
+		break;
+	case RECONFIGURE_INVALID:
 		rpc_error(call, RPC_INVALID_PARAMS, "%s", err);
-		return;
+		break;
+	case RECONFIGURE_STOPPING:
+		rpc_error(call, RPC_CONFLICT, "%s", err);
+		break;
 	}
-	if (tree_reload(nc, dry_run, &result) == -1) {
-		config_free(nc);
-		rpc_error(call, RPC_CONFLICT, "warden is shutting down");
-		return;
-	}
-	if (dry_run)
-		config_free(nc);
-	else {
-		control_set_config(nc);
-		flagsvc_reconfigure(nc);
-		sdnotify_reloaded(NULL);
-	}
-	rpc_result(call, result);
 }
 
 void
