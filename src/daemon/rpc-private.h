@@ -50,7 +50,8 @@ TAILQ_HEAD(pending_list, pending);
 struct pending {
 	struct call		 call;
 	enum pending_kind	 kind;
-	struct jsonrpc_cond	 cond;		/* wait: what for; settle: the service */
+	struct jsonrpc_cond	 cond;		/* what for; once armed, a service's
+						   state is the tree's (tree_state_parse) */
 	json_t			*condition;	/* wait: as asked, for its timeout */
 	bool			 want_up;	/* settle: up (start, restart) or down (stop) */
 	json_int_t		 timeout_ms;
