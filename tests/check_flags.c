@@ -1,7 +1,8 @@
 /*
  * check_flags.c: feature flags, migration stages and the guard
- * (src/core/flags.c): cumulative stages, rollback to saved values, emergency,
- * the errors the protocol maps, change records and their replay.
+ * (src/core/flags.c, flags-ops.c, flags-record.c): cumulative stages,
+ * rollback to saved values, emergency, the params of each change and the
+ * errors the protocol maps, change records and their replay.
  *
  * Every change goes through run(), which checks on the way that building a
  * record never touches the state and that applying it changes exactly what
@@ -197,6 +198,27 @@ check_describes(const json_t *rec, const int *before, int from)
 		    "saved set %d present with stage %d", k + 1, fs->stage);
 }
 
+/* A change as the protocol asks for it: the method's op, its params read, then the op. */
+static enum flags_err
+request(const char *method, const json_t *params, json_t **rec)
+{
+	struct flags_change	ch;
+	enum flags_op		op;
+	enum flags_err		e;
+
+	*rec = NULL;
+	if (flags_op_parse(method, &op) == -1) {
+		snprintf(last_err, sizeof(last_err), "%s: not a change", method);
+		return FLAGS_INVALID_PARAMS;
+	}
+	ck_assert_str_eq(flags_op_name(op), method);
+	if ((e = flags_change_read(op, params, &ch, last_err,
+	    sizeof(last_err))) != FLAGS_OK)
+		return e;
+	return flags_op_change(fs, &ch, &alice, clock_ms, rec, last_err,
+	    sizeof(last_err));
+}
+
 /*
  * One protocol request: the answer must be `want`; on success the record is
  * applied, checked and kept in the journal (returned, borrowed).
@@ -215,8 +237,7 @@ run(enum flags_err want, const char *method, const char *params_text)
 	clock_ms += 1000;
 	before_snap = flags_snapshot_json(fs);
 	last_err[0] = '\0';
-	e = flags_op_request(fs, method, params, &alice, clock_ms, &rec,
-	    last_err, sizeof(last_err));
+	e = request(method, params, &rec);
 	ck_assert_msg(e == want, "%s %s: got %d (%s), want %d", method,
 	    params_text ? params_text : "", e, last_err, want);
 	after_snap = flags_snapshot_json(fs);
@@ -580,7 +601,8 @@ END_TEST
 
 START_TEST(test_params)
 {
-	char	buf[2048], reason[FLAGS_REASON_MAX + 2];
+	char		buf[2048], reason[FLAGS_REASON_MAX + 2];
+	enum flags_op	op;
 
 	run(FLAGS_INVALID_PARAMS, "flag.set", "{\"name\": \"dark_mode\"}");
 	run(FLAGS_INVALID_PARAMS, "flag.set", "{\"value\": true}");
@@ -613,10 +635,13 @@ START_TEST(test_params)
 	ck_assert_uint_eq(strlen(fs->flag[flags_find(fs, "dark_mode")].reason),
 	    FLAGS_REASON_MAX);
 
-	ck_assert(flags_is_write_method("flag.set"));
-	ck_assert(flags_is_write_method("stage.emergency"));
-	ck_assert(!flags_is_write_method("flag.get"));
-	ck_assert(!flags_is_write_method(NULL));
+	/* The ops are the writes, named as their records name them. */
+	ck_assert_int_eq(flags_op_parse("flag.set", &op), 0);
+	ck_assert_int_eq(op, FLAGS_OP_SET);
+	ck_assert_int_eq(flags_op_parse("stage.emergency", &op), 0);
+	ck_assert_int_eq(op, FLAGS_OP_STAGE_EMERGENCY);
+	ck_assert_int_eq(flags_op_parse("flag.get", &op), -1);
+	ck_assert_int_eq(flags_op_parse(NULL, &op), -1);
 	run(FLAGS_INVALID_PARAMS, "flag.list", NULL);
 }
 END_TEST

@@ -1425,14 +1425,19 @@ change(struct journal *st, struct flags *fs, const char *method,
     const char *params_text)
 {
 	struct flags_actor by = { 0, 1 };
-	json_t		*params = json_loads(params_text, 0, NULL), *rec;
+	json_t		*params = json_loads(params_text, 0, NULL), *rec = NULL;
+	struct flags_change ch;
 	char		 err[256];
 	enum flags_err	 e;
+	enum flags_op	 op;
 	int		 rc = 0;
 
 	ck_assert_ptr_nonnull(params);
-	e = flags_op_request(fs, method, params, &by, 1714564800000LL, &rec,
-	    err, sizeof(err));
+	ck_assert_int_eq(flags_op_parse(method, &op), 0);
+	if ((e = flags_change_read(op, params, &ch, err, sizeof(err))) ==
+	    FLAGS_OK)
+		e = flags_op_change(fs, &ch, &by, 1714564800000LL, &rec, err,
+		    sizeof(err));
 	ck_assert_msg(e == FLAGS_OK, "%s: %s", method, err);
 	if (journal_append(st, rec) == 0) {
 		ck_assert_int_eq(flags_apply(fs, rec), 0);

@@ -142,15 +142,39 @@ enum flags_err	flags_op_guard(const struct flags *,
 		    const struct flags_ctx *, json_t **rec, char *err, size_t errlen);
 
 /*
- * The write methods of the protocol in one call: flag.set {name, value,
- * reason?}, flag.reset {name?, reason?}, stage.set {stage, reason?},
- * stage.rollback {stage?, reason?}, stage.emergency {reason?}. params may be
- * NULL; unknown or mistyped params are FLAGS_INVALID_PARAMS.
+ * The changes the protocol asks for (flag.set {name, value, reason?},
+ * flag.reset {name?, reason?}, stage.set {stage, reason?},
+ * stage.rollback {stage?, reason?}, stage.emergency {reason?}), each an
+ * op; its name is the "op" of the records it makes. flags_change_read()
+ * reads an op's params (NULL: none) into a change: unknown or mistyped
+ * params are FLAGS_INVALID_PARAMS, a negative stage FLAGS_NOT_FOUND.
+ * flags_op_change() is the op's flags_op_*() with the change's arguments.
+ * The change borrows from params.
  */
-bool		flags_is_write_method(const char *method);
-enum flags_err	flags_op_request(const struct flags *, const char *method,
-		    const json_t *params, const struct flags_actor *by, int64_t now_ms,
-		    json_t **rec, char *err, size_t errlen);
+enum flags_op {
+	FLAGS_OP_SET,
+	FLAGS_OP_RESET,
+	FLAGS_OP_STAGE_SET,
+	FLAGS_OP_STAGE_ROLLBACK,
+	FLAGS_OP_STAGE_EMERGENCY,
+};
+
+struct flags_change {
+	enum flags_op	 op;
+	const char	*name;		/* flag.set; flag.reset: NULL for every flag */
+	const json_t	*value;		/* flag.set */
+	int		 stage;		/* stage.set; stage.rollback: or FLAGS_STAGE_DEFAULT */
+	const char	*reason;	/* NULL: none */
+};
+
+const char	*flags_op_name(enum flags_op);
+/* The op of a record's (or a method's) name; -1 when it is none. */
+int		 flags_op_parse(const char *, enum flags_op *);
+enum flags_err	 flags_change_read(enum flags_op, const json_t *params,
+		    struct flags_change *, char *err, size_t errlen);
+enum flags_err	 flags_op_change(const struct flags *, const struct flags_change *,
+		    const struct flags_actor *by, int64_t now_ms, json_t **rec,
+		    char *err, size_t errlen);
 
 /*
  * Apply a record. 0, or -1 when it is not a record of a known version and

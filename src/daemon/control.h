@@ -1,7 +1,11 @@
 /*
  * control.h: the control socket. Accepts clients (SO_PEERCRED read at
  * accept), frames their input into lines, caps what each may send and
- * have queued, and hands each line to rpc.c.
+ * have queued, and hands each line to the dispatcher it was given
+ * (control_set_dispatcher(): rpc.c's, set by rpc_init()). It knows
+ * nothing of what a line means: what the dispatcher keeps of a client is
+ * its session, an opaque pointer, and all it tells control is how many
+ * answers the client still has due (control_hold, control_release).
  */
 #ifndef WARDEN_CONTROL_H
 #define WARDEN_CONTROL_H
@@ -17,12 +21,8 @@ struct event_base;
 struct event;
 struct evbuffer;
 struct config;
-struct pending;
 
 enum role { ROLE_READ, ROLE_OPERATE, ROLE_ADMIN };
-
-/* Calls whose answer comes later, linked through the calls themselves. */
-TAILQ_HEAD(pending_list, pending);
 
 struct client {
 	uint64_t		 id;
@@ -47,11 +47,28 @@ struct client {
 	bool			 closing;
 	uint64_t		 close_deadline; /* freed then, output or not */
 	bool			 eof;		/* the peer is done sending; answers still due */
-	struct pending_list	 pending;	/* its calls awaiting an answer (rpc.c) */
-	unsigned		 npending;
+	unsigned		 npending;	/* answers still due (control_hold) */
+	void			*session;	/* the dispatcher's, NULL until it makes one */
 	struct event		*ev_close;
 	struct client		*next;
 };
+
+/*
+ * What control hands a client's lines to, set once (NULL: none). line()
+ * gets each line, without its newline and CR, never empty. gone() is
+ * called as a client is freed: its session, if any, goes. handover()
+ * describes a client's session for the next image of a reexec (the
+ * client's "rpc" member); adopt() makes it again there, before the
+ * client's events run: -1 with err, and then nothing of it is kept.
+ */
+struct control_dispatcher {
+	void	 (*line)(struct client *, const char *, size_t);
+	void	 (*gone)(struct client *);
+	json_t	*(*handover)(const struct client *);
+	int	 (*adopt)(struct client *, const json_t *, char *err, size_t errlen);
+};
+
+void		 control_set_dispatcher(const struct control_dispatcher *);
 
 int		 control_listen(struct event_base *, const struct config *);
 /* Stop accepting, let each client's queued output go (a second at most), then done(). */
@@ -66,6 +83,17 @@ void		 control_send(struct client *, json_t *);
 void		 control_send_event(struct client *, json_t *event);
 /* Close after what is queued has gone out (or after idle_ms, if the peer does not read). */
 void		 control_close(struct client *);
+/*
+ * One more answer is due to the client, and one was given (or will never
+ * be): a client that has sent all it had to say stays for its answers,
+ * and leaves with its last one.
+ */
+void		 control_hold(struct client *);
+void		 control_release(struct client *);
+/* Events for the client from now on: those of topics (a list; NULL: every one). */
+void		 control_subscribe(struct client *, json_t *topics);
+/* An event to every subscriber whose topics cover it. */
+void		 control_publish(json_t *event);
 struct client	*control_clients(void);
 const char	*control_role_name(enum role);
 
@@ -74,7 +102,7 @@ const char	*control_role_name(enum role);
  * stop accepting (new peers wait in the backlog) and reading (their bytes
  * wait in the kernel), describe the listening socket and every client
  * with what it has sent and not been served, what it has not read yet and
- * its calls awaiting their answer (rpc_handover_client), and clear
+ * its session (the dispatcher's handover()), and clear
  * close-on-exec on each fd named. Call it from the loop, not while a
  * request is being handled (a batch is described once it is whole).
  * Nothing is closed or freed, and nothing may be sent to clients after

@@ -33,7 +33,6 @@
 #include "flags.h"
 #include "flagsvc.h"
 #include "log.h"
-#include "rpc.h"
 #include "journal.h"
 #include "table.h"
 #include "util.h"
@@ -336,43 +335,64 @@ flagsvc_commit(json_t *rec)
 	return 0;
 }
 
-bool
-flagsvc_is_write(const char *method)
+static enum flagsvc_err
+flagsvc_err_of(enum flags_err e)
 {
-	return flags_is_write_method(method);
+	switch (e) {
+	case FLAGS_OK:
+		return FLAGSVC_OK;
+	case FLAGS_INVALID_PARAMS:
+		return FLAGSVC_INVALID;
+	case FLAGS_NOT_FOUND:
+		return FLAGSVC_NOT_FOUND;
+	case FLAGS_CONFLICT:
+		return FLAGSVC_CONFLICT;
+	}
+	return FLAGSVC_INVALID;
 }
 
-int
-flagsvc_write(const char *method, const json_t *params, uid_t uid, pid_t pid,
+enum flagsvc_err
+flagsvc_change(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
     json_t **result, char *err, size_t errlen)
 {
 	struct flags_actor	 by = { uid, pid };
+	struct flags_change	 ch;
 	enum flags_err		 e;
 	json_t			*rec = NULL;
 
 	*result = NULL;
-	e = flags_op_request(fs, method, params, &by, realtime_ms(), &rec, err, errlen);
-	switch (e) {
-	case FLAGS_OK:
-		break;
-	case FLAGS_INVALID_PARAMS:
-		return RPC_INVALID_PARAMS;
-	case FLAGS_NOT_FOUND:
-		return RPC_NOT_FOUND;
-	case FLAGS_CONFLICT:
-		return RPC_CONFLICT;
-	}
+	if ((e = flags_change_read(op, params, &ch, err, errlen)) != FLAGS_OK ||
+	    (e = flags_op_change(fs, &ch, &by, realtime_ms(), &rec, err,
+	    errlen)) != FLAGS_OK)
+		return flagsvc_err_of(e);
 	if (flagsvc_commit(rec) == -1) {
 		snprintf(err, errlen, "the change could not be made durable in %s: %s",
 		    conf->state_dir, strerror(errno));
-		log_warnx("%s by uid %ld refused: %s", method, (long)uid, err);
+		log_warnx("%s by uid %ld refused: %s", flags_op_name(op),
+		    (long)uid, err);
 		json_decref(rec);
-		return RPC_UNAVAILABLE;
+		return FLAGSVC_UNAVAILABLE;
 	}
-	log_info("%s by uid %ld pid %ld: stage %d", method, (long)uid, (long)pid, fs->stage);
+	log_info("%s by uid %ld pid %ld: stage %d", flags_op_name(op), (long)uid,
+	    (long)pid, fs->stage);
 	*result = flags_result_json(fs, rec);
 	json_decref(rec);
-	return 0;
+	return FLAGSVC_OK;
+}
+
+enum flagsvc_err
+flagsvc_write(const char *name, const json_t *params, uid_t uid, pid_t pid,
+    json_t **result, char *err, size_t errlen)
+{
+	enum flags_op	op;
+
+	*result = NULL;
+	if (flags_op_parse(name, &op) == -1) {
+		snprintf(err, errlen, "%s: not a flag or stage change",
+		    name != NULL ? name : "(null)");
+		return FLAGSVC_INVALID;
+	}
+	return flagsvc_change(op, params, uid, pid, result, err, errlen);
 }
 
 void

@@ -16,9 +16,10 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+#include "flags.h"
+
 struct event_base;
 struct config;
-struct flags;
 
 /* Load the state, publish the table, start watching it. -1 with err. */
 int		 flagsvc_init(struct event_base *, const struct config *,
@@ -36,14 +37,25 @@ void		 flagsvc_shutdown(void);
 json_t		*flagsvc_handover(void);
 int		 flagsvc_adopt(const json_t *, char *err, size_t errlen);
 
+/* What a change can come to; the method table says it in protocol codes. */
+enum flagsvc_err {
+	FLAGSVC_OK = 0,
+	FLAGSVC_INVALID,	/* params unknown, mistyped or out of range */
+	FLAGSVC_NOT_FOUND,	/* no such flag or stage */
+	FLAGSVC_CONFLICT,	/* not possible from the current stage */
+	FLAGSVC_UNAVAILABLE,	/* the change could not be made durable */
+};
+
 /*
- * A write method (flag.set, flag.reset, stage.set, stage.rollback,
- * stage.emergency). Returns 0 with *result, or a JSON-RPC error code with
- * err: the change is in force only when it has been made durable.
+ * A change the protocol asks for: op's params (flags_change_read()) by
+ * uid and pid. FLAGSVC_OK with *result (the method's result), or why not
+ * with err: the change is in force only once it has been made durable.
+ * flagsvc_write() names the op as its records do ("flag.set", ...).
  */
-int		 flagsvc_write(const char *method, const json_t *params, uid_t uid,
+enum flagsvc_err flagsvc_change(enum flags_op, const json_t *params, uid_t uid,
 		    pid_t pid, json_t **result, char *err, size_t errlen);
-bool		 flagsvc_is_write(const char *method);
+enum flagsvc_err flagsvc_write(const char *op, const json_t *params, uid_t uid,
+		    pid_t pid, json_t **result, char *err, size_t errlen);
 
 const struct flags *flagsvc_flags(void);
 int		 flagsvc_stage(void);

@@ -1,8 +1,10 @@
 /*
- * rpc.h: JSON-RPC 2.0 over the control socket: framing of requests and
- * batches, the error codes, the command table (one entry per method, with
- * the role it needs), and requests whose answer comes later (wait, and
- * service operations that answer once the service has settled).
+ * rpc.h: JSON-RPC 2.0 over the control socket: the dispatcher control.c
+ * hands each line to, the calls whose answer comes later (wait, and the
+ * service operations that answer once the service has settled), and
+ * their handover to the next image of a reexec. The requests themselves
+ * are read by the JSON-RPC core (jsonrpc.h); the methods are the rows of
+ * one table (methods.h).
  */
 #ifndef WARDEN_RPC_H
 #define WARDEN_RPC_H
@@ -16,24 +18,13 @@
 struct client;
 struct event_base;
 
+/* Become control.c's dispatcher and listen to events; rpc_free() undoes it. */
 void	rpc_init(struct event_base *);
 void	rpc_free(void);
-/* One line from a client: a request or a batch. */
-void	rpc_handle(struct client *, const char *line, size_t len);
-/* The client is going away: drop what it was waiting for. */
-void	rpc_client_gone(struct client *);
-/* Does the client wait for an answer still to come? */
-bool	rpc_client_busy(const struct client *);
 /* Something changed: answer the waits it satisfies. */
 void	rpc_recheck(void);
 /* The same, from the loop once the current change is complete. */
 void	rpc_recheck_soon(void);
-/* An error response with no id (for framing errors found by control.c). */
-json_t	*rpc_error_response(json_t *id, int code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-const char *rpc_error_kind(int code);
-/* Nesting depth of a JSON text (strings skipped), checked before parsing. */
-size_t	rpc_json_depth(const char *, size_t);
 
 /*
  * reexec (reexec.h). The calls waiting for it are answered here: with

@@ -25,6 +25,7 @@
 #include "readysock.h"
 #include "repair.h"
 #include "reexec.h"
+#include "reconfigure.h"
 #include "rpc.h"
 #include "sdnotify.h"
 #include "spawn.h"
@@ -181,28 +182,10 @@ warden_changed(void)
 static void
 warden_reload(void)
 {
-	struct config	*nc;
-	json_t		*result;
-	char		 err[1024], *s;
+	json_t	*result;
+	char	 err[1024];
 
-	/* systemd's reload protocol: RELOADING=1 with the time, READY=1 after. */
-	sdnotify_reloading();
-	if (config_load(tree_config()->path, &nc, err, sizeof(err)) == -1) {
-		log_warnx("SIGHUP: reload refused: %s", err);
-		sdnotify_reloaded(err);
-		return;
-	}
-	if (tree_reload(nc, false, &result) == -1) {
-		config_free(nc);
-		sdnotify_reloaded(NULL);
-		return;
-	}
-	control_set_config(nc);
-	flagsvc_reconfigure(nc);
-	sdnotify_reloaded(NULL);
-	s = json_dumps(result, JSON_COMPACT);
-	log_info("SIGHUP: reloaded: %s", s != NULL ? s : "?");
-	free(s);
+	(void)reconfigure_run("SIGHUP", false, &result, err, sizeof(err));
 	json_decref(result);
 }
 

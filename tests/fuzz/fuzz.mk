@@ -23,9 +23,6 @@ FUZZ_CORE_OBJS	:= $(ALL_SRCS:src/%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_CORE_LIB	:= $(FUZZ_DIR)/libwardenfuzz.a
 FUZZ_UTIL_OBJ	:= $(FUZZ_DIR)/fuzz-util.o
 FUZZ_CC_FLAGS	 = $(BASE_CFLAGS) $(INC_daemon) -Isrc/lib -Iinclude $(FUZZ_CFLAGS) $(FUZZ_SAN) -MMD -MP
-# fuzz_rpc notes a shutdown instead of stopping its tree for good, and
-# checks every answer on its way out.
-FUZZ_LDFLAGS_rpc := -Wl,--wrap=tree_shutdown,--wrap=control_send,--wrap=json_array_set_new
 FUZZ_RUN	 = FUZZ_SAVE=$(FUZZ_SAVE) $(FUZZ_SRC_DIR)/run
 
 .PHONY: fuzz fuzz-ci fuzz-regress fuzz-programs fuzz-have-clang

@@ -1,84 +1,62 @@
 /*
- * fuzz_rpc.c: the control protocol (src/daemon/rpc.c): framing, batches,
- * notifications and every method, against a daemon core that is set up
- * as warden.c sets it up but never started.
+ * fuzz_rpc.c: the control protocol's requests, as the JSON-RPC core reads
+ * and answers them (src/core/jsonrpc.c, jsonrpc-params.c), and the flag
+ * and stage changes they ask for (src/core/flags-ops.c, flags-record.c).
+ * Nothing of the daemon runs: no socket, no loop, no table, no tree.
  *
- * LLVMFuzzerInitialize builds the core once: an event base, a config
- * loaded from a file in a scratch folder (so that config.reload works),
- * flagsvc with its state in that folder and a table of its own in
- * /dev/shm, the tree (tree_init, not tree_start) and rpc. Each input then
- * comes from a fresh admin client, a struct client with no socket whose
- * output buffer the harness reads:
+ * Each input is read as a client's line, as the dispatcher reads one:
  *
- *	1. the whole input is one request line (JSON may span lines);
+ *	1. the whole input is one line (JSON may span lines);
  *	2. if it has newlines, each line again, as control.c frames them
  *	   (CR stripped, empty lines skipped), each in a buffer of its exact
- *	   length so that a read past it is caught;
+ *	   length so that a read past it is caught.
  *
- * and after each, the loop runs once without blocking (deferred waits,
- * supervision steps, the table check) and every answer in the client's
- * output must be one JSON object or array per line. The client
- * then goes (rpc_client_gone drops what it waited for) and the workers
- * that exited are reaped, so memory stays flat from input to input.
+ * A line is framed (jsonrpc_line, under the default limits of
+ * warden.json); each request's envelope is checked, and its params go
+ * through every reader there is, as any method could have them: params
+ * made an object (with and without [] taken for none), the keys of each
+ * method's list, wait's condition and timeout, service.kill's names and
+ * signal, subscribe's topics, config.reload's dry_run, reexec's binary,
+ * flag.get's name, and the params of each flag and stage change, which
+ * are then made against a state of the demo's flags and stages and
+ * applied (the state persists from input to input, as in a running
+ * warden). The first error a reader finds is the request's answer, as the
+ * daemon would answer it; a request with none gets a result. A batch
+ * collects its members' answers (struct jsonrpc_batch) and is answered
+ * whole.
  *
- * A first line "#read" or "#operate" makes the client that role instead,
- * for the refusals.
+ * Every answer must be one JSON text that reads back the same: an object
+ * for a request ({jsonrpc, id, result} or {jsonrpc, id, error: {code,
+ * message, data: {kind}}}, the id a string, a number or null, the kind
+ * the code's), and for a batch an array of one per member that is not a
+ * notification, or nothing. An answer that could not be built (NULL)
+ * would leave the client waiting for ever: a failure too. While that is
+ * known and reported, FUZZ_KNOWN holding "null-answer" lets it pass (make
+ * fuzz sets it from known.checks; make fuzz-regress does not).
  *
- * What persists from input to input is the daemon's state: flags, stage,
- * history, journal, and the tree. service.start and service.restart of
- * the root spawn the two workers (/bin/true); they exit, are reaped and
- * wait out an hour of backoff, and the root's intensity is too high to
- * give up, so the tree never stops for good. "shutdown" is answered as
- * usual but tree_shutdown() is wrapped (-Wl,--wrap=tree_shutdown) and
- * only counted: a real one would leave every later input facing a
- * stopping warden.
- *
- * control_send() and json_array_set_new() are wrapped as well, to catch
- * an answer that could not be built (NULL) on its way out: the client
- * would never get one. While that is known and reported, FUZZ_KNOWN
- * holding "null-answer" lets it pass (make fuzz sets it from
- * known.checks; make fuzz-regress does not).
+ * A first line "#read", "#operate" or "#admin" (roles, in the inputs of
+ * the daemon-level target this one replaced) is skipped.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
+#include <jansson.h>
 
 #include "config.h"
-#include "control.h"
-#include "flagsvc.h"
-#include "fuzz-util.h"
+#include "flags.h"
+#include "jsonrpc.h"
 #include "log.h"
-#include "rpc.h"
-#include "spawn.h"
-#include "journal.h"
-#include "tree.h"
 #include "util.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-void	__wrap_tree_shutdown(void);
-void	__wrap_control_send(struct client *, json_t *);
-void	__real_control_send(struct client *, json_t *);
-int	__wrap_json_array_set_new(json_t *, size_t, json_t *);
-int	__real_json_array_set_new(json_t *, size_t, json_t *);
 
-/* Like the demo's flags and stages (conf/warden.json), and a percentage. */
+/* The demo's flags and stages (conf/warden.json), and a percentage. */
 static const char fuzz_rpc_conf[] =
 "{\n"
-"  \"socket\": \"warden.sock\",\n"
-"  \"state_dir\": \"state\",\n"
-"  \"table\": \"%s\",\n"
 "  \"flags\": {\n"
 "    \"use_ets_agent_registry\": { \"default\": false },\n"
 "    \"enable_migration_monitoring\": { \"default\": false },\n"
@@ -97,33 +75,28 @@ static const char fuzz_rpc_conf[] =
 "                              \"use_ets_sampled_events\"] },\n"
 "    { \"stage\": 4, \"enable\": [\"enforce_no_process_dict\"] }\n"
 "  ],\n"
-"  \"guard\": { \"max_restarts\": 10, \"window_s\": 60, \"action\": \"rollback\" },\n"
-"  \"supervisor\": {\n"
-"    \"name\": \"root\",\n"
-"    \"strategy\": \"one_for_one\",\n"
-"    \"max_restarts\": 100000,\n"
-"    \"max_seconds\": 1,\n"
-"    \"children\": [\n"
-"      { \"name\": \"registry\", \"command\": [\"/bin/true\"],\n"
-"        \"ready\": \"notify\", \"shutdown_ms\": 2000,\n"
-"        \"backoff\": { \"initial_ms\": 3600000, \"max_ms\": 3600000 } },\n"
-"      { \"name\": \"error_context\", \"command\": [\"/bin/true\"],\n"
-"        \"ready\": \"fd\", \"shutdown_ms\": 2000,\n"
-"        \"backoff\": { \"initial_ms\": 3600000, \"max_ms\": 3600000 } }\n"
-"    ]\n"
-"  }\n"
+"  \"supervisor\": { \"children\": [\n"
+"    { \"name\": \"registry\", \"command\": [\"/bin/true\"] } ] }\n"
 "}\n";
 
-struct fuzz_client {
-	struct client		*c;
+/* Each method's list of params, as the method table has them. */
+static const char *const *const fuzz_rpc_keys[] = {
+	(const char *const []){ NULL },
+	(const char *const []){ "service", NULL },
+	(const char *const []){ "service", "signal", NULL },
+	(const char *const []){ "condition", "timeout_ms", NULL },
+	(const char *const []){ "topics", NULL },
+	(const char *const []){ "name", NULL },
+	(const char *const []){ "dry_run", NULL },
+	(const char *const []){ "binary", NULL },
 };
 
-static struct event_base	*base;
-static uint64_t			 next_client_id = 1;
-static unsigned long		 shutdowns;
-static int			 verbose;	/* FUZZ_VERBOSE: logs and answers */
+static struct config		*conf;
+static struct flags		*fs;
+static struct jsonrpc_limits	 limits;
+static int64_t			 clock_ms = 1714564800000LL;
+static int			 verbose;		/* FUZZ_VERBOSE: every answer */
 static int			 known_null_answer;	/* FUZZ_KNOWN has null-answer */
-static unsigned long		 null_answers;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 fuzz_rpc_fail(const char *fmt, ...)
@@ -138,136 +111,241 @@ fuzz_rpc_fail(const char *fmt, ...)
 	abort();
 }
 
-/* rpc.c's tree_shutdown(): answered, counted, not done. */
-void
-__wrap_tree_shutdown(void)
+/* An answer that could not be built: the client would get nothing. */
+static bool
+fuzz_rpc_null(const json_t *answer, const char *what)
 {
-	shutdowns++;
-	if (verbose)
-		fprintf(stderr, "fuzz_rpc: shutdown %lu answered, not done\n",
-		    shutdowns);
-}
-
-/*
- * Every answer rpc.c makes is sent, alone or in its batch: an answer it
- * could not build (json_pack() refusing, say) would leave the client
- * waiting for ever, so a NULL on the way out is a failure.
- */
-static void
-fuzz_rpc_null_answer(const char *what)
-{
+	if (answer != NULL)
+		return false;
 	if (!known_null_answer)
-		fuzz_rpc_fail("%s", what);
-	/* Known and reported: let it pass while fuzzing (see known.checks). */
-	null_answers++;
+		fuzz_rpc_fail("%s is NULL: the client gets nothing", what);
+	return true;
+}
+
+/* {jsonrpc, id, result} or {jsonrpc, id, error: {code, message, data: {kind}}}. */
+static void
+fuzz_rpc_check_response(const json_t *r)
+{
+	json_t	*err = json_object_get(r, "error"), *data;
+	int	 code;
+
+	if (!json_is_object(r) || !json_is_string(json_object_get(r, "jsonrpc")) ||
+	    strcmp(json_string_value(json_object_get(r, "jsonrpc")), "2.0") != 0)
+		fuzz_rpc_fail("an answer without \"jsonrpc\": \"2.0\"");
+	if (!jsonrpc_id_valid(json_object_get(r, "id")))
+		fuzz_rpc_fail("an answer whose id is none");
+	if (err == NULL) {
+		if (json_object_get(r, "result") == NULL)
+			fuzz_rpc_fail("an answer with neither result nor error");
+		return;
+	}
+	code = (int)json_integer_value(json_object_get(err, "code"));
+	data = json_object_get(err, "data");
+	if (!json_is_integer(json_object_get(err, "code")) ||
+	    !json_is_string(json_object_get(err, "message")) ||
+	    !json_is_object(data))
+		fuzz_rpc_fail("an error without code, message or data");
+	if (!json_is_string(json_object_get(data, "kind")) ||
+	    strcmp(json_string_value(json_object_get(data, "kind")),
+	    jsonrpc_error_kind(code)) != 0)
+		fuzz_rpc_fail("error %d: data.kind is not %s", code,
+		    jsonrpc_error_kind(code));
+}
+
+/* One line's answer: one JSON text that reads back the same. */
+static void
+fuzz_rpc_send(json_t *answer, size_t members)
+{
+	json_error_t	 jerr;
+	json_t		*back, *v;
+	char		*text;
+	size_t		 i;
+
+	text = json_dumps(answer, JSON_COMPACT);
+	if (text == NULL)
+		fuzz_rpc_fail("an answer that cannot be written");
 	if (verbose)
-		fprintf(stderr, "fuzz_rpc: %s (known; %lu so far)\n", what,
-		    null_answers);
+		fprintf(stderr, "<- %s\n", text);
+	if ((back = json_loads(text, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		fuzz_rpc_fail("an answer is not JSON (%s): %s", jerr.text, text);
+	if (!json_equal(back, answer))
+		fuzz_rpc_fail("an answer reads back otherwise: %s", text);
+	free(text);
+	json_decref(back);
+	if (!json_is_array(answer)) {
+		fuzz_rpc_check_response(answer);
+		return;
+	}
+	if (json_array_size(answer) != members)
+		fuzz_rpc_fail("a batch answered with %zu answers, not %zu",
+		    json_array_size(answer), members);
+	json_array_foreach(answer, i, v)
+		fuzz_rpc_check_response(v);
 }
 
-void
-__wrap_control_send(struct client *c, json_t *msg)
-{
-	if (msg == NULL)
-		fuzz_rpc_null_answer("an answer is NULL: the client gets nothing");
-	__real_control_send(c, msg);
-}
-
-int
-__wrap_json_array_set_new(json_t *array, size_t index, json_t *value)
-{
-	if (value == NULL)
-		fuzz_rpc_null_answer("a batch answer is NULL: its slot stays "
-		    "empty");
-	return __real_json_array_set_new(array, index, value);
-}
-
-/* The journal is fdatasync'd on every change: not worth a disk here. */
+/* A change of flags or stage: made against the state, and applied. */
 static int
-fuzz_rpc_nosync(int fd)
+fuzz_rpc_change(enum flags_op op, const json_t *params, json_t **result,
+    struct jsonrpc_error *e)
 {
-	(void)fd;
+	static const int	 codes[] = { [FLAGS_OK] = 0,
+	    [FLAGS_INVALID_PARAMS] = RPC_INVALID_PARAMS,
+	    [FLAGS_NOT_FOUND] = RPC_NOT_FOUND, [FLAGS_CONFLICT] = RPC_CONFLICT };
+	struct flags_actor	 by = { 0, 1 };
+	struct flags_change	 ch;
+	enum flags_err		 fe;
+	json_t			*rec = NULL;
+	char			 err[512];
+
+	clock_ms += 1000;
+	if ((fe = flags_change_read(op, params, &ch, err, sizeof(err))) !=
+	    FLAGS_OK ||
+	    (fe = flags_op_change(fs, &ch, &by, clock_ms, &rec, err,
+	    sizeof(err))) != FLAGS_OK)
+		return jsonrpc_fail(e, codes[fe], NULL, "%s", err);
+	if (flags_apply(fs, rec) == -1)
+		fuzz_rpc_fail("a record %s made does not apply", flags_op_name(op));
+	json_decref(*result);
+	*result = flags_result_json(fs, rec);
+	json_decref(rec);
 	return 0;
 }
 
-/* Never fires: control.c arms it while output waits; settle reads the output. */
-static void
-fuzz_rpc_no_write(evutil_socket_t fd, short what, void *arg)
+/* The readers of the other methods' params: the first error is the answer. */
+static int
+fuzz_rpc_readers(json_t *params, struct jsonrpc_error *e)
 {
-	(void)fd;
-	(void)what;
-	(void)arg;
-}
+	struct jsonrpc_wait	 w;
+	struct jsonrpc_kill	 k;
+	json_t			*topics;
+	const char		*s;
+	bool			 b;
 
-static void
-fuzz_rpc_client_new(struct fuzz_client *fc, enum role role)
-{
-	fc->c = xcalloc(1, sizeof(*fc->c));
-	fc->c->id = next_client_id++;
-	fc->c->fd = -1;
-	TAILQ_INIT(&fc->c->pending);
-	fc->c->in = evbuffer_new();
-	fc->c->out = evbuffer_new();
-	fc->c->ev_write = event_new(base, -1, 0, fuzz_rpc_no_write, NULL);
-	if (fc->c->in == NULL || fc->c->out == NULL || fc->c->ev_write == NULL)
-		fuzz_rpc_fail("cannot set up a client");
-	fc->c->uid = geteuid();
-	fc->c->gid = getegid();
-	fc->c->pid = getpid();
-	fc->c->role = role;
-}
-
-static void
-fuzz_rpc_client_free(struct fuzz_client *fc)
-{
-	rpc_client_gone(fc->c);
-	if (rpc_client_busy(fc->c))
-		fuzz_rpc_fail("a client that is gone still has answers due");
-	event_free(fc->c->ev_write);
-	evbuffer_free(fc->c->in);
-	evbuffer_free(fc->c->out);
-	json_decref(fc->c->topics);
-	free(fc->c);
-	fc->c = NULL;
+	if (jsonrpc_string_param(params, "service", &s, e) == -1)
+		return -1;
+	if (jsonrpc_wait_params(params, &w, e) == -1)
+		return -1;
+	if (w.cond.kind == JSONRPC_COND_SERVICE &&
+	    jsonrpc_state_parse(jsonrpc_state_name(w.cond.state)) !=
+	    w.cond.state)
+		fuzz_rpc_fail("a service condition with a state that is none");
+	if (jsonrpc_kill_params(params, &k, e) == -1)
+		return -1;
+	json_decref(k.names);
+	if (jsonrpc_topics_params(params, &topics, e) == -1)
+		return -1;
+	json_decref(topics);
+	if (jsonrpc_reload_params(params, &b, e) == -1 ||
+	    jsonrpc_reexec_params(params, &s, e) == -1)
+		return -1;
+	return jsonrpc_flag_params(params, &s, e);
 }
 
 /*
- * Let deferred work run, then read what the client was sent: one JSON
- * text per line, each a response object or a batch's array.
+ * A request whose envelope is right. A flag or stage change is made; any
+ * other method gets the first error of the readers, all of which run.
  */
-static void
-fuzz_rpc_settle(struct fuzz_client *fc)
+static int
+fuzz_rpc_params(const struct jsonrpc_request *req, json_t **result,
+    struct jsonrpc_error *e)
 {
-	struct evbuffer	*in;
-	json_error_t	 jerr;
-	json_t		*v;
-	size_t		 len;
-	char		*line;
+	struct jsonrpc_error	 ignored = { .data = NULL };
+	enum flags_op		 op;
+	json_t			*params;
+	size_t			 i;
+	int			 rc;
 
-	if (event_base_loop(base, EVLOOP_NONBLOCK) == -1)
-		fuzz_rpc_fail("event_base_loop");
-	in = fc->c->out;
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-		if (v == NULL)
-			fuzz_rpc_fail("an answer is not JSON (%s): %s",
-			    jerr.text, line);
-		if (!json_is_object(v) && !json_is_array(v))
-			fuzz_rpc_fail("an answer is neither an object nor a "
-			    "batch: %s", line);
-		json_decref(v);
-		if (verbose)
-			fprintf(stderr, "<- %s\n", line);
-		free(line);
+	if (jsonrpc_params(req->params, true, &params, e) == -1)
+		return -1;
+	json_decref(params);
+	if (jsonrpc_params(req->params, strcmp(req->method, "ping") == 0,
+	    &params, e) == -1)
+		return -1;
+	for (i = 0; i < nitems(fuzz_rpc_keys); i++)
+		if (jsonrpc_keys(params, fuzz_rpc_keys[i], &ignored) == -1)
+			jsonrpc_error_clear(&ignored);
+	rc = fuzz_rpc_readers(params, e);
+	if (flags_op_parse(req->method, &op) == 0) {
+		jsonrpc_error_clear(e);
+		rc = fuzz_rpc_change(op, params, result, e);
 	}
-	/* A partial line would be a broken answer too. */
-	if (evbuffer_get_length(in) != 0)
-		fuzz_rpc_fail("an answer without its newline");
+	json_decref(params);
+	return rc;
+}
+
+/* One request's answer; NULL for a notification, which gets none. */
+static json_t *
+fuzz_rpc_request(json_t *v)
+{
+	struct jsonrpc_request	 req;
+	struct jsonrpc_error	 e = { .data = NULL };
+	json_t			*result = NULL, *answer;
+
+	if (jsonrpc_request(v, &req, &e) == -1) {
+		/* Answered, notification or not. */
+		answer = jsonrpc_error_answer(req.id, &e);
+		fuzz_rpc_null(answer, "an error answer");
+		return answer;
+	}
+	if (fuzz_rpc_params(&req, &result, &e) == -1) {
+		json_decref(result);
+		answer = jsonrpc_error_answer(req.id, &e);
+	} else
+		answer = jsonrpc_result_response(req.id, result != NULL ?
+		    result : json_string("pong"));
+	fuzz_rpc_null(answer, "an answer");
+	if (req.id == NULL) {
+		json_decref(answer);
+		return NULL;
+	}
+	return answer;
+}
+
+static void
+fuzz_rpc_batch(const struct jsonrpc_line *l)
+{
+	struct jsonrpc_batch	*b = jsonrpc_batch_new(l->n);
+	json_t			*answer, *out = NULL;
+	size_t			 i, members = 0;
+
+	for (i = 0; i < l->n; i++) {
+		answer = fuzz_rpc_request(jsonrpc_line_request(l, i));
+		if (answer != NULL)
+			members++;
+		if (jsonrpc_batch_put(b, i, answer, &out))
+			fuzz_rpc_fail("a batch answered before its end");
+	}
+	if (!jsonrpc_batch_put(b, l->n, NULL, &out))
+		fuzz_rpc_fail("a batch not answered at its end");
+	if (out != NULL)
+		fuzz_rpc_send(out, members);
+	else if (members > 0)
+		fuzz_rpc_fail("a batch of %zu answers answered with none",
+		    members);
+	json_decref(out);
+}
+
+static void
+fuzz_rpc_line(const char *p, size_t n)
+{
+	struct jsonrpc_line	 l;
+	json_t			*answer;
+
+	jsonrpc_line(p, n, &limits, &l);
+	if (l.answer != NULL)
+		fuzz_rpc_send(l.answer, 0);
+	else if (l.batch)
+		fuzz_rpc_batch(&l);
+	else if ((answer = fuzz_rpc_request(l.requests)) != NULL) {
+		fuzz_rpc_send(answer, 0);
+		json_decref(answer);
+	}
+	jsonrpc_line_free(&l);
 }
 
 /* Each line as control.c hands it over: no newline, CR stripped, not empty. */
 static void
-fuzz_rpc_lines(struct fuzz_client *fc, const char *p, size_t n)
+fuzz_rpc_lines(const char *p, size_t n)
 {
 	const char	*nl;
 	char		*line;
@@ -282,7 +360,7 @@ fuzz_rpc_lines(struct fuzz_client *fc, const char *p, size_t n)
 			/* Exactly len bytes: a read past the line is caught. */
 			line = xmalloc(len);
 			memcpy(line, p, len);
-			rpc_handle(fc->c, line, len);
+			fuzz_rpc_line(line, len);
 			free(line);
 		}
 		if (nl == NULL)
@@ -292,38 +370,27 @@ fuzz_rpc_lines(struct fuzz_client *fc, const char *p, size_t n)
 	}
 }
 
-/* "#read\n" or "#operate\n" first: the client's role. */
-static enum role
+/* A first line naming a role: skipped. */
+static void
 fuzz_rpc_role(const char **p, size_t *n)
 {
-	static const struct {
-		const char	*line;
-		enum role	 role;
-	} roles[] = {
-		{ "#read\n", ROLE_READ },
-		{ "#operate\n", ROLE_OPERATE },
-		{ "#admin\n", ROLE_ADMIN },
-	};
+	static const char *const roles[] = { "#read\n", "#operate\n", "#admin\n" };
 	size_t	i, len;
 
 	for (i = 0; i < nitems(roles); i++) {
-		len = strlen(roles[i].line);
-		if (*n >= len && memcmp(*p, roles[i].line, len) == 0) {
+		len = strlen(roles[i]);
+		if (*n >= len && memcmp(*p, roles[i], len) == 0) {
 			*p += len;
 			*n -= len;
-			return roles[i].role;
+			return;
 		}
 	}
-	return ROLE_ADMIN;
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct config	*conf;
-	const char	*dir;
-	char		*path, *text, err[1024];
-	int		 len;
+	char	err[1024];
 
 	(void)argc;
 	(void)argv;
@@ -331,57 +398,26 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	known_null_answer = getenv("FUZZ_KNOWN") != NULL &&
 	    strstr(getenv("FUZZ_KNOWN"), "null-answer") != NULL;
 	log_init("fuzz_rpc", verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERR);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		fuzz_rpc_fail("signal(SIGPIPE)");
-	journal_io.fdatasync = fuzz_rpc_nosync;
-	journal_io.fsync = fuzz_rpc_nosync;
-	spawn_init();
-
-	dir = fuzz_scratch_dir("rpc");
-	len = xasprintf(&text, fuzz_rpc_conf, fuzz_shm_name("rpc"));
-	xasprintf(&path, "%s/warden.json", dir);
-	if (fuzz_write_file(path, text, (size_t)len) == -1)
-		fuzz_rpc_fail("%s: %s", path, strerror(errno));
-	free(text);
-	if (config_load(path, &conf, err, sizeof(err)) == -1)
+	if (config_parse(fuzz_rpc_conf, strlen(fuzz_rpc_conf), "warden.json",
+	    &conf, err, sizeof(err)) == -1)
 		fuzz_rpc_fail("%s", err);
-	free(path);
-
-	if ((base = event_base_new()) == NULL)
-		fuzz_rpc_fail("event_base_new");
-	/* As warden.c does it, without the socket and without tree_start(). */
-	control_set_config(conf);
-	if (flagsvc_init(base, conf, err, sizeof(err)) == -1)
-		fuzz_rpc_fail("flagsvc_init: %s", err);
-	rpc_init(base);
-	tree_init(base, conf);
-	tree_on_change(rpc_recheck);
+	limits.max_json_depth = conf->limits.max_json_depth;
+	limits.max_batch = conf->limits.max_batch;
+	fs = flags_new(conf);
 	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_client	 fc;
-	const char		*p = (const char *)data;
-	size_t			 n = size;
-	enum role		 role;
+	const char	*p = (const char *)data;
+	size_t		 n = size;
 
-	role = fuzz_rpc_role(&p, &n);
+	fuzz_rpc_role(&p, &n);
 	if (n == 0)
 		return 0;	/* control.c never hands over an empty line */
-
-	fuzz_rpc_client_new(&fc, role);
-	rpc_handle(fc.c, p, n);
-	fuzz_rpc_settle(&fc);
-	if (memchr(p, '\n', n) != NULL) {
-		fuzz_rpc_lines(&fc, p, n);
-		fuzz_rpc_settle(&fc);
-	}
-	fuzz_rpc_client_free(&fc);
-	/* Workers that exited meanwhile: as SIGCHLD would have it. */
-	tree_reap();
-	if (event_base_loop(base, EVLOOP_NONBLOCK) == -1)
-		fuzz_rpc_fail("event_base_loop");
+	fuzz_rpc_line(p, n);
+	if (memchr(p, '\n', n) != NULL)
+		fuzz_rpc_lines(p, n);
 	return 0;
 }

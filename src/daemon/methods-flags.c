@@ -1,0 +1,109 @@
+/*
+ * methods-flags.c: the methods of flags and stages (see methods.h). The
+ * writes are the flag service's changes (flagsvc_change), each its own
+ * row; what the service says is said here in the protocol's codes.
+ */
+#include <stdio.h>
+
+#include "control.h"
+#include "flags.h"
+#include "flagsvc.h"
+#include "methods.h"
+#include "rpc-private.h"
+
+static int
+methods_flags_code(enum flagsvc_err e)
+{
+	switch (e) {
+	case FLAGSVC_OK:
+		break;
+	case FLAGSVC_INVALID:
+		return RPC_INVALID_PARAMS;
+	case FLAGSVC_NOT_FOUND:
+		return RPC_NOT_FOUND;
+	case FLAGSVC_CONFLICT:
+		return RPC_CONFLICT;
+	case FLAGSVC_UNAVAILABLE:
+		return RPC_UNAVAILABLE;
+	}
+	return RPC_INTERNAL_ERROR;
+}
+
+/* A change by the client; answered once it is durable and published. */
+static void
+methods_flags_write(struct call *call, enum flags_op op, json_t *params)
+{
+	enum flagsvc_err	 e;
+	json_t			*result;
+	char			 err[512];
+
+	e = flagsvc_change(op, params, call->client->uid, call->client->pid,
+	    &result, err, sizeof(err));
+	if (e != FLAGSVC_OK) {
+		rpc_error(call, methods_flags_code(e), "%s", err);
+		return;
+	}
+	rpc_result(call, result);
+}
+
+void
+methods_flags_set(struct call *call, json_t *params)
+{
+	methods_flags_write(call, FLAGS_OP_SET, params);
+}
+
+void
+methods_flags_reset(struct call *call, json_t *params)
+{
+	methods_flags_write(call, FLAGS_OP_RESET, params);
+}
+
+void
+methods_flags_stage_set(struct call *call, json_t *params)
+{
+	methods_flags_write(call, FLAGS_OP_STAGE_SET, params);
+}
+
+void
+methods_flags_stage_rollback(struct call *call, json_t *params)
+{
+	methods_flags_write(call, FLAGS_OP_STAGE_ROLLBACK, params);
+}
+
+void
+methods_flags_stage_emergency(struct call *call, json_t *params)
+{
+	methods_flags_write(call, FLAGS_OP_STAGE_EMERGENCY, params);
+}
+
+void
+methods_flags_list(struct call *call, json_t *params)
+{
+	(void)params;
+	rpc_result(call, flags_list_json(flagsvc_flags(), flagsvc_generation()));
+}
+
+void
+methods_flags_get(struct call *call, json_t *params)
+{
+	struct jsonrpc_error	 e;
+	const char		*name;
+	ssize_t			 i;
+
+	if (jsonrpc_flag_params(params, &name, &e) == -1) {
+		rpc_fail(call, &e);
+		return;
+	}
+	if ((i = flags_find(flagsvc_flags(), name)) < 0) {
+		rpc_error(call, RPC_NOT_FOUND, "no flag named '%s'", name);
+		return;
+	}
+	rpc_result(call, flags_flag_json(flagsvc_flags(), (size_t)i));
+}
+
+void
+methods_flags_stage_get(struct call *call, json_t *params)
+{
+	(void)params;
+	rpc_result(call, flags_stage_json(flagsvc_flags()));
+}

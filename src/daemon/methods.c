@@ -1,0 +1,87 @@
+/*
+ * methods.c: the one table of the control protocol's methods (see
+ * methods.h), and the two that need nothing of warden's state.
+ */
+#include <string.h>
+
+#include "methods.h"
+#include "rpc-private.h"
+#include "util.h"
+#include "version.h"
+
+#define NO_PARAMS	((const char *const []){ NULL })
+#define PARAMS(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+/*
+ * name, role, waits, [] for no params, the params it takes (NULL: the
+ * handler reads them: the flag and stage writes, whose params are
+ * flags.c's to read), handler.
+ */
+static const struct method methods[] = {
+	{ "ping", ROLE_READ, false, true, NO_PARAMS, methods_ping },
+	{ "version", ROLE_READ, false, true, NO_PARAMS, methods_version },
+	{ "status", ROLE_READ, false, false, PARAMS("service"),
+	    methods_service_status },
+	{ "service.start", ROLE_OPERATE, true, false, PARAMS("service"),
+	    methods_service_start },
+	{ "service.stop", ROLE_OPERATE, true, false, PARAMS("service"),
+	    methods_service_stop },
+	{ "service.restart", ROLE_OPERATE, true, false, PARAMS("service"),
+	    methods_service_restart },
+	{ "service.kill", ROLE_OPERATE, false, false, PARAMS("service", "signal"),
+	    methods_service_kill },
+	{ "recovery", ROLE_READ, false, true, NO_PARAMS,
+	    methods_service_recovery },
+	{ "wait", ROLE_READ, true, false, PARAMS("condition", "timeout_ms"),
+	    methods_wait },
+	{ "subscribe", ROLE_READ, false, false, PARAMS("topics"),
+	    methods_wait_subscribe },
+	{ "flag.list", ROLE_READ, false, true, NO_PARAMS, methods_flags_list },
+	{ "flag.get", ROLE_READ, false, false, PARAMS("name"), methods_flags_get },
+	{ "flag.set", ROLE_OPERATE, false, false, NULL, methods_flags_set },
+	{ "flag.reset", ROLE_OPERATE, false, true, NULL, methods_flags_reset },
+	{ "stage.get", ROLE_READ, false, true, NO_PARAMS,
+	    methods_flags_stage_get },
+	{ "stage.set", ROLE_OPERATE, false, false, NULL,
+	    methods_flags_stage_set },
+	{ "stage.rollback", ROLE_OPERATE, false, true, NULL,
+	    methods_flags_stage_rollback },
+	{ "stage.emergency", ROLE_OPERATE, false, true, NULL,
+	    methods_flags_stage_emergency },
+	{ "table.info", ROLE_READ, false, true, NO_PARAMS, methods_table_info },
+	{ "table.delete", ROLE_ADMIN, false, true, NO_PARAMS,
+	    methods_table_delete },
+	{ "table.corrupt", ROLE_ADMIN, false, true, NO_PARAMS,
+	    methods_table_corrupt },
+	{ "config.reload", ROLE_ADMIN, false, false, PARAMS("dry_run"),
+	    methods_admin_reload },
+	{ "shutdown", ROLE_ADMIN, false, true, NO_PARAMS, methods_admin_shutdown },
+	{ "reexec", ROLE_ADMIN, true, false, PARAMS("binary"),
+	    methods_admin_reexec },
+};
+
+const struct method *
+methods_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(methods); i++)
+		if (strcmp(methods[i].name, name) == 0)
+			return &methods[i];
+	return NULL;
+}
+
+void
+methods_ping(struct call *call, json_t *params)
+{
+	(void)params;
+	rpc_result(call, json_string("pong"));
+}
+
+void
+methods_version(struct call *call, json_t *params)
+{
+	(void)params;
+	rpc_result(call, json_pack("{s:s,s:i}", "version", WARDEN_VERSION,
+	    "protocol", RPC_PROTOCOL_VERSION));
+}
