@@ -59,7 +59,7 @@ CTL_LIBS	 = $(CTL_LIB) $(CORE_LIB) $(LIB)/libwarden.a $(COMMON_LIB)
 # Everything a test or fuzz target may call: the daemon's rooms and the
 # reader library.
 ALL_SRCS	:= $(foreach r,common core daemon,$(call room_srcs,$(r))) \
-		   src/lib/libwarden.c
+		   $(wildcard src/lib/*.c)
 
 TEST_SRCS	:= $(wildcard tests/check_*.c)
 TEST_BINS	:= $(TEST_SRCS:tests/%.c=$(BIN)/tests/%)
@@ -73,7 +73,7 @@ PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker
 # libwarden: the flag reader library (include/warden.h), static and shared,
 # built in LIB (LIBDIR is where `make install` puts it).
 LIB		:= $(O)/lib
-LIBWARDEN_SRCS	:= src/lib/libwarden.c src/common/murmur3.c
+LIBWARDEN_SRCS	:= $(wildcard src/lib/*.c) src/common/murmur3.c
 LIBWARDEN_SOVER	:= 0
 LIBS_OUT	:= $(LIB)/libwarden.a $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) \
 		   $(LIB)/libwarden.so $(LIB)/warden.pc
