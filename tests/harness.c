@@ -313,6 +313,86 @@ harness_find_bindir(char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Whether every user may run path: each folder above it searchable by
+ * others and the file executable by them. A checkout in a 0700 home is not.
+ */
+static bool
+harness_open_to_all(const char *path)
+{
+	char		 buf[PATH_MAX], *p;
+	struct stat	 st;
+
+	if (realpath(path, buf) == NULL)
+		return false;
+	for (p = strchr(buf + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (stat(buf, &st) == -1 || (st.st_mode & S_IXOTH) == 0)
+			return false;
+		*p = '/';
+	}
+	return stat(buf, &st) == 0 && (st.st_mode & S_IXOTH) != 0;
+}
+
+/* Copy the file from to a new file to, mode 0755. */
+static int
+harness_copy_exec(const char *from, const char *to)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+	int	 in, out, rv = -1;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1) {
+		harness_warn("open %s", from);
+		return -1;
+	}
+	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0755)) == -1) {
+		harness_warn("create %s", to);
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0 || (n == -1 &&
+	    errno == EINTR))
+		if (n > 0 && util_write_all(out, buf, (size_t)n) == -1)
+			break;
+	if (n != 0)
+		harness_warn("copy %s to %s", from, to);
+	else if (fchmod(out, 0755) == -1)	/* whatever the umask */
+		harness_warn("chmod %s", to);
+	else
+		rv = 0;
+	if (close(out) == -1 && rv == 0) {
+		harness_warn("close %s", to);
+		rv = -1;
+	}
+	close(in);
+	return rv;
+}
+
+/*
+ * @WORKER@: the built test-worker, or a copy of it in DIR when another
+ * user could not run the built one (see harness.h).
+ */
+static int
+harness_find_worker(struct harness *h)
+{
+	char	built[PATH_MAX];
+
+	if ((size_t)snprintf(built, sizeof(built), "%s/tests/test-worker",
+	    h->bindir) >= sizeof(built) ||
+	    (size_t)snprintf(h->worker, sizeof(h->worker), "%s/test-worker",
+	    h->dir) >= sizeof(h->worker)) {
+		harness_warnx("test-worker path too long");
+		return -1;
+	}
+	if (harness_open_to_all(built)) {
+		memcpy(h->worker, built, sizeof(built));
+		return 0;
+	}
+	return harness_copy_exec(built, h->worker);
+}
+
 /* text with every "from" replaced by "to"; malloc'd. */
 static char *
 harness_replace(const char *text, const char *from, const char *to)
@@ -537,8 +617,7 @@ harness_prepare(struct harness *h, const char *config_json)
 
 	if (harness_find_bindir(h->bindir, sizeof(h->bindir)) == -1)
 		goto fail;
-	if ((size_t)snprintf(h->worker, sizeof(h->worker), "%s/tests/test-worker",
-	    h->bindir) >= sizeof(h->worker))
+	if (harness_find_worker(h) == -1)
 		goto fail;
 	if ((fd = open(h->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) == -1) {
