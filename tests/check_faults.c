@@ -37,6 +37,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "util.h"
 #include "suite.h"
 
@@ -45,97 +46,6 @@
 #define MB		(1024 * 1024)
 
 /* --- small helpers -------------------------------------------------------- */
-
-static char *
-dq(const char *text)
-{
-	char	*s, *p;
-
-	s = xstrdup(text);
-	for (p = s; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	return s;
-}
-
-static json_t *
-js(const char *text)
-{
-	json_error_t	 jerr;
-	char		*s;
-	json_t		*j;
-
-	if (text == NULL)
-		return NULL;
-	s = dq(text);
-	j = json_loads(s, JSON_DECODE_ANY, &jerr);
-	ck_assert_msg(j != NULL, "bad JSON in test: %s (%s)", s, jerr.text);
-	free(s);
-	return j;
-}
-
-static char *
-dump(const json_t *j)
-{
-	char	*s;
-
-	if (j == NULL)
-		return xstrdup("(null)");
-	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	return s != NULL ? s : xstrdup("?");
-}
-
-static void
-start(struct harness *h, const char *text)
-{
-	char	*s = dq(text);
-
-	ck_assert_msg(harness_start(h, s) == 0, "warden did not start");
-	free(s);
-}
-
-/* Stop warden: a clean exit that leaves nothing behind. */
-static void
-stop(struct harness *h)
-{
-	ck_assert_int_eq(harness_stop(h), 0);
-	ck_assert_int_eq(h->leftovers, 0);
-}
-
-static json_t *
-result(struct harness *h, const char *method, const char *params)
-{
-	json_t	*r = harness_result(h, method, js(params));
-
-	ck_assert_msg(r != NULL, "%s failed", method);
-	return r;
-}
-
-static pid_t
-pid_of(struct harness *h, const char *service)
-{
-	pid_t	pid = harness_pid_of(h, service);
-
-	ck_assert_msg(pid > 0, "%s has no pid", service);
-	return pid;
-}
-
-static void
-wait_state(struct harness *h, const char *service, const char *state)
-{
-	ck_assert_msg(harness_wait_state(h, service, state, T_WAIT) == 0,
-	    "%s never %s", service, state);
-}
-
-static json_t *
-wait_event(struct harness_conn *sub, const char *type, const char *service)
-{
-	json_t	*ev = harness_wait_event(sub, type, service, T_WAIT);
-
-	ck_assert_msg(ev != NULL, "no %s event for %s", type,
-	    service != NULL ? service : "anything");
-	return ev;
-}
 
 /* A request on an open connection and its answer's result. */
 static json_t *
@@ -671,7 +581,7 @@ check_flood(const char *conf, const char *piece)
 
 	/* And it can still be stopped, promptly. */
 	t0 = util_now_ms();
-	r = result(&h, "service.stop", "{'service': 'f'}");
+	r = result(&h, "service.stop", js("{'service': 'f'}"));
 	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
 	    "stopped");
 	json_decref(r);
@@ -846,14 +756,15 @@ START_TEST(test_pid_reuse)
 		fprintf(stderr, "check_faults: pid reuse not arranged; only "
 		    "the empty kill lists are checked\n");
 
-	r = result(&h, "service.kill", "{'service': 'x'}");
+	r = result(&h, "service.kill", js("{'service': 'x'}"));
 	s = dump(r);
 	ck_assert_msg(json_array_size(json_object_get(r, "killed")) == 0,
 	    "a down service was signalled: %s", s);
 	free(s);
 	json_decref(r);
 
-	r = result(&h, "service.kill", "{'service': '*', 'signal': 'TERM'}");
+	r = result(&h, "service.kill",
+	    js("{'service': '*', 'signal': 'TERM'}"));
 	s = dump(r);
 	k = json_object_get(r, "killed");
 	ck_assert_msg(json_array_size(k) == 1 && strcmp(json_string_value(
@@ -863,7 +774,7 @@ START_TEST(test_pid_reuse)
 	free(s);
 	json_decref(r);
 
-	r = result(&h, "service.stop", "{'service': 'x'}");
+	r = result(&h, "service.stop", js("{'service': 'x'}"));
 	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
 	    "stopped");
 	json_decref(r);

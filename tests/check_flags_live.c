@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "murmur3.h"
 #include "libwarden-test.h"
 #include "table.h"
@@ -94,46 +95,6 @@ static const int at_stage[5][NFLAGS] = {
 
 /* --- text, JSON ---------------------------------------------------------- */
 
-/* text with a " for each ', malloc'd. */
-static char *
-dq(const char *text)
-{
-	char	*s, *p;
-
-	s = xstrdup(text);
-	for (p = s; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	return s;
-}
-
-static char *
-dump(const json_t *j)
-{
-	char	*s;
-
-	if (j == NULL)
-		return xstrdup("(null)");
-	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	return s != NULL ? s : xstrdup("?");
-}
-
-static const char *
-str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static long long
-num(const json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-
-	ck_assert_msg(json_is_integer(v), "%s is not an integer in %s", key,
-	    dump(o));
-	return json_integer_value(v);
-}
-
 /* A protocol value (true, false, 0..100) as 0..100. */
 static int
 value_int(const json_t *v)
@@ -183,73 +144,6 @@ expect_by_me(const json_t *by, const char *what)
 }
 
 /* --- warden -------------------------------------------------------------- */
-
-static void
-start(struct harness *h, const char *conf)
-{
-	char	*text = dq(conf);
-
-	ck_assert_msg(harness_start(h, text) == 0, "warden did not start");
-	free(text);
-}
-
-static void
-prepare(struct harness *h, const char *conf)
-{
-	char	*text = dq(conf);
-
-	ck_assert_msg(harness_prepare(h, text) == 0, "cannot prepare");
-	free(text);
-}
-
-/* Stop warden: a clean exit that leaves nothing behind. */
-static void
-stop(struct harness *h)
-{
-	ck_assert_int_eq(harness_stop(h), 0);
-	ck_assert_int_eq(h->leftovers, 0);
-}
-
-/* SIGKILL warden and see it gone. */
-static void
-kill_warden(struct harness *h)
-{
-	ck_assert_int_eq(harness_signal(h, SIGKILL), 0);
-	ck_assert_int_eq(harness_wait_exit(h, T_WAIT), 128 + SIGKILL);
-}
-
-static void
-restart(struct harness *h)
-{
-	ck_assert_msg(harness_restart(h) == 0, "warden did not start again");
-}
-
-static json_t *
-result(struct harness *h, const char *method, json_t *params)
-{
-	json_t	*r = harness_result(h, method, params);
-
-	ck_assert_msg(r != NULL, "%s failed", method);
-	return r;
-}
-
-/* A call that must fail with code and kind. */
-static void
-expect_error(struct harness *h, const char *method, json_t *params, int code,
-    const char *kind)
-{
-	json_t		*resp;
-	const char	*k;
-
-	resp = harness_call(h, method, params);
-	ck_assert_msg(resp != NULL, "%s: no answer", method);
-	ck_assert_msg(harness_error_code(resp) == code,
-	    "%s: want error %d, got %s", method, code, dump(resp));
-	k = harness_error_kind(resp);
-	ck_assert_msg(k != NULL && strcmp(k, kind) == 0,
-	    "%s: want kind %s, got %s", method, kind, dump(resp));
-	json_decref(resp);
-}
 
 /* flag.set; the answer is the flag, with the new value. */
 static json_t *
@@ -502,44 +396,6 @@ expect_flags(struct harness *h, warden_table *t, int stage,
 
 /* --- events and waits ---------------------------------------------------- */
 
-static struct harness_conn *subscribe(struct harness *, const char *, ...)
-    __attribute__((sentinel));
-
-static struct harness_conn *
-subscribe(struct harness *h, const char *topic, ...)
-{
-	struct harness_conn	*c;
-	json_t			*topics = json_array();
-	va_list			 ap;
-	const char		*t;
-
-	va_start(ap, topic);
-	for (t = topic; t != NULL; t = va_arg(ap, const char *))
-		json_array_append_new(topics, json_string(t));
-	va_end(ap);
-	c = harness_subscribe(h, topics);
-	ck_assert_msg(c != NULL, "cannot subscribe");
-	return c;
-}
-
-/* Every event up to and including the first of this type. */
-static json_t *
-events_until(struct harness_conn *c, const char *type)
-{
-	json_t		*list = json_array(), *ev;
-	const char	*t;
-
-	for (;;) {
-		ev = harness_next_event(c, T_WAIT);
-		ck_assert_msg(ev != NULL, "no %s event; got %s", type,
-		    dump(list));
-		json_array_append_new(list, ev);
-		t = str(ev, "type");
-		if (t != NULL && strcmp(t, type) == 0)
-			return list;
-	}
-}
-
 static size_t
 count_type(const json_t *list, const char *type)
 {
@@ -746,7 +602,7 @@ START_TEST(test_stage_cumulative)
 	expect_ctl_read(&h, fname[REG], NULL, true, 4);
 
 	/* One flag.changed per flag, then the stage. */
-	list = events_until(c, "stage.changed");
+	list = events_until(c, "stage.changed", NULL, NULL);
 	ck_assert_msg(count_type(list, "flag.changed") == NFLAGS,
 	    "events: %s", dump(list));
 	json_array_foreach(list, i, ev) {
@@ -784,7 +640,7 @@ START_TEST(test_stage_cumulative)
 	stage_ok(&h, "stage.emergency", -1, 0);
 	expect_flags(&h, t, 0, at_stage[0]);
 	expect_ctl_read(&h, fname[ENF], NULL, false, 0);
-	list = events_until(c, "stage.changed");
+	list = events_until(c, "stage.changed", NULL, NULL);
 	ck_assert_msg(count_type(list, "flag.changed") == NFLAGS,
 	    "events: %s", dump(list));
 	expect_stage_event(list, 4, 0, "emergency");
@@ -849,7 +705,7 @@ START_TEST(test_stage_rollback)
 	/* To 3: the values saved before stage 4. */
 	stage_ok(&h, "stage.rollback", 3, 3);
 	expect_flags(&h, t, 3, v3m);
-	list = events_until(c, "stage.changed");
+	list = events_until(c, "stage.changed", NULL, NULL);
 	ck_assert_msg(count_type(list, "flag.changed") == 1, "events: %s",
 	    dump(list));
 	ev = json_array_get(list, 0);
@@ -863,7 +719,7 @@ START_TEST(test_stage_rollback)
 	stage_ok(&h, "stage.rollback", -1, 2);
 	expect_flags(&h, t, 2, v2m);
 	expect_ctl_read(&h, fname[MON], NULL, false, 2);
-	list = events_until(c, "stage.changed");
+	list = events_until(c, "stage.changed", NULL, NULL);
 	ck_assert_msg(count_type(list, "flag.changed") == 3, "events: %s",
 	    dump(list));
 	json_array_foreach(list, i, ev)
@@ -880,7 +736,7 @@ START_TEST(test_stage_rollback)
 	/* To 0: the values before stage 1, manual change included. */
 	stage_ok(&h, "stage.rollback", 0, 0);
 	expect_flags(&h, t, 0, v0);
-	list = events_until(c, "stage.changed");
+	list = events_until(c, "stage.changed", NULL, NULL);
 	expect_stage_event(list, 2, 0, "rollback");
 	json_decref(list);
 	expect_error(&h, "stage.rollback", NULL, -32004, "conflict");
@@ -888,7 +744,7 @@ START_TEST(test_stage_rollback)
 	/* Up again, then the emergency: defaults, not the values before. */
 	stage_ok(&h, "stage.set", 3, 3);
 	expect_flags(&h, t, 3, at_stage[3]);
-	list = events_until(c, "stage.changed");
+	list = events_until(c, "stage.changed", NULL, NULL);
 	expect_stage_event(list, 0, 3, "set");
 	json_decref(list);
 	r = result(&h, "stage.emergency", json_pack("{s:s}", "reason",
@@ -896,7 +752,7 @@ START_TEST(test_stage_rollback)
 	ck_assert_int_eq(num(r, "stage"), 0);
 	json_decref(r);
 	expect_flags(&h, t, 0, at_stage[0]);
-	list = events_until(c, "stage.changed");
+	list = events_until(c, "stage.changed", NULL, NULL);
 	expect_stage_event(list, 3, 0, "emergency");
 	ev = json_array_get(list, json_array_size(list) - 1);
 	ck_assert_msg(str(ev, "reason") != NULL &&
@@ -1034,7 +890,7 @@ table_fault(enum fault how)
 	/* Meanwhile the reader answers, and never wrongly. */
 	expect_reader_safe(old, want);
 
-	list = events_until(c, "table.repaired");
+	list = events_until(c, "table.repaired", NULL, NULL);
 	if (how != FAULT_CORRUPT)
 		ck_assert_msg(count_type(list, "table.deleted") == 1 &&
 		    strcmp(str(json_array_get(list, 0), "type"),
@@ -1143,7 +999,7 @@ END_TEST
 
 /* flag.list's flags and stage.get: the state to compare across a restart. */
 static json_t *
-state_of(struct harness *h)
+flags_state_of(struct harness *h)
 {
 	json_t	*fl, *st, *s;
 
@@ -1158,7 +1014,7 @@ state_of(struct harness *h)
 static void
 expect_same_state(struct harness *h, const json_t *before, const char *when)
 {
-	json_t	*now = state_of(h);
+	json_t	*now = flags_state_of(h);
 
 	ck_assert_msg(json_equal(now, before), "%s:\n  before %s\n  now    %s",
 	    when, dump(before), dump(now));
@@ -1188,7 +1044,7 @@ START_TEST(test_durable_sigkill)
 
 	start(&h, conf_demo);
 	make_history(&h, want);
-	before = state_of(&h);
+	before = flags_state_of(&h);
 	old = reader_open(&h);
 	expect_reader(old, 3, want);
 
@@ -1209,7 +1065,7 @@ START_TEST(test_durable_sigkill)
 	expect_reader(old, 3, want);
 	expect_reader(fresh, 3, want);
 	json_decref(before);
-	before = state_of(&h);
+	before = flags_state_of(&h);
 
 	/* Twice, and once after a clean stop: the same state every time. */
 	kill_warden(&h);
@@ -1259,7 +1115,7 @@ START_TEST(test_torn_journal)
 
 	start(&h, conf_demo);
 	make_history(&h, want);
-	before = state_of(&h);
+	before = flags_state_of(&h);
 	kill_warden(&h);
 
 	/* A record cut short by the crash: no newline. */
@@ -1287,7 +1143,7 @@ START_TEST(test_torn_journal)
 	flag_set_ok(&h, fname[SAMP], 20);
 	want[SAMP] = 20;
 	json_decref(before);
-	before = state_of(&h);
+	before = flags_state_of(&h);
 	kill_warden(&h);
 	restart(&h);
 	expect_same_state(&h, before, "after a change following the cut");
@@ -1668,7 +1524,7 @@ START_TEST(test_guard_rollback)
 	crash(&h, 8);
 
 	/* Exactly: the raise, the guard's rollback, its own event. */
-	list = events_until(c, "guard.rollback");
+	list = events_until(c, "guard.rollback", NULL, NULL);
 	ck_assert_msg(json_array_size(list) == 3, "events %s", dump(list));
 	ev = json_array_get(list, 0);
 	ck_assert_msg(strcmp(str(ev, "type"), "stage.changed") == 0 &&

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "log.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -70,13 +71,6 @@ static const char conf_stubborn[] =
     "      \"shutdown_ms\": \"infinity\" } ] } }\n";
 
 /* --- helpers -------------------------------------------------------------- */
-
-static void
-stop(struct harness *h)
-{
-	ck_assert_int_eq(harness_stop(h), 0);
-	ck_assert_int_eq(h->leftovers, 0);
-}
 
 /* The next datagram on fd, malloc'd, or NULL when none came in timeout_ms. */
 static char *
