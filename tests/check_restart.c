@@ -14,6 +14,7 @@
 #include "config.h"
 #include "restart.h"
 #include "util.h"
+#include "suite.h"
 
 /* The largest r below 1 the tests use: the top of the jitter range. */
 #define R_TOP	0.999999
@@ -984,16 +985,4 @@ restart_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(restart_suite());
-	int	 failed;
-
-	/* Each test in its own process (CK_FORK unless CK_FORK=no). */
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(restart_suite)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "journal.h"
 #include "util.h"
+#include "suite.h"
 
 static const struct journal_io real_io = { write, fdatasync, fsync, ftruncate };
 
@@ -1760,16 +1761,4 @@ state_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(state_suite());
-	int	 failed;
-
-	/* Each test in its own process (CK_FORK unless CK_FORK=no). */
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(state_suite)

@@ -29,6 +29,7 @@
 #include "table.h"
 #include "util.h"
 #include "warden.h"
+#include "suite.h"
 
 #define HOUR_NS		(3600ull * 1000 * 1000 * 1000)
 #define SHM_PREFIX	"warden-tcheck-"
@@ -1988,16 +1989,4 @@ table_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(table_suite());
-	int	 failed;
-
-	/* Each test in its own process (CK_FORK unless CK_FORK=no). */
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(table_suite)
