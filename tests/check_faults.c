@@ -146,15 +146,6 @@ fd_count(pid_t pid, int *maxfd)
 	return n;
 }
 
-static off_t
-file_size(const char *path)
-{
-	struct stat	st;
-
-	ck_assert_msg(stat(path, &st) == 0, "%s: %s", path, strerror(errno));
-	return st.st_size;
-}
-
 /* Wait (inotify) until path is at least size bytes long. */
 static void
 wait_size(const char *path, off_t size, int timeout_ms)
@@ -182,34 +173,6 @@ wait_size(const char *path, off_t size, int timeout_ms)
 			;
 	}
 	close(ifd);
-}
-
-static int
-write_text(const char *path, const char *text)
-{
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-		return -1;
-	do {
-		n = write(fd, text, strlen(text));
-	} while (n == -1 && errno == EINTR);
-	if (close(fd) == -1 || n != (ssize_t)strlen(text))
-		return -1;
-	return 0;
-}
-
-static int
-count_in(const char *s, const char *text)
-{
-	int	n = 0;
-
-	while ((s = strstr(s, text)) != NULL) {
-		n++;
-		s += strlen(text);
-	}
-	return n;
 }
 
 /* --- 1. fork fails ------------------------------------------------------------ */
@@ -411,8 +374,8 @@ START_TEST(test_fork_fails)
 	ck_assert_int_eq(harness_wait_log(&h, "w: cannot start", T_WAIT), 0);
 	log = harness_log(&h);
 	/* Said once for the whole episode. */
-	ck_assert_msg(count_in(log + h.log_mark, "w: cannot start") == 1,
-	    "%d failed starts logged:\n%s", count_in(log + h.log_mark,
+	ck_assert_msg(count_of(log + h.log_mark, "w: cannot start") == 1,
+	    "%d failed starts logged:\n%s", count_of(log + h.log_mark,
 	    "w: cannot start"), log + h.log_mark);
 	free(log);
 

@@ -1084,16 +1084,6 @@ START_TEST(test_durable_sigkill)
 }
 END_TEST
 
-static off_t
-file_size(const char *path)
-{
-	struct stat	st;
-
-	ck_assert_msg(stat(path, &st) == 0, "stat %s: %s", path,
-	    strerror(errno));
-	return st.st_size;
-}
-
 static void
 append_file(const char *path, const char *text)
 {

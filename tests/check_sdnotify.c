@@ -101,22 +101,6 @@ dgram_next(int fd, int timeout_ms)
 	}
 }
 
-/* Whether the message has this line exactly. */
-static bool
-has_line(const char *msg, const char *line)
-{
-	size_t		 n = strlen(line);
-	const char	*p;
-
-	for (p = msg; p != NULL; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	}
-	return false;
-}
-
 /* The value of "NAME=" in the message, malloc'd, or NULL. */
 static char *
 value_of(const char *msg, const char *name)

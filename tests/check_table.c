@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "murmur3.h"
 #include "libwarden-test.h"
 #include "table.h"
@@ -1831,16 +1832,6 @@ START_TEST(test_trust)
 END_TEST
 
 /* ---- a full /dev/shm ---- */
-
-/* In the child of a test: say what failed, and leave with 1. */
-#define CHILD_CHECK(cond, ...) do {					\
-	if (!(cond)) {							\
-		fprintf(stderr, "check_table: line %d: ", __LINE__);	\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		_exit(1);						\
-	}								\
-} while (0)
 
 /* Only the filler in /dev/shm: nothing half-made was left behind. */
 static size_t

@@ -50,16 +50,6 @@ static const char conf_flag[] =
     "{ \"flags\": { \"x\": { \"default\": false } },\n"
     "  \"supervisor\": { \"children\": [] } }";
 
-/* In the child of a test: say what failed, and leave with 1. */
-#define CHILD_CHECK(cond, ...) do {					\
-	if (!(cond)) {							\
-		fprintf(stderr, "check_table_live: line %d: ", __LINE__);\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		_exit(1);						\
-	}								\
-} while (0)
-
 static uint64_t
 now_ms(void)
 {

@@ -1,14 +1,18 @@
 /*
  * testlib.c: the helpers the integration suites share (testlib.h).
  */
+#include <sys/stat.h>
+
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -250,15 +254,15 @@ usr2_when_set_up(struct harness *h, const char *service, const char *name,
 /* --- events ---------------------------------------------------------------- */
 
 struct harness_conn *
-subscribe(struct harness *h, const char *topic, ...)
+subscribe(struct harness *h, ...)
 {
 	struct harness_conn	*c;
 	json_t			*topics = NULL;
 	va_list			 ap;
 	const char		*t;
 
-	va_start(ap, topic);
-	for (t = topic; t != NULL; t = va_arg(ap, const char *)) {
+	va_start(ap, h);
+	while ((t = va_arg(ap, const char *)) != NULL) {
 		if (topics == NULL)
 			topics = json_array();
 		ck_assert_int_eq(json_array_append_new(topics,
@@ -307,4 +311,58 @@ events_until(struct harness_conn *c, const char *type, const char *service,
 		if (testlib_event_is(ev, type, service))
 			return list;
 	}
+}
+
+/* --- files and text ------------------------------------------------------- */
+
+off_t
+file_size(const char *path)
+{
+	struct stat	st;
+
+	ck_assert_msg(stat(path, &st) == 0, "stat %s: %s", path,
+	    strerror(errno));
+	return st.st_size;
+}
+
+int
+write_text(const char *path, const char *text)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	do {
+		n = write(fd, text, strlen(text));
+	} while (n == -1 && errno == EINTR);
+	if (close(fd) == -1 || n != (ssize_t)strlen(text))
+		return -1;
+	return 0;
+}
+
+bool
+has_line(const char *text, const char *line)
+{
+	const char	*p = text;
+	size_t		 n = strlen(line);
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == '\n' || p[n] == '\0'))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+int
+count_of(const char *hay, const char *needle)
+{
+	const char	*p;
+	int		 n = 0;
+
+	for (p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
 }

@@ -18,6 +18,10 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include <jansson.h>
 
 #include "harness.h"
@@ -94,10 +98,10 @@ pid_t		 usr2_when_set_up(struct harness *h, const char *service,
 /* --- events ---------------------------------------------------------------- */
 
 /*
- * A subscription to these topics (the list ends with NULL; none: every
- * topic), answered.
+ * A subscription to the topics that follow h, answered. The list ends with
+ * NULL; subscribe(h, NULL) is to every topic.
  */
-struct harness_conn *subscribe(struct harness *h, const char *topic, ...)
+struct harness_conn *subscribe(struct harness *h, ...)
 		    __attribute__((sentinel));
 /* The next event of this type (and service, unless NULL); new reference. */
 json_t		*wait_event(struct harness_conn *c, const char *type,
@@ -108,5 +112,29 @@ json_t		*wait_event(struct harness_conn *c, const char *type,
  */
 json_t		*events_until(struct harness_conn *c, const char *type,
 		    const char *service, json_t *list);
+
+/* --- files and text ------------------------------------------------------- */
+
+/* The size of the file at path, which must exist. */
+off_t		 file_size(const char *path);
+/* Write text to the existing file at path (a /proc or cgroup file): 0 or -1. */
+int		 write_text(const char *path, const char *text);
+/* Whether text holds exactly this line. */
+bool		 has_line(const char *text, const char *line);
+/* How many times needle occurs in hay, not overlapping. */
+int		 count_of(const char *hay, const char *needle);
+
+/*
+ * In a child a test forked (which must not return into Check): say where
+ * and what failed, and leave with 1.
+ */
+#define CHILD_CHECK(cond, ...) do {					\
+	if (!(cond)) {							\
+		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);		\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		_exit(1);						\
+	}								\
+} while (0)
 
 #endif
