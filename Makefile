@@ -232,7 +232,7 @@ bench:
 # Integration suites again with warden under valgrind's memcheck (those whose
 # deadlines hold at valgrind's pace): an
 # error or a leak makes warden exit 99, which fails the test.
-VALGRIND_SUITES := check_wardenctl check_flags_live
+VALGRIND_SUITES := check_wardenctl check_flags_live check_flags_faults check_flags_durable
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory test-programs
 	$(Q)WARDEN_VALGRIND=1 WARDEN_BIN_DIR=$(abspath $(BIN)) CK_DEFAULT_TIMEOUT=120 \
