@@ -59,7 +59,7 @@ CTL_LIBS	 = $(CTL_LIB) $(CORE_LIB) $(LIB)/libwarden.a $(COMMON_LIB)
 # Everything a test or fuzz target may call: the daemon's rooms and the
 # reader library.
 ALL_SRCS	:= $(foreach r,common core daemon,$(call room_srcs,$(r))) \
-		   src/lib/libwarden.c
+		   $(wildcard src/lib/*.c)
 
 TEST_SRCS	:= $(wildcard tests/check_*.c)
 TEST_BINS	:= $(TEST_SRCS:tests/%.c=$(BIN)/tests/%)
@@ -73,7 +73,7 @@ PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker
 # libwarden: the flag reader library (include/warden.h), static and shared,
 # built in LIB (LIBDIR is where `make install` puts it).
 LIB		:= $(O)/lib
-LIBWARDEN_SRCS	:= src/lib/libwarden.c src/common/murmur3.c
+LIBWARDEN_SRCS	:= $(wildcard src/lib/*.c) src/common/murmur3.c
 LIBWARDEN_SOVER	:= 0
 LIBS_OUT	:= $(LIB)/libwarden.a $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) \
 		   $(LIB)/libwarden.so $(LIB)/warden.pc
@@ -232,7 +232,7 @@ bench:
 # Integration suites again with warden under valgrind's memcheck (those whose
 # deadlines hold at valgrind's pace): an
 # error or a leak makes warden exit 99, which fails the test.
-VALGRIND_SUITES := check_wardenctl check_flags_live
+VALGRIND_SUITES := check_wardenctl check_flags_live check_flags_faults check_flags_durable
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory test-programs
 	$(Q)WARDEN_VALGRIND=1 WARDEN_BIN_DIR=$(abspath $(BIN)) CK_DEFAULT_TIMEOUT=120 \

@@ -4,11 +4,19 @@
  * daemon (tests/harness.h) on the demo configuration, each on a warden of
  * its own; a drill that must fail, and its rollback; an invalid drill file.
  *
- * The drills are written for conf/warden.json, so that is what warden runs:
- * the file as shipped, read when a test starts, with only its socket,
- * state_dir and table left out (the harness puts its own in the test's
- * folder) and its commands pointed at the built demo-worker. Flags, stages,
- * guard, tree and intensities stay those the drills were written against.
+ * The drills are written for the demo configuration, conf/warden.json. The
+ * README's tour has its reader edit that file (and make check must pass
+ * after that), so the drills do not run on whatever the file holds now but
+ * on the suite's own copy of the demo as shipped: tests/drills-demo.json,
+ * conf/warden.json without its socket, state_dir and table (the harness
+ * puts its own in the test's folder) and with the demo-worker of the build.
+ * Flags, stages, guard, tree and intensities are those the drills were
+ * written against. check_shipped.c keeps the copy honest: while
+ * conf/warden.json is as committed it must be the copy, and `warden -n`
+ * must accept it; once it was edited (git says so, or there is no git to
+ * ask), that comparison is skipped with a note. A change of the demo in
+ * git fails check_shipped until the copy follows it, and with the copy
+ * the drills here.
  *
  * The suite runs from the top of the source tree, as make check runs it,
  * and finds conf/ there; a drill file added to conf/drills is run without
@@ -33,40 +41,25 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "util.h"
+#include "suite.h"
 
 #define T_CASE		60	/* failure bound of one test, s */
 #define T_DRILL		50000	/* failure bound of one wardenctl run, ms */
-#define DEMO_CONF	"conf/warden.json"
+#define DEMO_COPY	"tests/drills-demo.json"
 #define DRILLS_GLOB	"conf/drills/*.json"
-/* The demo's commands, relative to conf/, and what the tests run instead. */
-#define DEMO_WORKER	"../bin/demo-worker"
-#define BUILT_WORKER	"@BIN@/demo-worker"
 
 #define EXIT_DRILL_FAILED	5
 #define EXIT_DRILL_INVALID	1
 
-/* The shipped drills, found when the suite starts (glob sorts them). */
+/*
+ * The shipped drills, found when the suite is made (glob sorts them); the
+ * tests index them for the life of the process.
+ */
 static glob_t	drills;
 
-/* --- text, JSON ---------------------------------------------------------- */
-
-static char *
-dump(const json_t *j)
-{
-	char	*s;
-
-	if (j == NULL)
-		return xstrdup("(null)");
-	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	return s != NULL ? s : xstrdup("?");
-}
-
-static const char *
-str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
+/* --- numbers ------------------------------------------------------------- */
 
 /* A measured time: a number, at least 0 (null in the report: not seen). */
 static bool
@@ -83,80 +76,51 @@ ms(const json_t *o, const char *key)
 
 /* --- the demo configuration ---------------------------------------------- */
 
-/*
- * Point the commands of sup's workers at the built demo-worker, and note
- * the workers' names. Every command must be the demo's own: a config that
- * ran something else would not be the one the drills were written for.
- */
-static void
-demo_fix_tree(json_t *sup, json_t *workers)
-{
-	json_t	*children, *child, *cmd;
-	size_t	 i;
-
-	children = json_object_get(sup, "children");
-	ck_assert_msg(json_is_array(children), "%s: a supervisor without "
-	    "children", DEMO_CONF);
-	json_array_foreach(children, i, child) {
-		if ((cmd = json_object_get(child, "command")) == NULL) {
-			demo_fix_tree(child, workers);
-			continue;
-		}
-		ck_assert_msg(json_is_array(cmd) && json_array_size(cmd) > 0 &&
-		    json_is_string(json_array_get(cmd, 0)) &&
-		    strcmp(json_string_value(json_array_get(cmd, 0)),
-		    DEMO_WORKER) == 0, "%s: %s does not run %s", DEMO_CONF,
-		    str(child, "name"), DEMO_WORKER);
-		ck_assert_int_eq(json_array_set_new(cmd, 0,
-		    json_string(BUILT_WORKER)), 0);
-		ck_assert_int_eq(json_array_append_new(workers,
-		    json_string(str(child, "name"))), 0);
-	}
-}
-
-/*
- * conf/warden.json as the harness needs it, malloc'd; *workers gets the
- * names of its workers (a new array).
- */
+/* The copy's text, malloc'd. */
 static char *
-demo_config(json_t **workers)
+demo_copy(void)
 {
-	json_error_t	 jerr;
-	json_t		*root;
-	char		*text;
+	char	*text = harness_read_file(DEMO_COPY);
 
-	root = json_load_file(DEMO_CONF, JSON_REJECT_DUPLICATES, &jerr);
-	ck_assert_msg(root != NULL, "%s:%d:%d: %s", DEMO_CONF, jerr.line,
-	    jerr.column, jerr.text);
-	/* Left to the harness: its own folder, a table unique to the test. */
-	ck_assert_int_eq(json_object_del(root, "socket"), 0);
-	ck_assert_int_eq(json_object_del(root, "state_dir"), 0);
-	ck_assert_int_eq(json_object_del(root, "table"), 0);
-	ck_assert_ptr_nonnull(*workers = json_array());
-	demo_fix_tree(json_object_get(root, "supervisor"), *workers);
-	ck_assert_int_gt(json_array_size(*workers), 0);
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	ck_assert_ptr_nonnull(text);
-	json_decref(root);
+	ck_assert_msg(text != NULL, "%s: %s (run from the top of the source "
+	    "tree)", DEMO_COPY, strerror(errno));
 	return text;
 }
 
+/* The names of the workers of supervisor sup, appended to workers. */
+static void
+demo_workers(const json_t *sup, json_t *workers)
+{
+	json_t	*child;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(sup, "children"), i, child) {
+		if (json_object_get(child, "command") == NULL)
+			demo_workers(child, workers);
+		else
+			ck_assert_int_eq(json_array_append_new(workers,
+			    json_string(str(child, "name"))), 0);
+	}
+}
+
+/* warden on the copy; *workers gets the names of its workers (a new array). */
 static void
 start_demo(struct harness *h, json_t **workers)
 {
-	char	*text = demo_config(workers);
+	json_error_t	 jerr;
+	json_t		*root;
+	char		*text = demo_copy();
 
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	ck_assert_msg(root != NULL, "%s:%d:%d: %s", DEMO_COPY, jerr.line,
+	    jerr.column, jerr.text);
+	ck_assert_ptr_nonnull(*workers = json_array());
+	demo_workers(json_object_get(root, "supervisor"), *workers);
+	ck_assert_int_gt(json_array_size(*workers), 0);
+	json_decref(root);
 	ck_assert_msg(harness_start(h, text) == 0, "warden did not start on "
 	    "the demo configuration");
 	free(text);
-}
-
-/* Stop warden: a clean exit that leaves nothing behind. */
-static void
-stop(struct harness *h)
-{
-	ck_assert_int_eq(harness_stop(h), 0);
-	ck_assert_int_eq(h->leftovers, 0);
 }
 
 /* --- running drills ------------------------------------------------------ */
@@ -761,7 +725,14 @@ drills_live_suite(void)
 {
 	Suite	*s = suite_create("drills_live");
 	TCase	*tc = tcase_create("drills_live");
+	int	 rc;
 
+	/* No match leaves the list empty; test_drills_found fails then. */
+	rc = glob(DRILLS_GLOB, 0, NULL, &drills);
+	if (rc != 0 && rc != GLOB_NOMATCH) {
+		fprintf(stderr, "glob %s: error %d\n", DRILLS_GLOB, rc);
+		drills.gl_pathc = 0;
+	}
 	tcase_set_timeout(tc, T_CASE);
 	tcase_add_test(tc, test_drills_found);
 	tcase_add_test(tc, test_all_drills_one_go);
@@ -772,23 +743,4 @@ drills_live_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed, rc;
-
-	/* No match leaves the list empty; test_drills_found fails then. */
-	rc = glob(DRILLS_GLOB, 0, NULL, &drills);
-	if (rc != 0 && rc != GLOB_NOMATCH) {
-		fprintf(stderr, "glob %s: error %d\n", DRILLS_GLOB, rc);
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(drills_live_suite());
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	globfree(&drills);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(drills_live_suite)

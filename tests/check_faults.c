@@ -37,6 +37,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "util.h"
 #include "suite.h"
 
@@ -45,97 +46,6 @@
 #define MB		(1024 * 1024)
 
 /* --- small helpers -------------------------------------------------------- */
-
-static char *
-dq(const char *text)
-{
-	char	*s, *p;
-
-	s = xstrdup(text);
-	for (p = s; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	return s;
-}
-
-static json_t *
-js(const char *text)
-{
-	json_error_t	 jerr;
-	char		*s;
-	json_t		*j;
-
-	if (text == NULL)
-		return NULL;
-	s = dq(text);
-	j = json_loads(s, JSON_DECODE_ANY, &jerr);
-	ck_assert_msg(j != NULL, "bad JSON in test: %s (%s)", s, jerr.text);
-	free(s);
-	return j;
-}
-
-static char *
-dump(const json_t *j)
-{
-	char	*s;
-
-	if (j == NULL)
-		return xstrdup("(null)");
-	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	return s != NULL ? s : xstrdup("?");
-}
-
-static void
-start(struct harness *h, const char *text)
-{
-	char	*s = dq(text);
-
-	ck_assert_msg(harness_start(h, s) == 0, "warden did not start");
-	free(s);
-}
-
-/* Stop warden: a clean exit that leaves nothing behind. */
-static void
-stop(struct harness *h)
-{
-	ck_assert_int_eq(harness_stop(h), 0);
-	ck_assert_int_eq(h->leftovers, 0);
-}
-
-static json_t *
-result(struct harness *h, const char *method, const char *params)
-{
-	json_t	*r = harness_result(h, method, js(params));
-
-	ck_assert_msg(r != NULL, "%s failed", method);
-	return r;
-}
-
-static pid_t
-pid_of(struct harness *h, const char *service)
-{
-	pid_t	pid = harness_pid_of(h, service);
-
-	ck_assert_msg(pid > 0, "%s has no pid", service);
-	return pid;
-}
-
-static void
-wait_state(struct harness *h, const char *service, const char *state)
-{
-	ck_assert_msg(harness_wait_state(h, service, state, T_WAIT) == 0,
-	    "%s never %s", service, state);
-}
-
-static json_t *
-wait_event(struct harness_conn *sub, const char *type, const char *service)
-{
-	json_t	*ev = harness_wait_event(sub, type, service, T_WAIT);
-
-	ck_assert_msg(ev != NULL, "no %s event for %s", type,
-	    service != NULL ? service : "anything");
-	return ev;
-}
 
 /* A request on an open connection and its answer's result. */
 static json_t *
@@ -236,15 +146,6 @@ fd_count(pid_t pid, int *maxfd)
 	return n;
 }
 
-static off_t
-file_size(const char *path)
-{
-	struct stat	st;
-
-	ck_assert_msg(stat(path, &st) == 0, "%s: %s", path, strerror(errno));
-	return st.st_size;
-}
-
 /* Wait (inotify) until path is at least size bytes long. */
 static void
 wait_size(const char *path, off_t size, int timeout_ms)
@@ -272,34 +173,6 @@ wait_size(const char *path, off_t size, int timeout_ms)
 			;
 	}
 	close(ifd);
-}
-
-static int
-write_text(const char *path, const char *text)
-{
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-		return -1;
-	do {
-		n = write(fd, text, strlen(text));
-	} while (n == -1 && errno == EINTR);
-	if (close(fd) == -1 || n != (ssize_t)strlen(text))
-		return -1;
-	return 0;
-}
-
-static int
-count_in(const char *s, const char *text)
-{
-	int	n = 0;
-
-	while ((s = strstr(s, text)) != NULL) {
-		n++;
-		s += strlen(text);
-	}
-	return n;
 }
 
 /* --- 1. fork fails ------------------------------------------------------------ */
@@ -501,8 +374,8 @@ START_TEST(test_fork_fails)
 	ck_assert_int_eq(harness_wait_log(&h, "w: cannot start", T_WAIT), 0);
 	log = harness_log(&h);
 	/* Said once for the whole episode. */
-	ck_assert_msg(count_in(log + h.log_mark, "w: cannot start") == 1,
-	    "%d failed starts logged:\n%s", count_in(log + h.log_mark,
+	ck_assert_msg(count_of(log + h.log_mark, "w: cannot start") == 1,
+	    "%d failed starts logged:\n%s", count_of(log + h.log_mark,
 	    "w: cannot start"), log + h.log_mark);
 	free(log);
 
@@ -671,7 +544,7 @@ check_flood(const char *conf, const char *piece)
 
 	/* And it can still be stopped, promptly. */
 	t0 = util_now_ms();
-	r = result(&h, "service.stop", "{'service': 'f'}");
+	r = result(&h, "service.stop", js("{'service': 'f'}"));
 	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
 	    "stopped");
 	json_decref(r);
@@ -846,14 +719,15 @@ START_TEST(test_pid_reuse)
 		fprintf(stderr, "check_faults: pid reuse not arranged; only "
 		    "the empty kill lists are checked\n");
 
-	r = result(&h, "service.kill", "{'service': 'x'}");
+	r = result(&h, "service.kill", js("{'service': 'x'}"));
 	s = dump(r);
 	ck_assert_msg(json_array_size(json_object_get(r, "killed")) == 0,
 	    "a down service was signalled: %s", s);
 	free(s);
 	json_decref(r);
 
-	r = result(&h, "service.kill", "{'service': '*', 'signal': 'TERM'}");
+	r = result(&h, "service.kill",
+	    js("{'service': '*', 'signal': 'TERM'}"));
 	s = dump(r);
 	k = json_object_get(r, "killed");
 	ck_assert_msg(json_array_size(k) == 1 && strcmp(json_string_value(
@@ -863,7 +737,7 @@ START_TEST(test_pid_reuse)
 	free(s);
 	json_decref(r);
 
-	r = result(&h, "service.stop", "{'service': 'x'}");
+	r = result(&h, "service.stop", js("{'service': 'x'}"));
 	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
 	    "stopped");
 	json_decref(r);

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "journal.h"
 #include "util.h"
 #include "suite.h"
@@ -33,25 +34,6 @@ static const char conf[] =
     "{ \"flags\": { \"a\": {}, \"b\": { \"default\": 10 },"
     " \"c\": { \"default\": 20 } },\n"
     "  \"supervisor\": { \"children\": [] } }";
-
-static void
-start(struct harness *h)
-{
-	ck_assert_msg(harness_start(h, conf) == 0, "warden did not start");
-}
-
-static void
-restart(struct harness *h)
-{
-	ck_assert_msg(harness_restart(h) == 0, "warden did not start again");
-}
-
-static void
-kill_warden(struct harness *h)
-{
-	ck_assert_int_eq(harness_signal(h, SIGKILL), 0);
-	ck_assert_int_eq(harness_wait_exit(h, T_WAIT), 128 + SIGKILL);
-}
 
 /* flag.set, acknowledged. */
 static void
@@ -220,7 +202,7 @@ history(struct harness *h)
 {
 	json_t	*r;
 
-	start(h);
+	start(h, conf);
 	flag_set(h, "a", 100);
 	/* A clean stop writes the snapshot; harness_stop() would clean up. */
 	r = harness_result(h, "shutdown", NULL);
@@ -304,7 +286,7 @@ START_TEST(test_damage_refused_then_repaired)
 	ck_assert_int_eq(flag_value(&h, "a"), 100);
 	ck_assert_int_eq(flag_value(&h, "b"), 10);
 	ck_assert_int_eq(flag_value(&h, "c"), 20);
-	ck_assert_int_eq(harness_stop(&h), 0);
+	stop(&h);
 	files_free(&f);
 	free(path);
 }
@@ -316,12 +298,12 @@ START_TEST(test_repair_refused_while_running)
 	struct harness	 h;
 	char		*out;
 
-	start(&h);
+	start(&h, conf);
 	flag_set(&h, "b", 30);
 	ck_assert_int_eq(repair(&h, false, &out), 1);
 	free(out);
 	ck_assert_int_eq(flag_value(&h, "b"), 30);
-	ck_assert_int_eq(harness_stop(&h), 0);
+	stop(&h);
 }
 END_TEST
 
@@ -371,7 +353,7 @@ START_TEST(test_odd_record_refused)
 	restart(&h);
 	ck_assert_int_eq(flag_value(&h, "b"), 45);
 	ck_assert_int_eq(flag_value(&h, "c"), 70);
-	ck_assert_int_eq(harness_stop(&h), 0);
+	stop(&h);
 	files_free(&f);
 	free(path);
 	free(good);
@@ -415,7 +397,7 @@ START_TEST(test_bad_snapshot_untouched)
 	restart(&h);
 	ck_assert_int_eq(flag_value(&h, "a"), 0);
 	ck_assert_int_eq(flag_value(&h, "b"), 10);
-	ck_assert_int_eq(harness_stop(&h), 0);
+	stop(&h);
 	files_free(&f);
 	free(path);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jsonout.h"
+#include "suite.h"
 
 /* v through both writers; the test owns v. */
 static void
@@ -192,16 +193,4 @@ jsonout_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(jsonout_suite());
-	int	 failed;
-
-	/* Each test in its own process (CK_FORK unless CK_FORK=no). */
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(jsonout_suite)

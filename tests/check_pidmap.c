@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pidmap.h"
+#include "suite.h"
 
 #define NPIDS	4096
 
@@ -135,16 +136,4 @@ pidmap_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(pidmap_suite());
-	int	 failed;
-
-	/* Each test in its own process (CK_FORK unless CK_FORK=no). */
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(pidmap_suite)

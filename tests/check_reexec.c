@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "util.h"
 #include "suite.h"
 
@@ -34,97 +35,6 @@
 #define T_CASE		60	/* failure bound of one test, s */
 
 /* --- small helpers -------------------------------------------------------- */
-
-static char *
-dq(const char *text)
-{
-	char	*s, *p;
-
-	s = xstrdup(text);
-	for (p = s; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	return s;
-}
-
-static void
-start(struct harness *h, const char *conf)
-{
-	char	*text = dq(conf);
-
-	ck_assert_msg(harness_start(h, text) == 0, "warden did not start");
-	free(text);
-}
-
-static void
-finish(struct harness *h)
-{
-	ck_assert_int_eq(harness_stop(h), 0);
-	ck_assert_int_eq(h->leftovers, 0);
-}
-
-static pid_t
-pid_of(struct harness *h, const char *svc)
-{
-	pid_t	pid = harness_pid_of(h, svc);
-
-	ck_assert_msg(pid > 0, "%s has no pid", svc);
-	return pid;
-}
-
-static json_int_t
-field_of(struct harness *h, const char *svc, const char *key)
-{
-	json_t		*s = harness_service(h, svc);
-	json_int_t	 v;
-
-	ck_assert_ptr_nonnull(s);
-	ck_assert_msg(json_is_integer(json_object_get(s, key)), "%s.%s", svc, key);
-	v = json_integer_value(json_object_get(s, key));
-	json_decref(s);
-	return v;
-}
-
-static const char *
-state_of(struct harness *h, const char *svc)
-{
-	static char	 buf[32];
-	json_t		*s = harness_service(h, svc);
-
-	ck_assert_ptr_nonnull(s);
-	snprintf(buf, sizeof(buf), "%s",
-	    json_string_value(json_object_get(s, "state")));
-	json_decref(s);
-	return buf;
-}
-
-static void
-wait_state(struct harness *h, const char *svc, const char *state, int min_restarts)
-{
-	json_t	*cond = json_pack("{s:s,s:s,s:i}", "service", svc, "state",
-		    state, "min_restarts", min_restarts);
-
-	ck_assert_msg(harness_wait(h, cond, T_WAIT) == 0, "%s never %s "
-	    "(restarts >= %d)", svc, state, min_restarts);
-}
-
-/*
- * SIGUSR2 ("get ready") to a test-worker started with --ready signal and
- * --grandchild NAME, once that pid file is there (its handlers are set up
- * before it forks) and is not prev. Returns the pid file's pid.
- */
-static pid_t
-usr2_when_set_up(struct harness *h, const char *svc, const char *name, pid_t prev)
-{
-	char	*path = harness_path(h, name);
-	pid_t	 g;
-
-	g = harness_wait_pidfile(path, prev, T_WAIT);
-	ck_assert_msg(g > 0, "%s: no %s", svc, name);
-	free(path);
-	ck_assert_int_eq(kill(pid_of(h, svc), SIGUSR2), 0);
-	return g;
-}
 
 /* SIGUSR2, then the proof the next image took over: its log line and READY=1. */
 static void
@@ -200,8 +110,8 @@ START_TEST(test_sigusr2_keeps_workers)
 	/* Their next instances wait for readiness across the reexec. */
 	ck_assert_int_eq(kill(pid_of(&h, "b"), SIGKILL), 0);
 	ck_assert_int_eq(kill(pid_of(&h, "c"), SIGKILL), 0);
-	wait_state(&h, "b", "starting", 1);
-	wait_state(&h, "c", "starting", 1);
+	wait_restarts(&h, "b", "starting", 1);
+	wait_restarts(&h, "c", "starting", 1);
 	gb = harness_wait_pidfile(harness_path(&h, "b.pid"), gb, T_WAIT);
 	gc = harness_wait_pidfile(harness_path(&h, "c.pid"), gc, T_WAIT);
 	ck_assert(gb > 0 && gc > 0);
@@ -229,20 +139,20 @@ START_TEST(test_sigusr2_keeps_workers)
 	/* Readiness by the fd and by the notify socket the workers were given. */
 	ck_assert_int_eq(kill(b, SIGUSR2), 0);
 	ck_assert_int_eq(kill(c, SIGUSR2), 0);
-	wait_state(&h, "b", "running", 1);
-	wait_state(&h, "c", "running", 1);
+	wait_restarts(&h, "b", "running", 1);
+	wait_restarts(&h, "c", "running", 1);
 	ck_assert_int_eq(pid_of(&h, "b"), b);
 	ck_assert_int_eq(pid_of(&h, "c"), c);
 
 	/* An exit: reaped by the new image, its words read, a restart. */
 	harness_log_mark(&h);
 	ck_assert_int_eq(kill(a, SIGUSR1), 0);
-	wait_state(&h, "a", "running", 1);
+	wait_restarts(&h, "a", "running", 1);
 	ck_assert_int_ne(pid_of(&h, "a"), a);
 	ck_assert_msg(harness_wait_log(&h, "exit 7 on SIGUSR1", T_WAIT) == 0,
 	    "the worker's last line was not read from its pipe");
 	ck_assert_int_eq(harness_wait_pid_gone(a, T_WAIT), 0);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -260,15 +170,15 @@ START_TEST(test_backoff_resumes)
 	f = pid_of(&h, "f");
 	t0 = util_now_ms();
 	ck_assert_int_eq(kill(f, SIGKILL), 0);
-	wait_state(&h, "f", "backoff", 0);
+	wait_restarts(&h, "f", "backoff", 0);
 	reexec_by_signal(&h);
 	ck_assert_str_eq(state_of(&h, "f"), "backoff");
-	wait_state(&h, "f", "running", 1);
+	wait_restarts(&h, "f", "running", 1);
 	took = util_now_ms() - t0;
 	ck_assert_msg(took >= 1400, "restarted after %llu ms, before its backoff",
 	    (unsigned long long)took);
 	ck_assert_int_eq(field_of(&h, "f", "restarts"), 1);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -285,7 +195,7 @@ START_TEST(test_intensity_kept)
 	    " { 'name': 'sup', 'max_restarts': 1, 'max_seconds': 60,"
 	    "   'children': [ { 'name': 'g', 'command': ['@WORKER@'] } ] } ] } }");
 	ck_assert_int_eq(kill(pid_of(&h, "g"), SIGKILL), 0);
-	wait_state(&h, "g", "running", 1);
+	wait_restarts(&h, "g", "running", 1);
 	reexec_by_signal(&h);
 	ck_assert_int_eq(kill(pid_of(&h, "g"), SIGKILL), 0);
 	/* Over its intensity: sup gives up, root restarts it with a fresh g. */
@@ -293,7 +203,7 @@ START_TEST(test_intensity_kept)
 	    "min_restarts", 1);
 	ck_assert_msg(harness_wait(&h, s, T_WAIT) == 0,
 	    "sup did not give up: its intensity was lost in the reexec");
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -335,7 +245,7 @@ START_TEST(test_table_and_state_kept)
 	ck_assert_ptr_nonnull(r);
 	ck_assert(json_is_true(json_object_get(r, "healthy")));
 	json_decref(r);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -442,7 +352,7 @@ START_TEST(test_bad_binaries)
 		still_the_same(&h, w);
 		free(path);
 	}
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -468,7 +378,7 @@ START_TEST(test_binary_that_hangs)
 	ck_assert_ptr_nonnull(r);
 	json_decref(r);
 	free(path);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -504,7 +414,7 @@ START_TEST(test_reexec_to_a_copy)
 	json_decref(r);
 	ck_assert_int_eq(pid_of(&h, "w"), w);
 	free(copy);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -556,7 +466,7 @@ START_TEST(test_clients_carried_over)
 	json_decref(ev);
 	harness_conn_close(waiter);
 	harness_conn_close(sub);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -608,7 +518,7 @@ START_TEST(test_during_stage_changes)
 	ck_assert_int_eq(json_array_size(json_object_get(r, "history")), 40);
 	json_decref(r);
 	harness_conn_close(c);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -644,10 +554,10 @@ START_TEST(test_during_reload)
 	    error_message(r));
 	json_decref(r);
 	ck_assert(!harness_pid_alive(old));
-	wait_state(&h, "slow", "running", 0);
+	wait_restarts(&h, "slow", "running", 0);
 	ck_assert_int_ne(pid_of(&h, "slow"), old);
 	ck_assert_int_eq(pid_of(&h, "k"), k);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 
@@ -699,7 +609,7 @@ START_TEST(test_under_churn)
 	}
 	crashes = field_of(&h, "c0", "restarts");
 	/* The crashers still churn, under the last image. */
-	wait_state(&h, "c0", "backoff", (int)crashes + 2);
+	wait_restarts(&h, "c0", "backoff", (int)crashes + 2);
 	/* Every event up to the fifth reexec's, each the one after the last. */
 	for (i = 0; i < 5;) {
 		ev = harness_next_event(sub, T_WAIT);
@@ -721,7 +631,7 @@ START_TEST(test_under_churn)
 	}
 	ck_assert(runs_handover(&h));
 	harness_conn_close(sub);
-	finish(&h);
+	stop(&h);
 }
 END_TEST
 

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "log.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -71,13 +72,6 @@ static const char conf_stubborn[] =
 
 /* --- helpers -------------------------------------------------------------- */
 
-static void
-stop(struct harness *h)
-{
-	ck_assert_int_eq(harness_stop(h), 0);
-	ck_assert_int_eq(h->leftovers, 0);
-}
-
 /* The next datagram on fd, malloc'd, or NULL when none came in timeout_ms. */
 static char *
 dgram_next(int fd, int timeout_ms)
@@ -105,22 +99,6 @@ dgram_next(int fd, int timeout_ms)
 		if (r == -1 && errno != EINTR)
 			ck_abort_msg("poll: %s", strerror(errno));
 	}
-}
-
-/* Whether the message has this line exactly. */
-static bool
-has_line(const char *msg, const char *line)
-{
-	size_t		 n = strlen(line);
-	const char	*p;
-
-	for (p = msg; p != NULL; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	}
-	return false;
 }
 
 /* The value of "NAME=" in the message, malloc'd, or NULL. */

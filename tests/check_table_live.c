@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "testlib.h"
 #include "rpc.h"
 #include "table.h"
 #include "util.h"
@@ -48,16 +49,6 @@ static const char conf_reader[] =
 static const char conf_flag[] =
     "{ \"flags\": { \"x\": { \"default\": false } },\n"
     "  \"supervisor\": { \"children\": [] } }";
-
-/* In the child of a test: say what failed, and leave with 1. */
-#define CHILD_CHECK(cond, ...) do {					\
-	if (!(cond)) {							\
-		fprintf(stderr, "check_table_live: line %d: ", __LINE__);\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		_exit(1);						\
-	}								\
-} while (0)
 
 static uint64_t
 now_ms(void)
@@ -343,7 +334,7 @@ START_TEST(test_removed_while_down)
 	warden_table	*r;
 	long		 ms;
 
-	ck_assert_int_eq(harness_start(&h, conf_flag), 0);
+	start(&h, conf_flag);
 	r = warden_open(h.table);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_nonnull(harness_result(&h, "flag.set", flag_set(true)));
@@ -352,20 +343,19 @@ START_TEST(test_removed_while_down)
 		ck_assert_ptr_nonnull(harness_result(&h, "shutdown", NULL));
 		ck_assert_int_eq(harness_wait_exit(&h, T_WAIT), 0);
 	} else {
-		ck_assert_int_eq(harness_signal(&h, SIGKILL), 0);
-		ck_assert_int_eq(harness_wait_exit(&h, T_WAIT), 128 + SIGKILL);
+		kill_warden(&h);
 	}
 	ck_assert_int_eq(shm_unlink(h.table), 0);
 	/* The orphan still answers. */
 	ck_assert(warden_enabled(r, "x", false));
-	ck_assert_int_eq(harness_restart(&h), 0);
+	restart(&h);
 	ck_assert_ptr_nonnull(harness_result(&h, "flag.set", flag_set(false)));
 	ms = wait_value(r, "x", false, REPAIR_MS_MAX);
 	ck_assert_msg(ms >= 0, "the reader stayed on the removed table for "
 	    "over %d ms", REPAIR_MS_MAX);
 	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
 	warden_close(r);
-	ck_assert_int_eq(harness_stop(&h), 0);
+	stop(&h);
 }
 END_TEST
 
@@ -392,7 +382,7 @@ START_TEST(test_squatted_name)
 		    (long)geteuid());
 		return;
 	}
-	ck_assert_int_eq(harness_prepare(&h, conf_flag), 0);
+	prepare(&h, conf_flag);
 	snprintf(path, sizeof(path), "/dev/shm%s", h.table);
 	(void)shm_unlink(h.table);
 	fflush(stderr);
@@ -439,7 +429,7 @@ START_TEST(test_squatted_name)
 	ck_assert_ptr_nonnull(harness_result(&h, "flag.set", flag_set(true)));
 	ck_assert_int_ge(wait_value(r, "x", true, REPAIR_MS_MAX), 0);
 	warden_close(r);
-	ck_assert_int_eq(harness_stop(&h), 0);
+	stop(&h);
 }
 END_TEST
 

@@ -23,7 +23,11 @@
  * test by itself, so tests assert on the return values.
  *
  * Config text given to harness_start() and friends may use:
- *   @WORKER@  absolute path of tests/test-worker
+ *   @WORKER@  absolute path of tests/test-worker; when some user could
+ *             not run the built one (a checkout in a 0700 home, run as
+ *             root), a copy in DIR, so that a worker with "user": "nobody"
+ *             can run it once the test opens DIR to that user
+ *             (chmod 0755, as it must anyway for the files it writes)
  *   @BIN@     the binaries folder (e.g. "@BIN@/demo-worker")
  *   @DIR@     the temp folder
  * Values are inserted as they are (no JSON escaping; paths need none).
@@ -54,7 +58,7 @@ struct harness {
 	char		 sock[PATH_MAX];	/* warden's control socket */
 	char		 notify_path[PATH_MAX];	/* DIR/notify.sock */
 	char		 bindir[PATH_MAX];	/* warden, wardenctl, tests/... */
-	char		 worker[PATH_MAX];	/* bindir/tests/test-worker */
+	char		 worker[PATH_MAX];	/* what @WORKER@ stands for */
 	char		 table[256];		/* the config's "table", or "" */
 	char		 injected_table[64];	/* used when the text has none */
 	pid_t		 pid;			/* warden, -1 when not running */
