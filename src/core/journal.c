@@ -68,35 +68,6 @@ journal_crc32c(const void *buf, size_t len)
 
 /* --- low-level I/O ---------------------------------------------------------------- */
 
-/* The whole file, NUL-terminated. -1 with errno (ENOENT when missing). */
-static int
-journal_read_fd(int fd, char **out, size_t *outlen)
-{
-	char	*buf = NULL;
-	size_t	 len = 0, cap = 0;
-	ssize_t	 n;
-
-	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap == 0 ? 65536 : cap * 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = pread(fd, buf + len, cap - len - 1, (off_t)len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
 
 /* fsync the folder that holds path (path is put back as it was). */
 static int
@@ -187,7 +158,7 @@ journal_load_snapshot(struct journal *st, char *err, size_t errlen)
 		    strerror(errno));
 	}
 	st->snap_file = true;
-	if (journal_read_fd(fd, &buf, &len) == -1) {
+	if (util_read_fd(fd, SIZE_MAX / 4, &buf, &len) == -1) {
 		journal_err(err, errlen, "%s: %s", st->snapshot_path,
 		    strerror(errno));
 		close(fd);
@@ -490,7 +461,7 @@ journal_load(const char *dir, bool create, struct journal **out, char *err,
 		goto fail;
 	}
 	if (st->jfd != -1 &&
-	    journal_read_fd(st->jfd, &st->jbuf, &st->jbuflen) == -1) {
+	    util_read_fd(st->jfd, SIZE_MAX / 4, &st->jbuf, &st->jbuflen) == -1) {
 		journal_err(err, errlen, "%s: %s", st->journal_path,
 		    strerror(errno));
 		goto fail;
