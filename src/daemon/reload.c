@@ -130,12 +130,7 @@ reload_build(struct child_conf *c, struct node *parent, struct node *oldroot)
 		n->name = xstrdup(c->name);
 	}
 	free(n->path);
-	if (parent == NULL)
-		n->path = xstrdup("/");
-	else if (parent->parent == NULL)
-		xasprintf(&n->path, "/%s", c->name);
-	else
-		xasprintf(&n->path, "%s/%s", parent->path, c->name);
+	n->path = node_path(parent, c->name);
 	if (n->is_sup) {
 		/* The old kids list is walked for retirement afterwards. */
 		struct node	**oldkids = n->kids;

@@ -55,6 +55,7 @@ extern struct tree_state tree;
 
 /* tree.c */
 struct node	*node_new(struct child_conf *, struct node *parent);
+char		*node_path(const struct node *parent, const char *name);
 void		 node_free(struct node *);
 struct node	*node_find(struct node *, const char *name);
 bool		 node_is_down(const struct node *);

@@ -132,6 +132,21 @@ tree_kick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- building ----------------------------------------------------------- */
 
+/* "/" for the root, "/name" under it, "PARENT/name" deeper. */
+char *
+node_path(const struct node *parent, const char *name)
+{
+	char	*path;
+
+	if (parent == NULL)
+		return xstrdup("/");
+	if (parent->parent == NULL)
+		xasprintf(&path, "/%s", name);
+	else
+		xasprintf(&path, "%s/%s", parent->path, name);
+	return path;
+}
+
 struct node *
 node_new(struct child_conf *c, struct node *parent)
 {
@@ -142,12 +157,7 @@ node_new(struct child_conf *c, struct node *parent)
 	n->conf = c;
 	n->is_sup = c->is_sup;
 	n->parent = parent;
-	if (parent == NULL)
-		n->path = xstrdup("/");
-	else if (parent->parent == NULL)
-		xasprintf(&n->path, "/%s", c->name);
-	else
-		xasprintf(&n->path, "%s/%s", parent->path, c->name);
+	n->path = node_path(parent, c->name);
 	n->state = SVC_STOPPED;
 	n->want = true;
 	n->pid = -1;
@@ -429,8 +439,9 @@ tree_parent_is_up(const struct node *n)
 	    n->parent->state != SVC_STOPPING);
 }
 
-int
-tree_op_start(struct node *n, const char **why)
+/* May an operator bring n up now? -1 with why when not. */
+static int
+tree_op_up_allowed(const struct node *n, const char **why)
 {
 	if (tree.shutting_down) {
 		*why = "warden is shutting down";
@@ -440,6 +451,14 @@ tree_op_start(struct node *n, const char **why)
 		*why = "its supervisor is not running; start the supervisor";
 		return -1;
 	}
+	return 0;
+}
+
+int
+tree_op_start(struct node *n, const char **why)
+{
+	if (tree_op_up_allowed(n, why) == -1)
+		return -1;
 	n->want = true;
 	/* The operator says try now: a failed start's delays begin afresh. */
 	n->fault_tries = 0;
@@ -481,14 +500,8 @@ tree_op_stop(struct node *n, const char **why)
 int
 tree_op_restart(struct node *n, const char **why)
 {
-	if (tree.shutting_down) {
-		*why = "warden is shutting down";
+	if (tree_op_up_allowed(n, why) == -1)
 		return -1;
-	}
-	if (!tree_parent_is_up(n)) {
-		*why = "its supervisor is not running; start the supervisor";
-		return -1;
-	}
 	n->want = true;
 	n->fault_tries = 0;
 	if (node_is_down(n)) {

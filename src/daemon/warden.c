@@ -414,6 +414,25 @@ warden_handover_config(const json_t *handover)
 }
 
 /*
+ * The ledger (a fresh start stops what an earlier warden left in it; a
+ * reexec takes it as it is), the methods and the tree, with its callbacks.
+ */
+static void
+warden_build(struct config *conf)
+{
+	char	err[1024];
+
+	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
+		log_warnx("%s: workers left by a warden that dies will not be "
+		    "found by the next", err);
+	rpc_init(base);
+	tree_init(base, conf);
+	tree_on_exit(warden_exit);
+	tree_on_started(warden_started);
+	tree_on_change(warden_changed);
+}
+
+/*
  * The next image of a reexec takes everything over: the state folder's
  * lock and the table, the ledger, the workers, the control socket and its
  * clients. Nothing is started, nothing stopped.
@@ -433,14 +452,7 @@ warden_adopt(struct config *conf, json_t *handover)
 	if (flagsvc_init(base, conf, err, sizeof(err)) == -1)
 		goto fail;
 	log_debug("reexec: taking over the tree");
-	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
-		log_warnx("%s: workers left by a warden that dies will not be "
-		    "found by the next", err);
-	rpc_init(base);
-	tree_init(base, conf);
-	tree_on_exit(warden_exit);
-	tree_on_started(warden_started);
-	tree_on_change(warden_changed);
+	warden_build(conf);
 	log_debug("reexec: tree built");
 	if (tree_adopt(json_object_get(handover, "tree"), err, sizeof(err)) == -1)
 		goto fail;
@@ -493,14 +505,7 @@ warden_start(struct config *conf)
 		return -1;
 	}
 	/* What an earlier warden left running on this state_dir goes first. */
-	if (ledger_open(conf->state_dir, err, sizeof(err)) == -1)
-		log_warnx("%s: workers left by a warden that dies will not be "
-		    "found by the next", err);
-	rpc_init(base);
-	tree_init(base, conf);
-	tree_on_exit(warden_exit);
-	tree_on_started(warden_started);
-	tree_on_change(warden_changed);
+	warden_build(conf);
 	log_info("warden %s starting with %s", WARDEN_VERSION, conf->path);
 	tree_start();
 	return 0;
