@@ -94,7 +94,7 @@ START_TEST(test_full)
 	nobody_gid = pw->pw_gid;
 	ck_assert_ptr_nonnull(gr = getgrnam("nogroup"));
 	nogroup_gid = gr->gr_gid;
-	conf = parse_ok("/etc/w/warden.json", full_config);
+	conf = configtest_parse("/etc/w/warden.json", full_config);
 
 	ck_assert_str_eq(conf->path, "/etc/w/warden.json");
 	ck_assert_str_eq(conf->dir, "/etc/w");
@@ -232,7 +232,7 @@ START_TEST(test_defaults)
 	struct child_conf	*w;
 	char			 cwd[PATH_MAX], *dir;
 
-	conf = parse_ok("sub/w.json",
+	conf = configtest_parse("sub/w.json",
 	    "{\"supervisor\": {\"children\": [{\"name\": \"w\", "
 	    "\"command\": [\"/bin/w\"]}]}}");
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
@@ -287,7 +287,7 @@ START_TEST(test_number_forms)
 {
 	struct config	*conf;
 
-	conf = parse_ok("w.json",
+	conf = configtest_parse("w.json",
 	    "{\"flags\": {\"a\": {\"default\": 0}, \"b\": {\"default\": 100},"
 	    " \"c\": {\"default\": 5.0}},"
 	    " \"supervisor\": {\"max_restarts\": 1e1, \"max_seconds\": 2.0,"
@@ -315,7 +315,7 @@ START_TEST(test_relative_paths)
 	struct child_conf	*c;
 	char			 cwd[PATH_MAX], *want;
 
-	conf = parse_ok("/srv/app/conf/w.json",
+	conf = configtest_parse("/srv/app/conf/w.json",
 	    "{\"socket\": \"../run/w.sock\", \"state_dir\": \"./state/\","
 	    " \"supervisor\": {\"children\": ["
 	    " {\"name\": \"a\", \"command\": [\"bin/a\", \"rel/arg\"],"
@@ -328,25 +328,25 @@ START_TEST(test_relative_paths)
 	ck_assert_str_eq(conf->dir, "/srv/app/conf");
 	ck_assert_str_eq(conf->socket, "/srv/app/run/w.sock");
 	ck_assert_str_eq(conf->state_dir, "/srv/app/conf/state");
-	c = must_find(conf, "a");
+	c = configtest_service(conf, "a");
 	ck_assert_str_eq(c->argv[0], "/srv/app/conf/bin/a");
 	/* Only the program is a path; arguments are the program's business. */
 	ck_assert_str_eq(c->argv[1], "rel/arg");
 	ck_assert_str_eq(c->cwd, "/srv/app/conf/work");
-	c = must_find(conf, "b");
+	c = configtest_service(conf, "b");
 	ck_assert_str_eq(c->argv[0], "/srv/app/conf/b");
 	ck_assert_str_eq(c->cwd, "/");
-	c = must_find(conf, "c");
+	c = configtest_service(conf, "c");
 	ck_assert_str_eq(c->argv[0], "/opt/c");
 	ck_assert_str_eq(c->cwd, "/abs/x");
-	c = must_find(conf, "d");
+	c = configtest_service(conf, "d");
 	ck_assert_str_eq(c->argv[0], "d");
 	ck_assert_str_eq(c->cwd, "/srv/app/conf");
 	config_free(conf);
 
 	/* A relative file name is taken from the current folder. */
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
-	conf = parse_ok("./etc/../conf/w.json",
+	conf = configtest_parse("./etc/../conf/w.json",
 	    "{\"socket\": \"s.sock\", \"supervisor\": {\"children\": []}}");
 	xasprintf(&want, "%s/conf/w.json", strcmp(cwd, "/") == 0 ? "" : cwd);
 	ck_assert_str_eq(conf->path, want);
@@ -363,22 +363,23 @@ START_TEST(test_implicit)
 {
 	struct config	*conf;
 
-	conf = parse_ok("/etc/w/w.json", "{\"supervisor\": {\"children\": ["
+	conf = configtest_parse("/etc/w/w.json",
+	    "{\"supervisor\": {\"children\": ["
 	    " {\"name\": \"a\", \"command\": [\"a\"]},"
 	    " {\"name\": \"b\", \"command\": [\"b\"], \"backoff\": {}},"
 	    " {\"name\": \"s\", \"max_seconds\": 5, \"children\": ["
 	    "   {\"name\": \"c\", \"command\": [\"c\"]}]},"
 	    " {\"name\": \"t\", \"max_restarts\": 3, \"children\": []}]}}");
 	ck_assert(conf->root->implicit_intensity);
-	ck_assert(must_find(conf, "a")->implicit_backoff);
-	ck_assert(!must_find(conf, "b")->implicit_backoff);
-	ck_assert(!must_find(conf, "s")->implicit_intensity);
-	ck_assert(!must_find(conf, "t")->implicit_intensity);
-	ck_assert(must_find(conf, "c")->implicit_backoff);
+	ck_assert(configtest_service(conf, "a")->implicit_backoff);
+	ck_assert(!configtest_service(conf, "b")->implicit_backoff);
+	ck_assert(!configtest_service(conf, "s")->implicit_intensity);
+	ck_assert(!configtest_service(conf, "t")->implicit_intensity);
+	ck_assert(configtest_service(conf, "c")->implicit_backoff);
 	/* The values are the documented defaults either way. */
 	ck_assert_int_eq(conf->root->max_restarts, 3);
 	ck_assert_int_eq(conf->root->max_seconds, 5);
-	ck_assert_uint_eq(must_find(conf, "a")->backoff.initial_ms, 0);
+	ck_assert_uint_eq(configtest_service(conf, "a")->backoff.initial_ms, 0);
 	config_free(conf);
 }
 END_TEST
@@ -405,7 +406,7 @@ START_TEST(test_walk)
 	struct config	*conf;
 	struct walk	 w;
 
-	conf = parse_ok("/w.json", "{\"supervisor\": {\"children\": ["
+	conf = configtest_parse("/w.json", "{\"supervisor\": {\"children\": ["
 	    " {\"name\": \"a\", \"children\": ["
 	    "   {\"name\": \"b\", \"command\": [\"b\"]},"
 	    "   {\"name\": \"c\", \"children\": ["
@@ -488,7 +489,7 @@ START_TEST(test_demo_copy)
 	    "tree)", DEMO_COPY, strerror(errno));
 	text = demo_bin(copy);
 	free(copy);
-	conf = parse_ok(DEMO_COPY, text);
+	conf = configtest_parse(DEMO_COPY, text);
 	free(text);
 	ck_assert_uint_eq(conf->socket_mode, 0660);
 	/* The original system's seven flags, all off, in four stages. */
@@ -516,16 +517,16 @@ START_TEST(test_demo_copy)
 	ck_assert_int_eq(conf->root->max_seconds, 10);
 	ck_assert_uint_eq(conf->root->nchildren, 3);
 
-	c = must_find(conf, "registry");
+	c = configtest_service(conf, "registry");
 	ck_assert_str_eq(c->argv[0], want);
 	ck_assert_str_eq(c->argv[2], "registry");
 	ck_assert_int_eq(c->ready, READY_NOTIFY);
 	ck_assert_int_eq(c->restart, RESTART_PERMANENT);
 	ck_assert_int_eq(c->shutdown_ms, 2000);
-	c = must_find(conf, "error_context");
+	c = configtest_service(conf, "error_context");
 	ck_assert_int_eq(c->ready, READY_FD);
 	ck_assert_int_eq(c->shutdown_ms, 2000);
-	c = must_find(conf, "telemetry");
+	c = configtest_service(conf, "telemetry");
 	ck_assert(c->is_sup);
 	ck_assert_int_eq(c->strategy, STRATEGY_REST_FOR_ONE);
 	ck_assert_int_eq(c->max_restarts, 5);
@@ -534,7 +535,7 @@ START_TEST(test_demo_copy)
 	ck_assert_str_eq(c->children[0]->name, "span_manager");
 	ck_assert_int_eq(c->children[0]->ready, READY_NONE);
 	ck_assert_int_eq(c->children[0]->shutdown_ms, 2000);
-	c = must_find(conf, "sampled_events");
+	c = configtest_service(conf, "sampled_events");
 	ck_assert_str_eq(c->argv[0], want);
 	ck_assert_uint_eq(c->argc, 5);
 	ck_assert_str_eq(c->argv[4], "3000");

@@ -35,7 +35,7 @@ collect(struct child_conf *c, int depth, void *arg)
 static void
 fingerprints(const char *file, const char *text, struct fps *f)
 {
-	struct config	*conf = parse_ok(file, text);
+	struct config	*conf = configtest_parse(file, text);
 
 	memset(f, 0, sizeof(*f));
 	config_walk(conf->root, collect, f);

@@ -231,7 +231,7 @@ static const struct {
 	const char	*what;
 	mode_t		 mode;		/* of @/x */
 	const char	*more;
-	const char	*err;		/* after "command[0]: "; NULL: accepted */
+	const char	*err;		/* after "command[0]: "; NULL: ok */
 } folders[] = {
 	{ "folder 0700, user nobody", 0700, ", \"user\": \"nobody\"",
 	    "@/x/bin/wtest-cmd: the folder @/x is not searchable by user "

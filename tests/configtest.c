@@ -9,7 +9,7 @@
 #include "configtest.h"
 
 struct config *
-parse_ok(const char *file, const char *text)
+configtest_parse(const char *file, const char *text)
 {
 	struct config	*conf = NULL;
 	char		 err[1024];
@@ -36,7 +36,7 @@ configtest_find(struct child_conf *n, const char *name)
 }
 
 struct child_conf *
-must_find(struct config *conf, const char *name)
+configtest_service(struct config *conf, const char *name)
 {
 	struct child_conf	*c = configtest_find(conf->root, name);
 

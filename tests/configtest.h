@@ -9,8 +9,10 @@
 #include "config.h"
 
 /* config_parse() of text as file, which must succeed. */
-struct config		*parse_ok(const char *file, const char *text);
+struct config		*configtest_parse(const char *file,
+			    const char *text);
 /* The service named name anywhere in conf's tree, which must be there. */
-struct child_conf	*must_find(struct config *conf, const char *name);
+struct child_conf	*configtest_service(struct config *conf,
+			    const char *name);
 
 #endif
