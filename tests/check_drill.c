@@ -77,7 +77,8 @@ END_TEST
 /* Empty steady_state and rollback are fine; steps only need one. */
 START_TEST(test_parse_minimal)
 {
-	struct drill	*d = drilltest_parse("{\"name\":\"m\",\"steady_state\":[],"
+	struct drill	*d = drilltest_parse("{\"name\":\"m\","
+	    "\"steady_state\":[],"
 	    "\"steps\":[{\"do\":\"ping\"}],\"rollback\":[]}");
 
 	ck_assert_ptr_null(d->description);
