@@ -276,13 +276,14 @@ config_identity(struct parser *c, json_t *obj, struct child_conf *n)
 }
 
 /*
- * Could the worker's user execute the file st describes, as execve(2)
- * decides it? With a user set the worker keeps only its gid (spawn drops
- * the supplementary groups); without, it has warden's ids and groups.
- * For root one execute bit is enough.
+ * Which of a file's permission classes the worker's user falls in, as the
+ * kernel decides it: 'r' for root (who needs no bit on a folder and one
+ * execute bit on a file), else 'u', 'g' or 'o'. With a user set the worker
+ * keeps only its gid (spawn drops the supplementary groups); without, it
+ * has warden's ids and groups.
  */
 static int
-config_may_exec(const struct stat *st, const struct child_conf *n)
+config_perm_class(const struct stat *st, const struct child_conf *n)
 {
 	gid_t	groups[NGROUPS_MAX];
 	uid_t	uid = n->has_uid ? n->uid : geteuid();
@@ -290,22 +291,95 @@ config_may_exec(const struct stat *st, const struct child_conf *n)
 	int	i, ng;
 
 	if (uid == 0)
-		return (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+		return 'r';
 	if (st->st_uid == uid)
-		return (st->st_mode & S_IXUSR) != 0;
+		return 'u';
 	if (st->st_gid == gid)
-		return (st->st_mode & S_IXGRP) != 0;
+		return 'g';
 	if (!n->has_uid && (ng = getgroups(NGROUPS_MAX, groups)) > 0) {
 		for (i = 0; i < ng; i++)
 			if (groups[i] == st->st_gid)
-				return (st->st_mode & S_IXGRP) != 0;
+				return 'g';
 	}
-	return (st->st_mode & S_IXOTH) != 0;
+	return 'o';
+}
+
+/*
+ * Whether the worker's user has the x bit of st: execute for a file,
+ * search for a folder.
+ */
+static int
+config_has_x(const struct stat *st, const struct child_conf *n)
+{
+	switch (config_perm_class(st, n)) {
+	case 'r':
+		return S_ISDIR(st->st_mode) ||
+		    (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+	case 'u':
+		return (st->st_mode & S_IXUSR) != 0;
+	case 'g':
+		return (st->st_mode & S_IXGRP) != 0;
+	default:
+		return (st->st_mode & S_IXOTH) != 0;
+	}
+}
+
+/*
+ * The first folder of the absolute path (each prefix ending before a '/',
+ * "/" first) that the worker's user may not search, in why; 0 when none.
+ * stat(2) follows a link, so a link to a folder is judged by that folder.
+ */
+static int
+config_folders_problem(const char *path, const struct child_conf *n,
+    char *why, size_t len)
+{
+	struct stat	 st;
+	char		 dir[PATH_MAX];
+	const char	*p;
+	size_t		 dlen;
+
+	for (p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		dlen = p == path ? 1 : (size_t)(p - path);
+		if (dlen >= sizeof(dir))
+			break;
+		memcpy(dir, path, dlen);
+		dir[dlen] = '\0';
+		if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+			continue;	/* the file's own stat says why */
+		if (config_has_x(&st, n))
+			continue;
+		if (n->user != NULL)
+			snprintf(why, len, "the folder %s is not searchable by "
+			    "user %s", dir, n->user);
+		else
+			snprintf(why, len, "the folder %s is not searchable",
+			    dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The same for the folders of the path as written and, when a link
+ * leads elsewhere, of the path it resolves to: exec walks both.
+ */
+static int
+config_search_problem(const char *path, const struct child_conf *n,
+    char *why, size_t len)
+{
+	char	real[PATH_MAX];
+
+	if (config_folders_problem(path, n, why, len) == -1)
+		return -1;
+	if (realpath(path, real) == NULL || strcmp(real, path) == 0)
+		return 0;
+	return config_folders_problem(real, n, why, len);
 }
 
 /*
  * Why path cannot be executed by the worker's user, in why; 0 when it
- * can. ENOENT and the like as stat(2) says; a folder or device by name.
+ * can. ENOENT and the like as stat(2) says; a folder on the way the user
+ * may not search, the file itself as a folder, a device, by name.
  */
 static int
 config_exec_problem(const char *path, const struct child_conf *n,
@@ -317,6 +391,8 @@ config_exec_problem(const char *path, const struct child_conf *n,
 		snprintf(why, len, "%s", strerror(errno));
 		return -1;
 	}
+	if (config_search_problem(path, n, why, len) == -1)
+		return -1;
 	if (S_ISDIR(st.st_mode)) {
 		snprintf(why, len, "is a directory");
 		return -1;
@@ -325,7 +401,7 @@ config_exec_problem(const char *path, const struct child_conf *n,
 		snprintf(why, len, "not a regular file");
 		return -1;
 	}
-	if (!config_may_exec(&st, n)) {
+	if (!config_has_x(&st, n)) {
 		if (n->user != NULL)
 			snprintf(why, len, "not executable by user %s", n->user);
 		else
@@ -347,7 +423,7 @@ static int
 config_command_check(struct parser *c, struct child_conf *n)
 {
 	const char	*path, *p, *end;
-	char		 why[128], cand[PATH_MAX];
+	char		 why[PATH_MAX + 128], cand[PATH_MAX];
 	int		 found = 0, rv = 0;
 	size_t		 dlen;
 
