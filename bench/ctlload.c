@@ -121,7 +121,7 @@ ctlload_write(int fd, const char *buf, size_t len)
 static int
 ctlload_answer(int fd, char *buf, size_t size, size_t *have)
 {
-	char	*nl;
+	char	*nl, *res, *e;
 	ssize_t	 r;
 	int	 err;
 
@@ -141,7 +141,14 @@ ctlload_answer(int fd, char *buf, size_t size, size_t *have)
 		*have += (size_t)r;
 	}
 	*nl = '\0';
-	err = strstr(buf, "\"error\"") != NULL;
+	/*
+	 * An error answer has "error" where a result has "result", right
+	 * after the id: an "error" key inside a result (status's table has
+	 * one) is no error.
+	 */
+	res = strstr(buf, "\"result\"");
+	e = strstr(buf, "\"error\"");
+	err = e != NULL && (res == NULL || e < res);
 	*have -= (size_t)(nl + 1 - buf);
 	memmove(buf, nl + 1, *have);
 	return err;
