@@ -152,43 +152,23 @@ reexec_fd_key(const char *k)
 	return strcmp(k, "fd") == 0 || (len > 3 && strcmp(k + len - 3, "_fd") == 0);
 }
 
-/* FD_CLOEXEC is the one fd flag there is: one call each, not two. */
-static int
-reexec_cloexec(const json_t *v, bool on)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > INT_MAX)
-		return 0;
-	return fcntl((int)json_integer_value(v), F_SETFD, on ? FD_CLOEXEC : 0);
-}
+static void	reexec_collect(const json_t *, int **, size_t *);
 
-/* Every fd the description names: inheritable or not. */
+/*
+ * Every fd the description names, inheritable or not. FD_CLOEXEC is the
+ * one fd flag there is: one call each, not two.
+ */
 static int
-reexec_fds(json_t *d, bool inherit)
+reexec_fds(const json_t *d, bool inherit)
 {
-	const char	*k;
-	json_t		*v, *e;
-	size_t		 i, len;
-	int		 rc = 0;
+	int	*fds = NULL, rc = 0;
+	size_t	 n = 0, i;
 
-	if (json_is_array(d)) {
-		json_array_foreach(d, i, v)
-			rc |= reexec_fds(v, inherit);
-		return rc;
-	}
-	json_object_foreach(d, k, v) {
-		len = strlen(k);
-		if (json_is_integer(v) && reexec_fd_key(k)) {
-			if (reexec_cloexec(v, !inherit) == -1)
-				rc = -1;
-		} else if (json_is_array(v) && len > 4 &&
-		    strcmp(k + len - 4, "_fds") == 0) {
-			json_array_foreach(v, i, e)
-				if (reexec_cloexec(e, !inherit) == -1)
-					rc = -1;
-		} else if (json_is_object(v) || json_is_array(v))
-			rc |= reexec_fds(v, inherit);
-	}
+	reexec_collect(d, &fds, &n);
+	for (i = 0; i < n; i++)
+		if (fcntl(fds[i], F_SETFD, inherit ? 0 : FD_CLOEXEC) == -1)
+			rc = -1;
+	free(fds);
 	return rc;
 }
 
@@ -632,6 +612,7 @@ reexec_collect_one(const json_t *v, int **fds, size_t *n)
 	(*fds)[(*n)++] = (int)json_integer_value(v);
 }
 
+/* The fds above 2 the description names ("fd", "..._fd", "..._fds"). */
 static void
 reexec_collect(const json_t *d, int **fds, size_t *n)
 {
@@ -663,7 +644,7 @@ reexec_cloexec_all(const json_t *d)
 	/* One call for them all (Linux 5.11), else one per fd handed over. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
-	(void)reexec_fds((json_t *)d, false);
+	(void)reexec_fds(d, false);
 }
 
 void
