@@ -7,13 +7,17 @@
 #include <string.h>
 
 #include "control.h"
+#include "journald.h"
 #include "log.h"
 #include "logring.h"
 #include "logs.h"
 #include "tree-private.h"
 #include "util.h"
 
+#define LOGS_SAY_DROPPED_MS	10000
+
 static uint64_t	logs_seq;
+static uint64_t	logs_dropped_said_at;
 
 static const char *const logs_streams[] = {
 	[LOGRING_STDOUT] = "stdout",
@@ -59,6 +63,46 @@ logs_succeed(struct node *old, struct node *succ)
 }
 
 /*
+ * Lines lost on the way out (journald busy, a file's writer behind) are
+ * counted per service and said in warden's log, at most every
+ * LOGS_SAY_DROPPED_MS, so that a flood of losses is not a flood of lines.
+ */
+static void
+logs_dropped(struct node *n, const char *where)
+{
+	uint64_t	now = util_now_ms();
+
+	n->log_dropped++;
+	n->log_dropped_unsaid++;
+	if (now < logs_dropped_said_at + LOGS_SAY_DROPPED_MS)
+		return;
+	logs_dropped_said_at = now;
+	log_warnx("%s: %llu lines lost: %s did not keep up (%llu in all)",
+	    n->name, (unsigned long long)n->log_dropped_unsaid, where,
+	    (unsigned long long)n->log_dropped);
+	n->log_dropped_unsaid = 0;
+}
+
+/* In warden's log, or as a journal entry of the service's own. */
+static void
+logs_say(struct node *n, const struct logline *l)
+{
+	if (journald_active()) {
+		switch (journald_send(n->name, l->pid, l->stream, l->text,
+		    l->len)) {
+		case JOURNALD_SENT:
+			return;
+		case JOURNALD_BUSY:
+			logs_dropped(n, "the journal");
+			return;
+		case JOURNALD_GONE:
+			break;
+		}
+	}
+	log_info("%s: %s", n->name, l->text);
+}
+
+/*
  * The line is made clean text once (pipes.c cuts lines at TREE_LINE_MAX
  * bytes, each of which may become three), then kept, said and sent.
  */
@@ -80,7 +124,7 @@ logs_line(struct node *n, int stream, pid_t pid, const char *s, size_t len)
 	l.text = clean;
 	logring_push(&logs_keeper(n)->logs, l.seq, l.wall_ms, pid, stream,
 	    clean, l.len);
-	log_info("%s: %s", n->name, clean);
+	logs_say(n, &l);
 	if (control_log_followers() > 0) {
 		j = logs_line_json(n->name, &l);
 		control_publish_log(n->name, j);

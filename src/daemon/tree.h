@@ -72,6 +72,8 @@ struct node {
 	pid_t			 pid;
 	struct outpipe		 out[2];	/* stdout, stderr (enum logring_stream) */
 	struct logring		 logs;		/* its last lines (logs.c) */
+	uint64_t		 log_dropped;	/* lines the journal or its file lost */
+	uint64_t		 log_dropped_unsaid; /* ... not yet said in warden's log */
 	struct spawn_env	*env;		/* kept from start to start; NULL: build */
 	char			*env_table;	/* what env was built with */
 	bool			 env_table_fd;

@@ -22,6 +22,7 @@
 #include "flagsvc.h"
 #include "ledger.h"
 #include "log.h"
+#include "journald.h"
 #include "readysock.h"
 #include "repair.h"
 #include "reexec.h"
@@ -602,6 +603,7 @@ main(int argc, char **argv)
 		sdnotify_adopt(json_object_get(handover, "sdnotify"));
 	sdnotify_init();
 	spawn_init();
+	(void)journald_open();
 	warden_raise_nofile();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal(SIGPIPE)");
