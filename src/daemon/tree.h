@@ -26,6 +26,7 @@
 struct event_base;
 struct event;
 struct spawn_env;
+struct logfile;
 
 enum op_phase { OP_STOP, OP_WAIT, OP_START };
 
@@ -72,6 +73,7 @@ struct node {
 	pid_t			 pid;
 	struct outpipe		 out[2];	/* stdout, stderr (enum logring_stream) */
 	struct logring		 logs;		/* its last lines (logs.c) */
+	struct logfile		*logfile;	/* its "log" file, NULL: none */
 	uint64_t		 log_dropped;	/* lines the journal or its file lost */
 	uint64_t		 log_dropped_unsaid; /* ... not yet said in warden's log */
 	struct spawn_env	*env;		/* kept from start to start; NULL: build */

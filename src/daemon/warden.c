@@ -23,6 +23,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "journald.h"
+#include "logfile.h"
 #include "readysock.h"
 #include "repair.h"
 #include "reexec.h"
@@ -640,6 +641,8 @@ main(int argc, char **argv)
 	reexec_free();
 	conf = tree_config();
 	tree_free();
+	/* The services' last lines reach their files, 2 s at most. */
+	logfile_flush(2000);
 	ledger_close();
 	spawn_free();
 	config_free(conf);
