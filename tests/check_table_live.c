@@ -28,6 +28,7 @@
 
 #include "harness.h"
 #include "testlib.h"
+#include "childtest.h"
 #include "rpc.h"
 #include "table.h"
 #include "util.h"
@@ -209,7 +210,7 @@ full_shm_child(void)
 
 	if (harness_private_shm(SHM_KIB, why, sizeof(why)) == -1) {
 		fprintf(stderr, "check_table_live: cannot run: %s\n", why);
-		_exit(2);
+		_exit(CHILDTEST_SKIP);
 	}
 	CHILD_CHECK(harness_fill(FILLER) == 0, "cannot fill /dev/shm");
 
@@ -300,24 +301,8 @@ full_shm_child(void)
 
 START_TEST(test_full_shm)
 {
-	pid_t	pid;
-	int	status;
-
-	fflush(stderr);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		full_shm_child();
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "the test's child was killed by "
-	    "signal %d", WTERMSIG(status));
-	if (WEXITSTATUS(status) == 2) {
-		/* As the other root-only tests: said, not failed (see stderr). */
-		fprintf(stderr, "test_full_shm: skipped: needs root and a private "
-		    "mount namespace\n");
-		return;
-	}
-	ck_assert_msg(WEXITSTATUS(status) == 0, "failed (see stderr)");
+	childtest_run("test_full_shm", full_shm_child,
+	    "root and a private mount namespace");
 }
 END_TEST
 
