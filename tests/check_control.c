@@ -25,6 +25,7 @@
 #include "util.h"
 #include "version.h"
 #include "controltest.h"
+#include "controlops.h"
 #include "suite.h"
 
 /* --- lines answered with an error ---------------------------------------- */
@@ -242,7 +243,6 @@ START_TEST(test_batch_with_wait)
 	pid_t			 pid;
 
 	sub = subscribe(&control_h, NULL);
-	pid = pid_of(&control_h, "a");
 	ct_send_line(control_c, "[{'jsonrpc':'2.0','id':10,'method':'ping'},"
 	    "{'jsonrpc':'2.0','id':11,'method':'wait','params':"
 	    "{'condition':{'service':'a','state':'running',"
@@ -250,10 +250,7 @@ START_TEST(test_batch_with_wait)
 	    "{'jsonrpc':'2.0','id':12,'method':'version'}]");
 	/* Not answered yet: the ping sent after it comes back first. */
 	ct_check_quiet(control_c);
-	r = result(&control_h, "service.kill",
-	    json_pack("{s:s}", "service", "a"));
-	json_decref(r);
-	ct_await_exit(sub, "a", pid);
+	pid = controlops_kill_seen(&control_h, sub, "a");
 	resp = control_batch_answer(3);
 	ct_check_pong(json_array_get(resp, 0), 10);
 	r = ct_check_result(json_array_get(resp, 1), 11);
