@@ -21,6 +21,7 @@
 #include "harness.h"
 #include "testlib.h"
 #include "childtest.h"
+#include "tablewait.h"
 #include "tabletest.h"
 #include "libwarden-test.h"
 #include "table.h"
@@ -546,20 +547,6 @@ END_TEST
 
 /* ---- reattaching by name, and whom a reader trusts ---- */
 
-/* Read until the stage is WANT, at most deadline_ms: the time taken, or -1. */
-static long
-stage_within(warden_table *r, int want, unsigned deadline_ms)
-{
-	uint64_t	t0 = util_now_ms(), t;
-
-	do {
-		t = util_now_ms();
-		if (warden_stage(r) == want)
-			return (long)(t - t0);
-	} while (t - t0 <= deadline_ms);
-	return -1;
-}
-
 /*
  * The table is removed while no writer runs, so nobody retires it; the
  * next writer's table is found by the reader itself, within the repair
@@ -584,7 +571,7 @@ START_TEST(test_reattach_unretired)
 	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
 	t = mk("unretired", name, sizeof(name));
 	publish_all(t, 2, 1, names, 0);
-	ms = stage_within(r, 2, 250);
+	ms = tablewait_stage(r, 2, 250);
 	ck_assert_msg(ms >= 0, "the reader stayed on the removed table");
 	assert_off(r, "x");
 	warden_close(r);
