@@ -28,11 +28,9 @@
 #include "controlops.h"
 #include "suite.h"
 
-/* --- lines answered with an error ---------------------------------------- */
-
 /*
- * Every test runs against warden with ct_conf_abc, on a connection of its
- * own; what it sends must not leave anything answered twice or late.
+ * Every test (every row of a table too) has a warden of its own, with
+ * ct_conf_abc, and a connection to it: a checked fixture.
  */
 static struct harness		 control_h;
 static struct harness_conn	*control_c;
@@ -50,6 +48,8 @@ control_teardown(void)
 	harness_conn_close(control_c);
 	stop(&control_h);
 }
+
+/* --- lines answered with an error ---------------------------------------- */
 
 /* A line sent raw and the error that answers it (id: ID_NULL for null). */
 struct control_bad_line {

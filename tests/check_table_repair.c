@@ -340,67 +340,13 @@ START_TEST(test_delete_republish)
 }
 END_TEST
 
-/*
- * A child that runs in step with the test: it sends a byte when it is
- * ready and waits for the test's byte to go on.
- */
-struct lockstep {
-	int	go[2], ready[2];
-};
-
-/* fork(2), each side keeping its ends of the pipes: 0 in the child. */
-static pid_t
-lockstep_fork(struct lockstep *ls)
-{
-	pid_t	pid;
-
-	ck_assert_int_eq(pipe(ls->go), 0);
-	ck_assert_int_eq(pipe(ls->ready), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	close(pid == 0 ? ls->go[1] : ls->go[0]);
-	close(pid == 0 ? ls->ready[0] : ls->ready[1]);
-	return pid;
-}
-
-/* In the child: say c, and wait for the test's go; false if it failed. */
-static bool
-lockstep_ready(struct lockstep *ls, char c)
-{
-	return write(ls->ready[1], &c, 1) == 1 && read(ls->go[0], &c, 1) == 1;
-}
-
-/* In the test: the child's byte, which must come. */
-static char
-lockstep_await(struct lockstep *ls)
-{
-	char	c;
-
-	pipe_wait(ls->ready[0], &c, 1);
-	return c;
-}
-
-/* In the test: let the child go on. */
-static void
-lockstep_go(struct lockstep *ls)
-{
-	ck_assert_int_eq(write(ls->go[1], "g", 1), 1);
-}
-
-static void
-lockstep_close(struct lockstep *ls)
-{
-	close(ls->go[1]);
-	close(ls->ready[0]);
-}
-
 /* A handle crosses fork(2): the child reads, and follows a repair. */
 START_TEST(test_fork_child)
 {
 	static const char *const names[] = { "forked" };
 	struct table	*t;
 	warden_table	*r;
-	struct lockstep	 ls;
+	struct childtest_lockstep	 ls;
 	char		 name[128];
 	int		 status;
 	pid_t		 pid;
@@ -409,10 +355,10 @@ START_TEST(test_fork_child)
 	publish_all(t, 1, 1, names, 100);
 	r = reader(name, 0);
 	assert_on(r, "forked");
-	pid = lockstep_fork(&ls);
+	pid = childtest_lockstep_fork(&ls);
 	if (pid == 0) {
-		if (!lockstep_ready(&ls, warden_enabled(r, "forked", false) ?
-		    'y' : 'n'))
+		if (!childtest_lockstep_ready(&ls,
+		    warden_enabled(r, "forked", false) ? 'y' : 'n'))
 			_exit(2);
 		/* The parent deleted, repaired and turned the flag off. */
 		if (warden_enabled(r, "forked", true) || warden_stage(r) != 2)
@@ -420,16 +366,16 @@ START_TEST(test_fork_child)
 		warden_close(r);
 		_exit(0);
 	}
-	ck_assert_msg(lockstep_await(&ls) == 'y',
+	ck_assert_msg(childtest_lockstep_await(&ls) == 'y',
 	    "the child did not read the flag on");
 	ck_assert_int_eq(table_delete(t), 0);
 	ck_assert_int_eq(table_republish(t, NULL, 0), 0);
 	publish_all(t, 2, 1, names, 0);
-	lockstep_go(&ls);
+	childtest_lockstep_go(&ls);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "child: status %d", status);
-	lockstep_close(&ls);
+	childtest_lockstep_close(&ls);
 	warden_close(r);
 	table_close(t);
 	shm_unlink(name);
@@ -441,30 +387,30 @@ START_TEST(test_in_use)
 {
 	static const char *const names[] = { "x" };
 	struct table	*t, *mine;
-	struct lockstep	 ls;
+	struct childtest_lockstep	 ls;
 	char		 name[128], err[512];
 	int		 status;
 	pid_t		 pid;
 
 	shm_name(name, sizeof(name), "inuse");
 	shm_unlink(name);
-	pid = lockstep_fork(&ls);
+	pid = childtest_lockstep_fork(&ls);
 	if (pid == 0) {
 		/* The other warden: makes the table and keeps running. */
 		if ((t = table_create(name, 0, NULL, 0)) == NULL)
 			_exit(1);
-		if (!lockstep_ready(&ls, 'r'))
+		if (!childtest_lockstep_ready(&ls, 'r'))
 			_exit(2);
 		table_close(t);
 		_exit(0);
 	}
-	(void)lockstep_await(&ls);
+	(void)childtest_lockstep_await(&ls);
 	err[0] = '\0';
 	ck_assert_ptr_null(table_create(name, 0, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "in use by another warden") != NULL, "%s",
 	    err);
 	/* Once it is gone (a zombie not yet reaped is gone), it is stale. */
-	lockstep_go(&ls);
+	childtest_lockstep_go(&ls);
 	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &(siginfo_t){ 0 },
 	    WEXITED | WNOWAIT), 0);
 	mine = table_create(name, 0, err, sizeof(err));
@@ -473,7 +419,7 @@ START_TEST(test_in_use)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	publish_all(mine, 1, 1, names, 100);
 	ck_assert_int_eq(table_check(mine), TABLE_OK);
-	lockstep_close(&ls);
+	childtest_lockstep_close(&ls);
 	table_close(mine);
 	shm_unlink(name);
 }
