@@ -175,6 +175,49 @@ START_TEST(test_subtree)
 }
 END_TEST
 
+/*
+ * A stop of several still under way when warden reexecutes: the new image
+ * answers it, once each is down, on the same connection.
+ */
+START_TEST(test_many_across_reexec)
+{
+	struct harness		 h;
+	struct harness_conn	*c;
+	json_t			*r, *res;
+	long long		 id;
+	pid_t			 slow;
+
+	start(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'k', 'command': ['@WORKER@'] },"
+	    " { 'name': 'slow', 'command': ['@WORKER@', '--linger-term', '3000'"
+	    READY_ARGS "], 'shutdown_ms': 10000," SET_UP " } ] } }");
+	slow = pid_of(&h, "slow");
+	c = harness_conn_open(&h);
+	ck_assert_ptr_nonnull(c);
+	id = harness_conn_request(c, "service.stop", json_pack("{s:o}",
+	    "service", js("['k','slow']")));
+	ck_assert_int_gt(id, 0);
+	wait_state(&h, "slow", "stopping");
+	r = harness_call_timeout(&h, "reexec", NULL, 30000);
+	ck_assert_msg(r != NULL && json_object_get(r, "result") != NULL,
+	    "reexec: %s", dump(r));
+	json_decref(r);
+	/* Handed over unanswered: slow takes its time to die. */
+	ck_assert(harness_pid_alive(slow));
+	ck_assert_int_eq(harness_wait_log(&h, "client(s) handed over",
+	    T_WAIT), 0);
+	r = harness_read_response(c, id, 3 * T_WAIT);
+	ck_assert_msg(r != NULL, "no answer to the stop after the reexec");
+	res = json_object_get(r, "result");
+	ck_assert_msg(res != NULL, "stop: %s", dump(r));
+	answer_is(res, "k,slow", "stopped");
+	json_decref(r);
+	ck_assert(!harness_pid_alive(slow));
+	harness_conn_close(c);
+	stop(&h);
+}
+END_TEST
+
 /* --- all or nothing --------------------------------------------------------------- */
 
 START_TEST(test_all_or_nothing)
@@ -395,6 +438,7 @@ make_suite(void)
 	tcase_set_timeout(tc, T_CASE);
 	tcase_add_test(tc, test_list_and_all);
 	tcase_add_test(tc, test_subtree);
+	tcase_add_test(tc, test_many_across_reexec);
 	tcase_add_test(tc, test_all_or_nothing);
 	tcase_add_test(tc, test_ctl_names);
 	tcase_add_test(tc, test_ctl_status_failed);
