@@ -308,16 +308,16 @@ methods_service_kill(struct call *call, json_t *params)
 static json_t *
 methods_service_workers(json_t *names, json_t *named)
 {
-	json_t	*workers = json_array(), *v;
-	size_t	 i;
+	json_t		*workers = json_array(), *v;
+	struct node	*n;
+	size_t		 i;
 
 	if (names == NULL) {
 		tree_each_worker(tree_root(), methods_service_collect, workers);
 		return workers;
 	}
 	json_array_foreach(names, i, v) {
-		struct node	*n = tree_find(json_string_value(v));
-
+		n = tree_find(json_string_value(v));
 		if (!n->is_sup)
 			json_object_set_new(named, n->name, json_true());
 		tree_each_worker(n, methods_service_collect, workers);
