@@ -257,6 +257,12 @@ START_TEST(test_ctl_signal)
 	CHECK_RC(rc, EXIT_OK, "-j signal side USR1");
 	has(ctl_out, "\"signaled\"", "-j signal side USR1");
 	has(ctl_out, "\"s\"", "-j signal side USR1");
+	/* "*" with nothing running: refused too. */
+	rc = CTL(&h, "stop", "*");
+	CHECK_RC(rc, EXIT_OK, "stop *");
+	rc = CTL(&h, "signal", "*", "HUP");
+	CHECK_RC(rc, EXIT_ERROR, "signal * HUP");
+	has(ctl_err, "no service to signal is running", "signal * HUP");
 	stop(&h);
 }
 END_TEST
