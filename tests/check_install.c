@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "protocol.h"
 #include "util.h"
 #include "suite.h"
 
@@ -682,11 +683,16 @@ START_TEST(test_completion)
 	    "t flag flag ''\n"
 	    "t stage stage r\n"
 	    "t signal kill a -s TE\n"
+	    "t sigop signal a HU\n"
+	    "t topics events ''\n"
+	    "t topic events service.s\n"
+	    "t limit stage -n 3 --li\n"
 	    "t services status ''\n"
 	    "t flags flag get ''\n"
 	    "t binary reexec \"${ctl%%ctl}\"\n";
 	struct inst	 in;
 	char		*comp, *ctl, *nosock, *want;
+	size_t		 i;
 	int		 rc;
 
 	inst_init(&in, conf_flags);
@@ -704,8 +710,22 @@ START_TEST(test_completion)
 	rc = inst_shell(&in, "bash", script, comp, ctl, nosock);
 	RUN_OK(&in, rc, "completion without warden");
 	has_text(in.out, "\ncommands: ping version status start stop restart "
-	    "kill wait flag stage table recovery drill events logs reload reexec "
-	    "shutdown call help\n", "commands");
+	    "signal kill wait flag stage table recovery drill events logs "
+	    "reload reexec shutdown call help\n", "commands");
+	has_text(in.out, "\nsigop: HUP\n", "signal's signal");
+	has_text(in.out, "\ntopic: service.started service.signaled\n",
+	    "a topic");
+	has_text(in.out, "\nlimit: --limit\n", "stage's --limit");
+	/* Every event type warden sends is offered. */
+	for (i = 0; i < RPC_NEVENT_TYPES; i++) {
+		xasprintf(&want, " %s", rpc_event_types[i]);
+		ck_assert_msg(strstr(strstr(in.out, "\ntopics:"), want) != NULL &&
+		    strstr(strstr(in.out, "\ntopics:"), want) <
+		    strstr(strstr(in.out, "\ntopics:") + 1, "\n"),
+		    "completion offers no topic %s:\n%s", rpc_event_types[i],
+		    in.out);
+		free(want);
+	}
 	has_text(in.out, "\nstart: flag\n", "a command's start");
 	has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
 	has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
