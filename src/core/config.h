@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 enum strategy { STRATEGY_ONE_FOR_ONE, STRATEGY_ONE_FOR_ALL, STRATEGY_REST_FOR_ONE };
@@ -40,6 +41,16 @@ struct env_pair {
 	char	*key;
 	char	*value;
 };
+
+/* One of a worker's "rlimits" (config-proc.c has the names). */
+struct rlimit_conf {
+	int		 resource;	/* RLIMIT_* */
+	const char	*name;		/* "nofile": static, from the table */
+	rlim_t		 soft, hard;	/* RLIM_INFINITY for "infinity" */
+};
+
+/* The largest env_file read. */
+#define CONFIG_ENV_FILE_MAX	(1024 * 1024)
 
 /* One node of the supervision tree: a worker (command) or a supervisor (children). */
 struct child_conf {
@@ -72,6 +83,14 @@ struct child_conf {
 	uid_t			 uid;		/* resolved from user when set */
 	gid_t			 gid;		/* resolved from group, else user's primary group */
 	bool			 has_uid, has_gid;
+	/* The process's settings (config-proc.c). */
+	bool			 autostart;	/* default true; false: down until started */
+	char			*env_file;	/* absolute; NULL: none */
+	struct env_pair		*file_env;	/* its variables, each once, the last kept */
+	size_t			 nfile_env;
+	int			 umask;		/* -1: warden's own */
+	struct rlimit_conf	*rlimits;	/* in the order of the names' table */
+	size_t			 nrlimits;
 
 	/*
 	 * Canonical text of this node's own settings (for a supervisor: without
