@@ -342,7 +342,7 @@ START_TEST(test_env_file_bad)
 }
 END_TEST
 
-/* A file missing, a folder, one over 1 MiB: named, with what is wrong. */
+/* A file missing, a folder, a FIFO, one over 1 MiB: named, with what is wrong. */
 START_TEST(test_env_file_unreadable)
 {
 	struct config	*conf = (struct config *)&conf;
@@ -363,6 +363,17 @@ START_TEST(test_env_file_unreadable)
 	    sizeof(err)), -1);
 	xasprintf(&want, "%s/w.json:1:79: supervisor.children[0].env_file: "
 	    "%s/folder.env: not a regular file", dir, dir);
+	ck_assert_str_eq(err, want);
+	free(want);
+
+	/* A FIFO with no writer would block the open: not waited for. */
+	xasprintf(&sub, "%s/fifo.env", dir);
+	ck_assert_int_eq(mkfifo(sub, 0644), 0);
+	free(sub);
+	ck_assert_int_eq(cp_parse(dir, "'env_file': 'fifo.env'", &conf, err,
+	    sizeof(err)), -1);
+	xasprintf(&want, "%s/w.json:1:79: supervisor.children[0].env_file: "
+	    "%s/fifo.env: not a regular file", dir, dir);
 	ck_assert_str_eq(err, want);
 	free(want);
 

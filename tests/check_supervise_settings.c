@@ -26,6 +26,7 @@
 #include "harness.h"
 #include "testlib.h"
 #include "supervisetest.h"
+#include "wardenctltest.h"
 #include "util.h"
 #include "suite.h"
 
@@ -132,8 +133,9 @@ START_TEST(test_autostart_group)
 {
 	struct harness	 h;
 	json_t		*list, *s;
-	char		*e;
+	char		*e, cols[8][64];
 	pid_t		 lazy;
+	int		 rc;
 
 	start(&h, set_group);
 	set_expect_down_by_config(&h, "lazy");
@@ -145,10 +147,17 @@ START_TEST(test_autostart_group)
 	json_decref(list);
 	set_expect_down_by_config(&h, "lazy");
 	set_expect_health(&h, "ok");
-
-	s = set_op(&h, "service.start", "lazy");
-	ck_assert_str_eq(str(s, "state"), "running");
-	json_decref(s);
+	/* wardenctl says why it is down, and starts it. */
+	rc = CTL(&h, "status");
+	CHECK_RC(rc, EXIT_OK, "status");
+	has(ctl_out, "health ok", "status");
+	ck_assert_uint_eq(table_row(ctl_out, "lazy", cols, 8), 8);
+	ck_assert_str_eq(cols[2], "stopped");
+	ck_assert_str_eq(cols[7], "autostart off");
+	rc = CTL(&h, "start", "lazy");
+	CHECK_RC(rc, EXIT_OK, "start lazy");
+	forget();
+	expect_svc(&h, "lazy", "running", 0, 0);
 	e = read_env(&h, "lazy.env");
 	set_expect_var(e, "WARDEN_SERVICE", "lazy");
 	free(e);
