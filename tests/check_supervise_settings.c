@@ -257,6 +257,50 @@ START_TEST(test_autostart_reload)
 }
 END_TEST
 
+/*
+ * A changed service with autostart false is a new instance wanted up
+ * exactly when the old one was: the one an operator started comes back
+ * with the new settings, the one never started stays down.
+ */
+START_TEST(test_autostart_reload_changed)
+{
+	struct harness		 h;
+	struct harness_conn	*c;
+	json_t			*r, *list, *s;
+	pid_t			 plazy;
+
+	start(&h, "{ 'supervisor': { 'children': [" SENTINEL ","
+	    " { 'name': 'lazy', 'command': ['@WORKER@'], 'autostart': false },"
+	    " { 'name': 'idle', 'command': ['@WORKER@'], 'autostart': false }"
+	    " ] } }");
+	s = set_op(&h, "service.start", "lazy");
+	json_decref(s);
+	plazy = pid_of(&h, "lazy");
+	c = subscribe(&h, NULL);
+
+	write_config(&h, "{ 'supervisor': { 'children': [" SENTINEL ","
+	    " { 'name': 'lazy', 'command': ['@WORKER@', '--print', 'v2'],"
+	    "   'autostart': false },"
+	    " { 'name': 'idle', 'command': ['@WORKER@', '--print', 'v2'],"
+	    "   'autostart': false } ] } }");
+	r = result(&h, "config.reload", NULL);
+	expect_names(r, "changed", "[\"lazy\", \"idle\"]");
+	json_decref(r);
+	list = events_until(c, "service.ready", "lazy", NULL);
+	list = barrier(&h, c, list);
+	ck_assert_msg(ev_count(list, "service.started", "idle") == 0, "%s",
+	    dump(list));
+	json_decref(list);
+	ck_assert_int_eq(harness_wait_pid_gone(plazy, T_WAIT), 0);
+	expect_svc(&h, "lazy", "running", 0, 0);
+	ck_assert_int_eq(harness_wait_log(&h, "lazy: v2", T_WAIT), 0);
+	set_expect_down_by_config(&h, "idle");
+	set_expect_health(&h, "ok");
+	harness_conn_close(c);
+	finish(&h, 0);
+}
+END_TEST
+
 /* --- env_file ------------------------------------------------------------- */
 
 static const char set_env_conf[] =
@@ -494,6 +538,7 @@ supervise_settings_suite(void)
 	tcase_add_test(tc, test_autostart_group);
 	tcase_add_test(tc, test_autostart_reexec);
 	tcase_add_test(tc, test_autostart_reload);
+	tcase_add_test(tc, test_autostart_reload_changed);
 	tcase_add_test(tc, test_env_file);
 	tcase_add_test(tc, test_env_file_missing);
 	tcase_add_test(tc, test_umask);
