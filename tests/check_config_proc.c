@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "util.h"
 #include "configtest.h"
@@ -396,6 +398,67 @@ START_TEST(test_env_file_unreadable)
 }
 END_TEST
 
+/*
+ * A reexec's parse: the env files from what config_env_files() gave, not
+ * from the disk; none at all for the check of the text alone.
+ */
+START_TEST(test_env_file_handover)
+{
+	struct config		*conf, *next;
+	struct child_conf	*w;
+	json_t			*files, *bad;
+	char			*dir = cp_dir(), *text, *file, *path, err[1024];
+	char			*want;
+
+	cp_write(dir, "app.env", "A=\xff\n", 4);
+	ck_assert_msg(cp_parse(dir, "'env_file': 'app.env'", &conf, err,
+	    sizeof(err)) == 0, "%s", err);
+	files = config_env_files(conf);
+	cp_write(dir, "app.env", "A=changed\n", 10);
+	xasprintf(&file, "%s/w.json", dir);
+	text = cp_text("'env_file': 'app.env'");
+	ck_assert_msg(config_parse_handover(text, strlen(text), file, files,
+	    &next, err, sizeof(err)) == 0, "%s", err);
+	w = configtest_service(next, "w");
+	ck_assert_uint_eq(w->nfile_env, 1);
+	ck_assert_str_eq(w->file_env[0].value, "\xff");
+	ck_assert_str_eq(w->fingerprint, configtest_service(conf,
+	    "w")->fingerprint);
+	config_free(next);
+
+	/* The check: the text alone, whatever the disk holds. */
+	xasprintf(&path, "%s/app.env", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_msg(config_parse_handover(text, strlen(text), file, NULL,
+	    &next, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(configtest_service(next, "w")->nfile_env, 0);
+	config_free(next);
+
+	/* A file the handover lacks, or holds as no hex: an error. */
+	bad = json_object();
+	ck_assert_int_eq(config_parse_handover(text, strlen(text), file, bad,
+	    &next, err, sizeof(err)), -1);
+	xasprintf(&want, "%s:1:79: supervisor.children[0].env_file: %s: not "
+	    "in the handover", file, path);
+	ck_assert_str_eq(err, want);
+	free(want);
+	json_object_set_new(bad, path, json_string("41zz"));
+	ck_assert_int_eq(config_parse_handover(text, strlen(text), file, bad,
+	    &next, err, sizeof(err)), -1);
+	xasprintf(&want, "%s:1:79: supervisor.children[0].env_file: %s: its "
+	    "content in the handover is not hex of at most 1 MiB", file, path);
+	ck_assert_str_eq(err, want);
+	free(want);
+	json_decref(bad);
+	json_decref(files);
+	config_free(conf);
+	free(path);
+	free(text);
+	free(file);
+	cp_rmdir(dir);
+}
+END_TEST
+
 /* w's fingerprint for keys, config at dir/w.json; malloc'd. */
 static char *
 cp_fp(const char *dir, const char *keys)
@@ -475,6 +538,7 @@ config_proc_suite(void)
 	tcase_add_test(tc, test_env_file_good);
 	tcase_add_loop_test(tc, test_env_file_bad, 0, (int)nitems(cp_bad_file));
 	tcase_add_test(tc, test_env_file_unreadable);
+	tcase_add_test(tc, test_env_file_handover);
 	tcase_add_test(tc, test_proc_fingerprint);
 	suite_add_tcase(s, tc);
 	return s;

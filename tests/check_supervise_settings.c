@@ -372,6 +372,57 @@ START_TEST(test_env_file)
 }
 END_TEST
 
+/*
+ * A reexec hands over the variables read, not the file of now: an edit
+ * made before it is still a change at the next reload, and a file gone
+ * does not stop the reexec.
+ */
+START_TEST(test_env_file_reexec)
+{
+	struct harness	 h;
+	json_t		*r, *err;
+	char		*e, *path;
+	pid_t		 pe, po;
+
+	prepare(&h, set_env_conf);
+	ck_assert_int_eq(harness_write_file(&h, "app.env", "FROM_FILE=one\n"),
+	    0);
+	ck_assert_int_eq(harness_launch(&h), 0);
+	pe = pid_of(&h, "e");
+	po = pid_of(&h, "other");
+
+	ck_assert_int_eq(harness_write_file(&h, "app.env", "FROM_FILE=two\n"),
+	    0);
+	set_reexec(&h);
+	expect_svc(&h, "e", "running", pe, 0);
+	set_unlink(&h, "e.env");
+	r = result(&h, "config.reload", NULL);
+	expect_names(r, "changed", "[\"e\"]");
+	expect_names(r, "unchanged", "[\"root\", \"other\"]");
+	json_decref(r);
+	e = read_env(&h, "e.env");
+	set_expect_var(e, "FROM_FILE", "two");
+	free(e);
+	ck_assert_int_eq(harness_wait_pid_gone(pe, T_WAIT), 0);
+	pe = pid_of(&h, "e");
+
+	path = harness_path(&h, "app.env");
+	ck_assert_int_eq(unlink(path), 0);
+	free(path);
+	set_reexec(&h);
+	expect_svc(&h, "e", "running", pe, 0);
+	expect_svc(&h, "other", "running", po, 0);
+	err = expect_error_object(&h, "config.reload", NULL, -32602,
+	    "invalid_params");
+	ck_assert_msg(str(err, "message") != NULL && strstr(str(err,
+	    "message"), "/app.env: No such file or directory") != NULL, "%s",
+	    dump(err));
+	json_decref(err);
+	expect_svc(&h, "e", "running", pe, 0);
+	finish(&h, 0);
+}
+END_TEST
+
 /* warden does not start on a missing env file, and says which. */
 START_TEST(test_env_file_missing)
 {
@@ -540,6 +591,7 @@ supervise_settings_suite(void)
 	tcase_add_test(tc, test_autostart_reload);
 	tcase_add_test(tc, test_autostart_reload_changed);
 	tcase_add_test(tc, test_env_file);
+	tcase_add_test(tc, test_env_file_reexec);
 	tcase_add_test(tc, test_env_file_missing);
 	tcase_add_test(tc, test_umask);
 	tcase_add_test(tc, test_rlimits);

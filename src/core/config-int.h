@@ -29,6 +29,8 @@ struct parser {
 	size_t			 nnamed;
 
 	int			 check_commands; /* look at the files (config_load) */
+	int			 env_given;	/* env files from env_files, not read */
+	const json_t		*env_files;	/* path -> hex; NULL: none read */
 };
 
 /*

@@ -2,7 +2,8 @@
  * config-proc.c: a worker's settings for its process and its start:
  * "autostart", "env_file" (read here, when the configuration is read, so
  * that a bad file is a config error and a reload with one changes
- * nothing), "umask" and "rlimits", with the one table of limit names.
+ * nothing; a reexec hands over what was read instead), "umask" and
+ * "rlimits", with the one table of limit names.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -101,6 +102,25 @@ config_proc_read(struct parser *c, const char *path, char **out, size_t *len)
 	}
 	*out = buf;
 	*len = n;
+	return 0;
+}
+
+/*
+ * A reexec's: the content the last image read, in hex. A path missing is
+ * an error: the running workers' variables are not to be guessed.
+ */
+static int
+config_proc_given(struct parser *c, const char *path, char **out,
+    size_t *len)
+{
+	json_t	*v = json_object_get(c->env_files, path);
+
+	if (!json_is_string(v))
+		return jsonerr_value(&c->je, "%s: not in the handover", path);
+	if (util_hex_decode(json_string_value(v), CONFIG_ENV_FILE_MAX, out,
+	    len) == -1)
+		return jsonerr_value(&c->je, "%s: its content in the handover "
+		    "is not hex of at most 1 MiB", path);
 	return 0;
 }
 
@@ -218,7 +238,13 @@ config_proc_env_file(struct parser *c, json_t *obj, struct child_conf *n)
 	if (config_str(c, v, &s) == -1)
 		return -1;
 	n->env_file = config_abspath(c, s);
-	if (config_proc_read(c, n->env_file, &text, &len) == -1)
+	if (c->env_given && c->env_files == NULL) {
+		/* The text alone is checked. */
+		jsonerr_pop(&c->je);
+		return 0;
+	}
+	if ((c->env_given ? config_proc_given(c, n->env_file, &text, &len) :
+	    config_proc_read(c, n->env_file, &text, &len)) == -1)
 		return -1;
 	seen = json_object();
 	for (p = text, end = text + len; p < end && rv == 0; p = nl + 1) {
@@ -231,7 +257,9 @@ config_proc_env_file(struct parser *c, json_t *obj, struct child_conf *n)
 		rv = config_proc_line(c, n, seen, &cap, p, llen, lineno);
 	}
 	json_decref(seen);
-	free(text);
+	/* Kept as read (not the buffer of 1 MiB) for a reexec. */
+	n->env_text = xreallocarray(text, len + 1, 1);
+	n->env_textlen = len;
 	if (rv == 0)
 		jsonerr_pop(&c->je);
 	return rv;
@@ -365,6 +393,35 @@ config_proc(struct parser *c, json_t *obj, struct child_conf *n)
 	return 0;
 }
 
+static void
+config_proc_env_texts(const struct child_conf *n, json_t *files)
+{
+	char	*hex;
+	size_t	 i;
+
+	if (n->env_file != NULL && n->env_text != NULL) {
+		hex = util_hex_encode(n->env_text, n->env_textlen);
+		if (json_object_set_new(files, n->env_file,
+		    json_string(hex)) == -1)
+			fatalx("config: cannot describe %s", n->env_file);
+		free(hex);
+	}
+	for (i = 0; i < n->nchildren; i++)
+		config_proc_env_texts(n->children[i], files);
+}
+
+json_t *
+config_env_files(const struct config *conf)
+{
+	json_t	*files = json_object();
+
+	if (files == NULL)
+		fatalx("config: out of memory");
+	if (conf->root != NULL)
+		config_proc_env_texts(conf->root, files);
+	return files;
+}
+
 /* --- the fingerprint ------------------------------------------------------ */
 
 struct proc_buf {
@@ -460,5 +517,6 @@ config_proc_free(struct child_conf *n)
 	}
 	free(n->file_env);
 	free(n->env_file);
+	free(n->env_text);
 	free(n->rlimits);
 }

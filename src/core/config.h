@@ -88,6 +88,8 @@ struct child_conf {
 	char			*env_file;	/* absolute; NULL: none */
 	struct env_pair		*file_env;	/* its variables, each once, the last kept */
 	size_t			 nfile_env;
+	char			*env_text;	/* the file as read, for a reexec's handover */
+	size_t			 env_textlen;
 	int			 umask;		/* -1: warden's own */
 	struct rlimit_conf	*rlimits;	/* in the order of the names' table */
 	size_t			 nrlimits;
@@ -173,6 +175,21 @@ int	config_load(const char *file, struct config **out, char *err, size_t errlen)
  */
 int	config_parse(const char *text, size_t len, const char *file,
 	    struct config **out, char *err, size_t errlen);
+
+/*
+ * config_parse() for a reexec, which hands over the configuration in
+ * force: each env_file is taken from env_files (absolute path -> its
+ * content in hex, as config_env_files() makes it), not read, so that the
+ * next image has the variables the workers were started with. With
+ * env_files NULL none is read and they give no variables (warden
+ * --handover-check, which checks the text alone).
+ */
+struct json_t;
+int	config_parse_handover(const char *text, size_t len, const char *file,
+	    const struct json_t *env_files, struct config **out, char *err,
+	    size_t errlen);
+/* What config_parse_handover() takes: every worker's env file. */
+struct json_t	*config_env_files(const struct config *);
 
 void	config_free(struct config *);
 
