@@ -9,9 +9,9 @@
 # nothing to offer.
 
 _wardenctl_commands="ping version status start stop restart kill wait flag
-	stage table recovery drill events reload reexec shutdown call help"
+	stage table recovery drill events logs reload reexec shutdown call help"
 _wardenctl_methods="ping version status service.start service.stop
-	service.restart service.kill flag.list flag.get flag.set flag.reset
+	service.restart service.kill service.logs flag.list flag.get flag.set flag.reset
 	stage.get stage.set stage.rollback stage.emergency table.info
 	table.delete table.corrupt recovery wait subscribe config.reload
 	reexec shutdown"
@@ -161,6 +161,7 @@ _wardenctl()
 			esac ;;
 		drill)	COMPREPLY=($(compgen -W "--report" -- "$cur")) ;;
 		reload)	COMPREPLY=($(compgen -W "-n --dry-run" -- "$cur")) ;;
+		logs)	COMPREPLY=($(compgen -W "-n --lines -f --follow" -- "$cur")) ;;
 		esac
 		return
 	fi
@@ -169,7 +170,7 @@ _wardenctl()
 	status|start|stop|restart)
 		((nargs == 0)) &&
 		    COMPREPLY=($(compgen -W "$(_wardenctl_services)" -- "$cur")) ;;
-	kill)
+	kill|logs)
 		COMPREPLY=($(compgen -W "$(_wardenctl_services)" -- "$cur")) ;;
 	wait)
 		if ((nargs == 0)); then

@@ -291,8 +291,12 @@ START_TEST(test_fd_exhaustion)
 	ck_assert_ptr_nonnull(sub);
 	ft_ping_synced(&h);
 	n = ft_fd_count(h.pid, &maxfd);
-	/* Room for a few more: free numbers below the limit. */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)maxfd + 1 + 6;
+	/*
+	 * Room for a few more: free numbers below the limit, enough for a
+	 * start once the clients are gone (two pipes, then the child's own
+	 * copies of what it keeps: nine in all).
+	 */
+	rl.rlim_cur = rl.rlim_max = (rlim_t)maxfd + 1 + 10;
 	room = (int)rl.rlim_cur - n;
 	if (prlimit(h.pid, RLIMIT_NOFILE, &rl, &old) == -1) {
 		fprintf(stderr, "check_faults: prlimit: %s; fd exhaustion not "
@@ -318,9 +322,9 @@ START_TEST(test_fd_exhaustion)
 	ft_conn_ping(sub);
 	ft_conn_ping(cs[0]);
 	/*
-	 * A restart needs fds too: a's exit frees one (its output pipe), a
-	 * new pipe takes two. The start fails, is retried after its backoff,
-	 * and warden stays up.
+	 * A restart needs fds too: a's exit frees two (its output pipes),
+	 * new pipes take four. The start fails, is retried after its
+	 * backoff, and warden stays up.
 	 */
 	r = ft_conn_result(sub, "service.kill", "{'service': 'a'}");
 	s = dump(r);

@@ -696,7 +696,7 @@ START_TEST(test_completion)
 	rc = inst_bash(&in, script, comp, ctl, nosock);
 	RUN_OK(&in, rc, "completion without warden");
 	has_text(in.out, "\ncommands: ping version status start stop restart "
-	    "kill wait flag stage table recovery drill events reload reexec "
+	    "kill wait flag stage table recovery drill events logs reload reexec "
 	    "shutdown call help\n", "commands");
 	has_text(in.out, "\nstart: flag\n", "a command's start");
 	has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");

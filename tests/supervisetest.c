@@ -452,8 +452,9 @@ check_env_common(struct harness *h, const char *env, const char *name,
 	    v != NULL ? v : "?");
 	d1 = env_field(env, "fdtarget 1", b1, sizeof(b1));
 	d2 = env_field(env, "fdtarget 2", b2, sizeof(b2));
-	ck_assert_msg(d1 != NULL && d2 != NULL &&
-	    strncmp(d1, "pipe:", 5) == 0 && strcmp(d1, d2) == 0,
+	/* A pipe each: warden tells the two streams apart. */
+	ck_assert_msg(d1 != NULL && d2 != NULL && strncmp(d1, "pipe:", 5) == 0 &&
+	    strncmp(d2, "pipe:", 5) == 0 && strcmp(d1, d2) != 0,
 	    "%s: stdout %s, stderr %s", name,
 	    d1 != NULL ? d1 : "?", d2 != NULL ? d2 : "?");
 	ck_assert_msg((v = env_field(env, "cwd", buf, sizeof(buf))) != NULL &&

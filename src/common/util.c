@@ -33,6 +33,39 @@ util_now_ms(void)
 	return util_now_us() / 1000u;
 }
 
+int64_t
+util_wall_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *
+util_iso_ms(int64_t ms, char *buf)
+{
+	struct tm	tm;
+	time_t		sec;
+	int64_t		frac;
+
+	sec = (time_t)(ms / 1000);
+	frac = ms % 1000;
+	if (frac < 0) {
+		frac += 1000;
+		sec--;
+	}
+	if (gmtime_r(&sec, &tm) == NULL) {
+		snprintf(buf, UTIL_ISO_LEN, "%lld", (long long)ms);
+		return buf;
+	}
+	snprintf(buf, UTIL_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)frac);
+	return buf;
+}
+
 static const struct {
 	const char	*name;
 	int		 num;

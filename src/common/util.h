@@ -14,6 +14,16 @@
 /* CLOCK_MONOTONIC in milliseconds / microseconds. */
 uint64_t	 util_now_ms(void);
 uint64_t	 util_now_us(void);
+/* CLOCK_REALTIME in milliseconds since the epoch. */
+int64_t		 util_wall_ms(void);
+
+/*
+ * The one way warden writes a time for people: UTC, ISO 8601, with
+ * milliseconds ("2026-12-07T03:58:01.123Z"). buf has UTIL_ISO_LEN bytes;
+ * returns buf.
+ */
+#define UTIL_ISO_LEN	80
+char		*util_iso_ms(int64_t wall_ms, char *buf);
 
 /*
  * Signal by name ("TERM", "SIGTERM", any case) or number ("15").

@@ -52,6 +52,10 @@ char	*config_abspath(struct parser *, const char *);
 int	 config_opt_path(struct parser *, json_t *obj, const char *key,
 	    size_t maxlen, char **);
 
+/* config-log.c */
+void	 config_log_defaults(struct log_conf *);
+int	 config_log(struct parser *, json_t *, struct log_conf *);
+
 /* config-flags.c */
 int	 config_flags(struct parser *, json_t *);
 int	 config_stages(struct parser *, json_t *);

@@ -45,7 +45,7 @@ static const char *const sup_keys[] = { "name", "strategy", "max_restarts",
 	"max_seconds", "children", "restart", NULL };
 static const char *const worker_keys[] = { "name", "command", "restart",
 	"shutdown_ms", "stop_signal", "ready", "ready_timeout_ms", "backoff",
-	"env", "cwd", "user", "group", "autostart", "env_file", "umask",
+	"env", "cwd", "user", "group", "log", "autostart", "env_file", "umask",
 	"rlimits", NULL };
 static const char *const backoff_keys[] = { "initial_ms", "max_ms", "factor",
 	"jitter", "reset_after_ms", NULL };
@@ -545,6 +545,11 @@ config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 			return -1;
 		jsonerr_pop(&c->je);
 	}
+	if ((v = jsonerr_get(&c->je, obj, "log")) != NULL) {
+		if (config_log(c, v, &n->log) == -1)
+			return -1;
+		jsonerr_pop(&c->je);
+	}
 	n->cwd = xstrdup(c->conf->dir);
 	if (config_opt_path(c, obj, "cwd", 0, &n->cwd) == -1 ||
 	    config_identity(c, obj, n) == -1 ||
@@ -619,6 +624,7 @@ config_child(struct parser *c, json_t *obj, int is_root,
 	n->backoff.factor = 2.0;
 	n->backoff.jitter = 0.2;
 	n->backoff.reset_after_ms = 10000;
+	config_log_defaults(&n->log);
 	n->autostart = true;
 	n->umask = -1;
 
@@ -695,6 +701,7 @@ config_child_free(struct child_conf *n)
 	config_proc_free(n);
 	free(n->name);
 	free(n->cwd);
+	free(n->log.file);
 	free(n->user);
 	free(n->group);
 	free(n->fingerprint);

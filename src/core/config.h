@@ -37,6 +37,24 @@ struct backoff_conf {
 	uint32_t	reset_after_ms;	/* default 10000 */
 };
 
+/* A service's "log": its last lines in memory, and a file (config-log.c). */
+#define LOG_LINES_DEFAULT	200
+#define LOG_LINES_MAX		1000000
+#define LOG_MEMORY_DEFAULT	65536
+#define LOG_MEMORY_MAX		(64 * 1024 * 1024)
+#define LOG_FILE_MAX_DEFAULT	(10 * 1024 * 1024)
+#define LOG_FILE_MAX_MIN	4096
+#define LOG_KEEP_DEFAULT	5
+#define LOG_KEEP_MAX		1000
+
+struct log_conf {
+	int	 lines;		/* last lines kept in memory; 0: none */
+	int	 memory_bytes;	/* ... and their text at most */
+	char	*file;		/* absolute; NULL: no file */
+	int	 max_bytes;	/* the file is rotated when it would pass this */
+	int	 keep;		/* rotated files kept: FILE.1 .. FILE.keep */
+};
+
 struct env_pair {
 	char	*key;
 	char	*value;
@@ -98,6 +116,7 @@ struct child_conf {
 	 * Canonical text of this node's own settings (for a supervisor: without
 	 * its children), used by reload to tell changed from unchanged.
 	 */
+	struct log_conf		 log;
 	char			*fingerprint;
 };
 

@@ -169,25 +169,11 @@ flags_values(const struct flags *fs)
 json_t *
 flags_time_json(int64_t ms)
 {
-	char		buf[64];
-	struct tm	tm;
-	time_t		sec;
-	int64_t		frac;
+	char	buf[UTIL_ISO_LEN];
 
 	if (ms == 0)
 		return json_null();
-	sec = (time_t)(ms / 1000);
-	frac = ms % 1000;
-	if (frac < 0) {
-		frac += 1000;
-		sec--;
-	}
-	if (gmtime_r(&sec, &tm) == NULL)
-		return json_integer((json_int_t)ms);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)frac);
-	return json_string(buf);
+	return json_string(util_iso_ms(ms, buf));
 }
 
 json_t *

@@ -166,6 +166,14 @@ struct jsonrpc_kill {
 };
 int		 jsonrpc_kill_params(const json_t *params, struct jsonrpc_kill *,
 		    struct jsonrpc_error *e);
+/* service.logs {service?, lines?, follow?} */
+struct jsonrpc_logs {
+	json_t		*names;		/* a new list; empty: every service */
+	int		 lines;		/* the last lines of all named; -1: all held */
+	bool		 follow;
+};
+int		 jsonrpc_logs_params(const json_t *params, struct jsonrpc_logs *,
+		    struct jsonrpc_error *e);
 /* subscribe {topics?}: *topics a new list, or NULL for every event. */
 int		 jsonrpc_topics_params(const json_t *params, json_t **topics,
 		    struct jsonrpc_error *e);

@@ -162,6 +162,22 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "prefix of the event type (\"service.\", \"service.exited\");\n"
 	    "none: every event. With -j, each event's JSON on one line.\n",
 	  .min_args = 0, .max_args = -1, .handler = cmd_events },
+	{ .name = "logs", .usage = "[SERVICE...] [-n N] [-f]",
+	  .summary = "print services' last output lines, or follow them",
+	  .help = "Print the last lines each SERVICE wrote (a supervisor:\n"
+	    "the services under it; none: every service), oldest first,\n"
+	    "as \"TIME SERVICE[PID] STREAM: TEXT\", several services\n"
+	    "interleaved in the order warden read them. warden keeps\n"
+	    "each service's last lines in memory (its \"log\" setting\n"
+	    "in warden.json(5)). With -j, each line's JSON.\n"
+	    "  -n, --lines N          the last N lines of all named\n"
+	    "                         (default 10; 0: none, then -f)\n"
+	    "  -f, --follow           then print each new line as it\n"
+	    "                         comes, until interrupted\n",
+	  .min_args = 0, .max_args = -1,
+	  .opts = { { 'n', "lines", CTL_ARG_REQUIRED },
+	    { 'f', "follow", CTL_ARG_NONE } },
+	  .handler = cmd_logs },
 	{ .name = "reload", .usage = "[--dry-run]",
 	  .summary = "re-read the configuration and apply the difference",
 	  .help = "Re-read warden's configuration file: added services\n"

@@ -300,16 +300,22 @@ conn_is_answer(json_t *msg, json_int_t first, size_t n, bool batch)
 }
 
 json_t *
-conn_event_params(json_t *msg)
+conn_note_params(json_t *msg, const char *name)
 {
 	json_t	*method = json_object_get(msg, "method");
 	json_t	*params = json_object_get(msg, "params");
 
 	if (json_object_get(msg, "id") != NULL || !json_is_string(method) ||
-	    strcmp(json_string_value(method), "event") != 0 ||
+	    strcmp(json_string_value(method), name) != 0 ||
 	    !json_is_object(params))
 		return NULL;
 	return params;
+}
+
+json_t *
+conn_event_params(json_t *msg)
+{
+	return conn_note_params(msg, "event");
 }
 
 void

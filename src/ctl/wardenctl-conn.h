@@ -88,6 +88,8 @@ json_t	*conn_request(json_int_t id, const char *method, json_t *params);
 bool	 conn_is_answer(json_t *msg, json_int_t first, size_t n, bool batch);
 /* The params of an event notification (borrowed), or NULL. */
 json_t	*conn_event_params(json_t *msg);
+/* The params of a notification of method name, or NULL. */
+json_t	*conn_note_params(json_t *msg, const char *name);
 
 /* Keep an event's params for later, in order; the next kept, or NULL. */
 void	 conn_keep(struct conn *, json_t *params);

@@ -214,11 +214,20 @@ ctl_call(struct ctl *c, const char *method, json_t *params, int deadline_ms,
 int
 ctl_next_event(struct ctl *c, int timeout_ms, json_t **params)
 {
+	return ctl_next_note(c, "event", timeout_ms, params);
+}
+
+int
+ctl_next_note(struct ctl *c, const char *method, int timeout_ms, json_t **params)
+{
 	json_t		*msg, *ev;
 	uint64_t	 deadline = CONN_NO_DEADLINE;
 	int		 rc;
 
-	if ((*params = conn_kept(&c->conn)) != NULL || c->conn.fd == -1)
+	*params = NULL;
+	/* Only events are kept while an answer is awaited. */
+	if ((strcmp(method, "event") == 0 &&
+	    (*params = conn_kept(&c->conn)) != NULL) || c->conn.fd == -1)
 		return CTL_EXIT_OK;
 	if (timeout_ms >= 0)
 		deadline = util_now_us() + (uint64_t)timeout_ms * 1000;
@@ -228,8 +237,8 @@ ctl_next_event(struct ctl *c, int timeout_ms, json_t **params)
 			return CTL_EXIT_OK;
 		if (rc != CTL_EXIT_OK)
 			return rc;
-		/* Anything but an event is not for a subscriber: skip it. */
-		if ((ev = conn_event_params(msg)) != NULL)
+		/* Any other message is not for this reader: skip it. */
+		if ((ev = conn_note_params(msg, method)) != NULL)
 			*params = json_incref(ev);
 		json_decref(msg);
 		if (*params != NULL)

@@ -131,6 +131,9 @@ void	 ctl_close(struct ctl *);
 int	 ctl_call(struct ctl *, const char *method, json_t *params,
 	    int deadline_ms, json_t **result);
 int	 ctl_next_event(struct ctl *, int timeout_ms, json_t **params);
+/* The next notification of method; *params NULL once warden has closed. */
+int	 ctl_next_note(struct ctl *, const char *method, int timeout_ms,
+	    json_t **params);
 
 /* wardenctl-output.c */
 void	 ctl_json_write(FILE *, json_t *, bool pretty);
@@ -174,6 +177,9 @@ int	 cmd_wait(struct ctl *, struct ctl_args *);
 
 /* wardenctl-events.c */
 int	 cmd_events(struct ctl *, struct ctl_args *);
+
+/* wardenctl-logs.c */
+int	 cmd_logs(struct ctl *, struct ctl_args *);
 
 /* wardenctl-warden.c */
 int	 cmd_reload(struct ctl *, struct ctl_args *);

@@ -73,6 +73,9 @@ control_describe(struct client *c)
 	json_object_set_new(o, "subscribed", json_boolean(c->subscribed));
 	json_object_set_new(o, "topics", c->topics != NULL ?
 	    json_deep_copy(c->topics) : json_null());
+	if (c->follow_logs != NULL)
+		json_object_set_new(o, "follow_logs",
+		    json_deep_copy(c->follow_logs));
 	json_object_set_new(o, "dropped", json_integer((json_int_t)c->dropped));
 	json_object_set_new(o, "eof", json_boolean(c->eof));
 	json_object_set_new(o, "reading", json_boolean(c->reading));
@@ -334,6 +337,7 @@ struct client_desc {
 	bool		 mid_line, has_close;
 	enum role	 role;
 	json_t		*topics, *rpc;
+	json_t		*follow_logs;	/* NULL: not following */
 };
 
 static int
@@ -379,6 +383,29 @@ bad:
 	return -1;
 }
 
+/* Absent (an older image's, or not following), or a list of names. */
+static int
+control_desc_follow(const json_t *d, const char *where, json_t **out,
+    char *err, size_t errlen)
+{
+	json_t	*t = json_object_get(d, "follow_logs"), *v;
+	size_t	 i;
+
+	*out = NULL;
+	if (t == NULL)
+		return 0;
+	if (!json_is_array(t))
+		goto bad;
+	json_array_foreach(t, i, v)
+		if (!json_is_string(v))
+			goto bad;
+	*out = t;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s.follow_logs: must be a list of names", where);
+	return -1;
+}
+
 static int
 control_desc_client(const json_t *d, const char *where, struct client_desc *cd,
     char *err, size_t errlen)
@@ -396,6 +423,7 @@ control_desc_client(const json_t *d, const char *where, struct client_desc *cd,
 	    desc_bool(d, where, "subscribed", &cd->subscribed, err,
 	    errlen) == -1 ||
 	    control_desc_topics(d, where, &cd->topics, err, errlen) == -1 ||
+	    control_desc_follow(d, where, &cd->follow_logs, err, errlen) == -1 ||
 	    desc_int(d, where, "dropped", 0, INT64_MAX, &cd->dropped, err,
 	    errlen) == -1 ||
 	    desc_bool(d, where, "eof", &cd->eof, err, errlen) == -1 ||
@@ -488,6 +516,8 @@ control_new_adopted(const struct client_desc *cd)
 	c->role = cd->role;
 	c->subscribed = cd->subscribed;
 	c->topics = cd->topics != NULL ? json_deep_copy(cd->topics) : NULL;
+	if (cd->follow_logs != NULL)
+		control_follow_logs(c, json_deep_copy(cd->follow_logs));
 	c->dropped = (uint64_t)cd->dropped;
 	c->reading = cd->reading;	/* what control_arm() makes of it */
 	c->closing = cd->closing;

@@ -41,6 +41,9 @@ void	 control_close_cb(evutil_socket_t, short, void *);
 void	 control_start_reading(struct client *);
 void	 control_want_write(struct client *);
 void	 control_reject(struct client *, const char *fmt, const char *what);
+void	 control_send_note(struct client *, const char *method, json_t *params,
+	    const char *dropped, json_int_t seq);
+void	 control_unfollow_logs(struct client *);
 /* Serve what the client sent and that waited (fresh input: none). */
 void	 control_serve(struct client *, const char *, size_t);
 void	 control_maybe_resume(struct client *);

@@ -117,6 +117,7 @@ control_free(struct client *c)
 	if (c->fd != -1)
 		close(c->fd);
 	json_decref(c->topics);
+	control_unfollow_logs(c);
 	free(c);
 	if (control.drained_cb != NULL && control.clients == NULL) {
 		void	(*cb)(void) = control.drained_cb;
@@ -358,10 +359,17 @@ control_send(struct client *c, json_t *msg)
 		control_stop_reading(c);
 }
 
+/*
+ * A notification to a client that asked for them (events, log lines).
+ * A client too slow to take them, over subscriber_queue_bytes, gets one
+ * last note, {"type": dropped, "seq": seq}, and the door: what it missed
+ * is said, never silently skipped.
+ */
 void
-control_send_event(struct client *c, json_t *event)
+control_send_note(struct client *c, const char *method, json_t *params,
+    const char *dropped, json_int_t seq)
 {
-	json_t	*note, *params;
+	json_t	*note;
 
 	if (c->closing)
 		return;
@@ -372,21 +380,19 @@ control_send_event(struct client *c, json_t *event)
 	if (c->closing)
 		return;
 	if (control_output(c) > (size_t)control.conf->limits.subscriber_queue_bytes) {
-		/* Too slow: one events.dropped, then the door. */
-		params = json_pack("{s:s,s:I,s:I}", "type", "events.dropped",
-		    "dropped", (json_int_t)1,
-		    "seq", json_integer_value(json_object_get(event, "seq")));
-		note = json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method", "event",
-		    "params", params);
+		note = json_pack("{s:s,s:s,s:{s:s,s:I,s:I}}", "jsonrpc", "2.0",
+		    "method", method, "params", "type", dropped, "dropped",
+		    (json_int_t)1, "seq", seq);
 		control_queue(c, note);
 		json_decref(note);
-		log_warnx("client %llu (pid %ld): too slow to read events, disconnected",
-		    (unsigned long long)c->id, (long)c->pid);
+		log_warnx("client %llu (pid %ld): too slow to read %s, disconnected",
+		    (unsigned long long)c->id, (long)c->pid,
+		    strcmp(method, "event") == 0 ? "events" : "log lines");
 		control_close(c);
 		return;
 	}
-	note = json_pack("{s:s,s:s,s:O}", "jsonrpc", "2.0", "method", "event",
-	    "params", event);
+	note = json_pack("{s:s,s:s,s:O}", "jsonrpc", "2.0", "method", method,
+	    "params", params);
 	control_queue(c, note);
 	json_decref(note);
 }
@@ -428,7 +434,8 @@ control_publish(json_t *ev)
 			if (i == json_array_size(c->topics))
 				continue;
 		}
-		control_send_event(c, ev);
+		control_send_note(c, "event", ev, "events.dropped",
+		    json_integer_value(json_object_get(ev, "seq")));
 	}
 }
 

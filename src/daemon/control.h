@@ -43,6 +43,7 @@ struct client {
 	enum role		 role;
 	bool			 subscribed;
 	json_t			*topics;	/* NULL: every event */
+	json_t			*follow_logs;	/* NULL: none; [] every service's; or names */
 	uint64_t		 dropped;	/* events lost while over the cap */
 	bool			 closing;
 	uint64_t		 close_deadline; /* freed then, output or not */
@@ -79,8 +80,6 @@ void		 control_shutdown(void);
 void		 control_set_config(const struct config *);
 /* Queue one JSON text and a newline. */
 void		 control_send(struct client *, json_t *);
-/* Queue an event; a subscriber over its cap gets events.dropped and is closed. */
-void		 control_send_event(struct client *, json_t *event);
 /* Close after what is queued has gone out (or after idle_ms, if the peer does not read). */
 void		 control_close(struct client *);
 /*
@@ -94,6 +93,16 @@ void		 control_release(struct client *);
 void		 control_subscribe(struct client *, json_t *topics);
 /* An event to every subscriber whose topics cover it. */
 void		 control_publish(json_t *event);
+/*
+ * Log lines for the client from now on: those of the services named
+ * (a list, stolen; empty: every service's), as "service.log"
+ * notifications (control-logs.c).
+ */
+void		 control_follow_logs(struct client *, json_t *names);
+/* A line to every client that follows its service. */
+void		 control_publish_log(const char *service, json_t *line);
+/* How many clients follow log lines (none: no line is made for them). */
+size_t		 control_log_followers(void);
 struct client	*control_clients(void);
 const char	*control_role_name(enum role);
 

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "logs.h"
 #include "strays.h"
 #include "tree-private.h"
 #include "util.h"
@@ -70,10 +71,13 @@ handover_intensity(const struct intensity *in)
 }
 
 /*
- * A node in a handover: [name, "fields", partial output line (hex), reason
- * or null, [intensity stamps]], the fields integers separated by spaces in
- * the order of this table, which also bounds each: a compact form, as a
- * thousand workers are written and read while nothing else runs.
+ * A node in a handover: [name, "fields", partial stdout line (hex), reason
+ * or null, [intensity stamps], partial stderr line (hex)], the fields
+ * integers separated by spaces in the order of this table, which also
+ * bounds each: a compact form, as a thousand workers are written and read
+ * while nothing else runs. Fields are only ever added at the end: an
+ * image takes a description with fewer (an older image's), the missing
+ * ones at their defaults, and a node of five elements (no stderr line).
  */
 enum hf {
 	HF_SUP, HF_STATE, HF_STOP_REASON, HF_WANT, HF_READY, HF_RECOVERING,
@@ -83,7 +87,7 @@ enum hf {
 	HF_PID, HF_OUT_FD, HF_READY_FD, HF_FAULT, HF_FAULT_TRIES, HF_KILLED_PID,
 	HF_KILL_RECOVERING, HF_KILL_AT, HF_STOP_SIGNAL, HF_SHUTDOWN_MS,
 	HF_OP_ACTIVE, HF_OP_INITIAL, HF_OP_GEN, HF_OP_LO, HF_OP_PHASE,
-	HF_OP_DELAY,
+	HF_OP_DELAY, HF_ERR_FD,
 	HF_N
 };
 
@@ -93,6 +97,7 @@ enum hf {
 static const struct {
 	const char	*name;
 	json_int_t	 lo, hi;
+	json_int_t	 dflt;		/* when an older image did not hand it over */
 } hf_fields[HF_N] = {
 	[HF_SUP] =		{ "sup", 0, 1 },
 	[HF_STATE] =		{ "state", SVC_STOPPED, SVC_FAILED },
@@ -129,6 +134,7 @@ static const struct {
 	[HF_OP_LO] =		{ "op_lo", 0, HF_U32 },
 	[HF_OP_PHASE] =		{ "op_phase", OP_STOP, OP_START },
 	[HF_OP_DELAY] =		{ "op_delay", 0, HF_U32 },
+	[HF_ERR_FD] =		{ "err_fd", -1, INT32_MAX, -1 },
 };
 
 static json_t *
@@ -142,12 +148,43 @@ handover_fields(void)
 	return a;
 }
 
+/*
+ * How many of this table's fields a description has: they must be its
+ * first ones, in order (an older image hands over fewer). 0: not these.
+ */
+static size_t
+handover_fields_known(const json_t *names)
+{
+	size_t	i;
+
+	if (!json_is_array(names) || json_array_size(names) == 0 ||
+	    json_array_size(names) > HF_N)
+		return 0;
+	for (i = 0; i < json_array_size(names); i++)
+		if (!json_is_string(json_array_get(names, i)) ||
+		    strcmp(json_string_value(json_array_get(names, i)),
+		    hf_fields[i].name) != 0)
+			return 0;
+	return i;
+}
+
+/* A stream's partial line, in hex. */
+static json_t *
+handover_line(const struct outpipe *o)
+{
+	char	*hex = util_hex_encode(o->line != NULL ? o->line : "", o->linelen);
+	json_t	*j = json_string(hex);
+
+	free(hex);
+	return j;
+}
+
 static json_t *
 handover_node(const struct node *n, json_t *fds)
 {
 	json_int_t	 f[HF_N];
 	json_t		*d;
-	char		*line, ints[HF_N * 21];
+	char		 ints[HF_N * 21];
 	size_t		 i, len;
 
 	memset(f, 0, sizeof(f));
@@ -179,7 +216,8 @@ handover_node(const struct node *n, json_t *fds)
 		f[HF_OP_DELAY] = n->op_delay;
 	} else {
 		f[HF_PID] = n->pid;
-		f[HF_OUT_FD] = n->out_fd;
+		f[HF_OUT_FD] = n->out[LOGRING_STDOUT].fd;
+		f[HF_ERR_FD] = n->out[LOGRING_STDERR].fd;
 		f[HF_READY_FD] = n->ev_ready != NULL ? n->ready_fd : -1;
 		f[HF_FAULT] = n->fault;
 		f[HF_FAULT_TRIES] = n->fault_tries;
@@ -190,17 +228,19 @@ handover_node(const struct node *n, json_t *fds)
 		f[HF_SHUTDOWN_MS] = n->shutdown_ms;
 		if (f[HF_OUT_FD] >= 0)
 			json_array_append_new(fds, json_integer(f[HF_OUT_FD]));
+		if (f[HF_ERR_FD] >= 0)
+			json_array_append_new(fds, json_integer(f[HF_ERR_FD]));
 		if (f[HF_READY_FD] >= 0)
 			json_array_append_new(fds, json_integer(f[HF_READY_FD]));
 	}
 	for (i = 0, len = 0; i < HF_N && len < sizeof(ints); i++)
 		len += (size_t)snprintf(ints + len, sizeof(ints) - len, "%s%lld",
 		    i > 0 ? " " : "", (long long)f[i]);
-	line = util_hex_encode(n->line != NULL ? n->line : "", n->linelen);
-	d = json_pack("[s,s,s,o,o]", n->name, ints, line,
+	d = json_pack("[s,s,o,o,o,o]", n->name, ints,
+	    handover_line(&n->out[LOGRING_STDOUT]),
 	    n->reason != NULL ? json_string(n->reason) : json_null(),
-	    n->is_sup ? handover_intensity(&n->intensity) : json_array());
-	free(line);
+	    n->is_sup ? handover_intensity(&n->intensity) : json_array(),
+	    handover_line(&n->out[LOGRING_STDERR]));
 	return d;
 }
 
@@ -235,10 +275,11 @@ tree_handover(void)
 	handover_nodes(tree.root, nodes, fds);
 	for (i = 0; i < tree.nkickq; i++)
 		json_array_append_new(kicks, json_string(tree.kickq[i]->name));
-	return json_pack("{s:o,s:o,s:o,s:[o,o],s:o,s:I}", "fields",
+	return json_pack("{s:o,s:o,s:o,s:[o,o],s:o,s:I,s:o}", "fields",
 	    handover_fields(), "nodes", nodes, "worker_fds", fds, "spawnq",
 	    handover_spawnq(&batch_spawnq[0]), handover_spawnq(&batch_spawnq[1]), "kicks",
-	    kicks, "generation", (json_int_t)tree.generation);
+	    kicks, "generation", (json_int_t)tree.generation, "logs",
+	    logs_handover());
 }
 
 static void
@@ -259,9 +300,10 @@ handover_arm(struct event *ev, uint64_t at, uint64_t now)
  */
 static int
 handover_watch(struct node *n, int fd, struct event **ev,
-    void (*cb)(evutil_socket_t, short, void *), char *err, size_t errlen)
+    void (*cb)(evutil_socket_t, short, void *), void *arg, char *err,
+    size_t errlen)
 {
-	if ((*ev = event_new(tree.base, fd, EV_READ | EV_PERSIST, cb, n)) == NULL)
+	if ((*ev = event_new(tree.base, fd, EV_READ | EV_PERSIST, cb, arg)) == NULL)
 		fatalx("%s: cannot watch a pipe handed over", n->name);
 	/* A closed fd, or one that is no pipe, says so here. */
 	if (event_add(*ev, NULL) == -1) {
@@ -274,27 +316,58 @@ handover_watch(struct node *n, int fd, struct event **ev,
 	return 0;
 }
 
+/* A stream's partial line handed over (hex; NULL: none, an older image's). */
 static int
-handover_take_worker(struct node *n, const json_int_t *f, const char *line,
-    const json_t *reason, uint64_t now, char *err, size_t errlen)
+handover_take_line(struct outpipe *o, const char *hex)
 {
 	char	*buf;
 	size_t	 len;
 
-	if (util_hex_decode(line, TREE_LINE_MAX, &buf, &len) == -1 ||
+	if (hex == NULL)
+		return 0;
+	if (util_hex_decode(hex, TREE_LINE_MAX, &buf, &len) == -1)
+		return -1;
+	/* Most have no partial line: no buffer until output comes. */
+	if (len > 0) {
+		if (o->line == NULL)
+			o->line = xmalloc(TREE_LINE_MAX);
+		memcpy(o->line, buf, len);
+	}
+	o->linelen = len;
+	free(buf);
+	return 0;
+}
+
+/* A stream's pipe handed over, read as the instance's. */
+static int
+handover_take_stream(struct node *n, int stream, json_int_t fd, char *err,
+    size_t errlen)
+{
+	struct outpipe	*o = &n->out[stream];
+
+	if (fd < 0)
+		return 0;
+	o->fd = (int)fd;
+	o->pid = n->pid;
+	return handover_watch(n, o->fd, &o->ev, pipes_output_cb, o, err, errlen);
+}
+
+static int
+handover_take_worker(struct node *n, const json_int_t *f, const json_t *d,
+    uint64_t now, char *err, size_t errlen)
+{
+	const json_t	*reason = json_array_get(d, 3);
+
+	if (handover_take_line(&n->out[LOGRING_STDOUT],
+	    json_string_value(json_array_get(d, 2))) == -1 ||
+	    handover_take_line(&n->out[LOGRING_STDERR],
+	    json_string_value(json_array_get(d, 5))) == -1 ||
+	    (json_array_size(d) > 5 && !json_is_string(json_array_get(d, 5))) ||
 	    f[HF_STOP_SIGNAL] == 0 || (!json_is_null(reason) &&
 	    !json_is_string(reason))) {
 		snprintf(err, errlen, "tree: %s: bad worker fields", n->name);
 		return -1;
 	}
-	/* Most have no partial line: no buffer until output comes. */
-	if (len > 0) {
-		if (n->line == NULL)
-			n->line = xmalloc(TREE_LINE_MAX);
-		memcpy(n->line, buf, len);
-	}
-	n->linelen = len;
-	free(buf);
 	free(n->reason);
 	n->reason = json_is_string(reason) ?
 	    xstrdup(json_string_value(reason)) : NULL;
@@ -305,16 +378,14 @@ handover_take_worker(struct node *n, const json_int_t *f, const char *line,
 	n->pid = f[HF_PID] > 0 ? (pid_t)f[HF_PID] : -1;
 	if (n->pid > 0)
 		pidmap_put(&tree.live_pids, n->pid, n);
-	if (f[HF_OUT_FD] >= 0) {
-		n->out_fd = (int)f[HF_OUT_FD];
-		if (handover_watch(n, n->out_fd, &n->ev_out, pipes_output_cb, err,
-		    errlen) == -1)
-			return -1;
-	}
+	if (handover_take_stream(n, LOGRING_STDOUT, f[HF_OUT_FD], err,
+	    errlen) == -1 || handover_take_stream(n, LOGRING_STDERR,
+	    f[HF_ERR_FD], err, errlen) == -1)
+		return -1;
 	if (f[HF_READY_FD] >= 0) {
 		n->ready_fd = (int)f[HF_READY_FD];
 		if (handover_watch(n, n->ready_fd, &n->ev_ready, pipes_ready_cb,
-		    err, errlen) == -1)
+		    n, err, errlen) == -1)
 			return -1;
 	}
 	n->killed_pid = (pid_t)f[HF_KILLED_PID];
@@ -358,47 +429,50 @@ handover_take_sup(struct node *n, const json_int_t *f, const json_t *stamps,
 
 /* The fields of a node's description, each an integer within its bounds. */
 static int
-handover_parse_fields(const char *name, const char *p, json_int_t *f, char *err,
-    size_t errlen)
+handover_parse_fields(const char *name, const char *p, size_t nf, json_int_t *f,
+    char *err, size_t errlen)
 {
 	char		*end;
 	long long	 v;
 	size_t		 i;
 
-	for (i = 0; i < HF_N; i++) {
+	for (i = 0; i < nf; i++) {
 		errno = 0;
 		v = strtoll(p, &end, 10);
 		if (end == p || errno != 0 || v < hf_fields[i].lo ||
 		    v > hf_fields[i].hi || (*end != ' ' && *end != '\0') ||
-		    (*end == '\0') != (i == HF_N - 1)) {
+		    (*end == '\0') != (i == nf - 1)) {
 			snprintf(err, errlen, "tree: %s: %s: want an integer in "
 			    "%lld..%lld, then %s", name, hf_fields[i].name,
 			    (long long)hf_fields[i].lo, (long long)hf_fields[i].hi,
-			    i == HF_N - 1 ? "the end" : "a space");
+			    i == nf - 1 ? "the end" : "a space");
 			return -1;
 		}
 		f[i] = v;
 		p = end + (*end == ' ');
 	}
+	for (; i < HF_N; i++)
+		f[i] = hf_fields[i].dflt;
 	return 0;
 }
 
 static int
-handover_take_node(struct node *n, const json_t *d, uint64_t now, char *err,
-    size_t errlen)
+handover_take_node(struct node *n, const json_t *d, size_t nf, uint64_t now,
+    char *err, size_t errlen)
 {
 	json_int_t	 f[HF_N];
 	const char	*name = json_string_value(json_array_get(d, 0));
 	const char	*ints = json_string_value(json_array_get(d, 1));
 	const char	*line = json_string_value(json_array_get(d, 2));
 
-	if (!json_is_array(d) || json_array_size(d) != 5 || name == NULL ||
-	    ints == NULL || line == NULL) {
+	if (!json_is_array(d) || json_array_size(d) < 5 ||
+	    json_array_size(d) > 6 || name == NULL || ints == NULL ||
+	    line == NULL) {
 		snprintf(err, errlen, "tree: a node: want [name, fields, line, "
-		    "reason, intensity]");
+		    "reason, intensity, stderr line]");
 		return -1;
 	}
-	if (handover_parse_fields(name, ints, f, err, errlen) == -1)
+	if (handover_parse_fields(name, ints, nf, f, err, errlen) == -1)
 		return -1;
 	/* In the order the same configuration builds the tree: depth first. */
 	if (strcmp(n->name, name) != 0 || n->is_sup != (f[HF_SUP] != 0)) {
@@ -433,7 +507,7 @@ handover_take_node(struct node *n, const json_t *d, uint64_t now, char *err,
 		handover_arm(n->timer, n->timer_at, now);
 	}
 	return n->is_sup ? handover_take_sup(n, f, json_array_get(d, 4), err, errlen) :
-	    handover_take_worker(n, f, line, json_array_get(d, 3), now, err, errlen);
+	    handover_take_worker(n, f, d, now, err, errlen);
 }
 
 static size_t
@@ -504,12 +578,11 @@ bad:
 int
 tree_adopt(const json_t *d, char *err, size_t errlen)
 {
-	json_t		*nodes = json_object_get(d, "nodes"), *v, *mine;
+	json_t		*nodes = json_object_get(d, "nodes"), *v;
 	struct node	**order;
 	json_int_t	 gen;
 	uint64_t	 now = util_now_ms();
-	size_t		 i, k;
-	bool		 same;
+	size_t		 i, k, nf;
 
 	if (!json_is_array(nodes) || json_unpack((json_t *)d, "{s:I}",
 	    "generation", &gen) == -1 || gen < 0) {
@@ -517,10 +590,7 @@ tree_adopt(const json_t *d, char *err, size_t errlen)
 		    "spawnq, kicks, generation}");
 		return -1;
 	}
-	mine = handover_fields();
-	same = json_equal(mine, json_object_get(d, "fields"));
-	json_decref(mine);
-	if (!same) {
+	if ((nf = handover_fields_known(json_object_get(d, "fields"))) == 0) {
 		snprintf(err, errlen, "tree: the fields of a node are not these");
 		return -1;
 	}
@@ -533,11 +603,13 @@ tree_adopt(const json_t *d, char *err, size_t errlen)
 	k = 0;
 	handover_node_order(tree.root, order, &k);
 	json_array_foreach(nodes, i, v)
-		if (handover_take_node(order[i], v, now, err, errlen) == -1) {
+		if (handover_take_node(order[i], v, nf, now, err, errlen) == -1) {
 			free(order);
 			return -1;
 		}
 	free(order);
+	if (logs_adopt(json_object_get(d, "logs"), err, errlen) == -1)
+		return -1;
 	tree.generation = (uint64_t)gen + 1;
 	tree.started = true;
 	/* The forks the last image deferred wait in this one's queues. */

@@ -30,6 +30,8 @@ static const struct method methods[] = {
 	    methods_service_restart },
 	{ "service.kill", ROLE_OPERATE, false, false, PARAMS("service", "signal"),
 	    methods_service_kill },
+	{ "service.logs", ROLE_READ, false, false,
+	    PARAMS("service", "lines", "follow"), methods_logs },
 	{ "recovery", ROLE_READ, false, true, NO_PARAMS,
 	    methods_service_recovery },
 	{ "wait", ROLE_READ, true, false, PARAMS("condition", "timeout_ms"),

@@ -43,6 +43,9 @@ void	methods_service_restart(struct call *, json_t *);
 void	methods_service_kill(struct call *, json_t *);
 void	methods_service_recovery(struct call *, json_t *);
 
+/* methods-logs.c */
+void	methods_logs(struct call *, json_t *);
+
 /* methods-wait.c */
 void	methods_wait(struct call *, json_t *);
 void	methods_wait_subscribe(struct call *, json_t *);

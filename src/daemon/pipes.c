@@ -1,6 +1,7 @@
 /*
  * pipes.c: a worker's output and readiness. Its stdout and stderr come
- * through one pipe, logged a line at a time under its name; readiness
+ * through a pipe each, cut into lines that logs.c keeps and passes on
+ * (a line longer than TREE_LINE_MAX comes in pieces); readiness
  * comes as a line on its ready fd (ready: fd) or as READY=1 on the notify
  * socket (ready: notify, readysock.c). Each instance has pipes of its own.
  */
@@ -11,91 +12,131 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "logs.h"
 #include "readysock.h"
 #include "tree-private.h"
 #include "util.h"
 
-#define PIPES_READ_MAX	65536	/* output bytes read per wake-up */
+#define PIPES_READ_MAX	65536	/* output bytes read per wake-up, per stream */
 
-static void
-pipes_log_line(struct node *n, const char *s, size_t len)
+void
+pipes_init(struct node *n)
 {
-	while (len > 0 && (s[len - 1] == '\r'))
-		len--;
-	log_info("%s: %.*s", n->name, (int)len, s);
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		n->out[i].node = n;
+		n->out[i].stream = i;
+		n->out[i].fd = -1;
+		n->out[i].pid = -1;
+	}
+	logring_init(&n->logs, n->conf->log.lines, n->conf->log.memory_bytes);
+}
+
+void
+pipes_free(struct node *n)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		if (n->out[i].ev != NULL)
+			event_free(n->out[i].ev);
+		if (n->out[i].fd != -1)
+			close(n->out[i].fd);
+		free(n->out[i].line);
+	}
+	logring_free(&n->logs);
 }
 
 static void
-pipes_take_output(struct node *n, const char *buf, size_t len)
+pipes_line(struct outpipe *o, const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == '\r'))
+		len--;
+	logs_line(o->node, o->stream, o->pid, s, len);
+}
+
+static void
+pipes_take_output(struct outpipe *o, const char *buf, size_t len)
 {
 	const char	*nl;
 	size_t		 take;
 
-	if (n->line == NULL)
-		n->line = xmalloc(TREE_LINE_MAX);
+	if (o->line == NULL)
+		o->line = xmalloc(TREE_LINE_MAX);
 	while (len > 0) {
 		nl = memchr(buf, '\n', len);
 		take = nl != NULL ? (size_t)(nl - buf) : len;
-		if (n->linelen + take > TREE_LINE_MAX)
-			take = TREE_LINE_MAX - n->linelen;
-		memcpy(n->line + n->linelen, buf, take);
-		n->linelen += take;
+		if (o->linelen + take > TREE_LINE_MAX)
+			take = TREE_LINE_MAX - o->linelen;
+		memcpy(o->line + o->linelen, buf, take);
+		o->linelen += take;
 		buf += take;
 		len -= take;
 		if (len > 0 && *buf == '\n') {
 			buf++;
 			len--;
-			pipes_log_line(n, n->line, n->linelen);
-			n->linelen = 0;
-		} else if (n->linelen == TREE_LINE_MAX) {
-			pipes_log_line(n, n->line, n->linelen);
-			n->linelen = 0;
+			pipes_line(o, o->line, o->linelen);
+			o->linelen = 0;
+		} else if (o->linelen == TREE_LINE_MAX) {
+			pipes_line(o, o->line, o->linelen);
+			o->linelen = 0;
 		}
 	}
 }
 
 static void
-pipes_close_output(struct node *n)
+pipes_close_stream(struct outpipe *o)
 {
 	/* The last line of an instance that ended without its newline. */
-	if (n->linelen > 0)
-		pipes_log_line(n, n->line, n->linelen);
-	n->linelen = 0;
-	if (n->ev_out != NULL)
-		event_free(n->ev_out);
-	n->ev_out = NULL;
-	if (n->out_fd != -1)
-		close(n->out_fd);
-	n->out_fd = -1;
+	if (o->linelen > 0)
+		pipes_line(o, o->line, o->linelen);
+	o->linelen = 0;
+	if (o->ev != NULL)
+		event_free(o->ev);
+	o->ev = NULL;
+	if (o->fd != -1)
+		close(o->fd);
+	o->fd = -1;
 }
 
-/*
- * Read what is there, at most PIPES_READ_MAX, so a flood cannot hold the
- * loop. final: the instance has exited, what it wrote is all in the pipe;
- * its last partial line is logged now and the pipe closed.
- */
-void
-pipes_read_output(struct node *n, bool final)
+/* What is there on one stream, at most PIPES_READ_MAX: a flood cannot hold the loop. */
+static void
+pipes_read_stream(struct outpipe *o)
 {
 	char	buf[8192];
 	size_t	total = 0;
 	ssize_t	r;
 
-	while (n->out_fd != -1 && total < PIPES_READ_MAX) {
-		r = read(n->out_fd, buf, sizeof(buf));
+	while (o->fd != -1 && total < PIPES_READ_MAX) {
+		r = read(o->fd, buf, sizeof(buf));
 		if (r > 0) {
-			pipes_take_output(n, buf, (size_t)r);
+			pipes_take_output(o, buf, (size_t)r);
 			total += (size_t)r;
 			continue;
 		}
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == 0 || (r == -1 && errno != EAGAIN))
-			pipes_close_output(n);
+			pipes_close_stream(o);
 		break;
 	}
-	if (final)
-		pipes_close_output(n);
+}
+
+/*
+ * final: the instance has exited; what it wrote is read now, as far as
+ * the bound goes, its last partial lines are logged and the pipes closed.
+ */
+void
+pipes_read_output(struct node *n, bool final)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		pipes_read_stream(&n->out[i]);
+		if (final)
+			pipes_close_stream(&n->out[i]);
+	}
 }
 
 void
@@ -103,7 +144,7 @@ pipes_output_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	pipes_read_output(arg, false);
+	pipes_read_stream(arg);
 }
 
 void
@@ -138,12 +179,14 @@ pipes_ready_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-pipes_watch_output(struct node *n, int fd)
+pipes_watch_output(struct node *n, int stream, int fd, pid_t pid)
 {
-	n->out_fd = fd;
-	n->ev_out = event_new(tree.base, n->out_fd, EV_READ | EV_PERSIST,
-	    pipes_output_cb, n);
-	if (n->ev_out == NULL || event_add(n->ev_out, NULL) == -1)
+	struct outpipe	*o = &n->out[stream];
+
+	o->fd = fd;
+	o->pid = pid;
+	o->ev = event_new(tree.base, fd, EV_READ | EV_PERSIST, pipes_output_cb, o);
+	if (o->ev == NULL || event_add(o->ev, NULL) == -1)
 		fatalx("%s: cannot watch output", n->name);
 }
 

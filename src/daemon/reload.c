@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "logs.h"
 #include "tree-private.h"
 #include "util.h"
 
@@ -157,6 +158,7 @@ reload_build(struct child_conf *c, struct node *parent, struct node *oldroot)
 		intensity_init(&n->intensity, c->max_restarts);
 	}
 	n->conf = c;
+	logs_limits(n);
 	worker_env_forget(n);
 	n->parent = parent;
 	if (strcmp(n->name, c->name) != 0) {	/* only the root can be renamed */
@@ -203,6 +205,7 @@ reload_link(struct node *n, struct node *old_instance_root)
 			if (old != NULL && old->succ == NULL) {
 				old->succ = n;
 				n->pred = old;
+				logs_succeed(old, n);
 				break;
 			}
 		}

@@ -259,7 +259,7 @@ spawn_child_limits(const struct child_conf *c, struct spawn_result *r)
 
 static void __attribute__((noreturn))
 spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
-    int out_w, int ready_w)
+    int out_w, int err_w, int ready_w)
 {
 	const struct child_conf	*c = a->conf;
 	sigset_t		 none;
@@ -287,10 +287,11 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 		spawn_child_fail(r, "/dev/null");
 	if ((devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (out_w = fcntl(out_w, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (err_w = fcntl(err_w, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (ready_w != -1 && (ready_w = fcntl(ready_w, F_DUPFD_CLOEXEC, 10)) == -1) ||
 	    (table_fd != -1 && (table_fd = fcntl(table_fd, F_DUPFD_CLOEXEC, 10)) == -1))
 		spawn_child_fail(r, "fcntl");
-	if (dup2(devnull, 0) == -1 || dup2(out_w, 1) == -1 || dup2(out_w, 2) == -1)
+	if (dup2(devnull, 0) == -1 || dup2(out_w, 1) == -1 || dup2(err_w, 2) == -1)
 		spawn_child_fail(r, "dup2");
 	/*
 	 * Nothing else of warden's crosses exec: every fd from 3 up is marked
@@ -341,7 +342,7 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 int
 spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 {
-	int	 out[2] = { -1, -1 }, ready[2] = { -1, -1 };
+	int	 out[2] = { -1, -1 }, err[2] = { -1, -1 }, ready[2] = { -1, -1 };
 	/* Built here when the caller keeps none; volatile: it lives across vfork. */
 	struct spawn_env *volatile built = NULL;
 	sigset_t all, old;
@@ -350,8 +351,8 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->pid = -1;
-	r->out_fd = r->ready_fd = -1;
-	if (pipe2(out, O_CLOEXEC) == -1 ||
+	r->out_fd = r->err_fd = r->ready_fd = -1;
+	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1 ||
 	    (a->conf->ready == READY_FD && pipe2(ready, O_CLOEXEC) == -1))
 		goto fail;
 	if (a->env == NULL)
@@ -362,7 +363,7 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 	pid = vfork();
 	if (pid == 0)
 		spawn_child(a, built != NULL ? built->envp : a->env->envp, r,
-		    out[1], ready[1]);
+		    out[1], err[1], ready[1]);
 	saved = errno;
 	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
 		fatal("sigprocmask");
@@ -372,13 +373,16 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 		goto fail;
 	}
 	close(out[1]);
+	close(err[1]);
 	if (ready[1] != -1)
 		close(ready[1]);
 	(void)util_set_nonblock(out[0], true);
+	(void)util_set_nonblock(err[0], true);
 	if (ready[0] != -1)
 		(void)util_set_nonblock(ready[0], true);
 	r->pid = pid;
 	r->out_fd = out[0];
+	r->err_fd = err[0];
 	r->ready_fd = ready[0];
 	return 0;
 
@@ -387,6 +391,8 @@ fail:
 	for (int i = 0; i < 2; i++) {
 		if (out[i] != -1)
 			close(out[i]);
+		if (err[i] != -1)
+			close(err[i]);
 		if (ready[i] != -1)
 			close(ready[i]);
 	}

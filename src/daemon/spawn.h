@@ -26,7 +26,8 @@ struct spawn_args {
 
 struct spawn_result {
 	pid_t	pid;
-	int	out_fd;		/* read end of the worker's stdout+stderr, non-blocking */
+	int	out_fd;		/* read end of the worker's stdout, non-blocking */
+	int	err_fd;		/* read end of its stderr, non-blocking */
 	int	ready_fd;	/* read end of the readiness pipe (ready=fd), else -1 */
 	int	exec_errno;	/* 0: exec succeeded; else why the child could not exec */
 	char	exec_stage[24];	/* which step failed ("exec", "chdir", "setuid",

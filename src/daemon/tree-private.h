@@ -98,9 +98,11 @@ void		 worker_kill_clear(struct node *);
 void		 worker_env_forget(struct node *);
 
 /* pipes.c */
+void		 pipes_init(struct node *);
+void		 pipes_free(struct node *);
 void		 pipes_output_cb(evutil_socket_t, short, void *);
 void		 pipes_ready_cb(evutil_socket_t, short, void *);
-void		 pipes_watch_output(struct node *, int fd);
+void		 pipes_watch_output(struct node *, int stream, int fd, pid_t);
 void		 pipes_watch_ready(struct node *, int fd);
 /* final: the instance has exited; its last partial line is logged. */
 void		 pipes_read_output(struct node *, bool final);

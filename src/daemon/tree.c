@@ -162,7 +162,7 @@ node_new(struct child_conf *c, struct node *parent)
 	/* "autostart": false: declared, down until an operator starts it. */
 	n->want = c->autostart;
 	n->pid = -1;
-	n->out_fd = -1;
+	pipes_init(n);
 	n->ready_fd = -1;
 	n->last_recovery_ms = -1;
 	if (c->is_sup) {
@@ -200,12 +200,9 @@ node_free(struct node *n)
 		pidmap_del(&tree.live_pids, n->pid);
 	if (n->timer != NULL)
 		event_free(n->timer);
-	if (n->ev_out != NULL)
-		event_free(n->ev_out);
+	pipes_free(n);
 	if (n->ev_ready != NULL)
 		event_free(n->ev_ready);
-	if (n->out_fd != -1)
-		close(n->out_fd);
 	if (n->ready_fd != -1)
 		close(n->ready_fd);
 	for (i = 0; i < tree.nkickq; i++)
@@ -216,7 +213,6 @@ node_free(struct node *n)
 	if (n->kill_timer != NULL)
 		event_free(n->kill_timer);
 	worker_env_forget(n);
-	free(n->line);
 	free(n->reason);
 	free(n->name);
 	free(n->path);

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "lifecycle.h"
+#include "logring.h"
 #include "restart.h"
 
 struct event_base;
@@ -27,6 +28,17 @@ struct event;
 struct spawn_env;
 
 enum op_phase { OP_STOP, OP_WAIT, OP_START };
+
+/* One of a worker's output streams: a pipe read a line at a time (pipes.c). */
+struct outpipe {
+	struct node		*node;
+	int			 stream;	/* enum logring_stream */
+	int			 fd;		/* -1: closed */
+	pid_t			 pid;		/* the instance writing to it */
+	struct event		*ev;
+	char			*line;		/* the partial line, TREE_LINE_MAX */
+	size_t			 linelen;
+};
 
 struct node {
 	char			*name;
@@ -58,14 +70,12 @@ struct node {
 
 	/* worker */
 	pid_t			 pid;
-	int			 out_fd;
+	struct outpipe		 out[2];	/* stdout, stderr (enum logring_stream) */
+	struct logring		 logs;		/* its last lines (logs.c) */
 	struct spawn_env	*env;		/* kept from start to start; NULL: build */
 	char			*env_table;	/* what env was built with */
 	bool			 env_table_fd;
 	char			*env_notify;
-	struct event		*ev_out;
-	char			*line;		/* partial output line */
-	size_t			 linelen;
 	int			 ready_fd;
 	struct event		*ev_ready;
 	struct event		*timer;		/* backoff, ready timeout or kill grace */

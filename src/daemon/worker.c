@@ -498,7 +498,8 @@ worker_spawn(struct node *n)
 	pidmap_put(&tree.live_pids, n->pid, n);
 	ledger_started(n->name, n->pid, since, n->stop_signal, n->shutdown_ms);
 	n->started_at = util_now_ms();
-	pipes_watch_output(n, r.out_fd);
+	pipes_watch_output(n, LOGRING_STDOUT, r.out_fd, r.pid);
+	pipes_watch_output(n, LOGRING_STDERR, r.err_fd, r.pid);
 	if (r.exec_errno != 0) {
 		worker_exec_failed(n, &r);
 		return;
