@@ -311,6 +311,10 @@ static const struct {
 	    "and '_', not starting with a digit" },
 	{ "A =2\n", 0, "1: invalid variable name 'A ': letters, digits "
 	    "and '_', not starting with a digit" },
+	{ "A\rB=1\n\xc3\xa9=2\n", 0, "1: invalid variable name 'A?B': "
+	    "letters, digits and '_', not starting with a digit" },
+	{ "A=1\n\xc3\xa9=2\n", 0, "2: invalid variable name '?" "?': "
+	    "letters, digits and '_', not starting with a digit" },
 	{ "=2\n", 0, "1: invalid variable name '': letters, digits and "
 	    "'_', not starting with a digit" },
 	{ "export =2\n", 0, "1: invalid variable name '': letters, digits "

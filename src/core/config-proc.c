@@ -181,7 +181,8 @@ config_proc_line(struct parser *c, struct child_conf *n, json_t *seen,
     size_t *cap, const char *p, size_t len, size_t lineno)
 {
 	const char	*eq, *v;
-	size_t		 klen, vlen;
+	char		 shown[65];
+	size_t		 klen, vlen, i;
 
 	if (memchr(p, '\0', len) != NULL)
 		return config_proc_file_err(c, n->env_file, lineno,
@@ -200,11 +201,15 @@ config_proc_line(struct parser *c, struct child_conf *n, json_t *seen,
 		return config_proc_file_err(c, n->env_file, lineno,
 		    "no '=' (expected KEY=VALUE)");
 	klen = (size_t)(eq - p);
-	if (!config_proc_key_ok(p, klen))
+	if (!config_proc_key_ok(p, klen)) {
+		/* The error is one line of text (and of JSON): bytes shown as '?'. */
+		for (i = 0; i < klen && i < sizeof(shown) - 1; i++)
+			shown[i] = p[i] >= ' ' && p[i] < 0x7f ? p[i] : '?';
+		shown[i] = '\0';
 		return config_proc_file_err(c, n->env_file, lineno,
-		    "invalid variable name '%.*s': letters, digits and '_', "
-		    "not starting with a digit", (int)(klen > 64 ? 64 : klen),
-		    p);
+		    "invalid variable name '%s': letters, digits and '_', "
+		    "not starting with a digit", shown);
+	}
 	v = eq + 1;
 	vlen = len - klen - 1;
 	if (vlen > 0 && (*v == '"' || *v == '\'')) {
