@@ -10,7 +10,6 @@
  * says so and passes nothing but that. JSON in the tests is written with
  * ' for "; dq() turns it into JSON.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -32,6 +31,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "pidtake.h"
 #include "rolestest.h"
 #include "suite.h"
 #include "testlib.h"
@@ -465,52 +465,16 @@ END_TEST
 
 /* --- 6b. groups as they were at connect time --------------------------------- */
 
-/*
- * A process of ours with exactly this pid and who's credentials, waiting
- * in pause() until killed; -1 when the pid cannot be chosen here.
- */
-static pid_t
-fork_at(pid_t want, const struct ident *who)
+/* In the child: take who's credentials (a struct ident). */
+static int
+roles_become(const void *arg)
 {
-	char	num[32], c;
-	pid_t	pid;
-	int	p[2], tries;
+	const struct ident	*who = arg;
 
-	for (tries = 0; tries < 50; tries++) {
-		snprintf(num, sizeof(num), "%ld", (long)want - 1);
-		if (write_text("/proc/sys/kernel/ns_last_pid", num) == -1) {
-			fprintf(stderr, "check_roles: ns_last_pid: %s\n",
-			    strerror(errno));
-			return -1;
-		}
-		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-		fflush(NULL);
-		pid = fork();
-		ck_assert_int_ne(pid, -1);
-		if (pid == 0) {
-			close(p[0]);
-			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-			    setgroups((size_t)who->ngroups, who->groups) == -1 ||
-			    setgid(who->gid) == -1 || setuid(who->uid) == -1)
-				_exit(1);
-			(void)!write(p[1], "x", 1);
-			close(p[1]);
-			for (;;)
-				pause();
-		}
-		close(p[1]);
-		ck_assert_int_eq(read(p[0], &c, 1), 1);
-		close(p[0]);
-		if (pid == want)
-			return pid;
-		/* Someone else forked in between: again. */
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-	}
-	fprintf(stderr, "check_roles: pid %ld could not be taken\n",
-	    (long)want);
-	return -1;
+	if (setgroups((size_t)who->ngroups, who->groups) == -1 ||
+	    setgid(who->gid) == -1 || setuid(who->uid) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -562,7 +526,7 @@ START_TEST(test_groups_at_connect_time)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "the peer could not connect (%#x)", st);
 
-	heir = fork_at(peer, &member);
+	heir = pidtake_fork_at(peer, roles_become, &member);
 	ck_assert_int_eq(harness_signal(&h, SIGCONT), 0);
 	if (heir == -1) {
 		fprintf(stderr, "check_roles: pid reuse not arranged; the "
