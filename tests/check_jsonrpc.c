@@ -17,6 +17,7 @@
 
 #include "jsonrpc.h"
 #include "suite.h"
+#include "util.h"
 
 static const struct jsonrpc_limits	limits = { 64, 1024 };
 
@@ -582,27 +583,20 @@ END_TEST
 
 START_TEST(test_error_kinds)
 {
-	static const struct {
-		int		 code;
-		const char	*kind;
-	} kinds[] = {
-		{ RPC_PARSE_ERROR, "parse_error" },
-		{ RPC_INVALID_REQUEST, "invalid_request" },
-		{ RPC_METHOD_NOT_FOUND, "method_not_found" },
-		{ RPC_INVALID_PARAMS, "invalid_params" },
-		{ RPC_INTERNAL_ERROR, "internal_error" },
-		{ RPC_NOT_FOUND, "not_found" },
-		{ RPC_FORBIDDEN, "forbidden" },
-		{ RPC_TIMEOUT, "timeout" },
-		{ RPC_CONFLICT, "conflict" },
-		{ RPC_UNAVAILABLE, "unavailable" },
-		{ RPC_REEXEC_FAILED, "reexec_failed" },
-		{ 12345, "internal_error" },
-	};
+	/* Every code of protocol.h, then one that is none. */
+	static const int codes[] = { RPC_PARSE_ERROR, RPC_INVALID_REQUEST,
+	    RPC_METHOD_NOT_FOUND, RPC_INVALID_PARAMS, RPC_INTERNAL_ERROR,
+	    RPC_NOT_FOUND, RPC_FORBIDDEN, RPC_TIMEOUT, RPC_CONFLICT,
+	    RPC_UNAVAILABLE, RPC_REEXEC_FAILED, 12345 };
+	char	got[512] = "";
 	size_t	i;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		ck_assert_str_eq(jsonrpc_error_kind(kinds[i].code), kinds[i].kind);
+	for (i = 0; i < nitems(codes); i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+		    i > 0 ? " " : "", jsonrpc_error_kind(codes[i]));
+	ck_assert_str_eq(got, "parse_error invalid_request method_not_found "
+	    "invalid_params internal_error not_found forbidden timeout "
+	    "conflict unavailable reexec_failed internal_error");
 }
 END_TEST
 
