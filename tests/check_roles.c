@@ -446,15 +446,7 @@ START_TEST(test_reload_access)
 	check_all_forbidden(&h, &id_nobody, flag_set, nitems(flag_set));
 
 	/* The lists swap: 40001 loses operate, nobody gains it. */
-	text = cfg("{ 'socket_mode': '0666',\n"
-	    "  'access': { 'operate': { 'uids': [65534] } },\n"
-	    "  'flags': { 'f1': { 'default': false }, 'f2': { 'default': false },\n"
-	    "             'sentinel': { 'default': false } },\n"
-	    "  'stages': [ { 'stage': 1, 'enable': ['f1'] },\n"
-	    "              { 'stage': 2, 'enable': ['f2'] } ],\n"
-	    "  'supervisor': { 'max_restarts': 50, 'max_seconds': 60, 'children': [\n"
-	    "    { 'name': 'a', 'command': ['@WORKER@'] },\n"
-	    "    { 'name': 'b', 'command': ['@WORKER@'] } ] } }\n");
+	text = cfg(conf_roles_swapped, "");
 	ck_assert_int_eq(harness_write_config(&h, text), 0);
 	free(text);
 	json_decref(root_result(&h, "config.reload", NULL));
