@@ -259,13 +259,20 @@ try_op(enum flags_err want, const char *method, const char *params_text)
 	return rec;
 }
 
-void
-stage_set(int n)
+/* A stage method (stage.set, stage.rollback) to stage n, which must apply. */
+static void
+flagcore_stage_op(const char *method, int n)
 {
 	char	buf[64];
 
 	snprintf(buf, sizeof(buf), "{\"stage\": %d}", n);
-	try_op(FLAGS_OK, "stage.set", buf);
+	try_op(FLAGS_OK, method, buf);
+}
+
+void
+stage_set(int n)
+{
+	flagcore_stage_op("stage.set", n);
 }
 
 void
@@ -281,10 +288,7 @@ set_flag(const char *name, const char *value)
 void
 rollback(int n)
 {
-	char	buf[64];
-
-	snprintf(buf, sizeof(buf), "{\"stage\": %d}", n);
-	try_op(FLAGS_OK, "stage.rollback", buf);
+	flagcore_stage_op("stage.rollback", n);
 }
 
 /* At stage n, stages 1..n on and the others off; the other two as given. */
