@@ -131,6 +131,25 @@ val_of(const char *name)
 	return fs->flag[i].value;
 }
 
+/* The flags named in want ("a=100 b=0"), with their values now, the same way. */
+void
+expect_values(const char *want)
+{
+	char	*names = xstrdup(want), *got = xstrdup(""), *t, *name, *save;
+
+	for (name = strtok_r(names, " ", &save); name != NULL;
+	    name = strtok_r(NULL, " ", &save)) {
+		name[strcspn(name, "=")] = '\0';
+		xasprintf(&t, "%s%s%s=%d", got, *got != '\0' ? " " : "", name,
+		    val_of(name));
+		free(got);
+		got = t;
+	}
+	ck_assert_str_eq(got, want);
+	free(got);
+	free(names);
+}
+
 json_t *
 parse_json(const char *text)
 {
