@@ -234,6 +234,21 @@ request(const char *method, const json_t *params, json_t **rec)
 	    sizeof(last_err));
 }
 
+/* Apply rec, see that it describes the change, and keep it in the journal. */
+static void
+flagcore_apply(json_t *rec)
+{
+	int	*before = xcalloc(fs->nflags, sizeof(int)), from = fs->stage;
+	size_t	 i;
+
+	for (i = 0; i < fs->nflags; i++)
+		before[i] = fs->flag[i].value;
+	ck_assert_int_eq(flags_apply(fs, rec), 0);
+	check_describes(rec, before, from);
+	free(before);
+	json_array_append_new(journal, rec);
+}
+
 /*
  * One protocol request: the answer must be `want`; on success the record is
  * applied, checked and kept in the journal (returned, borrowed).
@@ -243,9 +258,6 @@ try_op(enum flags_err want, const char *method, const char *params_text)
 {
 	json_t		*params = NULL, *before_snap, *after_snap, *rec = NULL;
 	enum flags_err	 e;
-	int		*before;
-	int		 from;
-	size_t		 i;
 
 	if (params_text != NULL)
 		params = parse_json(params_text);
@@ -267,14 +279,7 @@ try_op(enum flags_err want, const char *method, const char *params_text)
 		return NULL;
 	}
 	ck_assert_ptr_nonnull(rec);
-	before = xcalloc(fs->nflags, sizeof(int));
-	for (i = 0; i < fs->nflags; i++)
-		before[i] = fs->flag[i].value;
-	from = fs->stage;
-	ck_assert_int_eq(flags_apply(fs, rec), 0);
-	check_describes(rec, before, from);
-	free(before);
-	json_array_append_new(journal, rec);
+	flagcore_apply(rec);
 	return rec;
 }
 
@@ -349,8 +354,6 @@ busy_day(void)
 	    "after stage 4 (limit 10)" };
 	json_t		*rec;
 	char		 err[256];
-	int		*before, from;
-	size_t		 i;
 
 	set_flag("checkout_rollout", "30");
 	stage_set(2);
@@ -364,14 +367,7 @@ busy_day(void)
 	ctx.now_ms = clock_ms += 1000;
 	ck_assert_int_eq(flags_op_guard(fs, &ctx, &rec, err, sizeof(err)),
 	    FLAGS_OK);
-	before = xcalloc(fs->nflags, sizeof(int));
-	for (i = 0; i < fs->nflags; i++)
-		before[i] = fs->flag[i].value;
-	from = fs->stage;
-	ck_assert_int_eq(flags_apply(fs, rec), 0);
-	check_describes(rec, before, from);
-	free(before);
-	json_array_append_new(journal, rec);
+	flagcore_apply(rec);
 	try_op(FLAGS_OK, "flag.reset", NULL);
 	try_op(FLAGS_OK, "stage.rollback", NULL);
 	try_op(FLAGS_OK, "stage.emergency", "{\"reason\": \"stop\"}");
