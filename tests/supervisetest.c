@@ -223,8 +223,8 @@ ev_is(const json_t *ev, const char *type, const char *service)
 {
 	const char	*t = str(ev, "type"), *s = str(ev, "service");
 
-	return t != NULL && strcmp(t, type) == 0 && (service == NULL ||
-	    (s != NULL && strcmp(s, service) == 0));
+	return (type == NULL || (t != NULL && strcmp(t, type) == 0)) &&
+	    (service == NULL || (s != NULL && strcmp(s, service) == 0));
 }
 
 /* Index of the first such event at or after from, or -1. */
@@ -252,43 +252,41 @@ ev_count(const json_t *list, const char *type, const char *service)
 	return n;
 }
 
-/* The services of the events of this type, in order: "c,b,a". */
-char *
-ev_seq(const json_t *list, const char *type)
+/*
+ * The field of the events of this type and service (NULL: any), in order
+ * and joined by commas ("?" for an event without it); malloc'd.
+ */
+static char *
+ev_join(const json_t *list, const char *type, const char *service,
+    const char *field)
 {
 	json_t	*ev;
 	char	*out = xstrdup(""), *t;
 	size_t	 i;
 
 	json_array_foreach(list, i, ev) {
-		if (!ev_is(ev, type, NULL))
+		if (!ev_is(ev, type, service))
 			continue;
 		xasprintf(&t, "%s%s%s", out, *out != '\0' ? "," : "",
-		    str(ev, "service") != NULL ? str(ev, "service") : "?");
+		    str(ev, field) != NULL ? str(ev, field) : "?");
 		free(out);
 		out = t;
 	}
 	return out;
 }
 
+/* The services of the events of this type, in order: "c,b,a". */
+char *
+ev_seq(const json_t *list, const char *type)
+{
+	return ev_join(list, type, NULL, "service");
+}
+
 /* The types of one service's events, in order: "service.exited,...". */
 char *
 ev_types_of(const json_t *list, const char *service)
 {
-	json_t	*ev;
-	char	*out = xstrdup(""), *t;
-	size_t	 i;
-
-	json_array_foreach(list, i, ev) {
-		if (str(ev, "service") == NULL ||
-		    strcmp(str(ev, "service"), service) != 0)
-			continue;
-		xasprintf(&t, "%s%s%s", out, *out != '\0' ? "," : "",
-		    str(ev, "type"));
-		free(out);
-		out = t;
-	}
-	return out;
+	return ev_join(list, NULL, service, "type");
 }
 
 /* A service.exited event: its pid (0: any), code or signal, expected. */

@@ -84,7 +84,7 @@ json_t		*barrier(struct harness *h, struct harness_conn *c,
 
 /* --- events ------------------------------------------------------------- */
 
-/* Whether ev is of this type (and service, unless NULL). */
+/* Whether ev is of this type and service (NULL: any). */
 bool		 ev_is(const json_t *ev, const char *type,
 		    const char *service);
 /* Index of the first such event at or after from, or -1. */
