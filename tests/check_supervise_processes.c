@@ -133,6 +133,19 @@ setsid_child(struct harness *h, pid_t prev)
 	return g;
 }
 
+/* service.stop of w: it is stopped, and its setsid child g gone with it. */
+static void
+stop_takes_setsid_child(struct harness *h, pid_t g, const char *what)
+{
+	json_t	*r = result(h, "service.stop", json_pack("{s:s}", "service",
+	    "w"));
+
+	ck_assert_str_eq(str(r, "state"), "stopped");
+	json_decref(r);
+	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
+	    "%s: %ld outlived its service", what, (long)g);
+}
+
 START_TEST(test_stop_kills_setsid_child)
 {
 	struct harness	 h;
@@ -143,11 +156,7 @@ START_TEST(test_stop_kills_setsid_child)
 	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
 	    "   '@DIR@/gc.pid', '--setsid'] } ] } }");
 	g = setsid_child(&h, 0);
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "w"));
-	ck_assert_str_eq(str(r, "state"), "stopped");
-	json_decref(r);
-	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
-	    "stop: %ld outlived its service", (long)g);
+	stop_takes_setsid_child(&h, g, "stop");
 
 	r = result(&h, "service.start", json_pack("{s:s}", "service", "w"));
 	json_decref(r);
@@ -175,19 +184,13 @@ END_TEST
 START_TEST(test_setsid_child_ignoring_term)
 {
 	struct harness	 h;
-	json_t		*r;
-	pid_t		 g;
 
 	start(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
 	    "   '@DIR@/gc.pid', '--setsid', '--ignore-term'],"
 	    "   'shutdown_ms': 200 } ] } }");
-	g = setsid_child(&h, 0);
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "w"));
-	ck_assert_str_eq(str(r, "state"), "stopped");
-	json_decref(r);
-	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
-	    "%ld ignored SIGTERM and outlived its service", (long)g);
+	stop_takes_setsid_child(&h, setsid_child(&h, 0),
+	    "stop, SIGTERM ignored");
 	finish(&h, 0);
 }
 END_TEST
