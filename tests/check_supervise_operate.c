@@ -113,9 +113,7 @@ START_TEST(test_operator_actions)
 	expect_svc(&h, "y", "running", 0, 1);
 	ck_assert_str_eq((hl = health(&h)), "ok");
 	free(hl);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 

@@ -30,7 +30,6 @@
 START_TEST(test_stop_kills_grandchild)
 {
 	struct harness	 h;
-	json_t		*r;
 	char		*path;
 	pid_t		 w, g;
 
@@ -42,10 +41,7 @@ START_TEST(test_stop_kills_grandchild)
 	g = harness_wait_pidfile(path, 0, T_WAIT);
 	ck_assert_int_gt(g, 0);
 	ck_assert(harness_pid_alive(g));
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "w"));
-	ck_assert_str_eq(str(r, "state"), "stopped");
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_pid_gone(w, T_WAIT), 0);
+	stop_takes(&h, "w", w);
 	ck_assert_int_eq(harness_wait_pid_gone(g, T_WAIT), 0);
 	free(path);
 	finish(&h, 0);
@@ -133,19 +129,6 @@ setsid_child(struct harness *h, pid_t prev)
 	return g;
 }
 
-/* service.stop of w: it is stopped, and its setsid child g gone with it. */
-static void
-stop_takes_setsid_child(struct harness *h, pid_t g, const char *what)
-{
-	json_t	*r = result(h, "service.stop", json_pack("{s:s}", "service",
-	    "w"));
-
-	ck_assert_str_eq(str(r, "state"), "stopped");
-	json_decref(r);
-	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
-	    "%s: %ld outlived its service", what, (long)g);
-}
-
 START_TEST(test_stop_kills_setsid_child)
 {
 	struct harness	 h;
@@ -156,7 +139,7 @@ START_TEST(test_stop_kills_setsid_child)
 	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
 	    "   '@DIR@/gc.pid', '--setsid'] } ] } }");
 	g = setsid_child(&h, 0);
-	stop_takes_setsid_child(&h, g, "stop");
+	stop_takes(&h, "w", g);
 
 	r = result(&h, "service.start", json_pack("{s:s}", "service", "w"));
 	json_decref(r);
@@ -189,8 +172,7 @@ START_TEST(test_setsid_child_ignoring_term)
 	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
 	    "   '@DIR@/gc.pid', '--setsid', '--ignore-term'],"
 	    "   'shutdown_ms': 200 } ] } }");
-	stop_takes_setsid_child(&h, setsid_child(&h, 0),
-	    "stop, SIGTERM ignored");
+	stop_takes(&h, "w", setsid_child(&h, 0));
 	finish(&h, 0);
 }
 END_TEST
@@ -356,9 +338,7 @@ START_TEST(test_shutdown_grace)
 	list = events_until(c, "service.exited", "plain", list);
 	expect_exited(json_array_get(list, json_array_size(list) - 1), 0, 0,
 	    "TERM", true);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -393,9 +373,7 @@ START_TEST(test_signal_shutdown)
 	ck_assert_int_eq(harness_wait_exit(&h, T_WAIT), 0);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(harness_wait_pid_gone(pids[i], T_WAIT), 0);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 

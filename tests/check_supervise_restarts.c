@@ -123,9 +123,7 @@ START_TEST(test_kill_restarts)
 	expect_svc(&h, "w", "running", pid1, 1);
 	ck_assert_int_eq(harness_wait_pid_gone(pid0, T_WAIT), 0);
 	ck_assert(!is_zombie(pid0));
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -206,9 +204,7 @@ START_TEST(test_strategy)
 	    row->what, dump(list));
 	for (n = 0; n < nitems(names); n++)
 		restarts_expect_scope(&h, row, list, names[n], old[n]);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -264,9 +260,7 @@ START_TEST(test_restart_type)
 		    row->types, row->state, 0);
 	ck_assert_msg(strcmp(health(&h), row->health) == 0,
 	    "%s: health %s, want %s", row->what, health(&h), row->health);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -295,9 +289,7 @@ START_TEST(test_stop_signal_normal)
 	list = restarts_kill_down(&h, c, list, &u_usr1, "service.exited",
 	    "service.exited,service.started,service.ready,service.exited",
 	    "stopped", 1);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -372,9 +364,7 @@ START_TEST(test_crash_backoff)
 	json_decref(nest);
 	ck_assert_int_eq(harness_wait_ready(&h, T_WAIT), 0);
 	stop_marked(&h, "gate", "gate.pid");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 

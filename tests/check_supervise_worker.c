@@ -124,9 +124,7 @@ START_TEST(test_ready_timeout)
 	wait_restarts(&h, "w", "starting", 2);
 	ck_assert_int_eq(harness_wait_log(&h, "w: not ready in time", T_WAIT),
 	    0);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 

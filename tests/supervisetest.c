@@ -189,7 +189,6 @@ void
 stop_marked(struct harness *h, const char *service, const char *name)
 {
 	char	*path = harness_path(h, name), *s;
-	json_t	*r;
 	pid_t	 g;
 
 	s = harness_read_file(path);
@@ -197,11 +196,29 @@ stop_marked(struct harness *h, const char *service, const char *name)
 	g = (pid_t)atol(s);
 	free(s);
 	free(path);
-	r = result(h, "service.stop", json_pack("{s:s}", "service",
+	stop_takes(h, service, g);
+}
+
+/* Stop a service: it is stopped, and the process pid (of its) is gone. */
+void
+stop_takes(struct harness *h, const char *service, pid_t pid)
+{
+	json_t	*r = result(h, "service.stop", json_pack("{s:s}", "service",
 	    service));
+
 	ck_assert_str_eq(str(r, "state"), "stopped");
 	json_decref(r);
-	ck_assert_int_eq(harness_wait_pid_gone(g, T_WAIT), 0);
+	ck_assert_msg(harness_wait_pid_gone(pid, T_WAIT) == 0,
+	    "%s stopped, yet %ld outlived it", service, (long)pid);
+}
+
+/* The end of a test that watched events: list and c go, warden exits 0. */
+void
+finish_watching(struct harness *h, struct harness_conn *c, json_t *list)
+{
+	json_decref(list);
+	harness_conn_close(c);
+	finish(h, 0);
 }
 
 /*
