@@ -224,42 +224,41 @@ jsonpos_key_equal(struct scan *s, const char *key)
 	return 0;
 }
 
+/* Past blanks, the character c and the blanks after it; -1 if c is not there. */
+static int
+jsonpos_past(struct scan *s, int c)
+{
+	jsonpos_skip_ws(s);
+	if (jsonpos_peek(s) != c)
+		return -1;
+	jsonpos_advance(s);
+	jsonpos_skip_ws(s);
+	return 0;
+}
+
 /* At an object's '{': move to the value (or key) of member key. */
 static int
 jsonpos_member(struct scan *s, const char *key, int want_key)
 {
 	struct scan	at;
 
-	if (jsonpos_peek(s) != '{')
+	if (jsonpos_past(s, '{') == -1)
 		return -1;
-	jsonpos_advance(s);
 	for (;;) {
-		jsonpos_skip_ws(s);
 		if (jsonpos_peek(s) != '"')
 			return -1;
 		at = *s;
 		if (jsonpos_key_equal(s, key)) {
-			if (want_key) {
-				*s = at;
-				return 0;
-			}
-			jsonpos_skip_ws(s);
-			if (jsonpos_peek(s) != ':')
-				return -1;
-			jsonpos_advance(s);
-			jsonpos_skip_ws(s);
+			if (!want_key)
+				return jsonpos_past(s, ':');
+			*s = at;
 			return 0;
 		}
-		jsonpos_skip_ws(s);
-		if (jsonpos_peek(s) != ':')
+		if (jsonpos_past(s, ':') == -1)
 			return -1;
-		jsonpos_advance(s);
-		jsonpos_skip_ws(s);
 		jsonpos_skip_value(s);
-		jsonpos_skip_ws(s);
-		if (jsonpos_peek(s) != ',')
+		if (jsonpos_past(s, ',') == -1)
 			return -1;
-		jsonpos_advance(s);
 	}
 }
 
@@ -269,20 +268,16 @@ jsonpos_element(struct scan *s, size_t index)
 {
 	size_t	i;
 
-	if (jsonpos_peek(s) != '[')
+	if (jsonpos_past(s, '[') == -1)
 		return -1;
-	jsonpos_advance(s);
 	for (i = 0;; i++) {
-		jsonpos_skip_ws(s);
 		if (jsonpos_peek(s) == ']' || jsonpos_peek(s) == -1)
 			return -1;
 		if (i == index)
 			return 0;
 		jsonpos_skip_value(s);
-		jsonpos_skip_ws(s);
-		if (jsonpos_peek(s) != ',')
+		if (jsonpos_past(s, ',') == -1)
 			return -1;
-		jsonpos_advance(s);
 	}
 }
 
