@@ -369,36 +369,50 @@ START_TEST(test_crash_backoff)
 END_TEST
 
 /*
+ * warden on conf, whose crashing workers make the root supervisor give up
+ * once: warden exits 3, and its log shows crashes exits of 1. Returns the
+ * log, malloc'd, for what else it must say.
+ */
+static char *
+restarts_root_gives_up(struct harness *h, const char *conf, int timeout_ms,
+    int crashes)
+{
+	char	*text = cfg("%s", conf), *log;
+	int	 status;
+
+	status = harness_start_expect_fail(h, text, timeout_ms);
+	free(text);
+	ck_assert_int_eq(status, 3);
+	log = log_text(h);
+	ck_assert_int_eq(count_of(log, "root: supervisor gave up"), 1);
+	ck_assert_ptr_nonnull(strstr(log,
+	    "the root supervisor failed: warden exits 3"));
+	ck_assert_msg(count_of(log, " exited 1\n") == crashes,
+	    "%d crashes, want %d", count_of(log, " exited 1\n"), crashes);
+	return log;
+}
+
+/*
  * The nested supervisor keeps failing: the root restarts it 5 times, the
  * 6th failure is more than it allows, and warden exits 3. Short delays
- * keep the test fast; they still count against the limit.
+ * keep the test fast; they still count against the limit. 6 rounds of 4
+ * runs: the 4th failure of each round is one too many.
  */
 START_TEST(test_escalation_to_root)
 {
 	struct harness	 h;
-	char		*text, *log;
-	int		 status;
+	char		*log;
 
-	text = cfg("{ 'supervisor': { 'max_restarts': 5, 'max_seconds': 10,"
-	    " 'children': ["
+	log = restarts_root_gives_up(&h, "{ 'supervisor': { 'max_restarts': 5,"
+	    " 'max_seconds': 10, 'children': ["
 	    " { 'name': 'nest', 'max_restarts': 3, 'max_seconds': 10,"
 	    "   'children': ["
 	    "   { 'name': 'crash', 'command': ['@WORKER@', '--crash', '1'],"
 	    "     'backoff': { 'initial_ms': 1, 'factor': 2, 'max_ms': 4,"
-	    "                  'jitter': 0 } } ] } ] } }");
-	status = harness_start_expect_fail(&h, text, 20000);
-	free(text);
-	ck_assert_int_eq(status, 3);
-	log = log_text(&h);
+	    "                  'jitter': 0 } } ] } ] } }", 20000, 24);
 	ck_assert_msg(count_of(log, "nest: supervisor gave up") == 6,
 	    "nest gave up %d times, want 6", count_of(log,
 	    "nest: supervisor gave up"));
-	ck_assert_int_eq(count_of(log, "root: supervisor gave up"), 1);
-	ck_assert_ptr_nonnull(strstr(log,
-	    "the root supervisor failed: warden exits 3"));
-	/* 6 rounds of 4 runs: the 4th failure of each round is one too many. */
-	ck_assert_msg(count_of(log, " exited 1\n") == 24,
-	    "%d crashes, want 24", count_of(log, " exited 1\n"));
 	free(log);
 	finish(&h, 3);
 }
@@ -407,21 +421,11 @@ END_TEST
 START_TEST(test_root_fails)
 {
 	struct harness	 h;
-	char		*text, *log;
-	int		 status;
 
-	text = cfg("{ 'supervisor': { 'max_restarts': 2, 'max_seconds': 10,"
-	    " 'children': ["
+	free(restarts_root_gives_up(&h, "{ 'supervisor': { 'max_restarts': 2,"
+	    " 'max_seconds': 10, 'children': ["
 	    " { 'name': 'crash', 'command': ['@WORKER@', '--crash', '1'] }"
-	    " ] } }");
-	status = harness_start_expect_fail(&h, text, 10000);
-	free(text);
-	ck_assert_int_eq(status, 3);
-	log = log_text(&h);
-	ck_assert_int_eq(count_of(log, "root: supervisor gave up"), 1);
-	ck_assert_msg(count_of(log, " exited 1\n") == 3,
-	    "%d crashes, want 3", count_of(log, " exited 1\n"));
-	free(log);
+	    " ] } }", 10000, 3));
 	finish(&h, 3);
 }
 END_TEST
