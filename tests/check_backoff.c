@@ -292,8 +292,8 @@ backoff_expect_otp(const struct child_conf *sup, const struct child_conf *w,
 	ck_assert_msg(!restart_safe_regime(sup, w), "%s: safe", what);
 	intensity_init(&in, sup->max_restarts);
 	for (i = 1; i <= 3; i++) {
-		d = restart_decide(sup, w, 0, true, &in, (unsigned)i, (uint64_t)i,
-		    0.5);
+		d = restart_decide(sup, w, 0, true, &in, (unsigned)i,
+		    (uint64_t)i, 0.5);
 		check_decision(&d, RESTART_SCOPE, false, 0, 0, 0, what);
 	}
 	d = restart_decide(sup, w, 0, true, &in, 4, 4, 0.5);

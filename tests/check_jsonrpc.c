@@ -565,7 +565,8 @@ read_flag(json_t *p, struct jsonrpc_error *e)
 }
 
 #define INVALID(msg)	ERR(-32602, "invalid_params", msg)
-#define TIMEOUT_RANGE	INVALID("'timeout_ms' must be an integer from 0 to 86400000")
+#define TIMEOUT_RANGE	\
+	INVALID("'timeout_ms' must be an integer from 0 to 86400000")
 #define NOT_TOPICS	INVALID("'topics' must be a list of strings")
 
 /* Params a method's reader refuses, and the error it answers. */

@@ -372,7 +372,7 @@ END_TEST
 static const enum stop_reason exit_whys[] = { STOP_OPERATOR, STOP_RESTART,
     STOP_SUPERVISOR, STOP_FAILING, STOP_RELOAD, STOP_SHUTDOWN };
 
-/* Down as asked, whoever asked (exit_whys[_i]): reported with the reason kept. */
+/* Down as asked, whoever asked (exit_whys[_i]): reported, the reason kept. */
 START_TEST(test_exited_asked)
 {
 	struct worker_facts	f = base_facts(SVC_STOPPING);

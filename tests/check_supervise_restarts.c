@@ -30,7 +30,7 @@
 /* A kill a test sends a service, and the exit warden sees of it. */
 struct restarts_kill {
 	const char	*name;		/* the service */
-	const char	*send;		/* the signal sent (NULL: KILL) */
+	const char	*send;		/* the signal (NULL: KILL) */
 	int		 code;		/* the exit seen: its code, */
 	const char	*sig;		/* or its signal (NULL: none) */
 };
@@ -134,8 +134,8 @@ END_TEST
  */
 static const struct strategy_case {
 	const char	*what;		/* what the row proves */
-	const char	*keys;		/* the supervisor's, before children */
-	const char	*last;		/* the last of them to be ready again */
+	const char	*keys;		/* the supervisor's own keys */
+	const char	*last;		/* the last one ready again */
 	const char	*exited;	/* the services that exit, in order */
 	const char	*started;	/* those started again, in order */
 } strategies[] = {
@@ -219,7 +219,7 @@ static const struct restart_type_case {
 	const char	*what;		/* what the row proves */
 	const char	*restart;	/* t's restart type */
 	int		 code;		/* its exit code */
-	const char	*until;		/* the event that ends the wait */
+	const char	*until;		/* the event waited for */
 	const char	*types;		/* t's events */
 	const char	*state;		/* t's state after */
 	const char	*health;	/* warden's then */

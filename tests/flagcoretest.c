@@ -131,11 +131,12 @@ val_of(const char *name)
 	return fs->flag[i].value;
 }
 
-/* The flags named in want ("a=100 b=0"), with their values now, the same way. */
+/* The flags named in want ("a=100 b=0") have those values. */
 void
 expect_values(const char *want)
 {
-	char	*names = xstrdup(want), *got = xstrdup(""), *t, *name, *save;
+	char	*names = xstrdup(want), *got = xstrdup("");
+	char	*t, *name, *save;
 
 	for (name = strtok_r(names, " ", &save); name != NULL;
 	    name = strtok_r(NULL, " ", &save)) {

@@ -47,7 +47,7 @@ struct config	*parse_conf(const char *text);
 json_t		*parse_json(const char *text);
 /* The value (0..100) of the flag name, which must exist. */
 int		 val_of(const char *name);
-/* The flags named in want have its values: "checkout_rollout=60 dark_mode=0". */
+/* The flags named in want have its values: "checkout_rollout=60 b=0". */
 void		 expect_values(const char *want);
 
 /*

@@ -6,7 +6,7 @@
 #include "handovertest.h"
 #include "handoversuite.h"
 
-#define HANDOVERSUITE_TIMEOUT	60	/* failure bound of one test, s */
+#define HANDOVERSUITE_TIMEOUT	60	/* bound of one test, s */
 
 Suite *
 handoversuite_new(const char *name, TCase **tcp)

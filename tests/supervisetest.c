@@ -203,8 +203,9 @@ stop_marked(struct harness *h, const char *service, const char *name)
 void
 stop_takes(struct harness *h, const char *service, pid_t pid)
 {
-	json_t	*r = result(h, "service.stop", json_pack("{s:s}", "service",
-	    service));
+	json_t	*r;
+
+	r = result(h, "service.stop", json_pack("{s:s}", "service", service));
 
 	ck_assert_str_eq(str(r, "state"), "stopped");
 	json_decref(r);

@@ -79,7 +79,8 @@ pid_t		 kill_one(struct harness *h, const char *name,
 void		 stop_marked(struct harness *h, const char *service,
 		    const char *name);
 /* Stop a service: it is stopped, and the process pid (of its) is gone. */
-void		 stop_takes(struct harness *h, const char *service, pid_t pid);
+void		 stop_takes(struct harness *h, const char *service,
+		    pid_t pid);
 /* The end of a test that watched events: list and c go, warden exits 0. */
 void		 finish_watching(struct harness *h, struct harness_conn *c,
 		    json_t *list);

@@ -224,7 +224,7 @@ jsonpos_key_equal(struct scan *s, const char *key)
 	return 0;
 }
 
-/* Past blanks, the character c and the blanks after it; -1 if c is not there. */
+/* Past blanks, the character c and the blanks after it; -1 without c. */
 static int
 jsonpos_past(struct scan *s, int c)
 {

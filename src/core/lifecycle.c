@@ -141,11 +141,12 @@ static struct worker_step
 cell_start_fault(enum svc_state st, const struct worker_facts *f)
 {
 	bool			exec = f->fault == FAULT_EXEC;
-	uint32_t		delay = restart_fault_delay_ms(exec ? FAULT_EXEC :
-	    FAULT_RESOURCE, f->fault_tries + 1);
+	uint32_t		delay;
 	struct worker_step	s;
 
 	(void)st;
+	delay = restart_fault_delay_ms(exec ? FAULT_EXEC : FAULT_RESOURCE,
+	    f->fault_tries + 1);
 	if (f->going_down)
 		return cell_why(exec ? SVC_FAILED : SVC_STOPPED, STOP_NONE,
 		    WA_COUNT_FAULT | WA_RECOVERED | WA_TELL_PARENT);
