@@ -168,9 +168,7 @@ START_TEST(test_pid_reuse)
 	if (stranger > 0) {
 		ck_assert_msg(harness_pid_alive(stranger), "warden signalled "
 		    "pid %ld, which it had reaped", (long)stranger);
-		ck_assert_int_eq(kill(stranger, SIGKILL), 0);
-		while (waitpid(stranger, NULL, 0) == -1 && errno == EINTR)
-			;
+		ck_assert_int_eq(pidtake_end(stranger), 0);
 	}
 	harness_conn_close(sub);
 	stop(&h);

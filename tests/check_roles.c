@@ -540,9 +540,7 @@ START_TEST(test_groups_at_connect_time)
 	snprintf(text, sizeof(text), "uid %d pid %ld, role", UID_NOBODY,
 	    (long)peer);
 	ck_assert_int_eq(harness_wait_log(&h, text, T_WAIT), 0);
-	kill(heir, SIGKILL);
-	while (waitpid(heir, NULL, 0) == -1 && errno == EINTR)
-		;
+	pidtake_end(heir);
 	ck_assert_msg(harness_error_code(resp) == -32002, "nobody (pid %ld, "
 	    "exited) got the role of pid %ld's new owner (uid %d, group %s): "
 	    "%s", (long)peer, (long)heir, UID_GROUPED, GROUP_OPERATE, s);

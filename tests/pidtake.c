@@ -28,6 +28,16 @@ pidtake_child(int fd, pidtake_become_fn *become, const void *arg)
 		pause();
 }
 
+int
+pidtake_end(pid_t pid)
+{
+	int	rc = kill(pid, SIGKILL);
+
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return rc;
+}
+
 pid_t
 pidtake_fork_at(pid_t want, pidtake_become_fn *become, const void *arg)
 {
@@ -56,9 +66,7 @@ pidtake_fork_at(pid_t want, pidtake_become_fn *become, const void *arg)
 		if (pid == want)
 			return pid;
 		/* Someone else forked in between: again. */
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
+		pidtake_end(pid);
 	}
 	fprintf(stderr, "%s: pid %ld could not be taken\n",
 	    program_invocation_short_name, (long)want);

@@ -22,5 +22,7 @@ typedef int	 pidtake_become_fn(const void *arg);
  */
 pid_t		 pidtake_fork_at(pid_t want, pidtake_become_fn *become,
 		    const void *arg);
+/* End such a child: SIGKILL, and reap it. 0, or -1 when it was gone. */
+int		 pidtake_end(pid_t pid);
 
 #endif
