@@ -323,14 +323,12 @@ START_TEST(test_exec_failure_temporary)
 	json_t		*list, *ev, *e;
 	pid_t		 ps;
 
-	prepare(&h, "{ 'supervisor': { 'children': ["
+	start_early(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'gate', 'command': ['@WORKER@', '--ready', 'signal',"
 	    "   '--grandchild', '@DIR@/gate.pid'], 'ready': 'notify' },"
 	    SENTINEL ","
 	    " { 'name': 'bad', 'command': ['@WORKER@'], 'restart': 'temporary',"
-	    "   'cwd': '@DIR@/nowhere' } ] } }");
-	spawn_early(&h);
-	wait_state(&h, "gate", "starting");
+	    "   'cwd': '@DIR@/nowhere' } ] } }", "gate");
 	c = subscribe(&h, NULL);
 	usr2_when_set_up(&h, "gate", "gate.pid", 0);
 	list = events_until(c, "service.failed", "bad", NULL);

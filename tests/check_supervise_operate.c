@@ -126,12 +126,10 @@ START_TEST(test_wait_min_restarts)
 	pid_t		 pid, g;
 
 	/* Each run waits for SIGUSR2 to be ready and exits 1 on SIGUSR1. */
-	prepare(&h, "{ 'supervisor': { 'children': ["
+	start_early(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'w', 'ready': 'notify', 'command': ['@WORKER@',"
 	    "   '--ready', 'signal', '--exit-on-usr1', '1',"
-	    "   '--grandchild', '@DIR@/w.pid'] } ] } }");
-	spawn_early(&h);
-	wait_state(&h, "w", "starting");
+	    "   '--grandchild', '@DIR@/w.pid'] } ] } }", "w");
 	g = usr2_when_set_up(&h, "w", "w.pid", 0);
 	ck_assert_int_eq(harness_wait_ready(&h, T_WAIT), 0);
 

@@ -307,17 +307,15 @@ START_TEST(test_crash_backoff)
 	json_t		*list, *ev, *nest;
 	int		 failed, i, b, s, nb = 0;
 
-	prepare(&h, "{ 'supervisor': { 'max_restarts': 5, 'max_seconds': 10,"
-	    " 'children': ["
+	start_early(&h, "{ 'supervisor': { 'max_restarts': 5,"
+	    " 'max_seconds': 10, 'children': ["
 	    " { 'name': 'gate', 'command': ['@WORKER@', '--ready', 'signal',"
 	    "   '--grandchild', '@DIR@/gate.pid'], 'ready': 'notify' },"
 	    " { 'name': 'nest', 'max_restarts': 3, 'max_seconds': 10,"
 	    "   'children': ["
 	    "   { 'name': 'crash', 'command': ['@WORKER@', '--crash', '1'],"
 	    "     'backoff': { 'initial_ms': 20, 'factor': 2, 'max_ms': 200,"
-	    "                  'jitter': 0 } } ] } ] } }");
-	spawn_early(&h);
-	wait_state(&h, "gate", "starting");
+	    "                  'jitter': 0 } } ] } ] } }", "gate");
 	c = subscribe(&h, NULL);
 	usr2_when_set_up(&h, "gate", "gate.pid", 0);
 

@@ -21,11 +21,14 @@
 /* --- warden and its services ---------------------------------------------- */
 
 void
-spawn_early(struct harness *h)
+start_early(struct harness *h, const char *conf, const char *service)
 {
+	prepare(h, conf);
 	ck_assert_msg(harness_spawn(h) == 0, "cannot start warden");
 	ck_assert_msg(harness_wait_log(h, "listening on", T_WAIT) == 0,
 	    "warden does not listen");
+	if (service != NULL)
+		wait_state(h, service, "starting");
 }
 
 void

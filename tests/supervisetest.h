@@ -37,10 +37,12 @@
 /* --- warden and its services -------------------------------------------- */
 
 /*
- * Start warden without waiting for READY=1 (some worker must be helped to
- * get ready first), and return once its control socket listens.
+ * Start warden on conf (' for ") without waiting for READY=1 (some worker
+ * must be helped to get ready first), and return once its control socket
+ * listens and service, unless NULL, is starting.
  */
-void		 spawn_early(struct harness *h);
+void		 start_early(struct harness *h, const char *conf,
+		    const char *service);
 /* text (' for ") as h's configuration file. */
 void		 write_config(struct harness *h, const char *text);
 /* All of warden.log, malloc'd. */
