@@ -171,29 +171,32 @@ START_TEST(test_kill_params)
 }
 END_TEST
 
-START_TEST(test_topics_params)
+/* subscribe's params text read: its topics, a copy, as want (NULL: all). */
+static void
+topics_are(const char *text, const char *want)
 {
 	struct jsonrpc_error	 e;
-	json_t			*p, *t;
+	json_t			*p = parse(text), *t;
 
-	p = parse("{}");
-	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), 0);
-	ck_assert_ptr_null(t);
+	ck_assert_msg(jsonrpc_topics_params(p, &t, &e) == 0, "%s: refused",
+	    text);
+	if (want == NULL)
+		ck_assert_ptr_null(t);
+	else {
+		ck_assert_ptr_ne(t, json_object_get(p, "topics"));
+		text_is(t, want);
+	}
 	json_decref(p);
-	p = parse("{\"topics\":null}");
-	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), 0);
-	ck_assert_ptr_null(t);
-	json_decref(p);
+}
+
+START_TEST(test_topics_params)
+{
+	topics_are("{}", NULL);
+	topics_are("{\"topics\":null}", NULL);
 	/* An empty list is every event, as none is. */
-	p = parse("{\"topics\":[]}");
-	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), 0);
-	ck_assert_ptr_null(t);
-	json_decref(p);
-	p = parse("{\"topics\":[\"flag\",\"service.exit\"]}");
-	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), 0);
-	ck_assert_ptr_ne(t, json_object_get(p, "topics"));	/* a copy */
-	text_is(t, "[\"flag\",\"service.exit\"]");
-	json_decref(p);
+	topics_are("{\"topics\":[]}", NULL);
+	topics_are("{\"topics\":[\"flag\",\"service.exit\"]}",
+	    "[\"flag\",\"service.exit\"]");
 }
 END_TEST
 
