@@ -399,47 +399,46 @@ logfile_deadline(struct timespec *until, int ms)
 	}
 }
 
-void
-logfile_flush(int ms)
+/*
+ * Wait, ms at most, until the writer has written what is queued (and,
+ * stopping, ended). -1 when it has not: stuck in the kernel (a FIFO
+ * nobody reads, a dead disk), which is said.
+ */
+static int
+logfile_wait(int ms, bool stop)
 {
 	struct timespec	until;
 	int		e = 0;
 
-	if (!logfile_running)
-		return;
 	logfile_deadline(&until, ms);
 	pthread_mutex_lock(&logfile_lock);
+	logfile_stopping = stop;
 	pthread_cond_signal(&logfile_cond);
 	while (logfile_pending() && e != ETIMEDOUT)
 		e = pthread_cond_timedwait(&logfile_idle, &logfile_lock, &until);
 	pthread_mutex_unlock(&logfile_lock);
-	/* Stuck in the kernel (a FIFO nobody reads, a dead disk). */
-	if (e == ETIMEDOUT)
-		log_warnx("log files: not all written in %d ms; lines still "
-		    "queued are lost", ms);
+	if (e != ETIMEDOUT)
+		return 0;
+	log_warnx("log files: not all written in %d ms; lines still queued "
+	    "are lost", ms);
+	return -1;
+}
+
+void
+logfile_flush(int ms)
+{
+	if (logfile_running)
+		(void)logfile_wait(ms, false);
 }
 
 void
 logfile_shutdown(int ms)
 {
-	struct timespec	until;
-	int		e = 0;
+	int	e;
 
-	if (!logfile_running)
+	/* One stuck in the kernel is left to end with the process. */
+	if (!logfile_running || logfile_wait(ms, true) == -1)
 		return;
-	logfile_deadline(&until, ms);
-	pthread_mutex_lock(&logfile_lock);
-	logfile_stopping = true;
-	pthread_cond_signal(&logfile_cond);
-	while (logfile_pending() && e != ETIMEDOUT)
-		e = pthread_cond_timedwait(&logfile_idle, &logfile_lock, &until);
-	pthread_mutex_unlock(&logfile_lock);
-	if (e == ETIMEDOUT) {
-		/* Stuck in the kernel: it ends with the process. */
-		log_warnx("log files: not all written in %d ms; lines still "
-		    "queued are lost", ms);
-		return;
-	}
 	if ((e = pthread_join(logfile_thread, NULL)) != 0)
 		log_warnx("log files: join: %s", strerror(e));
 	logfile_running = false;
