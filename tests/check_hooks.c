@@ -398,10 +398,10 @@ START_TEST(test_hook_missing)
 }
 END_TEST
 
-/* Crashes (after a line) from the moment DIR/go exists. */
+/* Crashes (after a line) from the moment DIR/go exists; says it waits. */
 static const char loop_sh[] =
     "#!/bin/sh\n"
-    "[ -e @DIR@/go ] || exec sleep 1000\n"
+    "[ -e @DIR@/go ] || { : > @DIR@/waits; exec sleep 1000; }\n"
     "echo crashing\n"
     "exit 1\n";
 
@@ -426,6 +426,7 @@ START_TEST(test_hook_rate)
 	script(&h, "count", count_sh);
 	ck_assert_int_eq(harness_launch(&h), 0);
 	c = subscribe(&h, "hook", NULL);
+	free(wait_file(&h, "waits", NULL));
 	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
 	ck_assert_int_eq(kill(pid_of(&h, "w"), SIGKILL), 0);
 	ck_assert_int_eq(harness_wait_log(&h, "hook for w (service.exited): "
@@ -515,6 +516,39 @@ START_TEST(test_shutdown_kills_hook)
 }
 END_TEST
 
+/* A reexec waits for the hook that runs, then goes. */
+START_TEST(test_reexec_waits_for_hook)
+{
+	struct harness	 h;
+	char		*pids, *log, *ended, *handed;
+	long		 hook, daemon;
+
+	prepare(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
+	    " 'command': ['@DIR@/once', 'w'],"
+	    " 'on_failure': { 'command': ['@DIR@/hang', 'w'],"
+	    "   'timeout_ms': 1500 } } ] } }");
+	script(&h, "once", once_sh);
+	script(&h, "hang", hang_sh);
+	ck_assert_int_eq(harness_launch(&h), 0);
+	pids = wait_file(&h, "w.pids", NULL);
+	ck_assert_int_eq(sscanf(pids, "%ld %ld", &hook, &daemon), 2);
+	ck_assert_int_eq(harness_signal(&h, SIGUSR2), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "reexec: warden ", W), 0);
+	ck_assert_int_eq(harness_wait_notify(&h, "READY=1", W), 0);
+	log = harness_log(&h);
+	ended = strstr(log, "hook for w (service.exited): timed out after ");
+	handed = strstr(log, "reexec: handing over");
+	ck_assert_msg(ended != NULL && handed != NULL && ended < handed,
+	    "the hook did not end before the handover:\n%s", log);
+	wait_reaped(&h, (pid_t)hook);
+	wait_reaped(&h, (pid_t)daemon);
+	ck_assert_str_eq(state_of(&h, "w"), "running");
+	free(log);
+	free(pids);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 hooks_suite(void)
 {
@@ -533,6 +567,7 @@ hooks_suite(void)
 	tcase_add_test(tc, test_hook_rate);
 	tcase_add_test(tc, test_hook_never_reads);
 	tcase_add_test(tc, test_shutdown_kills_hook);
+	tcase_add_test(tc, test_reexec_waits_for_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }
