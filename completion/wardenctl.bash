@@ -19,7 +19,7 @@ _wardenctl_states="starting running stopping stopped backoff failed"
 _wardenctl_topics="service. service.started service.ready service.exited
 	service.backoff service.failed supervisor.failed flag.changed
 	stage.changed guard.rollback table.deleted table.repaired warden.
-	warden.reexecuted warden.reexec_failed"
+	warden.reexecuted warden.reexec_failed hook. hook.finished"
 
 # Ask the daemon: wardenctl [-S SOCKET] -j ARGS..., at most one second.
 _wardenctl_ask()
