@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-clock.h"
+
 #define NBUCKETS	200001		/* 0..200 ms in 1 us steps, then overflow */
 #define MAXCLIENTS	256
 #define FLOOD_CHUNK	256		/* lines the flooder builds at a time */
@@ -70,15 +72,6 @@ die(const char *what)
 {
 	fprintf(stderr, "bench-ctlload: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static long long
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int
@@ -182,7 +175,7 @@ ctlload_client(struct shared *sh, const char *path, const char *req,
 
 	fd = ctlload_connect(path);
 	for (;;) {
-		t0 = now_ns();
+		t0 = bench_clock_ns();
 		if (interval_us > 0) {
 			/* Paced: wait for the next slot; late, go at once. */
 			if (due >= deadline)
@@ -192,14 +185,14 @@ ctlload_client(struct shared *sh, const char *path, const char *req,
 						    (due - t0) % 1000000000LL };
 
 				nanosleep(&ts, NULL);
-				t0 = now_ns();
+				t0 = bench_clock_ns();
 			}
 		} else if (t0 >= deadline)
 			break;
 		ctlload_write(fd, req, len);
 		if (ctlload_answer(fd, buf, sizeof(buf), &have))
 			__atomic_fetch_add(&sh->errors, 1, __ATOMIC_RELAXED);
-		ctlload_record(sh, now_ns() - (interval_us > 0 ? due : t0));
+		ctlload_record(sh, bench_clock_ns() - (interval_us > 0 ? due : t0));
 		due += interval_us * 1000LL;
 	}
 	close(fd);
@@ -277,7 +270,7 @@ ctlload_flooder(struct shared *sh, const char *path, const struct flood *fl,
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		die("fcntl");
-	while ((left = deadline - now_ns()) > 0) {
+	while ((left = deadline - bench_clock_ns()) > 0) {
 		if (ooff == olen) {
 			written += chunk;
 			chunk = sent;
@@ -403,7 +396,7 @@ main(int argc, char *argv[])
 	if (sh == MAP_FAILED)
 		die("mmap");
 
-	t0 = now_ns();
+	t0 = bench_clock_ns();
 	deadline = t0 + (long long)(secs * 1e9);
 	nprocs = clients + (fl.waits > 0);
 	for (i = 0; i < nprocs; i++) {
@@ -428,7 +421,7 @@ main(int argc, char *argv[])
 	    "p50_us=%ld p99_us=%ld max_us=%.0f failed_clients=%d", method,
 	    clients, (unsigned long long)sh->requests,
 	    (unsigned long long)sh->errors,
-	    (double)sh->requests / ((double)(now_ns() - t0) / 1e9),
+	    (double)sh->requests / ((double)(bench_clock_ns() - t0) / 1e9),
 	    ctlload_pct(sh, 0.50), ctlload_pct(sh, 0.99),
 	    (double)sh->max_ns / 1000.0, n);
 	if (fl.waits > 0)

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-clock.h"
 #include "table.h"
 #include "warden.h"
 
@@ -64,15 +65,6 @@ die(const char *what)
 	if (tname[0] != '\0' && own_table)
 		shm_unlink(tname);
 	exit(1);
-}
-
-static long long
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int
@@ -122,7 +114,7 @@ run_once(warden_table *r, enum what what, long *bad)
 	long		i;
 	int		stage;
 
-	t0 = now_ns();
+	t0 = bench_clock_ns();
 	switch (what) {
 	case W_ENABLED:
 		if (attach_flag != NULL) {
@@ -157,7 +149,7 @@ run_once(warden_table *r, enum what what, long *bad)
 			acc += warden_enabled(r, "no_such_flag", true);
 		break;
 	}
-	t1 = now_ns();
+	t1 = bench_clock_ns();
 	sink += acc;
 	return (double)(t1 - t0) / (double)nreads;
 }
@@ -188,7 +180,7 @@ writer(struct table *t, int stopfd, int resfd)
 {
 	struct pollfd	pfd = { .fd = stopfd, .events = POLLIN };
 	struct timespec	ts;
-	long long	next = now_ns(), left;
+	long long	next = bench_clock_ns(), left;
 	long		count = 0;
 	int		n;
 
@@ -196,7 +188,7 @@ writer(struct table *t, int stopfd, int resfd)
 		publish(t, count % 2 == 0 ? 2 : 1, count % 2 == 0 ? 0 : 100);
 		count++;
 		next += 1000000;
-		left = next - now_ns();
+		left = next - bench_clock_ns();
 		if (left < 0)
 			left = 0;
 		ts.tv_sec = (time_t)(left / 1000000000LL);
@@ -222,16 +214,8 @@ static void
 reader_run(warden_table *r, struct reader_res *res)
 {
 	struct reader_res	st;
-	double			*ns;
-	int			 k;
 
-	if ((ns = calloc((size_t)nruns, sizeof(*ns))) == NULL)
-		die("calloc");
-	res->bad = 0;
-	for (k = 0; k < nruns; k++)
-		ns[k] = run_once(r, W_ENABLED, NULL);
-	summarize(ns, nruns, res);
-	free(ns);
+	measure(r, W_ENABLED, res);
 	/* Every stage read must be one of the two states. */
 	measure(r, W_STAGE, &st);
 	res->bad = st.bad;
@@ -270,7 +254,7 @@ bench_flips(struct table *t, int nthreads, int nprocs)
 	}
 	close(stop[0]);
 	close(out[1]);
-	t0 = now_ns();
+	t0 = bench_clock_ns();
 
 	if (nprocs > 0) {
 		for (i = 0; i < n; i++) {
@@ -314,8 +298,8 @@ bench_flips(struct table *t, int nthreads, int nprocs)
 	waitpid(wpid, &status, 0);
 
 	printf("with a writer flipping every flag: %ld publishes in %.2f s "
-	    "(%.0f/s)\n", count, (double)(now_ns() - t0) / 1e9,
-	    (double)count / ((double)(now_ns() - t0) / 1e9));
+	    "(%.0f/s)\n", count, (double)(bench_clock_ns() - t0) / 1e9,
+	    (double)count / ((double)(bench_clock_ns() - t0) / 1e9));
 	for (i = 0; i < n; i++) {
 		printf("  %s %d  warden_enabled %6.2f ns/read (median; min "
 		    "%.2f, max %.2f), %ld inconsistent\n",

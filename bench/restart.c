@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-clock.h"
+
 #define ROUNDS	10
 
 struct side {
@@ -42,15 +44,6 @@ static char	bindir[PATH_MAX];
 /* What to take down if the bench stops half-way: nothing is left running. */
 static pid_t	supers[2];
 static size_t	nsupers;
-
-static long long
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Kill the supervisors (and the workers in their groups), remove dir. */
 static void
@@ -211,7 +204,7 @@ side_kills(struct side *s, size_t n)
 	size_t		i;
 
 	for (i = 0; i < n; i++) {
-		t0 = now_ns();
+		t0 = bench_clock_ns();
 		if (kill(s->worker, SIGKILL) == -1)
 			die("kill");
 		side_read(s, &pid, &t1);

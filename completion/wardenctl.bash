@@ -8,18 +8,22 @@
 # quietly and for a second at most, so with no warden there is simply
 # nothing to offer.
 
-_wardenctl_commands="ping version status start stop restart kill wait flag
+_wardenctl_commands="ping version status start stop restart signal kill wait flag
 	stage table recovery drill events logs reload reexec shutdown call help"
 _wardenctl_methods="ping version status service.start service.stop
-	service.restart service.kill service.logs flag.list flag.get flag.set flag.reset
+	service.restart service.signal service.kill service.logs flag.list flag.get flag.set flag.reset
 	stage.get stage.set stage.rollback stage.emergency table.info
 	table.delete table.corrupt recovery wait subscribe config.reload
 	reexec shutdown"
 _wardenctl_states="starting running stopping stopped backoff failed"
+# The event types of src/proto/protocol.h (rpc_event_types), and each
+# prefix ending at a dot; check_install sees that every type is here.
 _wardenctl_topics="service. service.started service.ready service.exited
-	service.backoff service.failed supervisor.failed flag.changed
-	stage.changed guard.rollback table.deleted table.repaired warden.
-	warden.reexecuted warden.reexec_failed hook. hook.finished"
+	service.backoff service.failed service.signaled supervisor.
+	supervisor.failed flag. flag.changed stage. stage.changed guard.
+	guard.rollback table. table.deleted table.repaired table.unavailable
+	warden. warden.reexecuted warden.reexec_failed events. events.dropped
+	hook. hook.finished"
 
 # Ask the daemon: wardenctl [-S SOCKET] -j ARGS..., at most one second.
 _wardenctl_ask()
@@ -121,8 +125,10 @@ _wardenctl()
 	for ((i = ci + 1; i < COMP_CWORD; i++)); do
 		w=${words[i]}
 		case $w in
-		-s|--signal|-t|--timeout|--min-restarts|-m|--reason|--table|--report)
+		-s|--signal|-t|--timeout|--min-restarts|-m|--reason|--table|--report|--limit)
 			[[ ${words[i+1]} == = ]] || ((i++)) ;;
+		-n)	# stage's --limit takes a value; reload's --dry-run none.
+			[[ $cmd == stage && ${words[i+1]} != = ]] && ((i++)) ;;
 		=)	((i++)) ;;
 		-*) ;;
 		*) args+=("$w") ;;
@@ -136,8 +142,10 @@ _wardenctl()
 	-s|--signal)
 		[[ $cmd == kill ]] && COMPREPLY=($(compgen -W "$(_wardenctl_signals)" -- "${cur#SIG}"))
 		return ;;
-	-t|--timeout|--min-restarts|-m|--reason|--wait-recovered)
+	-t|--timeout|--min-restarts|-m|--reason|--wait-recovered|--limit)
 		return ;;
+	-n)
+		[[ $cmd == stage ]] && return ;;
 	--table)
 		return ;;
 	--report)
@@ -158,6 +166,7 @@ _wardenctl()
 			case $sub in
 			set|rollback|emergency)
 				COMPREPLY=($(compgen -W "-m --reason" -- "$cur")) ;;
+			get|'')	COMPREPLY=($(compgen -W "-n --limit" -- "$cur")) ;;
 			esac ;;
 		drill)	COMPREPLY=($(compgen -W "--report" -- "$cur")) ;;
 		reload)	COMPREPLY=($(compgen -W "-n --dry-run" -- "$cur")) ;;
@@ -168,8 +177,15 @@ _wardenctl()
 
 	case $cmd in
 	status|start|stop|restart)
-		((nargs == 0)) &&
-		    COMPREPLY=($(compgen -W "$(_wardenctl_services)" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$(_wardenctl_services)" -- "$cur")) ;;
+	signal)
+		# SERVICE... SIG: after the first service, either.
+		if ((nargs == 0)); then
+			COMPREPLY=($(compgen -W "$(_wardenctl_services)" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(_wardenctl_services)
+			    $(_wardenctl_signals)" -- "${cur}"))
+		fi ;;
 	kill|logs)
 		COMPREPLY=($(compgen -W "$(_wardenctl_services)" -- "$cur")) ;;
 	wait)

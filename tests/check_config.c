@@ -80,6 +80,51 @@ static const char full_config[] =
 	"  }\n"
 	"}\n";
 
+/*
+ * A supervisor as want says: its name, strategy, restart, intensity and
+ * number of children (want's other fields are not looked at).
+ */
+static void
+config_check_sup(const struct child_conf *c, struct child_conf want)
+{
+	ck_assert_str_eq(c->name, want.name);
+	ck_assert(c->is_sup);
+	ck_assert_int_eq(c->strategy, want.strategy);
+	ck_assert_int_eq(c->restart, want.restart);
+	ck_assert_int_eq(c->max_restarts, want.max_restarts);
+	ck_assert_int_eq(c->max_seconds, want.max_seconds);
+	ck_assert_uint_eq(c->nchildren, want.nchildren);
+}
+
+static void
+config_check_backoff(const struct backoff_conf *b, struct backoff_conf want)
+{
+	ck_assert_uint_eq(b->initial_ms, want.initial_ms);
+	ck_assert_uint_eq(b->max_ms, want.max_ms);
+	ck_assert_double_eq(b->factor, want.factor);
+	ck_assert_double_eq(b->jitter, want.jitter);
+	ck_assert_uint_eq(b->reset_after_ms, want.reset_after_ms);
+}
+
+static void
+config_check_guard(const struct guard_conf *g, struct guard_conf want)
+{
+	ck_assert(g->enabled == want.enabled);
+	ck_assert_int_eq(g->max_restarts, want.max_restarts);
+	ck_assert_int_eq(g->window_s, want.window_s);
+}
+
+/* The current folder's path joined with rel, malloc'd. */
+static char *
+config_in_cwd(const char *rel)
+{
+	char	 cwd[PATH_MAX], *path;
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	xasprintf(&path, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, rel);
+	return path;
+}
+
 START_TEST(test_full)
 {
 	struct config		*conf;
@@ -140,20 +185,15 @@ START_TEST(test_full)
 	ck_assert_uint_eq(conf->stages[2].nenable, 1);
 	ck_assert_str_eq(conf->stages[2].enable[0], "rollout.x-1");
 
-	ck_assert(conf->guard.enabled);
-	ck_assert_int_eq(conf->guard.max_restarts, 4);
-	ck_assert_int_eq(conf->guard.window_s, 30);
+	config_check_guard(&conf->guard, (struct guard_conf){ .enabled = true,
+	    .max_restarts = 4, .window_s = 30 });
 	ck_assert_int_eq(conf->limits.max_pending, 8);
 	ck_assert_int_eq(conf->limits.idle_ms, 2500);
 	ck_assert_int_eq(conf->limits.max_batch, 1024);
 
-	ck_assert_str_eq(conf->root->name, "main");
-	ck_assert(conf->root->is_sup);
-	ck_assert_int_eq(conf->root->strategy, STRATEGY_ONE_FOR_ALL);
-	ck_assert_int_eq(conf->root->restart, RESTART_PERMANENT);
-	ck_assert_int_eq(conf->root->max_restarts, 7);
-	ck_assert_int_eq(conf->root->max_seconds, 9);
-	ck_assert_uint_eq(conf->root->nchildren, 2);
+	config_check_sup(conf->root, (struct child_conf){ .name = "main",
+	    .strategy = STRATEGY_ONE_FOR_ALL, .restart = RESTART_PERMANENT,
+	    .max_restarts = 7, .max_seconds = 9, .nchildren = 2 });
 
 	full = conf->root->children[0];
 	ck_assert_str_eq(full->name, "full");
@@ -168,11 +208,9 @@ START_TEST(test_full)
 	ck_assert_int_eq(full->stop_signal, SIGUSR1);
 	ck_assert_int_eq(full->ready, READY_FD);
 	ck_assert_int_eq(full->ready_timeout_ms, 250);
-	ck_assert_uint_eq(full->backoff.initial_ms, 10);
-	ck_assert_uint_eq(full->backoff.max_ms, 900);
-	ck_assert_double_eq(full->backoff.factor, 1.5);
-	ck_assert_double_eq(full->backoff.jitter, 0.0);
-	ck_assert_uint_eq(full->backoff.reset_after_ms, 0);
+	config_check_backoff(&full->backoff, (struct backoff_conf){
+	    .initial_ms = 10, .max_ms = 900, .factor = 1.5, .jitter = 0.0,
+	    .reset_after_ms = 0 });
 	ck_assert_uint_eq(full->nenv, 3);
 	ck_assert_str_eq(full->env[0].key, "B");
 	ck_assert_str_eq(full->env[0].value, "2");
@@ -189,13 +227,9 @@ START_TEST(test_full)
 	ck_assert_ptr_nonnull(full->fingerprint);
 
 	inner = conf->root->children[1];
-	ck_assert_str_eq(inner->name, "inner");
-	ck_assert(inner->is_sup);
-	ck_assert_int_eq(inner->strategy, STRATEGY_REST_FOR_ONE);
-	ck_assert_int_eq(inner->restart, RESTART_TEMPORARY);
-	ck_assert_int_eq(inner->max_restarts, 0);
-	ck_assert_int_eq(inner->max_seconds, 1);
-	ck_assert_uint_eq(inner->nchildren, 3);
+	config_check_sup(inner, (struct child_conf){ .name = "inner",
+	    .strategy = STRATEGY_REST_FOR_ONE, .restart = RESTART_TEMPORARY,
+	    .max_restarts = 0, .max_seconds = 1, .nchildren = 3 });
 
 	forever = inner->children[0];
 	ck_assert_str_eq(forever->name, "forever");
@@ -230,13 +264,12 @@ START_TEST(test_defaults)
 {
 	struct config		*conf;
 	struct child_conf	*w;
-	char			 cwd[PATH_MAX], *dir;
+	char			*dir;
 
 	conf = configtest_parse("sub/w.json",
 	    "{\"supervisor\": {\"children\": [{\"name\": \"w\", "
 	    "\"command\": [\"/bin/w\"]}]}}");
-	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
-	xasprintf(&dir, "%s/sub", strcmp(cwd, "/") == 0 ? "" : cwd);
+	dir = config_in_cwd("sub");
 	ck_assert_str_eq(conf->dir, dir);
 	ck_assert_str_eq(conf->socket, "/run/warden/warden.sock");
 	ck_assert_uint_eq(conf->socket_mode, 0660);
@@ -246,19 +279,14 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->admin.nuids + conf->admin.ngroups, 0);
 	ck_assert_uint_eq(conf->nflags, 0);
 	ck_assert_uint_eq(conf->nstages, 0);
-	ck_assert(!conf->guard.enabled);
-	ck_assert_int_eq(conf->guard.max_restarts, 10);
-	ck_assert_int_eq(conf->guard.window_s, 60);
+	config_check_guard(&conf->guard, (struct guard_conf){ .enabled = false,
+	    .max_restarts = 10, .window_s = 60 });
 	ck_assert_int_eq(conf->limits.max_pending, 64);
 	ck_assert_int_eq(conf->limits.idle_ms, 10000);
 
-	ck_assert_str_eq(conf->root->name, "root");
-	ck_assert(conf->root->is_sup);
-	ck_assert_int_eq(conf->root->strategy, STRATEGY_ONE_FOR_ONE);
-	ck_assert_int_eq(conf->root->restart, RESTART_PERMANENT);
-	ck_assert_int_eq(conf->root->max_restarts, 3);
-	ck_assert_int_eq(conf->root->max_seconds, 5);
-	ck_assert_uint_eq(conf->root->nchildren, 1);
+	config_check_sup(conf->root, (struct child_conf){ .name = "root",
+	    .strategy = STRATEGY_ONE_FOR_ONE, .restart = RESTART_PERMANENT,
+	    .max_restarts = 3, .max_seconds = 5, .nchildren = 1 });
 
 	w = conf->root->children[0];
 	ck_assert(!w->is_sup);
@@ -267,11 +295,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(w->stop_signal, SIGTERM);
 	ck_assert_int_eq(w->ready, READY_NONE);
 	ck_assert_int_eq(w->ready_timeout_ms, 5000);
-	ck_assert_uint_eq(w->backoff.initial_ms, 0);
-	ck_assert_uint_eq(w->backoff.max_ms, 30000);
-	ck_assert_double_eq(w->backoff.factor, 2.0);
-	ck_assert_double_eq(w->backoff.jitter, 0.2);
-	ck_assert_uint_eq(w->backoff.reset_after_ms, 10000);
+	config_check_backoff(&w->backoff, (struct backoff_conf){
+	    .initial_ms = 0, .max_ms = 30000, .factor = 2.0, .jitter = 0.2,
+	    .reset_after_ms = 10000 });
 	ck_assert_uint_eq(w->nenv, 0);
 	ck_assert_str_eq(w->cwd, dir);
 	ck_assert_ptr_null(w->user);
@@ -313,7 +339,7 @@ START_TEST(test_relative_paths)
 {
 	struct config		*conf;
 	struct child_conf	*c;
-	char			 cwd[PATH_MAX], *want;
+	char			*want;
 
 	conf = configtest_parse("/srv/app/conf/w.json",
 	    "{\"socket\": \"../run/w.sock\", \"state_dir\": \"./state/\","
@@ -345,13 +371,12 @@ START_TEST(test_relative_paths)
 	config_free(conf);
 
 	/* A relative file name is taken from the current folder. */
-	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
 	conf = configtest_parse("./etc/../conf/w.json",
 	    "{\"socket\": \"s.sock\", \"supervisor\": {\"children\": []}}");
-	xasprintf(&want, "%s/conf/w.json", strcmp(cwd, "/") == 0 ? "" : cwd);
+	want = config_in_cwd("conf/w.json");
 	ck_assert_str_eq(conf->path, want);
 	free(want);
-	xasprintf(&want, "%s/conf/s.sock", strcmp(cwd, "/") == 0 ? "" : cwd);
+	want = config_in_cwd("conf/s.sock");
 	ck_assert_str_eq(conf->socket, want);
 	free(want);
 	config_free(conf);
@@ -509,13 +534,11 @@ START_TEST(test_demo_copy)
 	ck_assert_uint_eq(conf->stages[2].nenable, 3);
 	ck_assert_uint_eq(conf->stages[3].nenable, 1);
 	ck_assert_str_eq(conf->stages[3].enable[0], "enforce_no_process_dict");
-	ck_assert(conf->guard.enabled);
-	ck_assert_int_eq(conf->guard.max_restarts, 10);
-	ck_assert_int_eq(conf->guard.window_s, 60);
-	ck_assert_int_eq(conf->root->strategy, STRATEGY_ONE_FOR_ONE);
-	ck_assert_int_eq(conf->root->max_restarts, 20);
-	ck_assert_int_eq(conf->root->max_seconds, 10);
-	ck_assert_uint_eq(conf->root->nchildren, 3);
+	config_check_guard(&conf->guard, (struct guard_conf){ .enabled = true,
+	    .max_restarts = 10, .window_s = 60 });
+	config_check_sup(conf->root, (struct child_conf){ .name = "root",
+	    .strategy = STRATEGY_ONE_FOR_ONE, .restart = RESTART_PERMANENT,
+	    .max_restarts = 20, .max_seconds = 10, .nchildren = 3 });
 
 	c = configtest_service(conf, "registry");
 	ck_assert_str_eq(c->argv[0], want);
@@ -527,11 +550,9 @@ START_TEST(test_demo_copy)
 	ck_assert_int_eq(c->ready, READY_FD);
 	ck_assert_int_eq(c->shutdown_ms, 2000);
 	c = configtest_service(conf, "telemetry");
-	ck_assert(c->is_sup);
-	ck_assert_int_eq(c->strategy, STRATEGY_REST_FOR_ONE);
-	ck_assert_int_eq(c->max_restarts, 5);
-	ck_assert_int_eq(c->max_seconds, 10);
-	ck_assert_uint_eq(c->nchildren, 2);
+	config_check_sup(c, (struct child_conf){ .name = "telemetry",
+	    .strategy = STRATEGY_REST_FOR_ONE, .restart = RESTART_PERMANENT,
+	    .max_restarts = 5, .max_seconds = 10, .nchildren = 2 });
 	ck_assert_str_eq(c->children[0]->name, "span_manager");
 	ck_assert_int_eq(c->children[0]->ready, READY_NONE);
 	ck_assert_int_eq(c->children[0]->shutdown_ms, 2000);
@@ -540,11 +561,9 @@ START_TEST(test_demo_copy)
 	ck_assert_uint_eq(c->argc, 5);
 	ck_assert_str_eq(c->argv[4], "3000");
 	ck_assert_int_eq(c->shutdown_ms, 2000);
-	ck_assert_uint_eq(c->backoff.initial_ms, 100);
-	ck_assert_uint_eq(c->backoff.max_ms, 5000);
-	ck_assert_double_eq(c->backoff.factor, 2.0);
-	ck_assert_double_eq(c->backoff.jitter, 0.2);
-	ck_assert_uint_eq(c->backoff.reset_after_ms, 10000);
+	config_check_backoff(&c->backoff, (struct backoff_conf){
+	    .initial_ms = 100, .max_ms = 5000, .factor = 2.0, .jitter = 0.2,
+	    .reset_after_ms = 10000 });
 	config_free(conf);
 }
 END_TEST

@@ -25,157 +25,161 @@
 #include "util.h"
 #include "version.h"
 #include "controltest.h"
+#include "controlops.h"
 #include "suite.h"
 
-/* --- framing -------------------------------------------------------------- */
+/*
+ * Every test (every row of a table too) has a warden of its own, with
+ * ct_conf_abc, and a connection to it: a checked fixture.
+ */
+static struct harness		 control_h;
+static struct harness_conn	*control_c;
 
-START_TEST(test_parse_error)
+static void
+control_setup(void)
 {
-	struct harness		 h;
-	struct harness_conn	*c;
-
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
-	ct_expect_error_line(c, "{not json", -32700, "parse_error", ID_NULL);
-	ct_check_quiet(c);
-	/* Cut short: the id is never seen, so it is null. */
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':7,'method':'ping'",
-	    -32700, "parse_error", ID_NULL);
-	ct_check_quiet(c);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':1,'id':2,"
-	    "'method':'ping'}", -32700, "parse_error", ID_NULL);
-	ct_expect_error_line(c, "\xff\xfe{}", -32700, "parse_error", ID_NULL);
-	ct_expect_error_line(c, "]", -32700, "parse_error", ID_NULL);
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
+	start(&control_h, ct_conf_abc);
+	control_c = ct_conn_open(&control_h);
 }
-END_TEST
 
-/* --- invalid requests ----------------------------------------------------- */
-
-START_TEST(test_not_an_object)
+static void
+control_teardown(void)
 {
-	struct harness		 h;
-	struct harness_conn	*c;
+	harness_conn_close(control_c);
+	stop(&control_h);
+}
 
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
+/* --- lines answered with an error ---------------------------------------- */
+
+/* A line sent raw and the error that answers it (id: ID_NULL for null). */
+struct control_bad_line {
+	const char	*what;
+	const char	*line;
+	int		 code;
+	const char	*kind;
+	long long	 id;
+};
+
+#define PARSE_ERROR	-32700, "parse_error"
+#define INVALID_REQ	-32600, "invalid_request"
+#define NO_METHOD	-32601, "method_not_found"
+#define BAD_PARAMS	-32602, "invalid_params"
+#define NOT_FOUND	-32001, "not_found"
+
+static const struct control_bad_line control_bad_lines[] = {
+	{ "not JSON", "{not json", PARSE_ERROR, ID_NULL },
+	{ "cut short: the id is never seen, so it is null",
+	    "{'jsonrpc':'2.0','id':7,'method':'ping'", PARSE_ERROR, ID_NULL },
+	{ "a key twice", "{'jsonrpc':'2.0','id':1,'id':2,'method':'ping'}",
+	    PARSE_ERROR, ID_NULL },
+	{ "not UTF-8", "\xff\xfe{}", PARSE_ERROR, ID_NULL },
+	{ "a stray bracket", "]", PARSE_ERROR, ID_NULL },
 	/* Valid JSON, but no request: -32600, not a parse error. */
-	ct_expect_error_line(c, "42", -32600, "invalid_request", ID_NULL);
-	ct_expect_error_line(c, "'ping'", -32600, "invalid_request", ID_NULL);
-	ct_expect_error_line(c, "null", -32600, "invalid_request", ID_NULL);
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
-}
-END_TEST
-
-START_TEST(test_invalid_request)
-{
-	struct harness		 h;
-	struct harness_conn	*c;
-
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
-	ct_expect_error_line(c, "{'id':1,'method':'ping'}", -32600,
-	    "invalid_request", 1);
-	ct_expect_error_line(c, "{'jsonrpc':'1.0','id':2,'method':'ping'}",
-	    -32600, "invalid_request", 2);
-	ct_expect_error_line(c, "{'jsonrpc':2.0,'id':3,'method':'ping'}",
-	    -32600, "invalid_request", 3);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':4,'method':5}",
-	    -32600, "invalid_request", 4);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':5}", -32600,
-	    "invalid_request", 5);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':6,'method':'ping',"
-	    "'extra':true}", -32600, "invalid_request", 6);
-	/* An id that is no id cannot be echoed. */
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':{},'method':'ping'}",
-	    -32600, "invalid_request", ID_NULL);
-	/* An invalid request without id is still answered (id null). */
-	ct_expect_error_line(c, "{'method':'ping'}", -32600, "invalid_request",
-	    ID_NULL);
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
-}
-END_TEST
-
-/* --- methods and params --------------------------------------------------- */
-
-START_TEST(test_method_and_params_errors)
-{
-	struct harness		 h;
-	struct harness_conn	*c;
-
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':1,'method':'nosuch'}",
-	    -32601, "method_not_found", 1);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':2,'method':'PING'}",
-	    -32601, "method_not_found", 2);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':3,'method':'ping',"
-	    "'params':{'x':1}}", -32602, "invalid_params", 3);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':4,'method':'status',"
-	    "'params':{'service':'a','verbose':true}}", -32602,
-	    "invalid_params", 4);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':5,'method':'status',"
-	    "'params':{'service':5}}", -32602, "invalid_params", 5);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':6,'method':'status',"
-	    "'params':['a']}", -32602, "invalid_params", 6);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':7,'method':'status',"
-	    "'params':'a'}", -32602, "invalid_params", 7);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':8,'method':'status',"
-	    "'params':{'service':'nope'}}", -32001, "not_found", 8);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':9,"
-	    "'method':'service.stop','params':{}}", -32602,
-	    "invalid_params", 9);
-	ct_expect_error_line(c, "{'jsonrpc':'2.0','id':10,"
+	{ "a number", "42", INVALID_REQ, ID_NULL },
+	{ "a string", "'ping'", INVALID_REQ, ID_NULL },
+	{ "null", "null", INVALID_REQ, ID_NULL },
+	{ "an empty batch", "[]", INVALID_REQ, ID_NULL },
+	{ "no jsonrpc", "{'id':1,'method':'ping'}", INVALID_REQ, 1 },
+	{ "jsonrpc 1.0", "{'jsonrpc':'1.0','id':2,'method':'ping'}",
+	    INVALID_REQ, 2 },
+	{ "jsonrpc a number", "{'jsonrpc':2.0,'id':3,'method':'ping'}",
+	    INVALID_REQ, 3 },
+	{ "method a number", "{'jsonrpc':'2.0','id':4,'method':5}",
+	    INVALID_REQ, 4 },
+	{ "no method", "{'jsonrpc':'2.0','id':5}", INVALID_REQ, 5 },
+	{ "a key more", "{'jsonrpc':'2.0','id':6,'method':'ping',"
+	    "'extra':true}", INVALID_REQ, 6 },
+	{ "an id that is no id cannot be echoed",
+	    "{'jsonrpc':'2.0','id':{},'method':'ping'}", INVALID_REQ, ID_NULL },
+	{ "an invalid request without id is still answered (id null)",
+	    "{'method':'ping'}", INVALID_REQ, ID_NULL },
+	{ "no such method", "{'jsonrpc':'2.0','id':1,'method':'nosuch'}",
+	    NO_METHOD, 1 },
+	{ "methods are lower case", "{'jsonrpc':'2.0','id':2,'method':'PING'}",
+	    NO_METHOD, 2 },
+	{ "ping takes no params", "{'jsonrpc':'2.0','id':3,'method':'ping',"
+	    "'params':{'x':1}}", BAD_PARAMS, 3 },
+	{ "a param status does not take", "{'jsonrpc':'2.0','id':4,"
+	    "'method':'status','params':{'service':'a','verbose':true}}",
+	    BAD_PARAMS, 4 },
+	{ "service a number", "{'jsonrpc':'2.0','id':5,'method':'status',"
+	    "'params':{'service':5}}", BAD_PARAMS, 5 },
+	{ "params an array", "{'jsonrpc':'2.0','id':6,'method':'status',"
+	    "'params':['a']}", BAD_PARAMS, 6 },
+	{ "params a string", "{'jsonrpc':'2.0','id':7,'method':'status',"
+	    "'params':'a'}", BAD_PARAMS, 7 },
+	{ "no such service", "{'jsonrpc':'2.0','id':8,'method':'status',"
+	    "'params':{'service':'nope'}}", NOT_FOUND, 8 },
+	{ "service.stop without its service", "{'jsonrpc':'2.0','id':9,"
+	    "'method':'service.stop','params':{}}", BAD_PARAMS, 9 },
+	{ "service.restart of no such service", "{'jsonrpc':'2.0','id':10,"
 	    "'method':'service.restart','params':{'service':'nope'}}",
-	    -32001, "not_found", 10);
-	/* A string id is echoed as it came. */
-	ct_send_line(c, "{'jsonrpc':'2.0','id':'x-1','method':'nosuch'}");
-	{
-		json_t	*resp = ct_next_line(c);
+	    NOT_FOUND, 10 },
+};
 
-		ck_assert_int_eq(harness_error_code(resp), -32601);
-		ck_assert_str_eq(json_string_value(json_object_get(resp, "id")),
-		    "x-1");
-		json_decref(resp);
-	}
-	ct_check_quiet(c);
-	/* Nothing of it touched the services. */
-	{
-		json_t	*s = service_of(&h, "a");
+/*
+ * Each line is answered with its error, nothing else is answered, and
+ * nothing of it touched the services.
+ */
+START_TEST(test_bad_line)
+{
+	const struct control_bad_line	*row = &control_bad_lines[_i];
+	json_t				*resp, *s;
 
-		ck_assert_str_eq(json_string_value(json_object_get(s, "state")),
-		    "running");
-		ck_assert_int_eq(json_integer_value(json_object_get(s,
-		    "restarts")), 0);
-		json_decref(s);
-	}
-	harness_conn_close(c);
-	stop(&h);
+	ct_send_line(control_c, row->line);
+	resp = ct_next_line(control_c);
+	ck_assert_msg(json_is_object(resp) &&
+	    harness_error_code(resp) == row->code, "%s: not error %d",
+	    row->what, row->code);
+	ct_check_error(resp, row->code, row->kind, row->id);
+	json_decref(resp);
+	ct_check_quiet(control_c);
+	s = service_of(&control_h, "a");
+	ck_assert_str_eq(json_string_value(json_object_get(s, "state")),
+	    "running");
+	ck_assert_int_eq(json_integer_value(json_object_get(s, "restarts")),
+	    0);
+	json_decref(s);
+}
+END_TEST
+
+/* A string id is echoed as it came. */
+START_TEST(test_string_id)
+{
+	json_t	*resp;
+
+	ct_send_line(control_c, "{'jsonrpc':'2.0','id':'x-1',"
+	    "'method':'nosuch'}");
+	resp = ct_next_line(control_c);
+	ck_assert_int_eq(harness_error_code(resp), -32601);
+	ck_assert_str_eq(json_string_value(json_object_get(resp, "id")),
+	    "x-1");
+	json_decref(resp);
+	ct_check_quiet(control_c);
 }
 END_TEST
 
 /* --- batches -------------------------------------------------------------- */
 
+/* The next line answers a batch: an array of n answers. */
+static json_t *
+control_batch_answer(size_t n)
+{
+	json_t	*resp = ct_next_line(control_c);
+
+	ck_assert_msg(json_is_array(resp), "a batch is answered as an array");
+	ck_assert_uint_eq(json_array_size(resp), n);
+	return resp;
+}
+
 START_TEST(test_batch_in_order)
 {
-	struct harness		 h;
-	struct harness_conn	*c;
-	json_t			*resp, *r;
+	json_t	*resp, *r;
 
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
-	ct_send_line(c, "[{'jsonrpc':'2.0','id':31,'method':'ping'},"
+	ct_send_line(control_c, "[{'jsonrpc':'2.0','id':31,'method':'ping'},"
 	    "{'jsonrpc':'2.0','id':'v','method':'version'},"
 	    "{'jsonrpc':'2.0','id':33,'method':'status'}]");
-	resp = ct_next_line(c);
-	ck_assert_msg(json_is_array(resp), "a batch is answered as an array");
-	ck_assert_uint_eq(json_array_size(resp), 3);
+	resp = control_batch_answer(3);
 	ct_check_pong(json_array_get(resp, 0), 31);
 	r = json_object_get(json_array_get(resp, 1), "result");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(resp,
@@ -184,29 +188,21 @@ START_TEST(test_batch_in_order)
 	r = ct_check_result(json_array_get(resp, 2), 33);
 	ck_assert_uint_eq(json_array_size(json_object_get(r, "services")), 3);
 	json_decref(resp);
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
+	ct_check_quiet(control_c);
 }
 END_TEST
 
 START_TEST(test_batch_bad_member)
 {
-	struct harness		 h;
-	struct harness_conn	*c;
-	json_t			*resp;
+	json_t	*resp;
 
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
-	ct_send_line(c, "[{'jsonrpc':'2.0','id':1,'method':'ping'},"
+	ct_send_line(control_c, "[{'jsonrpc':'2.0','id':1,'method':'ping'},"
 	    "{'jsonrpc':'2.0','id':2,'method':'nosuch'},"
 	    "42,"
 	    "{'jsonrpc':'2.0','id':4,'method':'status',"
 	    "'params':{'service':'nope'}},"
 	    "{'jsonrpc':'2.0','id':5,'method':'ping'}]");
-	resp = ct_next_line(c);
-	ck_assert_msg(json_is_array(resp), "a batch is answered as an array");
-	ck_assert_uint_eq(json_array_size(resp), 5);
+	resp = control_batch_answer(5);
 	ct_check_pong(json_array_get(resp, 0), 1);
 	ct_check_error(json_array_get(resp, 1), -32601, "method_not_found", 2);
 	ct_check_error(json_array_get(resp, 2), -32600, "invalid_request",
@@ -214,82 +210,48 @@ START_TEST(test_batch_bad_member)
 	ct_check_error(json_array_get(resp, 3), -32001, "not_found", 4);
 	ct_check_pong(json_array_get(resp, 4), 5);
 	json_decref(resp);
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
-}
-END_TEST
-
-START_TEST(test_batch_empty)
-{
-	struct harness		 h;
-	struct harness_conn	*c;
-
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
-	ct_expect_error_line(c, "[]", -32600, "invalid_request", ID_NULL);
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
+	ct_check_quiet(control_c);
 }
 END_TEST
 
 START_TEST(test_batch_all_notifications)
 {
-	struct harness		 h;
-	struct harness_conn	*c;
+	json_t	*resp;
 
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
 	/* Even a failing notification is not answered. */
-	ct_send_line(c, "[{'jsonrpc':'2.0','method':'ping'},"
+	ct_send_line(control_c, "[{'jsonrpc':'2.0','method':'ping'},"
 	    "{'jsonrpc':'2.0','method':'version'},"
 	    "{'jsonrpc':'2.0','method':'nosuch'},"
 	    "{'jsonrpc':'2.0','method':'status',"
 	    "'params':{'service':'nope'}}]");
-	ct_check_quiet(c);
+	ct_check_quiet(control_c);
 	/* Mixed: only the members with an id are in the answer. */
-	ct_send_line(c, "[{'jsonrpc':'2.0','method':'ping'},"
+	ct_send_line(control_c, "[{'jsonrpc':'2.0','method':'ping'},"
 	    "{'jsonrpc':'2.0','id':8,'method':'ping'},"
 	    "{'jsonrpc':'2.0','method':'nosuch'}]");
-	{
-		json_t	*resp = ct_next_line(c);
-
-		ck_assert_msg(json_is_array(resp), "expected an array");
-		ck_assert_uint_eq(json_array_size(resp), 1);
-		ct_check_pong(json_array_get(resp, 0), 8);
-		json_decref(resp);
-	}
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
+	resp = control_batch_answer(1);
+	ct_check_pong(json_array_get(resp, 0), 8);
+	json_decref(resp);
+	ct_check_quiet(control_c);
 }
 END_TEST
 
 START_TEST(test_batch_with_wait)
 {
-	struct harness		 h;
-	struct harness_conn	*c, *sub;
+	struct harness_conn	*sub;
 	json_t			*resp, *r;
 	pid_t			 pid;
 
-	start(&h, ct_conf_abc);
-	sub = subscribe(&h, NULL);
-	pid = pid_of(&h, "a");
-	c = ct_conn_open(&h);
-	ct_send_line(c, "[{'jsonrpc':'2.0','id':10,'method':'ping'},"
+	sub = subscribe(&control_h, NULL);
+	ct_send_line(control_c, "[{'jsonrpc':'2.0','id':10,'method':'ping'},"
 	    "{'jsonrpc':'2.0','id':11,'method':'wait','params':"
 	    "{'condition':{'service':'a','state':'running',"
 	    "'min_restarts':1},'timeout_ms':20000}},"
 	    "{'jsonrpc':'2.0','id':12,'method':'version'}]");
 	/* Not answered yet: the ping sent after it comes back first. */
-	ct_check_quiet(c);
-	r = result(&h, "service.kill", json_pack("{s:s}", "service", "a"));
-	json_decref(r);
-	ct_await_exit(sub, "a", pid);
-	resp = ct_next_line(c);
-	ck_assert_msg(json_is_array(resp), "the batch's answer is an array");
-	ck_assert_uint_eq(json_array_size(resp), 3);
+	ct_check_quiet(control_c);
+	pid = controlops_kill_seen(&control_h, sub, "a");
+	resp = control_batch_answer(3);
 	ct_check_pong(json_array_get(resp, 0), 10);
 	r = ct_check_result(json_array_get(resp, 1), 11);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "a");
@@ -300,10 +262,8 @@ START_TEST(test_batch_with_wait)
 	r = ct_check_result(json_array_get(resp, 2), 12);
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "protocol")), 1);
 	json_decref(resp);
-	ct_check_quiet(c);
-	harness_conn_close(c);
+	ct_check_quiet(control_c);
 	harness_conn_close(sub);
-	stop(&h);
 }
 END_TEST
 
@@ -311,23 +271,16 @@ END_TEST
 
 START_TEST(test_notification)
 {
-	struct harness		 h;
-	struct harness_conn	*c;
-
-	start(&h, ct_conf_abc);
-	c = ct_conn_open(&h);
-	ct_send_line(c, "{'jsonrpc':'2.0','method':'ping'}");
-	ct_check_quiet(c);
-	ct_send_line(c, "{'jsonrpc':'2.0','method':'nosuch'}");
-	ct_send_line(c, "{'jsonrpc':'2.0','method':'status',"
+	ct_send_line(control_c, "{'jsonrpc':'2.0','method':'ping'}");
+	ct_check_quiet(control_c);
+	ct_send_line(control_c, "{'jsonrpc':'2.0','method':'nosuch'}");
+	ct_send_line(control_c, "{'jsonrpc':'2.0','method':'status',"
 	    "'params':{'service':7}}");
-	ct_check_quiet(c);
+	ct_check_quiet(control_c);
 	/* Blank lines are no requests either. */
-	ct_send_line(c, "");
-	ct_send_line(c, "\r");
-	ct_check_quiet(c);
-	harness_conn_close(c);
-	stop(&h);
+	ct_send_line(control_c, "");
+	ct_send_line(control_c, "\r");
+	ct_check_quiet(control_c);
 }
 END_TEST
 
@@ -335,21 +288,19 @@ END_TEST
 
 START_TEST(test_ping_version)
 {
-	struct harness	 h;
-	json_t		*resp, *r;
+	json_t	*resp, *r;
 
-	start(&h, ct_conf_abc);
-	resp = ct_call(&h, "ping", NULL);
+	resp = ct_call(&control_h, "ping", NULL);
 	ct_check_pong(resp, json_integer_value(json_object_get(resp, "id")));
 	json_decref(resp);
 	/* No params at all may also be written as [] or null. */
-	resp = ct_call(&h, "ping", json_array());
+	resp = ct_call(&control_h, "ping", json_array());
 	ct_check_pong(resp, json_integer_value(json_object_get(resp, "id")));
 	json_decref(resp);
-	resp = ct_call(&h, "ping", json_null());
+	resp = ct_call(&control_h, "ping", json_null());
 	ct_check_pong(resp, json_integer_value(json_object_get(resp, "id")));
 	json_decref(resp);
-	r = result(&h, "version", NULL);
+	r = result(&control_h, "version", NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "version")),
 	    WARDEN_VERSION);
 	ck_assert_msg(json_is_integer(json_object_get(r, "protocol")),
@@ -357,7 +308,6 @@ START_TEST(test_ping_version)
 	ck_assert_int_eq(json_integer_value(json_object_get(r, "protocol")), 1);
 	ck_assert_uint_eq(json_object_size(r), 2);
 	json_decref(r);
-	stop(&h);
 }
 END_TEST
 
@@ -367,14 +317,13 @@ control_suite(void)
 	Suite	*s = suite_create("control");
 	TCase	*tc = tcase_create("control");
 
+	tcase_add_checked_fixture(tc, control_setup, control_teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_parse_error);
-	tcase_add_test(tc, test_not_an_object);
-	tcase_add_test(tc, test_invalid_request);
-	tcase_add_test(tc, test_method_and_params_errors);
+	tcase_add_loop_test(tc, test_bad_line, 0,
+	    (int)nitems(control_bad_lines));
+	tcase_add_test(tc, test_string_id);
 	tcase_add_test(tc, test_batch_in_order);
 	tcase_add_test(tc, test_batch_bad_member);
-	tcase_add_test(tc, test_batch_empty);
 	tcase_add_test(tc, test_batch_all_notifications);
 	tcase_add_test(tc, test_batch_with_wait);
 	tcase_add_test(tc, test_notification);

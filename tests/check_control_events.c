@@ -23,6 +23,7 @@
 #include "util.h"
 #include "version.h"
 #include "controltest.h"
+#include "controlops.h"
 #include "suite.h"
 
 /* --- events --------------------------------------------------------------- */
@@ -305,11 +306,9 @@ START_TEST(test_wait_later)
 	struct harness_conn	*c, *sub;
 	json_t			*resp, *r;
 	long long		 id, id2;
-	pid_t			 pid;
 
 	start(&h, ct_conf_abc);
 	sub = subscribe(&h, NULL);
-	pid = pid_of(&h, "b");
 	c = ct_conn_open(&h);
 	id = harness_conn_request(c, "wait", json_pack("{s:{s:s,s:s,s:i},s:i}",
 	    "condition", "service", "b", "state", "running", "min_restarts", 1,
@@ -322,9 +321,7 @@ START_TEST(test_wait_later)
 	/* Both pending: the ping sent after them is answered first. */
 	ct_check_quiet(c);
 
-	r = result(&h, "service.kill", json_pack("{s:s}", "service", "b"));
-	json_decref(r);
-	ct_await_exit(sub, "b", pid);
+	controlops_kill_seen(&h, sub, "b");
 	resp = ct_next_line(c);
 	r = ct_check_result(resp, id);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "b");
@@ -334,10 +331,7 @@ START_TEST(test_wait_later)
 	json_decref(resp);
 	ct_check_quiet(c);
 
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "c"));
-	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
-	    "stopped");
-	json_decref(r);
+	controlops_service(&h, "service.stop", "c", "stopped");
 	resp = ct_next_line(c);
 	r = ct_check_result(resp, id2);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "c");
@@ -357,8 +351,6 @@ START_TEST(test_disconnect_pending_wait)
 {
 	struct harness		 h;
 	struct harness_conn	*c, *other, *sub;
-	json_t			*r;
-	pid_t			 pid;
 
 	start(&h, ct_conf_abc);
 	other = ct_conn_open(&h);
@@ -381,20 +373,12 @@ START_TEST(test_disconnect_pending_wait)
 	ct_check_quiet(other);
 
 	/* Now make every one of them come true: nobody is there to answer. */
-	pid = pid_of(&h, "a");
-	r = result(&h, "service.kill", json_pack("{s:s}", "service", "a"));
-	json_decref(r);
-	ct_await_exit(sub, "a", pid);
+	controlops_kill_seen(&h, sub, "a");
 	ct_await_recovered(&h);
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "c"));
-	json_decref(r);
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "a"));
-	json_decref(r);
+	controlops_service(&h, "service.stop", "c", "stopped");
+	controlops_service(&h, "service.stop", "a", "stopped");
 	ct_check_quiet(other);
-	r = result(&h, "service.start", json_pack("{s:s}", "service", "a"));
-	ck_assert_str_eq(json_string_value(json_object_get(r, "state")),
-	    "running");
-	json_decref(r);
+	controlops_service(&h, "service.start", "a", "running");
 	ct_check_quiet(other);
 	harness_conn_close(other);
 	harness_conn_close(sub);

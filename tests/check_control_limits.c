@@ -24,9 +24,43 @@
 #include "util.h"
 #include "version.h"
 #include "controltest.h"
+#include "controllines.h"
 #include "suite.h"
 
 /* --- line length ---------------------------------------------------------- */
+
+/* The next line on c must be the pong answering id. */
+static void
+limits_next_pong(struct harness_conn *c, long long id)
+{
+	json_t	*resp = ct_next_line(c);
+
+	ct_check_pong(resp, id);
+	json_decref(resp);
+}
+
+/*
+ * The next line on c must be the error of a request refused before it is
+ * read (invalid_request, id null); its message says says, if not NULL.
+ */
+static void
+limits_next_refusal(struct harness_conn *c, const char *says)
+{
+	json_t	*resp = ct_next_line(c);
+
+	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
+	ck_assert_msg(says == NULL || strstr(ct_error_message(resp), says) !=
+	    NULL, "message: %s", ct_error_message(resp));
+	json_decref(resp);
+}
+
+/* A refusal, then warden closes c: the client is shown the door. */
+static void
+limits_shown_out(struct harness_conn *c, const char *says)
+{
+	limits_next_refusal(c, says);
+	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+}
 
 START_TEST(test_line_limit)
 {
@@ -34,7 +68,6 @@ START_TEST(test_line_limit)
 	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
 	struct harness		 h;
 	struct harness_conn	*other, *c;
-	json_t			*resp;
 	char			*buf;
 
 	start(&h, ct_conf_abc);
@@ -48,9 +81,7 @@ START_TEST(test_line_limit)
 	memset(buf + sizeof(req) - 1, ' ', MAX_LINE - (sizeof(req) - 1));
 	buf[MAX_LINE] = '\n';
 	ck_assert_int_eq(harness_conn_send_raw(c, buf, MAX_LINE + 1), 0);
-	resp = ct_next_line(c);
-	ct_check_pong(resp, 1);
-	json_decref(resp);
+	limits_next_pong(c, 1);
 	ct_check_quiet(c);
 	harness_conn_close(c);
 
@@ -58,10 +89,7 @@ START_TEST(test_line_limit)
 	c = ct_conn_open(&h);
 	memset(buf, 'x', MAX_LINE + 1);
 	ck_assert_int_eq(harness_conn_send_raw(c, buf, MAX_LINE + 1), 0);
-	resp = ct_next_line(c);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	json_decref(resp);
-	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+	limits_shown_out(c, NULL);
 	harness_conn_close(c);
 	ct_check_quiet(other);
 
@@ -70,10 +98,7 @@ START_TEST(test_line_limit)
 	memset(buf, ' ', MAX_LINE + 1);
 	buf[MAX_LINE + 1] = '\n';
 	ck_assert_int_eq(harness_conn_send_raw(c, buf, MAX_LINE + 2), 0);
-	resp = ct_next_line(c);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	json_decref(resp);
-	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+	limits_shown_out(c, NULL);
 	harness_conn_close(c);
 
 	free(buf);
@@ -106,11 +131,7 @@ START_TEST(test_configured_limits)
 	json_decref(resp);
 	ct_send_line(c, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\","
 	    "\"params\":{\"a\":[[[1]]]}}");
-	resp = ct_next_line(c);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	ck_assert_msg(strstr(ct_error_message(resp), "deeper than 4") != NULL,
-	    "%s", ct_error_message(resp));
-	json_decref(resp);
+	limits_next_refusal(c, "deeper than 4");
 	/* Brackets inside strings are not nesting. */
 	ct_send_line(c, "{\"jsonrpc\":\"2.0\",\"id\":\"[[[[[[\",\"method\":\"ping\"}");
 	resp = ct_next_line(c);
@@ -127,23 +148,14 @@ START_TEST(test_configured_limits)
 	ct_send_line(c, "[{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"},"
 	    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}]");
-	resp = ct_next_line(c);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	ck_assert_msg(strstr(ct_error_message(resp), "over 2") != NULL, "%s",
-	    ct_error_message(resp));
-	json_decref(resp);
+	limits_next_refusal(c, "over 2");
 	harness_conn_close(c);
 
 	/* Line length: 201 bytes of a line is over. */
 	c = ct_conn_open(&h);
 	memset(line, ' ', sizeof(line));
 	ck_assert_int_eq(harness_conn_send_raw(c, line, 201), 0);
-	resp = ct_next_line(c);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	ck_assert_msg(strstr(ct_error_message(resp), "over 200 bytes") != NULL,
-	    "%s", ct_error_message(resp));
-	json_decref(resp);
-	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
+	limits_shown_out(c, "over 200 bytes");
 	harness_conn_close(c);
 
 	/* Clients: 3 are served, the 4th refused. */
@@ -152,22 +164,12 @@ START_TEST(test_configured_limits)
 		ct_check_quiet(cs[i]);
 	}
 	extra = ct_conn_open(&h);
-	resp = ct_next_line(extra);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	ck_assert_msg(strstr(ct_error_message(resp), "limit 3") != NULL, "%s",
-	    ct_error_message(resp));
-	json_decref(resp);
-	ck_assert_int_eq(harness_conn_wait_closed(extra, CALL_MS), 0);
+	limits_shown_out(extra, "limit 3");
 	harness_conn_close(extra);
 
 	/* Idle mid-line: closed after 300 ms, not 10 s. */
 	ck_assert_int_eq(harness_conn_send_raw(cs[0], "{\"jsonrpc\"", 11), 0);
-	resp = ct_next_line(cs[0]);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	ck_assert_msg(strstr(ct_error_message(resp), "300 ms") != NULL, "%s",
-	    ct_error_message(resp));
-	json_decref(resp);
-	ck_assert_int_eq(harness_conn_wait_closed(cs[0], CALL_MS), 0);
+	limits_shown_out(cs[0], "300 ms");
 	for (i = 0; i < 3; i++)
 		harness_conn_close(cs[i]);
 	ct_ping_ok(&h);
@@ -229,7 +231,6 @@ START_TEST(test_max_clients)
 {
 	struct harness		 h;
 	struct harness_conn	*cs[MAX_CLIENTS], *extra;
-	json_t			*resp;
 	size_t			 i;
 
 	start(&h, ct_conf_abc);
@@ -240,13 +241,7 @@ START_TEST(test_max_clients)
 		ct_check_quiet(cs[i]);
 
 	extra = ct_conn_open(&h);
-	resp = ct_next_line(extra);
-	ct_check_error(resp, -32600, "invalid_request", ID_NULL);
-	ck_assert_msg(strstr(ct_error_message(resp),
-	    "too many clients") != NULL,
-	    "message: %s", ct_error_message(resp));
-	json_decref(resp);
-	ck_assert_int_eq(harness_conn_wait_closed(extra, CALL_MS), 0);
+	limits_shown_out(extra, "too many clients");
 	harness_conn_close(extra);
 	/* The refusal cost nobody their place. */
 	ct_check_quiet(cs[0]);
@@ -414,29 +409,12 @@ END_TEST
 
 /* --- framing and backpressure --------------------------------------------- */
 
-/* n requests of method, ids first..first+n-1, one per line, in one string. */
-static char *
-request_lines(const char *method, long long first, int n)
-{
-	char	*buf, *p;
-	size_t	 cap = (size_t)n * (48 + strlen(method)) + 1;
-	int	 i;
-
-	buf = p = xmalloc(cap);
-	for (i = 0; i < n; i++)
-		p += snprintf(p, cap - (size_t)(p - buf),
-		    "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\"}\n",
-		    first + i, method);
-	return buf;
-}
-
 START_TEST(test_pipelined)
 {
 	static const char	 split[] =
 	    "{\"jsonrpc\":\"2.0\",\"id\":999,\"method\":\"ping\"}\r\n";
 	struct harness		 h;
 	struct harness_conn	*c, *other;
-	json_t			*resp;
 	char			*lines;
 	int			 i;
 
@@ -444,13 +422,11 @@ START_TEST(test_pipelined)
 	c = ct_conn_open(&h);
 	other = ct_conn_open(&h);
 	/* 500 requests in one write: 500 answers, in order. */
-	lines = request_lines("ping", 1, 500);
+	lines = controllines_requests("ping", NULL, 1, 500, false);
 	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
 	free(lines);
 	for (i = 1; i <= 500; i++) {
-		resp = ct_next_line(c);
-		ct_check_pong(resp, i);
-		json_decref(resp);
+		limits_next_pong(c, i);
 	}
 	/* One request in three writes, others served in between; CRLF too. */
 	ck_assert_int_eq(harness_conn_send_raw(c, split, 10), 0);
@@ -459,9 +435,7 @@ START_TEST(test_pipelined)
 	ct_check_quiet(other);
 	ck_assert_int_eq(harness_conn_send_raw(c, split + 30,
 	    sizeof(split) - 1 - 30), 0);
-	resp = ct_next_line(c);
-	ct_check_pong(resp, 999);
-	json_decref(resp);
+	limits_next_pong(c, 999);
 	/* Half a line, then a whole one and the other half in one write. */
 	ck_assert_int_eq(harness_conn_send_raw(c, "{\"jsonrpc\":\"2.0\",", 17), 0);
 	ct_check_quiet(other);
@@ -469,12 +443,8 @@ START_TEST(test_pipelined)
 	    "'method':'ping'}\n");
 	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
 	free(lines);
-	resp = ct_next_line(c);
-	ct_check_pong(resp, 7);
-	json_decref(resp);
-	resp = ct_next_line(c);
-	ct_check_pong(resp, 8);
-	json_decref(resp);
+	limits_next_pong(c, 7);
+	limits_next_pong(c, 8);
 	ct_check_quiet(c);
 	harness_conn_close(c);
 	harness_conn_close(other);
@@ -506,7 +476,7 @@ START_TEST(test_backpressure)
 	c = ct_conn_open(&h);
 	other = ct_conn_open(&h);
 	/* Each answer is the whole tree's status, about 1 KiB: 1 MiB in all. */
-	buf = request_lines("status", 1, N);
+	buf = controllines_requests("status", NULL, 1, N, false);
 	ck_assert_int_eq(harness_conn_send_raw(c, buf, strlen(buf)), 0);
 	free(buf);
 	/* Served all along, though c's answers are piling up. */
@@ -543,14 +513,12 @@ START_TEST(test_half_close)
 	start(&h, ct_conf_abc);
 	/* Answered at once. */
 	c = ct_conn_open(&h);
-	lines = request_lines("ping", 1, 3);
+	lines = controllines_requests("ping", NULL, 1, 3, false);
 	ck_assert_int_eq(harness_conn_send_raw(c, lines, strlen(lines)), 0);
 	free(lines);
 	ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
 	for (int i = 1; i <= 3; i++) {
-		resp = ct_next_line(c);
-		ct_check_pong(resp, i);
-		json_decref(resp);
+		limits_next_pong(c, i);
 	}
 	ck_assert_int_eq(harness_conn_wait_closed(c, CALL_MS), 0);
 	harness_conn_close(c);
@@ -561,9 +529,7 @@ START_TEST(test_half_close)
 	    "{'jsonrpc':'2.0','id':2,'method':'wait','params':{'condition':"
 	    "{'service':'a','state':'stopped'},'timeout_ms':200}}");
 	ck_assert_int_eq(shutdown(c->fd, SHUT_WR), 0);
-	resp = ct_next_line(c);
-	ct_check_pong(resp, 1);
-	json_decref(resp);
+	limits_next_pong(c, 1);
 	resp = ct_next_line(c);
 	ct_check_error(resp, -32003, "timeout", 2);
 	json_decref(resp);
@@ -613,9 +579,7 @@ START_TEST(test_line_deadline)
 				    "line %d: warden spoke before the line ended",
 				    i);
 		}
-		resp = ct_next_line(c);
-		ct_check_pong(resp, 1);
-		json_decref(resp);
+		limits_next_pong(c, 1);
 	}
 
 	/* A byte every 100 ms, no newline: the error comes at 1 s. */

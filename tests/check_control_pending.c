@@ -22,6 +22,8 @@
 #include "util.h"
 #include "version.h"
 #include "controltest.h"
+#include "controlops.h"
+#include "controllines.h"
 #include "suite.h"
 
 /* --- calls awaiting their answer ------------------------------------------ */
@@ -52,6 +54,16 @@ check_over_pending(json_t *resp, long long id, int max)
 	data = json_object_get(json_object_get(resp, "error"), "data");
 	ck_assert_str_eq(json_string_value(json_object_get(data, "limit")),
 	    "max_pending");
+}
+
+/* The next line on c must be that error, answering id. */
+static void
+next_over_pending(struct harness_conn *c, long long id, int max)
+{
+	json_t	*resp = ct_next_line(c);
+
+	check_over_pending(resp, id, max);
+	json_decref(resp);
 }
 
 static const char conf_pending[] =
@@ -96,17 +108,13 @@ START_TEST(test_pending_cap)
 	/* A fifth: refused at once, the connection kept. */
 	id = wait_request(c, json_pack("{s:s,s:s}", "service", "c", "state",
 	    "stopped"), 60000);
-	resp = ct_next_line(c);
-	check_over_pending(resp, id, 4);
-	json_decref(resp);
+	next_over_pending(c, id, 4);
 	ct_check_quiet(c);
 	/* A service operation too, before it does anything. */
 	pid_c = pid_of(&h, "c");
 	id = harness_conn_request(c, "service.stop", json_pack("{s:s}",
 	    "service", "c"));
-	resp = ct_next_line(c);
-	check_over_pending(resp, id, 4);
-	json_decref(resp);
+	next_over_pending(c, id, 4);
 	ck_assert_int_eq(pid_of(&h, "c"), pid_c);
 	ck_assert_str_eq(json_string_value(json_object_get(service_of(&h, "c"),
 	    "state")), "running");
@@ -138,9 +146,7 @@ START_TEST(test_pending_cap)
 	wait_request(c, json_pack("{s:s,s:b}", "flag", "f", "value", 0), 60000);
 	ct_check_quiet(c);
 	id = wait_request(c, json_pack("{s:i}", "stage", 5), 60000);
-	resp = ct_next_line(c);
-	check_over_pending(resp, id, 4);
-	json_decref(resp);
+	next_over_pending(c, id, 4);
 
 	/* A reload to 6: two more for each client, then the error names 6. */
 	conf = xstrdup(conf_pending);
@@ -153,9 +159,7 @@ START_TEST(test_pending_cap)
 		wait_request(c, json_pack("{s:i}", "stage", 6 + i), 60000);
 	ct_check_quiet(c);
 	id = wait_request(c, json_pack("{s:i}", "stage", 9), 60000);
-	resp = ct_next_line(c);
-	check_over_pending(resp, id, 6);
-	json_decref(resp);
+	next_over_pending(c, id, 6);
 	ct_check_quiet(c);
 	ct_check_quiet(other);
 	harness_conn_close(c);
@@ -164,25 +168,6 @@ START_TEST(test_pending_cap)
 	stop(&h);
 }
 END_TEST
-
-/* "[wait, wait, ...]": n waits on cond (JSON text), ids first.., one batch. */
-static char *
-wait_batch(const char *cond, int timeout_ms, long long first, int n)
-{
-	char	*buf, *p;
-	size_t	 cap = (size_t)n * (96 + strlen(cond)) + 4;
-	int	 i;
-
-	buf = p = xmalloc(cap);
-	*p++ = '[';
-	for (i = 0; i < n; i++)
-		p += snprintf(p, cap - (size_t)(p - buf),
-		    "%s{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"wait\","
-		    "\"params\":{\"condition\":%s,\"timeout_ms\":%d}}",
-		    i > 0 ? "," : "", first + i, cond, timeout_ms);
-	snprintf(p, cap - (size_t)(p - buf), "]\n");
-	return buf;
-}
 
 /*
  * Sixteen clients each send a batch of 65 waits that never come true,
@@ -211,8 +196,8 @@ START_TEST(test_pending_timeouts)
 		cs[i] = ct_conn_open(&h);
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < CLIENTS; i++) {
-			batch = wait_batch(conds[i % nitems(conds)], 300, 1,
-			    CAP + 1);
+			batch = controllines_waits(conds[i % nitems(conds)],
+			    300, 1, CAP + 1, true);
 			ck_assert_int_eq(harness_conn_send_raw(cs[i], batch,
 			    strlen(batch)), 0);
 			free(batch);
@@ -244,23 +229,6 @@ START_TEST(test_pending_timeouts)
 }
 END_TEST
 
-/* n wait requests on cond (JSON text), ids first.., one per line. */
-static char *
-wait_lines(const char *cond, int timeout_ms, long long first, int n)
-{
-	char	*buf, *p;
-	size_t	 cap = (size_t)n * (96 + strlen(cond)) + 1;
-	int	 i;
-
-	buf = p = xmalloc(cap);
-	for (i = 0; i < n; i++)
-		p += snprintf(p, cap - (size_t)(p - buf),
-		    "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"wait\","
-		    "\"params\":{\"condition\":%s,\"timeout_ms\":%d}}\n",
-		    first + i, cond, timeout_ms);
-	return buf;
-}
-
 /*
  * Thousands of waits on other things sit idle (and on a, for more
  * restarts than it gets): a wait on a's restart is answered when a
@@ -283,7 +251,6 @@ START_TEST(test_pending_indexed)
 	json_t			*resp, *r;
 	char			*lines, *conf;
 	long long		 id;
-	pid_t			 pid;
 	int			 i, k;
 
 	xasprintf(&conf, "{ \"flags\": { \"f\": { \"default\": false } },%s",
@@ -293,7 +260,8 @@ START_TEST(test_pending_indexed)
 	sub = subscribe(&h, NULL);
 	for (i = 0; i < CLIENTS; i++) {
 		cs[i] = ct_conn_open(&h);
-		lines = wait_lines(conds[i % nitems(conds)], 60000, 1, CAP);
+		lines = controllines_waits(conds[i % nitems(conds)], 60000, 1,
+		    CAP, false);
 		ck_assert_int_eq(harness_conn_send_raw(cs[i], lines,
 		    strlen(lines)), 0);
 		free(lines);
@@ -302,18 +270,13 @@ START_TEST(test_pending_indexed)
 		ct_check_quiet(cs[i]);
 	/* Each client is at its limit. */
 	id = wait_request(cs[0], json_pack("{s:b}", "recovered", 1), 60000);
-	resp = ct_next_line(cs[0]);
-	check_over_pending(resp, id, CAP);
-	json_decref(resp);
+	next_over_pending(cs[0], id, CAP);
 
 	w = ct_conn_open(&h);
 	id = wait_request(w, json_pack("{s:s,s:s,s:i}", "service", "a",
 	    "state", "running", "min_restarts", 1), 20000);
 	ct_check_quiet(w);
-	pid = pid_of(&h, "a");
-	r = result(&h, "service.kill", json_pack("{s:s}", "service", "a"));
-	json_decref(r);
-	ct_await_exit(sub, "a", pid);
+	controlops_kill_seen(&h, sub, "a");
 	resp = ct_next_line(w);
 	r = ct_check_result(resp, id);
 	ck_assert_str_eq(json_string_value(json_object_get(r, "name")), "a");

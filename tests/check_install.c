@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "protocol.h"
 #include "util.h"
 #include "suite.h"
 
@@ -169,50 +170,27 @@ inst_run(struct inst *in, const char *const *argv)
 	return harness_run(&in->h, argv, &in->out, &in->err, RUN_MS);
 }
 
-/* SHELL -c "fmt..." */
+/* SHELL -c "fmt...": sh for the commands, bash for the completion. */
 static int
-inst_vshell(struct inst *in, const char *shell, const char *fmt, va_list ap)
+inst_shell(struct inst *in, const char *shell, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+inst_shell(struct inst *in, const char *shell, const char *fmt, ...)
 {
 	const char	*argv[] = { shell, "-c", NULL, NULL };
 	char		*cmd;
+	va_list		 ap;
 	int		 rc;
 
-	if (vasprintf(&cmd, fmt, ap) == -1)
+	va_start(ap, fmt);
+	rc = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
 		ck_abort_msg("vasprintf");
 	argv[2] = cmd;
 	rc = inst_run(in, argv);
 	free(cmd);
-	return rc;
-}
-
-static int
-inst_sh(struct inst *in, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int
-inst_bash(struct inst *in, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-inst_sh(struct inst *in, const char *fmt, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, fmt);
-	rc = inst_vshell(in, "sh", fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-static int
-inst_bash(struct inst *in, const char *fmt, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, fmt);
-	rc = inst_vshell(in, "bash", fmt, ap);
-	va_end(ap);
 	return rc;
 }
 
@@ -229,9 +207,18 @@ static int
 inst_make(struct inst *in, const char *target, const char *prefix,
     const char *extra)
 {
-	return inst_sh(in, "exec make --no-print-directory -C '%s' %s %s "
-	    "DESTDIR='%s' PREFIX='%s' %s", in->top, in->o, target, in->dest,
-	    prefix, extra != NULL ? extra : "");
+	return inst_shell(in, "sh", "exec make --no-print-directory -C '%s' "
+	    "%s %s DESTDIR='%s' PREFIX='%s' %s", in->top, in->o, target,
+	    in->dest, prefix, extra != NULL ? extra : "");
+}
+
+/* make install, which must pass. */
+static void
+inst_install(struct inst *in, const char *prefix, const char *extra)
+{
+	int	rc = inst_make(in, "install", prefix, extra);
+
+	RUN_OK(in, rc, "make install");
 }
 
 static char *
@@ -259,6 +246,21 @@ has_file(struct inst *in, const char *path, mode_t mode)
 	    "%04o", path, (unsigned)(st.st_mode & 07777), (unsigned)mode);
 }
 
+/* A file to find installed, and its mode. */
+struct inst_file {
+	const char	*path;
+	mode_t		 mode;
+};
+
+static void
+has_files(struct inst *in, const struct inst_file *files, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		has_file(in, files[i].path, files[i].mode);
+}
+
 static void
 has_text(const char *text, const char *needle, const char *what)
 {
@@ -282,45 +284,89 @@ dread(struct inst *in, const char *path)
 	return s;
 }
 
+/*
+ * The file at path in DESTDIR has every text of has and none of hasnt
+ * (lists ended by NULL); a failure names the file by its last component.
+ */
+static void
+dfile_says(struct inst *in, const char *path, const char *const *has,
+    const char *const *hasnt)
+{
+	const char	*what = strrchr(path, '/') + 1;
+	char		*s = dread(in, path);
+
+	for (; *has != NULL; has++)
+		has_text(s, *has, what);
+	for (; hasnt != NULL && *hasnt != NULL; hasnt++)
+		hasnt_text(s, *hasnt, what);
+	free(s);
+}
+
 /* Every file (not folder) left under DESTDIR, one per line; "" when none. */
 static char *
 leftovers(struct inst *in)
 {
 	int	rc;
 
-	rc = inst_sh(in, "find '%s' ! -type d", in->dest);
+	rc = inst_shell(in, "sh", "find '%s' ! -type d", in->dest);
 	RUN_OK(in, rc, "find");
 	return xstrdup(in->out != NULL ? in->out : "");
+}
+
+/* make uninstall, which must pass and leave no file behind. */
+static void
+inst_uninstall_all(struct inst *in, const char *prefix, const char *extra)
+{
+	char	*s;
+	int	 rc;
+
+	rc = inst_make(in, "uninstall", prefix, extra);
+	RUN_OK(in, rc, "make uninstall");
+	s = leftovers(in);
+	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
+	free(s);
 }
 
 static bool
 have(struct inst *in, const char *program)
 {
-	return inst_sh(in, "command -v %s", program) == 0;
+	return inst_shell(in, "sh", "command -v %s", program) == 0;
 }
 
 /* --- tests ---------------------------------------------------------------- */
 
 START_TEST(test_install_tree)
 {
-	static const char *const man[] = { "/usr/share/man/man1/wardenctl.1",
-	    "/usr/share/man/man3/libwarden.3", "/usr/share/man/man5/warden.json.5",
-	    "/usr/share/man/man8/warden.8" };
+	static const struct inst_file files[] = {
+		{ "/usr/bin/warden", 0755 },
+		{ "/usr/bin/wardenctl", 0755 },
+		{ "/usr/libexec/warden/demo-worker", 0755 },
+		{ "/usr/lib/libwarden.a", 0644 },
+		{ "/usr/lib/libwarden.so.0", 0755 },
+		{ "/usr/include/warden.h", 0644 },
+		{ "/usr/lib/pkgconfig/warden.pc", 0644 },
+		{ "/usr/lib/systemd/system/warden.service", 0644 },
+		{ "/usr/lib/sysusers.d/warden.conf", 0644 },
+		{ "/usr/share/bash-completion/completions/wardenctl", 0644 },
+		{ "/etc/warden/warden.json", 0644 },
+		{ "/usr/share/man/man1/wardenctl.1", 0644 },
+		{ "/usr/share/man/man3/libwarden.3", 0644 },
+		{ "/usr/share/man/man5/warden.json.5", 0644 },
+		{ "/usr/share/man/man8/warden.8", 0644 },
+	};
 	struct inst	 in;
 	struct stat	 st;
 	char		 target[PATH_MAX], *s;
 	void		*dl;
 	ssize_t		 n;
 	bool		 fresh;
-	size_t		 i;
 	int		 rc;
 
 	inst_init(&in, conf_flags);
 	/* Up to date before: then installing builds nothing. */
-	fresh = inst_sh(&in, "exec make --no-print-directory -q -C '%s' %s all",
-	    in.top, in.o) == 0;
-	rc = inst_make(&in, "install", "/usr", NULL);
-	RUN_OK(&in, rc, "make install");
+	fresh = inst_shell(&in, "sh", "exec make --no-print-directory -q "
+	    "-C '%s' %s all", in.top, in.o) == 0;
+	inst_install(&in, "/usr", NULL);
 	if (fresh) {
 		hasnt_text(in.out, "  CC ", "make install");
 		hasnt_text(in.out, "  LINK ", "make install");
@@ -331,19 +377,7 @@ START_TEST(test_install_tree)
 	/* As root into a DESTDIR: no user is made, and it says so. */
 	has_text(in.out, "systemd-sysusers", "make install");
 
-	has_file(&in, "/usr/bin/warden", 0755);
-	has_file(&in, "/usr/bin/wardenctl", 0755);
-	has_file(&in, "/usr/libexec/warden/demo-worker", 0755);
-	has_file(&in, "/usr/lib/libwarden.a", 0644);
-	has_file(&in, "/usr/lib/libwarden.so.0", 0755);
-	has_file(&in, "/usr/include/warden.h", 0644);
-	has_file(&in, "/usr/lib/pkgconfig/warden.pc", 0644);
-	has_file(&in, "/usr/lib/systemd/system/warden.service", 0644);
-	has_file(&in, "/usr/lib/sysusers.d/warden.conf", 0644);
-	has_file(&in, "/usr/share/bash-completion/completions/wardenctl", 0644);
-	has_file(&in, "/etc/warden/warden.json", 0644);
-	for (i = 0; i < nitems(man); i++)
-		has_file(&in, man[i], 0644);
+	has_files(&in, files, nitems(files));
 
 	/* The development symlink, and the soname the linker records. */
 	ck_assert_int_eq(lstat(dpath(&in, "/usr/lib/libwarden.so"), &st), 0);
@@ -353,7 +387,8 @@ START_TEST(test_install_tree)
 	ck_assert_int_gt(n, 0);
 	target[n] = '\0';
 	ck_assert_str_eq(target, "libwarden.so.0");
-	rc = inst_sh(&in, "readelf -d '%s'", dpath(&in, "/usr/lib/libwarden.so"));
+	rc = inst_shell(&in, "sh", "readelf -d '%s'",
+	    dpath(&in, "/usr/lib/libwarden.so"));
 	RUN_OK(&in, rc, "readelf");
 	has_text(in.out, "Library soname: [libwarden.so.0]", "readelf -d");
 	dl = dlopen(dpath(&in, "/usr/lib/libwarden.so"), RTLD_NOW | RTLD_LOCAL);
@@ -363,36 +398,35 @@ START_TEST(test_install_tree)
 	dlclose(dl);
 
 	/* Installed paths, no placeholder left. */
-	s = dread(&in, "/usr/lib/systemd/system/warden.service");
-	has_text(s, "\nExecStart=/usr/bin/warden -c /etc/warden/warden.json\n",
-	    "warden.service");
-	hasnt_text(s, "@", "warden.service");
-	free(s);
-	s = dread(&in, "/usr/lib/pkgconfig/warden.pc");
-	has_text(s, "prefix=/usr\n", "warden.pc");
-	free(s);
-	s = dread(&in, "/etc/warden/warden.json");
-	has_text(s, "\"/run/warden/warden.sock\"", "warden.json");
-	has_text(s, "\"/var/lib/warden\"", "warden.json");
-	has_text(s, "\"/usr/libexec/warden/demo-worker\"", "warden.json");
-	hasnt_text(s, "@", "warden.json");
-	free(s);
+	dfile_says(&in, "/usr/lib/systemd/system/warden.service",
+	    (const char *const[]){
+		"\nExecStart=/usr/bin/warden -c /etc/warden/warden.json\n",
+		NULL },
+	    (const char *const[]){ "@", NULL });
+	dfile_says(&in, "/usr/lib/pkgconfig/warden.pc",
+	    (const char *const[]){ "prefix=/usr\n", NULL }, NULL);
+	dfile_says(&in, "/etc/warden/warden.json",
+	    (const char *const[]){ "\"/run/warden/warden.sock\"",
+		"\"/var/lib/warden\"", "\"/usr/libexec/warden/demo-worker\"",
+		NULL },
+	    (const char *const[]){ "@", NULL });
 	/*
 	 * The example configuration is valid as installed. warden -n looks
 	 * for the commands too, and they are under DESTDIR until packaged:
 	 * it checks a copy whose libexec paths point there.
 	 */
-	rc = inst_sh(&in, "sed 's|\"/usr/libexec/warden/|\"%s/|' '%s' > "
-	    "'%s/staged.json' && exec '%s' -n -c '%s/staged.json'",
+	rc = inst_shell(&in, "sh", "sed 's|\"/usr/libexec/warden/|\"%s/|' "
+	    "'%s' > '%s/staged.json' && exec '%s' -n -c '%s/staged.json'",
 	    dpath(&in, "/usr/libexec/warden"),
 	    dpath(&in, "/etc/warden/warden.json"), in.h.dir,
 	    dpath(&in, "/usr/bin/warden"), in.h.dir);
 	RUN_OK(&in, rc, "warden -n on the installed configuration");
-	rc = inst_sh(&in, "exec '%s' -V", dpath(&in, "/usr/bin/wardenctl"));
+	rc = inst_shell(&in, "sh", "exec '%s' -V",
+	    dpath(&in, "/usr/bin/wardenctl"));
 	RUN_OK(&in, rc, "wardenctl -V");
 
 	/* A configuration changed since is kept by install and uninstall. */
-	rc = inst_sh(&in, "printf '{}\\n' > '%s'",
+	rc = inst_shell(&in, "sh", "printf '{}\\n' > '%s'",
 	    dpath(&in, "/etc/warden/warden.json"));
 	RUN_OK(&in, rc, "edit the configuration");
 	rc = inst_make(&in, "install", "/usr", NULL);
@@ -411,13 +445,8 @@ START_TEST(test_install_tree)
 
 	/* An unchanged one goes with the rest: nothing is left. */
 	ck_assert_int_eq(unlink(dpath(&in, "/etc/warden/warden.json")), 0);
-	rc = inst_make(&in, "install", "/usr", NULL);
-	RUN_OK(&in, rc, "make install");
-	rc = inst_make(&in, "uninstall", "/usr", NULL);
-	RUN_OK(&in, rc, "make uninstall");
-	s = leftovers(&in);
-	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
-	free(s);
+	inst_install(&in, "/usr", NULL);
+	inst_uninstall_all(&in, "/usr", NULL);
 	inst_done(&in);
 }
 END_TEST
@@ -427,51 +456,39 @@ START_TEST(test_install_dirs)
 	static const char dirs[] = "BINDIR=/opt/w/sbin LIBDIR=/opt/w/lib64 "
 	    "MANDIR=/opt/w/man SYSCONFDIR=/etc/opt/w "
 	    "SYSTEMDUNITDIR=/etc/systemd/system";
+	static const struct inst_file files[] = {
+		{ "/opt/w/sbin/warden", 0755 },
+		{ "/opt/w/lib64/libwarden.so.0", 0755 },
+		{ "/opt/w/lib64/pkgconfig/warden.pc", 0644 },
+		{ "/opt/w/include/warden.h", 0644 },
+		{ "/opt/w/man/man8/warden.8", 0644 },
+		{ "/opt/w/libexec/warden/demo-worker", 0755 },
+		{ "/etc/opt/w/warden/warden.json", 0644 },
+	};
 	struct inst	 in;
-	char		*s;
-	int		 rc;
 
 	inst_init(&in, conf_flags);
-	rc = inst_make(&in, "install", "/opt/w", dirs);
-	RUN_OK(&in, rc, "make install");
-	has_file(&in, "/opt/w/sbin/warden", 0755);
-	has_file(&in, "/opt/w/lib64/libwarden.so.0", 0755);
-	has_file(&in, "/opt/w/lib64/pkgconfig/warden.pc", 0644);
-	has_file(&in, "/opt/w/include/warden.h", 0644);
-	has_file(&in, "/opt/w/man/man8/warden.8", 0644);
-	has_file(&in, "/opt/w/libexec/warden/demo-worker", 0755);
-	has_file(&in, "/etc/opt/w/warden/warden.json", 0644);
-	s = dread(&in, "/etc/systemd/system/warden.service");
-	has_text(s, "\nExecStart=/opt/w/sbin/warden -c "
-	    "/etc/opt/w/warden/warden.json\n", "warden.service");
-	free(s);
-	s = dread(&in, "/opt/w/lib64/pkgconfig/warden.pc");
-	has_text(s, "prefix=/opt/w\n", "warden.pc");
-	has_text(s, "libdir=${prefix}/lib64\n", "warden.pc");
-	has_text(s, "includedir=${prefix}/include\n", "warden.pc");
-	free(s);
-	s = dread(&in, "/etc/opt/w/warden/warden.json");
-	has_text(s, "\"/opt/w/libexec/warden/demo-worker\"", "warden.json");
-	free(s);
-	rc = inst_make(&in, "uninstall", "/opt/w", dirs);
-	RUN_OK(&in, rc, "make uninstall");
-	s = leftovers(&in);
-	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
-	free(s);
+	inst_install(&in, "/opt/w", dirs);
+	has_files(&in, files, nitems(files));
+	dfile_says(&in, "/etc/systemd/system/warden.service",
+	    (const char *const[]){ "\nExecStart=/opt/w/sbin/warden -c "
+		"/etc/opt/w/warden/warden.json\n", NULL }, NULL);
+	dfile_says(&in, "/opt/w/lib64/pkgconfig/warden.pc",
+	    (const char *const[]){ "prefix=/opt/w\n",
+		"libdir=${prefix}/lib64\n", "includedir=${prefix}/include\n",
+		NULL }, NULL);
+	dfile_says(&in, "/etc/opt/w/warden/warden.json",
+	    (const char *const[]){ "\"/opt/w/libexec/warden/demo-worker\"",
+		NULL }, NULL);
+	inst_uninstall_all(&in, "/opt/w", dirs);
 
 	/* Another prefix than /usr keeps its configuration in its own etc. */
-	rc = inst_make(&in, "install", "/usr/local", NULL);
-	RUN_OK(&in, rc, "make install");
+	inst_install(&in, "/usr/local", NULL);
 	has_file(&in, "/usr/local/etc/warden/warden.json", 0644);
-	s = dread(&in, "/usr/local/lib/systemd/system/warden.service");
-	has_text(s, "\nExecStart=/usr/local/bin/warden -c "
-	    "/usr/local/etc/warden/warden.json\n", "warden.service");
-	free(s);
-	rc = inst_make(&in, "uninstall", "/usr/local", NULL);
-	RUN_OK(&in, rc, "make uninstall");
-	s = leftovers(&in);
-	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
-	free(s);
+	dfile_says(&in, "/usr/local/lib/systemd/system/warden.service",
+	    (const char *const[]){ "\nExecStart=/usr/local/bin/warden -c "
+		"/usr/local/etc/warden/warden.json\n", NULL }, NULL);
+	inst_uninstall_all(&in, "/usr/local", NULL);
 	inst_done(&in);
 }
 END_TEST
@@ -483,8 +500,7 @@ START_TEST(test_pkgconfig_program)
 	int		 rc;
 
 	inst_init(&in, conf_flags);
-	rc = inst_make(&in, "install", "/usr", NULL);
-	RUN_OK(&in, rc, "make install");
+	inst_install(&in, "/usr", NULL);
 
 	/* pkg-config as a cross build would use it: through the sysroot. */
 	setenv("PKG_CONFIG_LIBDIR", dpath(&in, "/usr/lib/pkgconfig"), 1);
@@ -492,21 +508,21 @@ START_TEST(test_pkgconfig_program)
 	setenv("PKG_CONFIG_ALLOW_SYSTEM_CFLAGS", "1", 1);
 	setenv("PKG_CONFIG_ALLOW_SYSTEM_LIBS", "1", 1);
 	unsetenv("PKG_CONFIG_PATH");
-	rc = inst_sh(&in, "exec pkg-config --cflags --libs warden");
+	rc = inst_shell(&in, "sh", "exec pkg-config --cflags --libs warden");
 	RUN_OK(&in, rc, "pkg-config");
 	flags = xstrdup(in.out);
 	flags[strcspn(flags, "\n")] = '\0';
 	has_text(flags, dpath(&in, "/usr/include"), "pkg-config --cflags");
 	has_text(flags, dpath(&in, "/usr/lib"), "pkg-config --libs");
 	has_text(flags, "-lwarden", "pkg-config --libs");
-	rc = inst_sh(&in, "exec pkg-config --modversion warden");
+	rc = inst_shell(&in, "sh", "exec pkg-config --modversion warden");
 	RUN_OK(&in, rc, "pkg-config --modversion");
 
 	src = harness_path(&in.h, "prog.c");
 	prog = harness_path(&in.h, "prog");
 	ck_assert_int_eq(harness_write_file(&in.h, "prog.c", prog_src), 0);
-	rc = inst_sh(&in, "exec cc -std=gnu11 -Wall -Werror %s -o '%s' '%s' %s "
-	    "-Wl,-rpath,'%s'", PROG_CFLAGS, prog, src, flags,
+	rc = inst_shell(&in, "sh", "exec cc -std=gnu11 -Wall -Werror %s "
+	    "-o '%s' '%s' %s -Wl,-rpath,'%s'", PROG_CFLAGS, prog, src, flags,
 	    dpath(&in, "/usr/lib"));
 	RUN_OK(&in, rc, "cc with pkg-config's flags");
 
@@ -516,13 +532,13 @@ START_TEST(test_pkgconfig_program)
 	unsetenv("WARDEN_TABLE_FD");
 	xasprintf(&want, "feat=1 later=0 stage=0 lib=%s\n",
 	    dpath(&in, "/usr/lib/libwarden.so.0"));
-	rc = inst_sh(&in, "exec '%s'", prog);
+	rc = inst_shell(&in, "sh", "exec '%s'", prog);
 	RUN_OK(&in, rc, "the program");
 	ck_assert_str_eq(in.out, want);
 	free(want);
 	json_decref(harness_result(&in.h, "stage.set",
 	    json_pack("{s:i}", "stage", 1)));
-	rc = inst_sh(&in, "exec '%s'", prog);
+	rc = inst_shell(&in, "sh", "exec '%s'", prog);
 	RUN_OK(&in, rc, "the program");
 	has_text(in.out, "feat=1 later=1 stage=1 ", "the program after stage.set");
 	free(src);
@@ -537,14 +553,13 @@ START_TEST(test_systemd_units)
 	static const char *const unitdirs[] = { "/usr/lib/systemd/system",
 	    "/lib/systemd/system" };
 	struct inst	 in;
-	char		*root, *s;
+	char		*root;
 	const char	*units = NULL;
 	size_t		 i;
 	int		 rc;
 
 	inst_init(&in, conf_flags);
-	rc = inst_make(&in, "install", "/usr", NULL);
-	RUN_OK(&in, rc, "make install");
+	inst_install(&in, "/usr", NULL);
 
 	if (!have(&in, "systemd-analyze")) {
 		fprintf(stderr, "check_install: no systemd-analyze: "
@@ -561,13 +576,13 @@ START_TEST(test_systemd_units)
 	 * installed paths as they are.
 	 */
 	root = harness_path(&in.h, "root");
-	rc = inst_sh(&in, "mkdir -p '%s/usr/lib/systemd/system' && "
+	rc = inst_shell(&in, "sh", "mkdir -p '%s/usr/lib/systemd/system' && "
 	    "cp -a '%s/.' '%s/' && cp -an '%s/.' '%s/usr/lib/systemd/system/'",
 	    root, in.dest, root, units, root);
 	RUN_OK(&in, rc, "make the root");
 	/* Documentation= names pages that are installed. */
 	setenv("MANPATH", dpath(&in, "/usr/share/man"), 1);
-	rc = inst_sh(&in, "exec systemd-analyze verify %s --root='%s' "
+	rc = inst_shell(&in, "sh", "exec systemd-analyze verify %s --root='%s' "
 	    "/usr/lib/systemd/system/warden.service",
 	    have(&in, "man") ? "" : "--man=no", root);
 	RUN_OK(&in, rc, "systemd-analyze verify");
@@ -576,17 +591,12 @@ START_TEST(test_systemd_units)
 	free(root);
 
 	/* What the unit must and must not say (SPEC 8). */
-	s = dread(&in, "/usr/lib/systemd/system/warden.service");
-	has_text(s, "\nType=notify\n", "warden.service");
-	has_text(s, "\nNotifyAccess=main\n", "warden.service");
-	has_text(s, "\nExecReload=/usr/bin/wardenctl reload\n", "warden.service");
-	has_text(s, "\nWatchdogSec=", "warden.service");
-	has_text(s, "\nKillMode=mixed\n", "warden.service");
-	has_text(s, "\nRuntimeDirectory=warden\n", "warden.service");
-	has_text(s, "\nStateDirectory=warden\n", "warden.service");
-	hasnt_text(s, "\nDynamicUser=", "warden.service");
-	hasnt_text(s, "\nRemoveIPC=", "warden.service");
-	free(s);
+	dfile_says(&in, "/usr/lib/systemd/system/warden.service",
+	    (const char *const[]){ "\nType=notify\n", "\nNotifyAccess=main\n",
+		"\nExecReload=/usr/bin/wardenctl reload\n", "\nWatchdogSec=",
+		"\nKillMode=mixed\n", "\nRuntimeDirectory=warden\n",
+		"\nStateDirectory=warden\n", NULL },
+	    (const char *const[]){ "\nDynamicUser=", "\nRemoveIPC=", NULL });
 
 sysusers:
 	if (!have(&in, "systemd-sysusers")) {
@@ -596,11 +606,12 @@ sysusers:
 		return;
 	}
 	root = harness_path(&in.h, "sysroot");
-	rc = inst_sh(&in, "mkdir -p '%s/etc' && exec systemd-sysusers "
+	rc = inst_shell(&in, "sh", "mkdir -p '%s/etc' && exec systemd-sysusers "
 	    "--root='%s' '%s'", root, root,
 	    dpath(&in, "/usr/lib/sysusers.d/warden.conf"));
 	RUN_OK(&in, rc, "systemd-sysusers");
-	rc = inst_sh(&in, "cat '%s/etc/passwd' '%s/etc/group'", root, root);
+	rc = inst_shell(&in, "sh", "cat '%s/etc/passwd' '%s/etc/group'", root,
+	    root);
 	RUN_OK(&in, rc, "cat");
 	has_text(in.out, ":warden supervisor:/var/lib/warden:", "passwd");
 	has_text(in.out, "\nwarden:x:", "group");
@@ -624,8 +635,7 @@ START_TEST(test_unit_reload)
 	int		 rc;
 
 	inst_init(&in, conf_flags);
-	rc = inst_make(&in, "install", "/usr", NULL);
-	RUN_OK(&in, rc, "make install");
+	inst_install(&in, "/usr", NULL);
 	unit = dread(&in, "/usr/lib/systemd/system/warden.service");
 	line = strstr(unit, "\nExecReload=");
 	ck_assert_msg(line != NULL, "no ExecReload= in warden.service");
@@ -638,7 +648,7 @@ START_TEST(test_unit_reload)
 	/* The installed binary, from DESTDIR; the socket is the test's. */
 	xasprintf(&bad, "{ \"bogus\": 1,\n%s", strchr(conf_flags, '{') + 1);
 	ck_assert_int_eq(harness_write_config(&in.h, bad), 0);
-	rc = inst_sh(&in, "exec %s%s", in.dest, line);
+	rc = inst_shell(&in, "sh", "exec %s%s", in.dest, line);
 	ck_assert_msg(rc == 1, "ExecReload= with a bad file: exit %d, want 1\n"
 	    "stderr: %s", rc, in.err != NULL ? in.err : "");
 	has_text(in.err, "warden.json:1:", "ExecReload='s stderr");
@@ -649,7 +659,7 @@ START_TEST(test_unit_reload)
 
 	xasprintf(&good, "%s", conf_flags);
 	ck_assert_int_eq(harness_write_config(&in.h, good), 0);
-	rc = inst_sh(&in, "exec %s%s", in.dest, line);
+	rc = inst_shell(&in, "sh", "exec %s%s", in.dest, line);
 	RUN_OK(&in, rc, "ExecReload= with a good file");
 	free(bad);
 	free(good);
@@ -673,11 +683,16 @@ START_TEST(test_completion)
 	    "t flag flag ''\n"
 	    "t stage stage r\n"
 	    "t signal kill a -s TE\n"
+	    "t sigop signal a HU\n"
+	    "t topics events ''\n"
+	    "t topic events service.s\n"
+	    "t limit stage -n 3 --li\n"
 	    "t services status ''\n"
 	    "t flags flag get ''\n"
 	    "t binary reexec \"${ctl%%ctl}\"\n";
 	struct inst	 in;
 	char		*comp, *ctl, *nosock, *want;
+	size_t		 i;
 	int		 rc;
 
 	inst_init(&in, conf_flags);
@@ -686,18 +701,31 @@ START_TEST(test_completion)
 		inst_done(&in);
 		return;
 	}
-	rc = inst_make(&in, "install", "/usr", NULL);
-	RUN_OK(&in, rc, "make install");
+	inst_install(&in, "/usr", NULL);
 	comp = xstrdup(dpath(&in, "/usr/share/bash-completion/completions/wardenctl"));
 	ctl = xstrdup(dpath(&in, "/usr/bin/wardenctl"));
 
 	/* No daemon: commands, subcommands and signals still complete. */
 	nosock = harness_path(&in.h, "none.sock");
-	rc = inst_bash(&in, script, comp, ctl, nosock);
+	rc = inst_shell(&in, "bash", script, comp, ctl, nosock);
 	RUN_OK(&in, rc, "completion without warden");
 	has_text(in.out, "\ncommands: ping version status start stop restart "
-	    "kill wait flag stage table recovery drill events logs reload reexec "
-	    "shutdown call help\n", "commands");
+	    "signal kill wait flag stage table recovery drill events logs "
+	    "reload reexec shutdown call help\n", "commands");
+	has_text(in.out, "\nsigop: HUP\n", "signal's signal");
+	has_text(in.out, "\ntopic: service.started service.signaled\n",
+	    "a topic");
+	has_text(in.out, "\nlimit: --limit\n", "stage's --limit");
+	/* Every event type warden sends is offered. */
+	for (i = 0; i < RPC_NEVENT_TYPES; i++) {
+		xasprintf(&want, " %s", rpc_event_types[i]);
+		ck_assert_msg(strstr(strstr(in.out, "\ntopics:"), want) != NULL &&
+		    strstr(strstr(in.out, "\ntopics:"), want) <
+		    strstr(strstr(in.out, "\ntopics:") + 1, "\n"),
+		    "completion offers no topic %s:\n%s", rpc_event_types[i],
+		    in.out);
+		free(want);
+	}
 	has_text(in.out, "\nstart: flag\n", "a command's start");
 	has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
 	has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
@@ -711,7 +739,7 @@ START_TEST(test_completion)
 
 	/* With warden: its services and flags. */
 	ck_assert_int_eq(harness_launch(&in.h), 0);
-	rc = inst_bash(&in, script, comp, ctl, in.h.sock);
+	rc = inst_shell(&in, "bash", script, comp, ctl, in.h.sock);
 	RUN_OK(&in, rc, "completion with warden");
 	has_text(in.out, "\nservices: a root\n", "services");
 	has_text(in.out, "\nflags: feat later\n", "flags");

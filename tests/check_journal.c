@@ -174,6 +174,37 @@ has(const char *text, const char *word)
 	    text);
 }
 
+/*
+ * warden --repair-state [--dry-run] passes, and says each of says (a list
+ * ended by NULL).
+ */
+static void
+repair_says(struct harness *h, bool dry_run, const char *const *says)
+{
+	char	*out;
+
+	ck_assert_int_eq(repair(h, dry_run, &out), 0);
+	for (; *says != NULL; says++)
+		has(out, *says);
+	free(out);
+}
+
+/* A flag and the value it must have. */
+struct flag_want {
+	const char	*name;
+	int		 value;
+};
+
+/* warden starts again, with these values (a list ended by a NULL name). */
+static void
+restarts_with(struct harness *h, const struct flag_want *want)
+{
+	restart(h);
+	for (; want->name != NULL; want++)
+		ck_assert_int_eq(flag_value(h, want->name), want->value);
+	stop(h);
+}
+
 /* The name of the one file of DIR/state starting with prefix, malloc'd. */
 static char *
 aside(struct harness *h, const char *prefix)
@@ -220,7 +251,7 @@ START_TEST(test_damage_refused_then_repaired)
 {
 	struct harness	 h;
 	struct files	 f;
-	char		*journal, *out, *path, *p, *moved, at[32];
+	char		*journal, *path, *p, *moved, at[32];
 	const char	*words[4];
 	size_t		 len, second;
 
@@ -248,23 +279,16 @@ START_TEST(test_damage_refused_then_repaired)
 	files_same(&h, &f, "after the second refusal");
 
 	/* A dry run says what it would drop and changes nothing. */
-	ck_assert_int_eq(repair(&h, true, &out), 0);
-	has(out, "dry run");
-	has(out, "line 1 (byte 0)");
-	free(out);
+	repair_says(&h, true, (const char *const[]){ "dry run",
+	    "line 1 (byte 0)", NULL });
 	files_same(&h, &f, "after a dry run");
 
-	ck_assert_int_eq(repair(&h, false, &out), 0);
 	snprintf(at, sizeof(at), "line 2 (byte %zu)", second);
-	has(out, "state.json: kept (records up to 1)");
-	has(out, "line 1 (byte 0): dropped");
-	has(out, "bad checksum; reads as record 2, flag.set b=30 (unverified)");
-	has(out, at);
-	has(out, "record 3, flag.set c=70");
-	has(out, "record 4, flag.set b=45");
-	has(out, "moved aside");
-	has(out, "repaired: 3 line(s) dropped");
-	free(out);
+	repair_says(&h, false, (const char *const[]){
+	    "state.json: kept (records up to 1)", "line 1 (byte 0): dropped",
+	    "bad checksum; reads as record 2, flag.set b=30 (unverified)", at,
+	    "record 3, flag.set c=70", "record 4, flag.set b=45",
+	    "moved aside", "repaired: 3 line(s) dropped", NULL });
 	moved = aside(&h, "journal.damaged-");
 	ck_assert_ptr_nonnull(moved);
 	free(journal);
@@ -277,16 +301,12 @@ START_TEST(test_damage_refused_then_repaired)
 	free(journal);
 	free(moved);
 
-	ck_assert_int_eq(repair(&h, false, &out), 0);
-	has(out, "nothing to repair");
-	free(out);
+	repair_says(&h, false, (const char *const[]){ "nothing to repair",
+	    NULL });
 
 	/* What came before the damage, and none of what came after. */
-	restart(&h);
-	ck_assert_int_eq(flag_value(&h, "a"), 100);
-	ck_assert_int_eq(flag_value(&h, "b"), 10);
-	ck_assert_int_eq(flag_value(&h, "c"), 20);
-	stop(&h);
+	restarts_with(&h, (const struct flag_want[]){ { "a", 100 },
+	    { "b", 10 }, { "c", 20 }, { NULL, 0 } });
 	files_free(&f);
 	free(path);
 }
@@ -322,7 +342,7 @@ START_TEST(test_odd_record_refused)
 {
 	struct harness	 h;
 	struct files	 f;
-	char		*journal, *all, *path, *good, *out, at[32];
+	char		*journal, *all, *path, *good, at[32];
 	const char	*words[4];
 	size_t		 len;
 
@@ -344,16 +364,10 @@ START_TEST(test_odd_record_refused)
 	refuses(&h, words, 4);
 	files_same(&h, &f, "after the refusal");
 
-	ck_assert_int_eq(repair(&h, false, &out), 0);
-	has(out, "line 4 (byte");
-	has(out, "record 5");
-	has(out, "line 5 (byte");
-	has(out, "record 6, flag.set b=99");
-	free(out);
-	restart(&h);
-	ck_assert_int_eq(flag_value(&h, "b"), 45);
-	ck_assert_int_eq(flag_value(&h, "c"), 70);
-	stop(&h);
+	repair_says(&h, false, (const char *const[]){ "line 4 (byte",
+	    "record 5", "line 5 (byte", "record 6, flag.set b=99", NULL });
+	restarts_with(&h, (const struct flag_want[]){ { "b", 45 },
+	    { "c", 70 }, { NULL, 0 } });
 	files_free(&f);
 	free(path);
 	free(good);
@@ -370,7 +384,7 @@ START_TEST(test_bad_snapshot_untouched)
 {
 	struct harness	 h;
 	struct files	 f;
-	char		*path, *out, *moved;
+	char		*path, *moved;
 	const char	*words[3];
 
 	history(&h);
@@ -385,19 +399,14 @@ START_TEST(test_bad_snapshot_untouched)
 	files_same(&h, &f, "after the refusal");
 
 	/* Without it, the journal (records 2 to 4) has nothing to follow. */
-	ck_assert_int_eq(repair(&h, false, &out), 0);
-	has(out, "stage: expected an integer >= 0");
-	has(out, "no line kept");
-	has(out, "record 2, flag.set b=30");
-	has(out, "state.json: moved aside");
-	free(out);
+	repair_says(&h, false, (const char *const[]){
+	    "stage: expected an integer >= 0", "no line kept",
+	    "record 2, flag.set b=30", "state.json: moved aside", NULL });
 	moved = aside(&h, "state.json.damaged-");
 	ck_assert_ptr_nonnull(moved);
 	free(moved);
-	restart(&h);
-	ck_assert_int_eq(flag_value(&h, "a"), 0);
-	ck_assert_int_eq(flag_value(&h, "b"), 10);
-	stop(&h);
+	restarts_with(&h, (const struct flag_want[]){ { "a", 0 }, { "b", 10 },
+	    { NULL, 0 } });
 	files_free(&f);
 	free(path);
 }

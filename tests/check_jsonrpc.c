@@ -524,10 +524,24 @@ START_TEST(test_topics_params)
 	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), 0);
 	ck_assert_ptr_null(t);
 	json_decref(p);
-	p = parse("{\"topics\":[\"flag\",\"service.exit\"]}");
+	p = parse("{\"topics\":[\"flag\",\"service.exited\",\"table.\"]}");
 	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), 0);
 	ck_assert_ptr_ne(t, json_object_get(p, "topics"));	/* a copy */
-	text_is(t, "[\"flag\",\"service.exit\"]");
+	text_is(t, "[\"flag\",\"service.exited\",\"table.\"]");
+	json_decref(p);
+	/* A topic nothing is sent under is refused, by name. */
+	p = parse("{\"topics\":[\"flag\",\"service.exit\"]}");
+	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), -1);
+	ck_assert_ptr_null(t);
+	error_is(NULL, &e, ERR(-32602, "invalid_params",
+	    "unknown topic 'service.exit': neither an event type nor a "
+	    "prefix of one ending at a dot"));
+	json_decref(p);
+	p = parse("{\"topics\":[\"servic\"]}");
+	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), -1);
+	json_decref(p);
+	p = parse("{\"topics\":[\"service.exited.\"]}");
+	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), -1);
 	json_decref(p);
 	p = parse("{\"topics\":\"flag\"}");
 	ck_assert_int_eq(jsonrpc_topics_params(p, &t, &e), -1);

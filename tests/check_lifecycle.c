@@ -81,6 +81,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		    WA_TELL_PARENT, 0),
 		[WEV_ESCALATE] = TO(SVC_STOPPED, STOP_NONE, WA_RECOVERING, 0),
 		[WEV_CANCEL] = IGN, [WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN,
+		[WEV_SIGNALED] = IGN,
 	},
 	[SVC_STARTING] = {
 		[WEV_START] = IGN,
@@ -101,6 +102,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_STAY_DOWN] = IGN, [WEV_ESCALATE] = IGN, [WEV_CANCEL] = IGN,
 		[WEV_KILLED] = TO(SVC_STARTING, STOP_NONE, WA_MARK_KILLED, 0),
 		[WEV_KILL_SURVIVED] = TO(SVC_STARTING, STOP_NONE, WA_UNMARK_KILLED, 0),
+		[WEV_SIGNALED] = TO(SVC_STARTING, STOP_NONE, WA_SIGNAL_OPERATOR, 0),
 	},
 	[SVC_RUNNING] = {
 		[WEV_START] = IGN, [WEV_SPAWNED] = IGN, [WEV_EXEC_FAILED] = IGN,
@@ -112,6 +114,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_STAY_DOWN] = IGN, [WEV_ESCALATE] = IGN, [WEV_CANCEL] = IGN,
 		[WEV_KILLED] = TO(SVC_RUNNING, STOP_NONE, WA_MARK_KILLED, 0),
 		[WEV_KILL_SURVIVED] = TO(SVC_RUNNING, STOP_NONE, WA_UNMARK_KILLED, 0),
+		[WEV_SIGNALED] = TO(SVC_RUNNING, STOP_NONE, WA_SIGNAL_OPERATOR, 0),
 	},
 	[SVC_STOPPING] = {
 		[WEV_START] = TO(SVC_STOPPING, STOP_RESTART, 0, 0),
@@ -127,6 +130,8 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_KILLED] = TO(SVC_STOPPING, STOP_OPERATOR, WA_MARK_KILLED, 0),
 		[WEV_KILL_SURVIVED] = TO(SVC_STOPPING, STOP_OPERATOR,
 		    WA_UNMARK_KILLED, 0),
+		/* On its way down: the operator's signal is refused before. */
+		[WEV_SIGNALED] = IGN,
 	},
 	[SVC_BACKOFF] = {
 		[WEV_START] = TO(SVC_STARTING, STOP_NONE, START_DO, 0),
@@ -137,7 +142,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_EXITED] = IGN, [WEV_RESTART] = IGN, [WEV_RESTART_SCOPE] = IGN,
 		[WEV_STAY_DOWN] = IGN, [WEV_ESCALATE] = IGN,
 		[WEV_CANCEL] = TO(SVC_STOPPED, STOP_NONE, WA_CLEAR_TIMER, 0),
-		[WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN,
+		[WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN, [WEV_SIGNALED] = IGN,
 	},
 	[SVC_FAILED] = {
 		[WEV_START] = TO(SVC_STARTING, STOP_NONE, START_DO, 0),
@@ -147,7 +152,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_STOP] = TO(SVC_FAILED, STOP_OPERATOR, DOWN_DO, 0),
 		[WEV_EXITED] = IGN, [WEV_RESTART] = IGN, [WEV_RESTART_SCOPE] = IGN,
 		[WEV_STAY_DOWN] = IGN, [WEV_ESCALATE] = IGN, [WEV_CANCEL] = IGN,
-		[WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN,
+		[WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN, [WEV_SIGNALED] = IGN,
 	},
 };
 
@@ -255,6 +260,7 @@ START_TEST(test_starting_queued)
 	check_step(SVC_STARTING, WEV_TIMEOUT, &f, &ignored);
 	check_step(SVC_STARTING, WEV_KILLED, &f, &ignored);
 	check_step(SVC_STARTING, WEV_KILL_SURVIVED, &f, &ignored);
+	check_step(SVC_STARTING, WEV_SIGNALED, &f, &ignored);
 }
 END_TEST
 
@@ -552,6 +558,102 @@ START_TEST(test_kill_marks)
 }
 END_TEST
 
+/* An exit after the operator's signal, as worker.c tells it. */
+static struct worker_facts
+signaled_facts(enum svc_state st, int sig, int exit_sig, uint64_t since_ms)
+{
+	struct worker_facts	f = base_facts(st);
+
+	f.has_pid = false;	/* reaped */
+	f.killed = false;
+	f.stopping = STOP_NONE;
+	f.signaled = true;
+	f.signal_sig = sig;
+	f.exit_sig = exit_sig;
+	f.since_signal_ms = since_ms;
+	f.permanent = true;
+	return f;
+}
+
+/* When the exit is one the operator's signal asked for. */
+START_TEST(test_exit_requested)
+{
+	struct worker_facts	f;
+
+	/* Of that signal, however late. */
+	f = signaled_facts(SVC_RUNNING, SIGTERM, SIGTERM, 3600000);
+	ck_assert(lifecycle_exit_requested(&f));
+	/* Any exit within its grace after it (TERM caught, exit 0). */
+	f = signaled_facts(SVC_RUNNING, SIGTERM, 0, GRACE_MS);
+	ck_assert(lifecycle_exit_requested(&f));
+	f = signaled_facts(SVC_RUNNING, SIGHUP, SIGSEGV, GRACE_MS - 1);
+	ck_assert(lifecycle_exit_requested(&f));
+	/* Past it: its own exit, a failure or not. */
+	f = signaled_facts(SVC_RUNNING, SIGHUP, 0, GRACE_MS + 1);
+	ck_assert(!lifecycle_exit_requested(&f));
+	f = signaled_facts(SVC_RUNNING, SIGHUP, SIGSEGV, GRACE_MS + 1);
+	ck_assert(!lifecycle_exit_requested(&f));
+	/* No shutdown_ms of its own: the default grace. */
+	f = signaled_facts(SVC_RUNNING, SIGHUP, 0, LIFECYCLE_SIGNAL_GRACE_MS);
+	f.shutdown_ms = SHUTDOWN_BRUTAL_KILL;
+	ck_assert(lifecycle_exit_requested(&f));
+	f.shutdown_ms = SHUTDOWN_INFINITY;
+	ck_assert(lifecycle_exit_requested(&f));
+	f.since_signal_ms = LIFECYCLE_SIGNAL_GRACE_MS + 1;
+	ck_assert(!lifecycle_exit_requested(&f));
+	/* No signal of the operator's, or service.kill's fault as well. */
+	f = signaled_facts(SVC_RUNNING, SIGTERM, SIGTERM, 0);
+	f.signaled = false;
+	ck_assert(!lifecycle_exit_requested(&f));
+	f = signaled_facts(SVC_RUNNING, SIGTERM, SIGTERM, 0);
+	f.exit_killed = true;
+	ck_assert(!lifecycle_exit_requested(&f));
+}
+END_TEST
+
+/*
+ * A requested exit is no failure: no streak, no report of a crash. A
+ * permanent worker comes back at once (down as for a restart); the
+ * others stay down, as after a clean exit.
+ */
+START_TEST(test_exited_signaled)
+{
+	enum svc_state		from[] = { SVC_STARTING, SVC_RUNNING };
+	struct expect		again = to(SVC_STOPPED, STOP_RESTART,
+	    WA_RECOVERED | WA_REPORT_DOWN, 0);
+	struct expect		down = to(SVC_STOPPED, STOP_NONE,
+	    WA_RECOVERED | WA_TELL_PARENT, 0);
+	struct expect		crash = to(SVC_STOPPED, STOP_NONE,
+	    WA_COUNT_STREAK | WA_REPORT_CRASH, 0);
+	struct expect		asked = to(SVC_STOPPED, STOP_OPERATOR,
+	    WA_REPORT_DOWN, 0);
+	struct worker_facts	f;
+	size_t			i;
+
+	for (i = 0; i < nitems(from); i++) {
+		f = signaled_facts(from[i], SIGTERM, SIGTERM, 10);
+		check_step(from[i], WEV_EXITED, &f, &again);
+		f.permanent = false;
+		check_step(from[i], WEV_EXITED, &f, &down);
+		f.temporary = true;
+		check_step(from[i], WEV_EXITED, &f, &down);
+		/* service.kill's too: the fault wins. */
+		f = signaled_facts(from[i], SIGTERM, SIGTERM, 10);
+		f.exit_killed = true;
+		check_step(from[i], WEV_EXITED, &f, &crash);
+		/* Long after a HUP it handled: its own crash. */
+		f = signaled_facts(from[i], SIGHUP, SIGSEGV, GRACE_MS + 1);
+		check_step(from[i], WEV_EXITED, &f, &crash);
+	}
+	/* A stop asked meanwhile outranks it; so does not being ready. */
+	f = signaled_facts(SVC_STOPPING, SIGTERM, SIGTERM, 10);
+	f.stopping = STOP_OPERATOR;
+	check_step(SVC_STOPPING, WEV_EXITED, &f, &asked);
+	f.stopping = STOP_READY_TIMEOUT;
+	check_step(SVC_STOPPING, WEV_EXITED, &f, &crash);
+}
+END_TEST
+
 /* --- what holds of every step ---------------------------------------------- */
 
 /* The highest action bit of a set, or -1. */
@@ -629,7 +731,7 @@ START_TEST(test_invariants)
 
 	for (st = 0; st < SVC_NSTATES; st++)
 	for (ev = 0; ev < WEV_N; ev++)
-	for (bits = 0; bits < 1u << 9; bits++)
+	for (bits = 0; bits < 1u << 10; bits++)
 	for (r = 0; r < nitems(reasons); r++)
 	for (g = 0; g < nitems(graces); g++)
 	for (fault = FAULT_NONE; fault <= FAULT_RESOURCE; fault++) {
@@ -643,6 +745,10 @@ START_TEST(test_invariants)
 		f.parent_busy = bits & 64;
 		f.abnormal = bits & 128;
 		f.failed = bits & 256;
+		/* An exit after the operator's signal, of it. */
+		f.signaled = bits & 512;
+		f.signal_sig = f.exit_sig = SIGTERM;
+		f.permanent = !f.temporary && (bits & 2);
 		f.delay_ms = (bits & 3) == 3 ? 0 : DELAY_MS;
 		f.stopping = reasons[r];
 		f.why = whys[r];
@@ -698,6 +804,8 @@ lifecycle_suite(void)
 	tcase_add_test(tc, test_exited_unasked);
 	tcase_add_test(tc, test_exited_after_ready_timeout);
 	tcase_add_test(tc, test_exited_asked);
+	tcase_add_test(tc, test_exit_requested);
+	tcase_add_test(tc, test_exited_signaled);
 	tcase_add_test(tc, test_stop_how);
 	tcase_add_test(tc, test_stop_when_down);
 	tcase_add_test(tc, test_stop_merge);

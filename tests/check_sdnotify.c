@@ -37,29 +37,26 @@
 #define CALL_MS		HARNESS_CALL_TIMEOUT
 #define NOTIFY_MS	5000	/* bound for a message that must come */
 
-/*
- * "a" prints a line and records its environment; "b" stays in backoff for
- * a minute once killed, so the STATUS= line shows it recovering meanwhile.
- */
-static const char conf_ab[] =
-    "{ \"flags\": { \"x\": { \"default\": false } },\n"
-    "  \"stages\": [ { \"stage\": 1, \"enable\": [\"x\"] } ],\n"
-    "  \"supervisor\": { \"max_restarts\": 20, \"max_seconds\": 60,\n"
-    "  \"children\": [\n"
-    "    { \"name\": \"a\", \"command\": [\"@WORKER@\", \"--print\",\n"
+/* A flag, a stage, and "a", which prints a line and records its environment. */
+#define CONF_A_THEN \
+    "{ \"flags\": { \"x\": { \"default\": false } },\n" \
+    "  \"stages\": [ { \"stage\": 1, \"enable\": [\"x\"] } ],\n" \
+    "  \"supervisor\": { \"max_restarts\": 20, \"max_seconds\": 60,\n" \
+    "  \"children\": [\n" \
+    "    { \"name\": \"a\", \"command\": [\"@WORKER@\", \"--print\",\n" \
     "      \"hello from a\", \"--env-out\", \"@DIR@/a.env\"] },\n"
+
+/*
+ * "b" stays in backoff for a minute once killed, so the STATUS= line
+ * shows it recovering meanwhile.
+ */
+static const char conf_ab[] = CONF_A_THEN
     "    { \"name\": \"b\", \"command\": [\"@WORKER@\"],\n"
     "      \"backoff\": { \"initial_ms\": 60000, \"max_ms\": 60000,\n"
     "        \"factor\": 1.0, \"jitter\": 0.0 } } ] } }\n";
 
 /* The same with "b" changed: a reload restarts it. */
-static const char conf_ab2[] =
-    "{ \"flags\": { \"x\": { \"default\": false } },\n"
-    "  \"stages\": [ { \"stage\": 1, \"enable\": [\"x\"] } ],\n"
-    "  \"supervisor\": { \"max_restarts\": 20, \"max_seconds\": 60,\n"
-    "  \"children\": [\n"
-    "    { \"name\": \"a\", \"command\": [\"@WORKER@\", \"--print\",\n"
-    "      \"hello from a\", \"--env-out\", \"@DIR@/a.env\"] },\n"
+static const char conf_ab2[] = CONF_A_THEN
     "    { \"name\": \"b\", \"command\": [\"@WORKER@\", \"--print\", \"b2\"] }\n"
     "  ] } }\n";
 

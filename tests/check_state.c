@@ -20,6 +20,7 @@
 #include "journal.h"
 #include "util.h"
 #include "statetest.h"
+#include "statereplay.h"
 #include "statereadtest.h"
 #include "suite.h"
 
@@ -75,7 +76,7 @@ END_TEST
 START_TEST(test_append_reopen)
 {
 	struct journal	*st;
-	json_t		*recs, *rec;
+	json_t		*rec;
 	char		*buf, *line, *nl;
 	size_t		 len;
 	unsigned	 crc;
@@ -104,16 +105,11 @@ START_TEST(test_append_reopen)
 	ck_assert_int_eq(i, 5);
 	free(buf);
 
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 5, 1);
+	st = statereplay_open(sdir, 5, 1);
 	ck_assert_uint_eq(journal_seq(st), 5);
 	append_ok(st, 6, 6);
-	json_decref(recs);
 	journal_close(st);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 6, 1);
-	json_decref(recs);
-	journal_close(st);
+	statereplay_check(sdir, 6, 1);
 }
 END_TEST
 
@@ -132,7 +128,6 @@ END_TEST
 START_TEST(test_append_eintr_short)
 {
 	struct journal	*st;
-	json_t		*recs;
 
 	st = open_ok(sdir, NULL, NULL);
 	journal_io.write = eintr_write;
@@ -140,10 +135,7 @@ START_TEST(test_append_eintr_short)
 	append_ok(st, 2, 2);
 	journal_io = real_io;
 	journal_close(st);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
-	json_decref(recs);
-	journal_close(st);
+	statereplay_check(sdir, 2, 1);
 }
 END_TEST
 
@@ -151,7 +143,6 @@ END_TEST
 START_TEST(test_torn_tail)
 {
 	struct journal	*st;
-	json_t		*recs;
 	char		*buf, *sub;
 	size_t		 len, good, cut;
 
@@ -168,19 +159,15 @@ START_TEST(test_torn_tail)
 		xasprintf(&sub, "%s/cut%zu", top, cut);
 		ck_assert_int_eq(mkdir(sub, 0750), 0);
 		spit(sub, "journal", buf, cut);
-		st = open_ok(sub, NULL, &recs);
-		check_recs(recs, 2, 1);
+		st = statereplay_open(sub, 2, 1);
 		ck_assert_uint_eq(journal_dropped_bytes(st), cut - good);
 		ck_assert_int_eq(size_of(sub, "journal"), (off_t)good);
 		ck_assert_uint_eq(journal_seq(st), 2);
 		/* The next record takes the place of the lost one. */
 		append_ok(st, 3, 3);
-		json_decref(recs);
 		journal_close(st);
-		st = open_ok(sub, NULL, &recs);
-		check_recs(recs, 3, 1);
+		st = statereplay_open(sub, 3, 1);
 		ck_assert_uint_eq(journal_dropped_bytes(st), 0);
-		json_decref(recs);
 		journal_close(st);
 		rmtree(sub);
 		free(sub);
@@ -206,7 +193,6 @@ static const char *const tails[] = {
 START_TEST(test_bad_tails)
 {
 	struct journal	*st;
-	json_t		*recs;
 	char		*buf, *tail;
 	size_t		 len, good;
 
@@ -230,11 +216,9 @@ START_TEST(test_bad_tails)
 	memcpy(buf + good, tail, strlen(tail) + 1);
 	spit(sdir, "journal", buf, len);
 
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
+	st = statereplay_open(sdir, 2, 1);
 	ck_assert_uint_eq(journal_dropped_bytes(st), strlen(tail));
 	ck_assert_int_eq(size_of(sdir, "journal"), (off_t)good);
-	json_decref(recs);
 	journal_close(st);
 	free(tail);
 	free(buf);

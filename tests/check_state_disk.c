@@ -23,6 +23,7 @@
 #include "journal.h"
 #include "util.h"
 #include "statetest.h"
+#include "statereplay.h"
 #include "suite.h"
 
 /* --- the order of calls that reach the disk ---------------------------------------- */
@@ -80,19 +81,49 @@ noting_ftruncate(int fd, off_t len)
 }
 
 /*
+ * Record n is refused with err, and the journal is left as it was: the
+ * part of it that reached the file is cut off again.
+ */
+static void
+append_refused(struct journal *st, int n, int err)
+{
+	json_t	*rec = rec_n(n);
+	off_t	 before = size_of(sdir, "journal");
+
+	errno = 0;
+	ck_assert_int_eq(journal_append(st, rec), -1);
+	ck_assert_int_eq(errno, err);
+	ck_assert_ptr_null(json_object_get(rec, "seq"));
+	ck_assert_int_eq(size_of(sdir, "journal"), before);
+	json_decref(rec);
+}
+
+/*
+ * The disk works again: record n goes in after the n - 1 before it, and
+ * all n replay with no byte dropped.
+ */
+static void
+disk_back(struct journal *st, int n)
+{
+	journal_io = real_io;
+	append_ok(st, n, (uint64_t)n);
+	journal_close(st);
+	st = statereplay_open(sdir, (size_t)n, 1);
+	ck_assert_uint_eq(journal_dropped_bytes(st), 0);
+	journal_close(st);
+}
+
+/*
  * A failed append is cut off, and the cut is synced before journal_append()
  * returns: otherwise a power cut could bring the unacknowledged line back.
  */
 START_TEST(test_cut_synced)
 {
 	struct journal	*st;
-	json_t		*rec;
 	size_t		 i, cut;
-	off_t		 before;
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
-	before = size_of(sdir, "journal");
 	journal_io.write = noting_write;
 	journal_io.fdatasync = noting_fdatasync;
 	journal_io.ftruncate = noting_ftruncate;
@@ -103,11 +134,7 @@ START_TEST(test_cut_synced)
 	write_err = ENOSPC;
 	sync_fail_once = _i == 1;
 	ncalls = 0;
-	rec = rec_n(2);
-	ck_assert_int_eq(journal_append(st, rec), -1);
-	ck_assert_int_eq(errno, _i == 0 ? ENOSPC : EIO);
-	json_decref(rec);
-	ck_assert_int_eq(size_of(sdir, "journal"), before);
+	append_refused(st, 2, _i == 0 ? ENOSPC : EIO);
 	for (cut = 0; cut < ncalls; cut++)
 		if (strncmp(calls[cut], "ftruncate ", 10) == 0)
 			break;
@@ -153,16 +180,35 @@ START_TEST(test_mkdirs_synced)
 }
 END_TEST
 
+/* A journal in sdir with records 1 to 3, for a snapshot of them. */
+static struct journal *
+three_records(void)
+{
+	struct journal	*st = open_ok(sdir, NULL, NULL);
+	int		 i;
+
+	for (i = 1; i <= 3; i++)
+		append_ok(st, i, (uint64_t)i);
+	return st;
+}
+
+/* Records 4 and 5 after the snapshot snap of 1 to 3: all of it replays. */
+static void
+two_more_replay(struct journal *st, const json_t *snap)
+{
+	append_ok(st, 4, 4);
+	append_ok(st, 5, 5);
+	journal_close(st);
+	journal_close(statereplay_open_snap(snap, 2, 4));
+}
+
 START_TEST(test_snapshot_and_journal)
 {
 	struct journal	*st;
-	json_t		*snap, *recs, *doc, *want;
+	json_t		*doc, *want;
 	char		*buf;
-	int		 i;
 
-	st = open_ok(sdir, NULL, NULL);
-	for (i = 1; i <= 3; i++)
-		append_ok(st, i, (uint64_t)i);
+	st = three_records();
 	want = json_pack("{s:i, s:s}", "x", 1, "y", "z");
 	ck_assert_int_eq(journal_snapshot(st, want), 0);
 	ck_assert_int_eq(size_of(sdir, "journal"), 0);
@@ -176,17 +222,7 @@ START_TEST(test_snapshot_and_journal)
 	ck_assert(json_equal(json_object_get(doc, "state"), want));
 	json_decref(doc);
 	free(buf);
-	append_ok(st, 4, 4);
-	append_ok(st, 5, 5);
-	journal_close(st);
-
-	st = open_ok(sdir, &snap, &recs);
-	ck_assert(json_equal(snap, want));
-	check_recs(recs, 2, 4);
-	ck_assert_uint_eq(journal_seq(st), 5);
-	json_decref(snap);
-	json_decref(recs);
-	journal_close(st);
+	two_more_replay(st, want);
 	json_decref(want);
 }
 END_TEST
@@ -228,11 +264,8 @@ START_TEST(test_snapshot_stale_journal)
 	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 3);
 	char		*old;
 	size_t		 len;
-	int		 i;
 
-	st = open_ok(sdir, NULL, NULL);
-	for (i = 1; i <= 3; i++)
-		append_ok(st, i, (uint64_t)i);
+	st = three_records();
 	old = slurp(sdir, "journal", &len);
 	ck_assert_int_eq(journal_snapshot(st, s), 0);
 	journal_close(st);
@@ -248,10 +281,7 @@ START_TEST(test_snapshot_stale_journal)
 	json_decref(recs);
 	journal_close(st);
 
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 1, 4);
-	json_decref(recs);
-	journal_close(st);
+	statereplay_check(sdir, 1, 4);
 	free(old);
 	json_decref(s);
 }
@@ -261,13 +291,10 @@ END_TEST
 START_TEST(test_snapshot_journal_kept)
 {
 	struct journal	*st;
-	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 3);
+	json_t		*s = json_pack("{s:i}", "x", 3);
 	off_t		 before;
-	int		 i;
 
-	st = open_ok(sdir, NULL, NULL);
-	for (i = 1; i <= 3; i++)
-		append_ok(st, i, (uint64_t)i);
+	st = three_records();
 	before = size_of(sdir, "journal");
 	/* The snapshot's file, the folder, then the new journal's file. */
 	journal_io.fsync = counting_fsync;
@@ -278,17 +305,7 @@ START_TEST(test_snapshot_journal_kept)
 	journal_io = real_io;
 	ck_assert_int_eq(size_of(sdir, "journal"), before);
 	ck_assert(!exists(sdir, "journal.tmp"));
-	append_ok(st, 4, 4);
-	append_ok(st, 5, 5);
-	journal_close(st);
-
-	st = open_ok(sdir, &snap, &recs);
-	ck_assert(json_equal(snap, s));
-	check_recs(recs, 2, 4);
-	ck_assert_uint_eq(journal_seq(st), 5);
-	json_decref(snap);
-	json_decref(recs);
-	journal_close(st);
+	two_more_replay(st, s);
 	json_decref(s);
 }
 END_TEST
@@ -297,7 +314,7 @@ END_TEST
 START_TEST(test_snapshot_fails)
 {
 	struct journal	*st;
-	json_t		*snap, *recs, *s1 = json_pack("{s:i}", "x", 1);
+	json_t		*s1 = json_pack("{s:i}", "x", 1);
 	json_t		*s2 = json_pack("{s:i}", "x", 2);
 
 	st = open_ok(sdir, NULL, NULL);
@@ -319,10 +336,7 @@ START_TEST(test_snapshot_fails)
 	journal_io = real_io;
 	append_ok(st, 2, 2);
 	journal_close(st);
-	st = open_ok(sdir, &snap, &recs);
-	ck_assert_ptr_null(snap);
-	check_recs(recs, 2, 1);
-	json_decref(recs);
+	st = statereplay_open_snap(NULL, 2, 1);
 
 	/* With a snapshot in place: it stays. */
 	ck_assert_int_eq(journal_snapshot(st, s1), 0);
@@ -333,12 +347,7 @@ START_TEST(test_snapshot_fails)
 	ck_assert_int_eq(journal_snapshot(st, s2), -1);
 	journal_io = real_io;
 	journal_close(st);
-	st = open_ok(sdir, &snap, &recs);
-	ck_assert(json_equal(snap, s1));
-	check_recs(recs, 1, 3);
-	json_decref(snap);
-	json_decref(recs);
-	journal_close(st);
+	journal_close(statereplay_open_snap(s1, 1, 3));
 	json_decref(s1);
 	json_decref(s2);
 }
@@ -347,7 +356,7 @@ END_TEST
 START_TEST(test_leftover_tmp)
 {
 	struct journal	*st;
-	json_t		*snap, *recs, *s = json_pack("{s:i}", "x", 1);
+	json_t		*s = json_pack("{s:i}", "x", 1);
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
@@ -357,13 +366,9 @@ START_TEST(test_leftover_tmp)
 	/* A snapshot and a journal cut short before their rename. */
 	spit(sdir, "state.json.tmp", "{\"version\": 1, \"se", 18);
 	spit(sdir, "journal.tmp", "garbage", 7);
-	st = open_ok(sdir, &snap, &recs);
-	ck_assert(json_equal(snap, s));
-	check_recs(recs, 1, 2);
+	st = statereplay_open_snap(s, 1, 2);
 	ck_assert(!exists(sdir, "state.json.tmp"));
 	ck_assert(!exists(sdir, "journal.tmp"));
-	json_decref(snap);
-	json_decref(recs);
 	journal_close(st);
 	json_decref(s);
 }
@@ -412,7 +417,6 @@ END_TEST
 START_TEST(test_write_enospc)
 {
 	struct journal	*st;
-	json_t		*recs, *rec;
 	off_t		 before;
 	size_t		 allow[] = { 0, 1, 7, 9, 30 };
 	size_t		 i;
@@ -425,55 +429,26 @@ START_TEST(test_write_enospc)
 		journal_io.write = failing_write;
 		write_allow = allow[i];
 		write_err = ENOSPC;
-		rec = rec_n(3);
-		errno = 0;
-		ck_assert_int_eq(journal_append(st, rec), -1);
-		ck_assert_int_eq(errno, ENOSPC);
-		ck_assert_ptr_null(json_object_get(rec, "seq"));
+		append_refused(st, 3, ENOSPC);
 		ck_assert_int_eq(size_of(sdir, "journal"), before);
 		ck_assert_uint_eq(journal_seq(st), 2);
-		json_decref(rec);
 	}
 	write_allow = 0;
 	write_err = EDQUOT;
-	rec = rec_n(3);
-	ck_assert_int_eq(journal_append(st, rec), -1);
-	ck_assert_int_eq(errno, EDQUOT);
-	json_decref(rec);
-	journal_io = real_io;
-	append_ok(st, 3, 3);
-	journal_close(st);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 3, 1);
-	ck_assert_uint_eq(journal_dropped_bytes(st), 0);
-	json_decref(recs);
-	journal_close(st);
+	append_refused(st, 3, EDQUOT);
+	disk_back(st, 3);
 }
 END_TEST
 
 START_TEST(test_fdatasync_fails)
 {
 	struct journal	*st;
-	json_t		*recs, *rec;
-	off_t		 before;
 
 	st = open_ok(sdir, NULL, NULL);
 	append_ok(st, 1, 1);
-	before = size_of(sdir, "journal");
 	journal_io.fdatasync = failing_sync;
-	rec = rec_n(2);
-	errno = 0;
-	ck_assert_int_eq(journal_append(st, rec), -1);
-	ck_assert_int_eq(errno, EIO);
-	ck_assert_int_eq(size_of(sdir, "journal"), before);
-	json_decref(rec);
-	journal_io = real_io;
-	append_ok(st, 2, 2);
-	journal_close(st);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
-	json_decref(recs);
-	journal_close(st);
+	append_refused(st, 2, EIO);
+	disk_back(st, 2);
 }
 END_TEST
 
@@ -481,7 +456,7 @@ END_TEST
 START_TEST(test_truncate_fails)
 {
 	struct journal	*st;
-	json_t		*recs, *rec;
+	json_t		*rec;
 	off_t		 before;
 
 	st = open_ok(sdir, NULL, NULL);
@@ -502,14 +477,7 @@ START_TEST(test_truncate_fails)
 	ck_assert_int_eq(size_of(sdir, "journal"), before + 12);
 	ck_assert_uint_eq(journal_seq(st), 1);
 	json_decref(rec);
-	journal_io = real_io;
-	append_ok(st, 2, 2);
-	journal_close(st);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
-	ck_assert_uint_eq(journal_dropped_bytes(st), 0);
-	json_decref(recs);
-	journal_close(st);
+	disk_back(st, 2);
 }
 END_TEST
 
@@ -518,7 +486,6 @@ START_TEST(test_rlimit_fsize)
 {
 	struct journal	*st;
 	struct rlimit	 old, lim;
-	json_t		*recs, *rec;
 	off_t		 before;
 
 	ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
@@ -529,19 +496,9 @@ START_TEST(test_rlimit_fsize)
 	lim = old;
 	lim.rlim_cur = (rlim_t)before + 20;
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	rec = rec_n(2);
-	errno = 0;
-	ck_assert_int_eq(journal_append(st, rec), -1);
-	ck_assert_int_eq(errno, EFBIG);
+	append_refused(st, 2, EFBIG);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
-	ck_assert_int_eq(size_of(sdir, "journal"), before);
-	json_decref(rec);
-	append_ok(st, 2, 2);
-	journal_close(st);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
-	json_decref(recs);
-	journal_close(st);
+	disk_back(st, 2);
 }
 END_TEST
 

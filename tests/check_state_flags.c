@@ -19,6 +19,7 @@
 #include "journal.h"
 #include "util.h"
 #include "statetest.h"
+#include "statereplay.h"
 #include "statereadtest.h"
 #include "suite.h"
 
@@ -245,10 +246,8 @@ START_TEST(test_begin_cuts)
 	st = open_begin(sdir, NULL, NULL, false);
 	append_ok(st, 2, 2);
 	journal_close(st);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
+	st = statereplay_open(sdir, 2, 1);
 	ck_assert_int_gt(size_of(sdir, "journal"), good);
-	json_decref(recs);
 	journal_close(st);
 }
 END_TEST
@@ -258,7 +257,6 @@ START_TEST(test_salvage)
 {
 	const struct journal_line	*lines;
 	struct journal		*st;
-	json_t			*recs;
 	char			*buf, *p, *aside, *kept, err[512], why[512];
 	size_t			 len, off[6], n, keep;
 
@@ -300,10 +298,7 @@ START_TEST(test_salvage)
 	kept = slurp(sdir, "journal", &n);
 	ck_assert_uint_eq(n, off[2]);
 	ck_assert_int_eq(memcmp(kept, buf, n), 0);
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
-	json_decref(recs);
-	journal_close(st);
+	statereplay_check(sdir, 2, 1);
 
 	/* An unusable snapshot is moved aside, not removed. */
 	spit(sdir, "state.json", "{\"version\": 1", 13);
@@ -317,10 +312,7 @@ START_TEST(test_salvage)
 	ck_assert(!exists(sdir, "state.json"));
 	ck_assert(exists(sdir, "state.json.damaged-T2"));
 	ck_assert(!exists(sdir, "journal.damaged-T2"));
-	st = open_ok(sdir, NULL, &recs);
-	check_recs(recs, 2, 1);
-	json_decref(recs);
-	journal_close(st);
+	statereplay_check(sdir, 2, 1);
 
 	/* Inspecting a folder with nothing in it creates nothing. */
 	rmtree(sdir);

@@ -30,6 +30,48 @@
 
 /* ---- layout and murmur3 ---- */
 
+/*
+ * The shared table's layout, as readers of other builds rely on it: each
+ * row names a size or an offset, what this build makes it, and what it
+ * must be.
+ */
+static const struct {
+	const char	*what;
+	size_t		 got, want;
+} layout[] = {
+	{ "TABLE_CAPACITY", TABLE_CAPACITY, 256 },
+	{ "TABLE_NAME_SIZE", TABLE_NAME_SIZE, 64 },
+	{ "sizeof table_record", sizeof(struct table_record), 80 },
+	{ "table_record.name", offsetof(struct table_record, name), 0 },
+	{ "table_record.value", offsetof(struct table_record, value), 64 },
+	{ "table_record.hash", offsetof(struct table_record, hash), 68 },
+	{ "table_record.check", offsetof(struct table_record, check), 72 },
+	{ "table_copy.generation", offsetof(struct table_copy, generation), 0 },
+	{ "table_copy.stage", offsetof(struct table_copy, stage), 8 },
+	{ "table_copy.nflags", offsetof(struct table_copy, nflags), 12 },
+	{ "table_copy.check", offsetof(struct table_copy, check), 16 },
+	{ "table_copy.index", offsetof(struct table_copy, index), 64 },
+	{ "table_copy.rec", offsetof(struct table_copy, rec), 64 + 1024 },
+	{ "sizeof table_copy", sizeof(struct table_copy),
+	    64 + 1024 + 80 * 256 },
+	{ "table_header.magic", offsetof(struct table_header, magic), 0 },
+	{ "table_header.version", offsetof(struct table_header, version), 8 },
+	{ "table_header.writer_uid", offsetof(struct table_header, writer_uid),
+	    28 },
+	{ "table_header.retired", offsetof(struct table_header, retired), 32 },
+	{ "table_header.writer_pid", offsetof(struct table_header, writer_pid),
+	    36 },
+	{ "table_header.seq", offsetof(struct table_header, seq), 40 },
+	{ "table_header.size", offsetof(struct table_header, size), 48 },
+	{ "table_header.writer_start",
+	    offsetof(struct table_header, writer_start), 56 },
+	{ "table_header.name", offsetof(struct table_header, name), 64 },
+	{ "sizeof table_header", sizeof(struct table_header), 512 },
+	{ "table_layout.copy[1]", offsetof(struct table_layout, copy[1]),
+	    512 + sizeof(struct table_copy) },
+	{ "TABLE_SIZE", TABLE_SIZE, 512 + 2 * sizeof(struct table_copy) },
+};
+
 START_TEST(test_layout)
 {
 	struct table	*t;
@@ -37,33 +79,10 @@ START_TEST(test_layout)
 	char		 name[128], path[160];
 	mode_t		 old;
 
-	ck_assert_uint_eq(TABLE_CAPACITY, 256);
-	ck_assert_uint_eq(TABLE_NAME_SIZE, 64);
-	ck_assert_uint_eq(sizeof(struct table_record), 80);
-	ck_assert_uint_eq(offsetof(struct table_record, name), 0);
-	ck_assert_uint_eq(offsetof(struct table_record, value), 64);
-	ck_assert_uint_eq(offsetof(struct table_record, hash), 68);
-	ck_assert_uint_eq(offsetof(struct table_record, check), 72);
-	ck_assert_uint_eq(offsetof(struct table_copy, generation), 0);
-	ck_assert_uint_eq(offsetof(struct table_copy, stage), 8);
-	ck_assert_uint_eq(offsetof(struct table_copy, nflags), 12);
-	ck_assert_uint_eq(offsetof(struct table_copy, check), 16);
-	ck_assert_uint_eq(offsetof(struct table_copy, index), 64);
-	ck_assert_uint_eq(offsetof(struct table_copy, rec), 64 + 1024);
-	ck_assert_uint_eq(sizeof(struct table_copy), 64 + 1024 + 80 * 256);
-	ck_assert_uint_eq(offsetof(struct table_header, magic), 0);
-	ck_assert_uint_eq(offsetof(struct table_header, version), 8);
-	ck_assert_uint_eq(offsetof(struct table_header, writer_uid), 28);
-	ck_assert_uint_eq(offsetof(struct table_header, retired), 32);
-	ck_assert_uint_eq(offsetof(struct table_header, writer_pid), 36);
-	ck_assert_uint_eq(offsetof(struct table_header, seq), 40);
-	ck_assert_uint_eq(offsetof(struct table_header, size), 48);
-	ck_assert_uint_eq(offsetof(struct table_header, writer_start), 56);
-	ck_assert_uint_eq(offsetof(struct table_header, name), 64);
-	ck_assert_uint_eq(sizeof(struct table_header), 512);
-	ck_assert_uint_eq(offsetof(struct table_layout, copy[1]),
-	    512 + sizeof(struct table_copy));
-	ck_assert_uint_eq(TABLE_SIZE, 512 + 2 * sizeof(struct table_copy));
+	for (size_t i = 0; i < nitems(layout); i++)
+		ck_assert_msg(layout[i].got == layout[i].want,
+		    "%s: %zu, want %zu", layout[i].what, layout[i].got,
+		    layout[i].want);
 
 	/* The object: our size, our uid, 0644 whatever the umask. */
 	old = umask(077);

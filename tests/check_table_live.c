@@ -21,13 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "harness.h"
 #include "testlib.h"
+#include "childtest.h"
+#include "tablewait.h"
 #include "rpc.h"
 #include "table.h"
 #include "util.h"
@@ -49,46 +50,6 @@ static const char conf_reader[] =
 static const char conf_flag[] =
     "{ \"flags\": { \"x\": { \"default\": false } },\n"
     "  \"supervisor\": { \"children\": [] } }";
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/*
- * Read FLAG until it answers WANT (the default says the opposite) or
- * deadline_ms pass: the time it took, or -1. Reads do not wait, so this
- * spins: it is the reader's own reads that notice the new table.
- */
-static long
-wait_value(warden_table *r, const char *flag, bool want, unsigned deadline_ms)
-{
-	uint64_t	t0 = now_ms(), t;
-
-	do {
-		t = now_ms();
-		if (warden_enabled(r, flag, !want) == want)
-			return (long)(t - t0);
-	} while (t - t0 <= deadline_ms);
-	return -1;
-}
-
-static long
-wait_stage(warden_table *r, int want, unsigned deadline_ms)
-{
-	uint64_t	t0 = now_ms(), t;
-
-	do {
-		t = now_ms();
-		if (warden_stage(r) == want)
-			return (long)(t - t0);
-	} while (t - t0 <= deadline_ms);
-	return -1;
-}
 
 static json_t *
 flag_set(bool on)
@@ -209,7 +170,7 @@ full_shm_child(void)
 
 	if (harness_private_shm(SHM_KIB, why, sizeof(why)) == -1) {
 		fprintf(stderr, "check_table_live: cannot run: %s\n", why);
-		_exit(2);
+		_exit(CHILDTEST_SKIP);
 	}
 	CHILD_CHECK(harness_fill(FILLER) == 0, "cannot fill /dev/shm");
 
@@ -245,17 +206,17 @@ full_shm_child(void)
 	/* Room again: published within the check period. */
 	c = harness_subscribe(&h, json_pack("[s]", "table"));
 	CHILD_CHECK(c != NULL, "subscribe");
-	t0 = now_ms();
+	t0 = util_now_ms();
 	CHILD_CHECK(unlink(FILLER) == 0, "unlink %s", FILLER);
 	ev = harness_wait_event(c, "table.repaired", NULL, T_WAIT);
-	ms = (long)(now_ms() - t0);
+	ms = (long)(util_now_ms() - t0);
 	CHILD_CHECK(ev != NULL, "no table.repaired once there was room");
 	CHILD_CHECK(ms <= REPAIR_MS_MAX, "published %ld ms after there was "
 	    "room", ms);
 	json_decref(ev);
 	CHILD_CHECK(says_available(&h, "status"), "status still unavailable");
 	CHILD_CHECK(harness_wait_recovered(&h, T_WAIT) == 0, "not recovered");
-	ms = wait_value(r, "x", true, REPAIR_MS_MAX);
+	ms = tablewait_value(r, "x", true, REPAIR_MS_MAX);
 	CHILD_CHECK(ms >= 0, "the reader did not attach within %d ms",
 	    REPAIR_MS_MAX);
 	CHILD_CHECK(warden_state(r) == WARDEN_ATTACHED, "reader state");
@@ -277,18 +238,18 @@ full_shm_child(void)
 	CHILD_CHECK(harness_result(&h, "flag.set", flag_set(false)) != NULL,
 	    "flag.set while unavailable");
 	/* warden still writes the table its readers have. */
-	CHILD_CHECK(wait_value(r, "x", false, REPAIR_MS_MAX) >= 0,
+	CHILD_CHECK(tablewait_value(r, "x", false, REPAIR_MS_MAX) >= 0,
 	    "the reader did not see x turned off");
-	t0 = now_ms();
+	t0 = util_now_ms();
 	CHILD_CHECK(unlink(FILLER) == 0, "unlink %s", FILLER);
 	ev = harness_wait_event(c, "table.repaired", NULL, T_WAIT);
-	ms = (long)(now_ms() - t0);
+	ms = (long)(util_now_ms() - t0);
 	CHILD_CHECK(ev != NULL && ms <= REPAIR_MS_MAX, "repaired after %ld ms",
 	    ev != NULL ? ms : -1);
 	json_decref(ev);
 	CHILD_CHECK(harness_result(&h, "flag.set", flag_set(true)) != NULL,
 	    "flag.set");
-	CHILD_CHECK(wait_value(r, "x", true, REPAIR_MS_MAX) >= 0,
+	CHILD_CHECK(tablewait_value(r, "x", true, REPAIR_MS_MAX) >= 0,
 	    "the reader did not move to the repaired table");
 	CHILD_CHECK(says_available(&h, "table.info"), "table.info");
 
@@ -300,24 +261,8 @@ full_shm_child(void)
 
 START_TEST(test_full_shm)
 {
-	pid_t	pid;
-	int	status;
-
-	fflush(stderr);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		full_shm_child();
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "the test's child was killed by "
-	    "signal %d", WTERMSIG(status));
-	if (WEXITSTATUS(status) == 2) {
-		/* As the other root-only tests: said, not failed (see stderr). */
-		fprintf(stderr, "test_full_shm: skipped: needs root and a private "
-		    "mount namespace\n");
-		return;
-	}
-	ck_assert_msg(WEXITSTATUS(status) == 0, "failed (see stderr)");
+	childtest_run("test_full_shm", full_shm_child,
+	    "root and a private mount namespace");
 }
 END_TEST
 
@@ -338,7 +283,7 @@ START_TEST(test_removed_while_down)
 	r = warden_open(h.table);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_nonnull(harness_result(&h, "flag.set", flag_set(true)));
-	ck_assert_int_ge(wait_value(r, "x", true, REPAIR_MS_MAX), 0);
+	ck_assert_int_ge(tablewait_value(r, "x", true, REPAIR_MS_MAX), 0);
 	if (_i == 0) {
 		ck_assert_ptr_nonnull(harness_result(&h, "shutdown", NULL));
 		ck_assert_int_eq(harness_wait_exit(&h, T_WAIT), 0);
@@ -350,7 +295,7 @@ START_TEST(test_removed_while_down)
 	ck_assert(warden_enabled(r, "x", false));
 	restart(&h);
 	ck_assert_ptr_nonnull(harness_result(&h, "flag.set", flag_set(false)));
-	ms = wait_value(r, "x", false, REPAIR_MS_MAX);
+	ms = tablewait_value(r, "x", false, REPAIR_MS_MAX);
 	ck_assert_msg(ms >= 0, "the reader stayed on the removed table for "
 	    "over %d ms", REPAIR_MS_MAX);
 	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
@@ -423,11 +368,11 @@ START_TEST(test_squatted_name)
 	ck_assert_int_eq(harness_wait_log(&h, want, T_WAIT), 0);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_uid, 0);
-	ck_assert_msg(wait_stage(r, 0, REPAIR_MS_MAX) >= 0, "the reader did "
+	ck_assert_msg(tablewait_stage(r, 0, REPAIR_MS_MAX) >= 0, "the reader did "
 	    "not attach to warden's table within %d ms", REPAIR_MS_MAX);
 	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
 	ck_assert_ptr_nonnull(harness_result(&h, "flag.set", flag_set(true)));
-	ck_assert_int_ge(wait_value(r, "x", true, REPAIR_MS_MAX), 0);
+	ck_assert_int_ge(tablewait_value(r, "x", true, REPAIR_MS_MAX), 0);
 	warden_close(r);
 	stop(&h);
 }

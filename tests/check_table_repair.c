@@ -20,6 +20,8 @@
 
 #include "harness.h"
 #include "testlib.h"
+#include "childtest.h"
+#include "tablewait.h"
 #include "tabletest.h"
 #include "libwarden-test.h"
 #include "table.h"
@@ -344,23 +346,19 @@ START_TEST(test_fork_child)
 	static const char *const names[] = { "forked" };
 	struct table	*t;
 	warden_table	*r;
-	char		 name[128], c;
-	int		 go[2], ready[2], status;
+	struct childtest_lockstep	 ls;
+	char		 name[128];
+	int		 status;
 	pid_t		 pid;
 
 	t = mk("fork", name, sizeof(name));
 	publish_all(t, 1, 1, names, 100);
 	r = reader(name, 0);
 	assert_on(r, "forked");
-	ck_assert_int_eq(pipe(go), 0);
-	ck_assert_int_eq(pipe(ready), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = childtest_lockstep_fork(&ls);
 	if (pid == 0) {
-		close(go[1]);
-		close(ready[0]);
-		c = warden_enabled(r, "forked", false) ? 'y' : 'n';
-		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+		if (!childtest_lockstep_ready(&ls,
+		    warden_enabled(r, "forked", false) ? 'y' : 'n'))
 			_exit(2);
 		/* The parent deleted, repaired and turned the flag off. */
 		if (warden_enabled(r, "forked", true) || warden_stage(r) != 2)
@@ -368,20 +366,16 @@ START_TEST(test_fork_child)
 		warden_close(r);
 		_exit(0);
 	}
-	close(go[0]);
-	close(ready[1]);
-	pipe_wait(ready[0], &c, 1);
-	ck_assert_msg(c == 'y', "the child did not read the flag on");
+	ck_assert_msg(childtest_lockstep_await(&ls) == 'y',
+	    "the child did not read the flag on");
 	ck_assert_int_eq(table_delete(t), 0);
 	ck_assert_int_eq(table_republish(t, NULL, 0), 0);
 	publish_all(t, 2, 1, names, 0);
-	c = 'g';
-	ck_assert_int_eq(write(go[1], &c, 1), 1);
+	childtest_lockstep_go(&ls);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "child: status %d", status);
-	close(go[1]);
-	close(ready[0]);
+	childtest_lockstep_close(&ls);
 	warden_close(r);
 	table_close(t);
 	shm_unlink(name);
@@ -393,37 +387,30 @@ START_TEST(test_in_use)
 {
 	static const char *const names[] = { "x" };
 	struct table	*t, *mine;
-	char		 name[128], err[512], c;
-	int		 go[2], ready[2], status;
+	struct childtest_lockstep	 ls;
+	char		 name[128], err[512];
+	int		 status;
 	pid_t		 pid;
 
 	shm_name(name, sizeof(name), "inuse");
 	shm_unlink(name);
-	ck_assert_int_eq(pipe(go), 0);
-	ck_assert_int_eq(pipe(ready), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	pid = childtest_lockstep_fork(&ls);
 	if (pid == 0) {
 		/* The other warden: makes the table and keeps running. */
-		close(go[1]);
-		close(ready[0]);
 		if ((t = table_create(name, 0, NULL, 0)) == NULL)
 			_exit(1);
-		c = 'r';
-		if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+		if (!childtest_lockstep_ready(&ls, 'r'))
 			_exit(2);
 		table_close(t);
 		_exit(0);
 	}
-	close(go[0]);
-	close(ready[1]);
-	pipe_wait(ready[0], &c, 1);
+	(void)childtest_lockstep_await(&ls);
 	err[0] = '\0';
 	ck_assert_ptr_null(table_create(name, 0, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "in use by another warden") != NULL, "%s",
 	    err);
 	/* Once it is gone (a zombie not yet reaped is gone), it is stale. */
-	ck_assert_int_eq(write(go[1], &c, 1), 1);
+	childtest_lockstep_go(&ls);
 	ck_assert_int_eq(waitid(P_PID, (id_t)pid, &(siginfo_t){ 0 },
 	    WEXITED | WNOWAIT), 0);
 	mine = table_create(name, 0, err, sizeof(err));
@@ -432,8 +419,7 @@ START_TEST(test_in_use)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	publish_all(mine, 1, 1, names, 100);
 	ck_assert_int_eq(table_check(mine), TABLE_OK);
-	close(go[1]);
-	close(ready[0]);
+	childtest_lockstep_close(&ls);
 	table_close(mine);
 	shm_unlink(name);
 }
@@ -507,20 +493,6 @@ END_TEST
 
 /* ---- reattaching by name, and whom a reader trusts ---- */
 
-/* Read until the stage is WANT, at most deadline_ms: the time taken, or -1. */
-static long
-stage_within(warden_table *r, int want, unsigned deadline_ms)
-{
-	uint64_t	t0 = util_now_ms(), t;
-
-	do {
-		t = util_now_ms();
-		if (warden_stage(r) == want)
-			return (long)(t - t0);
-	} while (t - t0 <= deadline_ms);
-	return -1;
-}
-
 /*
  * The table is removed while no writer runs, so nobody retires it; the
  * next writer's table is found by the reader itself, within the repair
@@ -545,7 +517,7 @@ START_TEST(test_reattach_unretired)
 	ck_assert_int_eq(warden_state(r), WARDEN_ATTACHED);
 	t = mk("unretired", name, sizeof(name));
 	publish_all(t, 2, 1, names, 0);
-	ms = stage_within(r, 2, 250);
+	ms = tablewait_stage(r, 2, 250);
 	ck_assert_msg(ms >= 0, "the reader stayed on the removed table");
 	assert_off(r, "x");
 	warden_close(r);
@@ -692,7 +664,7 @@ full_shm_child(void)
 
 	if (harness_private_shm(256, why, sizeof(why)) == -1) {
 		fprintf(stderr, "check_table: test_full_shm: %s\n", why);
-		_exit(2);
+		_exit(CHILDTEST_SKIP);
 	}
 	CHILD_CHECK(harness_fill("/dev/shm/filler") == 0, "fill /dev/shm");
 	CHILD_CHECK(shm_count() == 1, "/dev/shm holds more than the filler");
@@ -743,24 +715,8 @@ full_shm_child(void)
  */
 START_TEST(test_full_shm)
 {
-	pid_t	pid;
-	int	status;
-
-	fflush(stderr);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		full_shm_child();
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(!WIFSIGNALED(status), "killed by signal %d (SIGBUS is "
-	    "%d)", WTERMSIG(status), SIGBUS);
-	if (WEXITSTATUS(status) == 2) {
-		/* As the other root-only tests: said, not failed (see stderr). */
-		fprintf(stderr, "test_full_shm: skipped: needs root and a mount "
-		    "namespace\n");
-		return;
-	}
-	ck_assert_msg(WEXITSTATUS(status) == 0, "failed (see stderr)");
+	childtest_run("test_full_shm", full_shm_child,
+	    "root and a mount namespace");
 }
 END_TEST
 

@@ -52,8 +52,9 @@ START_TEST(test_stop_start_restart)
 	    "stopped");
 	ck_assert(json_is_null(json_object_get(s, "pid")));
 	json_decref(s);
+	/* Printed as ever; a stopped service is not running and ready: 6. */
 	rc = CTL(&h, "status", "a");
-	CHECK_RC(rc, EXIT_OK, "status a");
+	CHECK_RC(rc, 6, "status a");
 	has(ctl_out, "stopped", "status a after stop");
 
 	rc = CTL(&h, "start", "a");

@@ -96,18 +96,52 @@ fake_read_line(int fd, char *buf, size_t size, size_t *len)
 }
 
 /*
- * The child: 0 once it has answered and wardenctl has gone, or, with
- * after, once it has sent those lines too and closed the connection.
+ * How the fake answers the next request: reply's members with the
+ * request's id, after delay_ms, then the lines after (if not NULL) and
+ * the connection closed; or, with raw, that text as it is (whatever it
+ * holds) and the connection closed.
+ */
+struct fake_answer {
+	json_t		*reply;
+	int		 delay_ms;
+	const char	*after;
+	const char	*raw;
+};
+
+/* The child's answer, a JSON-RPC one; 0 once sent, or the step failed. */
+static int
+fake_child_reply(int fd, const char *request, const struct fake_answer *a)
+{
+	json_t	*req, *ans;
+	char	*text;
+
+	if ((req = json_loads(request, 0, NULL)) == NULL ||
+	    (ans = json_deep_copy(a->reply)) == NULL ||
+	    json_object_set_new(ans, "jsonrpc", json_string("2.0")) == -1 ||
+	    json_object_set(ans, "id", json_object_get(req, "id")) == -1 ||
+	    (text = json_dumps(ans, JSON_COMPACT)) == NULL)
+		return 13;
+	if (a->delay_ms > 0)
+		(void)poll(NULL, 0, a->delay_ms);
+	if (util_write_all(fd, text, strlen(text)) == -1 ||
+	    util_write_all(fd, "\n", 1) == -1)
+		return 14;
+	return 0;
+}
+
+/*
+ * The child: takes one connection, reports the request line it reads and
+ * answers it as a says. 0 once it has answered and wardenctl has gone,
+ * or, with after or raw, once it has sent those and closed the
+ * connection; otherwise the step that failed.
  */
 static int
-fake_child(int lfd, int report, json_t *reply, int delay_ms,
-    const char *after)
+fake_child(int lfd, int report, const struct fake_answer *a)
 {
 	struct pollfd	 pfd = { .fd = lfd, .events = POLLIN };
-	json_t		*req, *ans;
-	char		 buf[65536], *text;
+	char		 buf[65536];
 	size_t		 len;
-	int		 fd;
+	int		 fd, rc;
 
 	if (poll(&pfd, 1, CALL_MS) != 1 ||
 	    (fd = accept(lfd, NULL, NULL)) == -1)
@@ -117,30 +151,22 @@ fake_child(int lfd, int report, json_t *reply, int delay_ms,
 	if (util_write_all(report, buf, len) == -1)
 		return 12;
 	close(report);
-	if ((req = json_loads(buf, 0, NULL)) == NULL ||
-	    (ans = json_deep_copy(reply)) == NULL ||
-	    json_object_set_new(ans, "jsonrpc", json_string("2.0")) == -1 ||
-	    json_object_set(ans, "id", json_object_get(req, "id")) == -1 ||
-	    (text = json_dumps(ans, JSON_COMPACT)) == NULL)
-		return 13;
-	if (delay_ms > 0)
-		(void)poll(NULL, 0, delay_ms);
-	if (util_write_all(fd, text, strlen(text)) == -1 ||
-	    util_write_all(fd, "\n", 1) == -1)
-		return 14;
-	if (after != NULL)
-		return util_write_all(fd, after, strlen(after)) == -1 ? 15 : 0;
+	if (a->raw != NULL)
+		return util_write_all(fd, a->raw, strlen(a->raw)) == -1 ?
+		    13 : 0;
+	if ((rc = fake_child_reply(fd, buf, a)) != 0)
+		return rc;
+	if (a->after != NULL)
+		return util_write_all(fd, a->after, strlen(a->after)) == -1 ?
+		    15 : 0;
 	/* wardenctl closes the connection once it has its answer. */
 	(void)fake_read_line(fd, buf, sizeof(buf), &len);
 	return 0;
 }
 
-/*
- * Serve the next request: reply's members, with the request's id, after
- * delay_ms; then the lines after, if not NULL, and the connection closed.
- */
+/* Serve the next request in a child, as a says. */
 static void
-fake_serve(struct fake *f, json_t *reply, int delay_ms, const char *after)
+fake_start(struct fake *f, const struct fake_answer *a)
 {
 	int	p[2];
 
@@ -150,11 +176,29 @@ fake_serve(struct fake *f, json_t *reply, int delay_ms, const char *after)
 	ck_assert_int_ne(f->pid, -1);
 	if (f->pid == 0) {
 		close(p[0]);
-		_exit(fake_child(f->lfd, p[1], reply, delay_ms, after));
+		_exit(fake_child(f->lfd, p[1], a));
 	}
 	close(p[1]);
 	f->rfd = p[0];
+}
+
+/*
+ * Serve the next request: reply's members, with the request's id, after
+ * delay_ms; then the lines after, if not NULL, and the connection closed.
+ */
+static void
+fake_serve(struct fake *f, json_t *reply, int delay_ms, const char *after)
+{
+	fake_start(f, &(struct fake_answer){ .reply = reply,
+	    .delay_ms = delay_ms, .after = after });
 	json_decref(reply);
+}
+
+/* Serve the next request with text, then close the connection. */
+static void
+fake_serve_raw(struct fake *f, const char *text)
+{
+	fake_start(f, &(struct fake_answer){ .raw = text });
 }
 
 /* The request the child served. */
@@ -194,9 +238,31 @@ fake_close(struct fake *f)
 	free(f->path);
 }
 
-/* wardenctl -S FAKE reexec args... (NULL-ended), from the folder cwd. */
+/*
+ * Every test has a harness's folder (no warden) and a fake warden
+ * listening in it.
+ */
+static struct harness	fake_h;
+static struct fake	fake_f;
+
+static void
+fake_setup(void)
+{
+	ck_assert_int_eq(harness_prepare(&fake_h, conf_ab), 0);
+	fake_listen(&fake_f, &fake_h);
+}
+
+static void
+fake_teardown(void)
+{
+	forget();
+	fake_close(&fake_f);
+	harness_cleanup(&fake_h);
+}
+
+/* wardenctl -S FAKE args... (NULL-ended), from the folder cwd. */
 static int
-reexec_from(struct harness *h, struct fake *f, const char *cwd, ...)
+reexec_from(const char *cwd, ...)
 {
 	const char	*argv[12], *arg;
 	va_list		 ap;
@@ -205,7 +271,7 @@ reexec_from(struct harness *h, struct fake *f, const char *cwd, ...)
 
 	argv[n++] = "wardenctl";
 	argv[n++] = "-S";
-	argv[n++] = f->path;
+	argv[n++] = fake_f.path;
 	va_start(ap, cwd);
 	while ((arg = va_arg(ap, const char *)) != NULL &&
 	    n < nitems(argv) - 1)
@@ -215,7 +281,7 @@ reexec_from(struct harness *h, struct fake *f, const char *cwd, ...)
 	here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ne(here, -1);
 	ck_assert_int_eq(chdir(cwd), 0);
-	rc = ctl_run(h, argv);
+	rc = ctl_run(&fake_h, argv);
 	ck_assert_int_eq(fchdir(here), 0);
 	close(here);
 	return rc;
@@ -259,52 +325,65 @@ START_TEST(test_reexec_refused)
 		{ "x/nope/warden", "x/nope/warden: No such file or directory" },
 		{ "", "BINARY is empty" },
 	};
-	struct harness	 h;
-	struct fake	 f;
 	char		*dir, *file;
 	size_t		 i;
 	int		 rc;
 
-	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
-	fake_listen(&f, &h);
-	dir = harness_path(&h, "x");
+	dir = harness_path(&fake_h, "x");
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	free(make_file(&h, "x/plain", 0644));
-	file = harness_path(&h, "x/fifo");
+	free(make_file(&fake_h, "x/plain", 0644));
+	file = harness_path(&fake_h, "x/fifo");
 	ck_assert_int_eq(mkfifo(file, 0755), 0);
 	free(file);
 
 	for (i = 0; i < nitems(cases); i++) {
-		rc = reexec_from(&h, &f, h.dir, "reexec", cases[i][0], NULL);
+		rc = reexec_from(fake_h.dir, "reexec", cases[i][0], NULL);
 		CHECK_RC(rc, EXIT_USAGE, cases[i][0]);
 		has(ctl_err, "wardenctl: reexec: ", cases[i][0]);
 		has(ctl_err, cases[i][1], cases[i][0]);
 		has(ctl_err, "usage: wardenctl reexec [BINARY]", cases[i][0]);
 		ck_assert_str_eq(ctl_out, "");
 	}
-	rc = reexec_from(&h, &f, h.dir, "reexec", "x/plain", "x/plain", NULL);
+	rc = reexec_from(fake_h.dir, "reexec", "x/plain", "x/plain", NULL);
 	CHECK_RC(rc, EXIT_USAGE, "reexec with two operands");
 	has(ctl_err, "too many arguments", "reexec with two operands");
-	ck_assert_msg(fake_untouched(&f), "a refused reexec reached warden");
+	ck_assert_msg(fake_untouched(&fake_f),
+	    "a refused reexec reached warden");
 
 	/* Help: in the list of commands, and its own. */
-	rc = reexec_from(&h, &f, h.dir, "help", NULL);
+	rc = reexec_from(fake_h.dir, "help", NULL);
 	CHECK_RC(rc, EXIT_OK, "help");
 	has(ctl_out, "\n  reexec ", "help");
-	rc = reexec_from(&h, &f, h.dir, "reexec", "-h", NULL);
+	rc = reexec_from(fake_h.dir, "reexec", "-h", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec -h");
 	has(ctl_out, "usage: wardenctl reexec [BINARY]", "reexec -h");
 	has(ctl_out, "same pid", "reexec -h");
-	rc = reexec_from(&h, &f, h.dir, "help", "reexec", NULL);
+	rc = reexec_from(fake_h.dir, "help", "reexec", NULL);
 	CHECK_RC(rc, EXIT_OK, "help reexec");
 	has(ctl_out, "usage: wardenctl reexec [BINARY]", "help reexec");
-	ck_assert_msg(fake_untouched(&f), "help reached warden");
-	forget();
+	ck_assert_msg(fake_untouched(&fake_f), "help reached warden");
 	free(dir);
-	fake_close(&f);
-	harness_cleanup(&h);
 }
 END_TEST
+
+/*
+ * reexec arg, run from the folder cwd, is answered and sends warden the
+ * binary want.
+ */
+static void
+reexec_sends(const char *cwd, const char *arg, const char *want)
+{
+	json_t	*req;
+	int	 rc;
+
+	fake_serve(&fake_f, reexec_result(), 0, NULL);
+	rc = reexec_from(cwd, "reexec", arg, NULL);
+	CHECK_RC(rc, EXIT_OK, arg);
+	req = fake_request(&fake_f);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(req,
+	    "params"), "binary")), want);
+	json_decref(req);
+}
 
 /*
  * A relative BINARY goes to warden absolute, from wardenctl's folder: its
@@ -313,68 +392,39 @@ END_TEST
  */
 START_TEST(test_reexec_sent)
 {
-	struct harness	 h;
-	struct fake	 f;
 	json_t		*req, *params, *v;
 	char		*dir, *real, *want, *link;
 	int		 rc;
 
-	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
-	fake_listen(&f, &h);
-	dir = harness_path(&h, "x");
+	dir = harness_path(&fake_h, "x");
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	free(make_file(&h, "x/warden-new", 0755));
-	link = harness_path(&h, "x/warden");
+	free(make_file(&fake_h, "x/warden-new", 0755));
+	link = harness_path(&fake_h, "x/warden");
 	ck_assert_int_eq(symlink("warden-new", link), 0);
-	real = realpath(h.dir, NULL);
+	real = realpath(fake_h.dir, NULL);
 	ck_assert_ptr_nonnull(real);
 
 	xasprintf(&want, "%s/x/warden-new", real);
-	fake_serve(&f, reexec_result(), 0, NULL);
-	rc = reexec_from(&h, &f, h.dir, "reexec", "x/warden-new", NULL);
-	CHECK_RC(rc, EXIT_OK, "reexec x/warden-new");
-	req = fake_request(&f);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(req,
-	    "params"), "binary")), want);
+	reexec_sends(fake_h.dir, "x/warden-new", want);
 	ck_assert_str_eq(ctl_out, "warden reexecuted: pid 1234, 0.2.0 -> 0.2.1, "
 	    "1000 workers, 3 clients, 12.4ms\n");
-	json_decref(req);
-
 	/* From below, through "..": the same file. */
-	fake_serve(&f, reexec_result(), 0, NULL);
-	rc = reexec_from(&h, &f, dir, "reexec", "../x/./warden-new", NULL);
-	CHECK_RC(rc, EXIT_OK, "reexec ../x/./warden-new");
-	req = fake_request(&f);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(req,
-	    "params"), "binary")), want);
-	json_decref(req);
+	reexec_sends(dir, "../x/./warden-new", want);
 	free(want);
 
 	/* A link keeps its name: warden executes what it points to then. */
 	xasprintf(&want, "%s/x/warden", real);
-	fake_serve(&f, reexec_result(), 0, NULL);
-	rc = reexec_from(&h, &f, dir, "reexec", "warden", NULL);
-	CHECK_RC(rc, EXIT_OK, "reexec warden (a link)");
-	req = fake_request(&f);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(req,
-	    "params"), "binary")), want);
-	json_decref(req);
+	reexec_sends(dir, "warden", want);
 	free(want);
 
 	/* An absolute one goes as it is. */
-	fake_serve(&f, reexec_result(), 0, NULL);
-	rc = reexec_from(&h, &f, "/", "reexec", link, NULL);
-	CHECK_RC(rc, EXIT_OK, "reexec /abs/warden");
-	req = fake_request(&f);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(req,
-	    "params"), "binary")), link);
-	json_decref(req);
+	reexec_sends("/", link, link);
 
 	/* None: warden's own binary, no params; -j prints the result. */
-	fake_serve(&f, reexec_result(), 0, NULL);
-	rc = reexec_from(&h, &f, h.dir, "-j", "reexec", NULL);
+	fake_serve(&fake_f, reexec_result(), 0, NULL);
+	rc = reexec_from(fake_h.dir, "-j", "reexec", NULL);
 	CHECK_RC(rc, EXIT_OK, "-j reexec");
-	req = fake_request(&f);
+	req = fake_request(&fake_f);
 	params = json_object_get(req, "params");
 	ck_assert_msg(params == NULL || (json_is_object(params) &&
 	    json_object_get(params, "binary") == NULL),
@@ -390,22 +440,19 @@ START_TEST(test_reexec_sent)
 	json_decref(v);
 
 	/* One worker, one client: no plural. */
-	fake_serve(&f, json_pack("{s:{s:i,s:s,s:s,s:s,s:f,s:i,s:i}}",
+	fake_serve(&fake_f, json_pack("{s:{s:i,s:s,s:s,s:s,s:f,s:i,s:i}}",
 	    "result", "pid", 7, "binary", "/w", "version_before", "1",
 	    "version", "1", "took_ms", 0.5, "workers", 1, "clients", 1), 0,
 	    NULL);
-	rc = reexec_from(&h, &f, h.dir, "reexec", NULL);
+	rc = reexec_from(fake_h.dir, "reexec", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec");
-	json_decref(fake_request(&f));
+	json_decref(fake_request(&fake_f));
 	ck_assert_str_eq(ctl_out, "warden reexecuted: pid 7, 1 -> 1, 1 worker, "
 	    "1 client, 0.50ms\n");
 
-	forget();
 	free(link);
 	free(real);
 	free(dir);
-	fake_close(&f);
-	harness_cleanup(&h);
 }
 END_TEST
 
@@ -433,31 +480,24 @@ START_TEST(test_reexec_errors)
 		{ -32002, "forbidden", "reexec needs the admin role", NULL,
 		  "wardenctl: reexec needs the admin role\n" },
 	};
-	struct harness	 h;
-	struct fake	 f;
 	json_t		*data;
 	size_t		 i;
 	int		 rc;
 
-	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
-	fake_listen(&f, &h);
 	for (i = 0; i < nitems(cases); i++) {
 		data = json_pack("{s:s}", "kind", cases[i].kind);
 		if (cases[i].reason != NULL)
 			ck_assert_int_eq(json_object_set_new(data, "reason",
 			    json_string(cases[i].reason)), 0);
-		fake_serve(&f, json_pack("{s:{s:i,s:s,s:o}}", "error", "code",
-		    cases[i].code, "message", cases[i].message, "data", data),
-		    0, NULL);
-		rc = reexec_from(&h, &f, h.dir, "reexec", NULL);
+		fake_serve(&fake_f, json_pack("{s:{s:i,s:s,s:o}}", "error",
+		    "code", cases[i].code, "message", cases[i].message,
+		    "data", data), 0, NULL);
+		rc = reexec_from(fake_h.dir, "reexec", NULL);
 		CHECK_RC(rc, EXIT_ERROR, cases[i].message);
-		json_decref(fake_request(&f));
+		json_decref(fake_request(&fake_f));
 		ck_assert_str_eq(ctl_err, cases[i].want);
 		ck_assert_str_eq(ctl_out, "");
 	}
-	forget();
-	fake_close(&f);
-	harness_cleanup(&h);
 }
 END_TEST
 
@@ -467,20 +507,13 @@ END_TEST
  */
 START_TEST(test_reexec_slow)
 {
-	struct harness	 h;
-	struct fake	 f;
 	int		 rc;
 
-	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
-	fake_listen(&f, &h);
-	fake_serve(&f, reexec_result(), 10500, NULL);
-	rc = reexec_from(&h, &f, h.dir, "reexec", NULL);
+	fake_serve(&fake_f, reexec_result(), 10500, NULL);
+	rc = reexec_from(fake_h.dir, "reexec", NULL);
 	CHECK_RC(rc, EXIT_OK, "reexec answered after 10.5 s");
-	json_decref(fake_request(&f));
+	json_decref(fake_request(&fake_f));
 	has(ctl_out, "warden reexecuted: pid 1234", "slow reexec");
-	forget();
-	fake_close(&f);
-	harness_cleanup(&h);
 }
 END_TEST
 
@@ -497,17 +530,14 @@ START_TEST(test_reexec_events)
 	    "\"pid\":812,\"binary\":\"/usr/bin/warden\","
 	    "\"version_before\":\"0.1.0\",\"version\":\"0.2.0\","
 	    "\"took_ms\":12.4,\"workers\":4,\"clients\":2}}\n";
-	struct harness	 h;
-	struct fake	 f;
 	json_t		*req;
 	int		 rc;
 
-	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
-	fake_listen(&f, &h);
-	fake_serve(&f, json_pack("{s:{s:i}}", "result", "seq", 6), 0, events);
-	rc = reexec_from(&h, &f, h.dir, "events", "warden.", NULL);
+	fake_serve(&fake_f, json_pack("{s:{s:i}}", "result", "seq", 6), 0,
+	    events);
+	rc = reexec_from(fake_h.dir, "events", "warden.", NULL);
 	CHECK_RC(rc, EXIT_OK, "events warden.");
-	req = fake_served(&f);
+	req = fake_served(&fake_f);
 	ck_assert_str_eq(json_string_value(json_object_get(req, "method")),
 	    "subscribe");
 	json_decref(req);
@@ -516,57 +546,10 @@ START_TEST(test_reexec_events)
 	    "reason=\"--handover-check: exit 1\"\n"
 	    "8 2000.250 warden.reexecuted 0.1.0 -> 0.2.0 pid=812 "
 	    "binary=/usr/bin/warden took_ms=12.4 workers=4 clients=2\n");
-	forget();
-	fake_close(&f);
-	harness_cleanup(&h);
 }
 END_TEST
 
 /* --- 13. the connection, against a fake warden --------------------------- */
-
-/*
- * The child of fake_serve_raw: reads a request, reports it, sends text as
- * it is (whatever it holds) and closes the connection.
- */
-static int
-fake_child_raw(int lfd, int report, const char *text)
-{
-	struct pollfd	 pfd = { .fd = lfd, .events = POLLIN };
-	char		 buf[65536];
-	size_t		 len;
-	int		 fd;
-
-	if (poll(&pfd, 1, CALL_MS) != 1 ||
-	    (fd = accept(lfd, NULL, NULL)) == -1)
-		return 10;
-	if (!fake_read_line(fd, buf, sizeof(buf), &len))
-		return 11;
-	if (util_write_all(report, buf, len) == -1)
-		return 12;
-	close(report);
-	if (util_write_all(fd, text, strlen(text)) == -1)
-		return 13;
-	close(fd);
-	return 0;
-}
-
-/* Serve the next request with text, then close the connection. */
-static void
-fake_serve_raw(struct fake *f, const char *text)
-{
-	int	p[2];
-
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	fflush(NULL);
-	f->pid = fork();
-	ck_assert_int_ne(f->pid, -1);
-	if (f->pid == 0) {
-		close(p[0]);
-		_exit(fake_child_raw(f->lfd, p[1], text));
-	}
-	close(p[1]);
-	f->rfd = p[0];
-}
 
 /* text with its first "@SOCK@" (if any) replaced by sock. */
 static char *
@@ -633,35 +616,28 @@ START_TEST(test_bad_answers)
 		  "2 1.500 service.started a pid=9\n"
 		  "3 2.500 service.exited a pid=9 code=0\n", "", EXIT_OK },
 	};
-	struct harness	 h;
-	struct fake	 f;
 	json_t		*req;
 	char		*want;
 	size_t		 i;
 	int		 rc;
 
-	ck_assert_int_eq(harness_prepare(&h, conf_ab), 0);
-	fake_listen(&f, &h);
 	for (i = 0; i < nitems(cases); i++) {
-		fake_serve_raw(&f, cases[i].text);
-		rc = reexec_from(&h, &f, h.dir, cases[i].cmd, NULL);
+		fake_serve_raw(&fake_f, cases[i].text);
+		rc = reexec_from(fake_h.dir, cases[i].cmd, NULL);
 		CHECK_RC(rc, cases[i].rc, cases[i].text);
-		req = fake_served(&f);
+		req = fake_served(&fake_f);
 		ck_assert_int_eq(json_integer_value(json_object_get(req, "id")),
 		    1);
 		json_decref(req);
 		ck_assert_msg(strcmp(ctl_out, cases[i].ctl_out) == 0,
 		    "%s: stdout \"%s\", expected \"%s\"", cases[i].text, ctl_out,
 		    cases[i].ctl_out);
-		want = with_sock(cases[i].ctl_err, f.path);
+		want = with_sock(cases[i].ctl_err, fake_f.path);
 		ck_assert_msg(strcmp(ctl_err, want) == 0,
 		    "%s: stderr \"%s\", expected \"%s\"", cases[i].text, ctl_err,
 		    want);
 		free(want);
 	}
-	forget();
-	fake_close(&f);
-	harness_cleanup(&h);
 }
 END_TEST
 
@@ -671,6 +647,7 @@ wardenctl_fake_suite(void)
 	Suite	*s = suite_create("wardenctl_fake");
 	TCase	*tc = tcase_create("wardenctl_fake");
 
+	tcase_add_checked_fixture(tc, fake_setup, fake_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_reexec_refused);
 	tcase_add_test(tc, test_reexec_sent);

@@ -76,27 +76,16 @@ keeper_send(int fd, int type, int a, int b)
 	return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
-/* /proc/PID/stat: state and parent, parsed after the last ')'. */
+/* /proc/PID/stat: state and parent, read as warden reads them. */
 int
 harness_proc_stat(pid_t pid, char *state, pid_t *ppid)
 {
-	char	path[64], buf[1024], *p;
-	ssize_t	n;
-	long	pp;
-	int	fd;
+	struct proc_info	pi;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (proc_info(pid, &pi) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %ld", state, &pp) != 2)
-		return -1;
-	*ppid = (pid_t)pp;
+	*state = pi.state;
+	*ppid = pi.ppid;
 	return 0;
 }
 

@@ -419,13 +419,38 @@ harness_resolve(struct harness *h, const char *name, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * The string at key of the test's configuration into out. A key the test
+ * left out is given dflt, into out and onto *add (the keys to add, as
+ * JSON members); one of another type is left for warden to refuse, and
+ * out as it was.
+ */
+static void
+harness_config_key(const json_t *root, const char *key, const char *dflt,
+    char **add, char *out, size_t len)
+{
+	const char	*s = json_string_value(json_object_get(root, key));
+	char		*t;
+
+	if (s != NULL) {
+		snprintf(out, len, "%s", s);
+		return;
+	}
+	if (json_object_get(root, key) != NULL)
+		return;
+	xasprintf(&t, "%s\"%s\": \"%s\", ", *add, key, dflt);
+	free(*add);
+	*add = t;
+	snprintf(out, len, "%s", dflt);
+}
+
 int
 harness_write_config(struct harness *h, const char *config_json)
 {
 	json_t		*root;
 	json_error_t	 jerr;
-	const char	*s, *brace;
-	char		*text, *add = NULL, *t, *full, sock[PATH_MAX];
+	const char	*brace;
+	char		*text, *add = NULL, *full, sock[PATH_MAX];
 	char		 state[PATH_MAX], path[PATH_MAX];
 	int		 rv = -1;
 
@@ -437,33 +462,12 @@ harness_write_config(struct harness *h, const char *config_json)
 	snprintf(state, sizeof(state), "state");
 	if (json_is_object(root)) {
 		add = xstrdup("");
-		if ((s = json_string_value(json_object_get(root, "socket")))
-		    != NULL)
-			snprintf(sock, sizeof(sock), "%s", s);
-		else if (!json_object_get(root, "socket")) {
-			xasprintf(&t, "%s\"socket\": \"warden.sock\", ", add);
-			free(add);
-			add = t;
-		}
-		if ((s = json_string_value(json_object_get(root, "state_dir")))
-		    != NULL)
-			snprintf(state, sizeof(state), "%s", s);
-		else if (!json_object_get(root, "state_dir")) {
-			xasprintf(&t, "%s\"state_dir\": \"state\", ", add);
-			free(add);
-			add = t;
-		}
-		if ((s = json_string_value(json_object_get(root, "table")))
-		    != NULL)
-			snprintf(h->table, sizeof(h->table), "%s", s);
-		else if (!json_object_get(root, "table")) {
-			xasprintf(&t, "%s\"table\": \"%s\", ", add,
-			    h->injected_table);
-			free(add);
-			add = t;
-			snprintf(h->table, sizeof(h->table), "%s",
-			    h->injected_table);
-		}
+		harness_config_key(root, "socket", "warden.sock", &add, sock,
+		    sizeof(sock));
+		harness_config_key(root, "state_dir", "state", &add, state,
+		    sizeof(state));
+		harness_config_key(root, "table", h->injected_table, &add,
+		    h->table, sizeof(h->table));
 		if (*add != '\0' && (brace = strchr(text, '{')) != NULL) {
 			/* An empty object takes no trailing comma. */
 			if (json_object_size(root) == 0)

@@ -221,10 +221,29 @@ jsonrpc_names(const json_t *v)
 }
 
 int
-jsonrpc_kill_params(const json_t *params, struct jsonrpc_kill *k,
+jsonrpc_services_param(const json_t *params, json_t **names,
     struct jsonrpc_error *e)
 {
 	json_t	*svc = json_object_get(params, "service");
+
+	*names = NULL;
+	if (json_is_string(svc) && strcmp(json_string_value(svc), "*") == 0)
+		return 0;
+	if (json_is_string(svc)) {
+		*names = json_pack("[O]", svc);
+		return 0;
+	}
+	if (!jsonrpc_names(svc))
+		return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
+		    "'service' must be a name, a list of names or \"*\"");
+	*names = json_copy((json_t *)svc);
+	return 0;
+}
+
+int
+jsonrpc_kill_params(const json_t *params, struct jsonrpc_kill *k,
+    struct jsonrpc_error *e)
+{
 	json_t	*sigv = json_object_get(params, "signal");
 
 	memset(k, 0, sizeof(*k));
@@ -232,18 +251,48 @@ jsonrpc_kill_params(const json_t *params, struct jsonrpc_kill *k,
 	if (sigv != NULL && (k->sig = jsonrpc_signal(sigv)) <= 0)
 		return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
 		    "'signal' is not a signal");
-	if (json_is_string(svc) && strcmp(json_string_value(svc), "*") == 0) {
-		k->all = true;
-		return 0;
-	}
-	if (json_is_string(svc)) {
-		k->names = json_pack("[O]", svc);
-		return 0;
-	}
-	if (!jsonrpc_names(svc))
+	if (jsonrpc_services_param(params, &k->names, e) == -1)
+		return -1;
+	k->all = k->names == NULL;
+	return 0;
+}
+
+int
+jsonrpc_signal_params(const json_t *params, struct jsonrpc_kill *k,
+    struct jsonrpc_error *e)
+{
+	json_t	*sigv = json_object_get(params, "signal");
+
+	memset(k, 0, sizeof(*k));
+	if (sigv == NULL)
 		return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
-		    "'service' must be a name, a list of names or \"*\"");
-	k->names = json_copy((json_t *)svc);
+		    "missing parameter 'signal'");
+	/* 0 is no signal: a test of existence, not an operator's request. */
+	if ((k->sig = jsonrpc_signal(sigv)) <= 0)
+		return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
+		    "'signal' is not a signal (a name such as HUP or SIGHUP, "
+		    "or a number)");
+	if (jsonrpc_services_param(params, &k->names, e) == -1)
+		return -1;
+	k->all = k->names == NULL;
+	return 0;
+}
+
+int
+jsonrpc_limit_param(const json_t *params, json_int_t *limit,
+    struct jsonrpc_error *e)
+{
+	json_t	*v = json_object_get(params, "limit");
+
+	*limit = -1;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > JSONRPC_LIMIT_MAX)
+		return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
+		    "'limit' must be an integer from 0 to %d",
+		    JSONRPC_LIMIT_MAX);
+	*limit = json_integer_value(v);
 	return 0;
 }
 
@@ -260,10 +309,16 @@ jsonrpc_topics_params(const json_t *params, json_t **topics,
 	if (!json_is_array(v))
 		return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
 		    "'topics' must be a list of strings");
-	json_array_foreach(v, i, t)
+	json_array_foreach(v, i, t) {
 		if (!json_is_string(t) || json_string_length(t) == 0)
 			return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
 			    "'topics' must be a list of strings");
+		if (!rpc_event_topic_known(json_string_value(t)))
+			return jsonrpc_fail(e, RPC_INVALID_PARAMS, NULL,
+			    "unknown topic '%s': neither an event type nor "
+			    "a prefix of one ending at a dot",
+			    json_string_value(t));
+	}
 	/* An empty list is every event, as none is. */
 	if (json_array_size(v) > 0)
 		*topics = json_deep_copy(v);

@@ -174,6 +174,19 @@ struct jsonrpc_logs {
 };
 int		 jsonrpc_logs_params(const json_t *params, struct jsonrpc_logs *,
 		    struct jsonrpc_error *e);
+/*
+ * "service": a name, a list of names, or "*": *names a new list, or NULL
+ * for "*". Whether each names a service is the daemon's to say.
+ */
+int		 jsonrpc_services_param(const json_t *params, json_t **names,
+		    struct jsonrpc_error *e);
+/* service.signal {service, signal}: as kill's, but the signal is needed. */
+int		 jsonrpc_signal_params(const json_t *params, struct jsonrpc_kill *,
+		    struct jsonrpc_error *e);
+/* stage.get {limit?}: *limit -1 when not given. */
+#define JSONRPC_LIMIT_MAX	RPC_LIMIT_MAX
+int		 jsonrpc_limit_param(const json_t *params, json_int_t *limit,
+		    struct jsonrpc_error *e);
 /* subscribe {topics?}: *topics a new list, or NULL for every event. */
 int		 jsonrpc_topics_params(const json_t *params, json_t **topics,
 		    struct jsonrpc_error *e);

@@ -46,6 +46,11 @@
  *   failed                                still queued, with no process
  *   up        killed,          (same)     service.kill's mark, and its end
  *             kill survived
+ *   starting, signaled         (same)     service.signal: sent to the group
+ *   running                               and marked as asked
+ *   up        exited, of the   stopped    a requested exit: never a failure;
+ *             operator's                  permanent: started again at once,
+ *             signal                      else down as after a clean exit
  */
 #include <stddef.h>
 #include <string.h>
@@ -254,6 +259,43 @@ cell_retry(enum svc_state st, const struct worker_facts *f)
 	return s;
 }
 
+/*
+ * Did the operator's signal end it? Of that signal, or soon after it (a
+ * worker that exits cleanly on TERM). service.kill's mark outranks it:
+ * that one is a fault injected.
+ */
+bool
+lifecycle_exit_requested(const struct worker_facts *f)
+{
+	uint64_t	grace = f->shutdown_ms > 0 ? (uint64_t)f->shutdown_ms :
+	    LIFECYCLE_SIGNAL_GRACE_MS;
+
+	if (!f->signaled || f->exit_killed)
+		return false;
+	return f->exit_sig == f->signal_sig || f->since_signal_ms <= grace;
+}
+
+/*
+ * A requested exit: no failure, so no intensity, backoff or streak. A
+ * permanent worker is started again at once (as after a restart); the
+ * others stay down, as after a clean exit.
+ */
+static struct worker_step
+cell_exit_asked(enum svc_state st, const struct worker_facts *f)
+{
+	struct worker_step	s;
+
+	(void)st;
+	if (f->permanent) {
+		s = cell_step(SVC_STOPPED, f, WA_RECOVERED | WA_REPORT_DOWN);
+		s.stop_reason = STOP_RESTART;
+		return s;
+	}
+	s = cell_step(SVC_STOPPED, f, WA_RECOVERED | WA_TELL_PARENT);
+	s.stop_reason = STOP_NONE;
+	return s;
+}
+
 static struct worker_step
 cell_exited(enum svc_state st, const struct worker_facts *f)
 {
@@ -266,6 +308,8 @@ cell_exited(enum svc_state st, const struct worker_facts *f)
 	/* It never ran: why is the spawn's, not the exit's. */
 	if (asked == STOP_NONE && f->fault != FAULT_NONE)
 		return cell_start_fault(st, f);
+	if (asked == STOP_NONE && lifecycle_exit_requested(f))
+		return cell_exit_asked(st, f);
 	/* Not ready in time is a failure, however it then died. */
 	crash = asked == STOP_READY_TIMEOUT || f->abnormal;
 	s = cell_step(SVC_STOPPED, f, WA_COUNT_STREAK |
@@ -339,36 +383,52 @@ cell_survived(enum svc_state st, const struct worker_facts *f)
 	return cell_step(st, f, WA_UNMARK_KILLED);
 }
 
+/* The operator's signal: to a process that runs, and not on its way down. */
+static struct worker_step
+cell_signaled(enum svc_state st, const struct worker_facts *f)
+{
+	if (!f->has_pid)
+		return cell_nop(st, f);
+	return cell_step(st, f, WA_SIGNAL_OPERATOR);
+}
+
 #define nop	cell_nop
 
 static cell_fn *const lifecycle_table[SVC_NSTATES][WEV_N] = {
 	/*		START		SPAWNED		EXEC_FAILED	FORK_FAILED	READY
 			TIMEOUT		STOP		EXITED		RESTART		RESTART_SCOPE
-			STAY_DOWN	ESCALATE	CANCEL		KILLED		KILL_SURVIVED */
+			STAY_DOWN	ESCALATE	CANCEL		KILLED		KILL_SURVIVED
+			SIGNALED */
 	[SVC_STOPPED] = {
 			cell_start,	nop,		nop,		nop,		nop,
 			nop,		cell_down,	nop,		cell_restart,	cell_scope,
-			cell_stay_down,	cell_escalate,	nop,		nop,		nop },
+			cell_stay_down,	cell_escalate,	nop,		nop,		nop,
+			nop },
 	[SVC_STARTING] = {
 			nop,		cell_spawned,	cell_exec_failed, cell_start_fault, cell_ready,
 			cell_ready_timeout, cell_stop,	cell_exited,	nop,		nop,
-			nop,		nop,		nop,		cell_killed,	cell_survived },
+			nop,		nop,		nop,		cell_killed,	cell_survived,
+			cell_signaled },
 	[SVC_RUNNING] = {
 			nop,		nop,		nop,		nop,		nop,
 			nop,		cell_stop,	cell_exited,	nop,		nop,
-			nop,		nop,		nop,		cell_killed,	cell_survived },
+			nop,		nop,		nop,		cell_killed,	cell_survived,
+			cell_signaled },
 	[SVC_STOPPING] = {
 			cell_start_after, nop,		nop,		nop,		nop,
 			cell_grace_over, cell_stop_again, cell_exited,	nop,		nop,
-			nop,		nop,		nop,		cell_killed,	cell_survived },
+			nop,		nop,		nop,		cell_killed,	cell_survived,
+			nop },
 	[SVC_BACKOFF] = {
 			cell_start,	nop,		nop,		nop,		nop,
 			cell_start,	cell_down,	nop,		nop,		nop,
-			nop,		nop,		cell_cancel,	nop,		nop },
+			nop,		nop,		cell_cancel,	nop,		nop,
+			nop },
 	[SVC_FAILED] = {
 			cell_start,	nop,		nop,		nop,		nop,
 			cell_retry,	cell_down,	nop,		nop,		nop,
-			nop,		nop,		nop,		nop,		nop },
+			nop,		nop,		nop,		nop,		nop,
+			nop },
 };
 
 #undef nop
@@ -422,6 +482,7 @@ static const char *const event_names[] = {
 	[WEV_RESTART_SCOPE] = "restart_scope", [WEV_STAY_DOWN] = "stay_down",
 	[WEV_ESCALATE] = "escalate", [WEV_CANCEL] = "cancel",
 	[WEV_KILLED] = "killed", [WEV_KILL_SURVIVED] = "kill_survived",
+	[WEV_SIGNALED] = "signaled",
 };
 
 const char *
@@ -435,7 +496,8 @@ static const char *const action_names[WA_N] = {
 	"clear_timer", "fork", "say_not_ready", "signal_stop", "signal_kill",
 	"grace_kill", "say_started", "say_ready", "say_start_failed",
 	"say_start_backoff", "say_exit_failed", "say_backoff", "arm_timer",
-	"stop_strays", "mark_killed", "unmark_killed", "tell_parent", "report_crash",
+	"stop_strays", "mark_killed", "unmark_killed", "signal_operator",
+	"tell_parent", "report_crash",
 	"report_exit", "report_down",
 };
 

@@ -60,8 +60,10 @@ enum worker_event {
 	/* service.kill, the operator's fault injection: */
 	WEV_KILLED,		/* a signal that ends it by default was sent to it */
 	WEV_KILL_SURVIVED,	/* ... and it is still there after the grace */
+	/* service.signal, the operator's request (a reload by HUP): */
+	WEV_SIGNALED,		/* facts.sig is to be sent to it */
 };
-#define WEV_N	(WEV_KILL_SURVIVED + 1)
+#define WEV_N	(WEV_SIGNALED + 1)
 
 /*
  * The actions, performed in the order of their bits: recovery bookkeeping
@@ -90,12 +92,14 @@ enum worker_action {
 	WA_STOP_STRAYS	 = 1u << 17,	/* what left the group: the stop signal, the grace */
 	WA_MARK_KILLED	 = 1u << 18,	/* shown stopping, recovering; the kill's grace */
 	WA_UNMARK_KILLED = 1u << 19,	/* log: it lives on; shown as it is again */
-	WA_TELL_PARENT	 = 1u << 20,	/* its supervisor takes another step */
-	WA_REPORT_CRASH	 = 1u << 21,	/* to the supervisor: down unasked, abnormally */
-	WA_REPORT_EXIT	 = 1u << 22,	/* to the supervisor: down unasked, normally */
-	WA_REPORT_DOWN	 = 1u << 23,	/* to the supervisor: down as asked (stop_reason) */
+	WA_SIGNAL_OPERATOR = 1u << 20,	/* facts.sig to the group, marked as asked;
+					   service.signaled */
+	WA_TELL_PARENT	 = 1u << 21,	/* its supervisor takes another step */
+	WA_REPORT_CRASH	 = 1u << 22,	/* to the supervisor: down unasked, abnormally */
+	WA_REPORT_EXIT	 = 1u << 23,	/* to the supervisor: down unasked, normally */
+	WA_REPORT_DOWN	 = 1u << 24,	/* to the supervisor: down as asked (stop_reason) */
 };
-#define WA_N	24
+#define WA_N	25
 /*
  * These may apply another event to the worker (a fork's outcome, the
  * supervisor's decision) or free it (a reload's retired node): no action
@@ -117,6 +121,7 @@ struct worker_facts {
 	uint32_t	 ready_timeout_ms;
 	int		 shutdown_ms;	/* ms, SHUTDOWN_BRUTAL_KILL or SHUTDOWN_INFINITY */
 	bool		 temporary;	/* restart: temporary */
+	bool		 permanent;	/* restart: permanent */
 	bool		 killed;	/* service.kill marked the process that runs */
 	/* around it */
 	bool		 going_down;	/* warden or its supervisor is stopping */
@@ -128,10 +133,25 @@ struct worker_facts {
 	bool		 abnormal;	/* WEV_EXITED: by its code or signal */
 	bool		 failed;	/* WEV_STAY_DOWN: after an abnormal exit */
 	uint32_t	 delay_ms;	/* WEV_RESTART, WEV_RESTART_SCOPE */
+	/*
+	 * WEV_EXITED: the instance got the operator's signal (service.signal):
+	 * which, how long before its exit, and the signal it died of (0: it
+	 * exited with a code). Its exit is a requested one when it died of
+	 * that signal, or exited within its shutdown_ms after it
+	 * (LIFECYCLE_SIGNAL_GRACE_MS without one), and service.kill had not
+	 * signalled it too (exit_killed): a fault injected outranks it.
+	 */
+	bool		 signaled;
+	int		 signal_sig;
+	uint64_t	 since_signal_ms;
+	int		 exit_sig;
+	bool		 exit_killed;
 	/* carried to the actions, not read by the table */
 	uint64_t	 ran_ms;	/* WEV_EXITED: how long it ran ready */
-	int		 sig;		/* WEV_KILLED: the signal sent */
+	int		 sig;		/* WEV_KILLED, WEV_SIGNALED: the signal */
 };
+
+#define LIFECYCLE_SIGNAL_GRACE_MS	5000
 
 struct worker_step {
 	bool		 ignored;	/* the event means nothing in this state */
@@ -144,6 +164,9 @@ struct worker_step {
 /* The cell (state, event) of the table, applied to the facts. */
 struct worker_step	lifecycle_next(enum svc_state, enum worker_event,
 			    const struct worker_facts *);
+
+/* WEV_EXITED: was the exit one the operator's signal asked for? */
+bool		 lifecycle_exit_requested(const struct worker_facts *);
 
 const char	*lifecycle_state_name(enum svc_state);
 int		 lifecycle_state_parse(const char *);	/* -1 when not a state */

@@ -6,7 +6,7 @@
  * (wardenctl-cli.c), so adding a command is one entry and one handler.
  * The handlers are in a file per family: wardenctl-status.c (ping,
  * version, status, recovery), wardenctl-service.c (start, stop, restart,
- * kill, wait), wardenctl-events.c, wardenctl-warden.c (reload, reexec,
+ * signal, kill, wait), wardenctl-events.c, wardenctl-warden.c (reload, reexec,
  * shutdown, call), wardenctl-flag.c (flag, stage, table) and
  * wardenctl-drill.c.
  */
@@ -28,24 +28,40 @@ static const struct ctl_cmd ctl_commands[] = {
 	  .help = "Print wardenctl's version, then warden's and its\n"
 	    "protocol's. With -j, warden's answer: {version, protocol}.\n",
 	  .min_args = 0, .max_args = 0, .handler = cmd_version },
-	{ .name = "status", .usage = "[SERVICE]",
+	{ .name = "status", .usage = "[SERVICE...]",
 	  .summary = "show the services and supervisors",
 	  .help = "Print the health and stage, a table of services (or of\n"
-	    "SERVICE alone) and a table of supervisors.\n",
-	  .min_args = 0, .max_args = 1, .handler = cmd_status },
-	{ .name = "start", .usage = "SERVICE",
-	  .summary = "start a stopped service",
-	  .help = "Start SERVICE and print its new state.\n",
-	  .min_args = 1, .max_args = 1, .handler = cmd_service },
-	{ .name = "stop", .usage = "SERVICE",
-	  .summary = "stop a service; it stays down until started",
-	  .help = "Stop SERVICE (its stop signal, then SIGKILL after its\n"
-	    "shutdown grace) and print its new state. It is not restarted.\n",
-	  .min_args = 1, .max_args = 1, .handler = cmd_service },
-	{ .name = "restart", .usage = "SERVICE",
-	  .summary = "stop and start a service",
-	  .help = "Stop SERVICE, start it again and print its new state.\n",
-	  .min_args = 1, .max_args = 1, .handler = cmd_service },
+	    "each SERVICE named) and a table of supervisors. Exit 0 when\n"
+	    "the health is ok (no SERVICE) or every SERVICE is running\n"
+	    "and ready (a supervisor: running), 6 otherwise.\n",
+	  .min_args = 0, .max_args = -1, .handler = cmd_status },
+	{ .name = "start", .usage = "SERVICE...",
+	  .summary = "start stopped services",
+	  .help = "Start each SERVICE and print its new state, once all\n"
+	    "have got there. A SERVICE may be a supervisor (its subtree,\n"
+	    "in its order) or \"*\" (every service). Every name is checked\n"
+	    "first: one unknown and nothing is done.\n",
+	  .min_args = 1, .max_args = -1, .handler = cmd_service },
+	{ .name = "stop", .usage = "SERVICE...",
+	  .summary = "stop services; they stay down until started",
+	  .help = "Stop each SERVICE (its stop signal, then SIGKILL after\n"
+	    "its shutdown grace), in reverse order, and print its new\n"
+	    "state. It is not restarted. SERVICE as for start.\n",
+	  .min_args = 1, .max_args = -1, .handler = cmd_service },
+	{ .name = "restart", .usage = "SERVICE...",
+	  .summary = "stop and start services",
+	  .help = "Stop each SERVICE, start it again and print its new\n"
+	    "state. SERVICE as for start.\n",
+	  .min_args = 1, .max_args = -1, .handler = cmd_service },
+	{ .name = "signal", .usage = "SERVICE... SIG",
+	  .summary = "send a signal as the operator's request (a reload)",
+	  .help = "Send SIG (HUP, SIGHUP, 1...) to the process group of\n"
+	    "each SERVICE (a supervisor: its running workers; \"*\":\n"
+	    "every running worker). An exit it causes is one asked for,\n"
+	    "never a failure: a permanent service is started again at\n"
+	    "once, a transient or temporary one stays down. A SERVICE\n"
+	    "named that is not running is refused, and nothing is sent.\n",
+	  .min_args = 2, .max_args = -1, .handler = cmd_signal },
 	{ .name = "kill",
 	  .usage = "SERVICE... [-s SIG] [--wait-recovered [MS]]",
 	  .summary = "signal services, as a crash would",
@@ -107,7 +123,7 @@ static const struct ctl_cmd ctl_commands[] = {
 	    { 0, "table", CTL_ARG_REQUIRED } },
 	  .handler = cmd_flag },
 	{ .name = "stage",
-	  .usage = "[get]\n"
+	  .usage = "[get] [-n N]\n"
 	    "set N [-m REASON]\n"
 	    "rollback [M] [-m REASON]\n"
 	    "emergency [-m REASON]",
@@ -115,6 +131,7 @@ static const struct ctl_cmd ctl_commands[] = {
 	  .help = "A stage is a numbered bundle of flags to turn on.\n"
 	    "  get                    the stage, the configured stages and\n"
 	    "                         the changes so far (the default)\n"
+	    "  -n, --limit N          get: only the last N changes\n"
 	    "  set N                  apply the stages above the current\n"
 	    "                         one up to N, as one change\n"
 	    "  rollback [M]           back to M (default: one below the\n"
@@ -123,7 +140,8 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "  emergency              every flag to its default, stage 0\n"
 	    "  -m, --reason REASON    why; warden records it\n",
 	  .min_args = 0, .max_args = -1,
-	  .opts = { { 'm', "reason", CTL_ARG_REQUIRED } },
+	  .opts = { { 'm', "reason", CTL_ARG_REQUIRED },
+	    { 'n', "limit", CTL_ARG_REQUIRED } },
 	  .handler = cmd_stage },
 	{ .name = "table", .usage = "[info]\ndelete\ncorrupt",
 	  .summary = "show the shared table, or damage it for a drill",
@@ -158,9 +176,10 @@ static const struct ctl_cmd ctl_commands[] = {
 	{ .name = "events", .usage = "[TOPIC...]",
 	  .summary = "print events as they happen",
 	  .help = "Print one line per event until warden closes the\n"
-	    "connection or the command is interrupted. A TOPIC is a\n"
-	    "prefix of the event type (\"service.\", \"service.exited\");\n"
-	    "none: every event. With -j, each event's JSON on one line.\n",
+	    "connection or the command is interrupted. A TOPIC is an\n"
+	    "event type (\"service.exited\") or a prefix of one that ends\n"
+	    "at a dot (\"service\", \"service.\"); another is refused.\n"
+	    "None: every event. With -j, each event's JSON on one line.\n",
 	  .min_args = 0, .max_args = -1, .handler = cmd_events },
 	{ .name = "logs", .usage = "[SERVICE...] [-n N] [-f]",
 	  .summary = "print services' last output lines, or follow them",

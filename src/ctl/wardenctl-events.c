@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "protocol.h"
 #include "util.h"
 #include "wardenctl.h"
 
@@ -234,6 +235,12 @@ cmd_events(struct ctl *c, struct ctl_args *a)
 	bool		 dropped = false;
 	int		 i, rc;
 
+	/* A topic nothing is sent under would wait for ever: said now. */
+	for (i = 0; i < a->argc; i++)
+		if (!rpc_event_topic_known(a->argv[i]))
+			return ctl_usage_error(a, "%s: unknown topic (an event "
+			    "type, or a prefix of one ending at a dot: "
+			    "service, service.exited, flag., ...)", a->argv[i]);
 	if (a->argc > 0) {
 		if ((topics = json_array()) == NULL)
 			fatalx("out of memory");

@@ -20,6 +20,7 @@
 #include <warden.h>
 
 #include "log.h"
+#include "protocol.h"
 #include "util.h"
 #include "wardenctl.h"
 
@@ -537,10 +538,21 @@ stage_print_get(json_t *res)
 static int
 stage_get(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
-	(void)a;
+	json_t	*params = NULL;
+	int	 limit, rc;
+
 	(void)argc;
 	(void)argv;
-	return ctl_call_print(c, "stage.get", NULL, CTL_DEADLINE_QUICK_MS,
+	if (ctl_opt_isset(a, "limit")) {
+		if ((rc = ctl_parse_count(a, "-n", ctl_opt_value(a, "limit"),
+		    &limit)) != CTL_EXIT_OK)
+			return rc;
+		if (limit > RPC_LIMIT_MAX)
+			return ctl_usage_error(a, "-n: %d is more than %d",
+			    limit, RPC_LIMIT_MAX);
+		params = ctl_params("limit", json_integer(limit));
+	}
+	return ctl_call_print(c, "stage.get", params, CTL_DEADLINE_QUICK_MS,
 	    stage_print_get);
 }
 
@@ -593,7 +605,7 @@ stage_emergency(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 }
 
 static const struct sub stage_subs[] = {
-	{ "get", 0, 0, { NULL }, stage_get },
+	{ "get", 0, 0, { "limit", NULL }, stage_get },
 	{ "set", 1, 1, { "reason", NULL }, stage_set },
 	{ "rollback", 0, 1, { "reason", NULL }, stage_rollback },
 	{ "emergency", 0, 0, { "reason", NULL }, stage_emergency },

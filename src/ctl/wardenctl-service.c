@@ -1,7 +1,7 @@
 /*
  * wardenctl-service.c: the commands that act on services and wait for
- * the outcome: start, stop, restart, kill (--wait-recovered makes it
- * three calls) and wait.
+ * the outcome: start, stop, restart, signal, kill (--wait-recovered makes
+ * it three calls) and wait.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,18 +35,85 @@ print_service(json_t *svc)
 	free(state);
 }
 
+/* Several: {"services": [...]}, a line each. */
+static void
+print_services(json_t *res)
+{
+	json_t	*svc;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(res, "services"), i, svc)
+		print_service(svc);
+}
+
+/* "service": one name as a string, as warden always took it; more as a list. */
+static json_t *
+service_target(int argc, char **argv)
+{
+	json_t	*target;
+	int	 i;
+
+	if (argc == 1)
+		return ctl_str(argv[0]);
+	if ((target = json_array()) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < argc; i++)
+		if (json_array_append_new(target, ctl_str(argv[i])) == -1)
+			fatalx("out of memory");
+	return target;
+}
+
 /* start, stop and restart: service.<command>. */
 int
 cmd_service(struct ctl *c, struct ctl_args *a)
 {
 	char	*method;
 	int	 rc;
+	bool	 one = a->argc == 1 && strcmp(a->argv[0], "*") != 0;
 
 	xasprintf(&method, "service.%s", a->cmd->name);
 	rc = ctl_call_print(c, method, ctl_params("service",
-	    ctl_str(a->argv[0])), CTL_DEADLINE_LONG_MS, print_service);
+	    service_target(a->argc, a->argv)), CTL_DEADLINE_LONG_MS,
+	    one ? print_service : print_services);
 	free(method);
 	return rc;
+}
+
+static void
+print_signaled(json_t *res)
+{
+	json_t	*done = json_object_get(res, "signaled"), *k;
+	char	*signal = ctl_cell(json_object_get(res, "signal"));
+	char	*name, *pid;
+	size_t	 i;
+
+	json_array_foreach(done, i, k) {
+		name = ctl_cell(json_object_get(k, "service"));
+		pid = ctl_cell(json_object_get(k, "pid"));
+		printf("sent %s to %s (pid %s)\n", signal, name, pid);
+		free(name);
+		free(pid);
+	}
+	free(signal);
+}
+
+/* signal SERVICE... SIG: the last operand is the signal. */
+int
+cmd_signal(struct ctl *c, struct ctl_args *a)
+{
+	const char	*sig = a->argv[a->argc - 1], *name;
+	json_t		*params;
+	int		 signo;
+
+	if ((signo = util_signal_parse(sig)) <= 0)
+		return ctl_usage_error(a, "%s is not a signal", sig);
+	params = ctl_params("service", service_target(a->argc - 1, a->argv));
+	/* The name without SIG; a signal without one by number. */
+	name = util_signal_name(signo);
+	ctl_set(params, "signal", strncmp(name, "SIG", 3) == 0 ?
+	    json_integer(signo) : json_string(name));
+	return ctl_call_print(c, "service.signal", params,
+	    CTL_DEADLINE_QUICK_MS, print_signaled);
 }
 
 /* wait with a client deadline a margin past warden's own. */
@@ -133,17 +200,7 @@ kill_await_exits(struct ctl *c, json_t *killed, uint64_t deadline, int wait_ms)
 static json_t *
 kill_params(struct ctl_args *a)
 {
-	json_t	*target;
-	int	 i;
-
-	if (a->argc == 1)
-		return ctl_params("service", ctl_str(a->argv[0]));
-	if ((target = json_array()) == NULL)
-		fatalx("out of memory");
-	for (i = 0; i < a->argc; i++)
-		if (json_array_append_new(target, ctl_str(a->argv[i])) == -1)
-			fatalx("out of memory");
-	return ctl_params("service", target);
+	return ctl_params("service", service_target(a->argc, a->argv));
 }
 
 int

@@ -5,7 +5,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "log.h"
 #include "util.h"
 #include "version.h"
 #include "wardenctl.h"
@@ -173,15 +175,63 @@ print_status(json_t *res)
 	}
 }
 
+/*
+ * What scripts ask of status: without names, is the health ok; with,
+ * is every service named running and ready (a supervisor: running)?
+ */
+static bool
+status_ok(json_t *res, bool named)
+{
+	json_t		*v;
+	const char	*state;
+	size_t		 i;
+
+	if (!named) {
+		state = ctl_json_str(res, "health");
+		return state != NULL && strcmp(state, "ok") == 0;
+	}
+	json_array_foreach(json_object_get(res, "services"), i, v) {
+		state = ctl_json_str(v, "state");
+		if (state == NULL || strcmp(state, "running") != 0 ||
+		    !json_is_true(json_object_get(v, "ready")))
+			return false;
+	}
+	json_array_foreach(json_object_get(res, "supervisors"), i, v) {
+		state = ctl_json_str(v, "state");
+		if (state == NULL || strcmp(state, "running") != 0)
+			return false;
+	}
+	return true;
+}
+
 int
 cmd_status(struct ctl *c, struct ctl_args *a)
 {
-	json_t	*params = NULL;
+	json_t	*params = NULL, *res, *list;
+	int	 i, rc;
+	bool	 ok;
 
-	if (a->argc > 0)
+	if (a->argc == 1)
 		params = ctl_params("service", ctl_str(a->argv[0]));
-	return ctl_call_print(c, "status", params, CTL_DEADLINE_QUICK_MS,
-	    print_status);
+	else if (a->argc > 1) {
+		if ((list = json_array()) == NULL)
+			fatalx("out of memory");
+		for (i = 0; i < a->argc; i++)
+			if (json_array_append_new(list, ctl_str(a->argv[i])) ==
+			    -1)
+				fatalx("out of memory");
+		params = ctl_params("service", list);
+	}
+	rc = ctl_call(c, "status", params, CTL_DEADLINE_QUICK_MS, &res);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (c->json)
+		ctl_print_result(res);
+	else
+		print_status(res);
+	ok = status_ok(res, a->argc > 0 && strcmp(a->argv[0], "*") != 0);
+	json_decref(res);
+	return ok ? CTL_EXIT_OK : CTL_EXIT_NOT_OK;
 }
 
 static void

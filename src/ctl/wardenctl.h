@@ -31,6 +31,8 @@
 #define CTL_EXIT_USAGE		2
 #define CTL_EXIT_CONNECT	3	/* cannot connect, or lost it */
 #define CTL_EXIT_TIMEOUT	4	/* RPC_TIMEOUT, or no answer in time */
+/* 5: a drill failed (wardenctl-drill.c) */
+#define CTL_EXIT_NOT_OK		6	/* status: not ok, or not running and ready */
 
 /*
  * Client deadlines. Quick calls get a short one; calls whose duration
@@ -173,6 +175,7 @@ int	 cmd_recovery(struct ctl *, struct ctl_args *);
 /* wardenctl-service.c */
 int	 cmd_service(struct ctl *, struct ctl_args *);
 int	 cmd_kill(struct ctl *, struct ctl_args *);
+int	 cmd_signal(struct ctl *, struct ctl_args *);
 int	 cmd_wait(struct ctl *, struct ctl_args *);
 
 /* wardenctl-events.c */

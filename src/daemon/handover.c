@@ -90,7 +90,7 @@ enum hf {
 	HF_PID, HF_OUT_FD, HF_READY_FD, HF_FAULT, HF_FAULT_TRIES, HF_KILLED_PID,
 	HF_KILL_RECOVERING, HF_KILL_AT, HF_STOP_SIGNAL, HF_SHUTDOWN_MS,
 	HF_OP_ACTIVE, HF_OP_INITIAL, HF_OP_GEN, HF_OP_LO, HF_OP_PHASE,
-	HF_OP_DELAY, HF_ERR_FD,
+	HF_OP_DELAY, HF_ERR_FD, HF_LOG_DROPPED,
 	HF_N
 };
 
@@ -138,6 +138,7 @@ static const struct {
 	[HF_OP_PHASE] =		{ "op_phase", OP_STOP, OP_START },
 	[HF_OP_DELAY] =		{ "op_delay", 0, HF_U32 },
 	[HF_ERR_FD] =		{ "err_fd", -1, INT32_MAX, -1 },
+	[HF_LOG_DROPPED] =	{ "log_dropped", 0, HF_I64, 0 },
 };
 
 static json_t *
@@ -221,6 +222,7 @@ handover_node(const struct node *n, json_t *fds)
 		f[HF_PID] = n->pid;
 		f[HF_OUT_FD] = n->out[LOGRING_STDOUT].fd;
 		f[HF_ERR_FD] = n->out[LOGRING_STDERR].fd;
+		f[HF_LOG_DROPPED] = (json_int_t)n->log_dropped;
 		f[HF_READY_FD] = n->ev_ready != NULL ? n->ready_fd : -1;
 		f[HF_FAULT] = n->fault;
 		f[HF_FAULT_TRIES] = n->fault_tries;
@@ -371,6 +373,7 @@ handover_take_worker(struct node *n, const json_int_t *f, const json_t *d,
 		snprintf(err, errlen, "tree: %s: bad worker fields", n->name);
 		return -1;
 	}
+	n->log_dropped = (uint64_t)f[HF_LOG_DROPPED];
 	free(n->reason);
 	n->reason = json_is_string(reason) ?
 	    xstrdup(json_string_value(reason)) : NULL;

@@ -7,13 +7,20 @@
 #include <string.h>
 
 #include "control.h"
+#include "journald.h"
+#include "logfile.h"
 #include "log.h"
 #include "logring.h"
 #include "logs.h"
 #include "tree-private.h"
 #include "util.h"
 
+#define LOGS_SAY_DROPPED_MS	10000
+
 static uint64_t	logs_seq;
+static uint64_t	logs_dropped_said_at;
+
+static void	logs_dropped(struct node *, const char *where);
 
 static const char *const logs_streams[] = {
 	[LOGRING_STDOUT] = "stdout",
@@ -41,11 +48,41 @@ logs_keeper(struct node *n)
 }
 
 void
+logs_init(struct node *n)
+{
+	const struct log_conf	*c = &n->conf->log;
+
+	logring_init(&n->logs, (size_t)c->lines, (size_t)c->memory_bytes);
+	if (!n->is_sup && c->file != NULL)
+		n->logfile = logfile_new(n->name, c->file, c->max_bytes, c->keep);
+}
+
+void
+logs_free(struct node *n)
+{
+	logring_free(&n->logs);
+	if (n->logfile != NULL)
+		logfile_close(n->logfile);
+	n->logfile = NULL;
+}
+
+void
 logs_limits(struct node *n)
 {
-	if (n->conf != NULL)
-		logring_set_limits(&n->logs, (size_t)n->conf->log.lines,
-		    (size_t)n->conf->log.memory_bytes);
+	const struct log_conf	*c;
+
+	if (n->conf == NULL)
+		return;
+	c = &n->conf->log;
+	logring_set_limits(&n->logs, (size_t)c->lines, (size_t)c->memory_bytes);
+	if (n->logfile != NULL && (c->file == NULL ||
+	    !logfile_is(n->logfile, c->file, c->max_bytes, c->keep))) {
+		n->log_dropped += logfile_lost(n->logfile);
+		logfile_close(n->logfile);
+		n->logfile = NULL;
+	}
+	if (n->logfile == NULL && !n->is_sup && c->file != NULL)
+		n->logfile = logfile_new(n->name, c->file, c->max_bytes, c->keep);
 }
 
 void
@@ -56,6 +93,80 @@ logs_succeed(struct node *old, struct node *succ)
 	succ->logs = old->logs;
 	old->logs = r;
 	logs_limits(succ);
+	/* Its last lines go to the successor's file: one writer per file. */
+	if (old->logfile != NULL) {
+		succ->log_dropped += logfile_lost(old->logfile);
+		logfile_close(old->logfile);
+		old->logfile = NULL;
+	}
+}
+
+uint64_t
+logs_dropped_count(const struct node *n)
+{
+	return n->log_dropped + (n->logfile != NULL ?
+	    logfile_lost(n->logfile) : 0);
+}
+
+/* "TIME SERVICE[PID] STREAM: TEXT", as wardenctl logs prints it. */
+static void
+logs_to_file(struct node *n, const struct logline *l)
+{
+	char	iso[UTIL_ISO_LEN], head[256];
+	char	*line;
+	int	hl;
+
+	hl = snprintf(head, sizeof(head), "%s %s[%ld] %s: ",
+	    util_iso_ms(l->wall_ms, iso), n->name, (long)l->pid,
+	    logs_streams[l->stream]);
+	if (hl < 0 || (size_t)hl >= sizeof(head))
+		return;
+	line = xmalloc((size_t)hl + l->len);
+	memcpy(line, head, (size_t)hl);
+	memcpy(line + hl, l->text, l->len);
+	if (logfile_write(n->logfile, line, (size_t)hl + l->len) == -1)
+		logs_dropped(n, "its log file");
+	free(line);
+}
+
+/*
+ * Lines lost on the way out (journald busy, a file's writer behind) are
+ * counted per service and said in warden's log, at most every
+ * LOGS_SAY_DROPPED_MS, so that a flood of losses is not a flood of lines.
+ */
+static void
+logs_dropped(struct node *n, const char *where)
+{
+	uint64_t	now = util_now_ms();
+
+	n->log_dropped++;
+	n->log_dropped_unsaid++;
+	if (now < logs_dropped_said_at + LOGS_SAY_DROPPED_MS)
+		return;
+	logs_dropped_said_at = now;
+	log_warnx("%s: %llu lines lost: %s did not keep up (%llu in all)",
+	    n->name, (unsigned long long)n->log_dropped_unsaid, where,
+	    (unsigned long long)n->log_dropped);
+	n->log_dropped_unsaid = 0;
+}
+
+/* In warden's log, or as a journal entry of the service's own. */
+static void
+logs_say(struct node *n, const struct logline *l)
+{
+	if (journald_active()) {
+		switch (journald_send(n->name, l->pid, l->stream, l->text,
+		    l->len)) {
+		case JOURNALD_SENT:
+			return;
+		case JOURNALD_BUSY:
+			logs_dropped(n, "the journal");
+			return;
+		case JOURNALD_GONE:
+			break;
+		}
+	}
+	log_info("%s: %s", n->name, l->text);
 }
 
 /*
@@ -78,9 +189,11 @@ logs_line(struct node *n, int stream, pid_t pid, const char *s, size_t len)
 	l.len = logring_utf8_clean(clean, sizeof(clean) - 1, s, len);
 	clean[l.len] = '\0';
 	l.text = clean;
-	logring_push(&logs_keeper(n)->logs, l.seq, l.wall_ms, pid, stream,
-	    clean, l.len);
-	log_info("%s: %s", n->name, clean);
+	n = logs_keeper(n);
+	logring_push(&n->logs, l.seq, l.wall_ms, pid, stream, clean, l.len);
+	if (n->logfile != NULL)
+		logs_to_file(n, &l);
+	logs_say(n, &l);
 	if (control_log_followers() > 0) {
 		j = logs_line_json(n->name, &l);
 		control_publish_log(n->name, j);

@@ -15,8 +15,13 @@
 struct node;
 struct logline;
 
+/* A node's lines kept, and its file if it has one; and their end. */
+void	 logs_init(struct node *);
+void	 logs_free(struct node *);
 void	 logs_line(struct node *, int stream, pid_t, const char *, size_t);
-/* A reload: the service's bounds may have changed. */
+/* Lines lost on the way to the journal or the service's file. */
+uint64_t logs_dropped_count(const struct node *);
+/* A reload: the service's bounds or file may have changed. */
 void	 logs_limits(struct node *);
 /*
  * A reload replaced old with succ (the same service, new settings): its

@@ -104,6 +104,18 @@ methods_flags_get(struct call *call, json_t *params)
 void
 methods_flags_stage_get(struct call *call, json_t *params)
 {
-	(void)params;
-	rpc_result(call, flags_stage_json(flagsvc_flags()));
+	struct jsonrpc_error	 e;
+	json_int_t		 limit;
+	json_t			*res, *hist;
+
+	if (jsonrpc_limit_param(params, &limit, &e) == -1) {
+		rpc_fail(call, &e);
+		return;
+	}
+	res = flags_stage_json(flagsvc_flags());
+	/* The last limit changes: the history is oldest first. */
+	hist = json_object_get(res, "history");
+	while (limit >= 0 && json_array_size(hist) > (size_t)limit)
+		(void)json_array_remove(hist, 0);
+	rpc_result(call, res);
 }

@@ -41,6 +41,7 @@ void	methods_service_start(struct call *, json_t *);
 void	methods_service_stop(struct call *, json_t *);
 void	methods_service_restart(struct call *, json_t *);
 void	methods_service_kill(struct call *, json_t *);
+void	methods_service_signal(struct call *, json_t *);
 void	methods_service_recovery(struct call *, json_t *);
 
 /* methods-logs.c */

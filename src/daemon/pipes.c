@@ -30,7 +30,7 @@ pipes_init(struct node *n)
 		n->out[i].fd = -1;
 		n->out[i].pid = -1;
 	}
-	logring_init(&n->logs, n->conf->log.lines, n->conf->log.memory_bytes);
+	logs_init(n);
 }
 
 void
@@ -45,7 +45,7 @@ pipes_free(struct node *n)
 			close(n->out[i].fd);
 		free(n->out[i].line);
 	}
-	logring_free(&n->logs);
+	logs_free(n);
 }
 
 static void

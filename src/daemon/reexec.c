@@ -31,6 +31,7 @@
 #include "flagsvc.h"
 #include "ledger.h"
 #include "log.h"
+#include "logfile.h"
 #include "readysock.h"
 #include "reexec.h"
 #include "rpc.h"
@@ -41,6 +42,7 @@
 
 #define REEXEC_WAIT_MS		30000	/* for a reload's instances to stop */
 #define REEXEC_OUTPUT_MAX	4096	/* of the check's output, kept */
+#define REEXEC_LOGFILE_MS	1000	/* for the log files' queued lines */
 
 enum reexec_state { REEXEC_IDLE, REEXEC_CHECKING, REEXEC_WAITING };
 
@@ -253,6 +255,8 @@ reexec_go(void)
 		argv[i++] = verb;
 	argv[i] = NULL;
 	log_debug("reexec: state written, executing");
+	/* The new image opens the log files again; what is queued goes first. */
+	logfile_flush(REEXEC_LOGFILE_MS);
 	if (reexec_fds(d, true) == 0)
 		(void)execv(binary, argv);
 	saved = errno;

@@ -44,7 +44,11 @@ rpc_describe_call(const struct pending *p)
 		    json_integer((json_int_t)p->deadline));
 		break;
 	case PENDING_SETTLE:
-		json_object_set_new(o, "service", json_string(rpc_wait_subject(p)));
+		if (p->targets != NULL)
+			json_object_set(o, "services", p->targets);
+		else
+			json_object_set_new(o, "service",
+			    json_string(rpc_wait_subject(p)));
 		json_object_set_new(o, "want_up", json_boolean(p->want_up));
 		break;
 	case PENDING_REEXEC:
@@ -151,8 +155,35 @@ struct adopt_call {
 	struct jsonrpc_cond	 cond;
 	json_int_t		 timeout_ms, deadline;
 	const char		*service;
+	json_t			*services;	/* an operation on several */
 	bool			 want_up;
 };
+
+/* A settle's service, or services: a list of names, not empty. */
+static int
+rpc_adopt_settle(const json_t *o, const char *where, struct adopt_call *ac,
+    char *err, size_t errlen)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (json_object_get(o, "services") == NULL)
+		return desc_string(o, where, "service", &ac->service, err,
+		    errlen);
+	if (desc_array(o, where, "services", &ac->services, err, errlen) == -1)
+		return -1;
+	if (json_array_size(ac->services) == 0) {
+		snprintf(err, errlen, "%s.services: must not be empty", where);
+		return -1;
+	}
+	json_array_foreach(ac->services, i, v)
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "%s.services[%zu]: must be a "
+			    "string", where, i);
+			return -1;
+		}
+	return 0;
+}
 
 static int
 rpc_adopt_kind(const json_t *o, const char *where, struct adopt_call *ac,
@@ -177,7 +208,7 @@ rpc_adopt_kind(const json_t *o, const char *where, struct adopt_call *ac,
 		}
 	} else if (strcmp(kind, "settle") == 0) {
 		ac->kind = PENDING_SETTLE;
-		if (desc_string(o, where, "service", &ac->service, err, errlen) == -1 ||
+		if (rpc_adopt_settle(o, where, ac, err, errlen) == -1 ||
 		    desc_bool(o, where, "want_up", &ac->want_up, err, errlen) == -1)
 			return -1;
 	} else if (strcmp(kind, "reexec") == 0)
@@ -232,7 +263,11 @@ rpc_adopt_call(struct adopt *a, const json_t *o, size_t idx, char *err,
 		rpc_wait_arm(p, ac.condition, &ac.cond, ac.timeout_ms, left);
 		break;
 	case PENDING_SETTLE:
-		rpc_wait_settle(p, ac.service, ac.want_up);
+		if (ac.services != NULL)
+			rpc_wait_settle_many(p, json_copy(ac.services),
+			    ac.want_up);
+		else
+			rpc_wait_settle(p, ac.service, ac.want_up);
 		break;
 	case PENDING_REEXEC:
 		rpc_wait_reexec(p, false);

@@ -57,7 +57,13 @@ struct pending {
 	json_int_t		 timeout_ms;
 	uint64_t		 deadline;	/* wait: its timeout, monotonic ms */
 	struct event		*timer;		/* wait: its timeout */
-	struct watch		*watch;		/* what it waits on; NULL: recovered */
+	struct watch		*watch;		/* what it waits on; NULL: recovered,
+						   or several services */
+	/* A service operation on several: the nodes, in the order done. */
+	json_t			*targets;	/* their names; NULL: one, by watch */
+	struct node		**nodes;	/* found by name ... */
+	uint64_t		 nodes_gen;	/* ... in this tree generation */
+	size_t			 settled;	/* those before it have settled */
 	struct pending_list	*list;		/* the list of its condition */
 	TAILQ_ENTRY(pending)	 by_client;
 	TAILQ_ENTRY(pending)	 by_cond;
@@ -81,6 +87,12 @@ bool		 rpc_wait_room(struct call *);
 struct pending	*rpc_wait_take(struct call *, enum pending_kind);
 /* A service operation: answer once the service has settled. */
 void		 rpc_wait_settle(struct pending *, const char *service, bool want_up);
+/*
+ * One on several (targets, their names, taken): answer once each has
+ * settled, with {"services": [...]}, each worker in their subtrees.
+ */
+void		 rpc_wait_settle_many(struct pending *, json_t *targets,
+		    bool want_up);
 /*
  * A wait for a checked condition, with its timeout: timeout_ms in all
  * (for the message), of which left_ms remain (all of it, but for a wait

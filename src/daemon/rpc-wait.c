@@ -77,6 +77,8 @@ static size_t			  watch_buckets;	/* a power of two, or 0 */
 static size_t			  nwatches;
 static LIST_HEAD(, watch)	  watched = LIST_HEAD_INITIALIZER(watched);
 static struct pending_list	  recovered_waits = TAILQ_HEAD_INITIALIZER(recovered_waits);
+/* The service operations on several services: tested after every change. */
+static struct pending_list	  settle_many = TAILQ_HEAD_INITIALIZER(settle_many);
 static struct event		 *ev_recheck;
 static bool			  rechecking;
 /* The reexec calls, answered together; the one in reexec_request() now. */
@@ -228,6 +230,8 @@ rpc_wait_free(struct pending *p)
 	if (p == reexec_asking)
 		reexec_asking = NULL;
 	json_decref(p->condition);
+	json_decref(p->targets);
+	free(p->nodes);
 	json_decref(p->call.id);
 	free(p);
 	control_release(c);
@@ -309,6 +313,18 @@ rpc_wait_settle(struct pending *p, const char *service, bool want_up)
 }
 
 void
+rpc_wait_settle_many(struct pending *p, json_t *targets, bool want_up)
+{
+	p->cond.kind = JSONRPC_COND_SERVICE;
+	p->want_up = want_up;
+	p->targets = targets;
+	p->nodes = xcalloc(json_array_size(targets) + 1, sizeof(*p->nodes));
+	p->nodes_gen = UINT64_MAX;		/* not found yet */
+	p->list = &settle_many;
+	TAILQ_INSERT_TAIL(p->list, p, by_cond);
+}
+
+void
 rpc_wait_arm(struct pending *p, const json_t *condition,
     const struct jsonrpc_cond *cond, json_int_t timeout_ms, json_int_t left_ms)
 {
@@ -373,6 +389,59 @@ rpc_wait_result(const struct pending *p, const struct node *n, ssize_t i)
 	return tree_recovery_json();
 }
 
+static int
+rpc_wait_add_worker(struct node *n, void *arg)
+{
+	json_array_append_new(arg, tree_service_json(n));
+	return 0;
+}
+
+/* The nodes of an operation on several, found again after a reload. */
+static bool
+rpc_wait_many_found(struct pending *p)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (p->nodes_gen == tree_generation())
+		return true;
+	json_array_foreach(p->targets, i, v)
+		if ((p->nodes[i] = tree_find(json_string_value(v))) == NULL) {
+			rpc_error(&p->call, RPC_NOT_FOUND,
+			    "no service named '%s' any more",
+			    json_string_value(v));
+			rpc_wait_free(p);
+			return false;
+		}
+	p->nodes_gen = tree_generation();
+	return true;
+}
+
+/*
+ * An operation on several: answered once each node has settled, in turn
+ * (one that has is not looked at again), with every worker of theirs.
+ */
+static bool
+rpc_wait_test_many(struct pending *p)
+{
+	json_t	*services;
+	size_t	 i, n = json_array_size(p->targets);
+
+	if (!rpc_wait_many_found(p))
+		return true;
+	while (p->settled < n && rpc_wait_settled(p, p->nodes[p->settled]))
+		p->settled++;
+	if (p->settled < n)
+		return false;
+	services = json_array();
+	for (i = 0; i < n; i++)
+		(void)tree_each_worker(p->nodes[i], rpc_wait_add_worker,
+		    services);
+	rpc_result(&p->call, json_pack("{s:o}", "services", services));
+	rpc_wait_free(p);
+	return true;
+}
+
 /* Does p's subject still exist? If not, p is answered so and freed. */
 static bool
 rpc_wait_gone(struct pending *p, struct node **n, ssize_t *i)
@@ -408,6 +477,8 @@ rpc_wait_test_shared(struct pending *p, json_t **shared)
 	ssize_t		 i = -1;
 	bool		 holds = false;
 
+	if (p->targets != NULL)
+		return rpc_wait_test_many(p);
 	if (rpc_wait_gone(p, &n, &i))
 		return true;
 	switch (p->cond.kind) {
@@ -553,6 +624,7 @@ rpc_recheck(void)
 	rechecking = true;
 	if (!TAILQ_EMPTY(&recovered_waits) && tree_recovered())
 		rpc_wait_test_list(&recovered_waits);
+	rpc_wait_test_list(&settle_many);
 	if ((w = watch_find(JSONRPC_COND_STAGE, NULL, flagsvc_stage())) != NULL) {
 		w->pinned = true;
 		rpc_wait_test_list(&w->lists[0]);

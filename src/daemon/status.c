@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "flagsvc.h"
+#include "logs.h"
 #include "tree-private.h"
 #include "util.h"
 
@@ -133,6 +134,7 @@ tree_service_json(const struct node *n)
 	json_object_set_new_nocheck(o, "last_exit", status_exit_json(n));
 	json_object_set_new_nocheck(o, "reason", n->reason != NULL ?
 	    json_string(n->reason) : json_null());
+	status_set_int(o, "log_dropped", (json_int_t)logs_dropped_count(n));
 	return o;
 }
 

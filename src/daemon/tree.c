@@ -521,6 +521,36 @@ tree_op_restart(struct node *n, const char **why)
 }
 
 int
+tree_op_check(const struct node *n, bool up, const char **why)
+{
+	if (up)
+		return tree_op_up_allowed(n, why);
+	if (tree.shutting_down) {
+		*why = "warden is shutting down";
+		return -1;
+	}
+	if (n->is_sup && n->parent == NULL) {
+		*why = "the root supervisor cannot be stopped; use shutdown";
+		return -1;
+	}
+	return 0;
+}
+
+int
+tree_signal(struct node *n, int sig, const char **why)
+{
+	struct worker_facts	f = { .sig = sig };
+
+	if (n->is_sup || n->pid <= 0 || (n->state != SVC_STARTING &&
+	    n->state != SVC_RUNNING) || tree_service_state(n) != n->state) {
+		*why = "not running";
+		return -1;
+	}
+	worker_apply(n, WEV_SIGNALED, &f);
+	return 0;
+}
+
+int
 tree_each_worker(struct node *n, int (*fn)(struct node *, void *), void *arg)
 {
 	size_t	i;

@@ -26,6 +26,7 @@
 struct event_base;
 struct event;
 struct spawn_env;
+struct logfile;
 
 enum op_phase { OP_STOP, OP_WAIT, OP_START };
 
@@ -72,6 +73,9 @@ struct node {
 	pid_t			 pid;
 	struct outpipe		 out[2];	/* stdout, stderr (enum logring_stream) */
 	struct logring		 logs;		/* its last lines (logs.c) */
+	struct logfile		*logfile;	/* its "log" file, NULL: none */
+	uint64_t		 log_dropped;	/* lines the journal or its file lost */
+	uint64_t		 log_dropped_unsaid; /* ... not yet said in warden's log */
 	struct spawn_env	*env;		/* kept from start to start; NULL: build */
 	char			*env_table;	/* what env was built with */
 	bool			 env_table_fd;
@@ -89,6 +93,9 @@ struct node {
 	bool			 kill_recovering; /* ... and marked it recovering */
 	struct event		*kill_timer;	/* ... and waits for it to die */
 	uint64_t		 kill_at;	/* ms, monotonic: the end of its grace */
+	pid_t			 signal_pid;	/* service.signal signalled this instance ... */
+	int			 signal_sig;	/* ... with this ... */
+	uint64_t		 signal_at;	/* ... then (ms, monotonic) */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 
@@ -147,6 +154,13 @@ int		 tree_op_stop(struct node *, const char **why);
 int		 tree_op_restart(struct node *, const char **why);
 /* Send sig to one worker (to the group's leader, as a fault from outside). */
 int		 tree_kill(struct node *, int sig, json_t *killed);
+/*
+ * The operator's signal to a running worker (its group): a requested
+ * exit if it ends it. 0, or -1 with *why (not running) and nothing done.
+ */
+int		 tree_signal(struct node *, int sig, const char **why);
+/* May the operator start (up) or stop it now? As tree_op_*, doing nothing. */
+int		 tree_op_check(const struct node *, bool up, const char **why);
 /* Every worker in the subtree; fn returns non-zero to stop. */
 int		 tree_each_worker(struct node *, int (*fn)(struct node *, void *), void *);
 

@@ -22,6 +22,8 @@
 #include "flagsvc.h"
 #include "ledger.h"
 #include "log.h"
+#include "journald.h"
+#include "logfile.h"
 #include "readysock.h"
 #include "repair.h"
 #include "reexec.h"
@@ -602,6 +604,7 @@ main(int argc, char **argv)
 		sdnotify_adopt(json_object_get(handover, "sdnotify"));
 	sdnotify_init();
 	spawn_init();
+	(void)journald_open();
 	warden_raise_nofile();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal(SIGPIPE)");
@@ -638,6 +641,8 @@ main(int argc, char **argv)
 	reexec_free();
 	conf = tree_config();
 	tree_free();
+	/* The services' last lines reach their files, 2 s at most. */
+	logfile_flush(2000);
 	ledger_close();
 	spawn_free();
 	config_free(conf);

@@ -52,6 +52,7 @@ worker_facts(const struct node *n, struct worker_facts *f)
 	    (uint32_t)n->conf->ready_timeout_ms : 0;
 	f->shutdown_ms = n->shutdown_ms;
 	f->temporary = n->conf != NULL && n->conf->restart == RESTART_TEMPORARY;
+	f->permanent = n->conf != NULL && n->conf->restart == RESTART_PERMANENT;
 	f->killed = n->killed_pid > 0 && n->killed_pid == n->pid;
 	f->going_down = tree.shutting_down ||
 	    (p != NULL && p->state == SVC_STOPPING);
@@ -296,6 +297,24 @@ worker_kill_mark(struct node *n, int sig)
 	n->kill_at = util_now_ms() + (uint64_t)ms;
 }
 
+/* --- service.signal's mark ---------------------------------------------------- */
+
+/*
+ * The operator's signal: to the group, as a stop signal is, and remembered
+ * with the instance, so that the exit it may cause is taken as asked.
+ */
+static void
+worker_signal_operator(struct node *n, int sig)
+{
+	n->signal_pid = n->pid;
+	n->signal_sig = sig;
+	n->signal_at = util_now_ms();
+	worker_signal(n, sig);
+	events_emit("service.signaled", json_pack("{s:s,s:i,s:s}",
+	    "service", n->name, "pid", (int)n->pid,
+	    "signal", util_signal_name(sig)));
+}
+
 /* --- the actions ------------------------------------------------------------- */
 
 /* Recovering since now, unless it already is (down_since is 0 when not). */
@@ -367,6 +386,8 @@ worker_perform(struct node *n, const struct worker_step *s,
 		worker_kill_mark(n, f->sig);
 	if (a & WA_UNMARK_KILLED)
 		worker_kill_unmark(n);
+	if (a & WA_SIGNAL_OPERATOR)
+		worker_signal_operator(n, f->sig);
 	if (a & WA_TELL_PARENT)
 		tree_kick(n->parent);
 	/* Last: these may apply another event to n, or free it. */
@@ -492,6 +513,7 @@ worker_spawn(struct node *n)
 	n->ready = false;
 	n->stop_signal = n->conf->stop_signal;
 	n->shutdown_ms = n->conf->shutdown_ms;
+	n->signal_pid = 0;
 	since = ledger_clock();
 	if (spawn_worker(&a, &r) == -1) {
 		worker_fork_failed(n, errno);
@@ -531,12 +553,20 @@ worker_exited(struct node *n, int code, int sig)
 	n->has_exit = true;
 	n->exit_code = code;
 	n->exit_signal = sig;
+	/* The operator's signal, if this instance had one. */
+	f.signaled = n->signal_pid > 0 && n->signal_pid == pid;
+	f.signal_sig = n->signal_sig;
+	f.since_signal_ms = f.signaled ? util_now_ms() - n->signal_at : 0;
+	f.exit_sig = sig;
+	f.exit_killed = n->killed_pid > 0 && n->killed_pid == pid;
+	n->signal_pid = 0;
 	e = node_ev_fields(n);
 	json_object_set_new(e, "pid", pid > 0 ? json_integer(pid) : json_null());
 	json_object_set_new(e, "code", sig == 0 ? json_integer(code) : json_null());
 	json_object_set_new(e, "signal", sig != 0 ? json_string(util_signal_name(sig)) : json_null());
-	json_object_set_new(e, "expected", json_boolean(why != STOP_NONE &&
-	    why != STOP_READY_TIMEOUT));
+	json_object_set_new(e, "expected", json_boolean((why != STOP_NONE &&
+	    why != STOP_READY_TIMEOUT) ||
+	    (why == STOP_NONE && lifecycle_exit_requested(&f))));
 	if (n->fault != FAULT_NONE && n->reason != NULL)
 		json_object_set_new(e, "reason", json_string(n->reason));
 	events_emit("service.exited", e);

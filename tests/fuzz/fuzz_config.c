@@ -9,13 +9,13 @@
  * naming configured flags, paths absolute). Any breach aborts, so
  * libFuzzer keeps the input.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "fuzz-util.h"
 #include "log.h"
 
 #define FUZZ_FILE	"fuzz.json"
@@ -23,18 +23,7 @@
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fuzz_config_fail(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_config: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#define fuzz_config_fail(...)	fuzz_fail("fuzz_config", __VA_ARGS__)
 
 static void
 fuzz_config_name(const char *what, const char *name)

@@ -16,7 +16,6 @@
  * them a status answer of the demo's shape stands in. A parse error must
  * be one line naming the file.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <jansson.h>
 
 #include "drill.h"
+#include "fuzz-util.h"
 #include "log.h"
 
 #define FUZZ_FILE	"fuzz.drill"
@@ -42,18 +42,7 @@ static const char fuzz_drill_status[] =
 
 static json_t	*status;	/* the stand-in answer */
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fuzz_drill_fail(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_drill: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#define fuzz_drill_fail(...)	fuzz_fail("fuzz_drill", __VA_ARGS__)
 
 /* A JSON value from a piece of the input; NULL if it is not one. */
 static json_t *

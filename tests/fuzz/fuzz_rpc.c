@@ -37,7 +37,6 @@
  * A first line "#read", "#operate" or "#admin" (roles, in the inputs of
  * the daemon-level target this one replaced) is skipped.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +46,7 @@
 
 #include "config.h"
 #include "flags.h"
+#include "fuzz-util.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "util.h"
@@ -98,18 +98,7 @@ static int64_t			 clock_ms = 1714564800000LL;
 static int			 verbose;		/* FUZZ_VERBOSE: every answer */
 static int			 known_null_answer;	/* FUZZ_KNOWN has null-answer */
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fuzz_rpc_fail(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_rpc: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#define fuzz_rpc_fail(...)	fuzz_fail("fuzz_rpc", __VA_ARGS__)
 
 /* An answer that could not be built: the client would get nothing. */
 static bool

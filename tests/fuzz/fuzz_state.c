@@ -26,7 +26,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,18 +50,7 @@ static struct config	*conf;
 static FILE		*devnull;
 static bool		 verbose;	/* FUZZ_VERBOSE: say what became of each input */
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fuzz_state_fail(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_state: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#define fuzz_state_fail(...)	fuzz_fail("fuzz_state", __VA_ARGS__)
 
 static int
 fuzz_state_nosync(int fd)

@@ -40,7 +40,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,18 +79,7 @@ static struct table_layout	*spare_map;
 static char			 path_live[160], path_spare[160], path_old[160];
 static int			 verbose;	/* FUZZ_VERBOSE: the answers */
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fuzz_table_fail(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "fuzz_table: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	abort();
-}
+#define fuzz_table_fail(...)	fuzz_fail("fuzz_table", __VA_ARGS__)
 
 /* --- seeds ------------------------------------------------------------------ */
 

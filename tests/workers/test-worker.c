@@ -10,7 +10,9 @@
  * set-up, --grandchild (in a session of its own with --setsid), readiness,
  * and finally either --flood or a wait for signals. --linger-term MS makes
  * SIGTERM fatal only MS milliseconds after it came (an instance slow to
- * die, as a real service finishing its work). Files are written to NAME.tmp
+ * die, as a real service finishing its work). --on-hup FILE handles SIGHUP
+ * as a reload: it lives on and writes "hup N" (the count so far) to FILE.
+ * Files are written to NAME.tmp
  * and renamed, so a reader that sees NAME sees all of it.
  *
  * Exit status: CODE as asked, 2 for a usage error, 3 when readiness cannot
@@ -49,6 +51,7 @@ extern char	**environ;
 static volatile sig_atomic_t	got_usr1;
 static volatile sig_atomic_t	got_usr2;
 static volatile sig_atomic_t	got_term;
+static volatile sig_atomic_t	got_hup;
 
 static void
 tw_err(int code, const char *fmt, ...)
@@ -78,7 +81,8 @@ usage(void)
 	    "\t[--grandchild PIDFILE] [--pidfile FILE] [--print TEXT]"
 	    " [--env-out FILE]\n"
 	    "\t[--flood] [--setsid] [--lock FILE] [--no-pdeathsig]"
-	    " [--linger-term MS]\n");
+	    " [--linger-term MS]\n"
+	    "\t[--on-hup FILE]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -342,6 +346,8 @@ tw_on_signal(int sig)
 		got_usr2 = 1;
 	else if (sig == SIGTERM)
 		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
 }
 
 static void
@@ -470,7 +476,7 @@ main(int argc, char *argv[])
 	enum { OPT_READY = 256, OPT_NEVER_READY, OPT_EXIT_USR1, OPT_IGNORE_TERM,
 	    OPT_CRASH, OPT_CRASH_SIGNAL, OPT_GRANDCHILD, OPT_PIDFILE, OPT_PRINT,
 	    OPT_ENV_OUT, OPT_FLOOD, OPT_SETSID, OPT_LOCK, OPT_NO_PDEATHSIG,
-	    OPT_LINGER_TERM, OPT_HELP };
+	    OPT_LINGER_TERM, OPT_ON_HUP, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "ready",		required_argument,	NULL, OPT_READY },
 		{ "never-ready",	no_argument,		NULL, OPT_NEVER_READY },
@@ -487,6 +493,7 @@ main(int argc, char *argv[])
 		{ "lock",		required_argument,	NULL, OPT_LOCK },
 		{ "no-pdeathsig",	no_argument,		NULL, OPT_NO_PDEATHSIG },
 		{ "linger-term",	required_argument,	NULL, OPT_LINGER_TERM },
+		{ "on-hup",		required_argument,	NULL, OPT_ON_HUP },
 		{ "help",		no_argument,		NULL, OPT_HELP },
 		{ NULL,			0,			NULL, 0 }
 	};
@@ -494,6 +501,9 @@ main(int argc, char *argv[])
 	enum ready_mode		 mode = MODE_NONE;
 	const char		*grandchild = NULL, *pidfile = NULL;
 	const char		*print = NULL, *envout = NULL, *lock = NULL;
+	const char		*on_hup = NULL;
+	char			 hupbuf[32];
+	int			 hups = 0;
 	sigset_t		 block, waitmask;
 	int			 ch, exit_usr1 = -1, ignore_term = 0;
 	int			 crash = -1, crash_sig = 0, flood = 0, linger = -1;
@@ -558,6 +568,9 @@ main(int argc, char *argv[])
 		case OPT_LINGER_TERM:
 			linger = tw_parse_int(optarg, 0, 60000);
 			break;
+		case OPT_ON_HUP:
+			on_hup = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -611,6 +624,10 @@ main(int argc, char *argv[])
 		sigaddset(&block, SIGUSR2);
 		tw_handle(SIGUSR2);
 	}
+	if (on_hup != NULL) {
+		sigaddset(&block, SIGHUP);
+		tw_handle(SIGHUP);
+	}
 	sigemptyset(&waitmask);
 	if (sigprocmask(SIG_SETMASK, &block, NULL) == -1)
 		tw_err(1, "sigprocmask: %s", strerror(errno));
@@ -639,8 +656,13 @@ main(int argc, char *argv[])
 	}
 
 	for (;;) {
-		while (!got_usr1 && !got_usr2 && !got_term)
+		while (!got_usr1 && !got_usr2 && !got_term && !got_hup)
 			sigsuspend(&waitmask);
+		if (got_hup) {
+			got_hup = 0;
+			snprintf(hupbuf, sizeof(hupbuf), "hup %d\n", ++hups);
+			tw_write_file(on_hup, hupbuf, strlen(hupbuf));
+		}
 		if (got_term) {
 			/* Dies of the signal, only later. */
 			ts.tv_sec = linger / 1000;
