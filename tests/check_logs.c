@@ -134,6 +134,7 @@ START_TEST(test_streams_fields_and_order)
 	json_t			*l, *res;
 	char			*t;
 	long long		 seq;
+	size_t			 i;
 
 	start(&h, "{ 'supervisor': { 'children': ["
 	    SH("a", "echo one; echo two >&2; echo three; exec sleep 1000") ","
@@ -165,7 +166,7 @@ START_TEST(test_streams_fields_and_order)
 	json_decref(res);
 
 	res = result(&h, "service.logs", js("{'service': 'a', 'lines': 3}"));
-	json_array_foreach(json_object_get(res, "lines"), seq, l)
+	json_array_foreach(json_object_get(res, "lines"), i, l)
 		ck_assert_str_eq(str(l, "stream"), strcmp(str(l, "text"),
 		    "two") == 0 ? "stderr" : "stdout");
 	json_decref(res);

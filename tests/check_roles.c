@@ -276,7 +276,7 @@ START_TEST(test_admin_uid)
 	r = peer_result(&h, &id_admin, "table.delete", NULL, &peer);
 	ck_assert(json_is_true(json_object_get(r, "deleted")));
 	json_decref(r);
-	ck_assert_int_eq(harness_wait_log(&h, "table deleted by uid 40002",
+	ck_assert_int_eq(harness_wait_log(&h, "table.delete by uid 40002",
 	    T_WAIT), 0);
 	ck_assert_int_eq(harness_wait_recovered(&h, T_WAIT), 0);
 	r = root_result(&h, "table.info", NULL);
@@ -315,7 +315,7 @@ START_TEST(test_admin_uid)
 	{
 		char	text[128];
 
-		snprintf(text, sizeof(text), "shutdown asked by uid %d pid %ld",
+		snprintf(text, sizeof(text), "shutdown by uid %d pid %ld (",
 		    UID_ADMIN, (long)peer);
 		ck_assert_int_eq(harness_wait_log(&h, text, T_WAIT), 0);
 	}

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char	*log_name = "warden";
 static int		 log_verbosity = LOG_LEVEL_INFO;
@@ -38,9 +39,7 @@ void
 log_vat(int level, const char *fmt, va_list ap)
 {
 	char		 msg[8192];
-	char		 stamp[32];
-	struct timespec	 ts;
-	struct tm	 tm;
+	char		 stamp[UTIL_ISO_LEN];
 
 	if (level > log_verbosity)
 		return;
@@ -49,10 +48,8 @@ log_vat(int level, const char *fmt, va_list ap)
 		fprintf(stderr, "<%d>%s\n", level, msg);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ld %s: %s\n", stamp, ts.tv_nsec / 1000000L,
+	/* The one time format of warden's: as events and flag history say it. */
+	fprintf(stderr, "%s %s: %s\n", util_iso_ms(util_wall_ms(), stamp),
 	    log_name, msg);
 }
 

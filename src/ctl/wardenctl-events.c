@@ -1,7 +1,7 @@
 /*
  * wardenctl-events.c: "wardenctl events": one line per event as warden
  * sends them, until it closes the connection. Most events read as
- * "seq ts type service key=value..."; those about flags, stages, the
+ * "seq time type service key=value..."; those about flags, stages, the
  * table and reexec have a form of their own.
  */
 #include <errno.h>
@@ -177,6 +177,7 @@ event_form_says(const struct event_form *form, const char *key)
 	size_t	i;
 
 	if (strcmp(key, "seq") == 0 || strcmp(key, "ts") == 0 ||
+	    strcmp(key, "time") == 0 ||
 	    strcmp(key, "type") == 0)
 		return true;
 	if (form == NULL)
@@ -204,7 +205,10 @@ print_event(json_t *ev)
 			if (strcmp(typestr, event_forms[i].type) == 0)
 				form = &event_forms[i];
 	printf("%s ", seq);
-	if (json_is_number(v = json_object_get(ev, "ts")))
+	/* The time as warden says times; ts, the monotonic one, is for -j. */
+	if (json_is_string(v = json_object_get(ev, "time")))
+		fputs(json_string_value(v), stdout);
+	else if (json_is_number(v = json_object_get(ev, "ts")))
 		printf("%.3f", json_number_value(v));
 	else
 		putchar('-');

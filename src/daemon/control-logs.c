@@ -1,9 +1,13 @@
 /*
  * control-logs.c: clients that follow services' output lines
  * (service.logs with follow). Each gets the lines of the services it
- * named as "service.log" notifications, bounded like events.
+ * named as "service.log" notifications, bounded like events. And who a
+ * client is, as warden's log says it.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control-private.h"
 
@@ -61,4 +65,32 @@ control_publish_log(const char *service, json_t *line)
 		control_send_note(c, "service.log", line, "logs.dropped",
 		    json_integer_value(json_object_get(line, "seq")));
 	}
+}
+
+/*
+ * The peer's command name, from /proc while it is there (a client that
+ * already left is "?"), read once: an operator's action is logged under
+ * who asked.
+ */
+const char *
+control_author(struct client *c)
+{
+	char	path[64], comm[32] = "?";
+	ssize_t	r;
+	int	fd;
+
+	if (c->author[0] != '\0')
+		return c->author;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)c->pid);
+	if (c->pid > 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		r = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		comm[r > 0 ? r : 0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		if (comm[0] == '\0')
+			strcpy(comm, "?");
+	}
+	snprintf(c->author, sizeof(c->author), "uid %ld pid %ld (%s)",
+	    (long)c->uid, (long)c->pid, comm);
+	return c->author;
 }

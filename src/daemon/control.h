@@ -40,6 +40,7 @@ struct client {
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
+	char			 author[96];	/* "uid U pid P (comm)", made when first said */
 	enum role		 role;
 	bool			 subscribed;
 	json_t			*topics;	/* NULL: every event */
@@ -104,6 +105,8 @@ void		 control_publish_log(const char *service, json_t *line);
 /* How many clients follow log lines (none: no line is made for them). */
 size_t		 control_log_followers(void);
 struct client	*control_clients(void);
+/* Who the client is, for warden's log: "uid 1000 pid 4242 (wardenctl)". */
+const char	*control_author(struct client *);
 const char	*control_role_name(enum role);
 
 /*

@@ -26,9 +26,12 @@ void
 events_emit(const char *type, json_t *fields)
 {
 	json_t	*ev = fields != NULL ? fields : json_object();
+	char	 iso[UTIL_ISO_LEN];
 	size_t	 i;
 
 	json_object_set_new(ev, "seq", json_integer((json_int_t)++last_seq));
+	json_object_set_new(ev, "time", json_string(util_iso_ms(util_wall_ms(),
+	    iso)));
 	json_object_set_new(ev, "ts", events_ts_now());
 	json_object_set_new(ev, "type", json_string(type));
 	/* A listener may unlisten itself; walk a count taken now. */

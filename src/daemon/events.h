@@ -1,7 +1,8 @@
 /*
  * events.h: the daemon's event stream. Every event gets the next sequence
- * number (no gaps) and a CLOCK_MONOTONIC timestamp in milliseconds, and is
- * handed to every listener at once, in order.
+ * number (no gaps), its time as warden says times (UTC, ISO 8601,
+ * milliseconds) and, for measurements, a CLOCK_MONOTONIC timestamp in
+ * milliseconds ("ts"), and is handed to every listener at once, in order.
  */
 #ifndef WARDEN_EVENTS_H
 #define WARDEN_EVENTS_H
@@ -11,7 +12,7 @@
 
 typedef void (*events_fn)(json_t *event, void *arg);
 
-/* The params object of an event notification: {seq, ts, type, ...}. */
+/* The params object of an event notification: {seq, time, ts, type, ...}. */
 void		 events_emit(const char *type, json_t *fields /* stolen, may be NULL */);
 void		 events_listen(events_fn, void *arg);
 void		 events_unlisten(events_fn, void *arg);

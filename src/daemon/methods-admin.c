@@ -43,8 +43,7 @@ void
 methods_admin_shutdown(struct call *call, json_t *params)
 {
 	(void)params;
-	log_info("shutdown asked by uid %ld pid %ld", (long)call->client->uid,
-	    (long)call->client->pid);
+	log_info("shutdown by %s", control_author(call->client));
 	rpc_result(call, json_pack("{s:b}", "stopping", 1));
 	tree_shutdown();
 }
@@ -69,9 +68,8 @@ methods_admin_reexec(struct call *call, json_t *params)
 	}
 	if (!rpc_wait_room(call))
 		return;
-	log_info("reexec of %s asked by uid %ld pid %ld",
-	    path != NULL ? path : "warden's own binary", (long)call->client->uid,
-	    (long)call->client->pid);
+	log_info("reexec of %s by %s", path != NULL ? path :
+	    "warden's own binary", control_author(call->client));
 	/* Waiting before the request: an outcome told at once reaches it. */
 	p = rpc_wait_take(call, PENDING_REEXEC);
 	rpc_wait_reexec(p, true);

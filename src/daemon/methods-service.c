@@ -181,8 +181,8 @@ methods_service_many(struct call *call, json_t *params,
 		if (op(n, &why) == -1)
 			log_warnx("%s: %s: %s", n->name, verb, why);
 		else
-			log_info("%s: %s by uid %ld pid %ld", n->name, verb,
-			    (long)call->client->uid, (long)call->client->pid);
+			log_info("%s: %s by %s", n->name, verb,
+			    control_author(call->client));
 	}
 	p = rpc_wait_take(call, PENDING_SETTLE);
 	rpc_wait_settle_many(p, targets, want_up);
@@ -214,8 +214,7 @@ methods_service_op(struct call *call, json_t *params,
 		rpc_error(call, RPC_CONFLICT, "%s: %s", n->name, why);
 		return;
 	}
-	log_info("%s: %s by uid %ld pid %ld", n->name, want_up ? "start" : "stop",
-	    (long)call->client->uid, (long)call->client->pid);
+	log_info("%s: %s by %s", n->name, verb, control_author(call->client));
 	/* Answer once it has got there (or given up on the way). */
 	p = rpc_wait_take(call, PENDING_SETTLE);
 	rpc_wait_settle(p, n->name, want_up);
@@ -297,9 +296,9 @@ methods_service_kill(struct call *call, json_t *params)
 			log_warn("%s: kill", n->name);
 	}
 	json_decref(names);
-	log_info("SIG%s sent to %zu service(s) by uid %ld pid %ld",
+	log_info("kill: SIG%s sent to %zu service(s) by %s",
 	    util_signal_name(k.sig), json_array_size(killed),
-	    (long)call->client->uid, (long)call->client->pid);
+	    control_author(call->client));
 	rpc_result(call, json_pack("{s:o,s:s,s:o}", "killed", killed,
 	    "signal", util_signal_name(k.sig), "ts", events_ts_now()));
 }
@@ -390,9 +389,9 @@ methods_service_signal(struct call *call, json_t *params)
 		n = tree_find(json_string_value(v));
 		if (tree_signal(n, k.sig, &why) == -1)
 			continue;
-		log_info("signal %s to %s (pid %ld) by uid %ld pid %ld",
+		log_info("signal %s to %s (pid %ld) by %s",
 		    util_signal_name(k.sig), n->name, (long)n->pid,
-		    (long)call->client->uid, (long)call->client->pid);
+		    control_author(call->client));
 		json_array_append_new(done, json_pack("{s:s,s:i}",
 		    "service", n->name, "pid", (int)n->pid));
 	}

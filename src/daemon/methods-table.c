@@ -20,8 +20,8 @@ methods_table_info(struct call *call, json_t *params)
 
 /* A drill on the table: what (delete, corrupt) it does, done as fault() does it. */
 static void
-methods_table_drill(struct call *call, const char *what, const char *done,
-    const char *key, int (*fault)(void))
+methods_table_drill(struct call *call, const char *what, const char *key,
+    int (*fault)(void))
 {
 	if (!flagsvc_table_available()) {
 		rpc_error(call, RPC_UNAVAILABLE, "no table to %s: the table is "
@@ -33,8 +33,7 @@ methods_table_drill(struct call *call, const char *what, const char *done,
 		    strerror(errno));
 		return;
 	}
-	log_info("table %s by uid %ld pid %ld (a drill)", done,
-	    (long)call->client->uid, (long)call->client->pid);
+	log_info("table.%s by %s", what, control_author(call->client));
 	rpc_result(call, json_pack("{s:b}", key, 1));
 }
 
@@ -42,14 +41,12 @@ void
 methods_table_delete(struct call *call, json_t *params)
 {
 	(void)params;
-	methods_table_drill(call, "delete", "deleted", "deleted",
-	    flagsvc_table_delete);
+	methods_table_drill(call, "delete", "deleted", flagsvc_table_delete);
 }
 
 void
 methods_table_corrupt(struct call *call, json_t *params)
 {
 	(void)params;
-	methods_table_drill(call, "corrupt", "corrupted", "corrupted",
-	    flagsvc_table_corrupt);
+	methods_table_drill(call, "corrupt", "corrupted", flagsvc_table_corrupt);
 }

@@ -148,6 +148,8 @@ worker_say_start_failed(struct node *n, const struct worker_step *s)
 static void
 worker_say_start_backoff(struct node *n, const struct worker_step *s)
 {
+	log_info("%s: next start in %u ms (attempt %u)", n->name, s->timer_ms,
+	    n->fault_tries);
 	events_emit("service.backoff", json_pack("{s:s,s:i,s:i,s:s}",
 	    "service", n->name, "delay_ms", (int)s->timer_ms,
 	    "attempt", (int)n->fault_tries, "reason", n->reason));
@@ -165,6 +167,8 @@ worker_say_exit_failed(struct node *n)
 static void
 worker_say_backoff(struct node *n, uint32_t delay_ms)
 {
+	log_info("%s: restart in %u ms (failure %u in a row)", n->name,
+	    delay_ms, n->streak);
 	events_emit("service.backoff", json_pack("{s:s,s:i,s:i}",
 	    "service", n->name, "delay_ms", (int)delay_ms, "attempt", (int)n->streak));
 }
@@ -531,6 +535,7 @@ worker_spawn(struct node *n)
 	}
 	if (n->conf->ready == READY_FD)
 		pipes_watch_ready(n, r.ready_fd);
+	log_info("%s: started, pid %ld", n->name, (long)n->pid);
 	worker_apply(n, WEV_SPAWNED, NULL);
 }
 
