@@ -194,7 +194,8 @@ START_TEST(test_no_hook_when_asked)
 	ck_assert_int_eq(harness_wait_exit(&h, HARNESS_STOP_TIMEOUT), 0);
 	ck_assert(!exists(&h, "w.env"));
 	log = harness_log(&h);
-	ck_assert_msg(strstr(log, "hook") == NULL, "a hook in:\n%s", log);
+	ck_assert_msg(strstr(log, "hook for") == NULL &&
+	    strstr(log, "hook w:") == NULL, "a hook in:\n%s", log);
 	free(log);
 	finish(&h, 0);
 }
