@@ -424,8 +424,11 @@ tree_maybe_exit(void)
 void
 tree_shutdown(void)
 {
-	if (tree.shutting_down)
+	if (tree.shutting_down) {
+		/* The root failed: its hook may run, unless asked to stop. */
+		hooks_shutdown();
 		return;
+	}
 	tree.shutting_down = true;
 	log_info("stopping all services");
 	strays_shutdown();
