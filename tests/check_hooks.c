@@ -517,6 +517,50 @@ START_TEST(test_shutdown_kills_hook)
 }
 END_TEST
 
+/* Six at once: four run, two wait for them, all six end. */
+START_TEST(test_hooks_at_once)
+{
+	struct harness	 h;
+	char		*log, *first_end, *p, want[128];
+	int		 i, started = 0;
+
+	prepare(&h, "{ 'supervisor': { 'children': ["
+	    " { 'name': 'w1', 'command': ['@DIR@/once', 'w1'], 'on_failure':"
+	    "   { 'command': ['@DIR@/hang', 'w1'], 'timeout_ms': 1000 } },"
+	    " { 'name': 'w2', 'command': ['@DIR@/once', 'w2'], 'on_failure':"
+	    "   { 'command': ['@DIR@/hang', 'w2'], 'timeout_ms': 1000 } },"
+	    " { 'name': 'w3', 'command': ['@DIR@/once', 'w3'], 'on_failure':"
+	    "   { 'command': ['@DIR@/hang', 'w3'], 'timeout_ms': 1000 } },"
+	    " { 'name': 'w4', 'command': ['@DIR@/once', 'w4'], 'on_failure':"
+	    "   { 'command': ['@DIR@/hang', 'w4'], 'timeout_ms': 1000 } },"
+	    " { 'name': 'w5', 'command': ['@DIR@/once', 'w5'], 'on_failure':"
+	    "   { 'command': ['@DIR@/hang', 'w5'], 'timeout_ms': 1000 } },"
+	    " { 'name': 'w6', 'command': ['@DIR@/once', 'w6'], 'on_failure':"
+	    "   { 'command': ['@DIR@/hang', 'w6'], 'timeout_ms': 1000 } }"
+	    " ] } }");
+	script(&h, "once", once_sh);
+	script(&h, "hang", hang_sh);
+	ck_assert_int_eq(harness_launch(&h), 0);
+	for (i = 1; i <= 6; i++) {
+		snprintf(want, sizeof(want), "hook for w%d (service.exited): "
+		    "timed out after ", i);
+		ck_assert_int_eq(harness_wait_log(&h, want, W), 0);
+	}
+	log = harness_log(&h);
+	ck_assert_int_eq(count_of(log, "(service.exited): waits, 4 hooks "
+	    "running"), 2);
+	/* No more than four had started when the first one ended. */
+	first_end = strstr(log, "timed out after ");
+	for (p = log; (p = strstr(p, "hang started, pid ")) != NULL &&
+	    p < first_end; p++)
+		started++;
+	ck_assert_int_eq(started, 4);
+	ck_assert_int_eq(count_of(log, "hang started, pid "), 6);
+	free(log);
+	stop(&h);
+}
+END_TEST
+
 /* A reexec waits for the hook that runs, then goes. */
 START_TEST(test_reexec_waits_for_hook)
 {
@@ -569,6 +613,7 @@ hooks_suite(void)
 	tcase_add_test(tc, test_hook_never_reads);
 	tcase_add_test(tc, test_shutdown_kills_hook);
 	tcase_add_test(tc, test_reexec_waits_for_hook);
+	tcase_add_test(tc, test_hooks_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
