@@ -137,12 +137,16 @@ $(BIN)/warden: $(OBJ)/daemon/warden.o $(DAEMON_LIBS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# No -lm: wardenctl starts for every command, and each library it loads
-# costs that start (see bench/README.md).
+# No -lm, and jansson linked in when its static archive is there (Debian's
+# libjansson-dev ships it): wardenctl starts for every command, and each
+# library the loader maps and binds costs that start, a third of it for
+# `wardenctl status SERVICE` (see bench/README.md). glibc stays shared.
+JANSSON_A	 = $(wildcard $(shell pkg-config --variable=libdir jansson 2>/dev/null)/libjansson.a)
+CTL_JANSSON	 = $(if $(JANSSON_A),$(JANSSON_A),$(shell pkg-config --libs jansson 2>/dev/null))
 $(BIN)/wardenctl: $(CTL_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_JANSSON)
 
 $(BIN)/demo-worker: $(OBJ)/demo/demo-worker.o $(LIB)/libwarden.a $(COMMON_LIB)
 	@mkdir -p $(@D)

@@ -203,6 +203,47 @@ START_TEST(test_new_limits)
 }
 END_TEST
 
+/* Buffers are reused from line to line, never holding over twice the text. */
+START_TEST(test_buffers_bounded)
+{
+	struct logring		 r;
+	const struct logline	*l;
+	char			 s[512];
+	size_t			 i, j, n;
+
+	logring_init(&r, 4, 100000);
+	for (i = 0; i < 200; i++) {
+		n = (i * 37) % 500;
+		memset(s, 'x', n);
+		l = logring_push(&r, i + 1, 0, 1, LOGRING_STDOUT, s, n);
+		ck_assert_uint_eq(l->len, n);
+		for (j = 0; j < logring_count(&r); j++) {
+			l = logring_at(&r, j);
+			ck_assert_msg(l->cap >= l->len + 1 &&
+			    l->cap <= 2 * (l->len + 1), "line of %zu in %zu",
+			    l->len, l->cap);
+		}
+	}
+	logring_free(&r);
+}
+END_TEST
+
+/* Clean text is kept as it is, cut at a whole sequence. */
+START_TEST(test_push_clean)
+{
+	struct logring		 r;
+	const struct logline	*l;
+
+	logring_init(&r, 4, 4);
+	l = logring_push_clean(&r, 1, 0, 1, LOGRING_STDERR, "ab\xe2\x82\xac", 5);
+	ck_assert_str_eq(l->text, "ab");
+	l = logring_push_clean(&r, 2, 0, 1, LOGRING_STDERR, "\xc3\xa9", 2);
+	ck_assert_str_eq(l->text, "\xc3\xa9");
+	ck_assert_str_eq(held(&r), "ab|\xc3\xa9");
+	logring_free(&r);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -217,6 +258,8 @@ make_suite(void)
 	tcase_add_test(tc, test_utf8_clean_whole_sequences);
 	tcase_add_test(tc, test_cut_at_a_sequence);
 	tcase_add_test(tc, test_new_limits);
+	tcase_add_test(tc, test_buffers_bounded);
+	tcase_add_test(tc, test_push_clean);
 	suite_add_tcase(s, tc);
 	return s;
 }

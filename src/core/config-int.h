@@ -29,6 +29,8 @@ struct parser {
 	size_t			 nnamed;
 
 	int			 check_commands; /* look at the files (config_load) */
+	int			 env_given;	/* env files from env_files, not read */
+	const json_t		*env_files;	/* path -> hex; NULL: none read */
 };
 
 /*
@@ -63,6 +65,12 @@ void	 config_hook_free(struct hook_conf *);
 int	 config_flags(struct parser *, json_t *);
 int	 config_stages(struct parser *, json_t *);
 int	 config_guard(struct parser *, json_t *);
+
+/* config-proc.c: a worker's autostart, env_file, umask and rlimits. */
+int	 config_proc(struct parser *, json_t *obj, struct child_conf *);
+/* Their part of the fingerprint ("" when none is set), malloc'd. */
+char	*config_proc_fingerprint(const struct child_conf *);
+void	 config_proc_free(struct child_conf *);
 
 /* config-tree.c */
 int	 config_child(struct parser *, json_t *, int is_root,

@@ -45,7 +45,8 @@ static const char *const sup_keys[] = { "name", "strategy", "max_restarts",
 	"max_seconds", "children", "restart", "on_failure", NULL };
 static const char *const worker_keys[] = { "name", "command", "restart",
 	"shutdown_ms", "stop_signal", "ready", "ready_timeout_ms", "backoff",
-	"env", "cwd", "user", "group", "log", "on_failure", NULL };
+	"env", "cwd", "user", "group", "log", "autostart", "env_file", "umask",
+	"rlimits", "on_failure", NULL };
 static const char *const backoff_keys[] = { "initial_ms", "max_ms", "factor",
 	"jitter", "reset_after_ms", NULL };
 
@@ -147,6 +148,7 @@ config_fingerprint(struct parser *c, struct child_conf *n)
 	struct env_pair	**env;
 	struct fp	  f = { NULL, 0, 0 };
 	size_t		  i;
+	char		 *proc;
 
 	(void)c;
 	fp_str(&f, "name", n->name);
@@ -185,6 +187,9 @@ config_fingerprint(struct parser *c, struct child_conf *n)
 		fp_fmt(&f, "uid=%ld;", (long)n->uid);
 	if (n->has_gid)
 		fp_fmt(&f, "gid=%ld;", (long)n->gid);
+	proc = config_proc_fingerprint(n);
+	fp_add(&f, proc, strlen(proc));
+	free(proc);
 	n->fingerprint = f.buf;
 	return 0;
 }
@@ -548,6 +553,7 @@ config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 	n->cwd = xstrdup(c->conf->dir);
 	if (config_opt_path(c, obj, "cwd", 0, &n->cwd) == -1 ||
 	    config_identity(c, obj, n) == -1 ||
+	    config_proc(c, obj, n) == -1 ||
 	    config_command_check(c, n) == -1 ||
 	    config_opt_hook(c, obj, &n->on_failure) == -1)
 		return -1;
@@ -621,6 +627,8 @@ config_child(struct parser *c, json_t *obj, int is_root,
 	n->backoff.jitter = 0.2;
 	n->backoff.reset_after_ms = 10000;
 	config_log_defaults(&n->log);
+	n->autostart = true;
+	n->umask = -1;
 
 	if (!json_is_object(obj))
 		return jsonerr_value(&c->je, "expected an object");
@@ -692,6 +700,7 @@ config_child_free(struct child_conf *n)
 		free(n->env[i].value);
 	}
 	free(n->env);
+	config_proc_free(n);
 	free(n->name);
 	free(n->cwd);
 	free(n->log.file);

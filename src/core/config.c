@@ -269,7 +269,8 @@ config_locate(struct parser *c)
 
 static int
 config_parse_text(const char *text, size_t len, const char *file,
-    int check_commands, struct config **out, char *err, size_t errlen)
+    int check_commands, const json_t *const *env_files, struct config **out,
+    char *err, size_t errlen)
 {
 	struct parser	 c;
 	json_t		*root;
@@ -284,6 +285,10 @@ config_parse_text(const char *text, size_t len, const char *file,
 		return -1;
 	}
 	c.check_commands = check_commands;
+	if (env_files != NULL) {
+		c.env_given = 1;
+		c.env_files = *env_files;
+	}
 	c.conf = xcalloc(1, sizeof(*c.conf));
 	if ((c.names = json_object()) == NULL)
 		fatalx("config: out of memory");
@@ -311,7 +316,15 @@ int
 config_parse(const char *text, size_t len, const char *file,
     struct config **out, char *err, size_t errlen)
 {
-	return config_parse_text(text, len, file, 0, out, err, errlen);
+	return config_parse_text(text, len, file, 0, NULL, out, err, errlen);
+}
+
+int
+config_parse_handover(const char *text, size_t len, const char *file,
+    const json_t *env_files, struct config **out, char *err, size_t errlen)
+{
+	return config_parse_text(text, len, file, 0, &env_files, out, err,
+	    errlen);
 }
 
 int
@@ -343,7 +356,7 @@ config_load(const char *file, struct config **out, char *err, size_t errlen)
 		return -1;
 	}
 	close(fd);
-	rv = config_parse_text(buf, len, file, 1, out, err, errlen);
+	rv = config_parse_text(buf, len, file, 1, NULL, out, err, errlen);
 	free(buf);
 	return rv;
 

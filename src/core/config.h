@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 enum strategy { STRATEGY_ONE_FOR_ONE, STRATEGY_ONE_FOR_ALL, STRATEGY_REST_FOR_ONE };
@@ -69,6 +70,16 @@ struct env_pair {
 	char	*value;
 };
 
+/* One of a worker's "rlimits" (config-proc.c has the names). */
+struct rlimit_conf {
+	int		 resource;	/* RLIMIT_* */
+	const char	*name;		/* "nofile": static, from the table */
+	rlim_t		 soft, hard;	/* RLIM_INFINITY for "infinity" */
+};
+
+/* The largest env_file read. */
+#define CONFIG_ENV_FILE_MAX	(1024 * 1024)
+
 /* One node of the supervision tree: a worker (command) or a supervisor (children). */
 struct child_conf {
 	char			*name;
@@ -100,6 +111,16 @@ struct child_conf {
 	uid_t			 uid;		/* resolved from user when set */
 	gid_t			 gid;		/* resolved from group, else user's primary group */
 	bool			 has_uid, has_gid;
+	/* The process's settings (config-proc.c). */
+	bool			 autostart;	/* default true; false: down until started */
+	char			*env_file;	/* absolute; NULL: none */
+	struct env_pair		*file_env;	/* its variables, each once, the last kept */
+	size_t			 nfile_env;
+	char			*env_text;	/* the file as read, for a reexec's handover */
+	size_t			 env_textlen;
+	int			 umask;		/* -1: warden's own */
+	struct rlimit_conf	*rlimits;	/* in the order of the names' table */
+	size_t			 nrlimits;
 
 	/*
 	 * Canonical text of this node's own settings (for a supervisor: without
@@ -186,6 +207,21 @@ int	config_load(const char *file, struct config **out, char *err, size_t errlen)
  */
 int	config_parse(const char *text, size_t len, const char *file,
 	    struct config **out, char *err, size_t errlen);
+
+/*
+ * config_parse() for a reexec, which hands over the configuration in
+ * force: each env_file is taken from env_files (absolute path -> its
+ * content in hex, as config_env_files() makes it), not read, so that the
+ * next image has the variables the workers were started with. With
+ * env_files NULL none is read and they give no variables (warden
+ * --handover-check, which checks the text alone).
+ */
+struct json_t;
+int	config_parse_handover(const char *text, size_t len, const char *file,
+	    const struct json_t *env_files, struct config **out, char *err,
+	    size_t errlen);
+/* What config_parse_handover() takes: every worker's env file. */
+struct json_t	*config_env_files(const struct config *);
 
 void	config_free(struct config *);
 

@@ -42,6 +42,7 @@ logring_drop_oldest(struct logring *r)
 	r->bytes -= l->len;
 	free(l->text);
 	l->text = NULL;
+	l->cap = 0;
 	l->len = 0;
 	r->head = (r->head + 1) % r->nslots;
 	r->len--;
@@ -87,6 +88,8 @@ logring_set_limits(struct logring *r, size_t max_lines, size_t max_bytes)
 	keep = xcalloc(max_lines > 0 ? max_lines : 1, sizeof(*keep));
 	for (i = 0; i < r->len; i++)
 		keep[i] = *logring_slot(r, i);
+	for (; i < r->nslots; i++)
+		free(logring_slot(r, i)->text);
 	free(r->slots);
 	r->slots = keep;
 	r->nslots = max_lines;
@@ -154,9 +157,56 @@ logring_utf8_clean(char *dst, size_t room, const char *src, size_t len)
 	return o;
 }
 
-const struct logline *
-logring_push(struct logring *r, uint64_t seq, int64_t wall_ms, pid_t pid,
-    int stream, const char *text, size_t len)
+/*
+ * The slot for a new line: a new one while the ring may grow, else the
+ * oldest line's, whose buffer a line of about its size reuses.
+ */
+static struct logline *
+logring_take_slot(struct logring *r)
+{
+	struct logline	*oldest;
+
+	if (r->len == r->nslots && r->nslots < r->max_lines)
+		logring_grow(r);
+	if (r->len == r->nslots) {
+		oldest = logring_slot(r, 0);
+		r->bytes -= oldest->len;
+		oldest->len = 0;
+		r->head = (r->head + 1) % r->nslots;
+		r->len--;
+	}
+	return logring_slot(r, r->len);
+}
+
+/*
+ * Room for need bytes and a NUL: the buffer there if it is big enough
+ * and at most twice that (the memory held stays within twice the text
+ * counted), else a new one.
+ */
+static void
+logring_room(struct logline *l, size_t need)
+{
+	if (l->text != NULL && l->cap >= need + 1 && l->cap <= 2 * (need + 1))
+		return;
+	free(l->text);
+	l->text = xmalloc(need + 1);
+	l->cap = need + 1;
+}
+
+/* The longest prefix of clean text of at most max bytes, whole sequences. */
+static size_t
+logring_cut(const char *text, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)text[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+static const struct logline *
+logring_keep(struct logring *r, uint64_t seq, int64_t wall_ms, pid_t pid,
+    int stream, const char *text, size_t len, bool clean)
 {
 	struct logline	*l;
 	size_t		 need;
@@ -164,16 +214,15 @@ logring_push(struct logring *r, uint64_t seq, int64_t wall_ms, pid_t pid,
 	r->total++;
 	if (r->max_lines == 0 || r->max_bytes == 0)
 		return NULL;
-	if (r->len == r->nslots && r->nslots < r->max_lines)
-		logring_grow(r);
-	if (r->len == r->nslots)
-		logring_drop_oldest(r);
-	l = logring_slot(r, r->len);
-	/* Exactly the room the clean text needs: what is held is what is counted. */
-	need = logring_utf8_clean(NULL, r->max_bytes, text, len);
-	free(l->text);
-	l->text = xmalloc(need + 1);
-	l->len = logring_utf8_clean(l->text, need, text, len);
+	l = logring_take_slot(r);
+	need = clean ? logring_cut(text, len, r->max_bytes) :
+	    logring_utf8_clean(NULL, r->max_bytes, text, len);
+	logring_room(l, need);
+	if (clean)
+		memcpy(l->text, text, need);
+	else
+		(void)logring_utf8_clean(l->text, need, text, len);
+	l->len = need;
 	l->text[l->len] = '\0';
 	l->seq = seq;
 	l->wall_ms = wall_ms;
@@ -184,6 +233,20 @@ logring_push(struct logring *r, uint64_t seq, int64_t wall_ms, pid_t pid,
 	while (r->bytes > r->max_bytes && r->len > 1)
 		logring_drop_oldest(r);
 	return l;
+}
+
+const struct logline *
+logring_push(struct logring *r, uint64_t seq, int64_t wall_ms, pid_t pid,
+    int stream, const char *text, size_t len)
+{
+	return logring_keep(r, seq, wall_ms, pid, stream, text, len, false);
+}
+
+const struct logline *
+logring_push_clean(struct logring *r, uint64_t seq, int64_t wall_ms,
+    pid_t pid, int stream, const char *text, size_t len)
+{
+	return logring_keep(r, seq, wall_ms, pid, stream, text, len, true);
 }
 
 size_t

@@ -1,8 +1,8 @@
 /*
  * logring.h: the last lines of one service's output, kept in memory for
  * `wardenctl logs` and the failure hooks. Pure: time and pid are passed
- * in. Bounded twice, in lines and in bytes of text; the oldest lines go
- * first. Each line carries the sequence number its caller gives it (one
+ * in. Bounded twice, in lines and in bytes of text (their buffers, reused
+ * from line to line, hold at most twice that); the oldest lines go first. Each line carries the sequence number its caller gives it (one
  * count for all services, so lines of several interleave in order), and
  * the ring counts the lines it was given, kept or not.
  *
@@ -25,6 +25,7 @@ struct logline {
 	int		 stream;	/* enum logring_stream */
 	size_t		 len;
 	char		*text;		/* len bytes and a NUL */
+	size_t		 cap;		/* its buffer, reused by the next line there */
 };
 
 struct logring {
@@ -47,6 +48,9 @@ void	logring_set_limits(struct logring *, size_t max_lines, size_t max_bytes);
  * cut to it. Returns the line as kept, or NULL when nothing is kept.
  */
 const struct logline *logring_push(struct logring *, uint64_t seq,
+	    int64_t wall_ms, pid_t pid, int stream, const char *text, size_t len);
+/* The same for text that is clean already (logring_utf8_clean's). */
+const struct logline *logring_push_clean(struct logring *, uint64_t seq,
 	    int64_t wall_ms, pid_t pid, int stream, const char *text, size_t len);
 size_t	logring_count(const struct logring *);
 /* The i-th line held, 0 the oldest. */

@@ -220,6 +220,9 @@ restart_start_fault(const char *stage, int err)
 	for (i = 0; i < nitems(own); i++)
 		if (strcmp(stage, own[i]) == 0)
 			return FAULT_EXEC;
+	/* A limit the service's rlimits ask for and may not have. */
+	if (strncmp(stage, "rlimits.", 8) == 0)
+		return FAULT_EXEC;
 	return FAULT_RESOURCE;
 }
 

@@ -91,7 +91,8 @@ uint32_t	restart_safe_delay_ms(unsigned n, double r);
 
 /*
  * Why a start left no running worker, from what spawn reported: the stage
- * that failed in the child ("exec", "chdir", "setuid", ...; NULL when
+ * that failed in the child ("exec", "chdir", "setuid", "rlimits.nofile",
+ * ...; NULL when
  * fork or pipe failed in warden) and its errno.
  */
 enum start_fault {
@@ -101,7 +102,10 @@ enum start_fault {
 };
 
 enum start_fault restart_start_fault(const char *stage, int err);
-/* The name a fault's stage goes by in a reason: "exec", "cwd", "user", "group". */
+/*
+ * The name a fault's stage goes by in a reason: "exec", "cwd", "user",
+ * "group", or the limit refused ("rlimits.nofile") as it is.
+ */
 const char	*restart_fault_stage(const char *stage);
 /*
  * The delay before retry n (1 for the first) of a start that failed that

@@ -93,6 +93,17 @@ table_duration(struct ctl_table *t, json_t *ms)
 		ctl_table_cell(t, "-");
 }
 
+/* Never run since it was declared with autostart false: say why it is down. */
+static bool
+status_down_by_config(json_t *svc)
+{
+	json_t	*last = json_object_get(svc, "last_exit");
+
+	return json_is_false(json_object_get(svc, "autostart")) &&
+	    json_is_null(json_object_get(svc, "pid")) &&
+	    (last == NULL || json_is_null(last));
+}
+
 static void
 print_services(json_t *services)
 {
@@ -116,6 +127,8 @@ print_services(json_t *services)
 		/* Why it could not start says more than its exit 127. */
 		if (json_is_string(json_object_get(svc, "reason")))
 			table_cell_of(&t, svc, "reason");
+		else if (status_down_by_config(svc))
+			ctl_table_cell(&t, "autostart off");
 		else
 			ctl_table_own(&t, fmt_exit(json_object_get(svc,
 			    "last_exit")));

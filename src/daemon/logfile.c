@@ -4,9 +4,10 @@
  * The loop appends a line to the file's queue under the lock (a memcpy)
  * and signals; the writer takes a file's whole queue at once under the
  * lock, and opens, writes and rotates outside it. Each queue is bounded
- * (LOGFILE_QUEUE_MAX): a writer behind costs lines, counted, not memory
- * or time. Failures are said once each, with what happens to the lines,
- * and again when the file works again.
+ * (LOGFILE_QUEUE_MAX, room for a burst of tens of thousands of lines): a
+ * writer behind costs lines, counted, not memory or time. Failures are
+ * said once each, with what happens to the lines, and again when the
+ * file works again.
  */
 #include <sys/stat.h>
 
@@ -25,7 +26,7 @@
 #include "logfile.h"
 #include "util.h"
 
-#define LOGFILE_QUEUE_MAX	(1024 * 1024)	/* bytes queued per file */
+#define LOGFILE_QUEUE_MAX	(4 * 1024 * 1024)	/* bytes queued per file */
 #define LOGFILE_RETRY_MS	1000		/* a file that failed is tried again */
 
 struct logfile {
@@ -114,9 +115,16 @@ logfile_write(struct logfile *f, const char *line, size_t len)
 		}
 		memcpy(f->queue + f->queued, line, len);
 		f->queue[f->queued + len] = '\n';
+		/*
+		 * Woken only for a queue that was empty: one that was not is
+		 * the writer's already (it takes a queue whole, and looks
+		 * again under the lock before it sleeps). A futex a line
+		 * would double the cost of a line.
+		 */
+		if (f->queued == 0)
+			pthread_cond_signal(&logfile_cond);
 		f->queued += len + 1;
 		rc = 0;
-		pthread_cond_signal(&logfile_cond);
 	}
 	pthread_mutex_unlock(&logfile_lock);
 	return rc;

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define LOGS_SAY_DROPPED_MS	10000
+#define LOGS_HEAD_MAX		256	/* "TIME SERVICE[PID] STREAM: " */
 
 static uint64_t	logs_seq;
 static uint64_t	logs_dropped_said_at;
@@ -108,25 +109,44 @@ logs_dropped_count(const struct node *n)
 	    logfile_lost(n->logfile) : 0);
 }
 
+/*
+ * A line's time as text: the date and second are formatted once a
+ * second, the milliseconds every time (a flood of lines is a flood of
+ * calls here).
+ */
+static const char *
+logs_time(int64_t wall_ms)
+{
+	static char	iso[UTIL_ISO_LEN];
+	static int64_t	sec = -1;
+	int64_t		ms = wall_ms % 1000;
+
+	if (wall_ms < 0 || wall_ms / 1000 != sec) {
+		sec = wall_ms < 0 ? -1 : wall_ms / 1000;
+		return util_iso_ms(wall_ms, iso);
+	}
+	/* "2026-12-07T03:58:01.123Z": the milliseconds are at 20..22. */
+	iso[20] = (char)('0' + ms / 100);
+	iso[21] = (char)('0' + ms / 10 % 10);
+	iso[22] = (char)('0' + ms % 10);
+	return iso;
+}
+
 /* "TIME SERVICE[PID] STREAM: TEXT", as wardenctl logs prints it. */
 static void
 logs_to_file(struct node *n, const struct logline *l)
 {
-	char	iso[UTIL_ISO_LEN], head[256];
-	char	*line;
-	int	hl;
+	static char	line[LOGS_HEAD_MAX + TREE_LINE_MAX * 3];
+	int		hl;
 
-	hl = snprintf(head, sizeof(head), "%s %s[%ld] %s: ",
-	    util_iso_ms(l->wall_ms, iso), n->name, (long)l->pid,
+	hl = snprintf(line, LOGS_HEAD_MAX, "%s %s[%ld] %s: ",
+	    logs_time(l->wall_ms), n->name, (long)l->pid,
 	    logs_streams[l->stream]);
-	if (hl < 0 || (size_t)hl >= sizeof(head))
+	if (hl < 0 || hl >= LOGS_HEAD_MAX)
 		return;
-	line = xmalloc((size_t)hl + l->len);
-	memcpy(line, head, (size_t)hl);
 	memcpy(line + hl, l->text, l->len);
 	if (logfile_write(n->logfile, line, (size_t)hl + l->len) == -1)
 		logs_dropped(n, "its log file");
-	free(line);
 }
 
 /*
@@ -150,7 +170,10 @@ logs_dropped(struct node *n, const char *where)
 	n->log_dropped_unsaid = 0;
 }
 
-/* In warden's log, or as a journal entry of the service's own. */
+/*
+ * In the journal as an entry of the service's own, else in warden's log,
+ * unless the service has a file of its own: the line is there already.
+ */
 static void
 logs_say(struct node *n, const struct logline *l)
 {
@@ -166,7 +189,8 @@ logs_say(struct node *n, const struct logline *l)
 			break;
 		}
 	}
-	log_info("%s: %s", n->name, l->text);
+	if (n->logfile == NULL)
+		log_info("%s: %s", n->name, l->text);
 }
 
 /*
@@ -190,7 +214,7 @@ logs_line(struct node *n, int stream, pid_t pid, const char *s, size_t len)
 	clean[l.len] = '\0';
 	l.text = clean;
 	n = logs_keeper(n);
-	logring_push(&n->logs, l.seq, l.wall_ms, pid, stream, clean, l.len);
+	logring_push_clean(&n->logs, l.seq, l.wall_ms, pid, stream, clean, l.len);
 	if (n->logfile != NULL)
 		logs_to_file(n, &l);
 	logs_say(n, &l);

@@ -179,7 +179,7 @@ reexec_describe(void)
 {
 	struct config	*conf = tree_config();
 
-	return json_pack("{s:i,s:{s:s,s:i,s:s,s:I,s:i,s:I},s:{s:s,s:s%},s:o,s:o,"
+	return json_pack("{s:i,s:{s:s,s:i,s:s,s:I,s:i,s:I},s:{s:s,s:s%,s:o},s:o,s:o,"
 	    "s:o,s:o,s:o,s:o}",
 	    "version", REEXEC_HANDOVER_VERSION,
 	    "warden", "version", WARDEN_VERSION, "pid", (int)getpid(),
@@ -187,6 +187,7 @@ reexec_describe(void)
 	    "verbosity", log_getverbose(),
 	    "event_seq", (json_int_t)events_last_seq(),
 	    "config", "path", conf->path, "text", conf->text, conf->textlen,
+	    "env_files", config_env_files(conf),
 	    "sdnotify", sdnotify_handover(),
 	    "flags", flagsvc_handover(),
 	    "ledger", ledger_handover(),

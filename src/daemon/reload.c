@@ -103,6 +103,38 @@ reload_removed(const struct node *n, const struct child_conf *newroot, json_t *l
 		reload_removed(n->kids[i], newroot, list);
 }
 
+/*
+ * A changed worker with "autostart": false is a new instance of a service
+ * that may be up (an operator started it) or down (never started, or
+ * stopped): the new instance is wanted up exactly when the old one was.
+ * One that autostart does start comes up as any changed worker does.
+ */
+static void
+reload_keep_want(struct node *n, const struct child_conf *c)
+{
+	struct node	*old;
+
+	if (n->is_sup || c->autostart)
+		return;
+	if ((old = reload_old_find(c->name)) != NULL && !old->is_sup)
+		n->want = old->want;
+}
+
+/*
+ * A worker that runs on: autostart alone never stops or restarts it; but
+ * one turned from false to true while down and not wanted is started, as
+ * the configuration now says it runs.
+ */
+static void
+reload_autostart_on(struct node *n, const struct child_conf *c)
+{
+	if (n->is_sup || n->conf->autostart || !c->autostart || n->want ||
+	    !node_is_down(n))
+		return;
+	n->want = true;
+	n->pending_start = true;
+}
+
 /* Build the new tree, reusing the nodes that continue. */
 static struct node *
 reload_build(struct child_conf *c, struct node *parent, struct node *oldroot)
@@ -115,10 +147,12 @@ reload_build(struct child_conf *c, struct node *parent, struct node *oldroot)
 		n = node_new(c, parent);
 		/* node_new built the children too; mark them all new. */
 		n->pending_start = true;
+		reload_keep_want(n, c);
 		return n;
 	}
 	n = old;
 	n->claimed = true;
+	reload_autostart_on(n, c);
 	if (n->is_sup && n->conf->max_restarts != c->max_restarts) {
 		intensity_free(&n->intensity);
 		intensity_init(&n->intensity, c->max_restarts);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -145,7 +146,12 @@ spawn_env(const struct spawn_args *a)
 	size_t			 i, j, n = 0;
 
 	spawn_base_build();
-	e->own = xcalloc(c->nenv + 6, sizeof(*e->own));
+	e->own = xcalloc(c->nfile_env + c->nenv + 6, sizeof(*e->own));
+	/* The env file's, then env over them, then warden's own over all. */
+	for (i = 0; i < c->nfile_env; i++) {
+		xasprintf(&s, "%s=%s", c->file_env[i].key, c->file_env[i].value);
+		spawn_own_put(e, s);
+	}
 	for (i = 0; i < c->nenv; i++) {
 		xasprintf(&s, "%s=%s", c->env[i].key, c->env[i].value);
 		spawn_own_put(e, s);
@@ -230,6 +236,31 @@ spawn_child_cloexec_from(int from)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * In the child: the service's rlimits, before the change of user (root
+ * may raise a hard limit, the user may not). A limit refused fails the
+ * start like a missing command: stage "rlimits.NAME".
+ */
+static void
+spawn_child_limits(const struct child_conf *c, struct spawn_result *r)
+{
+	struct rlimit	rl;
+	size_t		i;
+
+	for (i = 0; i < c->nrlimits; i++) {
+		rl.rlim_cur = c->rlimits[i].soft;
+		rl.rlim_max = c->rlimits[i].hard;
+		if (setrlimit(c->rlimits[i].resource, &rl) == -1) {
+			/* The stage is "rlimits." and a name, copied, not formatted. */
+			r->exec_errno = errno != 0 ? errno : EINVAL;
+			memcpy(r->exec_stage, "rlimits.", 8);
+			strncpy(r->exec_stage + 8, c->rlimits[i].name,
+			    sizeof(r->exec_stage) - 9);
+			_exit(127);
+		}
+	}
+}
+
 static void __attribute__((noreturn))
 spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
     int out_w, int err_w, int ready_w)
@@ -282,6 +313,9 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 
 	if (spawn_have_nofile)
 		(void)setrlimit(RLIMIT_NOFILE, &spawn_nofile);
+	spawn_child_limits(c, r);
+	if (c->umask != -1)
+		(void)umask((mode_t)c->umask);
 	if (c->cwd != NULL && chdir(c->cwd) == -1)
 		spawn_child_fail(r, "chdir");
 	if (c->has_gid || c->has_uid) {

@@ -31,7 +31,8 @@ struct spawn_result {
 	int	err_fd;		/* read end of its stderr, non-blocking */
 	int	ready_fd;	/* read end of the readiness pipe (ready=fd), else -1 */
 	int	exec_errno;	/* 0: exec succeeded; else why the child could not exec */
-	char	exec_stage[16];	/* which step failed ("exec", "chdir", "setuid", ...) */
+	char	exec_stage[24];	/* which step failed ("exec", "chdir", "setuid",
+				   "rlimits.nofile", ...) */
 };
 
 /* Once at start-up: remember the fd limit workers get back. */

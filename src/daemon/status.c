@@ -58,13 +58,24 @@ tree_recovered(void)
 	    !status_failed(tree.root) && flagsvc_table_healthy();
 }
 
+/*
+ * A worker with "autostart": false that nobody wants up is down as
+ * configured: that is fine, not degraded.
+ */
+static bool
+status_down_by_config(const struct node *n)
+{
+	return !n->is_sup && !n->want && n->conf != NULL &&
+	    !n->conf->autostart && node_is_down(n);
+}
+
 static bool
 status_any_down(const struct node *n)
 {
 	size_t	i;
 
 	if (!n->is_sup)
-		return !node_is_up(n);
+		return !node_is_up(n) && !status_down_by_config(n);
 	for (i = 0; i < n->nkids; i++)
 		if (status_any_down(n->kids[i]))
 			return true;
@@ -135,6 +146,9 @@ tree_service_json(const struct node *n)
 	json_object_set_new_nocheck(o, "reason", n->reason != NULL ?
 	    json_string(n->reason) : json_null());
 	status_set_int(o, "log_dropped", (json_int_t)logs_dropped_count(n));
+	/* Shown only when off: whether it is down as configured, say. */
+	if (n->conf != NULL && !n->conf->autostart)
+		json_object_set_new_nocheck(o, "autostart", json_false());
 	return o;
 }
 

@@ -160,7 +160,8 @@ node_new(struct child_conf *c, struct node *parent)
 	n->parent = parent;
 	n->path = node_path(parent, c->name);
 	n->state = SVC_STOPPED;
-	n->want = true;
+	/* "autostart": false: declared, down until an operator starts it. */
+	n->want = c->autostart;
 	n->pid = -1;
 	pipes_init(n);
 	n->ready_fd = -1;

@@ -381,7 +381,9 @@ warden_handover_check(const char *file)
 		printf("warden: stdin: %s\n", strerror(errno));
 		return 1;
 	}
-	if (config_parse(text, len, file, &conf, err, sizeof(err)) == -1) {
+	/* The env files come with the handover: the text alone is checked. */
+	if (config_parse_handover(text, len, file, NULL, &conf, err,
+	    sizeof(err)) == -1) {
 		printf("warden %s cannot take the configuration in force: %s\n",
 		    WARDEN_VERSION, err);
 		free(text);
@@ -402,16 +404,25 @@ warden_handover_config(const json_t *handover)
 	const char	*path, *text;
 	size_t		 len;
 	char		 err[1024];
+	json_t		*env_files = NULL;
 
-	if (json_unpack((json_t *)handover, "{s:{s:s,s:s%}}", "config", "path",
-	    &path, "text", &text, &len) == -1) {
+	if (json_unpack((json_t *)handover, "{s:{s:s,s:s%,s?o}}", "config",
+	    "path", &path, "text", &text, &len, "env_files", &env_files) == -1) {
 		log_warnx("handover: no configuration");
 		return NULL;
 	}
-	if (config_parse(text, len, path, &conf, err, sizeof(err)) == -1) {
+	/* An earlier warden hands over none: it had no env_file key. */
+	if (env_files == NULL)
+		env_files = json_object();
+	else
+		json_incref(env_files);
+	if (config_parse_handover(text, len, path, env_files, &conf, err,
+	    sizeof(err)) == -1) {
+		json_decref(env_files);
 		log_warnx("handover: %s", err);
 		return NULL;
 	}
+	json_decref(env_files);
 	return conf;
 }
 

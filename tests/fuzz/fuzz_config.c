@@ -83,6 +83,18 @@ fuzz_config_node(struct child_conf *n, int depth, void *arg)
 		for (i = 0; i < n->nenv; i++)
 			if (n->env[i].key == NULL || n->env[i].value == NULL)
 				fuzz_config_fail("%s: env[%zu]", n->name, i);
+		if (n->env_file != NULL)
+			fuzz_config_path("env_file", n->env_file);
+		for (i = 0; i < n->nfile_env; i++)
+			if (n->file_env[i].key == NULL ||
+			    n->file_env[i].value == NULL)
+				fuzz_config_fail("%s: file_env[%zu]", n->name, i);
+		if (n->umask < -1 || n->umask > 0777)
+			fuzz_config_fail("%s: umask %d", n->name, n->umask);
+		for (i = 0; i < n->nrlimits; i++)
+			if (n->rlimits[i].name == NULL ||
+			    n->rlimits[i].soft > n->rlimits[i].hard)
+				fuzz_config_fail("%s: rlimits[%zu]", n->name, i);
 		(void)config_ready_name(n->ready);
 	}
 	(void)config_restart_name(n->restart);

@@ -205,6 +205,7 @@ tw_env_out(const char *path)
 	sigset_t	 mask, ign;
 	char		**e;
 	ssize_t		 n;
+	mode_t		 old;
 	int		 dfd, fd, sig;
 
 	/* Read the inherited state before opening the memstream. */
@@ -246,6 +247,10 @@ tw_env_out(const char *path)
 	    (unsigned long)getgid());
 	fprintf(f, "sigmask %llx\nsigignore %llx\n", tw_sigset_bits(&mask),
 	    tw_sigset_bits(&ign));
+	/* umask(2) only reads by setting: put it back at once. */
+	old = umask(0);
+	(void)umask(old);
+	fprintf(f, "umask %04o\n", (unsigned)old);
 	if (fclose(f) != 0)
 		tw_err(1, "memstream: %s", strerror(errno));
 	tw_write_file(path, buf, size);
