@@ -38,10 +38,14 @@ static const char capture_sh[] =
     "mv @DIR@/$1.in.tmp @DIR@/$1.in\n"
     "mv @DIR@/$1.env.tmp @DIR@/$1.env\n";
 
-/* Crashes once (exit 3) after two lines, then runs until stopped. */
+/*
+ * Crashes once (exit 3) after two lines, then runs until stopped; waits
+ * (DIR/$1.waits) before that while there is no DIR/go: see open_gate().
+ */
 static const char once_sh[] =
     "#!/bin/sh\n"
     "[ -e @DIR@/$1.crashed ] && exec sleep 1000\n"
+    "[ -e @DIR@/go ] || { : > @DIR@/$1.waits; exec sleep 1000; }\n"
     ": > @DIR@/$1.crashed\n"
     "echo boom\n"
     "echo 'second line'\n"
@@ -58,13 +62,15 @@ script(struct harness *h, const char *name, const char *text)
 	free(p);
 }
 
-/* prepare, the scripts every test may use, launch. */
+/* prepare, the scripts every test may use, launch; gated: no DIR/go yet. */
 static void
-launch(struct harness *h, const char *conf)
+launch(struct harness *h, const char *conf, bool gated)
 {
 	prepare(h, conf);
 	script(h, "capture", capture_sh);
 	script(h, "once", once_sh);
+	if (!gated)
+		ck_assert_int_eq(harness_write_file(h, "go", ""), 0);
 	ck_assert_int_eq(harness_launch(h), 0);
 }
 
@@ -88,6 +94,20 @@ exists(struct harness *h, const char *name)
 
 	free(p);
 	return yes;
+}
+
+/*
+ * A gated worker (once, spew) waits while DIR/go is missing, so that a
+ * test subscribes before its failure: once it waits, the gate opens and
+ * the waiting instance ends by its stop signal (no failure, no hook); the
+ * next one fails.
+ */
+static void
+open_gate(struct harness *h, const char *service, const char *waits)
+{
+	free(wait_file(h, waits, NULL));
+	ck_assert_int_eq(harness_write_file(h, "go", ""), 0);
+	ck_assert_int_eq(kill(pid_of(h, service), SIGTERM), 0);
 }
 
 /* The next hook.finished, which must say outcome. */
@@ -129,8 +149,10 @@ START_TEST(test_service_hook)
 
 	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@DIR@/once', 'w'],"
-	    " 'on_failure': { 'command': ['@DIR@/capture', 'w'] } } ] } }");
+	    " 'on_failure': { 'command': ['@DIR@/capture', 'w'] } } ] } }",
+	    true);
 	c = subscribe(&h, "hook", NULL);
+	open_gate(&h, "w", "w.waits");
 	env = wait_file(&h, "w.env", NULL);
 	in = wait_file(&h, "w.in", NULL);
 	ck_assert_str_eq(env,
@@ -138,7 +160,7 @@ START_TEST(test_service_hook)
 	    "WARDEN_EXIT_CODE=3\n"
 	    "WARDEN_HOOK=service\n"
 	    "WARDEN_REASON=exited with code 3\n"
-	    "WARDEN_RESTARTS=0\n"
+	    "WARDEN_RESTARTS=1\n"
 	    "WARDEN_SERVICE=w\n");
 	ck_assert_str_eq(in, "boom\nsecond line\n");
 	ev = wait_finished(c, "w", "ok");
@@ -146,7 +168,7 @@ START_TEST(test_service_hook)
 	ck_assert_int_eq(num(ev, "code"), 0);
 	json_decref(ev);
 	/* Restarted as usual; killed now, it says the signal. */
-	wait_restarts(&h, "w", "running", 1);
+	wait_restarts(&h, "w", "running", 2);
 	pid = pid_of(&h, "w");
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	env2 = wait_file(&h, "w.env", env);
@@ -155,7 +177,7 @@ START_TEST(test_service_hook)
 	    "WARDEN_EXIT_SIGNAL=KILL\n"
 	    "WARDEN_HOOK=service\n"
 	    "WARDEN_REASON=killed by SIGKILL\n"
-	    "WARDEN_RESTARTS=1\n"
+	    "WARDEN_RESTARTS=2\n"
 	    "WARDEN_SERVICE=w\n");
 	json_decref(wait_finished(c, "w", "ok"));
 	ck_assert_int_eq(harness_wait_log(&h, "hook for w (service.exited): "
@@ -176,7 +198,8 @@ START_TEST(test_no_hook_when_asked)
 
 	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@WORKER@'],"
-	    " 'on_failure': { 'command': ['@DIR@/capture', 'w'] } } ] } }");
+	    " 'on_failure': { 'command': ['@DIR@/capture', 'w'] } } ] } }",
+	    false);
 	ck_assert_int_eq(harness_ctl(&h, NULL, NULL, "stop", "w", NULL), 0);
 	wait_state(&h, "w", "stopped");
 	ck_assert_int_eq(harness_ctl(&h, NULL, NULL, "start", "w", NULL), 0);
@@ -210,7 +233,7 @@ START_TEST(test_supervisor_hook)
 	    " { 'name': 's', 'restart': 'temporary', 'max_restarts': 0,"
 	    "   'on_failure': { 'command': ['@DIR@/capture', 's'] },"
 	    "   'children': [ { 'name': 'w', 'command': ['@DIR@/once', 'w'] }"
-	    " ] } ] } }");
+	    " ] } ] } }", false);
 	env = wait_file(&h, "s.env", NULL);
 	in = wait_file(&h, "s.in", NULL);
 	ck_assert_str_eq(env,
@@ -238,6 +261,7 @@ START_TEST(test_root_hook_before_exit)
 	    " ] } }");
 	script(&h, "capture", capture_sh);
 	script(&h, "once", once_sh);
+	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
 	ck_assert_int_eq(harness_spawn(&h), 0);
 	ck_assert_int_eq(harness_wait_exit(&h, W), 3);
 	p = harness_path(&h, "root.env");
@@ -264,7 +288,7 @@ START_TEST(test_guard_hook)
 	    "   'on_failure': { 'command': ['@DIR@/capture', 'guard'] } },"
 	    " 'supervisor': { 'max_restarts': 100, 'max_seconds': 60,"
 	    "  'children': [ { 'name': 'crashy', 'command': ['@WORKER@',"
-	    "   '--exit-on-usr1', '1'] } ] } }");
+	    "   '--exit-on-usr1', '1'] } ] } }", false);
 	json_decref(result(&h, "stage.set", json_pack("{s:i}", "stage", 1)));
 	for (i = 1; i <= 2; i++) {
 		pid = pid_of(&h, "crashy");
@@ -311,11 +335,12 @@ START_TEST(test_hook_timeout)
 	script(&h, "hang", hang_sh);
 	ck_assert_int_eq(harness_launch(&h), 0);
 	c = subscribe(&h, "hook", NULL);
+	open_gate(&h, "w", "w.waits");
 	pids = wait_file(&h, "w.pids", NULL);
 	ck_assert_int_eq(sscanf(pids, "%ld %ld", &hook, &daemon), 2);
 	/* warden answers while its hook hangs. */
 	json_decref(result(&h, "ping", NULL));
-	wait_restarts(&h, "w", "running", 1);
+	wait_restarts(&h, "w", "running", 2);
 	ev = wait_finished(c, "w", "timeout");
 	ck_assert(json_is_null(json_object_get(ev, "code")));
 	ck_assert_str_eq(str(ev, "signal"), "KILL");
@@ -355,6 +380,7 @@ START_TEST(test_hook_leaves_daemon)
 	script(&h, "leave", leave_sh);
 	ck_assert_int_eq(harness_launch(&h), 0);
 	c = subscribe(&h, "hook", NULL);
+	open_gate(&h, "w", "w.waits");
 	pid = wait_file(&h, "w.pid", NULL);
 	ev = wait_finished(c, "w", "exit");
 	ck_assert_int_eq(num(ev, "code"), 4);
@@ -380,7 +406,8 @@ START_TEST(test_hook_missing)
 
 	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@WORKER@', '--exit-on-usr1', '1'],"
-	    " 'on_failure': { 'command': ['@DIR@/capture', 'w'] } } ] } }");
+	    " 'on_failure': { 'command': ['@DIR@/capture', 'w'] } } ] } }",
+	    false);
 	p = harness_path(&h, "capture");
 	ck_assert_int_eq(unlink(p), 0);
 	free(p);
@@ -446,10 +473,11 @@ START_TEST(test_hook_rate)
 }
 END_TEST
 
-/* 1,000 lines of 2,000 bytes, then exit 1; once. */
+/* 1,000 lines of 2,000 bytes, then exit 1; once, gated as once is. */
 static const char spew_sh[] =
     "#!/bin/sh\n"
     "[ -e @DIR@/spewed ] && exec sleep 1000\n"
+    "[ -e @DIR@/go ] || { : > @DIR@/w.waits; exec sleep 1000; }\n"
     ": > @DIR@/spewed\n"
     "i=0\n"
     "while [ $i -lt 1000 ]; do printf 'line %d %02000d\\n' $i 0;"
@@ -477,10 +505,11 @@ START_TEST(test_hook_never_reads)
 	script(&h, "deaf", deaf_sh);
 	ck_assert_int_eq(harness_launch(&h), 0);
 	c = subscribe(&h, "hook", NULL);
+	open_gate(&h, "w", "w.waits");
 	up = wait_file(&h, "deaf", NULL);
 	/* Its stdin pipe is full; warden goes on. */
 	json_decref(result(&h, "ping", NULL));
-	wait_restarts(&h, "w", "running", 1);
+	wait_restarts(&h, "w", "running", 2);
 	json_decref(wait_finished(c, "w", "timeout"));
 	ck_assert_int_eq(harness_wait_log(&h, "bytes of its stdin not read",
 	    W), 0);
@@ -502,6 +531,7 @@ START_TEST(test_shutdown_kills_hook)
 	    " 'on_failure': { 'command': ['@DIR@/hang', 'w'],"
 	    "   'timeout_ms': 600000 } } ] } }");
 	script(&h, "once", once_sh);
+	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
 	script(&h, "hang", hang_sh);
 	ck_assert_int_eq(harness_launch(&h), 0);
 	pids = wait_file(&h, "w.pids", NULL);
@@ -539,6 +569,7 @@ START_TEST(test_hooks_at_once)
 	    "   { 'command': ['@DIR@/hang', 'w6'], 'timeout_ms': 1000 } }"
 	    " ] } }");
 	script(&h, "once", once_sh);
+	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
 	script(&h, "hang", hang_sh);
 	ck_assert_int_eq(harness_launch(&h), 0);
 	for (i = 1; i <= 6; i++) {
@@ -573,6 +604,7 @@ START_TEST(test_reexec_waits_for_hook)
 	    " 'on_failure': { 'command': ['@DIR@/hang', 'w'],"
 	    "   'timeout_ms': 1500 } } ] } }");
 	script(&h, "once", once_sh);
+	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
 	script(&h, "hang", hang_sh);
 	ck_assert_int_eq(harness_launch(&h), 0);
 	pids = wait_file(&h, "w.pids", NULL);
