@@ -276,40 +276,46 @@ START_TEST(test_safe_delay)
 }
 END_TEST
 
+/*
+ * w under sup (3 restarts in 5 s) is not in the safe regime: three
+ * failures 1 ms apart are restarted, the 4th escalates. what names the
+ * case in a failure.
+ */
+static void
+backoff_expect_otp(const struct child_conf *sup, const struct child_conf *w,
+    const char *what)
+{
+	struct intensity	 in;
+	struct restart_decision	 d;
+	int			 i;
+
+	ck_assert_msg(!restart_safe_regime(sup, w), "%s: safe", what);
+	intensity_init(&in, sup->max_restarts);
+	for (i = 1; i <= 3; i++) {
+		d = restart_decide(sup, w, 0, true, &in, (unsigned)i,
+		    (uint64_t)i, 0.5);
+		check_decision(&d, RESTART_SCOPE, false, 0, 0, 0, what);
+	}
+	d = restart_decide(sup, w, 0, true, &in, 4, 4, 0.5);
+	check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0, what);
+	intensity_free(&in);
+}
+
 /* Anything given explicitly keeps the OTP semantics. */
 START_TEST(test_decide_explicit_regime)
 {
 	struct child_conf	 sup, w, s;
-	struct intensity	 in;
-	struct restart_decision	 d;
-	int			 i;
 
 	/* Backoff given, intensity implicit: 3 in 5 holds. */
 	sup = sup_conf(STRATEGY_ONE_FOR_ONE, 3, 5, 1);
 	sup.implicit_intensity = true;
 	w = worker_conf(RESTART_PERMANENT, 0, 30000, 2.0, 0.2);
-	ck_assert(!restart_safe_regime(&sup, &w));
-	intensity_init(&in, sup.max_restarts);
-	for (i = 1; i <= 3; i++) {
-		d = restart_decide(&sup, &w, 0, true, &in, (unsigned)i, (uint64_t)i, 0.5);
-		check_decision(&d, RESTART_SCOPE, false, 0, 0, 0, "explicit backoff");
-	}
-	d = restart_decide(&sup, &w, 0, true, &in, 4, 4, 0.5);
-	check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0, "explicit backoff");
-	intensity_free(&in);
+	backoff_expect_otp(&sup, &w, "explicit backoff");
 
 	/* Intensity given, backoff implicit: the same. */
 	sup.implicit_intensity = false;
 	w.implicit_backoff = true;
-	ck_assert(!restart_safe_regime(&sup, &w));
-	intensity_init(&in, sup.max_restarts);
-	for (i = 1; i <= 3; i++) {
-		d = restart_decide(&sup, &w, 0, true, &in, (unsigned)i, (uint64_t)i, 0.5);
-		check_decision(&d, RESTART_SCOPE, false, 0, 0, 0, "explicit intensity");
-	}
-	d = restart_decide(&sup, &w, 0, true, &in, 4, 4, 0.5);
-	check_decision(&d, RESTART_ESCALATE, false, 0, 0, 0, "explicit intensity");
-	intensity_free(&in);
+	backoff_expect_otp(&sup, &w, "explicit intensity");
 
 	/* A supervisor child is never in the safe regime. */
 	sup.implicit_intensity = true;

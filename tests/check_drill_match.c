@@ -194,10 +194,22 @@ START_TEST(test_baseline_call)
 }
 END_TEST
 
+/* Step 4's condition ($delta of r's restarts) against the status base. */
+static json_t *
+match_delta_condition(const struct drill *d, const char *base, char *why,
+    size_t len)
+{
+	json_t	*b = js(base), *cond;
+
+	cond = drill_condition(&d->steps.step[4], b, why, len);
+	json_decref(b);
+	return cond;
+}
+
 START_TEST(test_condition)
 {
 	struct drill	*d = drilltest_parse(drilltest_full);
-	json_t		*base, *cond;
+	json_t		*cond;
 	char		 why[256];
 
 	/* No $delta: the condition as written. */
@@ -205,9 +217,8 @@ START_TEST(test_condition)
 	ck_assert(json_equal(cond, d->steps.step[3].condition));
 	json_decref(cond);
 
-	base = js("{\"services\":[{\"name\":\"r\",\"restarts\":3}],"
-	    "\"supervisors\":[]}");
-	cond = drill_condition(&d->steps.step[4], base, why, sizeof(why));
+	cond = match_delta_condition(d, "{\"services\":[{\"name\":\"r\","
+	    "\"restarts\":3}],\"supervisors\":[]}", why, sizeof(why));
 	ck_assert_int_eq(json_integer_value(json_object_get(cond,
 	    "min_restarts")), 5);
 	ck_assert_str_eq(json_string_value(json_object_get(cond, "state")),
@@ -216,23 +227,18 @@ START_TEST(test_condition)
 	ck_assert(json_is_object(json_object_get(d->steps.step[4].condition,
 	    "min_restarts")));
 	json_decref(cond);
-	json_decref(base);
 
 	/* A supervisor's restarts are under supervisors. */
-	base = js("{\"services\":[],\"supervisors\":[{\"name\":\"r\","
-	    "\"restarts\":1}]}");
-	cond = drill_condition(&d->steps.step[4], base, why, sizeof(why));
+	cond = match_delta_condition(d, "{\"services\":[],\"supervisors\":"
+	    "[{\"name\":\"r\",\"restarts\":1}]}", why, sizeof(why));
 	ck_assert_int_eq(json_integer_value(json_object_get(cond,
 	    "min_restarts")), 3);
 	json_decref(cond);
-	json_decref(base);
 
-	base = js("{\"services\":[]}");
-	ck_assert_ptr_null(drill_condition(&d->steps.step[4], base, why,
+	ck_assert_ptr_null(match_delta_condition(d, "{\"services\":[]}", why,
 	    sizeof(why)));
 	ck_assert_str_eq(why, "no baseline: status at the start did not give "
 	    "the restarts of r");
-	json_decref(base);
 	drill_free(d);
 }
 END_TEST

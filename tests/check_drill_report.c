@@ -213,43 +213,40 @@ START_TEST(test_report_json)
 }
 END_TEST
 
-static const char report_text_pass[] =
-	"drill extreme (d.json)\n"
-	"PHASE       #  KIND    WHAT                          VERDICT  TIME      "
-	"NAME\n"
-	"before      0  expect  status                        pass     0.25ms\n"
-	"steps       0  do      [service.kill, table.delete]  pass     0.50ms\n"
-	"steps       1  wait    {\"recovered\":true}            pass     4.13ms    "
+/* What the text of either report begins with: the table's first rows. */
+#define REPORT_TEXT_HEAD						\
+	"drill extreme (d.json)\n"					\
+	"PHASE       #  KIND    WHAT                          VERDICT  TIME      " \
+	"NAME\n"							\
+	"before      0  expect  status                        pass     0.25ms\n" \
+	"steps       0  do      [service.kill, table.delete]  pass     0.50ms\n" \
+	"steps       1  wait    {\"recovered\":true}            pass     4.13ms    " \
 	"all back\n"
+
+/* Its measurements, the same in both. */
+#define REPORT_TEXT_MEASURED						\
+	"measurements:\n"						\
+	"  a (pid 10) killed: exited +0.10ms, started +1.00ms, ready +2.00ms\n" \
+	"  b (pid 11) killed: exited +1.25ms, started +2.50ms, ready +4.00ms\n" \
+	"  table delete: repaired +0.35ms (warden's figure: 0.30ms)\n"	\
+	"  full recovery (steps[1]): 4.10ms\n"				\
+	"  restarts: 2\n"
+
+static const char report_text_pass[] =
+	REPORT_TEXT_HEAD
 	"steps       2  expect  flag.get                      pass     0.12ms\n"
 	"rollback    0  do      stage.emergency               pass     12.5ms\n"
 	"after       0  expect  status                        pass     0.25ms\n"
-	"measurements:\n"
-	"  a (pid 10) killed: exited +0.10ms, started +1.00ms, ready +2.00ms\n"
-	"  b (pid 11) killed: exited +1.25ms, started +2.50ms, ready +4.00ms\n"
-	"  table delete: repaired +0.35ms (warden's figure: 0.30ms)\n"
-	"  full recovery (steps[1]): 4.10ms\n"
-	"  restarts: 2\n"
+	REPORT_TEXT_MEASURED
 	"drill extreme: PASS\n";
 
 static const char report_text_fail[] =
-	"drill extreme (d.json)\n"
-	"PHASE       #  KIND    WHAT                          VERDICT  TIME      "
-	"NAME\n"
-	"before      0  expect  status                        pass     0.25ms\n"
-	"steps       0  do      [service.kill, table.delete]  pass     0.50ms\n"
-	"steps       1  wait    {\"recovered\":true}            pass     4.13ms    "
-	"all back\n"
+	REPORT_TEXT_HEAD
 	"steps       2  expect  flag.get                      FAIL     0.12ms\n"
 	"                       value: expected true, got false\n"
 	"rollback    0  do      stage.emergency               pass     12.5ms\n"
 	"after       0  expect  status                        skip     -\n"
-	"measurements:\n"
-	"  a (pid 10) killed: exited +0.10ms, started +1.00ms, ready +2.00ms\n"
-	"  b (pid 11) killed: exited +1.25ms, started +2.50ms, ready +4.00ms\n"
-	"  table delete: repaired +0.35ms (warden's figure: 0.30ms)\n"
-	"  full recovery (steps[1]): 4.10ms\n"
-	"  restarts: 2\n"
+	REPORT_TEXT_MEASURED
 	"error: steps[2] (expect flag.get): value: expected true, got false\n"
 	"drill extreme: FAIL\n";
 

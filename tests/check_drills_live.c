@@ -529,6 +529,25 @@ END_TEST
  * wait runs out, the drill fails, the step after it is skipped, and the
  * rollback still runs and leaves its mark on a flag.
  */
+/* Each step of a report as "phase[index] verdict", joined by ", "; malloc'd. */
+static char *
+drills_step_verdicts(const json_t *steps)
+{
+	const json_t	*st;
+	char		*out = xstrdup(""), *t;
+	size_t		 i;
+
+	json_array_foreach(steps, i, st) {
+		xasprintf(&t, "%s%s%s[%lld] %s", out, i > 0 ? ", " : "",
+		    str(st, "phase") != NULL ? str(st, "phase") : "?",
+		    (long long)json_integer_value(json_object_get(st, "index")),
+		    str(st, "verdict") != NULL ? str(st, "verdict") : "?");
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
 static const char drill_fails[] =
     "{\n"
     "  \"name\": \"registry stays down\",\n"
@@ -554,7 +573,9 @@ START_TEST(test_drill_fails_rollback_runs)
 {
 	struct harness	 h;
 	json_t		*workers, *report, *rep, *steps, *st, *flag, *k;
-	char		*file, *out = NULL, *err = NULL, *s;
+	static const char fails_steps[] = "before[0] pass, steps[0] pass, "
+	    "steps[1] fail, steps[2] skip, rollback[0] pass, after[0] ";
+	char		*file, *out = NULL, *err = NULL, *s, *got;
 	int		 rc;
 
 	start_demo(&h, &workers);
@@ -583,17 +604,12 @@ START_TEST(test_drill_fails_rollback_runs)
 
 	/* before[0], steps[0..2], rollback[0], after[0]. */
 	steps = json_object_get(rep, "steps");
-	ck_assert_msg(json_array_size(steps) == 6, "steps: %s", s);
-	st = json_array_get(steps, 0);
-	ck_assert_str_eq(str(st, "phase"), "before");
-	ck_assert_str_eq(str(st, "verdict"), "pass");
-	st = json_array_get(steps, 1);
-	ck_assert_str_eq(str(st, "phase"), "steps");
-	ck_assert_str_eq(str(st, "verdict"), "pass");
+	/* after[0] last, whatever its verdict: the restart may be under way. */
+	got = drills_step_verdicts(steps);
+	ck_assert_msg(strncmp(got, fails_steps, strlen(fails_steps)) == 0 &&
+	    strchr(got + strlen(fails_steps), ',') == NULL, "steps: %s", got);
+	free(got);
 	st = json_array_get(steps, 2);
-	ck_assert_str_eq(str(st, "phase"), "steps");
-	ck_assert_int_eq(json_integer_value(json_object_get(st, "index")), 1);
-	ck_assert_str_eq(str(st, "verdict"), "fail");
 	ck_assert_msg(str(st, "error") != NULL &&
 	    strstr(str(st, "error"), "not met within 300 ms") != NULL,
 	    "steps[1]: %s", s);
@@ -603,14 +619,6 @@ START_TEST(test_drill_fails_rollback_runs)
 	 */
 	ck_assert_msg(ms(st, "ms") >= 299 && ms(st, "ms") < 2000,
 	    "steps[1] took %.3f ms for 300: %s", ms(st, "ms"), s);
-	st = json_array_get(steps, 3);
-	ck_assert_int_eq(json_integer_value(json_object_get(st, "index")), 2);
-	ck_assert_str_eq(str(st, "verdict"), "skip");
-	st = json_array_get(steps, 4);
-	ck_assert_str_eq(str(st, "phase"), "rollback");
-	ck_assert_str_eq(str(st, "verdict"), "pass");
-	st = json_array_get(steps, 5);
-	ck_assert_str_eq(str(st, "phase"), "after");
 
 	/* The kill was measured even so. */
 	k = json_array_get(json_object_get(json_object_get(rep,

@@ -9,7 +9,6 @@
  *
  * JSON in the tests is written with ' for "; dq() turns it into JSON.
  */
-#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -26,6 +25,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "pidtake.h"
 #include "testlib.h"
 #include "util.h"
 #include "faultstest.h"
@@ -84,53 +84,23 @@ END_TEST
 
 /* --- 5. a reaped pid is nobody's business ----------------------------------------- */
 
+/* In the child: lead a process group of its own, the group warden signals. */
+static int
+stranger_become(const void *arg)
+{
+	(void)arg;
+	return setpgid(0, 0);
+}
+
 /*
  * A process of ours with exactly this pid, leading its own process group
- * (the group warden signals), or -1 when the pid cannot be chosen here.
- * It waits in pause() until killed.
+ * (so that Check's clean-up would miss it), or -1 when the pid cannot be
+ * chosen here.
  */
 static pid_t
 stranger_at(pid_t want)
 {
-	char	num[32], c;
-	pid_t	pid;
-	int	p[2], tries;
-
-	for (tries = 0; tries < 50; tries++) {
-		snprintf(num, sizeof(num), "%ld", (long)want - 1);
-		if (write_text("/proc/sys/kernel/ns_last_pid", num) == -1) {
-			fprintf(stderr, "check_faults: ns_last_pid: %s\n",
-			    strerror(errno));
-			return -1;
-		}
-		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-		fflush(NULL);
-		pid = fork();
-		ck_assert_int_ne(pid, -1);
-		if (pid == 0) {
-			close(p[0]);
-			/* Its own group, so Check's clean-up would miss it. */
-			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-			    setpgid(0, 0) == -1)
-				_exit(1);
-			(void)!write(p[1], "x", 1);
-			close(p[1]);
-			for (;;)
-				pause();
-		}
-		close(p[1]);
-		ck_assert_int_eq(read(p[0], &c, 1), 1);
-		close(p[0]);
-		if (pid == want)
-			return pid;
-		/* Someone else forked in between: again. */
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-	}
-	fprintf(stderr, "check_faults: pid %ld could not be taken\n",
-	    (long)want);
-	return -1;
+	return pidtake_fork_at(want, stranger_become, NULL);
 }
 
 START_TEST(test_pid_reuse)
@@ -198,9 +168,7 @@ START_TEST(test_pid_reuse)
 	if (stranger > 0) {
 		ck_assert_msg(harness_pid_alive(stranger), "warden signalled "
 		    "pid %ld, which it had reaped", (long)stranger);
-		ck_assert_int_eq(kill(stranger, SIGKILL), 0);
-		while (waitpid(stranger, NULL, 0) == -1 && errno == EINTR)
-			;
+		ck_assert_int_eq(pidtake_end(stranger), 0);
 	}
 	harness_conn_close(sub);
 	stop(&h);

@@ -110,22 +110,17 @@ START_TEST(test_rollback_restores_saved)
 
 	rollback(3);
 	ck_assert_int_eq(fs->stage, 3);
-	ck_assert_int_eq(val_of("use_ets_agent_registry"), 100);
-	ck_assert_int_eq(val_of("enable_migration_monitoring"), 100);
-	ck_assert_int_eq(val_of("use_logger_error_context"), 0);
-	ck_assert_int_eq(val_of("use_genserver_telemetry"), 100);
-	ck_assert_int_eq(val_of("use_genserver_span_management"), 100);
-	ck_assert_int_eq(val_of("use_ets_sampled_events"), 100);
-	ck_assert_int_eq(val_of("enforce_no_process_dict"), 0);
-	ck_assert_int_eq(val_of("checkout_rollout"), 60);
+	expect_values("use_ets_agent_registry=100 "
+	    "enable_migration_monitoring=100 use_logger_error_context=0 "
+	    "use_genserver_telemetry=100 use_genserver_span_management=100 "
+	    "use_ets_sampled_events=100 enforce_no_process_dict=0 "
+	    "checkout_rollout=60");
 	ck_assert_ptr_null(fs->saved[3]);
 
 	rollback(2);
 	ck_assert_int_eq(fs->stage, 2);
-	ck_assert_int_eq(val_of("use_ets_agent_registry"), 100);
-	ck_assert_int_eq(val_of("use_logger_error_context"), 0);
-	ck_assert_int_eq(val_of("use_genserver_telemetry"), 0);
-	ck_assert_int_eq(val_of("checkout_rollout"), 60);
+	expect_values("use_ets_agent_registry=100 use_logger_error_context=0 "
+	    "use_genserver_telemetry=0 checkout_rollout=60");
 
 	rollback(0);
 	expect_stage_values(0, 25, 100);

@@ -91,6 +91,17 @@ reader_generation(warden_table *t)
 
 enum fault { FAULT_DELETE, FAULT_UNLINK, FAULT_CORRUPT };
 
+/* A call of warden's own faults (table.delete...), whose result says key. */
+static void
+fault_call(struct harness *h, const char *method, const char *key)
+{
+	json_t	*r = result(h, method, NULL);
+
+	ck_assert_msg(json_is_true(json_object_get(r, key)), "%s answered %s",
+	    method, dump(r));
+	json_decref(r);
+}
+
 /*
  * Break the table with flags on (stage 3, one rollout) while a reader
  * holds it, and see warden repair it: the events, the count, readers old
@@ -122,10 +133,7 @@ table_fault(enum fault how)
 	c = subscribe(&h, "table", NULL);
 	switch (how) {
 	case FAULT_DELETE:
-		r = result(&h, "table.delete", NULL);
-		ck_assert_msg(json_is_true(json_object_get(r, "deleted")),
-		    "table.delete answered %s", dump(r));
-		json_decref(r);
+		fault_call(&h, "table.delete", "deleted");
 		break;
 	case FAULT_UNLINK:
 		shm_path(&h, path, sizeof(path));
@@ -133,10 +141,7 @@ table_fault(enum fault how)
 		    strerror(errno));
 		break;
 	case FAULT_CORRUPT:
-		r = result(&h, "table.corrupt", NULL);
-		ck_assert_msg(json_is_true(json_object_get(r, "corrupted")),
-		    "table.corrupt answered %s", dump(r));
-		json_decref(r);
+		fault_call(&h, "table.corrupt", "corrupted");
 		break;
 	}
 	/* Meanwhile the reader answers, and never wrongly. */

@@ -281,20 +281,15 @@ START_TEST(test_reconfigure)
 	ck_assert_int_eq(fs->nstages, 2);
 	ck_assert_int_eq(fs->stage, 2);
 	ck_assert_int_eq(flags_find(fs, "use_ets_sampled_events"), -1);
-	ck_assert_int_eq(val_of("new_flag"), 100);
-	ck_assert_int_eq(val_of("use_genserver_telemetry"), 100);
-	ck_assert_int_eq(val_of("dark_mode"), 0);
-	ck_assert_int_eq(val_of("checkout_rollout"), 60);
+	expect_values("new_flag=100 use_genserver_telemetry=100 dark_mode=0 "
+	    "checkout_rollout=60");
 	ck_assert_uint_eq(json_array_size(fs->history), 1);
 	j = flags_stage_json(fs);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "stages")), 2);
 	json_decref(j);
 	rollback(1);
-	ck_assert_int_eq(val_of("use_logger_error_context"), 0);
-	ck_assert_int_eq(val_of("use_genserver_telemetry"), 0);
-	ck_assert_int_eq(val_of("new_flag"), 100);
-	ck_assert_int_eq(val_of("checkout_rollout"), 60);
-	ck_assert_int_eq(val_of("dark_mode"), 100);
+	expect_values("use_logger_error_context=0 use_genserver_telemetry=0 "
+	    "new_flag=100 checkout_rollout=60 dark_mode=100");
 	try_op(FLAGS_NOT_FOUND, "stage.set", "{\"stage\": 3}");
 }
 END_TEST

@@ -28,6 +28,7 @@
 #include "rpc.h"
 #include "util.h"
 #include "handovertest.h"
+#include "handoversuite.h"
 #include "suite.h"
 
 /* Clients of the round trip, for edit() and between(). */
@@ -214,14 +215,11 @@ END_TEST
 static Suite *
 handover_suite(void)
 {
-	Suite	*s = suite_create("handover");
-	TCase	*tc = tcase_create("handover");
+	TCase	*tc;
+	Suite	*s = handoversuite_new("handover", &tc);
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, ho_setup, ho_teardown);
 	tcase_add_test(tc, test_round_trip_waits);
 	tcase_add_test(tc, test_abort);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -23,6 +23,7 @@
 #include "rpc.h"
 #include "util.h"
 #include "handovertest.h"
+#include "handoversuite.h"
 #include "suite.h"
 
 /* --- descriptions that are wrong ------------------------------------------ */
@@ -245,13 +246,10 @@ END_TEST
 static Suite *
 handover_bad_suite(void)
 {
-	Suite	*s = suite_create("handover_bad");
-	TCase	*tc = tcase_create("handover_bad");
+	TCase	*tc;
+	Suite	*s = handoversuite_new("handover_bad", &tc);
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, ho_setup, ho_teardown);
 	tcase_add_test(tc, test_adopt_bad);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

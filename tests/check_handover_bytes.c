@@ -23,6 +23,7 @@
 #include "rpc.h"
 #include "util.h"
 #include "handovertest.h"
+#include "handoversuite.h"
 #include "suite.h"
 
 #define BATCH_PINGS	300	/* answers a small socket cannot hold */
@@ -162,14 +163,11 @@ END_TEST
 static Suite *
 handover_bytes_suite(void)
 {
-	Suite	*s = suite_create("handover_bytes");
-	TCase	*tc = tcase_create("handover_bytes");
+	TCase	*tc;
+	Suite	*s = handoversuite_new("handover_bytes", &tc);
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, ho_setup, ho_teardown);
 	tcase_add_test(tc, test_round_trip_bytes);
 	tcase_add_test(tc, test_adopt_serves_input);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

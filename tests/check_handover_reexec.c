@@ -22,6 +22,7 @@
 #include "rpc.h"
 #include "util.h"
 #include "handovertest.h"
+#include "handoversuite.h"
 #include "suite.h"
 
 /* --- reexec calls --------------------------------------------------------- */
@@ -167,15 +168,12 @@ END_TEST
 static Suite *
 handover_reexec_suite(void)
 {
-	Suite	*s = suite_create("handover_reexec");
-	TCase	*tc = tcase_create("handover_reexec");
+	TCase	*tc;
+	Suite	*s = handoversuite_new("handover_reexec", &tc);
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, ho_setup, ho_teardown);
 	tcase_add_test(tc, test_reexec_done);
 	tcase_add_test(tc, test_reexec_failed);
 	tcase_add_test(tc, test_reexec_method);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

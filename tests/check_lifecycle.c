@@ -290,35 +290,33 @@ START_TEST(test_fork_failed)
 }
 END_TEST
 
-/* The exit of a child that could not run its command: the spawn's fault. */
+/*
+ * The exit of a child that could not run its command: the spawn's fault.
+ * _i is the state it exits from (check_step() names it in a failure).
+ */
 START_TEST(test_exited_exec_fault)
 {
-	enum svc_state		from[] = { SVC_STARTING, SVC_RUNNING };
-	struct worker_facts	f;
+	enum svc_state		st = (enum svc_state)_i;
+	struct worker_facts	f = base_facts(st);
 	struct expect		e;
-	size_t			i;
 
-	for (i = 0; i < nitems(from); i++) {
-		f = base_facts(from[i]);
-		f.has_pid = false;	/* reaped */
-		f.fault = FAULT_EXEC;
-		e = to(SVC_FAILED, STOP_NONE, WA_COUNT_FAULT | WA_RECOVERED |
-		    WA_SAY_START_FAILED | WA_ARM_TIMER | WA_TELL_PARENT,
-		    EXEC_RETRY_MS);
-		check_step(from[i], WEV_EXITED, &f, &e);
-		f.fault_tries = 2;
-		e.timer_ms = 4 * EXEC_RETRY_MS;
-		check_step(from[i], WEV_EXITED, &f, &e);
-		/* Temporary: said, never tried again. */
-		f.temporary = true;
-		e.actions &= ~WA_ARM_TIMER;
-		e.timer_ms = 0;
-		check_step(from[i], WEV_EXITED, &f, &e);
-		f.going_down = true;
-		e = to(SVC_FAILED, STOP_NONE, WA_COUNT_FAULT | WA_RECOVERED |
-		    WA_TELL_PARENT, 0);
-		check_step(from[i], WEV_EXITED, &f, &e);
-	}
+	f.has_pid = false;	/* reaped */
+	f.fault = FAULT_EXEC;
+	e = to(SVC_FAILED, STOP_NONE, WA_COUNT_FAULT | WA_RECOVERED |
+	    WA_SAY_START_FAILED | WA_ARM_TIMER | WA_TELL_PARENT, EXEC_RETRY_MS);
+	check_step(st, WEV_EXITED, &f, &e);
+	f.fault_tries = 2;
+	e.timer_ms = 4 * EXEC_RETRY_MS;
+	check_step(st, WEV_EXITED, &f, &e);
+	/* Temporary: said, never tried again. */
+	f.temporary = true;
+	e.actions &= ~WA_ARM_TIMER;
+	e.timer_ms = 0;
+	check_step(st, WEV_EXITED, &f, &e);
+	f.going_down = true;
+	e = to(SVC_FAILED, STOP_NONE, WA_COUNT_FAULT | WA_RECOVERED |
+	    WA_TELL_PARENT, 0);
+	check_step(st, WEV_EXITED, &f, &e);
 }
 END_TEST
 
@@ -337,24 +335,23 @@ START_TEST(test_exited_resource_fault)
 }
 END_TEST
 
-/* Down unasked: the supervisor hears of a crash or of a normal exit. */
+/*
+ * Down unasked: the supervisor hears of a crash or of a normal exit. _i is
+ * the state it exits from.
+ */
 START_TEST(test_exited_unasked)
 {
-	enum svc_state		from[] = { SVC_STARTING, SVC_RUNNING, SVC_STOPPING };
-	struct worker_facts	f;
+	enum svc_state		st = (enum svc_state)_i;
+	struct worker_facts	f = base_facts(st);
 	struct expect		crash = to(SVC_STOPPED, STOP_NONE,
 	    WA_COUNT_STREAK | WA_REPORT_CRASH, 0);
 	struct expect		normal = to(SVC_STOPPED, STOP_NONE,
 	    WA_COUNT_STREAK | WA_REPORT_EXIT, 0);
-	size_t			i;
 
-	for (i = 0; i < nitems(from); i++) {
-		f = base_facts(from[i]);
-		f.stopping = STOP_NONE;
-		check_step(from[i], WEV_EXITED, &f, &crash);
-		f.abnormal = false;
-		check_step(from[i], WEV_EXITED, &f, &normal);
-	}
+	f.stopping = STOP_NONE;
+	check_step(st, WEV_EXITED, &f, &crash);
+	f.abnormal = false;
+	check_step(st, WEV_EXITED, &f, &normal);
 }
 END_TEST
 
@@ -374,77 +371,72 @@ START_TEST(test_exited_after_ready_timeout)
 }
 END_TEST
 
-/* Down as asked, whoever asked: reported with the reason kept. */
+/*
+ * The reasons of a stop asked (not a failure, as STOP_NONE and
+ * STOP_READY_TIMEOUT are: test_exited_after_ready_timeout).
+ */
+static const enum stop_reason exit_whys[] = { STOP_OPERATOR, STOP_RESTART,
+    STOP_SUPERVISOR, STOP_FAILING, STOP_RELOAD, STOP_SHUTDOWN };
+
+/* Down as asked, whoever asked (exit_whys[_i]): reported, the reason kept. */
 START_TEST(test_exited_asked)
 {
-	enum stop_reason	why[] = { STOP_OPERATOR, STOP_RESTART,
-	    STOP_SUPERVISOR, STOP_FAILING, STOP_RELOAD, STOP_SHUTDOWN };
-	struct worker_facts	f;
+	struct worker_facts	f = base_facts(SVC_STOPPING);
 	struct expect		e;
-	size_t			i;
 
-	for (i = 0; i < nitems(why); i++) {
-		f = base_facts(SVC_STOPPING);
-		f.stopping = why[i];
-		e = to(SVC_STOPPED, why[i], WA_REPORT_DOWN, 0);
-		check_step(SVC_STOPPING, WEV_EXITED, &f, &e);
-		/* A stop asked outranks the spawn's fault and the exit's code. */
-		f.fault = FAULT_EXEC;
-		f.abnormal = false;
-		check_step(SVC_STOPPING, WEV_EXITED, &f, &e);
-	}
+	f.stopping = exit_whys[_i];
+	e = to(SVC_STOPPED, f.stopping, WA_REPORT_DOWN, 0);
+	check_step(SVC_STOPPING, WEV_EXITED, &f, &e);
+	/* A stop asked outranks the spawn's fault and the exit's code. */
+	f.fault = FAULT_EXEC;
+	f.abnormal = false;
+	check_step(SVC_STOPPING, WEV_EXITED, &f, &e);
 }
 END_TEST
 
+/* How a process is stopped; _i is its state, starting or running. */
 START_TEST(test_stop_how)
 {
-	enum svc_state		from[] = { SVC_STARTING, SVC_RUNNING };
-	struct worker_facts	f;
+	enum svc_state		st = (enum svc_state)_i;
+	struct worker_facts	f = base_facts(st);
 	struct expect		e;
-	size_t			i;
 
-	for (i = 0; i < nitems(from); i++) {
-		f = base_facts(from[i]);
-		f.why = STOP_SHUTDOWN;
-		f.shutdown_ms = SHUTDOWN_BRUTAL_KILL;
-		e = to(SVC_STOPPING, STOP_SHUTDOWN, WA_CLEAR_TIMER |
-		    WA_SIGNAL_KILL, 0);
-		check_step(from[i], WEV_STOP, &f, &e);
-		/* Waited for as long as it takes: no grace timer. */
-		f.shutdown_ms = SHUTDOWN_INFINITY;
-		e.actions = WA_CLEAR_TIMER | WA_SIGNAL_STOP | WA_STOP_STRAYS;
-		check_step(from[i], WEV_STOP, &f, &e);
-		f.shutdown_ms = 0;
-		e.actions = STOP_DO;
-		check_step(from[i], WEV_STOP, &f, &e);
-		/* A stop for not being ready is a SIGKILL, whatever the grace. */
-		f.shutdown_ms = GRACE_MS;
-		f.why = STOP_READY_TIMEOUT;
-		e = to(SVC_STOPPING, STOP_READY_TIMEOUT, WA_CLEAR_TIMER |
-		    WA_SIGNAL_KILL, 0);
-		check_step(from[i], WEV_STOP, &f, &e);
-	}
+	f.why = STOP_SHUTDOWN;
+	f.shutdown_ms = SHUTDOWN_BRUTAL_KILL;
+	e = to(SVC_STOPPING, STOP_SHUTDOWN, WA_CLEAR_TIMER | WA_SIGNAL_KILL, 0);
+	check_step(st, WEV_STOP, &f, &e);
+	/* Waited for as long as it takes: no grace timer. */
+	f.shutdown_ms = SHUTDOWN_INFINITY;
+	e.actions = WA_CLEAR_TIMER | WA_SIGNAL_STOP | WA_STOP_STRAYS;
+	check_step(st, WEV_STOP, &f, &e);
+	f.shutdown_ms = 0;
+	e.actions = STOP_DO;
+	check_step(st, WEV_STOP, &f, &e);
+	/* A stop for not being ready is a SIGKILL, whatever the grace. */
+	f.shutdown_ms = GRACE_MS;
+	f.why = STOP_READY_TIMEOUT;
+	e = to(SVC_STOPPING, STOP_READY_TIMEOUT, WA_CLEAR_TIMER |
+	    WA_SIGNAL_KILL, 0);
+	check_step(st, WEV_STOP, &f, &e);
 }
 END_TEST
 
-/* Down already: reported down as asked; failed stays failed. */
+/* Who may stop a worker that is down already. */
+static const enum stop_reason down_whys[] = { STOP_OPERATOR, STOP_RESTART,
+    STOP_SUPERVISOR, STOP_RELOAD, STOP_SHUTDOWN };
+
+/* Down already: reported down as asked (down_whys[_i]); failed stays failed. */
 START_TEST(test_stop_when_down)
 {
-	enum stop_reason	why[] = { STOP_OPERATOR, STOP_RESTART,
-	    STOP_SUPERVISOR, STOP_RELOAD, STOP_SHUTDOWN };
-	struct worker_facts	f;
+	struct worker_facts	f = base_facts(SVC_BACKOFF);
 	struct expect		e;
-	size_t			i;
 
-	for (i = 0; i < nitems(why); i++) {
-		f = base_facts(SVC_BACKOFF);
-		f.why = why[i];
-		e = to(SVC_STOPPED, why[i], DOWN_DO, 0);
-		check_step(SVC_BACKOFF, WEV_STOP, &f, &e);
-		check_step(SVC_STOPPED, WEV_STOP, &f, &e);
-		e.next = SVC_FAILED;
-		check_step(SVC_FAILED, WEV_STOP, &f, &e);
-	}
+	f.why = down_whys[_i];
+	e = to(SVC_STOPPED, f.why, DOWN_DO, 0);
+	check_step(SVC_BACKOFF, WEV_STOP, &f, &e);
+	check_step(SVC_STOPPED, WEV_STOP, &f, &e);
+	e.next = SVC_FAILED;
+	check_step(SVC_FAILED, WEV_STOP, &f, &e);
 }
 END_TEST
 
@@ -539,22 +531,19 @@ START_TEST(test_decisions)
 }
 END_TEST
 
+/* service.kill's mark on a process; _i is its state. */
 START_TEST(test_kill_marks)
 {
-	enum svc_state		from[] = { SVC_STARTING, SVC_RUNNING, SVC_STOPPING };
-	struct worker_facts	f;
+	enum svc_state		st = (enum svc_state)_i;
+	struct worker_facts	f = base_facts(st);
 	struct expect		e;
-	size_t			i;
 
-	for (i = 0; i < nitems(from); i++) {
-		f = base_facts(from[i]);
-		f.sig = SIGKILL;
-		e = to(from[i], f.stopping, WA_MARK_KILLED, 0);
-		check_step(from[i], WEV_KILLED, &f, &e);
-		/* The mark is another instance's: that one is gone. */
-		f.killed = false;
-		check_step(from[i], WEV_KILL_SURVIVED, &f, &ignored);
-	}
+	f.sig = SIGKILL;
+	e = to(st, f.stopping, WA_MARK_KILLED, 0);
+	check_step(st, WEV_KILLED, &f, &e);
+	/* The mark is another instance's: that one is gone. */
+	f.killed = false;
+	check_step(st, WEV_KILL_SURVIVED, &f, &ignored);
 }
 END_TEST
 
@@ -799,20 +788,25 @@ lifecycle_suite(void)
 	tcase_add_test(tc, test_spawned_ready_at_once);
 	tcase_add_test(tc, test_starting_queued);
 	tcase_add_test(tc, test_fork_failed);
-	tcase_add_test(tc, test_exited_exec_fault);
+	/* Starting or running: a process that is not stopping yet. */
+	tcase_add_loop_test(tc, test_exited_exec_fault, SVC_STARTING,
+	    SVC_RUNNING + 1);
 	tcase_add_test(tc, test_exited_resource_fault);
-	tcase_add_test(tc, test_exited_unasked);
+	/* Starting, running or stopping: wherever a process runs. */
+	tcase_add_loop_test(tc, test_exited_unasked, SVC_STARTING,
+	    SVC_STOPPING + 1);
 	tcase_add_test(tc, test_exited_after_ready_timeout);
-	tcase_add_test(tc, test_exited_asked);
+	tcase_add_loop_test(tc, test_exited_asked, 0, (int)nitems(exit_whys));
 	tcase_add_test(tc, test_exit_requested);
 	tcase_add_test(tc, test_exited_signaled);
-	tcase_add_test(tc, test_stop_how);
-	tcase_add_test(tc, test_stop_when_down);
+	tcase_add_loop_test(tc, test_stop_how, SVC_STARTING, SVC_RUNNING + 1);
+	tcase_add_loop_test(tc, test_stop_when_down, 0, (int)nitems(down_whys));
 	tcase_add_test(tc, test_stop_merge);
 	tcase_add_test(tc, test_start_while_stopping);
 	tcase_add_test(tc, test_failed_retry);
 	tcase_add_test(tc, test_decisions);
-	tcase_add_test(tc, test_kill_marks);
+	tcase_add_loop_test(tc, test_kill_marks, SVC_STARTING,
+	    SVC_STOPPING + 1);
 	tcase_add_test(tc, test_invariants);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);

@@ -55,31 +55,42 @@ lf_wait_text(const char *path, const char *text)
 	return found ? 0 : -1;
 }
 
-static char *
-lf_cfg(struct harness *h, const char *log, const char *script)
+/* Worker a runs script with log as its "log"; written, and read by a reload. */
+static void
+lf_config(struct harness *h, const char *log, const char *script)
 {
-	(void)h;
-	return cfg("{ 'limits': { 'idle_ms': 60000 }, 'supervisor': { "
+	char	*conf;
+
+	conf = cfg("{ 'limits': { 'idle_ms': 60000 }, 'supervisor': { "
 	    "'children': [ { 'name': 'a', 'log': %s, 'command': ['/bin/sh', "
 	    "'-c', '%s'] } ] } }", log, script);
+	ck_assert_int_eq(harness_write_config(h, conf), 0);
+	free(conf);
 }
+
+/* The same, and warden started on it. */
+static void
+lf_launch(struct harness *h, const char *log, const char *script)
+{
+	lf_config(h, log, script);
+	ck_assert_int_eq(harness_launch(h), 0);
+}
+
+#define LF_TICKS	"while :; do echo tick; sleep 0.02; done"
 
 START_TEST(test_lines_and_rotation)
 {
 	struct harness	 h;
-	char		*conf, *path, *p1, *p2, *p3, *all, *text;
+	char		*path, *p1, *p2, *p3, *all, *text;
 	char		 want[64];
 	int		 prev, n;
 
 	ck_assert_int_eq(harness_prepare(&h, "{}"), 0);
 	path = harness_path(&h, "logs/a.log");
 	ck_assert_int_eq(mkdir(harness_path(&h, "logs"), 0755), 0);
-	conf = lf_cfg(&h, "{ 'file': 'logs/a.log', 'max_bytes': 4096, 'keep': 2 }",
+	lf_launch(&h, "{ 'file': 'logs/a.log', 'max_bytes': 4096, 'keep': 2 }",
 	    "i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo line $i; done; "
 	    "echo oops >&2; exec sleep 1000");
-	ck_assert_int_eq(harness_write_config(&h, conf), 0);
-	free(conf);
-	ck_assert_int_eq(harness_launch(&h), 0);
 	ck_assert_int_eq(lf_wait_text(path, "] stderr: oops\n"), 0);
 
 	/* As wardenctl logs prints them. */
@@ -125,18 +136,15 @@ END_TEST
 START_TEST(test_folder_vanishes)
 {
 	struct harness	 h;
-	char		*conf, *path, *dir, cmd[PATH_MAX + 16];
+	char		*path, *dir, cmd[PATH_MAX + 16];
 	json_t		*s;
 
 	ck_assert_int_eq(harness_prepare(&h, "{}"), 0);
 	dir = harness_path(&h, "logs");
 	path = harness_path(&h, "logs/a.log");
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	conf = lf_cfg(&h, "{ 'file': 'logs/a.log' }",
-	    "while :; do echo tick; sleep 0.02; done");
-	ck_assert_int_eq(harness_write_config(&h, conf), 0);
-	free(conf);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	lf_launch(&h, "{ 'file': 'logs/a.log' }",
+	    LF_TICKS);
 	ck_assert_int_eq(lf_wait_text(path, "stdout: tick"), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
@@ -191,17 +199,14 @@ END_TEST
 START_TEST(test_writer_stuck)
 {
 	struct harness	 h;
-	char		*conf, *fifo, *log;
+	char		*fifo, *log;
 	json_t		*s;
 	int		 i;
 
 	ck_assert_int_eq(harness_prepare(&h, "{}"), 0);
 	fifo = harness_path(&h, "stuck");
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-	conf = lf_cfg(&h, "{ 'file': 'stuck' }", "exec yes spam");
-	ck_assert_int_eq(harness_write_config(&h, conf), 0);
-	free(conf);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	lf_launch(&h, "{ 'file': 'stuck' }", "exec yes spam");
 	ck_assert_int_eq(harness_wait_log(&h, "a: ", TESTLIB_WAIT), 0);
 	ck_assert_int_eq(harness_wait_log(&h, "lines lost: its log file did "
 	    "not keep up", TESTLIB_WAIT), 0);
@@ -226,23 +231,17 @@ END_TEST
 START_TEST(test_reload_new_file)
 {
 	struct harness	 h;
-	char		*conf, *path1, *path2;
+	char		*path1, *path2;
 	pid_t		 pid;
 
 	ck_assert_int_eq(harness_prepare(&h, "{}"), 0);
 	path1 = harness_path(&h, "one.log");
 	path2 = harness_path(&h, "two.log");
-	conf = lf_cfg(&h, "{ 'file': 'one.log' }",
-	    "while :; do echo tick; sleep 0.02; done");
-	ck_assert_int_eq(harness_write_config(&h, conf), 0);
-	free(conf);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	lf_launch(&h, "{ 'file': 'one.log' }",
+	    LF_TICKS);
 	ck_assert_int_eq(lf_wait_text(path1, "stdout: tick"), 0);
 	pid = pid_of(&h, "a");
-	conf = lf_cfg(&h, "{ 'file': 'two.log' }",
-	    "while :; do echo tick; sleep 0.02; done");
-	ck_assert_int_eq(harness_write_config(&h, conf), 0);
-	free(conf);
+	lf_config(&h, "{ 'file': 'two.log' }", LF_TICKS);
 	json_decref(result(&h, "config.reload", NULL));
 	ck_assert_int_eq(lf_wait_text(path2, "stdout: tick"), 0);
 	ck_assert_int_eq(pid_of(&h, "a"), pid);

@@ -110,6 +110,17 @@ wait_line(struct harness *h, const char *service, const char *text)
 	harness_conn_close(c);
 }
 
+/* How many lines service.logs answers with params (a JSON text). */
+static size_t
+held_count(struct harness *h, const char *params)
+{
+	json_t	*res = result(h, "service.logs", js(params));
+	size_t	 n = json_array_size(json_object_get(res, "lines"));
+
+	json_decref(res);
+	return n;
+}
+
 /* The texts of service.logs' answer, "|"-joined, as "service:text". */
 static char *
 texts(json_t *res)
@@ -172,12 +183,9 @@ START_TEST(test_streams_fields_and_order)
 	json_decref(res);
 
 	/* The root supervisor: the lines of every worker under it. */
-	res = result(&h, "service.logs", js("{'service': 'root', 'lines': 0}"));
-	ck_assert_uint_eq(json_array_size(json_object_get(res, "lines")), 0);
-	json_decref(res);
-	res = result(&h, "service.logs", js("{'service': 'b'}"));
-	ck_assert_uint_eq(json_array_size(json_object_get(res, "lines")), 0);
-	json_decref(res);
+	ck_assert_uint_eq(held_count(&h, "{'service': 'root', 'lines': 0}"), 0);
+	ck_assert_uint_eq(held_count(&h, "{'service': 'root'}"), 3);
+	ck_assert_uint_eq(held_count(&h, "{'service': 'b'}"), 0);
 	finish(&h, 0);
 }
 END_TEST
@@ -251,9 +259,7 @@ START_TEST(test_bounds)
 	ck_assert_str_eq(t, "small:end");
 	free(t);
 	json_decref(res);
-	res = result(&h, "service.logs", js("{'service': 'none'}"));
-	ck_assert_uint_eq(json_array_size(json_object_get(res, "lines")), 0);
-	json_decref(res);
+	ck_assert_uint_eq(held_count(&h, "{'service': 'none'}"), 0);
 	/* Kept or not, a line goes to the followers: the next instance's. */
 	c = follow(&h, js("{'service': 'none'}"), NULL);
 	json_decref(result(&h, "service.kill", js("{'service': 'none'}")));
@@ -272,7 +278,7 @@ START_TEST(test_hostile_output)
 {
 	struct harness		 h;
 	struct harness_conn	*c;
-	json_t			*l, *res;
+	json_t			*l;
 	pid_t			 pid;
 	size_t			 pieces = 0;
 
@@ -309,13 +315,8 @@ START_TEST(test_hostile_output)
 	ck_assert_uint_eq(pieces, 2561);
 	harness_conn_close(c);
 	/* The ring holds 64 KiB of them at most. */
-	res = result(&h, "service.logs", js("{'service': 'huge'}"));
-	ck_assert_uint_le(json_array_size(json_object_get(res, "lines")), 17);
-	json_decref(res);
-
-	res = result(&h, "service.logs", js("{'service': 'nonl'}"));
-	ck_assert_uint_eq(json_array_size(json_object_get(res, "lines")), 0);
-	json_decref(res);
+	ck_assert_uint_le(held_count(&h, "{'service': 'huge'}"), 17);
+	ck_assert_uint_eq(held_count(&h, "{'service': 'nonl'}"), 0);
 	pid = pid_of(&h, "nonl");
 	c = follow(&h, js("{'service': 'nonl'}"), NULL);
 	json_decref(result(&h, "service.kill", js("{'service': 'nonl'}")));

@@ -36,20 +36,6 @@
 
 /* --- small helpers -------------------------------------------------------- */
 
-/* SIGUSR2, then the proof the next image took over: its log line and READY=1. */
-static void
-reexec_by_signal(struct harness *h)
-{
-	harness_log_mark(h);
-	ck_assert_int_eq(harness_signal(h, SIGUSR2), 0);
-	ck_assert_msg(harness_wait_notify(h, "RELOADING=1", T_WAIT) == 0,
-	    "no RELOADING=1");
-	ck_assert_msg(harness_wait_log(h, "reexec: warden ", T_WAIT) == 0,
-	    "the next image never said it took over");
-	ck_assert_msg(harness_wait_notify(h, "READY=1", T_WAIT) == 0,
-	    "no READY=1 after the reexec");
-}
-
 /* The process warden started as now runs the image a reexec executed. */
 static bool
 runs_handover(struct harness *h)

@@ -18,18 +18,6 @@
 #include "restarttest.h"
 #include "suite.h"
 
-static const char *const strategy_names[] = {
-	[STRATEGY_ONE_FOR_ONE] = "one_for_one",
-	[STRATEGY_ONE_FOR_ALL] = "one_for_all",
-	[STRATEGY_REST_FOR_ONE] = "rest_for_one",
-};
-
-static const char *const restart_names[] = {
-	[RESTART_PERMANENT] = "permanent",
-	[RESTART_TRANSIENT] = "transient",
-	[RESTART_TEMPORARY] = "temporary",
-};
-
 /* --- restart_exit_abnormal ------------------------------------------------ */
 
 static const struct {
@@ -106,7 +94,7 @@ START_TEST(test_scope)
 	    &lo, &hi);
 	ck_assert_msg(lo == scopes[_i].lo && hi == scopes[_i].hi,
 	    "%s n=%zu failed=%zu: [%zu, %zu], expected [%zu, %zu]",
-	    strategy_names[scopes[_i].strategy], scopes[_i].n,
+	    config_strategy_name(scopes[_i].strategy), scopes[_i].n,
 	    scopes[_i].failed, lo, hi, scopes[_i].lo, scopes[_i].hi);
 }
 END_TEST
@@ -175,8 +163,8 @@ START_TEST(test_decide_matrix)
 	child = worker_conf(types[t].type, 100, 1000, 2.0, 0.0);
 	intensity_init(&in, sup.max_restarts);
 	snprintf(what, sizeof(what), "%s, %s, %s, %s",
-	    strategy_names[decide_scopes[s].strategy],
-	    restart_names[types[t].type], kinds[k].name,
+	    config_strategy_name(decide_scopes[s].strategy),
+	    config_restart_name(types[t].type), kinds[k].name,
 	    room ? "room in the intensity" : "max_restarts 0");
 
 	abnormal = restart_exit_abnormal(kinds[k].code, kinds[k].sig,
@@ -230,7 +218,7 @@ START_TEST(test_decide_index)
 		d = restart_decide(&sup, &child, cases[i].index, true, &in, 1,
 		    0, 0.5);
 		check_decision(&d, RESTART_SCOPE, false, cases[i].lo,
-		    cases[i].hi, 0, strategy_names[cases[i].strategy]);
+		    cases[i].hi, 0, config_strategy_name(cases[i].strategy));
 		intensity_free(&in);
 	}
 
@@ -245,37 +233,53 @@ END_TEST
 
 /* --- intensity ------------------------------------------------------------ */
 
+/*
+ * Restarts added to in (a window of period s) at the times of script, in
+ * ms: "0 1000 2000 4999!". One marked '!' must be over the limit; the
+ * others must not.
+ */
+static void
+intensity_run(struct intensity *in, unsigned period, const char *script)
+{
+	const char		*p = script;
+	char			*end;
+	unsigned long long	 t;
+	bool			 over;
+
+	while (*p != '\0') {
+		t = strtoull(p, &end, 10);
+		ck_assert_msg(end != p, "bad script: %s", script);
+		over = *end == '!';
+		ck_assert_msg(intensity_add(in, period, t) == over,
+		    "%s: at %llu ms, over the limit %d, want %d", script, t,
+		    !over, over);
+		p = end + strspn(end, "! ");
+	}
+}
+
+/* A fresh intensity of max restarts in period s, through a script. */
+static const struct {
+	const char	*what;
+	unsigned	 max, period;
+	const char	*script;
+} intensity_edges[] = {
+	{ "a 4th restart while the 1st is still less than 5 s old", 3, 5,
+	  "0 1000 2000 4999!" },
+	{ "exactly 5 s later the 1st no longer counts; then 1000, 2000, "
+	  "5000 and 5999 lie within 5 s", 3, 5, "0 1000 2000 5000 5999!" },
+	/* The same with 1 in 60, as a root supervisor might have. */
+	{ "1 in 60: a 2nd within 60 s", 1, 60, "0 59999!" },
+	{ "1 in 60: a 2nd 60 s later, a 3rd just after", 1, 60,
+	  "0 60000 60001!" },
+};
+
 START_TEST(test_intensity_edges)
 {
 	struct intensity	in;
 
-	intensity_init(&in, 3);
-	ck_assert(!intensity_add(&in, 5, 0));
-	ck_assert(!intensity_add(&in, 5, 1000));
-	ck_assert(!intensity_add(&in, 5, 2000));
-	/* A 4th restart while the 1st is still less than 5 s old. */
-	ck_assert(intensity_add(&in, 5, 4999));
-	intensity_free(&in);
-
-	intensity_init(&in, 3);
-	ck_assert(!intensity_add(&in, 5, 0));
-	ck_assert(!intensity_add(&in, 5, 1000));
-	ck_assert(!intensity_add(&in, 5, 2000));
-	/* Exactly 5 s later the 1st no longer counts. */
-	ck_assert(!intensity_add(&in, 5, 5000));
-	/* Now 1000, 2000, 5000 and this one lie within 5 s. */
-	ck_assert(intensity_add(&in, 5, 5999));
-	intensity_free(&in);
-
-	/* The same with 1 in 60, as a root supervisor might have. */
-	intensity_init(&in, 1);
-	ck_assert(!intensity_add(&in, 60, 0));
-	ck_assert(intensity_add(&in, 60, 59999));
-	intensity_free(&in);
-	intensity_init(&in, 1);
-	ck_assert(!intensity_add(&in, 60, 0));
-	ck_assert(!intensity_add(&in, 60, 60000));
-	ck_assert(intensity_add(&in, 60, 60001));
+	intensity_init(&in, intensity_edges[_i].max);
+	intensity_run(&in, intensity_edges[_i].period,
+	    intensity_edges[_i].script);
 	intensity_free(&in);
 }
 END_TEST
@@ -285,11 +289,10 @@ START_TEST(test_intensity_zero)
 	struct intensity	in;
 
 	intensity_init(&in, 0);
-	ck_assert(intensity_add(&in, 5, 0));
 	/* However long it has been since. */
-	ck_assert(intensity_add(&in, 5, 3600000));
+	intensity_run(&in, 5, "0! 3600000!");
 	intensity_reset(&in);
-	ck_assert(intensity_add(&in, 1, 7200000));
+	intensity_run(&in, 1, "7200000!");
 	intensity_free(&in);
 }
 END_TEST
@@ -300,9 +303,7 @@ START_TEST(test_intensity_count)
 
 	intensity_init(&in, 3);
 	ck_assert_uint_eq(intensity_count(&in, 5, 0), 0);
-	ck_assert(!intensity_add(&in, 5, 0));
-	ck_assert(!intensity_add(&in, 5, 1000));
-	ck_assert(!intensity_add(&in, 5, 2000));
+	intensity_run(&in, 5, "0 1000 2000");
 	ck_assert_uint_eq(intensity_count(&in, 5, 2000), 3);
 	ck_assert_uint_eq(intensity_count(&in, 5, 4999), 3);
 	ck_assert_uint_eq(intensity_count(&in, 5, 5000), 2);
@@ -324,26 +325,18 @@ START_TEST(test_intensity_reset)
 	struct intensity	in;
 
 	intensity_init(&in, 3);
-	ck_assert(!intensity_add(&in, 5, 0));
-	ck_assert(!intensity_add(&in, 5, 1));
-	ck_assert(!intensity_add(&in, 5, 2));
+	intensity_run(&in, 5, "0 1 2");
 	intensity_reset(&in);
 	ck_assert_uint_eq(intensity_count(&in, 5, 2), 0);
 	/* The three before the reset are forgotten, though still recent. */
-	ck_assert(!intensity_add(&in, 5, 3));
-	ck_assert(!intensity_add(&in, 5, 4));
-	ck_assert(!intensity_add(&in, 5, 5));
+	intensity_run(&in, 5, "3 4 5");
 	ck_assert_uint_eq(intensity_count(&in, 5, 5), 3);
-	ck_assert(intensity_add(&in, 5, 6));
-	ck_assert(intensity_add(&in, 5, 7));	/* the ring has wrapped */
+	intensity_run(&in, 5, "6! 7!");	/* the ring has wrapped */
 
 	/* A reset of a full, wrapped ring works as well. */
 	intensity_reset(&in);
 	ck_assert_uint_eq(intensity_count(&in, 5, 7), 0);
-	ck_assert(!intensity_add(&in, 5, 8));
-	ck_assert(!intensity_add(&in, 5, 9));
-	ck_assert(!intensity_add(&in, 5, 10));
-	ck_assert(intensity_add(&in, 5, 11));
+	intensity_run(&in, 5, "8 9 10 11!");
 	intensity_free(&in);
 }
 END_TEST
@@ -537,7 +530,8 @@ restart_suite(void)
 	tcase_add_loop_test(tc, test_decide_matrix, 0,
 	    (int)(NKINDS * NTYPES * NSTRATEGIES * 2));
 	tcase_add_test(tc, test_decide_index);
-	tcase_add_test(tc, test_intensity_edges);
+	tcase_add_loop_test(tc, test_intensity_edges, 0,
+	    (int)nitems(intensity_edges));
 	tcase_add_test(tc, test_intensity_zero);
 	tcase_add_test(tc, test_intensity_count);
 	tcase_add_test(tc, test_intensity_reset);

@@ -10,7 +10,6 @@
  * says so and passes nothing but that. JSON in the tests is written with
  * ' for "; dq() turns it into JSON.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -32,6 +31,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "pidtake.h"
 #include "rolestest.h"
 #include "suite.h"
 #include "testlib.h"
@@ -257,6 +257,56 @@ END_TEST
 
 /* --- 3. admin by uid -------------------------------------------------------- */
 
+/* A call as who whose result says key: true; the peer's pid in *pidp. */
+static void
+roles_peer_true(struct harness *h, const struct ident *who,
+    const char *method, const char *key, pid_t *pidp)
+{
+	json_t	*r = peer_result(h, who, method, NULL, pidp);
+
+	ck_assert_msg(json_is_true(json_object_get(r, key)), "%s: %s",
+	    method, dump(r));
+	json_decref(r);
+}
+
+/* table.corrupt as who: warden repairs it, its repairs counted so far. */
+static void
+roles_corrupt_repaired(struct harness *h, const struct ident *who,
+    int repairs)
+{
+	json_t	*r;
+
+	roles_peer_true(h, who, "table.corrupt", "corrupted", NULL);
+	ck_assert_int_eq(harness_wait_recovered(h, T_WAIT), 0);
+	r = root_result(h, "table.info", NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "repairs")),
+	    repairs);
+	json_decref(r);
+}
+
+/* config.reload as who, of a file that adds c: c runs. */
+static void
+roles_reload_adds_c(struct harness *h, const struct ident *who)
+{
+	json_t	*r = peer_result(h, who, "config.reload", NULL, NULL);
+	json_t	*added = json_object_get(r, "added");
+
+	ck_assert_msg(json_array_size(added) == 1 &&
+	    json_string_value(json_array_get(added, 0)) != NULL &&
+	    strcmp(json_string_value(json_array_get(added, 0)), "c") == 0,
+	    "reload: %s", dump(r));
+	json_decref(r);
+	wait_state(h, "c", "running");
+}
+
+/* shutdown as who: warden stops everything and exits 0. */
+static void
+roles_shutdown_by(struct harness *h, const struct ident *who, pid_t *pidp)
+{
+	roles_peer_true(h, who, "shutdown", "stopping", pidp);
+	ck_assert_int_eq(harness_wait_exit(h, HARNESS_STOP_TIMEOUT), 0);
+}
+
 START_TEST(test_admin_uid)
 {
 	struct harness	 h;
@@ -273,9 +323,7 @@ START_TEST(test_admin_uid)
 	/* table.delete: the object goes, warden puts a new one in place. */
 	ino = table_ino(&h);
 	ck_assert_msg(ino != 0, "no table %s", h.table);
-	r = peer_result(&h, &id_admin, "table.delete", NULL, &peer);
-	ck_assert(json_is_true(json_object_get(r, "deleted")));
-	json_decref(r);
+	roles_peer_true(&h, &id_admin, "table.delete", "deleted", &peer);
 	ck_assert_int_eq(harness_wait_log(&h, "table.delete by uid 40002",
 	    T_WAIT), 0);
 	ck_assert_int_eq(harness_wait_recovered(&h, T_WAIT), 0);
@@ -285,13 +333,7 @@ START_TEST(test_admin_uid)
 	ck_assert_msg(table_ino(&h) != 0 && table_ino(&h) != ino,
 	    "the table was not replaced");
 
-	r = peer_result(&h, &id_admin, "table.corrupt", NULL, NULL);
-	ck_assert(json_is_true(json_object_get(r, "corrupted")));
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_recovered(&h, T_WAIT), 0);
-	r = root_result(&h, "table.info", NULL);
-	ck_assert_int_eq(json_integer_value(json_object_get(r, "repairs")), 2);
-	json_decref(r);
+	roles_corrupt_repaired(&h, &id_admin, 2);
 
 	/* config.reload: the file now has c. */
 	{
@@ -300,18 +342,9 @@ START_TEST(test_admin_uid)
 		ck_assert_int_eq(harness_write_config(&h, text), 0);
 		free(text);
 	}
-	r = peer_result(&h, &id_admin, "config.reload", NULL, NULL);
-	ck_assert_msg(json_array_size(json_object_get(r, "added")) == 1 &&
-	    strcmp(json_string_value(json_array_get(json_object_get(r, "added"),
-	    0)), "c") == 0, "reload: %s", dump(r));
-	json_decref(r);
-	wait_state(&h, "c", "running");
+	roles_reload_adds_c(&h, &id_admin);
 
-	/* shutdown: warden stops everything and exits 0. */
-	r = peer_result(&h, &id_admin, "shutdown", NULL, &peer);
-	ck_assert(json_is_true(json_object_get(r, "stopping")));
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_exit(&h, HARNESS_STOP_TIMEOUT), 0);
+	roles_shutdown_by(&h, &id_admin, &peer);
 	{
 		char	text[128];
 
@@ -359,7 +392,6 @@ START_TEST(test_admin_group)
 {
 	struct harness	 h;
 	struct ident	 grouped = { UID_GROUPED, GID_NOGROUP, { 0 }, 1 };
-	json_t		*r;
 	gid_t		 gid;
 
 	if (!is_root() || (gid = group_gid(GROUP_ADMIN)) == (gid_t)-1)
@@ -367,14 +399,8 @@ START_TEST(test_admin_group)
 	grouped.groups[0] = gid;
 	start_roles(&h);
 	check_operate_works(&h, &grouped);
-	r = peer_result(&h, &grouped, "table.corrupt", NULL, NULL);
-	ck_assert(json_is_true(json_object_get(r, "corrupted")));
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_recovered(&h, T_WAIT), 0);
-	r = peer_result(&h, &grouped, "shutdown", NULL, NULL);
-	ck_assert(json_is_true(json_object_get(r, "stopping")));
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_exit(&h, HARNESS_STOP_TIMEOUT), 0);
+	roles_corrupt_repaired(&h, &grouped, 1);
+	roles_shutdown_by(&h, &grouped, NULL);
 	stop(&h);
 }
 END_TEST
@@ -385,9 +411,6 @@ START_TEST(test_root_everything)
 {
 	struct harness	 h;
 	const struct ident root = { 0, 0, { 0 }, 0 };
-	json_t		*r;
-	const char	*added;
-	char		*text;
 
 	if (!is_root())
 		return;
@@ -398,32 +421,11 @@ START_TEST(test_root_everything)
 	check_all_ok(&h, &root, operate_calls, nitems(operate_calls));
 	ck_assert_int_eq(harness_wait_recovered(&h, T_WAIT), 0);
 
-	r = peer_result(&h, &root, "table.delete", NULL, NULL);
-	ck_assert(json_is_true(json_object_get(r, "deleted")));
-	json_decref(r);
+	roles_peer_true(&h, &root, "table.delete", "deleted", NULL);
 	ck_assert_int_eq(harness_wait_recovered(&h, T_WAIT), 0);
-	r = peer_result(&h, &root, "table.corrupt", NULL, NULL);
-	ck_assert(json_is_true(json_object_get(r, "corrupted")));
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_recovered(&h, T_WAIT), 0);
-	r = root_result(&h, "table.info", NULL);
-	ck_assert_int_eq(json_integer_value(json_object_get(r, "repairs")), 2);
-	json_decref(r);
-
-	r = peer_result(&h, &root, "config.reload", NULL, NULL);
-	text = dump(r);
-	added = json_string_value(json_array_get(json_object_get(r, "added"),
-	    0));
-	ck_assert_msg(added != NULL && strcmp(added, "c") == 0, "reload: %s",
-	    text);
-	free(text);
-	json_decref(r);
-	wait_state(&h, "c", "running");
-
-	r = peer_result(&h, &root, "shutdown", NULL, NULL);
-	ck_assert(json_is_true(json_object_get(r, "stopping")));
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_exit(&h, HARNESS_STOP_TIMEOUT), 0);
+	roles_corrupt_repaired(&h, &root, 2);
+	roles_reload_adds_c(&h, &root);
+	roles_shutdown_by(&h, &root, NULL);
 	stop(&h);
 }
 END_TEST
@@ -444,15 +446,7 @@ START_TEST(test_reload_access)
 	check_all_forbidden(&h, &id_nobody, flag_set, nitems(flag_set));
 
 	/* The lists swap: 40001 loses operate, nobody gains it. */
-	text = cfg("{ 'socket_mode': '0666',\n"
-	    "  'access': { 'operate': { 'uids': [65534] } },\n"
-	    "  'flags': { 'f1': { 'default': false }, 'f2': { 'default': false },\n"
-	    "             'sentinel': { 'default': false } },\n"
-	    "  'stages': [ { 'stage': 1, 'enable': ['f1'] },\n"
-	    "              { 'stage': 2, 'enable': ['f2'] } ],\n"
-	    "  'supervisor': { 'max_restarts': 50, 'max_seconds': 60, 'children': [\n"
-	    "    { 'name': 'a', 'command': ['@WORKER@'] },\n"
-	    "    { 'name': 'b', 'command': ['@WORKER@'] } ] } }\n");
+	text = cfg(conf_roles_swapped, "");
 	ck_assert_int_eq(harness_write_config(&h, text), 0);
 	free(text);
 	json_decref(root_result(&h, "config.reload", NULL));
@@ -465,52 +459,16 @@ END_TEST
 
 /* --- 6b. groups as they were at connect time --------------------------------- */
 
-/*
- * A process of ours with exactly this pid and who's credentials, waiting
- * in pause() until killed; -1 when the pid cannot be chosen here.
- */
-static pid_t
-fork_at(pid_t want, const struct ident *who)
+/* In the child: take who's credentials (a struct ident). */
+static int
+roles_become(const void *arg)
 {
-	char	num[32], c;
-	pid_t	pid;
-	int	p[2], tries;
+	const struct ident	*who = arg;
 
-	for (tries = 0; tries < 50; tries++) {
-		snprintf(num, sizeof(num), "%ld", (long)want - 1);
-		if (write_text("/proc/sys/kernel/ns_last_pid", num) == -1) {
-			fprintf(stderr, "check_roles: ns_last_pid: %s\n",
-			    strerror(errno));
-			return -1;
-		}
-		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-		fflush(NULL);
-		pid = fork();
-		ck_assert_int_ne(pid, -1);
-		if (pid == 0) {
-			close(p[0]);
-			if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-			    setgroups((size_t)who->ngroups, who->groups) == -1 ||
-			    setgid(who->gid) == -1 || setuid(who->uid) == -1)
-				_exit(1);
-			(void)!write(p[1], "x", 1);
-			close(p[1]);
-			for (;;)
-				pause();
-		}
-		close(p[1]);
-		ck_assert_int_eq(read(p[0], &c, 1), 1);
-		close(p[0]);
-		if (pid == want)
-			return pid;
-		/* Someone else forked in between: again. */
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-	}
-	fprintf(stderr, "check_roles: pid %ld could not be taken\n",
-	    (long)want);
-	return -1;
+	if (setgroups((size_t)who->ngroups, who->groups) == -1 ||
+	    setgid(who->gid) == -1 || setuid(who->uid) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -562,7 +520,7 @@ START_TEST(test_groups_at_connect_time)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "the peer could not connect (%#x)", st);
 
-	heir = fork_at(peer, &member);
+	heir = pidtake_fork_at(peer, roles_become, &member);
 	ck_assert_int_eq(harness_signal(&h, SIGCONT), 0);
 	if (heir == -1) {
 		fprintf(stderr, "check_roles: pid reuse not arranged; the "
@@ -582,9 +540,7 @@ START_TEST(test_groups_at_connect_time)
 	snprintf(text, sizeof(text), "uid %d pid %ld, role", UID_NOBODY,
 	    (long)peer);
 	ck_assert_int_eq(harness_wait_log(&h, text, T_WAIT), 0);
-	kill(heir, SIGKILL);
-	while (waitpid(heir, NULL, 0) == -1 && errno == EINTR)
-		;
+	pidtake_end(heir);
 	ck_assert_msg(harness_error_code(resp) == -32002, "nobody (pid %ld, "
 	    "exited) got the role of pid %ld's new owner (uid %d, group %s): "
 	    "%s", (long)peer, (long)heir, UID_GROUPED, GROUP_OPERATE, s);

@@ -210,9 +210,7 @@ START_TEST(test_exec_failure_contained)
 		json_decref(e);
 	}
 	free(path);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -325,14 +323,12 @@ START_TEST(test_exec_failure_temporary)
 	json_t		*list, *ev, *e;
 	pid_t		 ps;
 
-	prepare(&h, "{ 'supervisor': { 'children': ["
+	start_early(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'gate', 'command': ['@WORKER@', '--ready', 'signal',"
 	    "   '--grandchild', '@DIR@/gate.pid'], 'ready': 'notify' },"
 	    SENTINEL ","
 	    " { 'name': 'bad', 'command': ['@WORKER@'], 'restart': 'temporary',"
-	    "   'cwd': '@DIR@/nowhere' } ] } }");
-	spawn_early(&h);
-	wait_state(&h, "gate", "starting");
+	    "   'cwd': '@DIR@/nowhere' } ] } }", "gate");
 	c = subscribe(&h, NULL);
 	usr2_when_set_up(&h, "gate", "gate.pid", 0);
 	list = events_until(c, "service.failed", "bad", NULL);
@@ -348,9 +344,7 @@ START_TEST(test_exec_failure_temporary)
 	json_decref(e);
 	expect_svc(&h, "s", "running", ps, 0);
 	stop_marked(&h, "gate", "gate.pid");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -390,9 +384,7 @@ START_TEST(test_naive_flaky_worker)
 	ev = sup(&h, "root");
 	ck_assert_int_eq(num(ev, "restarts_in_window"), 0);
 	json_decref(ev);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -461,9 +453,7 @@ START_TEST(test_emfile_at_start)
 	log = log_text(&h);
 	ck_assert_int_eq(count_of(log, "cannot start: Too many open files"), 1);
 	free(log);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 

@@ -113,9 +113,7 @@ START_TEST(test_operator_actions)
 	expect_svc(&h, "y", "running", 0, 1);
 	ck_assert_str_eq((hl = health(&h)), "ok");
 	free(hl);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -128,12 +126,10 @@ START_TEST(test_wait_min_restarts)
 	pid_t		 pid, g;
 
 	/* Each run waits for SIGUSR2 to be ready and exits 1 on SIGUSR1. */
-	prepare(&h, "{ 'supervisor': { 'children': ["
+	start_early(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'w', 'ready': 'notify', 'command': ['@WORKER@',"
 	    "   '--ready', 'signal', '--exit-on-usr1', '1',"
-	    "   '--grandchild', '@DIR@/w.pid'] } ] } }");
-	spawn_early(&h);
-	wait_state(&h, "w", "starting");
+	    "   '--grandchild', '@DIR@/w.pid'] } ] } }", "w");
 	g = usr2_when_set_up(&h, "w", "w.pid", 0);
 	ck_assert_int_eq(harness_wait_ready(&h, T_WAIT), 0);
 

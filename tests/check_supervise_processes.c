@@ -30,7 +30,6 @@
 START_TEST(test_stop_kills_grandchild)
 {
 	struct harness	 h;
-	json_t		*r;
 	char		*path;
 	pid_t		 w, g;
 
@@ -42,10 +41,7 @@ START_TEST(test_stop_kills_grandchild)
 	g = harness_wait_pidfile(path, 0, T_WAIT);
 	ck_assert_int_gt(g, 0);
 	ck_assert(harness_pid_alive(g));
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "w"));
-	ck_assert_str_eq(str(r, "state"), "stopped");
-	json_decref(r);
-	ck_assert_int_eq(harness_wait_pid_gone(w, T_WAIT), 0);
+	stop_takes(&h, "w", w);
 	ck_assert_int_eq(harness_wait_pid_gone(g, T_WAIT), 0);
 	free(path);
 	finish(&h, 0);
@@ -143,11 +139,7 @@ START_TEST(test_stop_kills_setsid_child)
 	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
 	    "   '@DIR@/gc.pid', '--setsid'] } ] } }");
 	g = setsid_child(&h, 0);
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "w"));
-	ck_assert_str_eq(str(r, "state"), "stopped");
-	json_decref(r);
-	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
-	    "stop: %ld outlived its service", (long)g);
+	stop_takes(&h, "w", g);
 
 	r = result(&h, "service.start", json_pack("{s:s}", "service", "w"));
 	json_decref(r);
@@ -175,19 +167,12 @@ END_TEST
 START_TEST(test_setsid_child_ignoring_term)
 {
 	struct harness	 h;
-	json_t		*r;
-	pid_t		 g;
 
 	start(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'w', 'command': ['@WORKER@', '--grandchild',"
 	    "   '@DIR@/gc.pid', '--setsid', '--ignore-term'],"
 	    "   'shutdown_ms': 200 } ] } }");
-	g = setsid_child(&h, 0);
-	r = result(&h, "service.stop", json_pack("{s:s}", "service", "w"));
-	ck_assert_str_eq(str(r, "state"), "stopped");
-	json_decref(r);
-	ck_assert_msg(harness_wait_pid_gone(g, T_WAIT) == 0,
-	    "%ld ignored SIGTERM and outlived its service", (long)g);
+	stop_takes(&h, "w", setsid_child(&h, 0));
 	finish(&h, 0);
 }
 END_TEST
@@ -353,9 +338,7 @@ START_TEST(test_shutdown_grace)
 	list = events_until(c, "service.exited", "plain", list);
 	expect_exited(json_array_get(list, json_array_size(list) - 1), 0, 0,
 	    "TERM", true);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -390,9 +373,7 @@ START_TEST(test_signal_shutdown)
 	ck_assert_int_eq(harness_wait_exit(&h, T_WAIT), 0);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(harness_wait_pid_gone(pids[i], T_WAIT), 0);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 

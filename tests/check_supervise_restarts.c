@@ -25,26 +25,94 @@
 #include "util.h"
 #include "suite.h"
 
+/* --- kills and what comes of them ----------------------------------------- */
+
+/* A kill a test sends a service, and the exit warden sees of it. */
+struct restarts_kill {
+	const char	*name;		/* the service */
+	const char	*send;		/* the signal (NULL: KILL) */
+	int		 code;		/* the exit seen: its code, */
+	const char	*sig;		/* or its signal (NULL: none) */
+};
+
+/* k's exit as a service's last_exit, into buf. */
+static const char *
+restarts_last_exit(const struct restarts_kill *k, char *buf, size_t len)
+{
+	if (k->sig != NULL)
+		snprintf(buf, len, "{\"signal\":\"%s\"}", k->sig);
+	else
+		snprintf(buf, len, "{\"code\":%d}", k->code);
+	return buf;
+}
+
+/*
+ * Kill k's service and see it come back: its exit, a start and ready of
+ * a new process. types are the service's events in list by then, all
+ * told. Returns list, with the events read.
+ */
+static json_t *
+restarts_kill_back(struct harness *h, struct harness_conn *c, json_t *list,
+    const struct restarts_kill *k, const char *types, int restarts)
+{
+	pid_t	 pid = pid_of(h, k->name);
+	size_t	 from = list != NULL ? json_array_size(list) : 0;
+	char	 buf[64];
+
+	ck_assert_int_eq(kill_one(h, k->name, k->send), pid);
+	list = events_until(c, "service.ready", k->name, list);
+	ck_assert_str_eq(ev_types_of(list, k->name), types);
+	expect_exited(json_array_get(list, ev_find(list, "service.exited",
+	    k->name, from)), pid, k->code, k->sig, false);
+	expect_svc(h, k->name, "running", 0, restarts);
+	ck_assert_int_ne(pid_of(h, k->name), pid);
+	expect_last_exit(h, k->name, restarts_last_exit(k, buf, sizeof(buf)));
+	return list;
+}
+
+/*
+ * Kill k's service and see it stay down in state, once until has come
+ * and then the SENTINEL's barrier: nothing more comes for it.
+ */
+static json_t *
+restarts_kill_down(struct harness *h, struct harness_conn *c, json_t *list,
+    const struct restarts_kill *k, const char *until, const char *types,
+    const char *state, int restarts)
+{
+	pid_t	 pid = pid_of(h, k->name);
+	size_t	 from = list != NULL ? json_array_size(list) : 0;
+	char	 buf[64];
+	int	 i;
+
+	ck_assert_int_eq(kill_one(h, k->name, k->send), pid);
+	list = events_until(c, until, k->name, list);
+	i = ev_find(list, "service.exited", k->name, from);
+	ck_assert_msg(i >= 0, "no exit of %s before %s: %s", k->name, until,
+	    dump(list));
+	expect_exited(json_array_get(list, i), pid, k->code, k->sig, false);
+	list = barrier(h, c, list);
+	ck_assert_str_eq(ev_types_of(list, k->name), types);
+	expect_svc(h, k->name, state, -1, restarts);
+	expect_last_exit(h, k->name, restarts_last_exit(k, buf, sizeof(buf)));
+	return list;
+}
+
 /* --- 1-4: a killed worker comes back, in its strategy's scope ------------ */
 
 START_TEST(test_kill_restarts)
 {
+	static const struct restarts_kill w_kill = { "w", NULL, 0, "KILL" };
 	struct harness	 h;
 	struct harness_conn *c;
 	json_t		*list, *ev;
 	pid_t		 pid0, pid1;
-	int		 i;
 
 	start(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'w', 'command': ['@WORKER@'] } ] } }");
 	pid0 = pid_of(&h, "w");
 	c = subscribe(&h, NULL);
-	ck_assert_int_eq(kill_one(&h, "w", NULL), pid0);
-	list = events_until(c, "service.ready", "w", NULL);
-	ck_assert_str_eq(ev_types_of(list, "w"),
-	    "service.exited,service.started,service.ready");
-	i = ev_find(list, "service.exited", "w", 0);
-	expect_exited(json_array_get(list, i), pid0, 0, "KILL", false);
+	list = restarts_kill_back(&h, c, NULL, &w_kill,
+	    "service.exited,service.started,service.ready", 1);
 	ev = json_array_get(list, ev_find(list, "service.started", "w", 0));
 	pid1 = (pid_t)num(ev, "pid");
 	ck_assert_int_ne(pid1, pid0);
@@ -53,254 +121,146 @@ START_TEST(test_kill_restarts)
 	ck_assert_int_eq(num(ev, "pid"), pid1);
 
 	expect_svc(&h, "w", "running", pid1, 1);
-	expect_last_exit(&h, "w", "{\"signal\":\"KILL\"}");
 	ck_assert_int_eq(harness_wait_pid_gone(pid0, T_WAIT), 0);
 	ck_assert(!is_zombie(pid0));
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
-START_TEST(test_one_for_one)
-{
-	struct harness	 h;
-	struct harness_conn *c;
-	json_t		*list;
-	pid_t		 a, b, cc;
+/*
+ * Three workers a, b, c under one strategy; b is killed. A row says which
+ * of them the strategy stops (the killed one first, then the rest from
+ * the last down) and starts again (in order), once all of them are down.
+ */
+static const struct strategy_case {
+	const char	*what;		/* what the row proves */
+	const char	*keys;		/* the supervisor's own keys */
+	const char	*last;		/* the last one ready again */
+	const char	*exited;	/* the services that exit, in order */
+	const char	*started;	/* those started again, in order */
+} strategies[] = {
+	{ "one_for_one restarts the killed one alone",
+	  "'strategy': 'one_for_one', ", "b", "b", "b" },
+	{ "one_for_all restarts all, stopped from the last",
+	  "'strategy': 'one_for_all', 'max_restarts': 10, ", "c", "b,c,a",
+	  "a,b,c" },
+	{ "rest_for_one restarts the killed one and those after it",
+	  "'strategy': 'rest_for_one', 'max_restarts': 10, ", "c", "b,c",
+	  "b,c" },
+};
 
-	start(&h, "{ 'supervisor': { 'strategy': 'one_for_one', 'children': ["
-	    " { 'name': 'a', 'command': ['@WORKER@'] },"
-	    " { 'name': 'b', 'command': ['@WORKER@'] },"
-	    " { 'name': 'c', 'command': ['@WORKER@'] } ] } }");
-	a = pid_of(&h, "a");
-	b = pid_of(&h, "b");
-	cc = pid_of(&h, "c");
-	c = subscribe(&h, NULL);
-	kill_one(&h, "b", NULL);
-	list = events_until(c, "service.ready", "b", NULL);
-	ck_assert_str_eq(ev_types_of(list, "a"), "");
-	ck_assert_str_eq(ev_types_of(list, "c"), "");
-	expect_svc(&h, "a", "running", a, 0);
-	expect_svc(&h, "c", "running", cc, 0);
-	expect_svc(&h, "b", "running", 0, 1);
-	ck_assert_int_ne(pid_of(&h, "b"), b);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+/*
+ * One of a, b, c after the restart: if the strategy restarted it, it
+ * exited (b by the KILL, the others by warden's TERM) and runs anew;
+ * if not, nothing happened to it.
+ */
+static void
+restarts_expect_scope(struct harness *h, const struct strategy_case *row,
+    json_t *list, const char *name, pid_t old)
+{
+	bool	 killed = strcmp(name, "b") == 0;
+
+	if (!strstr(row->started, name)) {
+		ck_assert_msg(strcmp(ev_types_of(list, name), "") == 0,
+		    "%s: %s had events: %s", row->what, name, dump(list));
+		expect_svc(h, name, "running", old, 0);
+		return;
+	}
+	expect_exited(json_array_get(list, ev_find(list, "service.exited",
+	    name, 0)), old, 0, killed ? "KILL" : "TERM", !killed);
+	expect_svc(h, name, "running", 0, 1);
+	ck_assert_int_ne(pid_of(h, name), old);
 }
-END_TEST
 
-START_TEST(test_one_for_all)
+START_TEST(test_strategy)
 {
+	const struct strategy_case *row = &strategies[_i];
+	static const char *const names[] = { "a", "b", "c" };
 	struct harness	 h;
 	struct harness_conn *c;
 	json_t		*list;
-	pid_t		 a, b, cc;
-	int		 last_exit, first_start;
+	pid_t		 old[nitems(names)];
+	char		 conf[512];
+	size_t		 n;
+	int		 first_start;
 
-	start(&h, "{ 'supervisor': { 'strategy': 'one_for_all', "
-	    "'max_restarts': 10, 'children': ["
+	snprintf(conf, sizeof(conf), "{ 'supervisor': { %s'children': ["
 	    " { 'name': 'a', 'command': ['@WORKER@'] },"
 	    " { 'name': 'b', 'command': ['@WORKER@'] },"
-	    " { 'name': 'c', 'command': ['@WORKER@'] } ] } }");
-	a = pid_of(&h, "a");
-	b = pid_of(&h, "b");
-	cc = pid_of(&h, "c");
+	    " { 'name': 'c', 'command': ['@WORKER@'] } ] } }", row->keys);
+	start(&h, conf);
+	for (n = 0; n < nitems(names); n++)
+		old[n] = pid_of(&h, names[n]);
 	c = subscribe(&h, NULL);
 	kill_one(&h, "b", NULL);
-	list = events_until(c, "service.ready", "c", NULL);
+	list = events_until(c, "service.ready", row->last, NULL);
 
-	/* The killed one, the rest from the last down, then all up in order. */
-	ck_assert_str_eq(ev_seq(list, "service.exited"), "b,c,a");
-	ck_assert_str_eq(ev_seq(list, "service.started"), "a,b,c");
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "b",
-	    0)), b, 0, "KILL", false);
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "c",
-	    0)), cc, 0, "TERM", true);
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "a",
-	    0)), a, 0, "TERM", true);
-	last_exit = ev_find(list, "service.exited", "a", 0);
-	first_start = ev_find(list, "service.started", "a", 0);
-	ck_assert_msg(last_exit < first_start,
-	    "a start before all were down: %s", dump(list));
-
-	expect_svc(&h, "a", "running", 0, 1);
-	expect_svc(&h, "b", "running", 0, 1);
-	expect_svc(&h, "c", "running", 0, 1);
-	ck_assert_int_ne(pid_of(&h, "a"), a);
-	ck_assert_int_ne(pid_of(&h, "b"), b);
-	ck_assert_int_ne(pid_of(&h, "c"), cc);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
-}
-END_TEST
-
-START_TEST(test_rest_for_one)
-{
-	struct harness	 h;
-	struct harness_conn *c;
-	json_t		*list;
-	pid_t		 a, b, cc;
-	int		 c_exit, b_start, c_start;
-
-	start(&h, "{ 'supervisor': { 'strategy': 'rest_for_one', "
-	    "'max_restarts': 10, 'children': ["
-	    " { 'name': 'a', 'command': ['@WORKER@'] },"
-	    " { 'name': 'b', 'command': ['@WORKER@'] },"
-	    " { 'name': 'c', 'command': ['@WORKER@'] } ] } }");
-	a = pid_of(&h, "a");
-	b = pid_of(&h, "b");
-	cc = pid_of(&h, "c");
-	c = subscribe(&h, NULL);
-	kill_one(&h, "b", NULL);
-	list = events_until(c, "service.ready", "c", NULL);
-
-	ck_assert_str_eq(ev_types_of(list, "a"), "");
-	ck_assert_str_eq(ev_seq(list, "service.exited"), "b,c");
-	ck_assert_str_eq(ev_seq(list, "service.started"), "b,c");
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "b",
-	    0)), b, 0, "KILL", false);
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "c",
-	    0)), cc, 0, "TERM", true);
-	c_exit = ev_find(list, "service.exited", "c", 0);
-	b_start = ev_find(list, "service.started", "b", 0);
-	c_start = ev_find(list, "service.started", "c", 0);
-	ck_assert_msg(c_exit < b_start && b_start < c_start, "order: %s",
-	    dump(list));
-
-	expect_svc(&h, "a", "running", a, 0);
-	expect_svc(&h, "b", "running", 0, 1);
-	expect_svc(&h, "c", "running", 0, 1);
-	ck_assert_int_ne(pid_of(&h, "b"), b);
-	ck_assert_int_ne(pid_of(&h, "c"), cc);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	ck_assert_str_eq(ev_seq(list, "service.exited"), row->exited);
+	ck_assert_str_eq(ev_seq(list, "service.started"), row->started);
+	/* Nothing starts again before all that stop are down. */
+	first_start = ev_find(list, "service.started", NULL, 0);
+	ck_assert_msg(first_start >= 0 && ev_find(list, "service.exited", NULL,
+	    (size_t)first_start) < 0, "%s: a start before all were down: %s",
+	    row->what, dump(list));
+	for (n = 0; n < nitems(names); n++)
+		restarts_expect_scope(&h, row, list, names[n], old[n]);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
 /* --- 5: restart types ---------------------------------------------------- */
 
-START_TEST(test_transient_exit0)
+/*
+ * A worker "t" of one restart type exits with a code on SIGUSR1. A row
+ * says whether it comes back (until is service.ready) or stays down in
+ * state, with the events it had and the health warden reports then.
+ */
+static const struct restart_type_case {
+	const char	*what;		/* what the row proves */
+	const char	*restart;	/* t's restart type */
+	int		 code;		/* its exit code */
+	const char	*until;		/* the event waited for */
+	const char	*types;		/* t's events */
+	const char	*state;		/* t's state after */
+	const char	*health;	/* warden's then */
+} restart_types[] = {
+	{ "transient: an exit 0 is normal, it stays stopped", "transient", 0,
+	  "service.exited", "service.exited", "stopped", "degraded" },
+	{ "transient: an exit 3 is not, it comes back", "transient", 3,
+	  "service.ready", "service.exited,service.started,service.ready",
+	  "running", "ok" },
+	{ "temporary: it never comes back, an exit 3 fails it", "temporary",
+	  3, "service.failed", "service.exited,service.failed", "failed",
+	  "degraded" },
+	{ "permanent: even an exit 0 brings it back", "permanent", 0,
+	  "service.ready", "service.exited,service.started,service.ready",
+	  "running", "ok" },
+};
+
+START_TEST(test_restart_type)
 {
+	const struct restart_type_case *row = &restart_types[_i];
+	const struct restarts_kill k = { "t", "USR1", row->code, NULL };
+	bool		 back = strcmp(row->state, "running") == 0;
 	struct harness	 h;
 	struct harness_conn *c;
 	json_t		*list;
-	pid_t		 pid;
+	char		 conf[512];
 
-	start(&h, "{ 'supervisor': { 'children': ["
-	    " { 'name': 't', 'restart': 'transient'," SET_UP ","
-	    "   'command': ['@WORKER@', '--exit-on-usr1', '0'" READY_ARGS
-	    "] },"
-	    SENTINEL
-	    " ] } }");
-	pid = pid_of(&h, "t");
+	snprintf(conf, sizeof(conf), "{ 'supervisor': { 'children': ["
+	    " { 'name': 't', 'restart': '%s'," SET_UP ","
+	    "   'command': ['@WORKER@', '--exit-on-usr1', '%d'" READY_ARGS
+	    "] }%s ] } }", row->restart, row->code, back ? "" : "," SENTINEL);
+	start(&h, conf);
 	c = subscribe(&h, NULL);
-	ck_assert_int_eq(kill_one(&h, "t", "USR1"), pid);
-	list = events_until(c, "service.exited", "t", NULL);
-	expect_exited(json_array_get(list, json_array_size(list) - 1), pid, 0,
-	    NULL, false);
-	list = barrier(&h, c, list);
-	ck_assert_str_eq(ev_types_of(list, "t"), "service.exited");
-	expect_svc(&h, "t", "stopped", -1, 0);
-	expect_last_exit(&h, "t", "{\"code\":0}");
-	ck_assert_str_eq(health(&h), "degraded");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
-}
-END_TEST
-
-START_TEST(test_transient_exit3)
-{
-	struct harness	 h;
-	struct harness_conn *c;
-	json_t		*list;
-	pid_t		 pid;
-
-	start(&h, "{ 'supervisor': { 'children': ["
-	    " { 'name': 't', 'restart': 'transient'," SET_UP ","
-	    "   'command': ['@WORKER@', '--exit-on-usr1', '3'" READY_ARGS
-	    "] }"
-	    " ] } }");
-	pid = pid_of(&h, "t");
-	c = subscribe(&h, NULL);
-	kill_one(&h, "t", "USR1");
-	list = events_until(c, "service.ready", "t", NULL);
-	ck_assert_str_eq(ev_types_of(list, "t"),
-	    "service.exited,service.started,service.ready");
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "t",
-	    0)), pid, 3, NULL, false);
-	expect_svc(&h, "t", "running", 0, 1);
-	ck_assert_int_ne(pid_of(&h, "t"), pid);
-	expect_last_exit(&h, "t", "{\"code\":3}");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
-}
-END_TEST
-
-START_TEST(test_temporary_exit3)
-{
-	struct harness	 h;
-	struct harness_conn *c;
-	json_t		*list;
-	pid_t		 pid;
-	int		 i;
-
-	start(&h, "{ 'supervisor': { 'children': ["
-	    " { 'name': 't', 'restart': 'temporary'," SET_UP ","
-	    "   'command': ['@WORKER@', '--exit-on-usr1', '3'" READY_ARGS
-	    "] },"
-	    SENTINEL
-	    " ] } }");
-	pid = pid_of(&h, "t");
-	c = subscribe(&h, NULL);
-	kill_one(&h, "t", "USR1");
-	list = events_until(c, "service.failed", "t", NULL);
-	i = ev_find(list, "service.exited", "t", 0);
-	ck_assert_msg(i >= 0, "no exit before service.failed: %s",
-	    dump(list));
-	expect_exited(json_array_get(list, i), pid, 3, NULL, false);
-	list = barrier(&h, c, list);
-	ck_assert_str_eq(ev_types_of(list, "t"),
-	    "service.exited,service.failed");
-	expect_svc(&h, "t", "failed", -1, 0);
-	expect_last_exit(&h, "t", "{\"code\":3}");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
-}
-END_TEST
-
-START_TEST(test_permanent_exit0)
-{
-	struct harness	 h;
-	struct harness_conn *c;
-	json_t		*list;
-	pid_t		 pid;
-
-	start(&h, "{ 'supervisor': { 'children': ["
-	    " { 'name': 't', 'restart': 'permanent'," SET_UP ","
-	    "   'command': ['@WORKER@', '--exit-on-usr1', '0'" READY_ARGS
-	    "] }"
-	    " ] } }");
-	pid = pid_of(&h, "t");
-	c = subscribe(&h, NULL);
-	kill_one(&h, "t", "USR1");
-	list = events_until(c, "service.ready", "t", NULL);
-	ck_assert_str_eq(ev_types_of(list, "t"),
-	    "service.exited,service.started,service.ready");
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "t",
-	    0)), pid, 0, NULL, false);
-	expect_svc(&h, "t", "running", 0, 1);
-	ck_assert_int_ne(pid_of(&h, "t"), pid);
-	expect_last_exit(&h, "t", "{\"code\":0}");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	if (back)
+		list = restarts_kill_back(&h, c, NULL, &k, row->types, 1);
+	else
+		list = restarts_kill_down(&h, c, NULL, &k, row->until,
+		    row->types, row->state, 0);
+	ck_assert_msg(strcmp(health(&h), row->health) == 0,
+	    "%s: health %s, want %s", row->what, health(&h), row->health);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -310,49 +270,26 @@ END_TEST
  */
 START_TEST(test_stop_signal_normal)
 {
+	static const struct restarts_kill t_term = { "t", "TERM", 0, "TERM" },
+	    u_term = { "u", "TERM", 0, "TERM" },
+	    u_usr1 = { "u", "USR1", 0, "USR1" };
 	struct harness	 h;
 	struct harness_conn *c;
 	json_t		*list;
-	pid_t		 t, u;
 
 	start(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 't', 'restart': 'transient', 'command': ['@WORKER@'] },"
 	    " { 'name': 'u', 'restart': 'transient', 'stop_signal': 'USR1',"
 	    "   'command': ['@WORKER@'] }," SENTINEL " ] } }");
-	t = pid_of(&h, "t");
-	u = pid_of(&h, "u");
 	c = subscribe(&h, NULL);
-
-	kill_one(&h, "t", "TERM");
-	list = events_until(c, "service.exited", "t", NULL);
-	expect_exited(json_array_get(list, json_array_size(list) - 1), t, 0,
-	    "TERM", false);
-	list = barrier(&h, c, list);
-	ck_assert_str_eq(ev_types_of(list, "t"), "service.exited");
-	expect_svc(&h, "t", "stopped", -1, 0);
-	expect_last_exit(&h, "t", "{\"signal\":\"TERM\"}");
-
-	kill_one(&h, "u", "TERM");
-	list = events_until(c, "service.ready", "u", list);
-	ck_assert_str_eq(ev_types_of(list, "u"),
-	    "service.exited,service.started,service.ready");
-	expect_exited(json_array_get(list, ev_find(list, "service.exited", "u",
-	    0)), u, 0, "TERM", false);
-	expect_svc(&h, "u", "running", 0, 1);
-	u = pid_of(&h, "u");
-
-	kill_one(&h, "u", "USR1");
-	list = events_until(c, "service.exited", "u", list);
-	expect_exited(json_array_get(list, json_array_size(list) - 1), u, 0,
-	    "USR1", false);
-	list = barrier(&h, c, list);
-	ck_assert_str_eq(ev_types_of(list, "u"), "service.exited,"
-	    "service.started,service.ready,service.exited");
-	expect_svc(&h, "u", "stopped", -1, 1);
-	expect_last_exit(&h, "u", "{\"signal\":\"USR1\"}");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	list = restarts_kill_down(&h, c, NULL, &t_term, "service.exited",
+	    "service.exited", "stopped", 0);
+	list = restarts_kill_back(&h, c, list, &u_term,
+	    "service.exited,service.started,service.ready", 1);
+	list = restarts_kill_down(&h, c, list, &u_usr1, "service.exited",
+	    "service.exited,service.started,service.ready,service.exited",
+	    "stopped", 1);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -370,17 +307,15 @@ START_TEST(test_crash_backoff)
 	json_t		*list, *ev, *nest;
 	int		 failed, i, b, s, nb = 0;
 
-	prepare(&h, "{ 'supervisor': { 'max_restarts': 5, 'max_seconds': 10,"
-	    " 'children': ["
+	start_early(&h, "{ 'supervisor': { 'max_restarts': 5,"
+	    " 'max_seconds': 10, 'children': ["
 	    " { 'name': 'gate', 'command': ['@WORKER@', '--ready', 'signal',"
 	    "   '--grandchild', '@DIR@/gate.pid'], 'ready': 'notify' },"
 	    " { 'name': 'nest', 'max_restarts': 3, 'max_seconds': 10,"
 	    "   'children': ["
 	    "   { 'name': 'crash', 'command': ['@WORKER@', '--crash', '1'],"
 	    "     'backoff': { 'initial_ms': 20, 'factor': 2, 'max_ms': 200,"
-	    "                  'jitter': 0 } } ] } ] } }");
-	spawn_early(&h);
-	wait_state(&h, "gate", "starting");
+	    "                  'jitter': 0 } } ] } ] } }", "gate");
 	c = subscribe(&h, NULL);
 	usr2_when_set_up(&h, "gate", "gate.pid", 0);
 
@@ -427,43 +362,55 @@ START_TEST(test_crash_backoff)
 	json_decref(nest);
 	ck_assert_int_eq(harness_wait_ready(&h, T_WAIT), 0);
 	stop_marked(&h, "gate", "gate.pid");
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
 /*
+ * warden on conf, whose crashing workers make the root supervisor give up
+ * once: warden exits 3, and its log shows crashes exits of 1. Returns the
+ * log, malloc'd, for what else it must say.
+ */
+static char *
+restarts_root_gives_up(struct harness *h, const char *conf, int timeout_ms,
+    int crashes)
+{
+	char	*text = cfg("%s", conf), *log;
+	int	 status;
+
+	status = harness_start_expect_fail(h, text, timeout_ms);
+	free(text);
+	ck_assert_int_eq(status, 3);
+	log = log_text(h);
+	ck_assert_int_eq(count_of(log, "root: supervisor gave up"), 1);
+	ck_assert_ptr_nonnull(strstr(log,
+	    "the root supervisor failed: warden exits 3"));
+	ck_assert_msg(count_of(log, " exited 1\n") == crashes,
+	    "%d crashes, want %d", count_of(log, " exited 1\n"), crashes);
+	return log;
+}
+
+/*
  * The nested supervisor keeps failing: the root restarts it 5 times, the
  * 6th failure is more than it allows, and warden exits 3. Short delays
- * keep the test fast; they still count against the limit.
+ * keep the test fast; they still count against the limit. 6 rounds of 4
+ * runs: the 4th failure of each round is one too many.
  */
 START_TEST(test_escalation_to_root)
 {
 	struct harness	 h;
-	char		*text, *log;
-	int		 status;
+	char		*log;
 
-	text = cfg("{ 'supervisor': { 'max_restarts': 5, 'max_seconds': 10,"
-	    " 'children': ["
+	log = restarts_root_gives_up(&h, "{ 'supervisor': { 'max_restarts': 5,"
+	    " 'max_seconds': 10, 'children': ["
 	    " { 'name': 'nest', 'max_restarts': 3, 'max_seconds': 10,"
 	    "   'children': ["
 	    "   { 'name': 'crash', 'command': ['@WORKER@', '--crash', '1'],"
 	    "     'backoff': { 'initial_ms': 1, 'factor': 2, 'max_ms': 4,"
-	    "                  'jitter': 0 } } ] } ] } }");
-	status = harness_start_expect_fail(&h, text, 20000);
-	free(text);
-	ck_assert_int_eq(status, 3);
-	log = log_text(&h);
+	    "                  'jitter': 0 } } ] } ] } }", 20000, 24);
 	ck_assert_msg(count_of(log, "nest: supervisor gave up") == 6,
 	    "nest gave up %d times, want 6", count_of(log,
 	    "nest: supervisor gave up"));
-	ck_assert_int_eq(count_of(log, "root: supervisor gave up"), 1);
-	ck_assert_ptr_nonnull(strstr(log,
-	    "the root supervisor failed: warden exits 3"));
-	/* 6 rounds of 4 runs: the 4th failure of each round is one too many. */
-	ck_assert_msg(count_of(log, " exited 1\n") == 24,
-	    "%d crashes, want 24", count_of(log, " exited 1\n"));
 	free(log);
 	finish(&h, 3);
 }
@@ -472,21 +419,11 @@ END_TEST
 START_TEST(test_root_fails)
 {
 	struct harness	 h;
-	char		*text, *log;
-	int		 status;
 
-	text = cfg("{ 'supervisor': { 'max_restarts': 2, 'max_seconds': 10,"
-	    " 'children': ["
+	free(restarts_root_gives_up(&h, "{ 'supervisor': { 'max_restarts': 2,"
+	    " 'max_seconds': 10, 'children': ["
 	    " { 'name': 'crash', 'command': ['@WORKER@', '--crash', '1'] }"
-	    " ] } }");
-	status = harness_start_expect_fail(&h, text, 10000);
-	free(text);
-	ck_assert_int_eq(status, 3);
-	log = log_text(&h);
-	ck_assert_int_eq(count_of(log, "root: supervisor gave up"), 1);
-	ck_assert_msg(count_of(log, " exited 1\n") == 3,
-	    "%d crashes, want 3", count_of(log, " exited 1\n"));
-	free(log);
+	    " ] } }", 10000, 3));
 	finish(&h, 3);
 }
 END_TEST
@@ -500,17 +437,13 @@ supervise_restarts_suite(void)
 	tc = tcase_create("strategies");
 	tcase_set_timeout(tc, T_CASE);
 	tcase_add_test(tc, test_kill_restarts);
-	tcase_add_test(tc, test_one_for_one);
-	tcase_add_test(tc, test_one_for_all);
-	tcase_add_test(tc, test_rest_for_one);
+	tcase_add_loop_test(tc, test_strategy, 0, (int)nitems(strategies));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("restarts");
 	tcase_set_timeout(tc, T_CASE);
-	tcase_add_test(tc, test_transient_exit0);
-	tcase_add_test(tc, test_transient_exit3);
-	tcase_add_test(tc, test_temporary_exit3);
-	tcase_add_test(tc, test_permanent_exit0);
+	tcase_add_loop_test(tc, test_restart_type, 0,
+	    (int)nitems(restart_types));
 	tcase_add_test(tc, test_stop_signal_normal);
 	tcase_add_test(tc, test_crash_backoff);
 	tcase_add_test(tc, test_escalation_to_root);

@@ -66,20 +66,6 @@ set_expect_down_by_config(struct harness *h, const char *name)
 	json_decref(s);
 }
 
-/* SIGUSR2, then the proof the next image took over: its log line and READY=1. */
-static void
-set_reexec(struct harness *h)
-{
-	harness_log_mark(h);
-	ck_assert_int_eq(harness_signal(h, SIGUSR2), 0);
-	ck_assert_msg(harness_wait_notify(h, "RELOADING=1", T_WAIT) == 0,
-	    "no RELOADING=1");
-	ck_assert_msg(harness_wait_log(h, "reexec: warden ", T_WAIT) == 0,
-	    "the next image never said it took over");
-	ck_assert_msg(harness_wait_notify(h, "READY=1", T_WAIT) == 0,
-	    "no READY=1 after the reexec");
-}
-
 /* Remove DIR/name, so that read_env() waits for the next instance's. */
 static void
 set_unlink(struct harness *h, const char *name)
@@ -191,14 +177,14 @@ START_TEST(test_autostart_reexec)
 	pid_t		 lazy;
 
 	start(&h, set_group);
-	set_reexec(&h);
+	reexec_by_signal(&h);
 	set_expect_down_by_config(&h, "lazy");
 	set_expect_health(&h, "ok");
 
 	s = set_op(&h, "service.start", "lazy");
 	json_decref(s);
 	lazy = pid_of(&h, "lazy");
-	set_reexec(&h);
+	reexec_by_signal(&h);
 	expect_svc(&h, "lazy", "running", lazy, 0);
 	set_expect_health(&h, "ok");
 	s = set_op(&h, "service.stop", "lazy");
@@ -393,7 +379,7 @@ START_TEST(test_env_file_reexec)
 
 	ck_assert_int_eq(harness_write_file(&h, "app.env", "FROM_FILE=two\n"),
 	    0);
-	set_reexec(&h);
+	reexec_by_signal(&h);
 	expect_svc(&h, "e", "running", pe, 0);
 	set_unlink(&h, "e.env");
 	r = result(&h, "config.reload", NULL);
@@ -409,7 +395,7 @@ START_TEST(test_env_file_reexec)
 	path = harness_path(&h, "app.env");
 	ck_assert_int_eq(unlink(path), 0);
 	free(path);
-	set_reexec(&h);
+	reexec_by_signal(&h);
 	expect_svc(&h, "e", "running", pe, 0);
 	expect_svc(&h, "other", "running", po, 0);
 	err = expect_error_object(&h, "config.reload", NULL, -32602,

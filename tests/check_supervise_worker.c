@@ -45,10 +45,8 @@ START_TEST(test_ready_gates_start)
 	    "   '--grandchild', '@DIR@/a.pid'], 'ready': '%s' },"
 	    " { 'name': 'b', 'command': ['@WORKER@'], 'ready': 'none' } ] } }",
 	    ready_modes[_i]);
-	prepare(&h, conf);
+	start_early(&h, conf, "a");
 	free(conf);
-	spawn_early(&h);
-	wait_state(&h, "a", "starting");
 	b = service_of(&h, "b");
 	ck_assert_msg(strcmp(str(b, "state"), "stopped") == 0 &&
 	    json_is_null(json_object_get(b, "pid")),
@@ -97,11 +95,10 @@ START_TEST(test_ready_timeout)
 	json_t		*list, *ev;
 	int		 i, s, e;
 
-	prepare(&h, "{ 'supervisor': { 'max_restarts': 100, 'max_seconds': 10,"
-	    " 'children': ["
+	start_early(&h, "{ 'supervisor': { 'max_restarts': 100,"
+	    " 'max_seconds': 10, 'children': ["
 	    " { 'name': 'w', 'command': ['@WORKER@', '--never-ready'],"
-	    "   'ready': 'notify', 'ready_timeout_ms': 100 } ] } }");
-	spawn_early(&h);
+	    "   'ready': 'notify', 'ready_timeout_ms': 100 } ] } }", NULL);
 	c = subscribe(&h, NULL);
 	list = events_until(c, "service.exited", "w", NULL);
 	expect_exited(json_array_get(list, json_array_size(list) - 1), 0, 0,
@@ -124,9 +121,7 @@ START_TEST(test_ready_timeout)
 	wait_restarts(&h, "w", "starting", 2);
 	ck_assert_int_eq(harness_wait_log(&h, "w: not ready in time", T_WAIT),
 	    0);
-	json_decref(list);
-	harness_conn_close(c);
-	finish(&h, 0);
+	finish_watching(&h, c, list);
 }
 END_TEST
 
@@ -149,10 +144,8 @@ START_TEST(test_ready_while_stopping)
 	    "   '--ignore-term', '--grandchild', '@DIR@/w.pid'], 'ready': '%s',"
 	    "   'ready_timeout_ms': 20000, 'shutdown_ms': 1000 } ] } }",
 	    ready_modes[_i]);
-	prepare(&h, conf);
+	start_early(&h, conf, "w");
 	free(conf);
-	spawn_early(&h);
-	wait_state(&h, "w", "starting");
 	/* Its signals are set up once its grandchild is there. */
 	path = harness_path(&h, "w.pid");
 	g = harness_wait_pidfile(path, 0, T_WAIT);

@@ -131,6 +131,26 @@ val_of(const char *name)
 	return fs->flag[i].value;
 }
 
+/* The flags named in want ("a=100 b=0") have those values. */
+void
+expect_values(const char *want)
+{
+	char	*names = xstrdup(want), *got = xstrdup("");
+	char	*t, *name, *save;
+
+	for (name = strtok_r(names, " ", &save); name != NULL;
+	    name = strtok_r(NULL, " ", &save)) {
+		name[strcspn(name, "=")] = '\0';
+		xasprintf(&t, "%s%s%s=%d", got, *got != '\0' ? " " : "", name,
+		    val_of(name));
+		free(got);
+		got = t;
+	}
+	ck_assert_str_eq(got, want);
+	free(got);
+	free(names);
+}
+
 json_t *
 parse_json(const char *text)
 {
@@ -215,6 +235,21 @@ request(const char *method, const json_t *params, json_t **rec)
 	    sizeof(last_err));
 }
 
+/* Apply rec, see that it describes the change, and keep it in the journal. */
+static void
+flagcore_apply(json_t *rec)
+{
+	int	*before = xcalloc(fs->nflags, sizeof(int)), from = fs->stage;
+	size_t	 i;
+
+	for (i = 0; i < fs->nflags; i++)
+		before[i] = fs->flag[i].value;
+	ck_assert_int_eq(flags_apply(fs, rec), 0);
+	check_describes(rec, before, from);
+	free(before);
+	json_array_append_new(journal, rec);
+}
+
 /*
  * One protocol request: the answer must be `want`; on success the record is
  * applied, checked and kept in the journal (returned, borrowed).
@@ -224,9 +259,6 @@ try_op(enum flags_err want, const char *method, const char *params_text)
 {
 	json_t		*params = NULL, *before_snap, *after_snap, *rec = NULL;
 	enum flags_err	 e;
-	int		*before;
-	int		 from;
-	size_t		 i;
 
 	if (params_text != NULL)
 		params = parse_json(params_text);
@@ -248,24 +280,24 @@ try_op(enum flags_err want, const char *method, const char *params_text)
 		return NULL;
 	}
 	ck_assert_ptr_nonnull(rec);
-	before = xcalloc(fs->nflags, sizeof(int));
-	for (i = 0; i < fs->nflags; i++)
-		before[i] = fs->flag[i].value;
-	from = fs->stage;
-	ck_assert_int_eq(flags_apply(fs, rec), 0);
-	check_describes(rec, before, from);
-	free(before);
-	json_array_append_new(journal, rec);
+	flagcore_apply(rec);
 	return rec;
+}
+
+/* A stage method (stage.set, stage.rollback) to stage n, which must apply. */
+static void
+flagcore_stage_op(const char *method, int n)
+{
+	char	buf[64];
+
+	snprintf(buf, sizeof(buf), "{\"stage\": %d}", n);
+	try_op(FLAGS_OK, method, buf);
 }
 
 void
 stage_set(int n)
 {
-	char	buf[64];
-
-	snprintf(buf, sizeof(buf), "{\"stage\": %d}", n);
-	try_op(FLAGS_OK, "stage.set", buf);
+	flagcore_stage_op("stage.set", n);
 }
 
 void
@@ -281,10 +313,7 @@ set_flag(const char *name, const char *value)
 void
 rollback(int n)
 {
-	char	buf[64];
-
-	snprintf(buf, sizeof(buf), "{\"stage\": %d}", n);
-	try_op(FLAGS_OK, "stage.rollback", buf);
+	flagcore_stage_op("stage.rollback", n);
 }
 
 /* At stage n, stages 1..n on and the others off; the other two as given. */
@@ -326,8 +355,6 @@ busy_day(void)
 	    "after stage 4 (limit 10)" };
 	json_t		*rec;
 	char		 err[256];
-	int		*before, from;
-	size_t		 i;
 
 	set_flag("checkout_rollout", "30");
 	stage_set(2);
@@ -341,14 +368,7 @@ busy_day(void)
 	ctx.now_ms = clock_ms += 1000;
 	ck_assert_int_eq(flags_op_guard(fs, &ctx, &rec, err, sizeof(err)),
 	    FLAGS_OK);
-	before = xcalloc(fs->nflags, sizeof(int));
-	for (i = 0; i < fs->nflags; i++)
-		before[i] = fs->flag[i].value;
-	from = fs->stage;
-	ck_assert_int_eq(flags_apply(fs, rec), 0);
-	check_describes(rec, before, from);
-	free(before);
-	json_array_append_new(journal, rec);
+	flagcore_apply(rec);
 	try_op(FLAGS_OK, "flag.reset", NULL);
 	try_op(FLAGS_OK, "stage.rollback", NULL);
 	try_op(FLAGS_OK, "stage.emergency", "{\"reason\": \"stop\"}");

@@ -47,6 +47,8 @@ struct config	*parse_conf(const char *text);
 json_t		*parse_json(const char *text);
 /* The value (0..100) of the flag name, which must exist. */
 int		 val_of(const char *name);
+/* The flags named in want have its values: "checkout_rollout=60 b=0". */
+void		 expect_values(const char *want);
 
 /*
  * One protocol request (params_text NULL: none): the answer must be want;

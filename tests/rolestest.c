@@ -67,20 +67,27 @@ const struct call admin_calls[5] = {
 };
 
 /*
- * a and b under the root, flags and stages to change. The operate and
- * admin lists name the peers above; GROUPS is replaced by the group lists.
+ * a and b under the root, flags and stages to change, with these access
+ * lists; the %s takes more children.
  */
-const char conf_roles[] =
-    "{ 'socket_mode': '0666',\n"
-    "  'access': { 'operate': { 'uids': [40001], 'groups': ['users'] },\n"
-    "              'admin': { 'uids': [40002], 'groups': ['staff'] } },\n"
-    "  'flags': { 'f1': { 'default': false }, 'f2': { 'default': false },\n"
-    "             'sentinel': { 'default': false } },\n"
-    "  'stages': [ { 'stage': 1, 'enable': ['f1'] },\n"
-    "              { 'stage': 2, 'enable': ['f2'] } ],\n"
-    "  'supervisor': { 'max_restarts': 50, 'max_seconds': 60, 'children': [\n"
-    "    { 'name': 'a', 'command': ['@WORKER@'] },\n"
-    "    { 'name': 'b', 'command': ['@WORKER@'] }%s ] } }\n";
+#define ROLES_CONF(access)						\
+    "{ 'socket_mode': '0666',\n"					\
+    "  'access': " access ",\n"						\
+    "  'flags': { 'f1': { 'default': false }, 'f2': { 'default': false },\n" \
+    "             'sentinel': { 'default': false } },\n"		\
+    "  'stages': [ { 'stage': 1, 'enable': ['f1'] },\n"		\
+    "              { 'stage': 2, 'enable': ['f2'] } ],\n"		\
+    "  'supervisor': { 'max_restarts': 50, 'max_seconds': 60, 'children': [\n" \
+    "    { 'name': 'a', 'command': ['@WORKER@'] },\n"			\
+    "    { 'name': 'b', 'command': ['@WORKER@'] }%s ] } }\n"
+
+/* The operate and admin lists name the peers above. */
+const char conf_roles[] = ROLES_CONF(
+    "{ 'operate': { 'uids': [40001], 'groups': ['users'] },\n"
+    "              'admin': { 'uids': [40002], 'groups': ['staff'] } }");
+
+const char conf_roles_swapped[] = ROLES_CONF(
+    "{ 'operate': { 'uids': [65534] } }");
 
 const char conf_c[] =
     ",\n    { 'name': 'c', 'command': ['@WORKER@'] }";
@@ -149,24 +156,6 @@ table_ino(struct harness *h)
 }
 
 /* --- peers ------------------------------------------------------------------ */
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static bool
 is_event(const json_t *msg)
@@ -260,7 +249,7 @@ as_peer(struct harness *h, const struct ident *who, json_t *msgs)
 		close(p[0]);
 		report = peer_child(h, who, msgs);
 		s = json_dumps(report, JSON_COMPACT);
-		if (s == NULL || write_all(p[1], s, strlen(s)) == -1)
+		if (s == NULL || util_write_all(p[1], s, strlen(s)) == -1)
 			_exit(1);
 		_exit(0);
 	}

@@ -66,6 +66,8 @@ extern const struct call admin_calls[5];
  * more children: conf_c, or "".
  */
 extern const char	conf_roles[];
+/* The same, but operate is nobody's (uid 65534) and admin no one's. */
+extern const char	conf_roles_swapped[];
 extern const char	conf_c[];
 
 /* Root: true; otherwise false, with a message that the tests are skipped. */

@@ -21,11 +21,14 @@
 /* --- warden and its services ---------------------------------------------- */
 
 void
-spawn_early(struct harness *h)
+start_early(struct harness *h, const char *conf, const char *service)
 {
+	prepare(h, conf);
 	ck_assert_msg(harness_spawn(h) == 0, "cannot start warden");
 	ck_assert_msg(harness_wait_log(h, "listening on", T_WAIT) == 0,
 	    "warden does not listen");
+	if (service != NULL)
+		wait_state(h, service, "starting");
 }
 
 void
@@ -189,7 +192,6 @@ void
 stop_marked(struct harness *h, const char *service, const char *name)
 {
 	char	*path = harness_path(h, name), *s;
-	json_t	*r;
 	pid_t	 g;
 
 	s = harness_read_file(path);
@@ -197,11 +199,30 @@ stop_marked(struct harness *h, const char *service, const char *name)
 	g = (pid_t)atol(s);
 	free(s);
 	free(path);
-	r = result(h, "service.stop", json_pack("{s:s}", "service",
-	    service));
+	stop_takes(h, service, g);
+}
+
+/* Stop a service: it is stopped, and the process pid (of its) is gone. */
+void
+stop_takes(struct harness *h, const char *service, pid_t pid)
+{
+	json_t	*r;
+
+	r = result(h, "service.stop", json_pack("{s:s}", "service", service));
+
 	ck_assert_str_eq(str(r, "state"), "stopped");
 	json_decref(r);
-	ck_assert_int_eq(harness_wait_pid_gone(g, T_WAIT), 0);
+	ck_assert_msg(harness_wait_pid_gone(pid, T_WAIT) == 0,
+	    "%s stopped, yet %ld outlived it", service, (long)pid);
+}
+
+/* The end of a test that watched events: list and c go, warden exits 0. */
+void
+finish_watching(struct harness *h, struct harness_conn *c, json_t *list)
+{
+	json_decref(list);
+	harness_conn_close(c);
+	finish(h, 0);
 }
 
 /*
@@ -223,8 +244,8 @@ ev_is(const json_t *ev, const char *type, const char *service)
 {
 	const char	*t = str(ev, "type"), *s = str(ev, "service");
 
-	return t != NULL && strcmp(t, type) == 0 && (service == NULL ||
-	    (s != NULL && strcmp(s, service) == 0));
+	return (type == NULL || (t != NULL && strcmp(t, type) == 0)) &&
+	    (service == NULL || (s != NULL && strcmp(s, service) == 0));
 }
 
 /* Index of the first such event at or after from, or -1. */
@@ -252,43 +273,41 @@ ev_count(const json_t *list, const char *type, const char *service)
 	return n;
 }
 
-/* The services of the events of this type, in order: "c,b,a". */
-char *
-ev_seq(const json_t *list, const char *type)
+/*
+ * The field of the events of this type and service (NULL: any), in order
+ * and joined by commas ("?" for an event without it); malloc'd.
+ */
+static char *
+ev_join(const json_t *list, const char *type, const char *service,
+    const char *field)
 {
 	json_t	*ev;
 	char	*out = xstrdup(""), *t;
 	size_t	 i;
 
 	json_array_foreach(list, i, ev) {
-		if (!ev_is(ev, type, NULL))
+		if (!ev_is(ev, type, service))
 			continue;
 		xasprintf(&t, "%s%s%s", out, *out != '\0' ? "," : "",
-		    str(ev, "service") != NULL ? str(ev, "service") : "?");
+		    str(ev, field) != NULL ? str(ev, field) : "?");
 		free(out);
 		out = t;
 	}
 	return out;
 }
 
+/* The services of the events of this type, in order: "c,b,a". */
+char *
+ev_seq(const json_t *list, const char *type)
+{
+	return ev_join(list, type, NULL, "service");
+}
+
 /* The types of one service's events, in order: "service.exited,...". */
 char *
 ev_types_of(const json_t *list, const char *service)
 {
-	json_t	*ev;
-	char	*out = xstrdup(""), *t;
-	size_t	 i;
-
-	json_array_foreach(list, i, ev) {
-		if (str(ev, "service") == NULL ||
-		    strcmp(str(ev, "service"), service) != 0)
-			continue;
-		xasprintf(&t, "%s%s%s", out, *out != '\0' ? "," : "",
-		    str(ev, "type"));
-		free(out);
-		out = t;
-	}
-	return out;
+	return ev_join(list, NULL, service, "type");
 }
 
 /* A service.exited event: its pid (0: any), code or signal, expected. */

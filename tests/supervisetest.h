@@ -37,10 +37,12 @@
 /* --- warden and its services -------------------------------------------- */
 
 /*
- * Start warden without waiting for READY=1 (some worker must be helped to
- * get ready first), and return once its control socket listens.
+ * Start warden on conf (' for ") without waiting for READY=1 (some worker
+ * must be helped to get ready first), and return once its control socket
+ * listens and service, unless NULL, is starting.
  */
-void		 spawn_early(struct harness *h);
+void		 start_early(struct harness *h, const char *conf,
+		    const char *service);
 /* text (' for ") as h's configuration file. */
 void		 write_config(struct harness *h, const char *text);
 /* All of warden.log, malloc'd. */
@@ -78,13 +80,19 @@ pid_t		 kill_one(struct harness *h, const char *name,
  */
 void		 stop_marked(struct harness *h, const char *service,
 		    const char *name);
+/* Stop a service: it is stopped, and the process pid (of its) is gone. */
+void		 stop_takes(struct harness *h, const char *service,
+		    pid_t pid);
+/* The end of a test that watched events: list and c go, warden exits 0. */
+void		 finish_watching(struct harness *h, struct harness_conn *c,
+		    json_t *list);
 /* Kill the SENTINEL and read events into list until it is ready again. */
 json_t		*barrier(struct harness *h, struct harness_conn *c,
 		    json_t *list);
 
 /* --- events ------------------------------------------------------------- */
 
-/* Whether ev is of this type (and service, unless NULL). */
+/* Whether ev is of this type and service (NULL: any). */
 bool		 ev_is(const json_t *ev, const char *type,
 		    const char *service);
 /* Index of the first such event at or after from, or -1. */

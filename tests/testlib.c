@@ -113,6 +113,19 @@ prepare(struct harness *h, const char *conf)
 }
 
 void
+reexec_by_signal(struct harness *h)
+{
+	harness_log_mark(h);
+	ck_assert_int_eq(harness_signal(h, SIGUSR2), 0);
+	ck_assert_msg(harness_wait_notify(h, "RELOADING=1", TESTLIB_WAIT) == 0,
+	    "no RELOADING=1");
+	ck_assert_msg(harness_wait_log(h, "reexec: warden ", TESTLIB_WAIT) == 0,
+	    "the next image never said it took over");
+	ck_assert_msg(harness_wait_notify(h, "READY=1", TESTLIB_WAIT) == 0,
+	    "no READY=1 after the reexec");
+}
+
+void
 finish(struct harness *h, int status)
 {
 	int	st = harness_stop(h);

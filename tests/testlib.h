@@ -57,6 +57,8 @@ void		 stop(struct harness *h);
 void		 kill_warden(struct harness *h);
 /* harness_restart(), which must succeed. */
 void		 restart(struct harness *h);
+/* SIGUSR2, then the proof the next image took over: its log line and READY=1. */
+void		 reexec_by_signal(struct harness *h);
 
 /* --- requests -------------------------------------------------------------- */
 

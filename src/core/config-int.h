@@ -52,6 +52,19 @@ char	*config_abspath(struct parser *, const char *);
 int	 config_opt_path(struct parser *, json_t *obj, const char *key,
 	    size_t maxlen, char **);
 
+/* config-fp.c: a node's settings as one string (config_fingerprint). */
+struct fp {
+	char	*buf;
+	size_t	 len, cap;
+};
+void	 fp_add(struct fp *, const void *, size_t);
+void	 fp_fmt(struct fp *, const char *, ...) __attribute__((format(printf, 2, 3)));
+/* "key=LEN:value;" or "key=-;": no value can run into the next. */
+void	 fp_str(struct fp *, const char *key, const char *v);
+/* "count=N;" then each pair sorted by name, as key and value. */
+void	 fp_env(struct fp *, const char *count, const char *key,
+	    const char *value, const struct env_pair *, size_t n);
+
 /* config-log.c */
 void	 config_log_defaults(struct log_conf *);
 int	 config_log(struct parser *, json_t *, struct log_conf *);
@@ -69,7 +82,7 @@ int	 config_guard(struct parser *, json_t *);
 /* config-proc.c: a worker's autostart, env_file, umask and rlimits. */
 int	 config_proc(struct parser *, json_t *obj, struct child_conf *);
 /* Their part of the fingerprint ("" when none is set), malloc'd. */
-char	*config_proc_fingerprint(const struct child_conf *);
+void	 config_proc_fingerprint(struct fp *, const struct child_conf *);
 void	 config_proc_free(struct child_conf *);
 
 /* config-tree.c */

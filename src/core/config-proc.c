@@ -429,45 +429,6 @@ config_env_files(const struct config *conf)
 
 /* --- the fingerprint ------------------------------------------------------ */
 
-struct proc_buf {
-	char	*s;
-	size_t	 len, cap;
-};
-
-static void
-config_proc_add(struct proc_buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xreallocarray(b->s, b->cap, 1);
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-/* "key=LEN:value;": no value can run into the next. */
-static void
-config_proc_str(struct proc_buf *b, const char *key, const char *v)
-{
-	char	tmp[64];
-	int	n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s=%zu:", key, strlen(v));
-	config_proc_add(b, tmp, (size_t)n);
-	config_proc_add(b, v, strlen(v));
-	config_proc_add(b, ";", 1);
-}
-
-static int
-config_proc_env_cmp(const void *a, const void *b)
-{
-	const struct env_pair	*x = *(const struct env_pair *const *)a;
-	const struct env_pair	*y = *(const struct env_pair *const *)b;
-
-	return strcmp(x->key, y->key);
-}
-
 /*
  * What changes the process: the env file's variables (not its path: the
  * same variables from another file are the same environment), the umask,
@@ -475,40 +436,20 @@ config_proc_env_cmp(const void *a, const void *b)
  * service, not what runs, so a reload that changes only it restarts
  * nothing.
  */
-char *
-config_proc_fingerprint(const struct child_conf *n)
+void
+config_proc_fingerprint(struct fp *f, const struct child_conf *n)
 {
-	struct proc_buf		  b = { NULL, 0, 0 };
-	const struct env_pair	**env;
-	char			  tmp[128];
-	size_t			  i;
-	int			  len;
+	size_t	i;
 
-	config_proc_add(&b, "", 0);
-	if (n->env_file != NULL) {
-		env = xcalloc(n->nfile_env + 1, sizeof(*env));
-		for (i = 0; i < n->nfile_env; i++)
-			env[i] = &n->file_env[i];
-		qsort(env, n->nfile_env, sizeof(*env), config_proc_env_cmp);
-		len = snprintf(tmp, sizeof(tmp), "env_file=%zu;", n->nfile_env);
-		config_proc_add(&b, tmp, (size_t)len);
-		for (i = 0; i < n->nfile_env; i++) {
-			config_proc_str(&b, "fkey", env[i]->key);
-			config_proc_str(&b, "fvalue", env[i]->value);
-		}
-		free(env);
-	}
-	if (n->umask != -1) {
-		len = snprintf(tmp, sizeof(tmp), "umask=%o;", (unsigned)n->umask);
-		config_proc_add(&b, tmp, (size_t)len);
-	}
-	for (i = 0; i < n->nrlimits; i++) {
-		len = snprintf(tmp, sizeof(tmp), "rlimit=%s,%llu,%llu;",
-		    n->rlimits[i].name, (unsigned long long)n->rlimits[i].soft,
+	if (n->env_file != NULL)
+		fp_env(f, "env_file", "fkey", "fvalue", n->file_env,
+		    n->nfile_env);
+	if (n->umask != -1)
+		fp_fmt(f, "umask=%o;", (unsigned)n->umask);
+	for (i = 0; i < n->nrlimits; i++)
+		fp_fmt(f, "rlimit=%s,%llu,%llu;", n->rlimits[i].name,
+		    (unsigned long long)n->rlimits[i].soft,
 		    (unsigned long long)n->rlimits[i].hard);
-		config_proc_add(&b, tmp, (size_t)len);
-	}
-	return b.s;
 }
 
 void

@@ -82,73 +82,12 @@ config_register(struct parser *c, const char *name)
 	return 0;
 }
 
-/*
- * A node's settings as one string, equal exactly when the settings mean
- * the same (a reload compares them): every value as parsed, strings with
- * their length before them, env sorted by name, numbers exactly (%a for
- * the doubles). Made for every node of every config read, so it is built
- * by hand rather than through JSON.
- */
-struct fp {
-	char	*buf;
-	size_t	 len, cap;
-};
-
-static void
-fp_add(struct fp *f, const void *p, size_t n)
-{
-	if (f->len + n + 1 > f->cap) {
-		f->cap = (f->len + n + 1) * 2;
-		f->buf = xreallocarray(f->buf, f->cap, 1);
-	}
-	memcpy(f->buf + f->len, p, n);
-	f->len += n;
-	f->buf[f->len] = '\0';
-}
-
-static void __attribute__((format(printf, 2, 3)))
-fp_fmt(struct fp *f, const char *fmt, ...)
-{
-	char	tmp[128];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		fp_add(f, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-/* A string or none, with its length: no value can run into the next. */
-static void
-fp_str(struct fp *f, const char *key, const char *v)
-{
-	if (v == NULL) {
-		fp_fmt(f, "%s=-;", key);
-		return;
-	}
-	fp_fmt(f, "%s=%zu:", key, strlen(v));
-	fp_add(f, v, strlen(v));
-	fp_add(f, ";", 1);
-}
-
-static int
-fp_env_cmp(const void *a, const void *b)
-{
-	const struct env_pair	*x = *(const struct env_pair *const *)a;
-	const struct env_pair	*y = *(const struct env_pair *const *)b;
-
-	return strcmp(x->key, y->key);
-}
-
+/* A node's settings as one string (config-fp.c); a reload compares them. */
 static int
 config_fingerprint(struct parser *c, struct child_conf *n)
 {
-	struct env_pair	**env;
 	struct fp	  f = { NULL, 0, 0 };
 	size_t		  i;
-	char		 *proc;
 
 	(void)c;
 	fp_str(&f, "name", n->name);
@@ -169,17 +108,7 @@ config_fingerprint(struct parser *c, struct child_conf *n)
 	    (unsigned long long)n->backoff.initial_ms,
 	    (unsigned long long)n->backoff.max_ms, n->backoff.factor,
 	    n->backoff.jitter, (unsigned long long)n->backoff.reset_after_ms);
-	/* The same variables in another order are the same environment. */
-	env = xcalloc(n->nenv + 1, sizeof(*env));
-	for (i = 0; i < n->nenv; i++)
-		env[i] = &n->env[i];
-	qsort(env, n->nenv, sizeof(*env), fp_env_cmp);
-	fp_fmt(&f, "nenv=%zu;", n->nenv);
-	for (i = 0; i < n->nenv; i++) {
-		fp_str(&f, "key", env[i]->key);
-		fp_str(&f, "value", env[i]->value);
-	}
-	free(env);
+	fp_env(&f, "nenv", "key", "value", n->env, n->nenv);
 	fp_str(&f, "cwd", n->cwd);
 	fp_str(&f, "user", n->user);
 	fp_str(&f, "group", n->group);
@@ -187,9 +116,7 @@ config_fingerprint(struct parser *c, struct child_conf *n)
 		fp_fmt(&f, "uid=%ld;", (long)n->uid);
 	if (n->has_gid)
 		fp_fmt(&f, "gid=%ld;", (long)n->gid);
-	proc = config_proc_fingerprint(n);
-	fp_add(&f, proc, strlen(proc));
-	free(proc);
+	config_proc_fingerprint(&f, n);
 	n->fingerprint = f.buf;
 	return 0;
 }

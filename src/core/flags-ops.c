@@ -43,11 +43,14 @@ flags_value_equal(const struct flags *fs, size_t i, const json_t *v)
 	    fs->flag[i].value == n;
 }
 
+/* What every change does first: no record yet, and a reason that fits. */
 static enum flags_err
-flags_check_ctx(const struct flags_ctx *ctx, char *err, size_t errlen)
+flags_op_begin(const struct flags_ctx *ctx, json_t **rec, char *err,
+    size_t errlen)
 {
 	json_t	*s;
 
+	*rec = NULL;
 	if (ctx->reason == NULL)
 		return FLAGS_OK;
 	if (strlen(ctx->reason) > FLAGS_REASON_MAX)
@@ -107,8 +110,7 @@ flags_op_set(const struct flags *fs, const char *name, const json_t *value,
 	ssize_t		i;
 	int		v;
 
-	*rec = NULL;
-	if ((e = flags_check_ctx(ctx, err, errlen)) != FLAGS_OK)
+	if ((e = flags_op_begin(ctx, rec, err, errlen)) != FLAGS_OK)
 		return e;
 	if (name == NULL)
 		return flags_fail(err, errlen, FLAGS_INVALID_PARAMS,
@@ -133,8 +135,7 @@ flags_op_reset(const struct flags *fs, const char *name,
 	ssize_t		i;
 	size_t		j;
 
-	*rec = NULL;
-	if ((e = flags_check_ctx(ctx, err, errlen)) != FLAGS_OK)
+	if ((e = flags_op_begin(ctx, rec, err, errlen)) != FLAGS_OK)
 		return e;
 	if (name != NULL) {
 		if ((i = flags_find(fs, name)) < 0)
@@ -175,8 +176,7 @@ flags_op_stage_set(const struct flags *fs, int stage,
 	size_t		 j;
 	int		 k;
 
-	*rec = NULL;
-	if ((e = flags_check_ctx(ctx, err, errlen)) != FLAGS_OK)
+	if ((e = flags_op_begin(ctx, rec, err, errlen)) != FLAGS_OK)
 		return e;
 	if (stage < 1 || stage > fs->nstages)
 		return flags_not_configured(fs, stage, err, errlen);
@@ -224,8 +224,7 @@ flags_op_stage_rollback(const struct flags *fs, int stage,
 {
 	enum flags_err	e;
 
-	*rec = NULL;
-	if ((e = flags_check_ctx(ctx, err, errlen)) != FLAGS_OK)
+	if ((e = flags_op_begin(ctx, rec, err, errlen)) != FLAGS_OK)
 		return e;
 	if (stage == FLAGS_STAGE_DEFAULT) {
 		if (fs->stage == 0)
@@ -248,8 +247,7 @@ flags_op_guard(const struct flags *fs, const struct flags_ctx *ctx,
 {
 	enum flags_err	e;
 
-	*rec = NULL;
-	if ((e = flags_check_ctx(ctx, err, errlen)) != FLAGS_OK)
+	if ((e = flags_op_begin(ctx, rec, err, errlen)) != FLAGS_OK)
 		return e;
 	if (fs->stage == 0)
 		return flags_fail(err, errlen, FLAGS_CONFLICT,
@@ -265,8 +263,7 @@ flags_op_emergency(const struct flags *fs, const struct flags_ctx *ctx,
 	enum flags_err	 e;
 	size_t		 i;
 
-	*rec = NULL;
-	if ((e = flags_check_ctx(ctx, err, errlen)) != FLAGS_OK)
+	if ((e = flags_op_begin(ctx, rec, err, errlen)) != FLAGS_OK)
 		return e;
 	*rec = flags_record_new("stage.emergency", ctx);
 	flags_record_stage_set(*rec, "emergency", fs->stage, 0);

@@ -152,6 +152,41 @@ jsonpos_utf8(uint32_t cp, unsigned char *buf)
 }
 
 /*
+ * At the character c after a backslash: the escape's text into buf, and
+ * its length (0: a \u without its four hex digits). s is left on the
+ * escape's last character.
+ */
+static size_t
+jsonpos_escape(struct scan *s, int c, unsigned char buf[4])
+{
+	static const char	 simple[] = "b\bf\fn\nr\rt\t";
+	uint32_t		 cp, lo;
+	size_t			 i;
+
+	if (c != 'u') {
+		/* '"', '\\', '/' stand for themselves */
+		buf[0] = (unsigned char)c;
+		for (i = 0; simple[i] != '\0'; i += 2)
+			if (simple[i] == c)
+				buf[0] = (unsigned char)simple[i + 1];
+		return 1;
+	}
+	if (jsonpos_hex4(s, 1, &cp) == -1)
+		return 0;
+	/* A surrogate pair is one character: \uD83D\uDE00. */
+	if (cp >= 0xd800 && cp <= 0xdbff && (size_t)(s->end - s->p) >= 11 &&
+	    s->p[5] == '\\' && s->p[6] == 'u' && jsonpos_hex4(s, 7, &lo) == 0 &&
+	    lo >= 0xdc00 && lo <= 0xdfff) {
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		for (i = 0; i < 6; i++)
+			jsonpos_advance(s);
+	}
+	for (i = 0; i < 4; i++)
+		jsonpos_advance(s);
+	return jsonpos_utf8(cp, buf);
+}
+
+/*
  * At the opening quote of a string: move past it and say whether its
  * decoded text equals key. Escapes are decoded so that "caf\u00e9" matches
  * the key jansson gave as "café".
@@ -161,7 +196,6 @@ jsonpos_key_equal(struct scan *s, const char *key)
 {
 	const unsigned char	*k = (const unsigned char *)key;
 	unsigned char		 buf[4];
-	uint32_t		 cp, lo;
 	size_t			 n, i, klen = strlen(key), ki = 0;
 	int			 c, equal = 1;
 
@@ -171,57 +205,14 @@ jsonpos_key_equal(struct scan *s, const char *key)
 			jsonpos_advance(s);
 			return equal && ki == klen;
 		}
-		if (c != '\\') {
-			jsonpos_advance(s);
-			if (equal && (ki >= klen || k[ki] != c))
-				equal = 0;
-			ki++;
-			continue;
-		}
-		jsonpos_advance(s);
-		c = jsonpos_peek(s);
-		if (c == -1)
-			break;
+		buf[0] = (unsigned char)c;
 		n = 1;
-		switch (c) {
-		case 'b':
-			buf[0] = '\b';
-			break;
-		case 'f':
-			buf[0] = '\f';
-			break;
-		case 'n':
-			buf[0] = '\n';
-			break;
-		case 'r':
-			buf[0] = '\r';
-			break;
-		case 't':
-			buf[0] = '\t';
-			break;
-		case 'u':
-			if (jsonpos_hex4(s, 1, &cp) == -1) {
-				equal = 0;
-				n = 0;
+		if (c == '\\') {
+			jsonpos_advance(s);
+			if ((c = jsonpos_peek(s)) == -1)
 				break;
-			}
-			/* A surrogate pair is one character: \uD83D\uDE00. */
-			if (cp >= 0xd800 && cp <= 0xdbff &&
-			    (size_t)(s->end - s->p) >= 11 && s->p[5] == '\\' &&
-			    s->p[6] == 'u' && jsonpos_hex4(s, 7, &lo) == 0 &&
-			    lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-				for (i = 0; i < 6; i++)
-					jsonpos_advance(s);
-			}
-			for (i = 0; i < 4; i++)
-				jsonpos_advance(s);
-			n = jsonpos_utf8(cp, buf);
-			break;
-		default:	/* '"', '\\', '/' stand for themselves */
-			buf[0] = (unsigned char)c;
-			break;
+			if ((n = jsonpos_escape(s, c, buf)) == 0)
+				equal = 0;
 		}
 		jsonpos_advance(s);
 		for (i = 0; i < n; i++) {
@@ -233,42 +224,41 @@ jsonpos_key_equal(struct scan *s, const char *key)
 	return 0;
 }
 
+/* Past blanks, the character c and the blanks after it; -1 without c. */
+static int
+jsonpos_past(struct scan *s, int c)
+{
+	jsonpos_skip_ws(s);
+	if (jsonpos_peek(s) != c)
+		return -1;
+	jsonpos_advance(s);
+	jsonpos_skip_ws(s);
+	return 0;
+}
+
 /* At an object's '{': move to the value (or key) of member key. */
 static int
 jsonpos_member(struct scan *s, const char *key, int want_key)
 {
 	struct scan	at;
 
-	if (jsonpos_peek(s) != '{')
+	if (jsonpos_past(s, '{') == -1)
 		return -1;
-	jsonpos_advance(s);
 	for (;;) {
-		jsonpos_skip_ws(s);
 		if (jsonpos_peek(s) != '"')
 			return -1;
 		at = *s;
 		if (jsonpos_key_equal(s, key)) {
-			if (want_key) {
-				*s = at;
-				return 0;
-			}
-			jsonpos_skip_ws(s);
-			if (jsonpos_peek(s) != ':')
-				return -1;
-			jsonpos_advance(s);
-			jsonpos_skip_ws(s);
+			if (!want_key)
+				return jsonpos_past(s, ':');
+			*s = at;
 			return 0;
 		}
-		jsonpos_skip_ws(s);
-		if (jsonpos_peek(s) != ':')
+		if (jsonpos_past(s, ':') == -1)
 			return -1;
-		jsonpos_advance(s);
-		jsonpos_skip_ws(s);
 		jsonpos_skip_value(s);
-		jsonpos_skip_ws(s);
-		if (jsonpos_peek(s) != ',')
+		if (jsonpos_past(s, ',') == -1)
 			return -1;
-		jsonpos_advance(s);
 	}
 }
 
@@ -278,20 +268,16 @@ jsonpos_element(struct scan *s, size_t index)
 {
 	size_t	i;
 
-	if (jsonpos_peek(s) != '[')
+	if (jsonpos_past(s, '[') == -1)
 		return -1;
-	jsonpos_advance(s);
 	for (i = 0;; i++) {
-		jsonpos_skip_ws(s);
 		if (jsonpos_peek(s) == ']' || jsonpos_peek(s) == -1)
 			return -1;
 		if (i == index)
 			return 0;
 		jsonpos_skip_value(s);
-		jsonpos_skip_ws(s);
-		if (jsonpos_peek(s) != ',')
+		if (jsonpos_past(s, ',') == -1)
 			return -1;
-		jsonpos_advance(s);
 	}
 }
 

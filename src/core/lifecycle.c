@@ -61,15 +61,32 @@
 
 typedef struct worker_step cell_fn(enum svc_state, const struct worker_facts *);
 
+/* A step to next that leaves the worker's stop reason why. */
 static struct worker_step
-cell_step(enum svc_state next, const struct worker_facts *f, uint32_t actions)
+cell_why(enum svc_state next, enum stop_reason why, uint32_t actions)
 {
 	struct worker_step	s;
 
 	memset(&s, 0, sizeof(s));
 	s.next = next;
-	s.stop_reason = f->stopping;
+	s.stop_reason = why;
 	s.actions = actions;
+	return s;
+}
+
+/* A step to next that keeps the stop under way, if any. */
+static struct worker_step
+cell_step(enum svc_state next, const struct worker_facts *f, uint32_t actions)
+{
+	return cell_why(next, f->stopping, actions);
+}
+
+/* s, and a timer of ms armed. */
+static struct worker_step
+cell_timed(struct worker_step s, uint32_t ms)
+{
+	s.actions |= WA_ARM_TIMER;
+	s.timer_ms = ms;
 	return s;
 }
 
@@ -86,39 +103,28 @@ cell_nop(enum svc_state st, const struct worker_facts *f)
 static struct worker_step
 cell_start(enum svc_state st, const struct worker_facts *f)
 {
-	struct worker_step	s;
-
 	(void)st;
-	s = cell_step(SVC_STARTING, f, WA_CLEAR_TIMER | WA_FORK);
-	s.stop_reason = STOP_NONE;
-	return s;
+	(void)f;
+	return cell_why(SVC_STARTING, STOP_NONE, WA_CLEAR_TIMER | WA_FORK);
 }
 
 /* The operator starts what is on its way down: once down, it comes back. */
 static struct worker_step
 cell_start_after(enum svc_state st, const struct worker_facts *f)
 {
-	struct worker_step	s = cell_step(st, f, 0);
-
-	s.stop_reason = STOP_RESTART;
-	return s;
+	(void)f;
+	return cell_why(st, STOP_RESTART, 0);
 }
 
 static struct worker_step
 cell_spawned(enum svc_state st, const struct worker_facts *f)
 {
-	struct worker_step	s;
-
 	(void)st;
-	if (f->ready_at_once) {
-		s = cell_step(SVC_RUNNING, f, WA_SAY_STARTED | WA_CLEAR_TIMER |
-		    WA_SAY_READY | WA_TELL_PARENT);
-	} else {
-		s = cell_step(SVC_STARTING, f, WA_SAY_STARTED | WA_ARM_TIMER);
-		s.timer_ms = f->ready_timeout_ms;
-	}
-	s.stop_reason = STOP_NONE;
-	return s;
+	if (f->ready_at_once)
+		return cell_why(SVC_RUNNING, STOP_NONE, WA_SAY_STARTED |
+		    WA_CLEAR_TIMER | WA_SAY_READY | WA_TELL_PARENT);
+	return cell_timed(cell_why(SVC_STARTING, STOP_NONE, WA_SAY_STARTED),
+	    f->ready_timeout_ms);
 }
 
 /* The child exits 127 at once; that exit, not this, is the failure. */
@@ -140,27 +146,23 @@ static struct worker_step
 cell_start_fault(enum svc_state st, const struct worker_facts *f)
 {
 	bool			exec = f->fault == FAULT_EXEC;
+	uint32_t		delay;
 	struct worker_step	s;
 
 	(void)st;
-	if (f->going_down) {
-		s = cell_step(exec ? SVC_FAILED : SVC_STOPPED, f,
+	delay = restart_fault_delay_ms(exec ? FAULT_EXEC : FAULT_RESOURCE,
+	    f->fault_tries + 1);
+	if (f->going_down)
+		return cell_why(exec ? SVC_FAILED : SVC_STOPPED, STOP_NONE,
 		    WA_COUNT_FAULT | WA_RECOVERED | WA_TELL_PARENT);
-	} else if (exec) {
-		s = cell_step(SVC_FAILED, f, WA_COUNT_FAULT | WA_RECOVERED |
-		    WA_SAY_START_FAILED | WA_TELL_PARENT);
-		/* A temporary worker is never started again by itself. */
-		if (!f->temporary)
-			s.actions |= WA_ARM_TIMER;
-	} else {
-		s = cell_step(SVC_BACKOFF, f, WA_COUNT_FAULT | WA_RECOVERING |
-		    WA_SAY_START_BACKOFF | WA_ARM_TIMER | WA_TELL_PARENT);
-	}
-	if (s.actions & WA_ARM_TIMER)
-		s.timer_ms = restart_fault_delay_ms(exec ? FAULT_EXEC :
-		    FAULT_RESOURCE, f->fault_tries + 1);
-	s.stop_reason = STOP_NONE;
-	return s;
+	if (!exec)
+		return cell_timed(cell_why(SVC_BACKOFF, STOP_NONE,
+		    WA_COUNT_FAULT | WA_RECOVERING | WA_SAY_START_BACKOFF |
+		    WA_TELL_PARENT), delay);
+	s = cell_why(SVC_FAILED, STOP_NONE, WA_COUNT_FAULT | WA_RECOVERED |
+	    WA_SAY_START_FAILED | WA_TELL_PARENT);
+	/* A temporary worker is never started again by itself. */
+	return f->temporary ? s : cell_timed(s, delay);
 }
 
 static struct worker_step
@@ -176,11 +178,8 @@ cell_ready(enum svc_state st, const struct worker_facts *f)
 static struct worker_step
 cell_down(enum svc_state st, const struct worker_facts *f)
 {
-	struct worker_step	s = cell_step(st == SVC_FAILED ? SVC_FAILED :
-	    SVC_STOPPED, f, WA_CLEAR_TIMER | WA_REPORT_DOWN);
-
-	s.stop_reason = f->why;
-	return s;
+	return cell_why(st == SVC_FAILED ? SVC_FAILED : SVC_STOPPED, f->why,
+	    WA_CLEAR_TIMER | WA_REPORT_DOWN);
 }
 
 static struct worker_step
@@ -191,18 +190,14 @@ cell_stop_why(enum svc_state st, const struct worker_facts *f,
 
 	if (!f->has_pid)
 		return cell_down(st, f);
-	s = cell_step(SVC_STOPPING, f, WA_CLEAR_TIMER);
-	s.stop_reason = why;
-	if (why == STOP_READY_TIMEOUT || f->shutdown_ms == SHUTDOWN_BRUTAL_KILL) {
-		s.actions |= WA_SIGNAL_KILL;
+	if (why == STOP_READY_TIMEOUT || f->shutdown_ms == SHUTDOWN_BRUTAL_KILL)
+		return cell_why(SVC_STOPPING, why, WA_CLEAR_TIMER |
+		    WA_SIGNAL_KILL);
+	s = cell_why(SVC_STOPPING, why, WA_CLEAR_TIMER | WA_SIGNAL_STOP |
+	    WA_STOP_STRAYS);
+	if (f->shutdown_ms == SHUTDOWN_INFINITY)
 		return s;
-	}
-	s.actions |= WA_SIGNAL_STOP | WA_STOP_STRAYS;
-	if (f->shutdown_ms != SHUTDOWN_INFINITY) {
-		s.actions |= WA_ARM_TIMER;
-		s.timer_ms = (uint32_t)f->shutdown_ms;
-	}
-	return s;
+	return cell_timed(s, (uint32_t)f->shutdown_ms);
 }
 
 static struct worker_step
@@ -214,10 +209,7 @@ cell_stop(enum svc_state st, const struct worker_facts *f)
 static struct worker_step
 cell_stop_again(enum svc_state st, const struct worker_facts *f)
 {
-	struct worker_step	s = cell_step(st, f, 0);
-
-	s.stop_reason = lifecycle_stop_merge(f->stopping, f->why);
-	return s;
+	return cell_why(st, lifecycle_stop_merge(f->stopping, f->why), 0);
 }
 
 static struct worker_step
@@ -246,17 +238,14 @@ cell_grace_over(enum svc_state st, const struct worker_facts *f)
 static struct worker_step
 cell_retry(enum svc_state st, const struct worker_facts *f)
 {
-	struct worker_step	s;
-
 	if (f->fault != FAULT_EXEC)
 		return cell_nop(st, f);
 	if (!f->may_retry)
 		return cell_step(st, f, 0);
 	if (!f->parent_busy)
 		return cell_start(st, f);
-	s = cell_step(st, f, WA_ARM_TIMER);
-	s.timer_ms = restart_fault_delay_ms(f->fault, f->fault_tries);
-	return s;
+	return cell_timed(cell_step(st, f, 0),
+	    restart_fault_delay_ms(f->fault, f->fault_tries));
 }
 
 /*
@@ -300,7 +289,6 @@ static struct worker_step
 cell_exited(enum svc_state st, const struct worker_facts *f)
 {
 	enum stop_reason	asked = f->stopping;
-	struct worker_step	s;
 	bool			crash;
 
 	if (asked != STOP_NONE && asked != STOP_READY_TIMEOUT)
@@ -312,10 +300,8 @@ cell_exited(enum svc_state st, const struct worker_facts *f)
 		return cell_exit_asked(st, f);
 	/* Not ready in time is a failure, however it then died. */
 	crash = asked == STOP_READY_TIMEOUT || f->abnormal;
-	s = cell_step(SVC_STOPPED, f, WA_COUNT_STREAK |
+	return cell_why(SVC_STOPPED, STOP_NONE, WA_COUNT_STREAK |
 	    (crash ? WA_REPORT_CRASH : WA_REPORT_EXIT));
-	s.stop_reason = STOP_NONE;
-	return s;
 }
 
 /* one_for_one: this child alone, after its backoff. */
@@ -329,10 +315,8 @@ cell_restart(enum svc_state st, const struct worker_facts *f)
 		s.actions |= WA_RECOVERING;
 		return s;
 	}
-	s = cell_step(SVC_BACKOFF, f, WA_RECOVERING | WA_SAY_BACKOFF |
-	    WA_ARM_TIMER);
-	s.timer_ms = f->delay_ms;
-	return s;
+	return cell_timed(cell_step(SVC_BACKOFF, f, WA_RECOVERING |
+	    WA_SAY_BACKOFF), f->delay_ms);
 }
 
 /* With its siblings: the supervisor's operation waits out the delay. */

@@ -53,7 +53,7 @@ static pthread_cond_t	 logfile_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t	 logfile_idle = PTHREAD_COND_INITIALIZER;
 static struct logfile	*logfile_all;
 static pthread_t	 logfile_thread;
-static bool		 logfile_running, logfile_busy;
+static bool		 logfile_running, logfile_busy, logfile_stopping;
 
 static void	*logfile_main(void *);
 
@@ -353,6 +353,8 @@ logfile_main(void *arg)
 		if ((f = logfile_take(&buf, &len)) == NULL) {
 			logfile_busy = false;
 			pthread_cond_broadcast(&logfile_idle);
+			if (logfile_stopping)
+				break;
 			pthread_cond_wait(&logfile_cond, &logfile_lock);
 			continue;
 		}
@@ -368,7 +370,7 @@ logfile_main(void *arg)
 		pthread_mutex_lock(&logfile_lock);
 		f->lost += lost;
 	}
-	/* NOTREACHED: the writer lives as long as warden. */
+	pthread_mutex_unlock(&logfile_lock);
 	return NULL;
 }
 
@@ -385,28 +387,59 @@ logfile_pending(void)
 	return false;
 }
 
-void
-logfile_flush(int ms)
+static void
+logfile_deadline(struct timespec *until, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, until);
+	until->tv_sec += ms / 1000;
+	until->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until->tv_nsec >= 1000000000L) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Wait, ms at most, until the writer has written what is queued (and,
+ * stopping, ended). -1 when it has not: stuck in the kernel (a FIFO
+ * nobody reads, a dead disk), which is said.
+ */
+static int
+logfile_wait(int ms, bool stop)
 {
 	struct timespec	until;
 	int		e = 0;
 
-	if (!logfile_running)
-		return;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	logfile_deadline(&until, ms);
 	pthread_mutex_lock(&logfile_lock);
+	logfile_stopping = stop;
 	pthread_cond_signal(&logfile_cond);
 	while (logfile_pending() && e != ETIMEDOUT)
 		e = pthread_cond_timedwait(&logfile_idle, &logfile_lock, &until);
 	pthread_mutex_unlock(&logfile_lock);
-	/* Stuck in the kernel (a FIFO nobody reads, a dead disk). */
-	if (e == ETIMEDOUT)
-		log_warnx("log files: not all written in %d ms; lines still "
-		    "queued are lost", ms);
+	if (e != ETIMEDOUT)
+		return 0;
+	log_warnx("log files: not all written in %d ms; lines still queued "
+	    "are lost", ms);
+	return -1;
+}
+
+void
+logfile_flush(int ms)
+{
+	if (logfile_running)
+		(void)logfile_wait(ms, false);
+}
+
+void
+logfile_shutdown(int ms)
+{
+	int	e;
+
+	/* One stuck in the kernel is left to end with the process. */
+	if (!logfile_running || logfile_wait(ms, true) == -1)
+		return;
+	if ((e = pthread_join(logfile_thread, NULL)) != 0)
+		log_warnx("log files: join: %s", strerror(e));
+	logfile_running = false;
 }

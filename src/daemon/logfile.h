@@ -29,5 +29,7 @@ void		 logfile_close(struct logfile *);
  * written. Lines still queued then are lost with the process (said).
  */
 void		 logfile_flush(int ms);
+/* warden's end: the same, then the writer ends (every file closed first). */
+void		 logfile_shutdown(int ms);
 
 #endif

@@ -653,7 +653,7 @@ main(int argc, char **argv)
 	conf = tree_config();
 	tree_free();
 	/* The services' last lines reach their files, 2 s at most. */
-	logfile_flush(2000);
+	logfile_shutdown(2000);
 	ledger_close();
 	spawn_free();
 	config_free(conf);
