@@ -22,7 +22,8 @@ _wardenctl_topics="service. service.started service.ready service.exited
 	service.backoff service.failed service.signaled supervisor.
 	supervisor.failed flag. flag.changed stage. stage.changed guard.
 	guard.rollback table. table.deleted table.repaired table.unavailable
-	warden. warden.reexecuted warden.reexec_failed events. events.dropped"
+	warden. warden.reexecuted warden.reexec_failed events. events.dropped
+	hook. hook.finished"
 
 # Ask the daemon: wardenctl [-S SOCKET] -j ARGS..., at most one second.
 _wardenctl_ask()

@@ -17,7 +17,7 @@ static const char *const guard_actions[] = { "rollback" };
 static const char *const flag_keys[] = { "default", "description", NULL };
 static const char *const stage_keys[] = { "stage", "enable", NULL };
 static const char *const guard_keys[] = { "max_restarts", "window_s",
-	"action", NULL };
+	"action", "on_failure", NULL };
 
 int
 config_flags(struct parser *c, json_t *obj)
@@ -148,7 +148,8 @@ config_guard(struct parser *c, json_t *obj)
 	    config_opt_int(c, obj, "window_s", 1, INT_MAX,
 	    &g->window_s) == -1 ||
 	    config_opt_enum(c, obj, "action", guard_actions,
-	    nitems(guard_actions), &action) == -1)
+	    nitems(guard_actions), &action) == -1 ||
+	    config_opt_hook(c, obj, &g->on_failure) == -1)
 		return -1;
 	return 0;
 }

@@ -69,6 +69,11 @@ void	 fp_env(struct fp *, const char *count, const char *key,
 void	 config_log_defaults(struct log_conf *);
 int	 config_log(struct parser *, json_t *, struct log_conf *);
 
+/* config-hooks.c */
+int	 config_hook(struct parser *, json_t *, struct hook_conf **);
+int	 config_opt_hook(struct parser *, json_t *obj, struct hook_conf **);
+void	 config_hook_free(struct hook_conf *);
+
 /* config-flags.c */
 int	 config_flags(struct parser *, json_t *);
 int	 config_stages(struct parser *, json_t *);
@@ -84,5 +89,6 @@ void	 config_proc_free(struct child_conf *);
 int	 config_child(struct parser *, json_t *, int is_root,
 	    struct child_conf **);
 void	 config_child_free(struct child_conf *);
+int	 config_command_check(struct parser *, struct child_conf *);
 
 #endif

@@ -40,13 +40,13 @@ static const char *const ready_names[] = {
 	[READY_FD] = "fd",
 };
 static const char *const root_keys[] = { "name", "strategy", "max_restarts",
-	"max_seconds", "children", NULL };
+	"max_seconds", "children", "on_failure", NULL };
 static const char *const sup_keys[] = { "name", "strategy", "max_restarts",
-	"max_seconds", "children", "restart", NULL };
+	"max_seconds", "children", "restart", "on_failure", NULL };
 static const char *const worker_keys[] = { "name", "command", "restart",
 	"shutdown_ms", "stop_signal", "ready", "ready_timeout_ms", "backoff",
 	"env", "cwd", "user", "group", "log", "autostart", "env_file", "umask",
-	"rlimits", NULL };
+	"rlimits", "on_failure", NULL };
 static const char *const backoff_keys[] = { "initial_ms", "max_ms", "factor",
 	"jitter", "reset_after_ms", NULL };
 
@@ -351,7 +351,7 @@ config_exec_problem(const char *path, const struct child_conf *n,
  * against the worker's cwd, the first entry that holds an executable
  * file. Only config_load() looks; config_parse() reads text alone.
  */
-static int
+int
 config_command_check(struct parser *c, struct child_conf *n)
 {
 	const char	*path, *p, *end;
@@ -481,7 +481,8 @@ config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 	if (config_opt_path(c, obj, "cwd", 0, &n->cwd) == -1 ||
 	    config_identity(c, obj, n) == -1 ||
 	    config_proc(c, obj, n) == -1 ||
-	    config_command_check(c, n) == -1)
+	    config_command_check(c, n) == -1 ||
+	    config_opt_hook(c, obj, &n->on_failure) == -1)
 		return -1;
 	return config_fingerprint(c, n);
 }
@@ -505,6 +506,7 @@ config_supervisor(struct parser *c, json_t *obj, struct child_conf *n)
 	    &n->max_restarts) == -1 ||
 	    config_opt_int(c, obj, "max_seconds", 1, INT_MAX,
 	    &n->max_seconds) == -1 ||
+	    config_opt_hook(c, obj, &n->on_failure) == -1 ||
 	    config_fingerprint(c, n) == -1)
 		return -1;
 	if ((v = jsonerr_get(&c->je, obj, "children")) == NULL)
@@ -632,6 +634,7 @@ config_child_free(struct child_conf *n)
 	free(n->user);
 	free(n->group);
 	free(n->fingerprint);
+	config_hook_free(n->on_failure);
 	free(n);
 }
 

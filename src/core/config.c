@@ -405,6 +405,7 @@ config_free(struct config *conf)
 		free(conf->stages[i].enable);
 	}
 	free(conf->stages);
+	config_hook_free(conf->guard.on_failure);
 	config_child_free(conf->root);
 	free(conf);
 }

@@ -55,6 +55,16 @@ struct log_conf {
 	int	 keep;		/* rotated files kept: FILE.1 .. FILE.keep */
 };
 
+/* "on_failure": a command run when a service fails (config-hooks.c). */
+#define HOOK_TIMEOUT_DEFAULT	10000
+#define HOOK_TIMEOUT_MAX	600000
+
+struct hook_conf {
+	char	**argv;		/* NULL-terminated; argv[0] with a '/' is made absolute */
+	size_t	  argc;
+	int	  timeout_ms;	/* 1 .. HOOK_TIMEOUT_MAX */
+};
+
 struct env_pair {
 	char	*key;
 	char	*value;
@@ -118,6 +128,8 @@ struct child_conf {
 	 */
 	struct log_conf		 log;
 	char			*fingerprint;
+	/* Not part of the fingerprint: a new hook restarts nothing. */
+	struct hook_conf	*on_failure;	/* NULL: none */
 };
 
 struct access_list {
@@ -144,6 +156,7 @@ struct guard_conf {
 	bool	enabled;	/* the key was present */
 	int	max_restarts;	/* default 10 */
 	int	window_s;	/* default 60 */
+	struct hook_conf *on_failure;	/* NULL: none */
 	/* action: only "rollback" exists */
 };
 

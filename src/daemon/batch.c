@@ -12,8 +12,8 @@
  * served between batches. A lone crash is restarted in the turn that
  * reaps it.
  *
- * Children of warden that are not workers (a reexec's check of a binary)
- * are reaped here too, for their owner.
+ * Children of warden that are not workers (a reexec's check of a binary,
+ * failure hooks) are reaped here too, for their owner.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "hooks.h"
 #include "ledger.h"
 #include "log.h"
 #include "strays.h"
@@ -43,9 +44,10 @@ static bool		 reap_more;	/* a pass stopped at BATCH_REAP */
 /* Children of warden that are not workers: reaped for their owner. */
 static struct owned {
 	pid_t	  pid;
+	bool	  group;	/* its process group goes with it, as a worker's */
 	void	(*done)(pid_t, int, void *);
 	void	 *arg;
-}			 owned[4];
+}			 owned[4 + HOOKS_RUNNING];
 
 static void	batch_defer_cb(evutil_socket_t, short, void *);
 static void	batch_reap(void);
@@ -215,19 +217,32 @@ batch_defer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- reaping ----------------------------------------------------------------- */
 
-void
-tree_own_child(pid_t pid, void (*done)(pid_t, int, void *), void *arg)
+static void
+batch_own(pid_t pid, bool group, void (*done)(pid_t, int, void *), void *arg)
 {
 	size_t	i;
 
 	for (i = 0; i < nitems(owned); i++)
 		if (owned[i].pid <= 0) {
 			owned[i].pid = pid;
+			owned[i].group = group;
 			owned[i].done = done;
 			owned[i].arg = arg;
 			return;
 		}
 	fatalx("too many children of warden's own");
+}
+
+void
+tree_own_child(pid_t pid, void (*done)(pid_t, int, void *), void *arg)
+{
+	batch_own(pid, false, done, arg);
+}
+
+void
+tree_own_group(pid_t pid, void (*done)(pid_t, int, void *), void *arg)
+{
+	batch_own(pid, true, done, arg);
 }
 
 static struct owned *
@@ -280,6 +295,7 @@ batch_reap(void)
 {
 	siginfo_t	 si;
 	struct node	*n;
+	struct owned	*o;
 	int		 status, reaped = 0;
 	pid_t		 pid;
 
@@ -306,7 +322,8 @@ batch_reap(void)
 			(void)kill(-pid, SIGKILL);	/* what it forked goes with it */
 			worker_strays_ended(n, pid);
 			ledger_ended(pid);
-		}
+		} else if ((o = batch_owned_find(pid)) != NULL && o->group)
+			(void)kill(-pid, SIGKILL);
 		while (waitpid(pid, &status, 0) == -1) {
 			if (errno != EINTR) {
 				log_warn("waitpid %ld", (long)pid);

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "events.h"
 #include "flags.h"
+#include "hooks.h"
 #include "flagsvc.h"
 #include "log.h"
 #include "journal.h"
@@ -401,10 +402,12 @@ flagsvc_note_restart(void)
 	struct flags_ctx	 ctx;
 	json_t			*rec = NULL;
 	char			*reason, err[256];
+	int			 from;
 
 	if (fs == NULL || !conf->guard.enabled ||
 	    !flags_guard_note(&guard, &conf->guard, util_now_ms()))
 		return;
+	from = fs->stage;
 	reason = flags_guard_reason(&guard, &conf->guard);
 	ctx.now_ms = realtime_ms();
 	ctx.by = NULL;
@@ -413,8 +416,11 @@ flagsvc_note_restart(void)
 		log_warnx("guard: cannot roll back: %s", err);
 	else if (flagsvc_commit(rec) == -1)
 		log_warn("guard: %s, but the rollback could not be made durable", reason);
-	else
+	else {
 		log_warnx("%s: rolled back to stage %d", reason, fs->stage);
+		hooks_guard_rollback(conf->guard.on_failure, from, fs->stage,
+		    reason, guard.count);
+	}
 	json_decref(rec);
 	free(reason);
 }

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "logs.h"
 #include "strays.h"
@@ -48,6 +49,8 @@ tree_handover_blocked(void)
 		return "the initial start is not complete";
 	if (tree.nretired > 0)
 		return "a reload's old instances are still stopping";
+	if (hooks_pending() > 0)
+		return "failure hooks are running";
 	return NULL;
 }
 

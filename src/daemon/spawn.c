@@ -45,6 +45,10 @@ static const char *const spawn_scrubbed[] = {
 	"NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_FDS",
 	"LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM", "WARDEN_SERVICE",
 	"WARDEN_READY_FD", "WARDEN_TABLE", "WARDEN_TABLE_FD",
+	/* a failure hook's (hooks.c): WARDEN_HOOK marks what it leaves */
+	"WARDEN_HOOK", "WARDEN_EVENT", "WARDEN_REASON", "WARDEN_EXIT_CODE",
+	"WARDEN_EXIT_SIGNAL", "WARDEN_RESTARTS", "WARDEN_STAGE_FROM",
+	"WARDEN_STAGE_TO",
 };
 
 void
@@ -283,7 +287,9 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 		spawn_child_fail(r, "setpgid");
 
 	/* Move the fds we keep out of the way of 0..4 before placing them. */
-	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+	if (a->stdin_fd > 0)
+		devnull = a->stdin_fd;	/* dup'd to 0 below as /dev/null would be */
+	else if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		spawn_child_fail(r, "/dev/null");
 	if ((devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (out_w = fcntl(out_w, F_DUPFD_CLOEXEC, 10)) == -1 ||

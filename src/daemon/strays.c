@@ -91,11 +91,17 @@ strays_init(struct event_base *b, bool (*is_worker)(pid_t),
 		    path);
 }
 
-/* The WARDEN_SERVICE in pid's environment (malloc'd), or NULL. */
+/*
+ * The WARDEN_SERVICE in pid's environment (malloc'd), or NULL; NULL too
+ * for what a failure hook left (WARDEN_HOOK): it is no service's, and
+ * goes at once.
+ */
 static char *
 proc_service(pid_t pid)
 {
 	static const char	 key[] = "WARDEN_SERVICE=";
+	static const char	 hook[] = "WARDEN_HOOK=";
+	bool			 is_hook = false;
 	char			 path[64], *buf, *p, *end, *s = NULL;
 	size_t			 len = 0;
 	ssize_t			 n;
@@ -117,12 +123,17 @@ proc_service(pid_t pid)
 	buf[len] = '\0';
 	for (p = buf; p < buf + len; p = end + 1) {
 		end = p + strlen(p);
-		if (strncmp(p, key, sizeof(key) - 1) == 0 && p[sizeof(key) - 1] != '\0') {
+		if (strncmp(p, key, sizeof(key) - 1) == 0 &&
+		    p[sizeof(key) - 1] != '\0' && s == NULL)
 			s = xstrdup(p + sizeof(key) - 1);
-			break;
-		}
+		if (strncmp(p, hook, sizeof(hook) - 1) == 0)
+			is_hook = true;
 	}
 	free(buf);
+	if (is_hook) {
+		free(s);
+		s = NULL;
+	}
 	return s;
 }
 

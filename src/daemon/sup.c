@@ -14,6 +14,7 @@
 
 #include "events.h"
 #include "flagsvc.h"
+#include "hooks.h"
 #include "log.h"
 #include "strays.h"
 #include "tree-private.h"
@@ -102,6 +103,7 @@ sup_gave_up(struct node *n)
 	events_emit("supervisor.failed", json_pack("{s:s,s:i,s:i}",
 	    "service", n->name, "max_restarts", n->conf->max_restarts,
 	    "max_seconds", n->conf->max_seconds));
+	hooks_supervisor_failed(n);
 	if (n == tree.root) {
 		log_warnx("the root supervisor failed: warden exits 3");
 		tree.exit_status = 3;

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "readysock.h"
 #include "strays.h"
@@ -243,6 +244,14 @@ tree_strays_gone(void)
 	tree_maybe_exit();
 }
 
+/* A failure hook ended: warden may exit, a reexec may go on. */
+static void
+tree_hook_ended(void)
+{
+	tree_maybe_exit();
+	tree_changed();
+}
+
 void
 tree_init(struct event_base *b, struct config *conf)
 {
@@ -258,6 +267,7 @@ tree_init(struct event_base *b, struct config *conf)
 	if (readysock_open(tree.base, pipes_notify, NULL) == -1)
 		fatal("cannot open the workers' notify socket");
 	strays_init(tree.base, batch_is_worker, tree_strays_gone);
+	hooks_init(tree.base, tree_hook_ended);
 	tree.root = node_new(conf->root, NULL);
 }
 
@@ -280,6 +290,7 @@ tree_free(void)
 	if (tree.ev_kick != NULL)
 		event_free(tree.ev_kick);
 	tree.ev_kick = NULL;
+	hooks_free();
 	strays_free();
 	batch_free();
 	readysock_close();
@@ -404,7 +415,7 @@ void
 tree_maybe_exit(void)
 {
 	if (!tree.shutting_down || tree.exited || !node_is_down(tree.root) ||
-	    tree.nretired > 0 || strays_pending() > 0)
+	    tree.nretired > 0 || strays_pending() > 0 || hooks_pending() > 0)
 		return;
 	tree.exited = true;
 	if (tree.exit_cb != NULL)
@@ -414,11 +425,15 @@ tree_maybe_exit(void)
 void
 tree_shutdown(void)
 {
-	if (tree.shutting_down)
+	if (tree.shutting_down) {
+		/* The root failed: its hook may run, unless asked to stop. */
+		hooks_shutdown();
 		return;
+	}
 	tree.shutting_down = true;
 	log_info("stopping all services");
 	strays_shutdown();
+	hooks_shutdown();
 	/* Retired nodes are already on their way down; the root goes now. */
 	if (node_is_down(tree.root)) {
 		tree_maybe_exit();

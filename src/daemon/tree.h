@@ -203,5 +203,10 @@ size_t		 tree_worker_count(void);
  * being called once it has exited.
  */
 void		 tree_own_child(pid_t, void (*done)(pid_t, int, void *), void *);
+/*
+ * The same for a child that leads a process group of its own (a failure
+ * hook): what is left in its group is SIGKILLed before it is reaped.
+ */
+void		 tree_own_group(pid_t, void (*done)(pid_t, int, void *), void *);
 
 #endif

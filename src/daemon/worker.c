@@ -21,6 +21,7 @@
 
 #include "events.h"
 #include "flagsvc.h"
+#include "hooks.h"
 #include "ledger.h"
 #include "log.h"
 #include "readysock.h"
@@ -394,8 +395,10 @@ worker_perform(struct node *n, const struct worker_step *s,
 	if (a & WA_TELL_PARENT)
 		tree_kick(n->parent);
 	/* Last: these may apply another event to n, or free it. */
-	if (a & WA_REPORT_CRASH)
+	if (a & WA_REPORT_CRASH) {
+		hooks_service_failed(n, f->stopping == STOP_READY_TIMEOUT);
 		sup_child_failed(n, true);
+	}
 	else if (a & WA_REPORT_EXIT)
 		sup_child_failed(n, false);
 	else if (a & WA_REPORT_DOWN)

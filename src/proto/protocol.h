@@ -41,6 +41,7 @@ static const char *const rpc_event_types[] = {
 	"table.deleted", "table.repaired", "table.unavailable",
 	"warden.reexecuted", "warden.reexec_failed",
 	"events.dropped",
+	"hook.finished",
 };
 #define RPC_NEVENT_TYPES (sizeof(rpc_event_types) / sizeof(rpc_event_types[0]))
 
