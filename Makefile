@@ -137,16 +137,26 @@ $(BIN)/warden: $(OBJ)/daemon/warden.o $(DAEMON_LIBS)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# No -lm, and jansson linked in when its static archive is there (Debian's
-# libjansson-dev ships it): wardenctl starts for every command, and each
-# library the loader maps and binds costs that start, a third of it for
-# `wardenctl status SERVICE` (see bench/README.md). glibc stays shared.
+# wardenctl starts for every command, and the dynamic loader mapping and
+# binding libraries is most of that start for `wardenctl status SERVICE`
+# (see bench/README.md). So no -lm, jansson linked in when its static
+# archive is there (Debian's libjansson-dev ships it), and wardenctl is
+# linked whole, glibc too (-static-pie), when glibc's archive is there:
+# WARDENCTL_STATIC=no links glibc shared instead, as sanitizer builds
+# must. The one thing a static glibc cannot do alone is look up a user by
+# name (WARDEN_TABLE_OWNER=name for `flag read`): it loads the system's
+# NSS modules for that, and says so at link time; -w keeps that one
+# warning out of a quiet build.
 JANSSON_A	 = $(wildcard $(shell pkg-config --variable=libdir jansson 2>/dev/null)/libjansson.a)
 CTL_JANSSON	 = $(if $(JANSSON_A),$(JANSSON_A),$(shell pkg-config --libs jansson 2>/dev/null))
+WARDENCTL_STATIC ?= $(if $(findstring -fsanitize,$(CFLAGS) $(LDFLAGS)),no,$(if \
+	$(wildcard $(shell $(CC) -print-file-name=libc.a)),yes,no))
+CTL_STATIC	 = $(if $(filter yes,$(WARDENCTL_STATIC)),-static-pie -Wl$(comma)-w)
+comma		:= ,
 $(BIN)/wardenctl: $(CTL_LIBS)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_JANSSON)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(CTL_STATIC) -o $@ $^ $(CTL_JANSSON)
 
 $(BIN)/demo-worker: $(OBJ)/demo/demo-worker.o $(LIB)/libwarden.a $(COMMON_LIB)
 	@mkdir -p $(@D)
