@@ -3,6 +3,7 @@
  * both bounds, sequence numbers, UTF-8 cleaning, new limits.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -228,6 +229,35 @@ START_TEST(test_buffers_bounded)
 }
 END_TEST
 
+/*
+ * Long lines dropped for the bytes bound hand their buffers on: a flood
+ * allocates nothing once it runs (the last dropped buffer is the next).
+ */
+START_TEST(test_flood_reuses)
+{
+	struct logring		 r;
+	const struct logline	*l;
+	char			 s[100];
+	const char		*seen[4] = { NULL };
+	size_t			 i, j;
+	bool			 found;
+
+	memset(s, 'y', sizeof(s));
+	logring_init(&r, 200, 250);
+	for (i = 0; i < 50; i++) {
+		l = logring_push(&r, i + 1, 0, 1, LOGRING_STDOUT, s, sizeof(s));
+		ck_assert_uint_le(logring_count(&r), 2);
+		if (i >= 4) {
+			for (found = false, j = 0; j < 4; j++)
+				found |= seen[j] == l->text;
+			ck_assert_msg(found, "line %zu: a new buffer", i);
+		}
+		seen[i % 4] = l->text;
+	}
+	logring_free(&r);
+}
+END_TEST
+
 /* Clean text is kept as it is, cut at a whole sequence. */
 START_TEST(test_push_clean)
 {
@@ -260,6 +290,7 @@ make_suite(void)
 	tcase_add_test(tc, test_new_limits);
 	tcase_add_test(tc, test_buffers_bounded);
 	tcase_add_test(tc, test_push_clean);
+	tcase_add_test(tc, test_flood_reuses);
 	suite_add_tcase(s, tc);
 	return s;
 }

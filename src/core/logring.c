@@ -24,6 +24,8 @@ logring_free(struct logring *r)
 	for (i = 0; i < r->nslots; i++)
 		free(r->slots[i].text);
 	free(r->slots);
+	free(r->spare);
+	r->spare = NULL;
 	r->slots = NULL;
 	r->nslots = r->head = r->len = r->bytes = 0;
 }
@@ -40,7 +42,13 @@ logring_drop_oldest(struct logring *r)
 	struct logline	*l = logring_slot(r, 0);
 
 	r->bytes -= l->len;
-	free(l->text);
+	/*
+	 * Kept for the next line: a flood of long lines dropped for the
+	 * bytes bound would otherwise free and allocate a buffer a line.
+	 */
+	free(r->spare);
+	r->spare = l->text;
+	r->spare_cap = l->cap;
 	l->text = NULL;
 	l->cap = 0;
 	l->len = 0;
@@ -183,12 +191,24 @@ logring_take_slot(struct logring *r)
  * and at most twice that (the memory held stays within twice the text
  * counted), else a new one.
  */
-static void
-logring_room(struct logline *l, size_t need)
+static bool
+logring_fits(size_t cap, size_t need)
 {
-	if (l->text != NULL && l->cap >= need + 1 && l->cap <= 2 * (need + 1))
+	return cap >= need + 1 && cap <= 2 * (need + 1);
+}
+
+static void
+logring_room(struct logring *r, struct logline *l, size_t need)
+{
+	if (l->text != NULL && logring_fits(l->cap, need))
 		return;
 	free(l->text);
+	if (r->spare != NULL && logring_fits(r->spare_cap, need)) {
+		l->text = r->spare;
+		l->cap = r->spare_cap;
+		r->spare = NULL;
+		return;
+	}
 	l->text = xmalloc(need + 1);
 	l->cap = need + 1;
 }
@@ -217,7 +237,7 @@ logring_keep(struct logring *r, uint64_t seq, int64_t wall_ms, pid_t pid,
 	l = logring_take_slot(r);
 	need = clean ? logring_cut(text, len, r->max_bytes) :
 	    logring_utf8_clean(NULL, r->max_bytes, text, len);
-	logring_room(l, need);
+	logring_room(r, l, need);
 	if (clean)
 		memcpy(l->text, text, need);
 	else

@@ -37,6 +37,8 @@ struct logring {
 	size_t		 max_lines;	/* 0: nothing is kept */
 	size_t		 max_bytes;
 	uint64_t	 total;		/* lines given, kept or not */
+	char		*spare;		/* the last dropped line's buffer, for the next */
+	size_t		 spare_cap;
 };
 
 void	logring_init(struct logring *, size_t max_lines, size_t max_bytes);
