@@ -51,6 +51,54 @@ static const char once_sh[] =
     "echo 'second line'\n"
     "exit 3\n";
 
+/* Hangs after starting a daemon of its own: both pids in DIR/$1.pids. */
+static const char hang_sh[] =
+    "#!/bin/sh\n"
+    "setsid sleep 1000 &\n"
+    "echo $$ $! > @DIR@/$1.pids.tmp\n"
+    "mv @DIR@/$1.pids.tmp @DIR@/$1.pids\n"
+    "exec sleep 1000\n";
+
+/* Ends at once, leaving a daemon outside its group. */
+static const char leave_sh[] =
+    "#!/bin/sh\n"
+    "setsid sleep 1000 &\n"
+    "echo $! > @DIR@/$1.pid.tmp\n"
+    "mv @DIR@/$1.pid.tmp @DIR@/$1.pid\n"
+    "echo said on stdout\n"
+    "echo said on stderr >&2\n"
+    "exit 4\n";
+
+/* Crashes (after a line) from the moment DIR/go exists; says it waits. */
+static const char loop_sh[] =
+    "#!/bin/sh\n"
+    "[ -e @DIR@/go ] || { : > @DIR@/waits; exec sleep 1000; }\n"
+    "echo crashing\n"
+    "exit 1\n";
+
+/* Counts its runs: a line each in DIR/runs. */
+static const char count_sh[] =
+    "#!/bin/sh\n"
+    "echo run >> @DIR@/runs\n";
+
+/* 1,000 lines of 2,000 bytes, then exit 1; once, gated as once is. */
+static const char spew_sh[] =
+    "#!/bin/sh\n"
+    "[ -e @DIR@/spewed ] && exec sleep 1000\n"
+    "[ -e @DIR@/go ] || { : > @DIR@/w.waits; exec sleep 1000; }\n"
+    ": > @DIR@/spewed\n"
+    "i=0\n"
+    "while [ $i -lt 1000 ]; do printf 'line %d %02000d\\n' $i 0;"
+    " i=$((i+1)); done\n"
+    "exit 1\n";
+
+/* Never reads its stdin: says it is up, and hangs until its timeout. */
+static const char deaf_sh[] =
+    "#!/bin/sh\n"
+    ": > @DIR@/deaf.tmp\n"
+    "mv @DIR@/deaf.tmp @DIR@/deaf\n"
+    "exec sleep 1000\n";
+
 static void
 script(struct harness *h, const char *name, const char *text)
 {
@@ -62,13 +110,23 @@ script(struct harness *h, const char *name, const char *text)
 	free(p);
 }
 
-/* prepare, the scripts every test may use, launch; gated: no DIR/go yet. */
+/* prepare, the suite's scripts (each test uses some), launch; gated: no DIR/go yet. */
 static void
 launch(struct harness *h, const char *conf, bool gated)
 {
+	static const struct {
+		const char	*name, *text;
+	} scripts[] = {
+		{ "capture", capture_sh }, { "once", once_sh },
+		{ "hang", hang_sh }, { "leave", leave_sh },
+		{ "loop", loop_sh }, { "count", count_sh },
+		{ "spew", spew_sh }, { "deaf", deaf_sh },
+	};
+	size_t	i;
+
 	prepare(h, conf);
-	script(h, "capture", capture_sh);
-	script(h, "once", once_sh);
+	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
+		script(h, scripts[i].name, scripts[i].text);
 	if (!gated)
 		ck_assert_int_eq(harness_write_file(h, "go", ""), 0);
 	ck_assert_int_eq(harness_launch(h), 0);
@@ -311,14 +369,6 @@ END_TEST
 
 /* --- bounds ---------------------------------------------------------------------- */
 
-/* Hangs after starting a daemon of its own: both pids in DIR/$1.pids. */
-static const char hang_sh[] =
-    "#!/bin/sh\n"
-    "setsid sleep 1000 &\n"
-    "echo $$ $! > @DIR@/$1.pids.tmp\n"
-    "mv @DIR@/$1.pids.tmp @DIR@/$1.pids\n"
-    "exec sleep 1000\n";
-
 START_TEST(test_hook_timeout)
 {
 	struct harness		 h;
@@ -327,13 +377,10 @@ START_TEST(test_hook_timeout)
 	long			 hook, daemon;
 	json_t			*ev;
 
-	prepare(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
+	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@DIR@/once', 'w'],"
 	    " 'on_failure': { 'command': ['@DIR@/hang', 'w'],"
-	    "   'timeout_ms': 1000 } } ] } }");
-	script(&h, "once", once_sh);
-	script(&h, "hang", hang_sh);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	    "   'timeout_ms': 1000 } } ] } }", true);
 	c = subscribe(&h, "hook", NULL);
 	open_gate(&h, "w", "w.waits");
 	pids = wait_file(&h, "w.pids", NULL);
@@ -356,16 +403,6 @@ START_TEST(test_hook_timeout)
 }
 END_TEST
 
-/* Ends at once, leaving a daemon outside its group. */
-static const char leave_sh[] =
-    "#!/bin/sh\n"
-    "setsid sleep 1000 &\n"
-    "echo $! > @DIR@/$1.pid.tmp\n"
-    "mv @DIR@/$1.pid.tmp @DIR@/$1.pid\n"
-    "echo said on stdout\n"
-    "echo said on stderr >&2\n"
-    "exit 4\n";
-
 START_TEST(test_hook_leaves_daemon)
 {
 	struct harness		 h;
@@ -373,12 +410,9 @@ START_TEST(test_hook_leaves_daemon)
 	char			*pid;
 	json_t			*ev;
 
-	prepare(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
+	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@DIR@/once', 'w'],"
-	    " 'on_failure': { 'command': ['@DIR@/leave', 'w'] } } ] } }");
-	script(&h, "once", once_sh);
-	script(&h, "leave", leave_sh);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	    " 'on_failure': { 'command': ['@DIR@/leave', 'w'] } } ] } }", true);
 	c = subscribe(&h, "hook", NULL);
 	open_gate(&h, "w", "w.waits");
 	pid = wait_file(&h, "w.pid", NULL);
@@ -426,18 +460,6 @@ START_TEST(test_hook_missing)
 }
 END_TEST
 
-/* Crashes (after a line) from the moment DIR/go exists; says it waits. */
-static const char loop_sh[] =
-    "#!/bin/sh\n"
-    "[ -e @DIR@/go ] || { : > @DIR@/waits; exec sleep 1000; }\n"
-    "echo crashing\n"
-    "exit 1\n";
-
-/* Counts its runs: a line each in DIR/runs. */
-static const char count_sh[] =
-    "#!/bin/sh\n"
-    "echo run >> @DIR@/runs\n";
-
 START_TEST(test_hook_rate)
 {
 	struct harness		 h;
@@ -445,14 +467,11 @@ START_TEST(test_hook_rate)
 	char			*p, *runs;
 	int			 i;
 
-	prepare(&h, "{ 'supervisor': { 'max_restarts': 1000,"
+	launch(&h, "{ 'supervisor': { 'max_restarts': 1000,"
 	    " 'max_seconds': 60, 'children': [ { 'name': 'w',"
 	    " 'command': ['@DIR@/loop'], 'backoff': { 'initial_ms': 1,"
 	    "  'max_ms': 1, 'jitter': 0 },"
-	    " 'on_failure': { 'command': ['@DIR@/count'] } } ] } }");
-	script(&h, "loop", loop_sh);
-	script(&h, "count", count_sh);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	    " 'on_failure': { 'command': ['@DIR@/count'] } } ] } }", true);
 	c = subscribe(&h, "hook", NULL);
 	free(wait_file(&h, "waits", NULL));
 	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
@@ -473,37 +492,16 @@ START_TEST(test_hook_rate)
 }
 END_TEST
 
-/* 1,000 lines of 2,000 bytes, then exit 1; once, gated as once is. */
-static const char spew_sh[] =
-    "#!/bin/sh\n"
-    "[ -e @DIR@/spewed ] && exec sleep 1000\n"
-    "[ -e @DIR@/go ] || { : > @DIR@/w.waits; exec sleep 1000; }\n"
-    ": > @DIR@/spewed\n"
-    "i=0\n"
-    "while [ $i -lt 1000 ]; do printf 'line %d %02000d\\n' $i 0;"
-    " i=$((i+1)); done\n"
-    "exit 1\n";
-
-/* Never reads its stdin: says it is up, and hangs until its timeout. */
-static const char deaf_sh[] =
-    "#!/bin/sh\n"
-    ": > @DIR@/deaf.tmp\n"
-    "mv @DIR@/deaf.tmp @DIR@/deaf\n"
-    "exec sleep 1000\n";
-
 START_TEST(test_hook_never_reads)
 {
 	struct harness		 h;
 	struct harness_conn	*c;
 	char			*up;
 
-	prepare(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
+	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@DIR@/spew'], 'log': { 'memory_bytes': 4194304 },"
 	    " 'on_failure': { 'command': ['@DIR@/deaf'],"
-	    "   'timeout_ms': 1000 } } ] } }");
-	script(&h, "spew", spew_sh);
-	script(&h, "deaf", deaf_sh);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	    "   'timeout_ms': 1000 } } ] } }", true);
 	c = subscribe(&h, "hook", NULL);
 	open_gate(&h, "w", "w.waits");
 	up = wait_file(&h, "deaf", NULL);
@@ -526,14 +524,10 @@ START_TEST(test_shutdown_kills_hook)
 	char		*pids;
 	long		 hook, daemon;
 
-	prepare(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
+	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@DIR@/once', 'w'],"
 	    " 'on_failure': { 'command': ['@DIR@/hang', 'w'],"
-	    "   'timeout_ms': 600000 } } ] } }");
-	script(&h, "once", once_sh);
-	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
-	script(&h, "hang", hang_sh);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	    "   'timeout_ms': 600000 } } ] } }", false);
 	pids = wait_file(&h, "w.pids", NULL);
 	ck_assert_int_eq(sscanf(pids, "%ld %ld", &hook, &daemon), 2);
 	json_decref(harness_call(&h, "shutdown", NULL));
@@ -554,7 +548,7 @@ START_TEST(test_hooks_at_once)
 	char		*log, *first_end, *p, want[128];
 	int		 i, started = 0;
 
-	prepare(&h, "{ 'supervisor': { 'children': ["
+	launch(&h, "{ 'supervisor': { 'children': ["
 	    " { 'name': 'w1', 'command': ['@DIR@/once', 'w1'], 'on_failure':"
 	    "   { 'command': ['@DIR@/hang', 'w1'], 'timeout_ms': 1000 } },"
 	    " { 'name': 'w2', 'command': ['@DIR@/once', 'w2'], 'on_failure':"
@@ -567,11 +561,7 @@ START_TEST(test_hooks_at_once)
 	    "   { 'command': ['@DIR@/hang', 'w5'], 'timeout_ms': 1000 } },"
 	    " { 'name': 'w6', 'command': ['@DIR@/once', 'w6'], 'on_failure':"
 	    "   { 'command': ['@DIR@/hang', 'w6'], 'timeout_ms': 1000 } }"
-	    " ] } }");
-	script(&h, "once", once_sh);
-	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
-	script(&h, "hang", hang_sh);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	    " ] } }", false);
 	for (i = 1; i <= 6; i++) {
 		snprintf(want, sizeof(want), "hook for w%d (service.exited): "
 		    "timed out after ", i);
@@ -599,14 +589,10 @@ START_TEST(test_reexec_waits_for_hook)
 	char		*pids, *log, *ended, *handed;
 	long		 hook, daemon;
 
-	prepare(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
+	launch(&h, "{ 'supervisor': { 'children': [ { 'name': 'w',"
 	    " 'command': ['@DIR@/once', 'w'],"
 	    " 'on_failure': { 'command': ['@DIR@/hang', 'w'],"
-	    "   'timeout_ms': 1500 } } ] } }");
-	script(&h, "once", once_sh);
-	ck_assert_int_eq(harness_write_file(&h, "go", ""), 0);
-	script(&h, "hang", hang_sh);
-	ck_assert_int_eq(harness_launch(&h), 0);
+	    "   'timeout_ms': 1500 } } ] } }", false);
 	pids = wait_file(&h, "w.pids", NULL);
 	ck_assert_int_eq(sscanf(pids, "%ld %ld", &hook, &daemon), 2);
 	ck_assert_int_eq(harness_signal(&h, SIGUSR2), 0);

@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "hooks-private.h"
 #include "log.h"
+#include "tree-private.h"
 #include "util.h"
 
 #define HOOKS_READ_CHUNK	4096	/* read per turn of the loop */
@@ -31,12 +32,7 @@ hooks_in_close(struct hook *h)
 	if (h->in_fd != -1 && h->inoff < h->inlen)
 		log_info("hook for %s: %zu of %zu bytes of its stdin not read",
 		    h->owner, h->inlen - h->inoff, h->inlen);
-	if (h->ev_in != NULL)
-		event_free(h->ev_in);
-	h->ev_in = NULL;
-	if (h->in_fd != -1)
-		close(h->in_fd);
-	h->in_fd = -1;
+	pipes_unwatch(&h->ev_in, &h->in_fd);
 }
 
 /* Write what the pipe takes. true: nothing more to write. */
@@ -113,12 +109,7 @@ hooks_out_close(struct hook_out *o)
 {
 	if (o->len > 0)
 		hooks_out_line(o);
-	if (o->ev != NULL)
-		event_free(o->ev);
-	o->ev = NULL;
-	if (o->fd != -1)
-		close(o->fd);
-	o->fd = -1;
+	pipes_unwatch(&o->ev, &o->fd);
 }
 
 /* One chunk. true: more may come (not at its end, no error). */

@@ -20,6 +20,17 @@
 #define PIPES_READ_MAX	65536	/* output bytes read per wake-up, per stream */
 
 void
+pipes_unwatch(struct event **ev, int *fd)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+void
 pipes_init(struct node *n)
 {
 	int	i;
@@ -39,10 +50,7 @@ pipes_free(struct node *n)
 	int	i;
 
 	for (i = 0; i < 2; i++) {
-		if (n->out[i].ev != NULL)
-			event_free(n->out[i].ev);
-		if (n->out[i].fd != -1)
-			close(n->out[i].fd);
+		pipes_unwatch(&n->out[i].ev, &n->out[i].fd);
 		free(n->out[i].line);
 	}
 	logs_free(n);
@@ -92,12 +100,7 @@ pipes_close_stream(struct outpipe *o)
 	if (o->linelen > 0)
 		pipes_line(o, o->line, o->linelen);
 	o->linelen = 0;
-	if (o->ev != NULL)
-		event_free(o->ev);
-	o->ev = NULL;
-	if (o->fd != -1)
-		close(o->fd);
-	o->fd = -1;
+	pipes_unwatch(&o->ev, &o->fd);
 }
 
 /* What is there on one stream, at most PIPES_READ_MAX: a flood cannot hold the loop. */
@@ -150,12 +153,7 @@ pipes_output_cb(evutil_socket_t fd, short what, void *arg)
 void
 pipes_close_ready(struct node *n)
 {
-	if (n->ev_ready != NULL)
-		event_free(n->ev_ready);
-	n->ev_ready = NULL;
-	if (n->ready_fd != -1)
-		close(n->ready_fd);
-	n->ready_fd = -1;
+	pipes_unwatch(&n->ev_ready, &n->ready_fd);
 }
 
 void

@@ -98,6 +98,8 @@ void		 worker_kill_clear(struct node *);
 void		 worker_env_forget(struct node *);
 
 /* pipes.c */
+/* An fd and the event that watches it, both gone (each if there). */
+void		 pipes_unwatch(struct event **, int *fd);
 void		 pipes_init(struct node *);
 void		 pipes_free(struct node *);
 void		 pipes_output_cb(evutil_socket_t, short, void *);
