@@ -73,6 +73,17 @@ pipes_take_output(struct outpipe *o, const char *buf, size_t len)
 	if (o->line == NULL)
 		o->line = xmalloc(TREE_LINE_MAX);
 	while (len > 0) {
+		/*
+		 * The newline that ends a line just cut at TREE_LINE_MAX ends
+		 * it: no empty line after it, wherever the reads fell.
+		 */
+		if (o->cut && o->linelen == 0 && *buf == '\n') {
+			o->cut = false;
+			buf++;
+			len--;
+			continue;
+		}
+		o->cut = false;
 		nl = memchr(buf, '\n', len);
 		take = nl != NULL ? (size_t)(nl - buf) : len;
 		if (o->linelen + take > TREE_LINE_MAX)
@@ -89,6 +100,7 @@ pipes_take_output(struct outpipe *o, const char *buf, size_t len)
 		} else if (o->linelen == TREE_LINE_MAX) {
 			pipes_line(o, o->line, o->linelen);
 			o->linelen = 0;
+			o->cut = true;
 		}
 	}
 }

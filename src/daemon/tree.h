@@ -39,6 +39,7 @@ struct outpipe {
 	struct event		*ev;
 	char			*line;		/* the partial line, TREE_LINE_MAX */
 	size_t			 linelen;
+	bool			 cut;		/* the last line was cut at TREE_LINE_MAX */
 };
 
 struct node {
