@@ -28,10 +28,7 @@ jsonrpc_logs_params(const json_t *params, struct jsonrpc_logs *l,
 		    "'follow' must be true or false");
 	l->follow = json_is_true(follow);
 	/* No "service": every one, as "*". */
-	if (json_object_get(params, "service") != NULL &&
-	    jsonrpc_services_param(params, &l->names, e) == -1)
-		return -1;
-	if (l->names == NULL)
-		l->names = json_array();
-	return 0;
+	if (json_object_get(params, "service") == NULL)
+		return 0;
+	return jsonrpc_services_param(params, &l->names, e);
 }

@@ -168,7 +168,7 @@ int		 jsonrpc_kill_params(const json_t *params, struct jsonrpc_kill *,
 		    struct jsonrpc_error *e);
 /* service.logs {service?, lines?, follow?} */
 struct jsonrpc_logs {
-	json_t		*names;		/* a new list; empty: every service */
+	json_t		*names;		/* a new list; NULL: every service */
 	int		 lines;		/* the last lines of all named; -1: all held */
 	bool		 follow;
 };

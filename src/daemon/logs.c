@@ -51,11 +51,17 @@ logs_keeper(struct node *n)
 void
 logs_init(struct node *n)
 {
-	const struct log_conf	*c = &n->conf->log;
+	logring_init(&n->logs, 0, 0);
+	logs_limits(n);
+}
 
-	logring_init(&n->logs, (size_t)c->lines, (size_t)c->memory_bytes);
-	if (!n->is_sup && c->file != NULL)
-		n->logfile = logfile_new(n->name, c->file, c->max_bytes, c->keep);
+/* n's file closed; what its writer lost is counted in keeper's lines lost. */
+static void
+logs_close_file(struct node *n, struct node *keeper)
+{
+	keeper->log_dropped += logfile_lost(n->logfile);
+	logfile_close(n->logfile);
+	n->logfile = NULL;
 }
 
 void
@@ -77,11 +83,8 @@ logs_limits(struct node *n)
 	c = &n->conf->log;
 	logring_set_limits(&n->logs, (size_t)c->lines, (size_t)c->memory_bytes);
 	if (n->logfile != NULL && (c->file == NULL ||
-	    !logfile_is(n->logfile, c->file, c->max_bytes, c->keep))) {
-		n->log_dropped += logfile_lost(n->logfile);
-		logfile_close(n->logfile);
-		n->logfile = NULL;
-	}
+	    !logfile_is(n->logfile, c->file, c->max_bytes, c->keep)))
+		logs_close_file(n, n);
 	if (n->logfile == NULL && !n->is_sup && c->file != NULL)
 		n->logfile = logfile_new(n->name, c->file, c->max_bytes, c->keep);
 }
@@ -95,11 +98,8 @@ logs_succeed(struct node *old, struct node *succ)
 	old->logs = r;
 	logs_limits(succ);
 	/* Its last lines go to the successor's file: one writer per file. */
-	if (old->logfile != NULL) {
-		succ->log_dropped += logfile_lost(old->logfile);
-		logfile_close(old->logfile);
-		old->logfile = NULL;
-	}
+	if (old->logfile != NULL)
+		logs_close_file(old, succ);
 }
 
 uint64_t

@@ -18,39 +18,33 @@ struct methods_logs_pick {
 	size_t			  n;
 };
 
-static int
-methods_logs_add(struct node *n, void *arg)
+/* A worker named twice (by name and by its supervisor's) is picked once. */
+static void
+methods_logs_add(struct node *n, struct methods_logs_pick *p)
 {
-	struct methods_logs_pick	*p = arg;
-	size_t				 i;
+	size_t	i;
 
 	for (i = 0; i < p->n; i++)
 		if (p->nodes[i] == n)
-			return 0;
+			return;
 	p->nodes = xreallocarray(p->nodes, p->n + 1, sizeof(*p->nodes));
 	p->nodes[p->n++] = n;
-	return 0;
 }
 
-/* The workers of names (a supervisor: its subtree's); -1 when one is unknown. */
+/* The workers of names (NULL: every one), each once; -1 when one is unknown. */
 static int
 methods_logs_resolve(struct call *call, json_t *names,
     struct methods_logs_pick *p)
 {
-	struct node	*n;
-	json_t		*v;
-	size_t		 i;
+	json_t	*workers, *v;
+	size_t	 i;
 
-	if (json_array_size(names) == 0)
-		return tree_each_worker(tree_root(), methods_logs_add, p);
-	json_array_foreach(names, i, v) {
-		if ((n = tree_find(json_string_value(v))) == NULL) {
-			rpc_error(call, RPC_NOT_FOUND, "no service named '%s'",
-			    json_string_value(v));
-			return -1;
-		}
-		tree_each_worker(n, methods_logs_add, p);
-	}
+	if (names != NULL && !methods_service_known(call, names))
+		return -1;
+	workers = methods_service_workers(names, NULL);
+	json_array_foreach(workers, i, v)
+		methods_logs_add(tree_find(json_string_value(v)), p);
+	json_decref(workers);
 	return 0;
 }
 
@@ -100,7 +94,7 @@ methods_logs_follows(const struct methods_logs_pick *p, json_t *names)
 	json_t	*out = json_array();
 	size_t	 i;
 
-	if (json_array_size(names) == 0)
+	if (names == NULL)
 		return out;
 	for (i = 0; i < p->n; i++)
 		json_array_append_new(out, json_string(p->nodes[i]->name));

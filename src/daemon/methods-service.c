@@ -31,7 +31,6 @@ methods_service_node(struct call *call, json_t *params)
 	return n;
 }
 
-static bool	methods_service_known(struct call *, json_t *);
 
 /* Status of several: the named services and supervisors, in that order. */
 static void
@@ -249,7 +248,7 @@ methods_service_collect(struct node *n, void *arg)
 }
 
 /* Every name is a service: all or nothing. */
-static bool
+bool
 methods_service_known(struct call *call, json_t *names)
 {
 	json_t	*v;
@@ -303,8 +302,11 @@ methods_service_kill(struct call *call, json_t *params)
 	    "signal", util_signal_name(k.sig), "ts", events_ts_now()));
 }
 
-/* The workers names stand for: each named one, every one of a supervisor. */
-static json_t *
+/*
+ * The workers names stand for (NULL: every one): each named one, every one
+ * of a supervisor; named (or NULL) gets the workers named themselves.
+ */
+json_t *
 methods_service_workers(json_t *names, json_t *named)
 {
 	json_t		*workers = json_array(), *v;
@@ -317,7 +319,7 @@ methods_service_workers(json_t *names, json_t *named)
 	}
 	json_array_foreach(names, i, v) {
 		n = tree_find(json_string_value(v));
-		if (!n->is_sup)
+		if (!n->is_sup && named != NULL)
 			json_object_set_new(named, n->name, json_true());
 		tree_each_worker(n, methods_service_collect, workers);
 	}

@@ -43,6 +43,9 @@ void	methods_service_restart(struct call *, json_t *);
 void	methods_service_kill(struct call *, json_t *);
 void	methods_service_signal(struct call *, json_t *);
 void	methods_service_recovery(struct call *, json_t *);
+/* What the methods naming services share: names checked, then resolved. */
+bool	methods_service_known(struct call *, json_t *names);
+json_t	*methods_service_workers(json_t *names, json_t *named);
 
 /* methods-logs.c */
 void	methods_logs(struct call *, json_t *);
