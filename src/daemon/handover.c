@@ -104,7 +104,7 @@ static const struct {
 } hf_fields[HF_N] = {
 	[HF_SUP] =		{ "sup", 0, 1, 0 },
 	[HF_STATE] =		{ "state", SVC_STOPPED, SVC_FAILED, 0 },
-	[HF_STOP_REASON] =	{ "stop_reason", STOP_NONE, STOP_SHUTDOWN, 0 },
+	[HF_STOP_REASON] =	{ "stop_reason", STOP_NONE, STOP_WATCHDOG, 0 },
 	[HF_WANT] =		{ "want", 0, 1, 0 },
 	[HF_READY] =		{ "ready", 0, 1, 0 },
 	[HF_RECOVERING] =	{ "recovering", 0, 1, 0 },

@@ -215,6 +215,7 @@ node_free(struct node *n)
 		event_free(n->kill_timer);
 	worker_env_forget(n);
 	free(n->reason);
+	free(n->unhealthy_why);
 	free(n->name);
 	free(n->path);
 	free(n);

@@ -97,6 +97,9 @@ struct node {
 	pid_t			 signal_pid;	/* service.signal signalled this instance ... */
 	int			 signal_sig;	/* ... with this ... */
 	uint64_t		 signal_at;	/* ... then (ms, monotonic) */
+	const char		*unhealthy_check; /* the last WEV_UNHEALTHY/HUNG's: static */
+	char			*unhealthy_why;	/* ... and its reason; NULL: none */
+	uint64_t		 probe_failures; /* liveness probes failed, all told */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 
