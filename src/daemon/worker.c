@@ -29,6 +29,7 @@
 #include "strays.h"
 #include "tree-private.h"
 #include "util.h"
+#include "watchdog.h"
 
 #define WORKER_KILL_GRACE_MS 5000	/* a killed instance without shutdown_ms */
 
@@ -142,6 +143,7 @@ worker_say_ready(struct node *n)
 		json_object_set_new(f, "recovery_ms", json_integer(n->last_recovery_ms));
 	}
 	events_emit("service.ready", f);
+	watchdog_arm(n);
 }
 
 /* Its probe or its watchdog says it is not alive: why, said once. */
@@ -224,6 +226,7 @@ worker_signal(struct node *n, int sig)
 static void
 worker_signal_stop(struct node *n)
 {
+	watchdog_stop(n);
 	worker_signal(n, n->stop_signal);
 	if (n->stop_signal != SIGCONT && n->stop_signal != SIGKILL)
 		worker_signal(n, SIGCONT);
@@ -240,6 +243,7 @@ worker_stop_strays(struct node *n)
 static void
 worker_signal_kill(struct node *n)
 {
+	watchdog_stop(n);
 	worker_signal(n, SIGKILL);
 	strays_stop(n->name, n->pid, SIGKILL, -1);
 }
@@ -248,6 +252,7 @@ worker_signal_kill(struct node *n)
 static void
 worker_signal_abort(struct node *n)
 {
+	watchdog_stop(n);
 	worker_signal(n, SIGABRT);
 	worker_signal(n, SIGCONT);
 }
@@ -601,6 +606,9 @@ worker_exited(struct node *n, int code, int sig)
 	bool			 was_ready = n->ready;
 
 	node_timer_clear(n);
+	watchdog_stop(n);
+	free(n->status_text);
+	n->status_text = NULL;
 	pipes_close_ready(n);
 	pipes_read_output(n, true);
 	pidmap_del(&tree.live_pids, n->pid);
