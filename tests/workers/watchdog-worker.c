@@ -53,9 +53,9 @@ static void
 notify_open(void)
 {
 	const char	*s = getenv("NOTIFY_SOCKET");
-	size_t		 len;
+	size_t		 len = s != NULL ? strlen(s) : 0;
 
-	if (s == NULL || *s == '\0' || (len = strlen(s)) >= sizeof(sun.sun_path))
+	if (len == 0 || len >= sizeof(sun.sun_path))
 		die(3, "no usable NOTIFY_SOCKET");
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
