@@ -2,6 +2,7 @@
  * metricstest.c: what the metrics suites share (metricstest.h).
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,54 @@ mt_value(const char *text, const char *series)
 
 	ck_assert_msg(v != NULL, "no sample %s in:\n%.4000s", series, text);
 	return strtod(v, NULL);
+}
+
+/* Whether inode is a TCP socket's, by pid's /proc/PID/net/tcp and tcp6. */
+static bool
+mt_is_tcp(pid_t pid, const char *inode)
+{
+	static const char *const tables[] = { "tcp", "tcp6" };
+	char		 path[64], want[160], *text;
+	size_t		 i;
+	bool		 found = false;
+
+	snprintf(want, sizeof(want), " %s ", inode);
+	for (i = 0; i < nitems(tables) && !found; i++) {
+		snprintf(path, sizeof(path), "/proc/%ld/net/%s", (long)pid,
+		    tables[i]);
+		if ((text = harness_read_file(path)) == NULL)
+			continue;
+		found = strstr(text, want) != NULL;
+		free(text);
+	}
+	return found;
+}
+
+int
+mt_tcp_fds(pid_t pid)
+{
+	char		 path[64], link[384], target[128];
+	DIR		*d;
+	struct dirent	*de;
+	ssize_t		 n;
+	int		 count = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	ck_assert_ptr_nonnull(d = opendir(path));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", path, de->d_name);
+		if ((n = readlink(link, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, "socket:[", 8) == 0) {
+			target[n - 1] = '\0';
+			count += mt_is_tcp(pid, target + 8);
+		}
+	}
+	closedir(d);
+	return count;
 }
 
 void

@@ -8,6 +8,7 @@
 #define WARDEN_TESTS_METRICSTEST_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "harness.h"
 
@@ -24,6 +25,11 @@ char	*mt_http_text(const char *listen);
 /* Whether the text has the sample (name and labels as written), and its value. */
 bool	 mt_has(const char *text, const char *series);
 double	 mt_value(const char *text, const char *series);
+/*
+ * The TCP sockets pid has open: its HTTP connections and listener. (Its
+ * control clients are Unix sockets, closed as warden gets to their end.)
+ */
+int	 mt_tcp_fds(pid_t);
 /* The program, which must be installed: else fail naming the package. */
 void	 mt_need(const char *path);
 /* promtool ARGS... (NULL-terminated) must exit 0; its output in the message. */

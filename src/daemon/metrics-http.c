@@ -172,8 +172,10 @@ mhttp_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		/* Not evhttp_send_error(): it drops the headers, Allow too. */
 		evhttp_add_header(out, "Allow", "GET, HEAD");
-		evhttp_send_error(req, 405, "Method Not Allowed");
+		evhttp_add_header(out, "Connection", "close");
+		evhttp_send_reply(req, 405, "Method Not Allowed", NULL);
 		return;
 	}
 	text = metrics_text(&len);
