@@ -19,7 +19,8 @@ _wardenctl_states="starting running stopping stopped backoff failed"
 # The event types of src/proto/protocol.h (rpc_event_types), and each
 # prefix ending at a dot; check_install sees that every type is here.
 _wardenctl_topics="service. service.started service.ready service.exited
-	service.backoff service.failed service.signaled supervisor.
+	service.backoff service.failed service.signaled service.unhealthy
+	supervisor.
 	supervisor.failed flag. flag.changed stage. stage.changed guard.
 	guard.rollback table. table.deleted table.repaired table.unavailable
 	warden. warden.reexecuted warden.reexec_failed events. events.dropped

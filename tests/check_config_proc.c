@@ -97,6 +97,7 @@ START_TEST(test_proc_defaults)
 	ck_assert_uint_eq(w->nfile_env, 0);
 	ck_assert_int_eq(w->umask, -1);
 	ck_assert_uint_eq(w->nrlimits, 0);
+	ck_assert_int_eq(w->watchdog_ms, 0);
 	config_free(conf);
 	free(text);
 }
@@ -136,6 +137,12 @@ START_TEST(test_proc_good)
 	config_free(conf);
 	free(text);
 
+	text = cp_text("'ready': 'notify', 'watchdog_ms': 10");
+	conf = configtest_parse("/etc/w/w.json", text);
+	ck_assert_int_eq(configtest_service(conf, "w")->watchdog_ms, 10);
+	config_free(conf);
+	free(text);
+
 	text = cp_text("'umask': '0000', 'autostart': true, 'rlimits': {}");
 	conf = configtest_parse("/etc/w/w.json", text);
 	w = configtest_service(conf, "w");
@@ -172,6 +179,20 @@ static const struct {
 	    "most \"0777\"" },
 	{ "'umask': '00000000000000000000001777'", "76: "
 	    "supervisor.children[0].umask: must be at most \"0777\"" },
+	{ "'watchdog_ms': 1000", "82: supervisor.children[0].watchdog_ms: "
+	    "needs \"ready\": \"notify\": WATCHDOG=1 comes over the "
+	    "NOTIFY_SOCKET" },
+	{ "'ready': 'fd', 'watchdog_ms': 1000", "97: "
+	    "supervisor.children[0].watchdog_ms: needs \"ready\": \"notify\": "
+	    "WATCHDOG=1 comes over the NOTIFY_SOCKET" },
+	{ "'ready': 'notify', 'watchdog_ms': 9", "101: "
+	    "supervisor.children[0].watchdog_ms: expected an integer from 10 to "
+	    "86400000" },
+	{ "'ready': 'notify', 'watchdog_ms': 86400001", "101: "
+	    "supervisor.children[0].watchdog_ms: expected an integer from 10 to "
+	    "86400000" },
+	{ "'ready': 'notify', 'watchdog_ms': '1s'", "101: "
+	    "supervisor.children[0].watchdog_ms: expected an integer" },
 	{ "'rlimits': 5", "78: supervisor.children[0].rlimits: expected an "
 	    "object" },
 	{ "'rlimits': {'core': 0, 'files': 10}", "90: "
@@ -519,11 +540,19 @@ START_TEST(test_proc_fingerprint)
 	free(fp);
 	free(base);
 
+	/* The watchdog is in its environment (WATCHDOG_USEC). */
+	base = cp_fp(dir, "'ready': 'notify'");
+	fp = cp_fp(dir, "'ready': 'notify', 'watchdog_ms': 500");
+	ck_assert_str_ne(base, fp);
+	free(fp);
+	free(base);
+
 	/* None of the keys: the fingerprint of before they existed. */
 	base = cp_fp(dir, "");
 	ck_assert_ptr_null(strstr(base, "umask"));
 	ck_assert_ptr_null(strstr(base, "rlimit"));
 	ck_assert_ptr_null(strstr(base, "env_file"));
+	ck_assert_ptr_null(strstr(base, "watchdog"));
 	free(base);
 	cp_rmdir(dir);
 }

@@ -63,6 +63,10 @@ struct expect {
 #define START_DO	(WA_CLEAR_TIMER | WA_FORK)
 #define STOP_DO		(WA_CLEAR_TIMER | WA_SIGNAL_STOP | WA_ARM_TIMER | WA_STOP_STRAYS)
 #define DOWN_DO		(WA_CLEAR_TIMER | WA_REPORT_DOWN)
+#define UNHEALTHY_DO	(STOP_DO | WA_SAY_UNHEALTHY)
+#define HUNG_DO		(WA_CLEAR_TIMER | WA_SIGNAL_ABORT | WA_SAY_UNHEALTHY | \
+			 WA_ARM_TIMER)
+#define NOT_ALIVE_IGN	[WEV_UNHEALTHY] = IGN, [WEV_HUNG] = IGN
 #define EXEC_RETRY_MS	RESTART_EXEC_INITIAL_MS
 
 /* The grid, with base_facts() of each state. */
@@ -81,7 +85,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		    WA_TELL_PARENT, 0),
 		[WEV_ESCALATE] = TO(SVC_STOPPED, STOP_NONE, WA_RECOVERING, 0),
 		[WEV_CANCEL] = IGN, [WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN,
-		[WEV_SIGNALED] = IGN,
+		[WEV_SIGNALED] = IGN, NOT_ALIVE_IGN,
 	},
 	[SVC_STARTING] = {
 		[WEV_START] = IGN,
@@ -103,6 +107,9 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_KILLED] = TO(SVC_STARTING, STOP_NONE, WA_MARK_KILLED, 0),
 		[WEV_KILL_SURVIVED] = TO(SVC_STARTING, STOP_NONE, WA_UNMARK_KILLED, 0),
 		[WEV_SIGNALED] = TO(SVC_STARTING, STOP_NONE, WA_SIGNAL_OPERATOR, 0),
+		[WEV_UNHEALTHY] = TO(SVC_STOPPING, STOP_UNHEALTHY, UNHEALTHY_DO,
+		    GRACE_MS),
+		[WEV_HUNG] = TO(SVC_STOPPING, STOP_WATCHDOG, HUNG_DO, GRACE_MS),
 	},
 	[SVC_RUNNING] = {
 		[WEV_START] = IGN, [WEV_SPAWNED] = IGN, [WEV_EXEC_FAILED] = IGN,
@@ -115,6 +122,9 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_KILLED] = TO(SVC_RUNNING, STOP_NONE, WA_MARK_KILLED, 0),
 		[WEV_KILL_SURVIVED] = TO(SVC_RUNNING, STOP_NONE, WA_UNMARK_KILLED, 0),
 		[WEV_SIGNALED] = TO(SVC_RUNNING, STOP_NONE, WA_SIGNAL_OPERATOR, 0),
+		[WEV_UNHEALTHY] = TO(SVC_STOPPING, STOP_UNHEALTHY, UNHEALTHY_DO,
+		    GRACE_MS),
+		[WEV_HUNG] = TO(SVC_STOPPING, STOP_WATCHDOG, HUNG_DO, GRACE_MS),
 	},
 	[SVC_STOPPING] = {
 		[WEV_START] = TO(SVC_STOPPING, STOP_RESTART, 0, 0),
@@ -132,6 +142,8 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		    WA_UNMARK_KILLED, 0),
 		/* On its way down: the operator's signal is refused before. */
 		[WEV_SIGNALED] = IGN,
+		/* Already on its way down: its probe or watchdog adds nothing. */
+		NOT_ALIVE_IGN,
 	},
 	[SVC_BACKOFF] = {
 		[WEV_START] = TO(SVC_STARTING, STOP_NONE, START_DO, 0),
@@ -143,6 +155,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_STAY_DOWN] = IGN, [WEV_ESCALATE] = IGN,
 		[WEV_CANCEL] = TO(SVC_STOPPED, STOP_NONE, WA_CLEAR_TIMER, 0),
 		[WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN, [WEV_SIGNALED] = IGN,
+		NOT_ALIVE_IGN,
 	},
 	[SVC_FAILED] = {
 		[WEV_START] = TO(SVC_STARTING, STOP_NONE, START_DO, 0),
@@ -153,6 +166,7 @@ static const struct expect grid[SVC_NSTATES][WEV_N] = {
 		[WEV_EXITED] = IGN, [WEV_RESTART] = IGN, [WEV_RESTART_SCOPE] = IGN,
 		[WEV_STAY_DOWN] = IGN, [WEV_ESCALATE] = IGN, [WEV_CANCEL] = IGN,
 		[WEV_KILLED] = IGN, [WEV_KILL_SURVIVED] = IGN, [WEV_SIGNALED] = IGN,
+		NOT_ALIVE_IGN,
 	},
 };
 
@@ -355,14 +369,22 @@ START_TEST(test_exited_unasked)
 }
 END_TEST
 
-/* Not ready in time is a failure, however the process then ended. */
-START_TEST(test_exited_after_ready_timeout)
+/* The stops that are the worker's own failure. */
+static const enum stop_reason failed_whys[] = { STOP_READY_TIMEOUT,
+    STOP_UNHEALTHY, STOP_WATCHDOG };
+
+/*
+ * Not ready in time, unhealthy or hung (failed_whys[_i]) is a failure,
+ * however the process then ended.
+ */
+START_TEST(test_exited_after_failed_stop)
 {
 	struct worker_facts	f = base_facts(SVC_STOPPING);
 	struct expect		crash = to(SVC_STOPPED, STOP_NONE,
 	    WA_COUNT_STREAK | WA_REPORT_CRASH, 0);
 
-	f.stopping = STOP_READY_TIMEOUT;
+	ck_assert(lifecycle_stop_failed(failed_whys[_i]));
+	f.stopping = failed_whys[_i];
 	f.abnormal = false;
 	check_step(SVC_STOPPING, WEV_EXITED, &f, &crash);
 	/* Its spawn's fault is not what ended it: the timeout is. */
@@ -373,7 +395,7 @@ END_TEST
 
 /*
  * The reasons of a stop asked (not a failure, as STOP_NONE and
- * STOP_READY_TIMEOUT are: test_exited_after_ready_timeout).
+ * failed_whys are: test_exited_after_failed_stop).
  */
 static const enum stop_reason exit_whys[] = { STOP_OPERATOR, STOP_RESTART,
     STOP_SUPERVISOR, STOP_FAILING, STOP_RELOAD, STOP_SHUTDOWN };
@@ -385,6 +407,7 @@ START_TEST(test_exited_asked)
 	struct expect		e;
 
 	f.stopping = exit_whys[_i];
+	ck_assert(!lifecycle_stop_failed(f.stopping));
 	e = to(SVC_STOPPED, f.stopping, WA_REPORT_DOWN, 0);
 	check_step(SVC_STOPPING, WEV_EXITED, &f, &e);
 	/* A stop asked outranks the spawn's fault and the exit's code. */
@@ -418,6 +441,37 @@ START_TEST(test_stop_how)
 	e = to(SVC_STOPPING, STOP_READY_TIMEOUT, WA_CLEAR_TIMER |
 	    WA_SIGNAL_KILL, 0);
 	check_step(st, WEV_STOP, &f, &e);
+}
+END_TEST
+
+/*
+ * How a worker judged not alive is stopped; _i is its state, starting or
+ * running. Unhealthy: as any stop, by its grace. Hung: SIGABRT, then
+ * SIGKILL after its grace, or LIFECYCLE_ABORT_GRACE_MS when it has none.
+ */
+START_TEST(test_not_alive_how)
+{
+	static const int	graces[] = { SHUTDOWN_BRUTAL_KILL,
+	    SHUTDOWN_INFINITY, 0 };
+	enum svc_state		st = (enum svc_state)_i;
+	struct worker_facts	f = base_facts(st);
+	struct expect		e;
+	size_t			i;
+
+	f.shutdown_ms = SHUTDOWN_BRUTAL_KILL;
+	e = to(SVC_STOPPING, STOP_UNHEALTHY, WA_CLEAR_TIMER | WA_SIGNAL_KILL |
+	    WA_SAY_UNHEALTHY, 0);
+	check_step(st, WEV_UNHEALTHY, &f, &e);
+	for (i = 0; i < nitems(graces); i++) {
+		f.shutdown_ms = graces[i];
+		e = to(SVC_STOPPING, STOP_WATCHDOG, HUNG_DO,
+		    LIFECYCLE_ABORT_GRACE_MS);
+		check_step(st, WEV_HUNG, &f, &e);
+	}
+	/* No process yet (a start still queued): nothing to judge. */
+	f.has_pid = false;
+	check_step(st, WEV_UNHEALTHY, &f, &ignored);
+	check_step(st, WEV_HUNG, &f, &ignored);
 }
 END_TEST
 
@@ -686,7 +740,7 @@ step_wrong(enum svc_state st, const struct worker_facts *f,
 		return "recovering and not";
 	if ((a & WA_FORK) && (s->next != SVC_STARTING || s->stop_reason != STOP_NONE))
 		return "a fork, not starting";
-	if ((a & (WA_SIGNAL_STOP | WA_SIGNAL_KILL)) &&
+	if ((a & (WA_SIGNAL_STOP | WA_SIGNAL_KILL | WA_SIGNAL_ABORT)) &&
 	    (s->next != SVC_STOPPING || !f->has_pid))
 		return "a signal, not stopping";
 	if ((a & WA_SAY_READY) != 0 && s->next != SVC_RUNNING)
@@ -707,10 +761,10 @@ step_wrong(enum svc_state st, const struct worker_facts *f,
 START_TEST(test_invariants)
 {
 	static const enum stop_reason	reasons[] = { STOP_NONE, STOP_OPERATOR,
-	    STOP_READY_TIMEOUT, STOP_RELOAD };
+	    STOP_READY_TIMEOUT, STOP_RELOAD, STOP_UNHEALTHY, STOP_WATCHDOG };
 	/* Whoever asks a stop has a reason. */
 	static const enum stop_reason	whys[] = { STOP_OPERATOR, STOP_RESTART,
-	    STOP_SHUTDOWN, STOP_RELOAD };
+	    STOP_SHUTDOWN, STOP_RELOAD, STOP_SUPERVISOR, STOP_FAILING };
 	static const int		graces[] = { GRACE_MS, 0,
 	    SHUTDOWN_BRUTAL_KILL, SHUTDOWN_INFINITY };
 	struct worker_facts		f;
@@ -795,7 +849,9 @@ lifecycle_suite(void)
 	/* Starting, running or stopping: wherever a process runs. */
 	tcase_add_loop_test(tc, test_exited_unasked, SVC_STARTING,
 	    SVC_STOPPING + 1);
-	tcase_add_test(tc, test_exited_after_ready_timeout);
+	tcase_add_loop_test(tc, test_exited_after_failed_stop, 0,
+	    (int)nitems(failed_whys));
+	tcase_add_loop_test(tc, test_not_alive_how, SVC_STARTING, SVC_RUNNING + 1);
 	tcase_add_loop_test(tc, test_exited_asked, 0, (int)nitems(exit_whys));
 	tcase_add_test(tc, test_exit_requested);
 	tcase_add_test(tc, test_exited_signaled);

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,29 @@ START_TEST(test_kill_counts_crash)
 	ck_assert(mt_value(t, "warden_supervisor_restarts_in_window{supervisor=\"root\"}") == 1);
 	free(t);
 	free(listen);
+	stop(&h);
+}
+END_TEST
+
+/* A worker that stops feeding its watchdog is restarted as "watchdog". */
+START_TEST(test_watchdog_reason)
+{
+	struct harness	 h;
+	char		*t;
+	pid_t		 pid;
+
+	start(&h, "{ 'supervisor': { 'max_restarts': 10, 'children': ["
+	    " { 'name': 'w', 'command': ['@BIN@/tests/watchdog-worker'],"
+	    " 'ready': 'notify', 'watchdog_ms': 100 } ] } }");
+	pid = pid_of(&h, "w");
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	wait_restarts(&h, "w", "running", 1);
+	t = mt_rpc_text(&h);
+	ck_assert(mt_value(t, "warden_service_restarts_total{service=\"w\",reason=\"watchdog\"}") == 1);
+	ck_assert(mt_value(t, "warden_service_restarts_total{service=\"w\",reason=\"crash\"}") == 0);
+	ck_assert(mt_value(t, "warden_service_last_exit_signal{service=\"w\",signal=\"ABRT\"}") == SIGABRT);
+	ck_assert(mt_value(t, "warden_service_health_check_failures_total{service=\"w\"}") >= 0);
+	free(t);
 	stop(&h);
 }
 END_TEST
@@ -391,6 +415,7 @@ make_suite(void)
 	tcase_add_test(tc, test_rpc_and_http_agree);
 	tcase_add_test(tc, test_kill_counts_crash);
 	tcase_add_test(tc, test_operator_restart_and_sum);
+	tcase_add_test(tc, test_watchdog_reason);
 	tcase_add_test(tc, test_flag_and_stage);
 	tcase_add_test(tc, test_requests_by_method);
 	tcase_add_test(tc, test_promtool_check_metrics);

@@ -380,6 +380,24 @@ config_proc_rlimits(struct parser *c, json_t *obj, struct child_conf *n)
 	return 0;
 }
 
+/*
+ * "watchdog_ms": the worker says WATCHDOG=1 at least that often, over the
+ * NOTIFY_SOCKET it has only with "ready": "notify" (read before this).
+ */
+static int
+config_proc_watchdog(struct parser *c, json_t *obj, struct child_conf *n)
+{
+	if (config_opt_int(c, obj, "watchdog_ms", CONFIG_WATCHDOG_MIN,
+	    CONFIG_WATCHDOG_MAX, &n->watchdog_ms) == -1)
+		return -1;
+	if (n->watchdog_ms != 0 && n->ready != READY_NOTIFY) {
+		(void)jsonerr_get(&c->je, obj, "watchdog_ms");
+		return jsonerr_value(&c->je, "needs \"ready\": \"notify\": "
+		    "WATCHDOG=1 comes over the NOTIFY_SOCKET");
+	}
+	return 0;
+}
+
 int
 config_proc(struct parser *c, json_t *obj, struct child_conf *n)
 {
@@ -393,7 +411,8 @@ config_proc(struct parser *c, json_t *obj, struct child_conf *n)
 	}
 	if (config_proc_env_file(c, obj, n) == -1 ||
 	    config_proc_umask(c, obj, n) == -1 ||
-	    config_proc_rlimits(c, obj, n) == -1)
+	    config_proc_rlimits(c, obj, n) == -1 ||
+	    config_proc_watchdog(c, obj, n) == -1)
 		return -1;
 	return 0;
 }
@@ -432,7 +451,7 @@ config_env_files(const struct config *conf)
 /*
  * What changes the process: the env file's variables (not its path: the
  * same variables from another file are the same environment), the umask,
- * the limits. autostart is not here: it says whether warden starts the
+ * the limits, the watchdog (WATCHDOG_USEC in its environment). autostart is not here: it says whether warden starts the
  * service, not what runs, so a reload that changes only it restarts
  * nothing.
  */
@@ -446,6 +465,8 @@ config_proc_fingerprint(struct fp *f, const struct child_conf *n)
 		    n->nfile_env);
 	if (n->umask != -1)
 		fp_fmt(f, "umask=%o;", (unsigned)n->umask);
+	if (n->watchdog_ms != 0)
+		fp_fmt(f, "watchdog_ms=%d;", n->watchdog_ms);
 	for (i = 0; i < n->nrlimits; i++)
 		fp_fmt(f, "rlimit=%s,%llu,%llu;", n->rlimits[i].name,
 		    (unsigned long long)n->rlimits[i].soft,

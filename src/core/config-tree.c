@@ -46,7 +46,7 @@ static const char *const sup_keys[] = { "name", "strategy", "max_restarts",
 static const char *const worker_keys[] = { "name", "command", "restart",
 	"shutdown_ms", "stop_signal", "ready", "ready_timeout_ms", "backoff",
 	"env", "cwd", "user", "group", "log", "autostart", "env_file", "umask",
-	"rlimits", "on_failure", NULL };
+	"rlimits", "on_failure", "watchdog_ms", NULL };
 static const char *const backoff_keys[] = { "initial_ms", "max_ms", "factor",
 	"jitter", "reset_after_ms", NULL };
 

@@ -77,6 +77,9 @@ struct rlimit_conf {
 	rlim_t		 soft, hard;	/* RLIM_INFINITY for "infinity" */
 };
 
+/* "watchdog_ms" bounds: 10 ms .. 24 h. */
+#define CONFIG_WATCHDOG_MIN	10
+#define CONFIG_WATCHDOG_MAX	86400000
 /* The largest env_file read. */
 #define CONFIG_ENV_FILE_MAX	(1024 * 1024)
 
@@ -121,6 +124,7 @@ struct child_conf {
 	int			 umask;		/* -1: warden's own */
 	struct rlimit_conf	*rlimits;	/* in the order of the names' table */
 	size_t			 nrlimits;
+	int			 watchdog_ms;	/* 0: none; WATCHDOG=1 at least this often */
 
 	/*
 	 * Canonical text of this node's own settings (for a supervisor: without

@@ -36,6 +36,10 @@ downcause_of(enum stop_reason why, bool abnormal, bool requested,
 		return abnormal ? CAUSE_CRASH : CAUSE_EXIT;
 	case STOP_READY_TIMEOUT:
 		return CAUSE_READY_TIMEOUT;
+	case STOP_UNHEALTHY:
+		return CAUSE_UNHEALTHY;
+	case STOP_WATCHDOG:
+		return CAUSE_WATCHDOG;
 	case STOP_SUPERVISOR:
 	case STOP_FAILING:
 		return CAUSE_SUPERVISOR;

@@ -48,6 +48,10 @@
  *             kill survived
  *   starting, signaled         (same)     service.signal: sent to the group
  *   running                               and marked as asked
+ *   starting, unhealthy        stopping   its probe failed: service.unhealthy,
+ *   running                               the stop signal, a failure once down
+ *   starting, hung             stopping   its watchdog ran out: SIGABRT, then
+ *   running                               SIGKILL after the grace; a failure
  *   up        exited, of the   stopped    a requested exit: never a failure;
  *             operator's                  permanent: started again at once,
  *             signal                      else down as after a clean exit
@@ -224,6 +228,36 @@ cell_ready_timeout(enum svc_state st, const struct worker_facts *f)
 	return s;
 }
 
+/* Its liveness probe failed: stopped as asked, and its exit is a failure. */
+static struct worker_step
+cell_unhealthy(enum svc_state st, const struct worker_facts *f)
+{
+	struct worker_step	s;
+
+	if (!f->has_pid)
+		return cell_nop(st, f);
+	s = cell_stop_why(st, f, STOP_UNHEALTHY);
+	s.actions |= WA_SAY_UNHEALTHY;
+	return s;
+}
+
+/*
+ * Its watchdog ran out: SIGABRT for a core to look at, as systemd does,
+ * then SIGKILL once its grace is over (shutdown_ms, or
+ * LIFECYCLE_ABORT_GRACE_MS when that is none or forever).
+ */
+static struct worker_step
+cell_hung(enum svc_state st, const struct worker_facts *f)
+{
+	uint32_t	grace = f->shutdown_ms > 0 ? (uint32_t)f->shutdown_ms :
+	    LIFECYCLE_ABORT_GRACE_MS;
+
+	if (!f->has_pid)
+		return cell_nop(st, f);
+	return cell_timed(cell_why(SVC_STOPPING, STOP_WATCHDOG, WA_CLEAR_TIMER |
+	    WA_SIGNAL_ABORT | WA_SAY_UNHEALTHY), grace);
+}
+
 static struct worker_step
 cell_grace_over(enum svc_state st, const struct worker_facts *f)
 {
@@ -253,6 +287,13 @@ cell_retry(enum svc_state st, const struct worker_facts *f)
  * worker that exits cleanly on TERM). service.kill's mark outranks it:
  * that one is a fault injected.
  */
+bool
+lifecycle_stop_failed(enum stop_reason why)
+{
+	return why == STOP_READY_TIMEOUT || why == STOP_UNHEALTHY ||
+	    why == STOP_WATCHDOG;
+}
+
 bool
 lifecycle_exit_requested(const struct worker_facts *f)
 {
@@ -291,15 +332,15 @@ cell_exited(enum svc_state st, const struct worker_facts *f)
 	enum stop_reason	asked = f->stopping;
 	bool			crash;
 
-	if (asked != STOP_NONE && asked != STOP_READY_TIMEOUT)
+	if (asked != STOP_NONE && !lifecycle_stop_failed(asked))
 		return cell_step(SVC_STOPPED, f, WA_REPORT_DOWN);
 	/* It never ran: why is the spawn's, not the exit's. */
 	if (asked == STOP_NONE && f->fault != FAULT_NONE)
 		return cell_start_fault(st, f);
 	if (asked == STOP_NONE && lifecycle_exit_requested(f))
 		return cell_exit_asked(st, f);
-	/* Not ready in time is a failure, however it then died. */
-	crash = asked == STOP_READY_TIMEOUT || f->abnormal;
+	/* Not ready in time, unhealthy or hung is a failure, however it then died. */
+	crash = asked != STOP_NONE || f->abnormal;
 	return cell_why(SVC_STOPPED, STOP_NONE, WA_COUNT_STREAK |
 	    (crash ? WA_REPORT_CRASH : WA_REPORT_EXIT));
 }
@@ -382,37 +423,37 @@ static cell_fn *const lifecycle_table[SVC_NSTATES][WEV_N] = {
 	/*		START		SPAWNED		EXEC_FAILED	FORK_FAILED	READY
 			TIMEOUT		STOP		EXITED		RESTART		RESTART_SCOPE
 			STAY_DOWN	ESCALATE	CANCEL		KILLED		KILL_SURVIVED
-			SIGNALED */
+			SIGNALED	UNHEALTHY	HUNG */
 	[SVC_STOPPED] = {
 			cell_start,	nop,		nop,		nop,		nop,
 			nop,		cell_down,	nop,		cell_restart,	cell_scope,
 			cell_stay_down,	cell_escalate,	nop,		nop,		nop,
-			nop },
+			nop,		nop,		nop },
 	[SVC_STARTING] = {
 			nop,		cell_spawned,	cell_exec_failed, cell_start_fault, cell_ready,
 			cell_ready_timeout, cell_stop,	cell_exited,	nop,		nop,
 			nop,		nop,		nop,		cell_killed,	cell_survived,
-			cell_signaled },
+			cell_signaled,	cell_unhealthy,	cell_hung },
 	[SVC_RUNNING] = {
 			nop,		nop,		nop,		nop,		nop,
 			nop,		cell_stop,	cell_exited,	nop,		nop,
 			nop,		nop,		nop,		cell_killed,	cell_survived,
-			cell_signaled },
+			cell_signaled,	cell_unhealthy,	cell_hung },
 	[SVC_STOPPING] = {
 			cell_start_after, nop,		nop,		nop,		nop,
 			cell_grace_over, cell_stop_again, cell_exited,	nop,		nop,
 			nop,		nop,		nop,		cell_killed,	cell_survived,
-			nop },
+			nop,		nop,		nop },
 	[SVC_BACKOFF] = {
 			cell_start,	nop,		nop,		nop,		nop,
 			cell_start,	cell_down,	nop,		nop,		nop,
 			nop,		nop,		cell_cancel,	nop,		nop,
-			nop },
+			nop,		nop,		nop },
 	[SVC_FAILED] = {
 			cell_start,	nop,		nop,		nop,		nop,
 			cell_retry,	cell_down,	nop,		nop,		nop,
 			nop,		nop,		nop,		nop,		nop,
-			nop },
+			nop,		nop,		nop },
 };
 
 #undef nop
@@ -466,7 +507,8 @@ static const char *const event_names[] = {
 	[WEV_RESTART_SCOPE] = "restart_scope", [WEV_STAY_DOWN] = "stay_down",
 	[WEV_ESCALATE] = "escalate", [WEV_CANCEL] = "cancel",
 	[WEV_KILLED] = "killed", [WEV_KILL_SURVIVED] = "kill_survived",
-	[WEV_SIGNALED] = "signaled",
+	[WEV_SIGNALED] = "signaled", [WEV_UNHEALTHY] = "unhealthy",
+	[WEV_HUNG] = "hung",
 };
 
 const char *
@@ -478,8 +520,9 @@ lifecycle_event_name(enum worker_event ev)
 static const char *const action_names[WA_N] = {
 	"recovering", "recovered", "count_fault", "count_streak",
 	"clear_timer", "fork", "say_not_ready", "signal_stop", "signal_kill",
-	"grace_kill", "say_started", "say_ready", "say_start_failed",
-	"say_start_backoff", "say_exit_failed", "say_backoff", "arm_timer",
+	"signal_abort", "grace_kill", "say_started", "say_ready",
+	"say_start_failed", "say_start_backoff", "say_exit_failed",
+	"say_unhealthy", "say_backoff", "arm_timer",
 	"stop_strays", "mark_killed", "unmark_killed", "signal_operator",
 	"tell_parent", "report_crash",
 	"report_exit", "report_down",

@@ -40,6 +40,8 @@ enum stop_reason {
 	STOP_READY_TIMEOUT,	/* no readiness in time: counts as a failure */
 	STOP_RELOAD,		/* removed or changed by a reload */
 	STOP_SHUTDOWN,		/* warden is stopping */
+	STOP_UNHEALTHY,		/* its liveness probe failed: counts as a failure */
+	STOP_WATCHDOG,		/* no WATCHDOG=1 in time: aborted, a failure */
 };
 
 enum worker_event {
@@ -62,8 +64,11 @@ enum worker_event {
 	WEV_KILL_SURVIVED,	/* ... and it is still there after the grace */
 	/* service.signal, the operator's request (a reload by HUP): */
 	WEV_SIGNALED,		/* facts.sig is to be sent to it */
+	/* Its liveness, judged by warden: */
+	WEV_UNHEALTHY,		/* its probe failed "failures" times in a row */
+	WEV_HUNG,		/* its watchdog ran out: no WATCHDOG=1 in time */
 };
-#define WEV_N	(WEV_SIGNALED + 1)
+#define WEV_N	(WEV_HUNG + 1)
 
 /*
  * The actions, performed in the order of their bits: recovery bookkeeping
@@ -72,34 +77,36 @@ enum worker_event {
  * report to the supervisor, which may apply another event to the worker.
  */
 enum worker_action {
-	WA_RECOVERING	 = 1u << 0,	/* down unexpectedly: recovering since now, if not yet */
-	WA_RECOVERED	 = 1u << 1,	/* down as asked or for good: not recovering */
-	WA_COUNT_FAULT	 = 1u << 2,	/* a start made no worker: one more in a row */
-	WA_COUNT_STREAK	 = 1u << 3,	/* a failure: the backoff streak goes on (or anew) */
-	WA_CLEAR_TIMER	 = 1u << 4,
-	WA_FORK		 = 1u << 5,	/* fork+exec now, or queue the start in a storm */
-	WA_SAY_NOT_READY = 1u << 6,	/* log: not ready in time */
-	WA_SIGNAL_STOP	 = 1u << 7,	/* stop signal (and SIGCONT) to the group */
-	WA_SIGNAL_KILL	 = 1u << 8,	/* SIGKILL to the group and its strays, no grace */
-	WA_GRACE_KILL	 = 1u << 9,	/* log: still running; SIGKILL to the group */
-	WA_SAY_STARTED	 = 1u << 10,	/* service.started; the last start's fault forgotten */
-	WA_SAY_READY	 = 1u << 11,	/* ready: service.ready, the recovery time */
-	WA_SAY_START_FAILED = 1u << 12,	/* log, service.failed with the fault's reason */
-	WA_SAY_START_BACKOFF = 1u << 13, /* service.backoff with the fault's reason */
-	WA_SAY_EXIT_FAILED = 1u << 14,	/* log, service.failed: exited abnormally */
-	WA_SAY_BACKOFF	 = 1u << 15,	/* service.backoff before a restart */
-	WA_ARM_TIMER	 = 1u << 16,	/* the timer, step.timer_ms from now */
-	WA_STOP_STRAYS	 = 1u << 17,	/* what left the group: the stop signal, the grace */
-	WA_MARK_KILLED	 = 1u << 18,	/* shown stopping, recovering; the kill's grace */
-	WA_UNMARK_KILLED = 1u << 19,	/* log: it lives on; shown as it is again */
-	WA_SIGNAL_OPERATOR = 1u << 20,	/* facts.sig to the group, marked as asked;
+	WA_RECOVERING        = 1u << 0,	/* down unexpectedly: recovering since now, if not yet */
+	WA_RECOVERED         = 1u << 1,	/* down as asked or for good: not recovering */
+	WA_COUNT_FAULT       = 1u << 2,	/* a start made no worker: one more in a row */
+	WA_COUNT_STREAK      = 1u << 3,	/* a failure: the backoff streak goes on (or anew) */
+	WA_CLEAR_TIMER       = 1u << 4,
+	WA_FORK              = 1u << 5,	/* fork+exec now, or queue the start in a storm */
+	WA_SAY_NOT_READY     = 1u << 6,	/* log: not ready in time */
+	WA_SIGNAL_STOP       = 1u << 7,	/* stop signal (and SIGCONT) to the group */
+	WA_SIGNAL_KILL       = 1u << 8,	/* SIGKILL to the group and its strays, no grace */
+	WA_SIGNAL_ABORT      = 1u << 9,	/* SIGABRT to the group (a hung worker's core) */
+	WA_GRACE_KILL        = 1u << 10,	/* log: still running; SIGKILL to the group */
+	WA_SAY_STARTED       = 1u << 11,	/* service.started; the last start's fault forgotten */
+	WA_SAY_READY         = 1u << 12,	/* ready: service.ready, the recovery time */
+	WA_SAY_START_FAILED  = 1u << 13,	/* log, service.failed with the fault's reason */
+	WA_SAY_START_BACKOFF = 1u << 14, /* service.backoff with the fault's reason */
+	WA_SAY_EXIT_FAILED   = 1u << 15,	/* log, service.failed: exited abnormally */
+	WA_SAY_UNHEALTHY     = 1u << 16,	/* log, service.unhealthy with the probe's reason */
+	WA_SAY_BACKOFF       = 1u << 17,	/* service.backoff before a restart */
+	WA_ARM_TIMER         = 1u << 18,	/* the timer, step.timer_ms from now */
+	WA_STOP_STRAYS       = 1u << 19,	/* what left the group: the stop signal, the grace */
+	WA_MARK_KILLED       = 1u << 20,	/* shown stopping, recovering; the kill's grace */
+	WA_UNMARK_KILLED     = 1u << 21,	/* log: it lives on; shown as it is again */
+	WA_SIGNAL_OPERATOR   = 1u << 22,	/* facts.sig to the group, marked as asked;
 					   service.signaled */
-	WA_TELL_PARENT	 = 1u << 21,	/* its supervisor takes another step */
-	WA_REPORT_CRASH	 = 1u << 22,	/* to the supervisor: down unasked, abnormally */
-	WA_REPORT_EXIT	 = 1u << 23,	/* to the supervisor: down unasked, normally */
-	WA_REPORT_DOWN	 = 1u << 24,	/* to the supervisor: down as asked (stop_reason) */
+	WA_TELL_PARENT       = 1u << 23,	/* its supervisor takes another step */
+	WA_REPORT_CRASH      = 1u << 24,	/* to the supervisor: down unasked, abnormally */
+	WA_REPORT_EXIT       = 1u << 25,	/* to the supervisor: down unasked, normally */
+	WA_REPORT_DOWN       = 1u << 26,	/* to the supervisor: down as asked (stop_reason) */
 };
-#define WA_N	25
+#define WA_N	27
 /*
  * These may apply another event to the worker (a fork's outcome, the
  * supervisor's decision) or free it (a reload's retired node): no action
@@ -152,6 +159,8 @@ struct worker_facts {
 };
 
 #define LIFECYCLE_SIGNAL_GRACE_MS	5000
+/* A hung worker's time to dump core after SIGABRT, when shutdown_ms gives none. */
+#define LIFECYCLE_ABORT_GRACE_MS	5000
 
 struct worker_step {
 	bool		 ignored;	/* the event means nothing in this state */
@@ -164,6 +173,12 @@ struct worker_step {
 /* The cell (state, event) of the table, applied to the facts. */
 struct worker_step	lifecycle_next(enum svc_state, enum worker_event,
 			    const struct worker_facts *);
+
+/*
+ * A stop that is a failure of the worker's own (not ready in time,
+ * unhealthy, hung): its exit is reported as a crash, however it ended.
+ */
+bool		 lifecycle_stop_failed(enum stop_reason);
 
 /* WEV_EXITED: was the exit one the operator's signal asked for? */
 bool		 lifecycle_exit_requested(const struct worker_facts *);

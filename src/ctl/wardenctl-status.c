@@ -137,6 +137,29 @@ print_services(json_t *services)
 	ctl_table_free(&t);
 }
 
+/* What workers say of themselves (STATUS=), for those that say something. */
+static void
+print_status_texts(json_t *services)
+{
+	struct ctl_table	 t;
+	json_t			*svc;
+	size_t			 i, n = 0;
+
+	ctl_table_init(&t, 2, "SERVICE", "STATUS-TEXT");
+	json_array_foreach(services, i, svc) {
+		if (!json_is_string(json_object_get(svc, "status_text")))
+			continue;
+		table_cell_of(&t, svc, "name");
+		table_cell_of(&t, svc, "status_text");
+		n++;
+	}
+	if (n > 0) {
+		putchar('\n');
+		ctl_table_print(&t, stdout);
+	}
+	ctl_table_free(&t);
+}
+
 static void
 print_supervisors(json_t *sups)
 {
@@ -178,9 +201,10 @@ print_status(json_t *res)
 	printf("health %s, stage %s\n", health, stage);
 	free(health);
 	free(stage);
-	if (json_array_size(services) > 0)
+	if (json_array_size(services) > 0) {
 		print_services(services);
-	else
+		print_status_texts(services);
+	} else
 		printf("no services\n");
 	if (json_array_size(sups) > 0) {
 		putchar('\n');

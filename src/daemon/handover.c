@@ -20,6 +20,7 @@
 #include "logs.h"
 #include "strays.h"
 #include "tree-private.h"
+#include "watchdog.h"
 #include "util.h"
 
 static int
@@ -90,7 +91,7 @@ enum hf {
 	HF_PID, HF_OUT_FD, HF_READY_FD, HF_FAULT, HF_FAULT_TRIES, HF_KILLED_PID,
 	HF_KILL_RECOVERING, HF_KILL_AT, HF_STOP_SIGNAL, HF_SHUTDOWN_MS,
 	HF_OP_ACTIVE, HF_OP_INITIAL, HF_OP_GEN, HF_OP_LO, HF_OP_PHASE,
-	HF_OP_DELAY, HF_ERR_FD, HF_LOG_DROPPED,
+	HF_OP_DELAY, HF_ERR_FD, HF_LOG_DROPPED, HF_WD_AT, HF_WD_USEC,
 	/* the metrics' restarts by cause, in the order of enum down_cause */
 	HF_DOWN_CAUSE, HF_DOWN_SINCE_US, HF_RESTARTS_CRASH, HF_RESTARTS_EXIT,
 	HF_RESTARTS_READY_TIMEOUT, HF_RESTARTS_UNHEALTHY, HF_RESTARTS_WATCHDOG,
@@ -108,7 +109,7 @@ static const struct {
 } hf_fields[HF_N] = {
 	[HF_SUP] =		{ "sup", 0, 1, 0 },
 	[HF_STATE] =		{ "state", SVC_STOPPED, SVC_FAILED, 0 },
-	[HF_STOP_REASON] =	{ "stop_reason", STOP_NONE, STOP_SHUTDOWN, 0 },
+	[HF_STOP_REASON] =	{ "stop_reason", STOP_NONE, STOP_WATCHDOG, 0 },
 	[HF_WANT] =		{ "want", 0, 1, 0 },
 	[HF_READY] =		{ "ready", 0, 1, 0 },
 	[HF_RECOVERING] =	{ "recovering", 0, 1, 0 },
@@ -143,6 +144,8 @@ static const struct {
 	[HF_OP_DELAY] =		{ "op_delay", 0, HF_U32, 0 },
 	[HF_ERR_FD] =		{ "err_fd", -1, INT32_MAX, -1 },
 	[HF_LOG_DROPPED] =	{ "log_dropped", 0, HF_I64, 0 },
+	[HF_WD_AT] =		{ "watchdog_at", 0, HF_I64, 0 },
+	[HF_WD_USEC] =		{ "watchdog_usec", 0, HF_I64, 0 },
 	[HF_DOWN_CAUSE] =	{ "down_cause", CAUSE_NONE, CAUSE_N - 1, 0 },
 	[HF_DOWN_SINCE_US] =	{ "down_since_us", 0, HF_I64, 0 },
 	[HF_RESTARTS_CRASH] =	{ "restarts_crash", 0, HF_I64, 0 },
@@ -253,6 +256,8 @@ handover_node(const struct node *n, json_t *fds)
 		f[HF_KILL_AT] = handover_deadline(n->kill_timer, n->kill_at);
 		f[HF_STOP_SIGNAL] = n->stop_signal;
 		f[HF_SHUTDOWN_MS] = n->shutdown_ms;
+		f[HF_WD_AT] = (json_int_t)n->wd_at;
+		f[HF_WD_USEC] = (json_int_t)n->wd_usec;
 		if (f[HF_OUT_FD] >= 0)
 			json_array_append_new(fds, json_integer(f[HF_OUT_FD]));
 		if (f[HF_ERR_FD] >= 0)
@@ -263,11 +268,12 @@ handover_node(const struct node *n, json_t *fds)
 	for (i = 0, len = 0; i < HF_N && len < sizeof(ints); i++)
 		len += (size_t)snprintf(ints + len, sizeof(ints) - len, "%s%lld",
 		    i > 0 ? " " : "", (long long)f[i]);
-	d = json_pack("[s,s,o,o,o,o]", n->name, ints,
+	d = json_pack("[s,s,o,o,o,o,o]", n->name, ints,
 	    handover_line(&n->out[LOGRING_STDOUT]),
 	    n->reason != NULL ? json_string(n->reason) : json_null(),
 	    n->is_sup ? handover_intensity(&n->intensity) : json_array(),
-	    handover_line(&n->out[LOGRING_STDERR]));
+	    handover_line(&n->out[LOGRING_STDERR]),
+	    n->status_text != NULL ? json_string(n->status_text) : json_null());
 	return d;
 }
 
@@ -384,6 +390,7 @@ handover_take_worker(struct node *n, const json_int_t *f, const json_t *d,
     uint64_t now, char *err, size_t errlen)
 {
 	const json_t	*reason = json_array_get(d, 3);
+	const json_t	*status = json_array_get(d, 6);
 
 	if (handover_take_line(&n->out[LOGRING_STDOUT],
 	    json_string_value(json_array_get(d, 2))) == -1 ||
@@ -391,7 +398,8 @@ handover_take_worker(struct node *n, const json_int_t *f, const json_t *d,
 	    json_string_value(json_array_get(d, 5))) == -1 ||
 	    (json_array_size(d) > 5 && !json_is_string(json_array_get(d, 5))) ||
 	    f[HF_STOP_SIGNAL] == 0 || (!json_is_null(reason) &&
-	    !json_is_string(reason))) {
+	    !json_is_string(reason)) || (status != NULL &&
+	    !json_is_null(status) && !json_is_string(status))) {
 		snprintf(err, errlen, "tree: %s: bad worker fields", n->name);
 		return -1;
 	}
@@ -399,6 +407,9 @@ handover_take_worker(struct node *n, const json_int_t *f, const json_t *d,
 	free(n->reason);
 	n->reason = json_is_string(reason) ?
 	    xstrdup(json_string_value(reason)) : NULL;
+	free(n->status_text);
+	n->status_text = json_is_string(status) ?
+	    xstrdup(json_string_value(status)) : NULL;
 	n->fault = (enum start_fault)f[HF_FAULT];
 	n->fault_tries = (unsigned)f[HF_FAULT_TRIES];
 	n->stop_signal = (int)f[HF_STOP_SIGNAL];
@@ -406,6 +417,9 @@ handover_take_worker(struct node *n, const json_int_t *f, const json_t *d,
 	n->pid = f[HF_PID] > 0 ? (pid_t)f[HF_PID] : -1;
 	if (n->pid > 0)
 		pidmap_put(&tree.live_pids, n->pid, n);
+	n->wd_usec = (uint64_t)f[HF_WD_USEC];
+	if (f[HF_WD_AT] > 0)
+		watchdog_resume(n, (uint64_t)f[HF_WD_AT], now);
 	if (handover_take_stream(n, LOGRING_STDOUT, f[HF_OUT_FD], err,
 	    errlen) == -1 || handover_take_stream(n, LOGRING_STDERR,
 	    f[HF_ERR_FD], err, errlen) == -1)
@@ -495,10 +509,10 @@ handover_take_node(struct node *n, const json_t *d, size_t nf, uint64_t now,
 	const char	*line = json_string_value(json_array_get(d, 2));
 
 	if (!json_is_array(d) || json_array_size(d) < 5 ||
-	    json_array_size(d) > 6 || name == NULL || ints == NULL ||
+	    json_array_size(d) > 7 || name == NULL || ints == NULL ||
 	    line == NULL) {
 		snprintf(err, errlen, "tree: a node: want [name, fields, line, "
-		    "reason, intensity, stderr line]");
+		    "reason, intensity, stderr line, status text]");
 		return -1;
 	}
 	if (handover_parse_fields(name, ints, nf, f, err, errlen) == -1)

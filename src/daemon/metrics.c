@@ -192,6 +192,14 @@ metrics_svc_exit_signal(struct scrape *s, const struct node *n)
 }
 
 static void
+metrics_svc_probes(struct scrape *s, const struct node *n)
+{
+	metrics_node_sample(s, "warden_service_health_check_failures_total",
+	    "service", n);
+	metrics_value_u64(&s->b, n->probe_failures);
+}
+
+static void
 metrics_svc_hist(struct scrape *s, const struct node *n, const char *name,
     const struct metrics_hist *h)
 {
@@ -260,6 +268,8 @@ static const struct {
 	{ "warden_service_last_exit_signal", METRICS_GAUGE, false,
 	    metrics_svc_exit_signal, "The signal that ended its last process, "
 	    "when one did." },
+	{ "warden_service_health_check_failures_total", METRICS_COUNTER, false,
+	    metrics_svc_probes, "Liveness probes of the service that failed." },
 	{ "warden_service_recovery_started_seconds", METRICS_HISTOGRAM, false,
 	    metrics_svc_rec_started, "From going down unexpectedly to its new "
 	    "process started." },

@@ -6,6 +6,7 @@
  * socket (ready: notify, readysock.c). Each instance has pipes of its own.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,8 +17,10 @@
 #include "readysock.h"
 #include "tree-private.h"
 #include "util.h"
+#include "watchdog.h"
 
 #define PIPES_READ_MAX	65536	/* output bytes read per wake-up, per stream */
+#define PIPES_STATUS_MAX 256	/* the STATUS= text kept, in bytes */
 
 void
 pipes_unwatch(struct event **ev, int *fd)
@@ -211,6 +214,37 @@ pipes_watch_ready(struct node *n, int fd)
 }
 
 /* A notify datagram: from the worker itself or from its process group. */
+/*
+ * STATUS=: what the worker says of itself, shown in status until its
+ * next, or its exit. Kept printable and bounded: it is for people, on
+ * terminals.
+ */
+static void
+pipes_status(struct node *n, const char *msg)
+{
+	const char	*v;
+	char		 raw[PIPES_STATUS_MAX];
+	size_t		 len, i, clean;
+
+	if ((v = readysock_value(msg, "STATUS", &len)) == NULL)
+		return;
+	if (len > sizeof(raw))
+		len = sizeof(raw);
+	for (i = 0; i < len; i++)
+		raw[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+	/* Nor C1 controls (U+0080..U+009F): a terminal takes them as commands. */
+	for (i = 0; i + 1 < len; i++)
+		if ((unsigned char)raw[i] == 0xc2 &&
+		    (unsigned char)raw[i + 1] >= 0x80 &&
+		    (unsigned char)raw[i + 1] <= 0x9f)
+			raw[i] = raw[i + 1] = '?';
+	/* Valid UTF-8, as every string in an answer must be; still bounded. */
+	free(n->status_text);
+	n->status_text = xmalloc(PIPES_STATUS_MAX + 1);
+	clean = logring_utf8_clean(n->status_text, PIPES_STATUS_MAX, raw, len);
+	n->status_text[clean] = '\0';
+}
+
 void
 pipes_notify(pid_t pid, const char *msg, size_t len, void *arg)
 {
@@ -226,8 +260,10 @@ pipes_notify(pid_t pid, const char *msg, size_t len, void *arg)
 			return;
 		}
 	}
+	pipes_status(n, msg);
 	/* READY=1 is readiness only for a worker that said it would send it. */
 	if (readysock_has(msg, "READY=1") && n->conf != NULL &&
 	    n->conf->ready == READY_NOTIFY)
 		worker_apply(n, WEV_READY, NULL);
+	watchdog_notify(n, pid, msg);
 }

@@ -221,3 +221,22 @@ readysock_has(const char *msg, const char *line)
 	}
 	return 0;
 }
+
+const char *
+readysock_value(const char *msg, const char *key, size_t *len)
+{
+	size_t		 n = strlen(key);
+	const char	*p = msg, *found = NULL;
+
+	while (*p != '\0') {
+		if (strncmp(p, key, n) == 0 && p[n] == '=')
+			found = p + n + 1;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	if (found != NULL)
+		*len = strcspn(found, "\n");
+	return found;
+}

@@ -32,5 +32,10 @@ int		 readysock_adopt(const json_t *, char *err, size_t errlen);
 
 /* Does a notify message hold the line "KEY=value" (value exactly)? */
 int		 readysock_has(const char *msg, const char *line);
+/*
+ * The value of the last line "KEY=..." of a notify message, *len its
+ * length (up to the newline); NULL when there is none.
+ */
+const char	*readysock_value(const char *msg, const char *key, size_t *len);
 
 #endif

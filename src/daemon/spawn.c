@@ -136,6 +136,23 @@ spawn_own_put(struct spawn_env *e, char *entry)
 	e->own[e->nown++] = entry;
 }
 
+/* Room for the longest pid, written by the child (spawn_child_pid). */
+#define SPAWN_PID_DIGITS	10
+
+/* WATCHDOG_USEC and WATCHDOG_PID, as systemd passes them. */
+static void
+spawn_env_watchdog(struct spawn_env *e, int watchdog_ms)
+{
+	char	*s;
+
+	xasprintf(&s, "WATCHDOG_USEC=%llu",
+	    (unsigned long long)watchdog_ms * 1000);
+	spawn_own_put(e, s);
+	xasprintf(&s, "WATCHDOG_PID=%0*d", SPAWN_PID_DIGITS, 0);
+	spawn_own_put(e, s);
+	e->watchdog_pid = s + strlen("WATCHDOG_PID=");
+}
+
 struct spawn_env *
 spawn_env(const struct spawn_args *a)
 {
@@ -146,7 +163,7 @@ spawn_env(const struct spawn_args *a)
 	size_t			 i, j, n = 0;
 
 	spawn_base_build();
-	e->own = xcalloc(c->nfile_env + c->nenv + 6, sizeof(*e->own));
+	e->own = xcalloc(c->nfile_env + c->nenv + 8, sizeof(*e->own));
 	/* The env file's, then env over them, then warden's own over all. */
 	for (i = 0; i < c->nfile_env; i++) {
 		xasprintf(&s, "%s=%s", c->file_env[i].key, c->file_env[i].value);
@@ -174,6 +191,8 @@ spawn_env(const struct spawn_args *a)
 		xasprintf(&s, "WARDEN_TABLE_FD=%d", SPAWN_TABLE_FD);
 		spawn_own_put(e, s);
 	}
+	if (c->watchdog_ms > 0)
+		spawn_env_watchdog(e, c->watchdog_ms);
 	/*
 	 * The inherited ones in their order, each replaced by the worker's
 	 * own of the same name; then the rest of its own.
@@ -261,10 +280,27 @@ spawn_child_limits(const struct child_conf *c, struct spawn_result *r)
 	}
 }
 
-static void __attribute__((noreturn))
-spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
-    int out_w, int err_w, int ready_w)
+/* In the child: its pid in decimal over digits, async-signal-safe. */
+static void
+spawn_child_pid(char *digits)
 {
+	unsigned long	pid = (unsigned long)getpid();
+	char		tmp[SPAWN_PID_DIGITS];
+	size_t		n = 0;
+
+	do
+		tmp[n++] = (char)('0' + pid % 10);
+	while ((pid /= 10) != 0 && n < sizeof(tmp));
+	for (size_t i = 0; i < n; i++)
+		digits[i] = tmp[n - 1 - i];
+	digits[n] = '\0';
+}
+
+static void __attribute__((noreturn))
+spawn_child(const struct spawn_args *a, const struct spawn_env *e,
+    struct spawn_result *r, int out_w, int err_w, int ready_w)
+{
+	char			**env = e->envp;
 	const struct child_conf	*c = a->conf;
 	sigset_t		 none;
 	int			 devnull, table_fd = a->table_fd;
@@ -338,6 +374,8 @@ spawn_child(const struct spawn_args *a, char **env, struct spawn_result *r,
 		errno = ESRCH;
 		spawn_child_fail(r, "getppid");
 	}
+	if (e->watchdog_pid != NULL)
+		spawn_child_pid(e->watchdog_pid);
 	if (strchr(c->argv[0], '/') != NULL)
 		execve(c->argv[0], c->argv, env);
 	else
@@ -368,8 +406,8 @@ spawn_worker(const struct spawn_args *a, struct spawn_result *r)
 		fatal("sigprocmask");
 	pid = vfork();
 	if (pid == 0)
-		spawn_child(a, built != NULL ? built->envp : a->env->envp, r,
-		    out[1], err[1], ready[1]);
+		spawn_child(a, built != NULL ? built : a->env, r, out[1],
+		    err[1], ready[1]);
 	saved = errno;
 	if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
 		fatal("sigprocmask");

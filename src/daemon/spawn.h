@@ -49,6 +49,12 @@ struct spawn_env {
 	char	**envp;		/* for execve, NULL-terminated */
 	char	**own;		/* the strings that are this worker's */
 	size_t	  nown;
+	/*
+	 * "watchdog_ms": the digits of WATCHDOG_PID=, written by the child
+	 * with its own pid before exec (a pid is known only once forked);
+	 * NULL: no watchdog.
+	 */
+	char	 *watchdog_pid;
 };
 
 struct spawn_env *spawn_env(const struct spawn_args *);

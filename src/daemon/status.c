@@ -126,6 +126,20 @@ status_exit_json(const struct node *n)
 	return e;
 }
 
+/* The watchdog's period and the time left before it fires (null: not armed). */
+static json_t *
+status_watchdog_json(const struct node *n, uint64_t now)
+{
+	json_t	*w = json_object();
+
+	status_set_int(w, "ms", n->wd_usec != 0 ? (json_int_t)(n->wd_usec / 1000) :
+	    n->conf->watchdog_ms);
+	json_object_set_new_nocheck(w, "due_ms", n->wd_at != 0 ?
+	    json_integer(n->wd_at > now ? (json_int_t)(n->wd_at - now) : 0) :
+	    json_null());
+	return w;
+}
+
 json_t *
 tree_service_json(const struct node *n)
 {
@@ -146,6 +160,11 @@ tree_service_json(const struct node *n)
 	json_object_set_new_nocheck(o, "reason", n->reason != NULL ?
 	    json_string(n->reason) : json_null());
 	status_set_int(o, "log_dropped", (json_int_t)logs_dropped_count(n));
+	json_object_set_new_nocheck(o, "status_text", n->status_text != NULL ?
+	    json_string_nocheck(n->status_text) : json_null());
+	if (n->conf != NULL && n->conf->watchdog_ms > 0)
+		json_object_set_new_nocheck(o, "watchdog", status_watchdog_json(n,
+		    now));
 	/* Shown only when off: whether it is down as configured, say. */
 	if (n->conf != NULL && !n->conf->autostart)
 		json_object_set_new_nocheck(o, "autostart", json_false());

@@ -88,6 +88,13 @@ void		 worker_kill_timer_cb(evutil_socket_t, short, void *);
  */
 void		 worker_apply(struct node *, enum worker_event,
 		    const struct worker_facts *ev_facts);
+/*
+ * Its liveness failed: check is "exec", "tcp", "http" (its probe, after
+ * "failures" in a row: WEV_UNHEALTHY) or "watchdog" (WEV_HUNG); why is
+ * said in service.unhealthy and the log. Nothing when it has no process.
+ */
+void		 worker_unhealthy(struct node *, const char *check,
+		    const char *why);
 /* A reexec: the state the last image left, put back as it was. */
 void		 worker_restore(struct node *, enum svc_state,
 		    enum stop_reason);

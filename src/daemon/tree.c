@@ -23,6 +23,7 @@
 #include "readysock.h"
 #include "strays.h"
 #include "tree-private.h"
+#include "watchdog.h"
 #include "util.h"
 
 struct tree_state	 tree;
@@ -215,6 +216,9 @@ node_free(struct node *n)
 		event_free(n->kill_timer);
 	worker_env_forget(n);
 	free(n->reason);
+	free(n->unhealthy_why);
+	free(n->status_text);
+	watchdog_free(n);
 	free(n->name);
 	free(n->path);
 	free(n);

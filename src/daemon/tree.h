@@ -99,6 +99,14 @@ struct node {
 	pid_t			 signal_pid;	/* service.signal signalled this instance ... */
 	int			 signal_sig;	/* ... with this ... */
 	uint64_t		 signal_at;	/* ... then (ms, monotonic) */
+	struct event		*wd_timer;	/* its watchdog (watchdog.c), NULL: none yet */
+	uint64_t		 wd_at;		/* ms, monotonic: when it fires, 0: not armed */
+	uint64_t		 wd_usec;	/* the instance's WATCHDOG_USEC=, 0: its config's */
+	bool			 wd_foreign_said; /* a ping from another pid was logged */
+	char			*status_text;	/* its last STATUS=, NULL: none */
+	const char		*unhealthy_check; /* the last WEV_UNHEALTHY/HUNG's: static */
+	char			*unhealthy_why;	/* ... and its reason; NULL: none */
+	uint64_t		 probe_failures; /* liveness probes failed, all told */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 	/* what the metrics count (metrics.c): restarts by cause, recovery times */

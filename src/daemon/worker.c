@@ -30,6 +30,7 @@
 #include "strays.h"
 #include "tree-private.h"
 #include "util.h"
+#include "watchdog.h"
 
 #define WORKER_KILL_GRACE_MS 5000	/* a killed instance without shutdown_ms */
 
@@ -82,6 +83,24 @@ worker_apply(struct node *n, enum worker_event ev,
 	worker_perform(n, &s, &f);
 }
 
+void
+worker_unhealthy(struct node *n, const char *check, const char *why)
+{
+	char	*copy;
+
+	if (n->is_sup || n->pid <= 0)
+		return;
+	if ((copy = strdup(why)) == NULL) {
+		log_warn("%s: unhealthy", n->name);
+		copy = NULL;
+	}
+	free(n->unhealthy_why);
+	n->unhealthy_why = copy;
+	n->unhealthy_check = check;
+	worker_apply(n, strcmp(check, "watchdog") == 0 ? WEV_HUNG :
+	    WEV_UNHEALTHY, NULL);
+}
+
 /* Not a change of state: the one the last image had, before a reexec. */
 void
 worker_restore(struct node *n, enum svc_state state, enum stop_reason why)
@@ -127,6 +146,25 @@ worker_say_ready(struct node *n)
 		json_object_set_new(f, "recovery_ms", json_integer(n->last_recovery_ms));
 	}
 	events_emit("service.ready", f);
+	watchdog_arm(n);
+}
+
+/* Its probe or its watchdog says it is not alive: why, said once. */
+static void
+worker_say_unhealthy(struct node *n)
+{
+	const char	*check = n->unhealthy_check != NULL ? n->unhealthy_check : "?";
+	const char	*why = n->unhealthy_why != NULL ? n->unhealthy_why : "";
+	json_t		*f;
+
+	log_warnx("%s: pid %ld unhealthy (%s): %s; %s", n->name, (long)n->pid,
+	    check, why, n->stop_reason == STOP_WATCHDOG ? "aborting it" :
+	    "stopping it");
+	f = node_ev_fields(n);
+	json_object_set_new(f, "pid", json_integer(n->pid));
+	json_object_set_new(f, "check", json_string(check));
+	json_object_set_new(f, "reason", json_string(why));
+	events_emit("service.unhealthy", f);
 }
 
 /* The command cannot be run: tried again after delay_ms, or (temporary) not. */
@@ -191,6 +229,7 @@ worker_signal(struct node *n, int sig)
 static void
 worker_signal_stop(struct node *n)
 {
+	watchdog_stop(n);
 	worker_signal(n, n->stop_signal);
 	if (n->stop_signal != SIGCONT && n->stop_signal != SIGKILL)
 		worker_signal(n, SIGCONT);
@@ -207,15 +246,28 @@ worker_stop_strays(struct node *n)
 static void
 worker_signal_kill(struct node *n)
 {
+	watchdog_stop(n);
 	worker_signal(n, SIGKILL);
 	strays_stop(n->name, n->pid, SIGKILL, -1);
+}
+
+/* A hung worker: SIGABRT, for its core; SIGCONT, should it be stopped. */
+static void
+worker_signal_abort(struct node *n)
+{
+	watchdog_stop(n);
+	worker_signal(n, SIGABRT);
+	worker_signal(n, SIGCONT);
 }
 
 static void
 worker_grace_kill(struct node *n)
 {
-	log_warnx("%s: still running %d ms after SIG%s, killing it",
-	    n->name, n->shutdown_ms, util_signal_name(n->stop_signal));
+	bool	aborted = n->stop_reason == STOP_WATCHDOG;
+
+	log_warnx("%s: still running %d ms after SIG%s, killing it", n->name,
+	    aborted && n->shutdown_ms <= 0 ? LIFECYCLE_ABORT_GRACE_MS :
+	    n->shutdown_ms, util_signal_name(aborted ? SIGABRT : n->stop_signal));
 	worker_signal(n, SIGKILL);
 }
 
@@ -371,6 +423,8 @@ worker_perform(struct node *n, const struct worker_step *s,
 		worker_signal_stop(n);
 	if (a & WA_SIGNAL_KILL)
 		worker_signal_kill(n);
+	if (a & WA_SIGNAL_ABORT)
+		worker_signal_abort(n);
 	if (a & WA_GRACE_KILL)
 		worker_grace_kill(n);
 	if (a & WA_SAY_STARTED)
@@ -383,6 +437,8 @@ worker_perform(struct node *n, const struct worker_step *s,
 		worker_say_start_backoff(n, s);
 	if (a & WA_SAY_EXIT_FAILED)
 		worker_say_exit_failed(n);
+	if (a & WA_SAY_UNHEALTHY)
+		worker_say_unhealthy(n);
 	if (a & WA_SAY_BACKOFF)
 		worker_say_backoff(n, f->delay_ms);
 	if (a & WA_ARM_TIMER)
@@ -554,6 +610,9 @@ worker_exited(struct node *n, int code, int sig)
 	bool			 was_ready = n->ready;
 
 	node_timer_clear(n);
+	watchdog_stop(n);
+	free(n->status_text);
+	n->status_text = NULL;
 	pipes_close_ready(n);
 	pipes_read_output(n, true);
 	pidmap_del(&tree.live_pids, n->pid);
@@ -574,7 +633,7 @@ worker_exited(struct node *n, int code, int sig)
 	json_object_set_new(e, "code", sig == 0 ? json_integer(code) : json_null());
 	json_object_set_new(e, "signal", sig != 0 ? json_string(util_signal_name(sig)) : json_null());
 	json_object_set_new(e, "expected", json_boolean((why != STOP_NONE &&
-	    why != STOP_READY_TIMEOUT) ||
+	    !lifecycle_stop_failed(why)) ||
 	    (why == STOP_NONE && lifecycle_exit_requested(&f))));
 	if (n->fault != FAULT_NONE && n->reason != NULL)
 		json_object_set_new(e, "reason", json_string(n->reason));

@@ -36,6 +36,7 @@
 static const char *const rpc_event_types[] = {
 	"service.started", "service.ready", "service.exited",
 	"service.backoff", "service.failed", "service.signaled",
+	"service.unhealthy",
 	"supervisor.failed",
 	"flag.changed", "stage.changed", "guard.rollback",
 	"table.deleted", "table.repaired", "table.unavailable",
