@@ -15,23 +15,36 @@
 #include "log.h"
 #include "procinfo.h"
 
+/*
+ * A /proc/.../stat file read into buf: its fields after the name, from
+ * field 3 (state) on, or NULL. The name may hold spaces and parentheses:
+ * the fields follow the last ')'.
+ */
+static const char *
+proc_stat_fields(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strrchr(buf, ')');
+}
+
 int
 proc_info(pid_t pid, struct proc_info *pi)
 {
-	char	path[64], buf[1024], *p;
-	ssize_t	n;
-	int	fd, ppid, pgrp;
+	char		 path[64], buf[1024];
+	const char	*p;
+	int		 ppid, pgrp;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The name may hold spaces and parentheses: fields follow the last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
+	if ((p = proc_stat_fields(path, buf, sizeof(buf))) == NULL || sscanf(p + 1,
 	    " %c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d"
 	    " %*d %*d %llu", &pi->state, &ppid, &pgrp, &pi->start) != 4)
 		return -1;
@@ -99,24 +112,17 @@ proc_self_fds(void)
 int
 proc_self(struct proc_self *ps)
 {
-	char			 buf[2048], *p;
+	char			 buf[2048];
+	const char		*p;
 	unsigned long		 utime, stime, vsize;
 	unsigned long long	 start;
 	long			 rss, hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	struct rlimit		 rl;
 	struct timespec		 boot, real;
-	ssize_t			 n;
-	int			 fd;
 
-	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	/* Fields 14, 15 (utime, stime), 22 (starttime), 23 (vsize), 24 (rss). */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
+	if ((p = proc_stat_fields("/proc/self/stat", buf, sizeof(buf))) == NULL ||
+	    sscanf(p + 1,
 	    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d"
 	    " %*d %*d %*d %llu %lu %ld", &utime, &stime, &start, &vsize,
 	    &rss) != 5)
