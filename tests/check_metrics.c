@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <check.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +375,62 @@ START_TEST(test_reload_rebinds)
 }
 END_TEST
 
+/* A keep-alive connection answered once: open, and counted by warden. */
+static int
+open_answered(const char *listen)
+{
+	static const char	 req[] = "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct pollfd		 pfd;
+	char			 buf[4096];
+	size_t			 len = 0;
+	ssize_t			 n;
+	int			 fd = http_connect(listen, false);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(http_send(fd, req, sizeof(req) - 1, TESTLIB_WAIT), 0);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (len < sizeof(buf) - 1 && (len < 4 || memmem(buf, len, "\r\n\r\n", 4) == NULL)) {
+		ck_assert_int_eq(poll(&pfd, 1, TESTLIB_WAIT), 1);
+		ck_assert_int_gt(n = read(fd, buf + len, sizeof(buf) - 1 - len), 0);
+		len += (size_t)n;
+	}
+	ck_assert(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+	return fd;
+}
+
+/*
+ * A reload to another address while the old endpoint is at its limit: the
+ * old server goes with its connections (each one's close seen), the new
+ * one answers.
+ */
+START_TEST(test_reload_at_the_limit)
+{
+	struct harness	 h;
+	char		*listen, *after, *raw;
+	size_t		 n;
+	int		 fd;
+
+	start(&h, "{ 'metrics': { 'listen': '127.0.0.1:0', 'max_connections': 1 },"
+	    " 'supervisor': { 'children': [] } }");
+	listen = mt_listen(&h);
+	fd = open_answered(listen);
+	ck_assert_int_eq(harness_write_config(&h, dq("{ 'metrics': { 'listen': "
+	    "'[::1]:0', 'max_connections': 1 }, 'supervisor': { 'children': [] } }")), 0);
+	json_decref(result(&h, "config.reload", NULL));
+	ck_assert_int_eq(http_read_all(fd, TESTLIB_WAIT, &raw, &n), 0);
+	ck_assert_uint_eq(n, 0);	/* closed with the old server */
+	free(raw);
+	close(fd);
+	after = mt_listen(&h);
+	ck_assert_ptr_nonnull(strstr(after, "[::1]:"));
+	free(mt_http_text(after));
+	free(after);
+	free(listen);
+	stop(&h);
+}
+END_TEST
+
 /* After a reexec the same socket answers, and restarts by reason are kept. */
 START_TEST(test_reexec_keeps_endpoint_and_counts)
 {
@@ -423,6 +480,7 @@ make_suite(void)
 	tcase_add_test(tc, test_no_endpoint);
 	tcase_add_test(tc, test_bind_fails_at_start);
 	tcase_add_test(tc, test_reload_rebinds);
+	tcase_add_test(tc, test_reload_at_the_limit);
 	tcase_add_test(tc, test_reexec_keeps_endpoint_and_counts);
 	suite_add_tcase(s, tc);
 	return s;

@@ -59,6 +59,7 @@ struct mhttp {
 	int				 max;
 	int				 live;
 	bool				 paused;
+	bool				 freeing;	/* evhttp_free(): its listener is gone */
 	struct mconn			*pending;
 	struct event			*ev_pending;
 };
@@ -88,7 +89,7 @@ mhttp_closed(struct evhttp_connection *evcon, void *arg)
 	(void)evcon;
 	h->live--;
 	free(c);
-	if (h->live < h->max)
+	if (h->live < h->max && !h->freeing)
 		mhttp_listening(h, true);
 }
 
@@ -260,6 +261,7 @@ mhttp_free(struct mhttp *h)
 		h->pending = c->next;
 		free(c);
 	}
+	h->freeing = true;
 	if (h->http != NULL)
 		evhttp_free(h->http);	/* closes each connection: mhttp_closed() */
 	if (h->ev_pending != NULL)
