@@ -35,6 +35,31 @@ START_TEST(test_family_and_samples)
 }
 END_TEST
 
+/* A sample started as the one before: its name and first label copied. */
+START_TEST(test_sample_again)
+{
+	struct metrics_buf	b;
+	size_t			at, len;
+
+	metrics_buf_init(&b);
+	metrics_sample(&b, "s", NULL);
+	metrics_value_u64(&b, 0);
+	at = b.len;
+	metrics_sample(&b, "warden_service_state", NULL);
+	metrics_label(&b, "service", "a\"b");
+	len = b.len - at;
+	metrics_label(&b, "state", "running");
+	metrics_value_u64(&b, 1);
+	metrics_sample_again(&b, at, len);
+	metrics_label(&b, "state", "failed");
+	metrics_value_u64(&b, 0);
+	ck_assert_str_eq(b.s, "s 0\n"
+	    "warden_service_state{service=\"a\\\"b\",state=\"running\"} 1\n"
+	    "warden_service_state{service=\"a\\\"b\",state=\"failed\"} 0\n");
+	metrics_buf_free(&b);
+}
+END_TEST
+
 /* Label values escape \, " and newline; HELP escapes \ and newline only. */
 START_TEST(test_escapes)
 {
@@ -145,6 +170,40 @@ START_TEST(test_histogram_bare)
 }
 END_TEST
 
+/*
+ * A histogram whose bucket lines make the buffer grow halfway: each line
+ * is still whole (its first part is copied from where the buffer is now).
+ */
+START_TEST(test_histogram_grows)
+{
+	static const double	 bounds[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const char *const labels[] = { "service", "a-rather-long-name" };
+	struct metrics_buckets	 bk;
+	struct metrics_hist	 h;
+	struct metrics_buf	 b, one;
+	size_t			 fill;
+	char			*pad;
+
+	memset(&h, 0, sizeof(h));
+	metrics_buckets_init(&bk, bounds, nitems(bounds));
+	metrics_buf_init(&one);
+	metrics_histogram(&one, "x", labels, 1, &bk, &h);
+	for (fill = 65536 - 400; fill < 65536; fill += 7) {
+		metrics_buf_init(&b);
+		pad = xmalloc(fill + 1);
+		memset(pad, '#', fill - 1);
+		pad[fill - 1] = '\n';
+		pad[fill] = '\0';
+		metrics_family(&b, "p", METRICS_GAUGE, pad);
+		metrics_histogram(&b, "x", labels, 1, &bk, &h);
+		ck_assert_str_eq(b.s + b.len - one.len, one.s);
+		metrics_buf_free(&b);
+		free(pad);
+	}
+	metrics_buf_free(&one);
+}
+END_TEST
+
 /* The buffer grows past its first size, and hands its text over whole. */
 START_TEST(test_growth)
 {
@@ -227,11 +286,13 @@ make_suite(void)
 
 	tcase_add_test(tc, test_family_and_samples);
 	tcase_add_test(tc, test_escapes);
+	tcase_add_test(tc, test_sample_again);
 	tcase_add_loop_test(tc, test_numbers, 0, nitems(numbers));
 	tcase_add_test(tc, test_special_numbers);
 	tcase_add_test(tc, test_histogram);
 	tcase_add_test(tc, test_histogram_bare);
 	tcase_add_test(tc, test_growth);
+	tcase_add_test(tc, test_histogram_grows);
 	tcase_add_test(tc, test_type_names);
 	tcase_add_loop_test(tc, test_causes, 0, nitems(causes));
 	tcase_add_test(tc, test_cause_names);

@@ -37,19 +37,35 @@ metrics_buf_take(struct metrics_buf *b, size_t *len)
 	return s;
 }
 
-/* Room for n more bytes and the NUL, doubling: appends stay amortized O(1). */
 static char *
-metrics_room(struct metrics_buf *b, size_t n)
+metrics_grow(struct metrics_buf *b, size_t n)
 {
 	size_t	cap = b->cap != 0 ? b->cap : METRICS_BUF_FIRST;
 
 	while (b->len + n + 1 > cap)
 		cap *= 2;
-	if (cap != b->cap) {
-		b->s = xreallocarray(b->s, cap, 1);
-		b->cap = cap;
-	}
+	b->s = xreallocarray(b->s, cap, 1);
+	b->cap = cap;
 	return b->s + b->len;
+}
+
+/*
+ * Room for n more bytes and the NUL, doubling: appends stay amortized
+ * O(1), and the usual case is one comparison (a scrape makes a million).
+ */
+static inline char *
+metrics_room(struct metrics_buf *b, size_t n)
+{
+	if (b->len + n + 1 <= b->cap)
+		return b->s + b->len;
+	return metrics_grow(b, n);
+}
+
+void
+metrics_buf_reserve(struct metrics_buf *b, size_t n)
+{
+	if (n > b->cap)
+		(void)metrics_grow(b, n - b->len);
 }
 
 static void
@@ -73,8 +89,14 @@ metrics_adds(struct metrics_buf *b, const char *s)
 static void
 metrics_escaped(struct metrics_buf *b, const char *s, bool quote)
 {
-	char	*p = metrics_room(b, 2 * strlen(s));
+	size_t	 len = strcspn(s, quote ? "\\\"\n" : "\\\n");
+	char	*p;
 
+	if (s[len] == '\0') {		/* the usual case: nothing to escape */
+		metrics_add(b, s, len);
+		return;
+	}
+	p = metrics_room(b, 2 * (len + strlen(s + len)));
 	for (; *s != '\0'; s++) {
 		if (*s == '\\' || (*s == '"' && quote)) {
 			*p++ = '\\';
@@ -128,25 +150,32 @@ metrics_sample(struct metrics_buf *b, const char *name, const char *suffix)
 }
 
 void
-metrics_label(struct metrics_buf *b, const char *name, const char *value)
+metrics_sample_again(struct metrics_buf *b, size_t at, size_t len)
 {
-	metrics_add(b, b->labels ? "," : "{", 1);
+	/* b->s may move as it grows: room first, then the copy. */
+	(void)metrics_room(b, len);
+	memcpy(b->s + b->len, b->s + at, len);
+	b->len += len;
+	b->s[b->len] = '\0';
 	b->labels = true;
-	metrics_adds(b, name);
-	metrics_add(b, "=\"", 2);
-	metrics_escaped(b, value, true);
-	metrics_add(b, "\"", 1);
 }
 
-/* The end of the labels, if any, and the space before the value. */
-static void
-metrics_value_start(struct metrics_buf *b)
+/* ,name="value" (or {name="value"), with room asked once. */
+void
+metrics_label(struct metrics_buf *b, const char *name, const char *value)
 {
-	if (b->labels)
-		metrics_add(b, "} ", 2);
-	else
-		metrics_add(b, " ", 1);
-	b->labels = false;
+	size_t	nlen = strlen(name);
+	char	*p = metrics_room(b, nlen + 2 * strlen(value) + 4);
+
+	*p++ = b->labels ? ',' : '{';
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '=';
+	*p++ = '"';
+	b->len = (size_t)(p - b->s);
+	b->labels = true;
+	metrics_escaped(b, value, true);
+	metrics_add(b, "\"", 1);
 }
 
 /* Decimal digits of v at the end of buf (METRICS_NUM_MAX); returns the first. */
@@ -163,14 +192,28 @@ metrics_u64_digits(uint64_t v, char *buf)
 	return p;
 }
 
+/* "} 42\n" or " 42\n": the end of a sample, with room asked once. */
+static void
+metrics_value_text(struct metrics_buf *b, const char *v, size_t len)
+{
+	char	*p = metrics_room(b, len + 3);
+
+	if (b->labels)
+		*p++ = '}';
+	*p++ = ' ';
+	memcpy(p, v, len);
+	p[len] = '\n';
+	p[len + 1] = '\0';
+	b->len = (size_t)(p + len + 1 - b->s);
+	b->labels = false;
+}
+
 void
 metrics_value_u64(struct metrics_buf *b, uint64_t v)
 {
 	char	buf[METRICS_NUM_MAX], *p = metrics_u64_digits(v, buf);
 
-	metrics_value_start(b);
-	metrics_add(b, p, (size_t)(buf + METRICS_NUM_MAX - 1 - p));
-	metrics_add(b, "\n", 1);
+	metrics_value_text(b, p, (size_t)(buf + METRICS_NUM_MAX - 1 - p));
 }
 
 void
@@ -184,9 +227,7 @@ metrics_value_i64(struct metrics_buf *b, int64_t v)
 	}
 	p = metrics_u64_digits((uint64_t)0 - (uint64_t)v, buf);
 	*--p = '-';
-	metrics_value_start(b);
-	metrics_add(b, p, (size_t)(buf + METRICS_NUM_MAX - 1 - p));
-	metrics_add(b, "\n", 1);
+	metrics_value_text(b, p, (size_t)(buf + METRICS_NUM_MAX - 1 - p));
 }
 
 /*
@@ -223,9 +264,8 @@ metrics_value(struct metrics_buf *b, double v)
 {
 	char	buf[METRICS_NUM_MAX];
 
-	metrics_value_start(b);
-	metrics_adds(b, metrics_format(v, buf));
-	metrics_add(b, "\n", 1);
+	metrics_format(v, buf);
+	metrics_value_text(b, buf, strlen(buf));
 }
 
 static void
@@ -246,23 +286,39 @@ metrics_buckets_init(struct metrics_buckets *bk, const double *bounds,
 	bk->n = n < METRICS_HIST_MAX ? n : METRICS_HIST_MAX;
 	for (i = 0; i < bk->n; i++) {
 		bk->bound[i] = bounds[i];
-		metrics_format(bounds[i], bk->le[i]);
+		bk->le_len[i] = strlen(metrics_format(bounds[i], bk->le[i]));
 	}
 }
 
+/*
+ * The bucket lines differ only in le and the count: the first is written
+ * in full, and the next ones copy its part up to le's value.
+ */
 void
 metrics_histogram(struct metrics_buf *b, const char *name,
     const char *const *labels, size_t nlabels,
     const struct metrics_buckets *bk, const struct metrics_hist *h)
 {
-	uint64_t	cum = 0;
-	size_t		i;
+	uint64_t	cum = h->counts[0];
+	size_t		i, start = b->len, plen, len;
+	const char	*le;
 
+	metrics_sample(b, name, "_bucket");
+	metrics_labels(b, labels, nlabels);
+	metrics_add(b, b->labels ? ",le=\"" : "{le=\"", 5);
+	plen = b->len - start;
 	for (i = 0; i <= bk->n; i++) {
-		cum += h->counts[i];
-		metrics_sample(b, name, "_bucket");
-		metrics_labels(b, labels, nlabels);
-		metrics_label(b, "le", i < bk->n ? bk->le[i] : "+Inf");
+		if (i > 0) {
+			cum += h->counts[i];
+			metrics_sample_again(b, start, plen);
+			b->labels = false;
+		}
+		le = i < bk->n ? bk->le[i] : "+Inf";
+		len = i < bk->n ? bk->le_len[i] : 4;
+		memcpy(metrics_room(b, len + 2), le, len);
+		memcpy(b->s + b->len + len, "\"}", 2);
+		b->len += len + 2;
+		b->labels = false;
 		metrics_value_u64(b, cum);
 	}
 	metrics_sample(b, name, "_sum");

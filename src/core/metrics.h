@@ -45,6 +45,7 @@ struct metrics_buf {
 struct metrics_buckets {
 	double		 bound[METRICS_HIST_MAX];
 	char		 le[METRICS_HIST_MAX][METRICS_NUM_MAX];
+	size_t		 le_len[METRICS_HIST_MAX];
 	size_t		 n;
 };
 struct metrics_hist {
@@ -55,6 +56,8 @@ struct metrics_hist {
 
 void	 metrics_buf_init(struct metrics_buf *);
 void	 metrics_buf_free(struct metrics_buf *);
+/* Room for n bytes in all (the size of the last text, say). */
+void	 metrics_buf_reserve(struct metrics_buf *, size_t n);
 /* Take the text (the caller frees it); the buffer is empty again. */
 char	*metrics_buf_take(struct metrics_buf *, size_t *len);
 
@@ -65,6 +68,13 @@ void	 metrics_sample(struct metrics_buf *, const char *name,
 	    const char *suffix);
 void	 metrics_label(struct metrics_buf *, const char *name,
 	    const char *value);
+/*
+ * A sample that starts as an earlier one: the len bytes at offset at (its
+ * name and first labels, written since metrics_sample()) copied, more
+ * labels to follow. Samples of a family that differ in their last label
+ * cost a copy, not their name and labels again.
+ */
+void	 metrics_sample_again(struct metrics_buf *, size_t at, size_t len);
 void	 metrics_value(struct metrics_buf *, double);
 void	 metrics_value_u64(struct metrics_buf *, uint64_t);
 void	 metrics_value_i64(struct metrics_buf *, int64_t);

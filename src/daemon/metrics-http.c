@@ -37,6 +37,12 @@
 
 #define MHTTP_HEADERS_MAX	8192	/* the request line and headers */
 #define MHTTP_BACKLOG		128
+/*
+ * A bufferevent writes 16 KiB a turn by default: a thousand services'
+ * 4 MiB would take 250 turns of the loop, each with its syscalls. As much
+ * as the socket takes, at once.
+ */
+#define MHTTP_WRITE_MAX		(8 * 1024 * 1024)
 
 struct mhttp;
 
@@ -132,6 +138,8 @@ mhttp_bev_cb(struct event_base *base, void *arg)
 	c->h = h;
 	if ((c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("metrics: cannot make a connection's buffer");
+	if (bufferevent_set_max_single_write(c->bev, MHTTP_WRITE_MAX) == -1)
+		log_warnx("metrics: cannot raise a connection's writes");
 	c->refuse = ++h->live > h->max;
 	if (h->live >= h->max)
 		mhttp_listening(h, false);

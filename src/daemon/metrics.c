@@ -141,10 +141,14 @@ static void
 metrics_svc_state(struct scrape *s, const struct node *n)
 {
 	enum svc_state	st = tree_service_state(n);
+	size_t		at = s->b.len, len;
 	int		i;
 
+	metrics_node_sample(s, "warden_service_state", "service", n);
+	len = s->b.len - at;
 	for (i = 0; i < SVC_NSTATES; i++) {
-		metrics_node_sample(s, "warden_service_state", "service", n);
+		if (i > 0)
+			metrics_sample_again(&s->b, at, len);
 		metrics_label(&s->b, "state", tree_state_name((enum svc_state)i));
 		metrics_value_u64(&s->b, (int)st == i);
 	}
@@ -153,11 +157,14 @@ metrics_svc_state(struct scrape *s, const struct node *n)
 static void
 metrics_svc_restarts(struct scrape *s, const struct node *n)
 {
+	size_t	at = s->b.len, len;
 	int	c;
 
+	metrics_node_sample(s, "warden_service_restarts_total", "service", n);
+	len = s->b.len - at;
 	for (c = CAUSE_NONE + 1; c < CAUSE_N; c++) {
-		metrics_node_sample(s, "warden_service_restarts_total",
-		    "service", n);
+		if (c > CAUSE_NONE + 1)
+			metrics_sample_again(&s->b, at, len);
 		metrics_label(&s->b, "reason", downcause_name((enum down_cause)c));
 		metrics_value_u64(&s->b, n->restarts_by[c]);
 	}
@@ -363,10 +370,13 @@ metrics_process(struct scrape *s)
 char *
 metrics_text(size_t *len)
 {
+	static size_t	last;	/* the last text's size: the next one's buffer */
 	struct scrape	s;
 	size_t		i;
+	char		*text;
 
 	metrics_buf_init(&s.b);
+	metrics_buf_reserve(&s.b, last + last / 8);
 	s.now_ms = util_now_ms();
 	metrics_family(&s.b, "warden_build_info", METRICS_GAUGE,
 	    "Always 1: the version of warden that answers.");
@@ -380,5 +390,8 @@ metrics_text(size_t *len)
 	metrics_flags(&s);
 	metrics_requests(&s);
 	metrics_process(&s);
-	return metrics_buf_take(&s.b, len);
+	text = metrics_buf_take(&s.b, &last);
+	if (len != NULL)
+		*len = last;
+	return text;
 }
