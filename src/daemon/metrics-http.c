@@ -11,7 +11,7 @@
  * the listener stops accepting, and further clients wait in the kernel's
  * backlog until one closes; those accepted in the same burst past the
  * limit are closed at once. A scrape is built in one go: the text of a
- * thousand services costs about a millisecond.
+ * thousand services (3.5 MiB) costs about 2 ms of warden's CPU, sent.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
