@@ -215,6 +215,34 @@ START_TEST(test_flag_and_stage)
 }
 END_TEST
 
+/* The guard's rollback and a table repair are counted. */
+START_TEST(test_guard_and_repairs)
+{
+	struct harness	 h;
+	char		*t;
+
+	start(&h, "{ 'flags': { 'fa': { 'default': false } },"
+	    " 'stages': [ { 'stage': 1, 'enable': ['fa'] } ],"
+	    " 'guard': { 'max_restarts': 1, 'window_s': 60 },"
+	    " 'supervisor': { 'max_restarts': 100, 'children': ["
+	    " { 'name': 'web', 'command': ['@WORKER@'] } ] } }");
+	json_decref(result(&h, "stage.set", js("{'stage': 1}")));
+	json_decref(result(&h, "service.kill", js("{'service': 'web'}")));
+	wait_restarts(&h, "web", "running", 1);
+	json_decref(result(&h, "service.kill", js("{'service': 'web'}")));
+	wait_restarts(&h, "web", "running", 2);
+	ck_assert_int_eq(harness_wait(&h, js("{'stage': 0}"), TESTLIB_WAIT), 0);
+	json_decref(result(&h, "table.delete", NULL));
+	ck_assert_int_eq(harness_wait_recovered(&h, TESTLIB_WAIT), 0);
+	t = mt_rpc_text(&h);
+	ck_assert(mt_value(t, "warden_guard_rollbacks_total") == 1);
+	ck_assert(mt_value(t, "warden_stage") == 0);
+	ck_assert(mt_value(t, "warden_table_repairs_total") == 1);
+	free(t);
+	stop(&h);
+}
+END_TEST
+
 /* Requests by method; an unknown one under "other", never its own text. */
 START_TEST(test_requests_by_method)
 {
@@ -474,6 +502,7 @@ make_suite(void)
 	tcase_add_test(tc, test_operator_restart_and_sum);
 	tcase_add_test(tc, test_watchdog_reason);
 	tcase_add_test(tc, test_flag_and_stage);
+	tcase_add_test(tc, test_guard_and_repairs);
 	tcase_add_test(tc, test_requests_by_method);
 	tcase_add_test(tc, test_promtool_check_metrics);
 	tcase_add_test(tc, test_wardenctl_metrics);
