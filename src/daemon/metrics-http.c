@@ -102,7 +102,10 @@ mhttp_closed(struct evhttp_connection *evcon, void *arg)
 /*
  * The connections accepted since the last turn: evhttp made each one's
  * evhttp_connection after it asked for the bufferevent, and no I/O of
- * theirs has run yet. The connection is the bufferevent's callback arg.
+ * theirs has run yet. The connection is the bufferevent's callback arg;
+ * a bufferevent evhttp freed meanwhile (it could not make the connection)
+ * is still ours to look at, by the reference taken with it, and has no
+ * callbacks left.
  */
 static void
 mhttp_pending_cb(evutil_socket_t fd, short what, void *arg)
@@ -118,6 +121,7 @@ mhttp_pending_cb(evutil_socket_t fd, short what, void *arg)
 		h->pending = c->next;
 		cbarg = NULL;
 		bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
+		(void)bufferevent_decref(c->bev);	/* evhttp's, if any, remains */
 		if ((evcon = cbarg) == NULL) {
 			h->live--;	/* evhttp has no connection for it */
 			free(c);
@@ -138,6 +142,7 @@ mhttp_bev_cb(struct event_base *base, void *arg)
 	c->h = h;
 	if ((c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("metrics: cannot make a connection's buffer");
+	bufferevent_incref(c->bev);	/* until mhttp_pending_cb() has looked */
 	if (bufferevent_set_max_single_write(c->bev, MHTTP_WRITE_MAX) == -1)
 		log_warnx("metrics: cannot raise a connection's writes");
 	c->refuse = ++h->live > h->max;
@@ -264,14 +269,15 @@ mhttp_free(struct mhttp *h)
 
 	if (h == NULL)
 		return;
-	/* Those whose close callback is not set yet go with evhttp unannounced. */
-	while ((c = h->pending) != NULL) {
-		h->pending = c->next;
-		free(c);
-	}
 	h->freeing = true;
 	if (h->http != NULL)
 		evhttp_free(h->http);	/* closes each connection: mhttp_closed() */
+	/* Those whose close callback is not set yet went unannounced. */
+	while ((c = h->pending) != NULL) {
+		h->pending = c->next;
+		(void)bufferevent_decref(c->bev);
+		free(c);
+	}
 	if (h->ev_pending != NULL)
 		event_free(h->ev_pending);
 	free(h->host);
