@@ -282,6 +282,7 @@ INSTALL		?= install
 
 INST_MAN	 = $(wildcard man/*.[1358])
 INST_DRILLS	 = $(wildcard conf/drills/*.json)
+INST_PROM	 = $(wildcard conf/prometheus/*.yml)
 INST_CONF	 = $(DESTDIR)$(SYSCONFDIR)/warden/warden.json
 # The installed paths in the files that name them.
 INST_SED	 = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -316,6 +317,8 @@ install: $(PROGS) $(LIBS_OUT)
 	$(Q)$(INSTALL) -m 0644 completion/wardenctl.bash $(DESTDIR)$(BASHCOMPDIR)/wardenctl
 	$(Q)$(INSTALL) -d $(DESTDIR)$(DATADIR)/warden/drills
 	$(Q)$(INSTALL) -m 0644 $(INST_DRILLS) $(DESTDIR)$(DATADIR)/warden/drills/
+	$(Q)$(INSTALL) -d $(DESTDIR)$(DATADIR)/warden/prometheus
+	$(Q)$(INSTALL) -m 0644 $(INST_PROM) $(DESTDIR)$(DATADIR)/warden/prometheus/
 	$(Q)for m in $(INST_MAN); do \
 		$(INSTALL) -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/" || exit 1; done
 	$(Q)if [ -e $(INST_CONF) ]; then \
@@ -347,6 +350,7 @@ uninstall:
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/warden.service $(DESTDIR)$(SYSUSERSDIR)/warden.conf \
 	    $(DESTDIR)$(BASHCOMPDIR)/wardenctl \
 	    $(addprefix $(DESTDIR)$(DATADIR)/warden/drills/,$(notdir $(INST_DRILLS))) \
+	    $(addprefix $(DESTDIR)$(DATADIR)/warden/prometheus/,$(notdir $(INST_PROM))) \
 	    $(foreach m,$(INST_MAN),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	$(Q)if [ -e $(INST_CONF) ]; then \
 		if $(INST_SED) conf/warden.system.json | cmp -s - $(INST_CONF); then \
@@ -356,7 +360,8 @@ uninstall:
 		fi; \
 	fi
 	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/warden $(DESTDIR)$(SYSCONFDIR)/warden \
-	    $(DESTDIR)$(DATADIR)/warden/drills $(DESTDIR)$(DATADIR)/warden 2>/dev/null || true
+	    $(DESTDIR)$(DATADIR)/warden/drills $(DESTDIR)$(DATADIR)/warden/prometheus \
+	    $(DESTDIR)$(DATADIR)/warden 2>/dev/null || true
 
 -include tests/fuzz/fuzz.mk
 -include bench/bench.mk

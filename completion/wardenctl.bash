@@ -9,12 +9,12 @@
 # nothing to offer.
 
 _wardenctl_commands="ping version status start stop restart signal kill wait flag
-	stage table recovery drill events logs reload reexec shutdown call help"
+	stage table recovery metrics drill events logs reload reexec shutdown call help"
 _wardenctl_methods="ping version status service.start service.stop
 	service.restart service.signal service.kill service.logs flag.list flag.get flag.set flag.reset
 	stage.get stage.set stage.rollback stage.emergency table.info
 	table.delete table.corrupt recovery wait subscribe config.reload
-	reexec shutdown"
+	reexec shutdown metrics"
 _wardenctl_states="starting running stopping stopped backoff failed"
 # The event types of src/proto/protocol.h (rpc_event_types), and each
 # prefix ending at a dot; check_install sees that every type is here.

@@ -426,6 +426,55 @@ walk_fn(struct child_conf *c, int depth, void *arg)
 	return ++w->calls == w->stop_at ? 42 : 0;
 }
 
+/* "metrics": each form of listen, the defaults of its bounds. */
+static const struct {
+	const char	*listen;
+	const char	*host;
+	int		 port;
+} metrics_forms[] = {
+	{ "127.0.0.1:9464", "127.0.0.1", 9464 },
+	{ "0.0.0.0:80", "0.0.0.0", 80 },
+	{ ":9464", "127.0.0.1", 9464 },
+	{ "9100", "127.0.0.1", 9100 },
+	{ "[::1]:9464", "::1", 9464 },
+	{ "[::]:0", "::", 0 },
+};
+
+START_TEST(test_metrics)
+{
+	struct config	*conf;
+	char		*text;
+
+	xasprintf(&text, "{\"metrics\": {\"listen\": \"%s\"}, "
+	    "\"supervisor\": {\"children\": []}}", metrics_forms[_i].listen);
+	conf = configtest_parse("/w.json", text);
+	ck_assert(conf->metrics.enabled);
+	ck_assert_str_eq(conf->metrics.host, metrics_forms[_i].host);
+	ck_assert_int_eq(conf->metrics.port, metrics_forms[_i].port);
+	ck_assert_int_eq(conf->metrics.max_connections, 16);
+	ck_assert_int_eq(conf->metrics.timeout_ms, 10000);
+	config_free(conf);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_metrics_bounds)
+{
+	struct config	*conf;
+
+	conf = configtest_parse("/w.json", "{\"metrics\": {\"listen\": "
+	    "\":1\", \"max_connections\": 2, \"timeout_ms\": 500}, "
+	    "\"supervisor\": {\"children\": []}}");
+	ck_assert_int_eq(conf->metrics.max_connections, 2);
+	ck_assert_int_eq(conf->metrics.timeout_ms, 500);
+	config_free(conf);
+	conf = configtest_parse("/w.json", "{\"supervisor\": {\"children\": []}}");
+	ck_assert(!conf->metrics.enabled);
+	ck_assert_ptr_null(conf->metrics.host);
+	config_free(conf);
+}
+END_TEST
+
 START_TEST(test_walk)
 {
 	struct config	*conf;
@@ -579,6 +628,8 @@ config_suite(void)
 	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_implicit);
 	tcase_add_test(tc, test_walk);
+	tcase_add_loop_test(tc, test_metrics, 0, nitems(metrics_forms));
+	tcase_add_test(tc, test_metrics_bounds);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_demo_copy);
 	suite_add_tcase(s, tc);

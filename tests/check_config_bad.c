@@ -126,6 +126,45 @@ static const struct {
 	    "{\"stages\": [{\"enable\": []}], \"supervisor\": "
 	    "{\"children\": []}}",
 	    "conf/bad.json:1:13: stages[0].stage: required key is missing" },
+	{ "metrics_no_listen",
+	    "{\"metrics\": {}, \"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:13: metrics.listen: required key is missing" },
+	{ "metrics_unknown_key",
+	    "{\"metrics\": {\"listen\": \":1\", \"port\": 1}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:30: metrics.port: unknown key" },
+	{ "metrics_listen_name",
+	    "{\"metrics\": {\"listen\": \"localhost:9464\"}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:24: metrics.listen: not a numeric IPv4 address (names are not resolved)" },
+	{ "metrics_listen_port",
+	    "{\"metrics\": {\"listen\": \"127.0.0.1:65536\"}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:24: metrics.listen: the port must be a number from 0 to 65535" },
+	{ "metrics_listen_no_port",
+	    "{\"metrics\": {\"listen\": \"127.0.0.1:\"}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:24: metrics.listen: the port must be a number from 0 to 65535" },
+	{ "metrics_listen_v6_bare",
+	    "{\"metrics\": {\"listen\": \"::1:9464\"}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:24: metrics.listen: write an IPv6 address as \"[ADDRESS]:PORT\"" },
+	{ "metrics_listen_v6_bad",
+	    "{\"metrics\": {\"listen\": \"[::g]:1\"}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:24: metrics.listen: not a numeric IPv6 address" },
+	{ "metrics_listen_type",
+	    "{\"metrics\": {\"listen\": 9464}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:24: metrics.listen: expected a string" },
+	{ "metrics_connections_zero",
+	    "{\"metrics\": {\"listen\": \":1\", \"max_connections\": 0}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:49: metrics.max_connections: expected an integer from 1 to 65536" },
+	{ "metrics_timeout_zero",
+	    "{\"metrics\": {\"listen\": \":1\", \"timeout_ms\": 0}, "
+	    "\"supervisor\": {\"children\": []}}",
+	    "conf/bad.json:1:44: metrics.timeout_ms: expected an integer from 1 to 3600000" },
 	{ "limits_unknown_key",
 	    "{\"limits\": {\"max_lines\": 10}, \"supervisor\": "
 	    "{\"children\": []}}",

@@ -353,6 +353,8 @@ START_TEST(test_install_tree)
 		{ "/usr/share/man/man3/libwarden.3", 0644 },
 		{ "/usr/share/man/man5/warden.json.5", 0644 },
 		{ "/usr/share/man/man8/warden.8", 0644 },
+		{ "/usr/share/warden/prometheus/prometheus.yml", 0644 },
+		{ "/usr/share/warden/prometheus/warden-alerts.yml", 0644 },
 	};
 	struct inst	 in;
 	struct stat	 st;
@@ -710,7 +712,7 @@ START_TEST(test_completion)
 	rc = inst_shell(&in, "bash", script, comp, ctl, nosock);
 	RUN_OK(&in, rc, "completion without warden");
 	has_text(in.out, "\ncommands: ping version status start stop restart "
-	    "signal kill wait flag stage table recovery drill events logs "
+	    "signal kill wait flag stage table recovery metrics drill events logs "
 	    "reload reexec shutdown call help\n", "commands");
 	has_text(in.out, "\nsigop: HUP\n", "signal's signal");
 	has_text(in.out, "\ntopic: service.started service.signaled\n",

@@ -79,6 +79,9 @@ int	 config_flags(struct parser *, json_t *);
 int	 config_stages(struct parser *, json_t *);
 int	 config_guard(struct parser *, json_t *);
 
+/* config-metrics.c: the "metrics" key. */
+int	 config_metrics(struct parser *, json_t *);
+
 /* config-proc.c: a worker's autostart, env_file, umask and rlimits. */
 int	 config_proc(struct parser *, json_t *obj, struct child_conf *);
 /* Their part of the fingerprint ("" when none is set), malloc'd. */

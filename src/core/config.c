@@ -33,7 +33,8 @@
 #define CONFIG_TABLE_MAX	255	/* NAME_MAX of /dev/shm */
 
 static const char *const top_keys[] = { "socket", "socket_mode", "state_dir",
-	"table", "access", "flags", "stages", "guard", "limits", "supervisor", NULL };
+	"table", "access", "flags", "stages", "guard", "limits", "metrics",
+	"supervisor", NULL };
 static const char *const limits_keys[] = { "max_line_bytes", "max_clients",
 	"idle_ms", "max_output_bytes", "subscriber_queue_bytes", "max_json_depth",
 	"max_batch", "max_pending", NULL };
@@ -187,6 +188,8 @@ config_top(struct parser *c, json_t *root)
 	conf->limits.max_json_depth = 64;
 	conf->limits.max_batch = 1024;
 	conf->limits.max_pending = 64;
+	conf->metrics.max_connections = METRICS_MAX_CONNECTIONS_DEFAULT;
+	conf->metrics.timeout_ms = METRICS_TIMEOUT_DEFAULT;
 
 	if (jsonerr_object(&c->je, root, top_keys) == -1 ||
 	    config_opt_path(c, root, "socket",
@@ -227,6 +230,11 @@ config_top(struct parser *c, json_t *root)
 	}
 	if ((v = jsonerr_get(&c->je, root, "limits")) != NULL) {
 		if (config_limits(c, v) == -1)
+			return -1;
+		jsonerr_pop(&c->je);
+	}
+	if ((v = jsonerr_get(&c->je, root, "metrics")) != NULL) {
+		if (config_metrics(c, v) == -1)
 			return -1;
 		jsonerr_pop(&c->je);
 	}
@@ -406,6 +414,7 @@ config_free(struct config *conf)
 	}
 	free(conf->stages);
 	config_hook_free(conf->guard.on_failure);
+	free(conf->metrics.host);
 	config_child_free(conf->root);
 	free(conf);
 }

@@ -176,6 +176,21 @@ struct limits_conf {
 	int	max_pending;		/* 64: calls of one client awaiting their answer */
 };
 
+/*
+ * "metrics": the HTTP endpoint of the Prometheus metrics (config-metrics.c).
+ * listen "HOST:PORT", "[IPV6]:PORT", ":PORT" or "PORT" (loopback).
+ */
+#define METRICS_MAX_CONNECTIONS_DEFAULT	16
+#define METRICS_TIMEOUT_DEFAULT		10000
+
+struct metrics_conf {
+	bool	 enabled;		/* the key was present */
+	char	*host;			/* numeric: "127.0.0.1", "::1" */
+	int	 port;			/* 0: any free port */
+	int	 max_connections;	/* 16: more wait until one closes */
+	int	 timeout_ms;		/* 10000: a request or answer stuck longer is closed */
+};
+
 /* The largest configuration file read. */
 #define CONFIG_FILE_MAX		(16 * 1024 * 1024)
 
@@ -194,6 +209,7 @@ struct config {
 	size_t			 nstages;
 	struct guard_conf	 guard;
 	struct limits_conf	 limits;
+	struct metrics_conf	 metrics;
 	struct child_conf	*root;		/* the "supervisor" key; named "root" unless it has a name */
 	char			*text;		/* the text it was read from, NUL-terminated */
 	size_t			 textlen;

@@ -5,7 +5,7 @@
  * Each command parses its own operands and options from its entry here
  * (wardenctl-cli.c), so adding a command is one entry and one handler.
  * The handlers are in a file per family: wardenctl-status.c (ping,
- * version, status, recovery), wardenctl-service.c (start, stop, restart,
+ * version, status, recovery, metrics), wardenctl-service.c (start, stop, restart,
  * signal, kill, wait), wardenctl-events.c, wardenctl-warden.c (reload, reexec,
  * shutdown, call), wardenctl-flag.c (flag, stage, table) and
  * wardenctl-drill.c.
@@ -158,6 +158,15 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "and per service its restarts, budget left, time down and\n"
 	    "last recovery time.\n",
 	  .min_args = 0, .max_args = 0, .handler = cmd_recovery },
+	{ .name = "metrics", .usage = "",
+	  .summary = "print warden's metrics in the Prometheus text format",
+	  .help = "Print the metrics the HTTP endpoint (warden.json's\n"
+	    "\"metrics\" key) serves: per service its state, restarts by\n"
+	    "reason and recovery times, per supervisor its intensity,\n"
+	    "the flags and stage, control requests and warden's own\n"
+	    "process. With -j, warden's answer: {content_type, text,\n"
+	    "listen}.\n",
+	  .min_args = 0, .max_args = 0, .handler = cmd_metrics },
 	{ .name = "drill", .usage = "run FILE... [--report FILE]",
 	  .summary = "run failure drills and measure recovery",
 	  .help = "Run each drill FILE (warden-drill(5)) against warden:\n"

@@ -323,3 +323,21 @@ cmd_recovery(struct ctl *c, struct ctl_args *a)
 	return ctl_call_print(c, "recovery", NULL, CTL_DEADLINE_QUICK_MS,
 	    print_recovery);
 }
+
+/* The Prometheus text as it is, as a scraper would get it over HTTP. */
+static void
+print_metrics(json_t *res)
+{
+	const char	*text = json_string_value(json_object_get(res, "text"));
+
+	if (text != NULL)
+		fputs(text, stdout);
+}
+
+int
+cmd_metrics(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return ctl_call_print(c, "metrics", NULL, CTL_DEADLINE_QUICK_MS,
+	    print_metrics);
+}

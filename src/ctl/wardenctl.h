@@ -171,6 +171,7 @@ int	 cmd_ping(struct ctl *, struct ctl_args *);
 int	 cmd_version(struct ctl *, struct ctl_args *);
 int	 cmd_status(struct ctl *, struct ctl_args *);
 int	 cmd_recovery(struct ctl *, struct ctl_args *);
+int	 cmd_metrics(struct ctl *, struct ctl_args *);
 
 /* wardenctl-service.c */
 int	 cmd_service(struct ctl *, struct ctl_args *);

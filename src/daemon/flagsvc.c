@@ -59,6 +59,7 @@ static bool			 unavailable;	/* the name leads to no table of ours */
 static char			 unavailable_why[256];
 static uint64_t			 last_try;	/* the last attempt while unavailable (us) */
 static unsigned			 repairs;
+static uint64_t			 guard_rollbacks;
 static double			 last_repair_ms = -1;
 static uint64_t			 fault_at;	/* when a drill broke the table (us), 0: none */
 static uint64_t			 broken_at;	/* when we saw it broken (us), 0: not seen */
@@ -417,6 +418,7 @@ flagsvc_note_restart(void)
 	else if (flagsvc_commit(rec) == -1)
 		log_warn("guard: %s, but the rollback could not be made durable", reason);
 	else {
+		guard_rollbacks++;
 		log_warnx("%s: rolled back to stage %d", reason, fs->stage);
 		hooks_guard_rollback(conf->guard.on_failure, from, fs->stage,
 		    reason, guard.count);
@@ -443,6 +445,18 @@ uint64_t
 flagsvc_generation(void)
 {
 	return table != NULL ? table_generation(table) : 0;
+}
+
+unsigned
+flagsvc_repairs(void)
+{
+	return repairs;
+}
+
+uint64_t
+flagsvc_guard_rollbacks(void)
+{
+	return guard_rollbacks;
 }
 
 bool
@@ -564,26 +578,29 @@ flagsvc_handover(void)
 	if (table == NULL || table_handover_fds(table, &fd, &rofd) == -1 ||
 	    unavailable)
 		fd = rofd = -1;
-	return json_pack("{s:i,s:i,s:i,s:i,s:f,s:{s:b,s:i,s:I,s:I}}",
+	return json_pack("{s:i,s:i,s:i,s:i,s:f,s:{s:b,s:i,s:I,s:I},s:I}",
 	    "dir_fd", st != NULL ? journal_dir_fd(st) : -1,
 	    "table_fd", fd, "table_ro_fd", rofd,
 	    "repairs", (int)repairs, "last_repair_ms", last_repair_ms,
 	    "guard", "armed", guard.armed, "stage", guard.stage,
 	    "raised_ms", (json_int_t)guard.raised_ms,
-	    "count", (json_int_t)guard.count);
+	    "count", (json_int_t)guard.count,
+	    "guard_rollbacks", (json_int_t)guard_rollbacks);
 }
 
 int
 flagsvc_adopt(const json_t *d, char *err, size_t errlen)
 {
-	json_int_t	dir_fd, fd, rofd, repaired, raised, count;
+	json_int_t	dir_fd, fd, rofd, repaired, raised, count, rollbacks = 0;
 	double		last;
 	int		armed, stage;
 
-	if (json_unpack((json_t *)d, "{s:I,s:I,s:I,s:I,s:F,s:{s:b,s:i,s:I,s:I}}",
+	/* guard_rollbacks: an older image had none to hand over. */
+	if (json_unpack((json_t *)d, "{s:I,s:I,s:I,s:I,s:F,s:{s:b,s:i,s:I,s:I},s?I}",
 	    "dir_fd", &dir_fd, "table_fd", &fd, "table_ro_fd", &rofd,
 	    "repairs", &repaired, "last_repair_ms", &last, "guard", "armed",
-	    &armed, "stage", &stage, "raised_ms", &raised, "count", &count) == -1 ||
+	    &armed, "stage", &stage, "raised_ms", &raised, "count", &count,
+	    "guard_rollbacks", &rollbacks) == -1 || rollbacks < 0 ||
 	    dir_fd < 0 || dir_fd > INT_MAX || fd < -1 || fd > INT_MAX ||
 	    rofd < -1 || rofd > INT_MAX || repaired < 0 || raised < 0 ||
 	    count < 0) {
@@ -594,6 +611,7 @@ flagsvc_adopt(const json_t *d, char *err, size_t errlen)
 	adopted = json_incref((json_t *)d);
 	adopted_dir_fd = (int)dir_fd;
 	repairs = (unsigned)repaired;
+	guard_rollbacks = (uint64_t)rollbacks;
 	last_repair_ms = last;
 	guard.armed = armed;
 	guard.stage = stage;

@@ -81,6 +81,10 @@ int		 flagsvc_table_corrupt(void);
 const char	*flagsvc_table_name(void);
 int		 flagsvc_table_fd(void);
 
+/* For the metrics: repairs of the table, and the guard's rollbacks. */
+unsigned	 flagsvc_repairs(void);
+uint64_t	 flagsvc_guard_rollbacks(void);
+
 /* A restart caused by a failure: the guard counts it. */
 void		 flagsvc_note_restart(void);
 

@@ -92,6 +92,10 @@ enum hf {
 	HF_KILL_RECOVERING, HF_KILL_AT, HF_STOP_SIGNAL, HF_SHUTDOWN_MS,
 	HF_OP_ACTIVE, HF_OP_INITIAL, HF_OP_GEN, HF_OP_LO, HF_OP_PHASE,
 	HF_OP_DELAY, HF_ERR_FD, HF_LOG_DROPPED, HF_WD_AT, HF_WD_USEC,
+	/* the metrics' restarts by cause, in the order of enum down_cause */
+	HF_DOWN_CAUSE, HF_DOWN_SINCE_US, HF_RESTARTS_CRASH, HF_RESTARTS_EXIT,
+	HF_RESTARTS_READY_TIMEOUT, HF_RESTARTS_UNHEALTHY, HF_RESTARTS_WATCHDOG,
+	HF_RESTARTS_OPERATOR, HF_RESTARTS_SUPERVISOR, HF_RESTARTS_START_FAILED,
 	HF_N
 };
 
@@ -142,7 +146,20 @@ static const struct {
 	[HF_LOG_DROPPED] =	{ "log_dropped", 0, HF_I64, 0 },
 	[HF_WD_AT] =		{ "watchdog_at", 0, HF_I64, 0 },
 	[HF_WD_USEC] =		{ "watchdog_usec", 0, HF_I64, 0 },
+	[HF_DOWN_CAUSE] =	{ "down_cause", CAUSE_NONE, CAUSE_N - 1, 0 },
+	[HF_DOWN_SINCE_US] =	{ "down_since_us", 0, HF_I64, 0 },
+	[HF_RESTARTS_CRASH] =	{ "restarts_crash", 0, HF_I64, 0 },
+	[HF_RESTARTS_EXIT] =	{ "restarts_exit", 0, HF_I64, 0 },
+	[HF_RESTARTS_READY_TIMEOUT] = { "restarts_ready_timeout", 0, HF_I64, 0 },
+	[HF_RESTARTS_UNHEALTHY] = { "restarts_unhealthy", 0, HF_I64, 0 },
+	[HF_RESTARTS_WATCHDOG] = { "restarts_watchdog", 0, HF_I64, 0 },
+	[HF_RESTARTS_OPERATOR] = { "restarts_operator", 0, HF_I64, 0 },
+	[HF_RESTARTS_SUPERVISOR] = { "restarts_supervisor", 0, HF_I64, 0 },
+	[HF_RESTARTS_START_FAILED] = { "restarts_start_failed", 0, HF_I64, 0 },
 };
+
+_Static_assert(HF_RESTARTS_START_FAILED - HF_RESTARTS_CRASH ==
+    CAUSE_START_FAILED - CAUSE_CRASH, "a restart field for each cause");
 
 static json_t *
 handover_fields(void)
@@ -214,6 +231,11 @@ handover_node(const struct node *n, json_t *fds)
 	f[HF_TIMER_AT] = handover_deadline(n->timer, n->timer_at);
 	f[HF_OP_STARTED] = n->op_started;
 	f[HF_OP_PASSED] = n->op_passed;
+	f[HF_DOWN_CAUSE] = n->down_cause;
+	f[HF_DOWN_SINCE_US] = (json_int_t)n->down_since_us;
+	for (i = CAUSE_CRASH; i < CAUSE_N; i++)
+		f[HF_RESTARTS_CRASH + i - CAUSE_CRASH] =
+		    (json_int_t)n->restarts_by[i];
 	if (n->is_sup) {
 		f[HF_OP_ACTIVE] = n->op_active;
 		f[HF_OP_INITIAL] = n->op_initial;
@@ -481,6 +503,7 @@ handover_take_node(struct node *n, const json_t *d, size_t nf, uint64_t now,
     char *err, size_t errlen)
 {
 	json_int_t	 f[HF_N];
+	size_t		 i;
 	const char	*name = json_string_value(json_array_get(d, 0));
 	const char	*ints = json_string_value(json_array_get(d, 1));
 	const char	*line = json_string_value(json_array_get(d, 2));
@@ -522,6 +545,10 @@ handover_take_node(struct node *n, const json_t *d, size_t nf, uint64_t now,
 	n->streak = (unsigned)f[HF_STREAK];
 	n->op_started = (unsigned)f[HF_OP_STARTED];
 	n->op_passed = (unsigned)f[HF_OP_PASSED];
+	n->down_cause = (enum down_cause)f[HF_DOWN_CAUSE];
+	n->down_since_us = (uint64_t)f[HF_DOWN_SINCE_US];
+	for (i = CAUSE_CRASH; i < CAUSE_N; i++)
+		n->restarts_by[i] = (uint64_t)f[HF_RESTARTS_CRASH + i - CAUSE_CRASH];
 	if (f[HF_TIMER_AT] > 0) {
 		n->timer_at = (uint64_t)f[HF_TIMER_AT];
 		handover_arm(n->timer, n->timer_at, now);

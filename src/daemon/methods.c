@@ -2,6 +2,7 @@
  * methods.c: the one table of the control protocol's methods (see
  * methods.h), and the two that need nothing of warden's state.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "methods.h"
@@ -62,7 +63,36 @@ static const struct method methods[] = {
 	{ "shutdown", ROLE_ADMIN, false, true, NO_PARAMS, methods_admin_shutdown },
 	{ "reexec", ROLE_ADMIN, true, false, PARAMS("binary"),
 	    methods_admin_reexec },
+	{ "metrics", ROLE_READ, false, true, NO_PARAMS, methods_metrics },
 };
+
+/* Requests by row, and the rest (metrics: a bounded set of labels). */
+static uint64_t	methods_counts[nitems(methods)];
+static uint64_t	methods_others;
+
+void
+methods_note(const struct method *m)
+{
+	if (m != NULL && m >= methods && m < methods + nitems(methods))
+		methods_counts[m - methods]++;
+	else
+		methods_others++;
+}
+
+const struct method *
+methods_row(size_t i, uint64_t *count)
+{
+	if (i >= nitems(methods))
+		return NULL;
+	*count = methods_counts[i];
+	return &methods[i];
+}
+
+uint64_t
+methods_other(void)
+{
+	return methods_others;
+}
 
 const struct method *
 methods_find(const char *name)

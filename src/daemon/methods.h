@@ -30,6 +30,18 @@ struct method {
 
 /* The row of a method, or NULL. */
 const struct method *methods_find(const char *name);
+/*
+ * Requests counted by method for the metrics: a row of the table, or NULL
+ * for any other (an unknown method, an invalid request), counted under
+ * one label, never under the client's text.
+ */
+void	methods_note(const struct method *);
+/* Row i (NULL past the last) and its count; NULL's count is "other". */
+const struct method *methods_row(size_t i, uint64_t *count);
+uint64_t methods_other(void);
+
+/* methods-metrics.c */
+void	methods_metrics(struct call *, json_t *);
 
 /* methods.c */
 void	methods_ping(struct call *, json_t *);

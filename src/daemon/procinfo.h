@@ -22,6 +22,18 @@ int		proc_info(pid_t, struct proc_info *);
 int		proc_pidfd_open(pid_t);
 /* Signal the process of a pidfd. */
 int		proc_pidfd_signal(int pidfd, int sig);
+/* warden's own, as Prometheus' client libraries give process_* metrics. */
+struct proc_self {
+	double		 cpu_seconds;		/* user and system */
+	double		 start_time;		/* seconds since the epoch */
+	uint64_t	 virtual_bytes;
+	uint64_t	 resident_bytes;
+	uint64_t	 open_fds;
+	uint64_t	 max_fds;		/* the soft RLIMIT_NOFILE */
+};
+/* -1 when /proc/self cannot be read. */
+int		proc_self(struct proc_self *);
+
 /* Now, as a start time of /proc/PID/stat: clock ticks since boot. */
 uint64_t	proc_ticks_now(void);
 

@@ -11,6 +11,7 @@
 #include "control.h"
 #include "flagsvc.h"
 #include "log.h"
+#include "metrics-daemon.h"
 #include "reconfigure.h"
 #include "sdnotify.h"
 #include "tree.h"
@@ -61,6 +62,14 @@ reconfigure_run(const char *by, bool dry_run, json_t **result, char *err,
 		    reconfigure_who(by, who, sizeof(who)), err);
 		if (!dry_run)
 			sdnotify_reloaded(err);
+		return RECONFIGURE_INVALID;
+	}
+	/* A new metrics address is bound first: a failed bind changes nothing. */
+	if (!dry_run && metrics_http_reconfigure(nc, err, errlen) == -1) {
+		log_warnx("%sreload refused: %s",
+		    reconfigure_who(by, who, sizeof(who)), err);
+		config_free(nc);
+		sdnotify_reloaded(err);
 		return RECONFIGURE_INVALID;
 	}
 	if (tree_reload(nc, dry_run, result) == -1) {

@@ -32,6 +32,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "logfile.h"
+#include "metrics-daemon.h"
 #include "readysock.h"
 #include "reexec.h"
 #include "rpc.h"
@@ -180,7 +181,7 @@ reexec_describe(void)
 	struct config	*conf = tree_config();
 
 	return json_pack("{s:i,s:{s:s,s:i,s:s,s:I,s:i,s:I},s:{s:s,s:s%,s:o},s:o,s:o,"
-	    "s:o,s:o,s:o,s:o}",
+	    "s:o,s:o,s:o,s:o,s:o}",
 	    "version", REEXEC_HANDOVER_VERSION,
 	    "warden", "version", WARDEN_VERSION, "pid", (int)getpid(),
 	    "binary", binary, "asked_at", (json_int_t)asked_at,
@@ -193,7 +194,8 @@ reexec_describe(void)
 	    "ledger", ledger_handover(),
 	    "notify", readysock_handover(),
 	    "tree", tree_handover(),
-	    "control", control_handover());
+	    "control", control_handover(),
+	    "metrics", metrics_http_handover());
 }
 
 /* The description in a memfd, at offset 0, for the next image to read. */

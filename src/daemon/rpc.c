@@ -147,12 +147,15 @@ rpc_dispatch(struct call *call, json_t *v)
 	json_t			*params;
 
 	if (jsonrpc_request(v, &req, &e) == -1) {
+		methods_note(NULL);
 		call->id = json_incref(req.id);
 		rpc_fail(call, &e);
 		return;
 	}
 	call->id = json_incref(req.id);
-	if ((m = methods_find(req.method)) == NULL) {
+	m = methods_find(req.method);
+	methods_note(m);
+	if (m == NULL) {
 		rpc_error(call, RPC_METHOD_NOT_FOUND, "no method '%s'", req.method);
 		return;
 	}

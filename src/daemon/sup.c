@@ -16,6 +16,7 @@
 #include "flagsvc.h"
 #include "hooks.h"
 #include "log.h"
+#include "metrics-daemon.h"
 #include "strays.h"
 #include "tree-private.h"
 #include "util.h"
@@ -188,7 +189,6 @@ sup_verdict(struct node *n, enum worker_event ev, bool failed,
 static void
 sup_begin_operation(struct node *p, size_t lo, size_t hi, uint32_t delay_ms)
 {
-	uint64_t	now = util_now_ms();
 	size_t		i;
 
 	if (p->op_active && p->op_lo < lo)
@@ -196,7 +196,7 @@ sup_begin_operation(struct node *p, size_t lo, size_t hi, uint32_t delay_ms)
 	for (i = lo; i <= hi && i < p->nkids; i++) {
 		if (!node_is_down(p->kids[i]) && !p->kids[i]->recovering) {
 			p->kids[i]->recovering = true;
-			p->kids[i]->down_since = now;
+			metrics_node_down(p->kids[i]);
 		}
 	}
 	if (!p->op_active || p->op_delay < delay_ms)

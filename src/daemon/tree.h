@@ -19,8 +19,10 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "downcause.h"
 #include "lifecycle.h"
 #include "logring.h"
+#include "metrics.h"
 #include "restart.h"
 
 struct event_base;
@@ -107,6 +109,13 @@ struct node {
 	uint64_t		 probe_failures; /* liveness probes failed, all told */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
+	/* what the metrics count (metrics.c): restarts by cause, recovery times */
+	enum down_cause		 down_cause;	/* why it last went down: its next start counts it */
+	uint64_t		 restarts_by[CAUSE_N];
+	uint64_t		 down_since_us;	/* down_since, in us; 0: not taken */
+	bool			 rec_started;	/* this recovery's new process was timed */
+	struct metrics_hist	 rec_started_h;	/* down unexpectedly -> new process */
+	struct metrics_hist	 rec_ready_h;	/* down unexpectedly -> ready again */
 
 	/* supervisor */
 	struct intensity	 intensity;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "journald.h"
 #include "logfile.h"
+#include "metrics-daemon.h"
 #include "readysock.h"
 #include "repair.h"
 #include "reexec.h"
@@ -78,6 +79,7 @@ static void
 warden_exit(int status)
 {
 	exit_status = status;
+	metrics_http_stop();
 	sdnotify_stopping();
 	control_drain(warden_drained);
 }
@@ -471,7 +473,8 @@ warden_adopt(struct config *conf, json_t *handover)
 		goto fail;
 	log_debug("reexec: workers taken over");
 	if (control_adopt(base, conf, json_object_get(handover, "control"), err,
-	    sizeof(err)) == -1)
+	    sizeof(err)) == -1 || metrics_http_adopt(base, conf,
+	    json_object_get(handover, "metrics"), err, sizeof(err)) == -1)
 		goto fail;
 	reexec_cloexec_all(handover);
 	reexec_done(handover);
@@ -511,9 +514,15 @@ warden_start(struct config *conf)
 	/* The socket first: a second warden started by mistake stops there, before it touches the table. */
 	if (control_listen(base, conf) == -1)
 		return -1;
+	if (metrics_http_start(base, conf, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		control_shutdown();
+		return -1;
+	}
 	if (flagsvc_init(base, conf, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		flagsvc_shutdown();
+		metrics_http_stop();
 		control_shutdown();
 		return -1;
 	}
@@ -645,6 +654,7 @@ main(int argc, char **argv)
 		fatalx("event loop failed");
 
 	sdnotify_stop();
+	metrics_http_stop();
 	control_shutdown();
 	warden_reap_leftovers();
 	flagsvc_shutdown();

@@ -24,6 +24,7 @@
 #include "hooks.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics-daemon.h"
 #include "readysock.h"
 #include "spawn.h"
 #include "strays.h"
@@ -119,6 +120,7 @@ worker_say_started(struct node *n)
 	n->fault_tries = 0;
 	free(n->reason);
 	n->reason = NULL;
+	metrics_node_started(n);
 	f = node_ev_fields(n);
 	json_object_set_new(f, "pid", json_integer(n->pid));
 	json_object_set_new(f, "restarts", json_integer(n->starts - 1));
@@ -137,6 +139,7 @@ worker_say_ready(struct node *n)
 	json_object_set_new(f, "pid", json_integer(n->pid));
 	json_object_set_new(f, "start_ms", json_integer((json_int_t)(now - n->started_at)));
 	if (n->recovering) {
+		metrics_node_ready(n);
 		n->recovering = false;
 		n->last_recovery_ms = (int64_t)(now - n->down_since);
 		n->down_since = 0;
@@ -329,7 +332,7 @@ worker_kill_mark(struct node *n, int sig)
 	n->killed_pid = n->pid;
 	if (!n->recovering) {
 		n->recovering = true;
-		n->down_since = util_now_ms();
+		metrics_node_down(n);
 		n->kill_recovering = true;
 	}
 	if (sig == SIGKILL) {
@@ -380,7 +383,7 @@ worker_recovering(struct node *n)
 	if (n->recovering)
 		return;
 	n->recovering = true;
-	n->down_since = util_now_ms();
+	metrics_node_down(n);
 }
 
 static void
@@ -580,6 +583,7 @@ worker_spawn(struct node *n)
 		return;
 	}
 	n->pid = r.pid;
+	metrics_node_spawned(n);
 	pidmap_put(&tree.live_pids, n->pid, n);
 	ledger_started(n->name, n->pid, since, n->stop_signal, n->shutdown_ms);
 	n->started_at = util_now_ms();
@@ -640,6 +644,8 @@ worker_exited(struct node *n, int code, int sig)
 		log_info("%s: pid %ld exited %d", n->name, (long)pid, code);
 	f.abnormal = n->conf != NULL &&
 	    restart_exit_abnormal(code, sig, n->conf->stop_signal);
+	n->down_cause = downcause_of(why, f.abnormal, why == STOP_NONE &&
+	    lifecycle_exit_requested(&f), n->fault != FAULT_NONE);
 	f.ran_ms = was_ready ? util_now_ms() - n->ready_at : 0;
 	worker_apply(n, WEV_EXITED, &f);
 }
