@@ -21,6 +21,7 @@
 
 #include "events.h"
 #include "flagsvc.h"
+#include "health-run.h"
 #include "hooks.h"
 #include "ledger.h"
 #include "log.h"
@@ -105,6 +106,7 @@ worker_restore(struct node *n, enum svc_state state, enum stop_reason why)
 {
 	n->state = state;
 	n->stop_reason = why;
+	health_sync(n);
 }
 
 /* --- what is said ------------------------------------------------------------ */
@@ -445,6 +447,8 @@ worker_perform(struct node *n, const struct worker_step *s,
 		worker_signal_operator(n, f->sig);
 	if (a & WA_TELL_PARENT)
 		tree_kick(n->parent);
+	/* Its probe follows the instance: begun, or abandoned. */
+	health_sync(n);
 	/* Last: these may apply another event to n, or free it. */
 	if (a & WA_REPORT_CRASH) {
 		hooks_service_failed(n, f->stopping == STOP_READY_TIMEOUT);
