@@ -106,7 +106,6 @@ worker_restore(struct node *n, enum svc_state state, enum stop_reason why)
 {
 	n->state = state;
 	n->stop_reason = why;
-	health_sync(n);
 }
 
 /* --- what is said ------------------------------------------------------------ */

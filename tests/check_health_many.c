@@ -1,0 +1,109 @@
+/*
+ * check_health_many.c: a thousand workers whose probes come due together
+ * (a tcp probe each, to one server's port): warden keeps answering pings
+ * promptly while their rounds run, and every one comes out healthy.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "healthtest.h"
+#include "testlib.h"
+#include "faultstest.h"
+#include "util.h"
+#include "suite.h"
+
+#define MANY		1000
+#define PING_BOUND_MS	250	/* the slowest ping allowed meanwhile */
+
+static char *
+many_conf(int port)
+{
+	const char	**kids = xcalloc(MANY + 1, sizeof(*kids));
+	char		*conf, *text;
+	size_t		 i;
+
+	kids[0] = cfg("{ 'name': 'srv', 'command': "
+	    "['@BIN@/tests/probe-server', '%d', 'drop'] }", port);
+	for (i = 1; i <= MANY; i++)
+		kids[i] = cfg("{ 'name': 'w%zu', 'command': ['@WORKER@'], "
+		    "'health': { 'tcp': '127.0.0.1:%d', 'interval_ms': 1000, "
+		    "'timeout_ms': 1000, 'failures': 3 } }", i, port);
+	conf = ht_conf(kids, MANY + 1);
+	for (i = 0; i <= MANY; i++)
+		free((char *)kids[i]);
+	free(kids);
+	text = dq(conf);
+	free(conf);
+	return text;
+}
+
+/* One ping's time on c, ms. */
+static uint64_t
+ping_ms(struct harness_conn *c)
+{
+	uint64_t	t0 = util_now_ms();
+
+	ft_conn_ping(c);
+	return util_now_ms() - t0;
+}
+
+START_TEST(test_thousand)
+{
+	struct harness		 h;
+	struct harness_conn	*c;
+	uint64_t		 worst = 0, t, t0, healthy;
+	char			*conf, name[16];
+	int			 i, pings = 0;
+
+	conf = many_conf(ht_free_port());
+	start(&h, conf);
+	c = harness_conn_open(&h);
+	ck_assert_ptr_nonnull(c);
+	t0 = util_now_ms();
+	/* Each verdict awaited in turn, a ping between: their rounds run meanwhile. */
+	for (i = 1; i <= MANY; i++) {
+		snprintf(name, sizeof(name), "w%d", i);
+		ht_wait_health(&h, name, "healthy");
+		if ((t = ping_ms(c)) > worst)
+			worst = t;
+		pings++;
+	}
+	healthy = util_now_ms() - t0;
+	/* And through two more rounds of all of them. */
+	while (util_now_ms() - t0 < 3000) {
+		if ((t = ping_ms(c)) > worst)
+			worst = t;
+		pings++;
+	}
+	fprintf(stderr, "check_health_many: %d workers healthy after %llu ms; "
+	    "slowest of %d pings %llu ms\n", MANY,
+	    (unsigned long long)healthy, pings,
+	    (unsigned long long)worst);
+	ck_assert_msg(worst < PING_BOUND_MS, "a ping took %llu ms",
+	    (unsigned long long)worst);
+	for (i = 1; i <= MANY; i += 111) {
+		snprintf(name, sizeof(name), "w%d", i);
+		ck_assert_int_eq(field_of(&h, name, "restarts"), 0);
+	}
+	harness_conn_close(c);
+	free(conf);
+	stop(&h);
+}
+END_TEST
+
+static Suite *
+health_many_suite(void)
+{
+	Suite	*s = suite_create("health_many");
+	TCase	*tc = tcase_create("health_many");
+
+	tcase_set_timeout(tc, HT_CASE);
+	tcase_add_test(tc, test_thousand);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SUITE_MAIN(health_many_suite)
