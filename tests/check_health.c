@@ -320,6 +320,47 @@ START_TEST(test_no_probe_and_bad_waits)
 }
 END_TEST
 
+/* wardenctl: the verdict in status, a failing probe's reason, a wait. */
+START_TEST(test_wardenctl)
+{
+	struct harness	 h;
+	char		*a, *b, *out = NULL, *err = NULL;
+	int		 rc;
+
+	a = dq("{ 'name': 'good', 'command': ['@WORKER@'], 'health': "
+	    "{ 'exec': ['/bin/true'], 'interval_ms': 100 } }");
+	b = dq("{ 'name': 'flaky', 'command': ['@WORKER@'], 'health': "
+	    "{ 'exec': ['/bin/sh', '-c', 'echo x >> @DIR@/rounds; echo "
+	    "slow disk; exit 1'], 'interval_ms': 100, 'failures': 1000 } }");
+	ht_start(&h, a, b, "{ 'name': 'plain', 'command': ['@WORKER@'] }",
+	    NULL);
+	rc = harness_ctl(&h, &out, &err, "wait", "good", "healthy", NULL);
+	ck_assert_msg(rc == 0, "wait good healthy: %d %s", rc, err);
+	free(out);
+	free(err);
+	free(a);
+	a = harness_path(&h, "rounds");
+	ht_wait_lines(a, 2);
+	rc = harness_ctl(&h, &out, &err, "status", NULL);
+	ck_assert_msg(rc == 0, "status: %d %s", rc, err);
+	ck_assert_msg(strstr(out, "HEALTH") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "healthy\n") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "flaky: exec probe failed (") != NULL &&
+	    strstr(out, " in a row): exit 1: slow disk\n") != NULL, "%s", out);
+	free(out);
+	free(err);
+	rc = harness_ctl(&h, &out, &err, "wait", "good", "fine", NULL);
+	ck_assert_int_ne(rc, 0);
+	ck_assert_msg(strstr(err, "nor a health (healthy, unhealthy)") != NULL,
+	    "%s", err);
+	free(out);
+	free(err);
+	free(a);
+	free(b);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 health_suite(void)
 {
@@ -336,6 +377,7 @@ health_suite(void)
 	tcase_add_test(tc, test_start_period);
 	tcase_add_test(tc, test_many_rounds);
 	tcase_add_test(tc, test_no_probe_and_bad_waits);
+	tcase_add_test(tc, test_wardenctl);
 	suite_add_tcase(s, tc);
 	return s;
 }
