@@ -145,6 +145,8 @@ START_TEST(test_refused)
 	    "{ 'tcp': '127.0.0.1:%d', 'interval_ms': 100, 'failures': 2 } }",
 	    ht_free_port());
 	ht_start(&h, w, NULL);
+	/* The verdict, seen while the instance judged is stopping. */
+	ht_wait_health(&h, "w", "unhealthy");
 	sub = subscribe(&h, NULL);
 	e = wait_event(sub, "service.unhealthy", "w");
 	ck_assert_str_eq(str(e, "check"), "tcp");

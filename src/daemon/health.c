@@ -194,14 +194,21 @@ health_sync(struct node *n)
 	    n->pid <= 0) {
 		if (r != NULL) {
 			health_run_idle(r);
-			r->pid = 0;
+			/* Its verdict stays while the instance does (stopping). */
+			if (hc == NULL || n->pid != r->pid)
+				r->pid = 0;
 		}
 		return;
 	}
 	if (r == NULL)
 		r = n->health = health_run_new(n);
-	if (r->pid == n->pid)
+	if (r->pid == n->pid) {
+		/* Running again (a kill it lived through): its rounds go on. */
+		if (r->probe == NULL && !r->queued &&
+		    !evtimer_pending(r->timer, NULL))
+			health_arm(r);
 		return;
+	}
 	/* A new instance: its rounds from its start. */
 	health_run_idle(r);
 	r->pid = n->pid;
