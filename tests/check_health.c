@@ -79,9 +79,7 @@ START_TEST(test_http_bad_answer)
 	w = served("web", port, answers[_i].mode, health);
 	ht_start(&h, w, NULL);
 	sub = subscribe(&h, NULL);
-	e = wait_event(sub, "service.unhealthy", "web");
-	ck_assert_str_eq(str(e, "check"), "http");
-	ck_assert_str_eq(str(e, "reason"), answers[_i].reason);
+	e = ht_unhealthy(sub, "web", "http", answers[_i].reason);
 	json_decref(e);
 	/* A failure: restarted, and counted in the supervisor's intensity. */
 	e = wait_event(sub, "service.exited", "web");
@@ -120,9 +118,7 @@ START_TEST(test_silent_port)
 	    "'timeout_ms': 150, 'failures': 1 } }", port);
 	ht_start(&h, a, b, NULL);
 	sub = subscribe(&h, NULL);
-	e = wait_event(sub, "service.unhealthy", "asker");
-	ck_assert_str_eq(str(e, "check"), "http");
-	ck_assert_str_eq(str(e, "reason"), "timed out after 150 ms");
+	e = ht_unhealthy(sub, "asker", "http", "timed out after 150 ms");
 	json_decref(e);
 	ht_wait_health(&h, "silent", "healthy");
 	ck_assert_int_eq(field_of(&h, "silent", "restarts"), 0);
@@ -148,9 +144,7 @@ START_TEST(test_refused)
 	/* The verdict, seen while the instance judged is stopping. */
 	ht_wait_health(&h, "w", "unhealthy");
 	sub = subscribe(&h, NULL);
-	e = wait_event(sub, "service.unhealthy", "w");
-	ck_assert_str_eq(str(e, "check"), "tcp");
-	ck_assert_str_eq(str(e, "reason"), "connect: Connection refused");
+	e = ht_unhealthy(sub, "w", "tcp", "connect: Connection refused");
 	json_decref(e);
 	harness_conn_close(sub);
 	free(w);
@@ -180,8 +174,7 @@ START_TEST(test_sigstop)
 	pid = pid_of(&h, "web");
 	sub = subscribe(&h, NULL);
 	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
-	e = wait_event(sub, "service.unhealthy", "web");
-	ck_assert_str_eq(str(e, "reason"), "timed out after 100 ms");
+	e = ht_unhealthy(sub, "web", NULL, "timed out after 100 ms");
 	ck_assert_int_eq(num(e, "pid"), pid);
 	json_decref(e);
 	e = wait_event(sub, "service.started", "web");
@@ -266,16 +259,10 @@ START_TEST(test_many_rounds)
 {
 	struct harness	 h;
 	json_t		*s, *hl;
-	char		*w, *path;
+	char		*path;
 	pid_t		 pid;
 
-	w = dq("{ 'name': 'w', 'command': ['@WORKER@'], 'health': "
-	    "{ 'exec': ['/bin/sh', '-c', 'echo x >> @DIR@/rounds'], "
-	    "'interval_ms': 100, 'failures': 1 } }");
-	ht_start(&h, w, NULL);
-	ht_wait_health(&h, "w", "healthy");
-	pid = pid_of(&h, "w");
-	path = harness_path(&h, "rounds");
+	pid = ht_start_rounds(&h, &path);
 	ht_wait_lines(path, 20);
 	s = service_of(&h, "w");
 	hl = json_object_get(s, "health");
@@ -285,7 +272,6 @@ START_TEST(test_many_rounds)
 	ck_assert_int_eq(num(s, "pid"), pid);
 	json_decref(s);
 	free(path);
-	free(w);
 	stop(&h);
 }
 END_TEST

@@ -193,6 +193,11 @@ START_TEST(test_names)
 	ck_assert_str_eq(health_verdict_name(HEALTH_STARTING), "starting");
 	ck_assert_str_eq(health_verdict_name(HEALTH_HEALTHY), "healthy");
 	ck_assert_str_eq(health_verdict_name(HEALTH_UNHEALTHY), "unhealthy");
+	ck_assert_int_eq(health_verdict_parse("healthy"), HEALTH_HEALTHY);
+	ck_assert_int_eq(health_verdict_parse("starting"), HEALTH_STARTING);
+	ck_assert_int_eq(health_verdict_parse("unhealthy"), HEALTH_UNHEALTHY);
+	ck_assert_int_eq(health_verdict_parse("Healthy"), -1);
+	ck_assert_int_eq(health_verdict_parse(""), -1);
 	ck_assert_str_eq(health_check_name(HEALTH_EXEC), "exec");
 	ck_assert_str_eq(health_check_name(HEALTH_TCP), "tcp");
 	ck_assert_str_eq(health_check_name(HEALTH_HTTP), "http");

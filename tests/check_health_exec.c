@@ -59,9 +59,7 @@ START_TEST(test_exec_reason)
 	    "'interval_ms': 100, 'failures': 2 } }");
 	ht_start(&h, w, NULL);
 	sub = subscribe(&h, NULL);
-	e = wait_event(sub, "service.unhealthy", "w");
-	ck_assert_str_eq(str(e, "check"), "exec");
-	ck_assert_str_eq(str(e, "reason"), "exit 3: db down");
+	e = ht_unhealthy(sub, "w", "exec", "exit 3: db down");
 	json_decref(e);
 	harness_conn_close(sub);
 	free(w);
@@ -88,8 +86,7 @@ START_TEST(test_exec_hangs)
 	gf = harness_path(&h, "grand");
 	ck_assert_int_gt(probe = harness_wait_pidfile(pf, 0, TESTLIB_WAIT), 0);
 	ck_assert_int_gt(grand = harness_wait_pidfile(gf, 0, TESTLIB_WAIT), 0);
-	e = wait_event(sub, "service.unhealthy", "w");
-	ck_assert_str_eq(str(e, "reason"), "timed out after 200 ms");
+	e = ht_unhealthy(sub, "w", NULL, "timed out after 200 ms");
 	json_decref(e);
 	/* Its group went with it: the probe and what it started. */
 	ck_assert_int_eq(harness_wait_pid_gone(probe, TESTLIB_WAIT), 0);
@@ -207,9 +204,7 @@ START_TEST(test_reload_probe_only)
 	    json_array_size(json_object_get(r, "unchanged")) >= 1,
 	    "reload: %s", dump(r));
 	json_decref(r);
-	e = wait_event(sub, "service.unhealthy", "web");
-	ck_assert_str_eq(str(e, "check"), "http");
-	ck_assert_str_eq(str(e, "reason"), "HTTP 500");
+	e = ht_unhealthy(sub, "web", "http", "HTTP 500");
 	/* The instance the reload kept: not restarted by the reload. */
 	ck_assert_int_eq(num(e, "pid"), pid);
 	json_decref(e);
@@ -225,17 +220,11 @@ START_TEST(test_reexec)
 {
 	struct harness	 h;
 	json_t		*s;
-	char		*w, *path, *text;
+	char		*path, *text;
 	pid_t		 pid;
 	int		 before;
 
-	w = dq("{ 'name': 'w', 'command': ['@WORKER@'], 'health': { 'exec': "
-	    "['/bin/sh', '-c', 'echo x >> @DIR@/rounds'], 'interval_ms': 100, "
-	    "'failures': 1 } }");
-	ht_start(&h, w, NULL);
-	ht_wait_health(&h, "w", "healthy");
-	pid = pid_of(&h, "w");
-	path = harness_path(&h, "rounds");
+	pid = ht_start_rounds(&h, &path);
 	reexec_by_signal(&h);
 	text = harness_read_file(path);
 	ck_assert_ptr_nonnull(text);
@@ -248,7 +237,6 @@ START_TEST(test_reexec)
 	ck_assert_int_eq(num(s, "restarts"), 0);
 	json_decref(s);
 	free(path);
-	free(w);
 	stop(&h);
 }
 END_TEST

@@ -79,6 +79,33 @@ ht_wait_health(struct harness *h, const char *service, const char *status)
 	    "%s: never %s", service, status);
 }
 
+json_t *
+ht_unhealthy(struct harness_conn *sub, const char *service, const char *check,
+    const char *reason)
+{
+	json_t	*e = wait_event(sub, "service.unhealthy", service);
+
+	if (check != NULL)
+		ck_assert_str_eq(str(e, "check"), check);
+	ck_assert_str_eq(str(e, "reason"), reason);
+	return e;
+}
+
+pid_t
+ht_start_rounds(struct harness *h, char **path)
+{
+	char	*w;
+
+	w = dq("{ 'name': 'w', 'command': ['@WORKER@'], 'health': { 'exec': "
+	    "['/bin/sh', '-c', 'echo x >> @DIR@/rounds'], 'interval_ms': 100, "
+	    "'failures': 1 } }");
+	ht_start(h, w, NULL);
+	free(w);
+	ht_wait_health(h, "w", "healthy");
+	*path = harness_path(h, "rounds");
+	return pid_of(h, "w");
+}
+
 void
 ht_wait_lines(const char *path, int n)
 {

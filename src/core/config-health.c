@@ -39,26 +39,9 @@ config_health_exec(struct parser *c, json_t *v, const struct child_conf *n,
     struct health_conf *hc)
 {
 	struct child_conf	as = *n;
-	json_t			*e;
-	const char		*s;
-	size_t			 i;
 
-	if (!json_is_array(v) || json_array_size(v) == 0)
-		return jsonerr_value(&c->je, "expected a non-empty array of "
-		    "strings");
-	hc->argv = xcalloc(json_array_size(v) + 1, sizeof(*hc->argv));
-	json_array_foreach(v, i, e) {
-		jsonerr_push_index(&c->je, i);
-		if (config_str(c, e, &s) == -1)
-			return -1;
-		/* A bare name is looked up in PATH when it runs. */
-		if (i == 0 && strchr(s, '/') != NULL)
-			hc->argv[i] = config_abspath(c, s);
-		else
-			hc->argv[i] = xstrdup(s);
-		hc->argc++;
-		jsonerr_pop(&c->je);
-	}
+	if (config_argv(c, v, &hc->argv, &hc->argc) == -1)
+		return -1;
 	as.argv = hc->argv;
 	as.argc = hc->argc;
 	return config_argv_check(c, &as);

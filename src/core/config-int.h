@@ -44,6 +44,7 @@ int	 config_opt_int(struct parser *, json_t *obj, const char *key,
 int	 config_opt_num(struct parser *, json_t *obj, const char *key,
 	    double min, double max, double *);
 int	 config_str(struct parser *, json_t *, const char **);
+int	 config_argv(struct parser *, json_t *, char ***argv, size_t *argc);
 int	 config_opt_enum(struct parser *, json_t *obj, const char *key,
 	    const char *const *names, size_t n, int *);
 const char *config_name_problem(const char *);

@@ -412,29 +412,13 @@ config_command_check(struct parser *c, struct child_conf *n)
 static int
 config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 {
-	json_t		*v, *e;
-	const char	*s;
-	size_t		 i;
+	json_t		*v;
 	long long	 ll;
 	int		 x;
 
 	v = jsonerr_get(&c->je, obj, "command");
-	if (!json_is_array(v) || json_array_size(v) == 0)
-		return jsonerr_value(&c->je, "expected a non-empty array of "
-		    "strings");
-	n->argv = xcalloc(json_array_size(v) + 1, sizeof(*n->argv));
-	n->argc = json_array_size(v);
-	json_array_foreach(v, i, e) {
-		jsonerr_push_index(&c->je, i);
-		if (config_str(c, e, &s) == -1)
-			return -1;
-		/* A bare name is looked up in PATH when it is spawned. */
-		if (i == 0 && strchr(s, '/') != NULL)
-			n->argv[i] = config_abspath(c, s);
-		else
-			n->argv[i] = xstrdup(s);
-		jsonerr_pop(&c->je);
-	}
+	if (config_argv(c, v, &n->argv, &n->argc) == -1)
+		return -1;
 	jsonerr_pop(&c->je);
 
 	if ((v = jsonerr_get(&c->je, obj, "shutdown_ms")) != NULL) {

@@ -91,6 +91,17 @@ health_verdict_name(enum health_verdict v)
 	return "unknown";
 }
 
+int
+health_verdict_parse(const char *s)
+{
+	int	v;
+
+	for (v = HEALTH_STARTING; v <= HEALTH_UNHEALTHY; v++)
+		if (strcmp(s, health_verdict_name((enum health_verdict)v)) == 0)
+			return v;
+	return -1;
+}
+
 const char *
 health_check_name(enum health_check c)
 {

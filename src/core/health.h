@@ -70,6 +70,8 @@ void		 health_reschedule(struct health_state *,
 		    const struct health_conf *, uint64_t now);
 
 const char	*health_verdict_name(enum health_verdict);
+/* A verdict by its name: -1 when s names none. */
+int		 health_verdict_parse(const char *s);
 const char	*health_check_name(enum health_check);
 
 /*

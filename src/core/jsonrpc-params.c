@@ -55,18 +55,6 @@ jsonrpc_state_parse(const char *s)
 	return -1;
 }
 
-/* A liveness verdict's name (health.h): -1 when none. */
-static int
-jsonrpc_health_parse(const char *s)
-{
-	int	v;
-
-	for (v = HEALTH_STARTING; v <= HEALTH_UNHEALTHY; v++)
-		if (strcmp(s, health_verdict_name((enum health_verdict)v)) == 0)
-			return v;
-	return -1;
-}
-
 /* Does cond have a key that is none of keys? */
 static bool
 jsonrpc_cond_extra(const json_t *cond, const char *const *keys)
@@ -99,7 +87,7 @@ jsonrpc_cond_service(const json_t *cond, struct jsonrpc_cond *out)
 	out->name = json_string_value(v);
 	out->state = out->health = -1;
 	if (h != NULL && (!json_is_string(h) ||
-	    (out->health = jsonrpc_health_parse(json_string_value(h))) == -1))
+	    (out->health = health_verdict_parse(json_string_value(h))) == -1))
 		return "'health' must be one of starting, healthy, unhealthy";
 	v = json_object_get(cond, "state");
 	if ((v != NULL || h == NULL) && (!json_is_string(v) ||

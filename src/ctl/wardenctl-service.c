@@ -302,12 +302,7 @@ wait_is_state(const char *s)
 static bool
 wait_is_health(const char *s)
 {
-	int	v;
-
-	for (v = HEALTH_STARTING; v <= HEALTH_UNHEALTHY; v++)
-		if (strcmp(s, health_verdict_name((enum health_verdict)v)) == 0)
-			return true;
-	return false;
+	return health_verdict_parse(s) != -1;
 }
 
 enum wait_kind {
