@@ -15,24 +15,35 @@
 #include "util.h"
 #include "suite.h"
 
-#define MANY		1000
+/*
+ * Sanitized, a thousand workers do not start within the harness's bound
+ * on a small machine: a fifth of them still come due at once.
+ */
+#define MANY_PLAIN	1000
+#define MANY_SANITIZED	200
 #define PING_BOUND_MS	250	/* the slowest ping allowed meanwhile */
 
-static char *
-many_conf(int port)
+static int
+many_count(void)
 {
-	const char	**kids = xcalloc(MANY + 1, sizeof(*kids));
+	return getenv("WARDEN_SANITIZED") != NULL ? MANY_SANITIZED : MANY_PLAIN;
+}
+
+static char *
+many_conf(int port, int many)
+{
+	const char	**kids = xcalloc((size_t)many + 1, sizeof(*kids));
 	char		*conf, *text;
 	size_t		 i;
 
 	kids[0] = cfg("{ 'name': 'srv', 'command': "
 	    "['@BIN@/tests/probe-server', '%d', 'drop'] }", port);
-	for (i = 1; i <= MANY; i++)
+	for (i = 1; i <= (size_t)many; i++)
 		kids[i] = cfg("{ 'name': 'w%zu', 'command': ['@WORKER@'], "
 		    "'health': { 'tcp': '127.0.0.1:%d', 'interval_ms': 1000, "
 		    "'timeout_ms': 1000, 'failures': 3 } }", i, port);
-	conf = ht_conf(kids, MANY + 1);
-	for (i = 0; i <= MANY; i++)
+	conf = ht_conf(kids, (size_t)many + 1);
+	for (i = 0; i <= (size_t)many; i++)
 		free((char *)kids[i]);
 	free(kids);
 	text = dq(conf);
@@ -56,15 +67,15 @@ START_TEST(test_thousand)
 	struct harness_conn	*c;
 	uint64_t		 worst = 0, t, t0, healthy;
 	char			*conf, name[16];
-	int			 i, pings = 0;
+	int			 i, pings = 0, many = many_count();
 
-	conf = many_conf(ht_free_port());
+	conf = many_conf(ht_free_port(), many);
 	start(&h, conf);
 	c = harness_conn_open(&h);
 	ck_assert_ptr_nonnull(c);
 	t0 = util_now_ms();
 	/* Each verdict awaited in turn, a ping between: their rounds run meanwhile. */
-	for (i = 1; i <= MANY; i++) {
+	for (i = 1; i <= many; i++) {
 		snprintf(name, sizeof(name), "w%d", i);
 		ht_wait_health(&h, name, "healthy");
 		if ((t = ping_ms(c)) > worst)
@@ -79,12 +90,12 @@ START_TEST(test_thousand)
 		pings++;
 	}
 	fprintf(stderr, "check_health_many: %d workers healthy after %llu ms; "
-	    "slowest of %d pings %llu ms\n", MANY,
+	    "slowest of %d pings %llu ms\n", many,
 	    (unsigned long long)healthy, pings,
 	    (unsigned long long)worst);
 	ck_assert_msg(worst < PING_BOUND_MS, "a ping took %llu ms",
 	    (unsigned long long)worst);
-	for (i = 1; i <= MANY; i += 111) {
+	for (i = 1; i <= many; i += 111) {
 		snprintf(name, sizeof(name), "w%d", i);
 		ck_assert_int_eq(field_of(&h, name, "restarts"), 0);
 	}

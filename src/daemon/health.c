@@ -56,16 +56,16 @@ health_enqueue(struct health_run *r)
 {
 	if (r->queued)
 		return;
-	if (due_n == due_cap) {
+	if (due_n == due_cap && due_head > 0) {
 		/* Compact what was taken before growing. */
 		memmove(dueq, dueq + due_head, (due_n - due_head) *
 		    sizeof(*dueq));
 		due_n -= due_head;
 		due_head = 0;
-		if (due_n == due_cap) {
-			due_cap = due_cap ? due_cap * 2 : 64;
-			dueq = xreallocarray(dueq, due_cap, sizeof(*dueq));
-		}
+	}
+	if (due_n == due_cap) {
+		due_cap = due_cap ? due_cap * 2 : 64;
+		dueq = xreallocarray(dueq, due_cap, sizeof(*dueq));
 	}
 	dueq[due_n++] = r;
 	r->queued = true;
