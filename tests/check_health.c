@@ -97,6 +97,56 @@ START_TEST(test_http_bad_answer)
 }
 END_TEST
 
+/* An answer in time passes; one later than timeout_ms fails. */
+START_TEST(test_http_slow)
+{
+	struct harness		 h;
+	struct harness_conn	*sub;
+	json_t			*e;
+	int			 p1 = ht_free_port(), p2 = ht_free_port();
+	char			*a, *b;
+
+	a = cfg("{ 'name': 'quick', 'command': ['@BIN@/tests/probe-server', "
+	    "'%d', 'slow', '20'], 'health': { 'http': 'http://127.0.0.1:%d/', "
+	    "'interval_ms': 500, 'timeout_ms': 400, 'failures': 1 } }", p1, p1);
+	b = cfg("{ 'name': 'late', 'command': ['@BIN@/tests/probe-server', "
+	    "'%d', 'slow', '2000'], 'health': { 'http': 'http://127.0.0.1:%d/', "
+	    "'interval_ms': 300, 'timeout_ms': 100, 'failures': 1 } }", p2, p2);
+	ht_start(&h, a, b, NULL);
+	sub = subscribe(&h, NULL);
+	e = ht_unhealthy(sub, "late", "http", "timed out after 100 ms");
+	json_decref(e);
+	ht_wait_health(&h, "quick", "healthy");
+	ck_assert_int_eq(field_of(&h, "quick", "restarts"), 0);
+	harness_conn_close(sub);
+	free(a);
+	free(b);
+	stop(&h);
+}
+END_TEST
+
+/* The worker's failure hook says it was unhealthy, and why. */
+START_TEST(test_hook_reason)
+{
+	struct harness	 h;
+	char		*w, *path, *text;
+
+	w = dq("{ 'name': 'w', 'command': ['@WORKER@'], 'health': { 'exec': "
+	    "['/bin/sh', '-c', 'echo no quorum; exit 1'], 'interval_ms': 100, "
+	    "'failures': 1 }, 'on_failure': { 'command': ['/bin/sh', '-c', "
+	    "'echo $WARDEN_REASON > @DIR@/r.tmp && mv @DIR@/r.tmp @DIR@/r'] } }");
+	ht_start(&h, w, NULL);
+	path = harness_path(&h, "r");
+	text = harness_wait_file(path, NULL, TESTLIB_WAIT);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "unhealthy (exec): exit 1: no quorum\n");
+	free(text);
+	free(path);
+	free(w);
+	stop(&h);
+}
+END_TEST
+
 /*
  * A port whose server accepts and never answers: a tcp probe passes (the
  * connection is made), an http probe fails at its timeout.
@@ -358,6 +408,8 @@ health_suite(void)
 	tcase_set_timeout(tc, HT_CASE);
 	tcase_add_test(tc, test_http_healthy);
 	tcase_add_loop_test(tc, test_http_bad_answer, 0, (int)nitems(answers));
+	tcase_add_test(tc, test_http_slow);
+	tcase_add_test(tc, test_hook_reason);
 	tcase_add_test(tc, test_silent_port);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_sigstop);

@@ -450,7 +450,7 @@ worker_perform(struct node *n, const struct worker_step *s,
 	health_sync(n);
 	/* Last: these may apply another event to n, or free it. */
 	if (a & WA_REPORT_CRASH) {
-		hooks_service_failed(n, f->stopping == STOP_READY_TIMEOUT);
+		hooks_service_failed(n, f->stopping);
 		sup_child_failed(n, true);
 	}
 	else if (a & WA_REPORT_EXIT)
