@@ -372,6 +372,10 @@ health_verdict_of(const struct node *n)
 	return (int)n->health->st.verdict;
 }
 
+/*
+ * Built member by member, as status.c builds the rest of a service: the
+ * strings are ASCII (names, and reasons made printable by the probes).
+ */
 json_t *
 health_json(const struct node *n)
 {
@@ -379,16 +383,22 @@ health_json(const struct node *n)
 	const struct health_run		*r = n->health;
 	int				 v = health_verdict_of(n);
 	char				 iso[UTIL_ISO_LEN];
+	json_t				*o;
 
 	if (hc == NULL)
 		return json_null();
-	return json_pack("{s:s,s:o,s:i,s:o,s:o}",
-	    "check", health_check_name(hc->check),
-	    "status", v < 0 ? json_null() : json_string(health_verdict_name(
-	    (enum health_verdict)v)),
-	    "failures", r != NULL && v >= 0 ? (int)r->st.consecutive : 0,
-	    "last_error", r != NULL && r->last_error != NULL && v >= 0 ?
-	    json_string(r->last_error) : json_null(),
-	    "last_probe", r != NULL && r->last_wall != 0 && v >= 0 ?
-	    json_string(util_iso_ms(r->last_wall, iso)) : json_null());
+	o = json_object();
+	json_object_set_new_nocheck(o, "check",
+	    json_string_nocheck(health_check_name(hc->check)));
+	json_object_set_new_nocheck(o, "status", v < 0 ? json_null() :
+	    json_string_nocheck(health_verdict_name((enum health_verdict)v)));
+	json_object_set_new_nocheck(o, "failures", json_integer(v >= 0 ?
+	    (json_int_t)r->st.consecutive : 0));
+	json_object_set_new_nocheck(o, "last_error", v >= 0 &&
+	    r->last_error != NULL ? json_string_nocheck(r->last_error) :
+	    json_null());
+	json_object_set_new_nocheck(o, "last_probe", v >= 0 &&
+	    r->last_wall != 0 ? json_string_nocheck(util_iso_ms(r->last_wall,
+	    iso)) : json_null());
+	return o;
 }
