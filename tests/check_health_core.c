@@ -77,36 +77,51 @@ START_TEST(test_offset)
 }
 END_TEST
 
+/* A probe begun at began, ended at now: its outcome, the verdict after. */
+struct round {
+	bool			 ok;
+	uint64_t		 began, now;
+	enum health_outcome	 want;
+	enum health_verdict	 verdict;
+};
+
+#define ROUNDS(st, hc, r)	play((st), (hc), (r), nitems(r))
+
+static void
+play(struct health_state *st, const struct health_conf *hc,
+    const struct round *r, size_t n)
+{
+	enum health_outcome	o;
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		o = health_result(st, hc, r[i].ok, r[i].began, r[i].now);
+		ck_assert_msg(o == r[i].want && st->verdict == r[i].verdict,
+		    "round %zu: outcome %d (want %d), verdict %d (want %d)", i,
+		    o, r[i].want, st->verdict, r[i].verdict);
+	}
+}
+
 START_TEST(test_failures_in_a_row)
 {
-	struct health_conf	hc = conf_of(1000, 3, 0);
-	struct health_state	st;
+	static const struct round	 rounds[] = {
+		{ false, 1000, 1001, HEALTH_FAILED, HEALTH_STARTING },
+		{ false, 2000, 2001, HEALTH_FAILED, HEALTH_STARTING },
+		/* A success resets the count. */
+		{ true, 3000, 3001, HEALTH_OK, HEALTH_HEALTHY },
+		/* Healthy until judged otherwise. */
+		{ false, 4000, 4001, HEALTH_FAILED, HEALTH_HEALTHY },
+		{ false, 5000, 5001, HEALTH_FAILED, HEALTH_HEALTHY },
+		{ false, 6000, 6001, HEALTH_NOW_UNHEALTHY, HEALTH_UNHEALTHY },
+		/* Said once: what follows while it stops is no new verdict. */
+		{ false, 7000, 7001, HEALTH_FAILED, HEALTH_UNHEALTHY },
+	};
+	struct health_conf		 hc = conf_of(1000, 3, 0);
+	struct health_state		 st;
 
 	health_begin(&st, &hc, 0, 0);
-	ck_assert_int_eq(health_result(&st, &hc, false, 1000, 1001),
-	    HEALTH_FAILED);
-	ck_assert_int_eq(st.verdict, HEALTH_STARTING);
-	ck_assert_int_eq(health_result(&st, &hc, false, 2000, 2001),
-	    HEALTH_FAILED);
-	ck_assert_uint_eq(st.consecutive, 2);
-	/* A success resets the count. */
-	ck_assert_int_eq(health_result(&st, &hc, true, 3000, 3001), HEALTH_OK);
-	ck_assert_uint_eq(st.consecutive, 0);
-	ck_assert_int_eq(st.verdict, HEALTH_HEALTHY);
-	ck_assert_int_eq(health_result(&st, &hc, false, 4000, 4001),
-	    HEALTH_FAILED);
-	/* Healthy until judged otherwise. */
-	ck_assert_int_eq(st.verdict, HEALTH_HEALTHY);
-	ck_assert_int_eq(health_result(&st, &hc, false, 5000, 5001),
-	    HEALTH_FAILED);
-	ck_assert_int_eq(health_result(&st, &hc, false, 6000, 6001),
-	    HEALTH_NOW_UNHEALTHY);
-	ck_assert_int_eq(st.verdict, HEALTH_UNHEALTHY);
+	ROUNDS(&st, &hc, rounds);
 	ck_assert_uint_eq(st.consecutive, 3);
-	/* Said once: what follows while it stops is no new verdict. */
-	ck_assert_int_eq(health_result(&st, &hc, false, 7000, 7001),
-	    HEALTH_FAILED);
-	ck_assert_int_eq(st.verdict, HEALTH_UNHEALTHY);
 	/* A new instance starts afresh. */
 	health_begin(&st, &hc, 0, 8000);
 	ck_assert_int_eq(st.verdict, HEALTH_STARTING);
@@ -116,71 +131,72 @@ END_TEST
 
 START_TEST(test_one_failure)
 {
-	struct health_conf	hc = conf_of(100, 1, 0);
-	struct health_state	st;
+	static const struct round	 rounds[] = {
+		{ false, 100, 150, HEALTH_NOW_UNHEALTHY, HEALTH_UNHEALTHY },
+	};
+	struct health_conf		 hc = conf_of(100, 1, 0);
+	struct health_state		 st;
 
 	health_begin(&st, &hc, 0, 0);
-	ck_assert_int_eq(health_result(&st, &hc, false, 100, 150),
-	    HEALTH_NOW_UNHEALTHY);
+	ROUNDS(&st, &hc, rounds);
 }
 END_TEST
 
 START_TEST(test_start_period)
 {
-	struct health_conf	hc = conf_of(1000, 2, 3500);
-	struct health_state	st;
+	static const struct round	 rounds[] = {
+		/* Failures begun inside the start period do not count ... */
+		{ false, 11000, 11001, HEALTH_FAILED_EARLY, HEALTH_STARTING },
+		{ false, 12000, 12001, HEALTH_FAILED_EARLY, HEALTH_STARTING },
+		{ false, 13499, 13999, HEALTH_FAILED_EARLY, HEALTH_STARTING },
+		/* ... those after it do. */
+		{ false, 13500, 13501, HEALTH_FAILED, HEALTH_STARTING },
+		{ false, 14500, 14501, HEALTH_NOW_UNHEALTHY, HEALTH_UNHEALTHY },
+	};
+	struct health_conf		 hc = conf_of(1000, 2, 3500);
+	struct health_state		 st;
 
 	health_begin(&st, &hc, 0, 10000);
-	/* Failures begun inside the start period do not count ... */
-	ck_assert_int_eq(health_result(&st, &hc, false, 11000, 11001),
-	    HEALTH_FAILED_EARLY);
-	ck_assert_int_eq(health_result(&st, &hc, false, 12000, 12001),
-	    HEALTH_FAILED_EARLY);
-	ck_assert_int_eq(health_result(&st, &hc, false, 13499, 13999),
-	    HEALTH_FAILED_EARLY);
-	ck_assert_uint_eq(st.consecutive, 0);
-	ck_assert_int_eq(st.verdict, HEALTH_STARTING);
-	/* ... those after it do. */
-	ck_assert_int_eq(health_result(&st, &hc, false, 13500, 13501),
-	    HEALTH_FAILED);
-	ck_assert_int_eq(health_result(&st, &hc, false, 14500, 14501),
-	    HEALTH_NOW_UNHEALTHY);
+	ROUNDS(&st, &hc, rounds);
 }
 END_TEST
 
 START_TEST(test_start_period_ended_early)
 {
-	struct health_conf	hc = conf_of(1000, 1, 60000);
-	struct health_state	st;
+	static const struct round	 rounds[] = {
+		{ true, 1000, 1001, HEALTH_OK, HEALTH_HEALTHY },
+		/* A success ended the start period: the next failure counts. */
+		{ false, 2000, 2001, HEALTH_NOW_UNHEALTHY, HEALTH_UNHEALTHY },
+	};
+	struct health_conf		 hc = conf_of(1000, 1, 60000);
+	struct health_state		 st;
 
 	health_begin(&st, &hc, 0, 0);
-	ck_assert_int_eq(health_result(&st, &hc, true, 1000, 1001), HEALTH_OK);
-	/* A success ended the start period: the next failure counts. */
-	ck_assert_int_eq(health_result(&st, &hc, false, 2000, 2001),
-	    HEALTH_NOW_UNHEALTHY);
+	ROUNDS(&st, &hc, rounds);
 }
 END_TEST
 
 START_TEST(test_reschedule)
 {
-	struct health_conf	hc = conf_of(60000, 5, 0), shorter;
-	struct health_state	st;
+	static const struct round	 before[] = {
+		{ false, 60000, 60001, HEALTH_FAILED, HEALTH_STARTING },
+		{ false, 120000, 120001, HEALTH_FAILED, HEALTH_STARTING },
+		{ false, 180000, 180001, HEALTH_FAILED, HEALTH_STARTING },
+	}, after[] = {
+		{ false, 201000, 201001, HEALTH_NOW_UNHEALTHY, HEALTH_UNHEALTHY },
+	};
+	struct health_conf		 hc = conf_of(60000, 5, 0), shorter;
+	struct health_state		 st;
 
 	health_begin(&st, &hc, 0, 0);
-	ck_assert_int_eq(health_result(&st, &hc, false, 60000, 60001),
-	    HEALTH_FAILED);
-	ck_assert_int_eq(health_result(&st, &hc, false, 120000, 120001),
-	    HEALTH_FAILED);
-	ck_assert_int_eq(health_result(&st, &hc, false, 180000, 180001),
-	    HEALTH_FAILED);
+	ROUNDS(&st, &hc, before);
 	/* A reload: a shorter interval is taken up at once, ... */
 	shorter = conf_of(1000, 2, 0);
 	health_reschedule(&st, &shorter, 200000);
 	ck_assert_uint_eq(st.next_at, 201000);
 	/* ... and fewer failures allowed leave one more to go. */
 	ck_assert_uint_eq(st.consecutive, 1);
-	ck_assert_int_eq(health_result(&st, &shorter, false, 201000, 201001),
-	    HEALTH_NOW_UNHEALTHY);
+	ROUNDS(&st, &shorter, after);
 	/* A longer interval waits for the round already due. */
 	health_begin(&st, &shorter, 0, 0);
 	health_reschedule(&st, &hc, 10);
