@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faultstest.h"
 #include "harness.h"
@@ -62,6 +63,33 @@ START_TEST(test_exec_reason)
 	e = ht_unhealthy(sub, "w", "exec", "exit 3: db down");
 	json_decref(e);
 	harness_conn_close(sub);
+	free(w);
+	stop(&h);
+}
+END_TEST
+
+/* A probe whose command went away since warden read it: said so. */
+START_TEST(test_exec_gone)
+{
+	struct harness		 h;
+	struct harness_conn	*sub;
+	json_t			*e;
+	char			*w, *probe, *why;
+
+	w = dq("{ 'name': 'w', 'command': ['@WORKER@'], 'health': { 'exec': "
+	    "['@DIR@/probe.sh'], 'interval_ms': 100, 'failures': 1 } }");
+	ht_prepare_probe(&h, w, "probe.sh", "#!/bin/sh\nexit 0\n");
+	probe = harness_path(&h, "probe.sh");
+	ck_assert_int_eq(harness_launch(&h), 0);
+	ht_wait_health(&h, "w", "healthy");
+	sub = subscribe(&h, NULL);
+	ck_assert_int_eq(unlink(probe), 0);
+	xasprintf(&why, "cannot run %s: No such file or directory", probe);
+	e = ht_unhealthy(sub, "w", "exec", why);
+	json_decref(e);
+	harness_conn_close(sub);
+	free(why);
+	free(probe);
 	free(w);
 	stop(&h);
 }
@@ -253,6 +281,7 @@ health_exec_suite(void)
 	tcase_set_timeout(tc, HT_CASE);
 	tcase_add_test(tc, test_exec_as_worker);
 	tcase_add_test(tc, test_exec_reason);
+	tcase_add_test(tc, test_exec_gone);
 	tcase_add_test(tc, test_exec_hangs);
 	tcase_add_test(tc, test_exec_floods);
 	tcase_add_test(tc, test_exec_abandoned);

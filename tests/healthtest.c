@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <check.h>
 #include <stdarg.h>
@@ -67,6 +68,21 @@ ht_start(struct harness *h, ...)
 	conf = ht_conf(kids, n);
 	start(h, conf);
 	free(conf);
+}
+
+void
+ht_prepare_probe(struct harness *h, const char *child, const char *name,
+    const char *text)
+{
+	char	*conf, *path;
+
+	conf = ht_conf(&child, 1);
+	prepare(h, conf);
+	free(conf);
+	ck_assert_int_eq(harness_write_file(h, name, text), 0);
+	path = harness_path(h, name);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	free(path);
 }
 
 void

@@ -18,6 +18,12 @@ int	 ht_free_port(void);
  * children given (JSON objects, ' for "), the list ended by NULL.
  */
 void	 ht_start(struct harness *h, ...) __attribute__((sentinel));
+/*
+ * prepare() on the root supervisor over child (' for "), with an
+ * executable script name in DIR holding text; not launched.
+ */
+void	 ht_prepare_probe(struct harness *h, const char *child,
+	    const char *name, const char *text);
 /* The root supervisor's children text for the same, malloc'd. */
 char	*ht_conf(const char *const *children, size_t n);
 /* The wait method: service's probe says status ("healthy"...). */

@@ -27,7 +27,7 @@ struct node;
 
 /* Probes in flight at once, and exec probes among them (children of warden). */
 #define HEALTH_INFLIGHT_MAX	128
-#define HEALTH_EXEC_MAX		16
+#define HEALTH_EXEC_MAX		64
 /* Probes begun per turn of the loop; the rest wait for the next turn. */
 #define HEALTH_PER_TURN		32
 
