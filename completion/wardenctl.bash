@@ -16,6 +16,8 @@ _wardenctl_methods="ping version status service.start service.stop
 	table.delete table.corrupt recovery wait subscribe config.reload
 	reexec shutdown metrics"
 _wardenctl_states="starting running stopping stopped backoff failed"
+# What wait takes after a service besides its states: a probe's verdict.
+_wardenctl_healths="healthy unhealthy"
 # The event types of src/proto/protocol.h (rpc_event_types), and each
 # prefix ending at a dot; check_install sees that every type is here.
 _wardenctl_topics="service. service.started service.ready service.exited
@@ -197,7 +199,7 @@ _wardenctl()
 			case $sub in
 			recovered|stage) ;;
 			flag)	COMPREPLY=($(compgen -W "$(_wardenctl_flags)" -- "$cur")) ;;
-			*)	COMPREPLY=($(compgen -W "$_wardenctl_states" -- "$cur")) ;;
+			*)	COMPREPLY=($(compgen -W "$_wardenctl_states $_wardenctl_healths" -- "$cur")) ;;
 			esac
 		elif ((nargs == 2)) && [[ $sub == flag ]]; then
 			COMPREPLY=($(compgen -W "on off" -- "$cur"))

@@ -151,30 +151,12 @@ static const struct {
 
 START_TEST(test_hook_command_check)
 {
-	struct config	*conf = NULL;
-	char		 path[] = "/tmp/check_config_hooks.XXXXXX";
-	char		*text, *want, err[1024];
-	int		 fd;
+	char	*text;
 
 	xasprintf(&text, "{\n  \"supervisor\": {\"children\": [\n"
 	    "    {\"name\": \"w\", \"command\": [\"/bin/true\"], "
 	    "\"on_failure\": {\"command\": [%s]}}]}}\n", commands[_i].hook);
-	ck_assert_int_ne(fd = mkstemp(path), -1);
-	ck_assert_int_eq(util_write_all(fd, text, strlen(text)), 0);
-	ck_assert_int_eq(close(fd), 0);
-	if (commands[_i].err == NULL) {
-		ck_assert_msg(config_load(path, &conf, err, sizeof(err)) == 0,
-		    "%s", err);
-		config_free(conf);
-	} else {
-		ck_assert_int_eq(config_load(path, &conf, err, sizeof(err)),
-		    -1);
-		ck_assert_ptr_null(conf);
-		xasprintf(&want, "%s%s", path, commands[_i].err);
-		ck_assert_str_eq(err, want);
-		free(want);
-	}
-	ck_assert_int_eq(unlink(path), 0);
+	configtest_load(text, commands[_i].err);
 	free(text);
 }
 END_TEST

@@ -26,6 +26,7 @@ static const struct {
 } conds[] = {
 	{ "5", "'condition' must be an object" },
 	{ "{}", "a condition is {\"service\":NAME,\"state\":STATE}, "
+	    "{\"service\":NAME,\"health\":HEALTH}, "
 	    "{\"recovered\":true}, {\"flag\":NAME,\"value\":V} or {\"stage\":N}" },
 	{ "{\"recovered\":true}", NULL },
 	{ "{\"recovered\":1}", "'recovered' must be true" },
@@ -43,6 +44,18 @@ static const struct {
 	    "'min_restarts' must be an integer >= 0" },
 	{ "{\"service\":\"a\",\"state\":\"running\",\"x\":0}",
 	    "unknown key in a service condition" },
+	/* A liveness verdict, with or without a state. */
+	{ "{\"service\":\"a\",\"health\":\"healthy\"}", NULL },
+	{ "{\"service\":\"a\",\"health\":\"unhealthy\",\"state\":"
+	    "\"stopping\",\"min_restarts\":2}", NULL },
+	{ "{\"service\":\"a\",\"health\":\"starting\"}", NULL },
+	{ "{\"service\":\"a\",\"health\":\"ok\"}",
+	    "'health' must be one of starting, healthy, unhealthy" },
+	{ "{\"service\":\"a\",\"health\":true}",
+	    "'health' must be one of starting, healthy, unhealthy" },
+	{ "{\"service\":\"a\",\"health\":\"healthy\",\"state\":\"up\"}",
+	    "'state' must be one of stopped, starting, running, stopping, "
+	    "backoff, failed" },
 	{ "{\"flag\":\"f\",\"value\":true}", NULL },
 	{ "{\"flag\":\"f\",\"value\":50}", NULL },
 	{ "{\"flag\":2,\"value\":true}", "'flag' must be a string" },

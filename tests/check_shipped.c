@@ -87,9 +87,20 @@ link_in(struct harness *h, const char *name, const char *target)
 
 /* --- the demo ------------------------------------------------------------- */
 
+/* The demo's demo-worker in argv, the built one in the copy's. */
+static void
+demo_argv_as_copy(json_t *argv)
+{
+	if (json_is_string(json_array_get(argv, 0)) &&
+	    strcmp(json_string_value(json_array_get(argv, 0)),
+	    DEMO_WORKER) == 0)
+		ck_assert_int_eq(json_array_set_new(argv, 0,
+		    json_string(COPY_WORKER)), 0);
+}
+
 /*
  * The demo as the copy has it: no socket, state_dir or table, and the
- * built demo-worker in the commands of sup's tree.
+ * built demo-worker in the commands (and exec probes) of sup's tree.
  */
 static void
 demo_as_copy(json_t *root, json_t *sup)
@@ -105,13 +116,13 @@ demo_as_copy(json_t *root, json_t *sup)
 	}
 	json_array_foreach(json_object_get(sup, "children"), i, child) {
 		cmd = json_object_get(child, "command");
-		if (cmd == NULL)
+		if (cmd == NULL) {
 			demo_as_copy(NULL, child);
-		else if (json_is_string(json_array_get(cmd, 0)) &&
-		    strcmp(json_string_value(json_array_get(cmd, 0)),
-		    DEMO_WORKER) == 0)
-			ck_assert_int_eq(json_array_set_new(cmd, 0,
-			    json_string(COPY_WORKER)), 0);
+			continue;
+		}
+		demo_argv_as_copy(cmd);
+		demo_argv_as_copy(json_object_get(json_object_get(child,
+		    "health"), "exec"));
 	}
 }
 

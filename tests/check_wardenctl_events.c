@@ -351,7 +351,7 @@ START_TEST(test_reload_recovery_shutdown)
 	rc = CTL(&h, "recovery");
 	CHECK_RC(rc, EXIT_OK, "recovery");
 	has(ctl_out, "recovering no", "recovery");
-	ck_assert_uint_eq(table_row(ctl_out, "a", cols, 8), 7);
+	ck_assert_uint_eq(table_row(ctl_out, "a", cols, 8), 8);
 	ck_assert_str_eq(cols[1], "running");
 	ck_assert_str_eq(cols[4], "20");
 	rc = CTL(&h, "-j", "recovery");

@@ -156,15 +156,21 @@ START_TEST(test_stopped)
 }
 END_TEST
 
-/* It ignores SIGABRT: SIGKILL once its grace (shutdown_ms) is over. */
+/*
+ * It ignores SIGABRT: SIGKILL once its grace (shutdown_ms) is over. Its
+ * failure hook is told why it was stopped, not only how it died.
+ */
 START_TEST(test_abort_ignored)
 {
 	struct harness		 h;
 	struct harness_conn	*c;
+	char			*path, *reason;
 	pid_t			 pid;
 
 	wd_start(&h, ", '--ignore-abrt'", "'watchdog_ms': 100, "
-	    "'shutdown_ms': 200");
+	    "'shutdown_ms': 200, 'on_failure': { 'command': ['/bin/sh', '-c',"
+	    " 'printf %s \\\"$WARDEN_REASON\\\" > @DIR@/r.tmp && "
+	    "mv @DIR@/r.tmp @DIR@/reason'] }");
 	c = subscribe(&h, "service.", NULL);
 	pid = pid_of(&h, "w");
 	json_decref(result(&h, "service.signal", json_pack("{s:s,s:s}",
@@ -173,6 +179,13 @@ START_TEST(test_abort_ignored)
 	(void)expect_replaced(&h, c, pid, "KILL");
 	ck_assert_int_eq(harness_wait_log(&h, "still running 200 ms after "
 	    "SIGABRT, killing it", TESTLIB_WAIT), 0);
+	path = harness_path(&h, "reason");
+	reason = harness_wait_file(path, NULL, TESTLIB_WAIT);
+	ck_assert_ptr_nonnull(reason);
+	ck_assert_str_eq(reason, "unhealthy (watchdog): no WATCHDOG=1 within "
+	    "100 ms");
+	free(reason);
+	free(path);
 	harness_conn_close(c);
 	stop(&h);
 }

@@ -3,10 +3,39 @@
  */
 #include <check.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "configtest.h"
+#include "util.h"
+
+void
+configtest_load(const char *text, const char *err)
+{
+	struct config	*conf = NULL;
+	char		 path[] = "/tmp/configtest.XXXXXX";
+	char		*want, got[1024];
+	int		 fd;
+
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(util_write_all(fd, text, strlen(text)), 0);
+	ck_assert_int_eq(close(fd), 0);
+	if (err == NULL) {
+		ck_assert_msg(config_load(path, &conf, got, sizeof(got)) == 0,
+		    "%s", got);
+		config_free(conf);
+	} else {
+		ck_assert_int_eq(config_load(path, &conf, got, sizeof(got)),
+		    -1);
+		ck_assert_ptr_null(conf);
+		xasprintf(&want, "%s%s", path, err);
+		ck_assert_str_eq(got, want);
+		free(want);
+	}
+	ck_assert_int_eq(unlink(path), 0);
+}
 
 struct config *
 configtest_parse(const char *file, const char *text)

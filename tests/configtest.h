@@ -15,4 +15,10 @@ struct config		*configtest_parse(const char *file,
 struct child_conf	*configtest_service(struct config *conf,
 			    const char *name);
 
+/*
+ * config_load() of text written to a temp file: accepted when err is
+ * NULL, else refused with "FILE" followed by err exactly.
+ */
+void			 configtest_load(const char *text, const char *err);
+
 #endif

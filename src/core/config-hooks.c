@@ -33,28 +33,12 @@ config_hook_free(struct hook_conf *h)
 static int
 config_hook_argv(struct parser *c, json_t *obj, struct hook_conf *h)
 {
-	json_t		*v, *e;
-	const char	*s;
-	size_t		 i;
+	json_t	*v;
 
 	if ((v = jsonerr_get(&c->je, obj, "command")) == NULL)
 		return jsonerr_missing(&c->je, "command");
-	if (!json_is_array(v) || json_array_size(v) == 0)
-		return jsonerr_value(&c->je, "expected a non-empty array of "
-		    "strings");
-	h->argv = xcalloc(json_array_size(v) + 1, sizeof(*h->argv));
-	json_array_foreach(v, i, e) {
-		jsonerr_push_index(&c->je, i);
-		if (config_str(c, e, &s) == -1)
-			return -1;
-		/* A bare name is looked up in PATH when it runs. */
-		if (i == 0 && strchr(s, '/') != NULL)
-			h->argv[i] = config_abspath(c, s);
-		else
-			h->argv[i] = xstrdup(s);
-		h->argc++;
-		jsonerr_pop(&c->je);
-	}
+	if (config_argv(c, v, &h->argv, &h->argc) == -1)
+		return -1;
 	jsonerr_pop(&c->je);
 	return 0;
 }

@@ -44,6 +44,7 @@ int	 config_opt_int(struct parser *, json_t *obj, const char *key,
 int	 config_opt_num(struct parser *, json_t *obj, const char *key,
 	    double min, double max, double *);
 int	 config_str(struct parser *, json_t *, const char **);
+int	 config_argv(struct parser *, json_t *, char ***argv, size_t *argc);
 int	 config_opt_enum(struct parser *, json_t *obj, const char *key,
 	    const char *const *names, size_t n, int *);
 const char *config_name_problem(const char *);
@@ -74,6 +75,11 @@ int	 config_hook(struct parser *, json_t *, struct hook_conf **);
 int	 config_opt_hook(struct parser *, json_t *obj, struct hook_conf **);
 void	 config_hook_free(struct hook_conf *);
 
+/* config-health.c: the worker n's "health", checked as n runs it. */
+int	 config_opt_health(struct parser *, json_t *obj,
+	    const struct child_conf *n, struct health_conf **);
+void	 config_health_free(struct health_conf *);
+
 /* config-flags.c */
 int	 config_flags(struct parser *, json_t *);
 int	 config_stages(struct parser *, json_t *);
@@ -93,5 +99,7 @@ int	 config_child(struct parser *, json_t *, int is_root,
 	    struct child_conf **);
 void	 config_child_free(struct child_conf *);
 int	 config_command_check(struct parser *, struct child_conf *);
+/* The same for an argv whose array the walk is at. */
+int	 config_argv_check(struct parser *, struct child_conf *);
 
 #endif

@@ -46,7 +46,7 @@ static const char *const sup_keys[] = { "name", "strategy", "max_restarts",
 static const char *const worker_keys[] = { "name", "command", "restart",
 	"shutdown_ms", "stop_signal", "ready", "ready_timeout_ms", "backoff",
 	"env", "cwd", "user", "group", "log", "autostart", "env_file", "umask",
-	"rlimits", "on_failure", "watchdog_ms", NULL };
+	"rlimits", "on_failure", "watchdog_ms", "health", NULL };
 static const char *const backoff_keys[] = { "initial_ms", "max_ms", "factor",
 	"jitter", "reset_after_ms", NULL };
 
@@ -349,10 +349,11 @@ config_exec_problem(const char *path, const struct child_conf *n,
  * name the way execvp(3) looks it up: in warden's PATH (the worker's env
  * does not take part), "/bin:/usr/bin" without one, each relative entry
  * against the worker's cwd, the first entry that holds an executable
- * file. Only config_load() looks; config_parse() reads text alone.
+ * file. Only config_load() looks; config_parse() reads text alone. The
+ * walk is at the array (a health probe's "exec" is checked the same way).
  */
 int
-config_command_check(struct parser *c, struct child_conf *n)
+config_argv_check(struct parser *c, struct child_conf *n)
 {
 	const char	*path, *p, *end;
 	char		 why[PATH_MAX + 128], cand[PATH_MAX];
@@ -361,7 +362,6 @@ config_command_check(struct parser *c, struct child_conf *n)
 
 	if (!c->check_commands)
 		return 0;
-	jsonerr_push_key(&c->je, "command");
 	jsonerr_push_index(&c->je, 0);
 	if (strchr(n->argv[0], '/') != NULL) {
 		if (config_exec_problem(n->argv[0], n, why, sizeof(why)) == -1)
@@ -392,39 +392,33 @@ config_command_check(struct parser *c, struct child_conf *n)
 	if (!found)
 		rv = jsonerr_value(&c->je, "%s: not found in PATH", n->argv[0]);
 out:
-	if (rv == 0) {
+	if (rv == 0)
 		jsonerr_pop(&c->je);
-		jsonerr_pop(&c->je);
-	}
 	return rv;
+}
+
+int
+config_command_check(struct parser *c, struct child_conf *n)
+{
+	if (!c->check_commands)
+		return 0;
+	jsonerr_push_key(&c->je, "command");
+	if (config_argv_check(c, n) == -1)
+		return -1;
+	jsonerr_pop(&c->je);
+	return 0;
 }
 
 static int
 config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 {
-	json_t		*v, *e;
-	const char	*s;
-	size_t		 i;
+	json_t		*v;
 	long long	 ll;
 	int		 x;
 
 	v = jsonerr_get(&c->je, obj, "command");
-	if (!json_is_array(v) || json_array_size(v) == 0)
-		return jsonerr_value(&c->je, "expected a non-empty array of "
-		    "strings");
-	n->argv = xcalloc(json_array_size(v) + 1, sizeof(*n->argv));
-	n->argc = json_array_size(v);
-	json_array_foreach(v, i, e) {
-		jsonerr_push_index(&c->je, i);
-		if (config_str(c, e, &s) == -1)
-			return -1;
-		/* A bare name is looked up in PATH when it is spawned. */
-		if (i == 0 && strchr(s, '/') != NULL)
-			n->argv[i] = config_abspath(c, s);
-		else
-			n->argv[i] = xstrdup(s);
-		jsonerr_pop(&c->je);
-	}
+	if (config_argv(c, v, &n->argv, &n->argc) == -1)
+		return -1;
 	jsonerr_pop(&c->je);
 
 	if ((v = jsonerr_get(&c->je, obj, "shutdown_ms")) != NULL) {
@@ -482,7 +476,8 @@ config_worker(struct parser *c, json_t *obj, struct child_conf *n)
 	    config_identity(c, obj, n) == -1 ||
 	    config_proc(c, obj, n) == -1 ||
 	    config_command_check(c, n) == -1 ||
-	    config_opt_hook(c, obj, &n->on_failure) == -1)
+	    config_opt_hook(c, obj, &n->on_failure) == -1 ||
+	    config_opt_health(c, obj, n, &n->health) == -1)
 		return -1;
 	return config_fingerprint(c, n);
 }
@@ -635,6 +630,7 @@ config_child_free(struct child_conf *n)
 	free(n->group);
 	free(n->fingerprint);
 	config_hook_free(n->on_failure);
+	config_health_free(n->health);
 	free(n);
 }
 

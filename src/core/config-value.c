@@ -96,6 +96,38 @@ config_opt_num(struct parser *c, json_t *obj, const char *key, double min,
 	return 0;
 }
 
+/*
+ * A command: a non-empty array of non-empty strings, its first made
+ * absolute when it has a '/' (a bare name is looked up in PATH when it
+ * runs). *argv is NULL-terminated, set first so that the caller frees
+ * what was read on error.
+ */
+int
+config_argv(struct parser *c, json_t *v, char ***argv, size_t *argc)
+{
+	json_t		*e;
+	const char	*s;
+	size_t		 i;
+
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return jsonerr_value(&c->je, "expected a non-empty array of "
+		    "strings");
+	*argv = xcalloc(json_array_size(v) + 1, sizeof(**argv));
+	*argc = 0;
+	json_array_foreach(v, i, e) {
+		jsonerr_push_index(&c->je, i);
+		if (config_str(c, e, &s) == -1)
+			return -1;
+		if (i == 0 && strchr(s, '/') != NULL)
+			(*argv)[i] = config_abspath(c, s);
+		else
+			(*argv)[i] = xstrdup(s);
+		(*argc)++;
+		jsonerr_pop(&c->je);
+	}
+	return 0;
+}
+
 /* A non-empty string. */
 int
 config_str(struct parser *c, json_t *v, const char **out)

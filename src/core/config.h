@@ -65,6 +65,31 @@ struct hook_conf {
 	int	  timeout_ms;	/* 1 .. HOOK_TIMEOUT_MAX */
 };
 
+/* "health": a worker's liveness probe (config-health.c, health.h). */
+#define HEALTH_INTERVAL_DEFAULT	10000
+#define HEALTH_INTERVAL_MIN	100
+#define HEALTH_INTERVAL_MAX	86400000
+#define HEALTH_TIMEOUT_DEFAULT	1000
+#define HEALTH_FAILURES_DEFAULT	3
+#define HEALTH_FAILURES_MAX	1000
+#define HEALTH_HOST_MAX		46	/* an IPv6 address as text, and its NUL */
+#define HEALTH_PATH_MAX		1024
+
+enum health_check { HEALTH_EXEC, HEALTH_TCP, HEALTH_HTTP };
+
+struct health_conf {
+	enum health_check check;
+	char		**argv;		/* exec: NULL-terminated, argv[0] as a worker's */
+	size_t		  argc;
+	char		  host[HEALTH_HOST_MAX];	/* tcp, http: a numeric address */
+	int		  port;
+	char		 *path;		/* http: from '/'; NULL for the others */
+	int		  interval_ms;	/* HEALTH_INTERVAL_MIN .. _MAX */
+	int		  timeout_ms;	/* 1 .. interval_ms */
+	int		  failures;	/* 1 .. HEALTH_FAILURES_MAX */
+	int		  start_period_ms; /* 0 .. HEALTH_INTERVAL_MAX */
+};
+
 struct env_pair {
 	char	*key;
 	char	*value;
@@ -134,6 +159,8 @@ struct child_conf {
 	char			*fingerprint;
 	/* Not part of the fingerprint: a new hook restarts nothing. */
 	struct hook_conf	*on_failure;	/* NULL: none */
+	/* Nor this: a new probe applies from its next round. */
+	struct health_conf	*health;	/* NULL: none */
 };
 
 struct access_list {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "flags.h"
+#include "health.h"
 #include "jsonrpc.h"
 #include "util.h"
 
@@ -75,17 +76,22 @@ jsonrpc_cond_extra(const json_t *cond, const char *const *keys)
 static const char *
 jsonrpc_cond_service(const json_t *cond, struct jsonrpc_cond *out)
 {
-	static const char *const keys[] = { "service", "state", "min_restarts",
-		NULL };
+	static const char *const keys[] = { "service", "state", "health",
+		"min_restarts", NULL };
 	json_t	*v = json_object_get(cond, "service");
+	json_t	*h = json_object_get(cond, "health");
 
 	if (!json_is_string(v))
 		return "'service' must be a string";
 	out->kind = JSONRPC_COND_SERVICE;
 	out->name = json_string_value(v);
+	out->state = out->health = -1;
+	if (h != NULL && (!json_is_string(h) ||
+	    (out->health = health_verdict_parse(json_string_value(h))) == -1))
+		return "'health' must be one of starting, healthy, unhealthy";
 	v = json_object_get(cond, "state");
-	if (!json_is_string(v) ||
-	    (out->state = jsonrpc_state_parse(json_string_value(v))) == -1)
+	if ((v != NULL || h == NULL) && (!json_is_string(v) ||
+	    (out->state = jsonrpc_state_parse(json_string_value(v))) == -1))
 		return "'state' must be one of stopped, starting, running, stopping, backoff, failed";
 	v = json_object_get(cond, "min_restarts");
 	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
@@ -148,6 +154,7 @@ jsonrpc_cond_parse(const json_t *cond, struct jsonrpc_cond *out,
 			    (int)json_integer_value(v);
 	} else
 		*why = "a condition is {\"service\":NAME,\"state\":STATE}, "
+		    "{\"service\":NAME,\"health\":HEALTH}, "
 		    "{\"recovered\":true}, {\"flag\":NAME,\"value\":V} or "
 		    "{\"stage\":N}";
 	return *why != NULL ? -1 : 0;

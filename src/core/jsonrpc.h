@@ -128,7 +128,8 @@ const char	*jsonrpc_state_name(int);
 int		 jsonrpc_state_parse(const char *);	/* -1 when not a state */
 
 enum jsonrpc_cond_kind {
-	JSONRPC_COND_SERVICE,	/* {"service": NAME, "state": S, "min_restarts"?: N} */
+	/* {"service": NAME, "state"?: S, "health"?: H, "min_restarts"?: N}, S or H */
+	JSONRPC_COND_SERVICE,
 	JSONRPC_COND_RECOVERED,	/* {"recovered": true} */
 	JSONRPC_COND_FLAG,	/* {"flag": NAME, "value": V} */
 	JSONRPC_COND_STAGE,	/* {"stage": N} */
@@ -137,7 +138,8 @@ enum jsonrpc_cond_kind {
 struct jsonrpc_cond {
 	enum jsonrpc_cond_kind	 kind;
 	const char		*name;		/* service or flag, borrowed */
-	int			 state;		/* service: jsonrpc_state_parse()'s */
+	int			 state;		/* service: jsonrpc_state_parse()'s; -1: any */
+	int			 health;	/* service: enum health_verdict; -1: any */
 	unsigned		 min_restarts;	/* clamped to UINT_MAX */
 	int			 value;		/* flag: 0..100 */
 	int			 stage;		/* clamped to INT_MAX */

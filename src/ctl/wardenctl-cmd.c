@@ -78,13 +78,14 @@ static const struct ctl_cmd ctl_commands[] = {
 	    { 0, "wait-recovered", CTL_ARG_OPTIONAL_NUMBER } },
 	  .handler = cmd_kill },
 	{ .name = "wait",
-	  .usage = "SERVICE STATE [-t MS] [--min-restarts N]\n"
+	  .usage = "SERVICE STATE|HEALTH [-t MS] [--min-restarts N]\n"
 	    "recovered [-t MS]\n"
 	    "flag NAME VALUE [-t MS]\n"
 	    "stage N [-t MS]",
 	  .summary = "wait for a state, recovery, a flag value or a stage",
 	  .help = "Wait until SERVICE is in STATE (starting, running,\n"
-	    "stopping, stopped, backoff, failed); until nothing is\n"
+	    "stopping, stopped, backoff, failed), or its liveness probe\n"
+	    "says HEALTH (healthy, unhealthy); until nothing is\n"
 	    "recovering or failed and the table is healthy; until flag\n"
 	    "NAME has VALUE (on, off, true, false or a percentage\n"
 	    "0..100); or until the stage is N. Exit 4 when the time runs\n"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "health.h"
 #include "log.h"
 #include "util.h"
 #include "wardenctl.h"
@@ -297,8 +298,15 @@ wait_is_state(const char *s)
 	return false;
 }
 
+/* A liveness probe's verdict (health.h), for SERVICE HEALTH. */
+static bool
+wait_is_health(const char *s)
+{
+	return health_verdict_parse(s) != -1;
+}
+
 enum wait_kind {
-	WAIT_SERVICE,		/* SERVICE STATE */
+	WAIT_SERVICE,		/* SERVICE STATE, or SERVICE HEALTH */
 	WAIT_RECOVERED,		/* recovered */
 	WAIT_FLAG,		/* flag NAME VALUE */
 	WAIT_STAGE		/* stage N */
@@ -324,7 +332,8 @@ wait_condition(const struct ctl_args *a, int restarts, json_t **cond,
 		kind = WAIT_FLAG;
 	else if (a->argc == 3)
 		return ctl_usage_error(a, "too many arguments");
-	else if (a->argc == 2 && wait_is_state(a->argv[1]))
+	else if (a->argc == 2 && (wait_is_state(a->argv[1]) ||
+	    wait_is_health(a->argv[1])))
 		kind = WAIT_SERVICE;
 	else if (a->argc == 2 && strcmp(a->argv[0], "stage") == 0)
 		kind = WAIT_STAGE;
@@ -332,7 +341,8 @@ wait_condition(const struct ctl_args *a, int restarts, json_t **cond,
 		return ctl_usage_error(a, "expected flag NAME VALUE");
 	else if (a->argc == 2)
 		return ctl_usage_error(a, "%s: not a state (starting, running, "
-		    "stopping, stopped, backoff, failed)", a->argv[1]);
+		    "stopping, stopped, backoff, failed) nor a health (healthy, "
+		    "unhealthy)", a->argv[1]);
 	else if (strcmp(a->argv[0], "recovered") == 0)
 		kind = WAIT_RECOVERED;
 	else
@@ -344,7 +354,9 @@ wait_condition(const struct ctl_args *a, int restarts, json_t **cond,
 	switch (kind) {
 	case WAIT_SERVICE:
 		*cond = ctl_params("service", ctl_str(a->argv[0]));
-		ctl_set(*cond, "state", ctl_str(a->argv[1]));
+		/* "starting" is a state: a verdict is waited for by its name. */
+		ctl_set(*cond, wait_is_state(a->argv[1]) ? "state" : "health",
+		    ctl_str(a->argv[1]));
 		if (restarts != -1)
 			ctl_set(*cond, "min_restarts", json_integer(restarts));
 		xasprintf(what, "%s: %s", a->argv[0], a->argv[1]);

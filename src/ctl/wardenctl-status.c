@@ -104,6 +104,34 @@ status_down_by_config(json_t *svc)
 	    (last == NULL || json_is_null(last));
 }
 
+/* Its probe's verdict, "-" with no probe or no instance to probe. */
+static void
+table_health(struct ctl_table *t, json_t *svc)
+{
+	const char	*v = ctl_json_str(json_object_get(svc, "health"),
+	    "status");
+
+	ctl_table_cell(t, "%s", v != NULL ? v : "-");
+}
+
+/* Under the table: each probe whose last round failed, and why. */
+static void
+print_probe_errors(json_t *services)
+{
+	json_t		*svc, *hl;
+	const char	*err;
+	size_t		 i;
+
+	json_array_foreach(services, i, svc) {
+		hl = json_object_get(svc, "health");
+		if ((err = ctl_json_str(hl, "last_error")) == NULL)
+			continue;
+		printf("%s: %s probe failed (%lld in a row): %s\n",
+		    ctl_json_str(svc, "name"), ctl_json_str(hl, "check"),
+		    json_integer_value(json_object_get(hl, "failures")), err);
+	}
+}
+
 static void
 print_services(json_t *services)
 {
@@ -111,8 +139,8 @@ print_services(json_t *services)
 	json_t			*svc, *pid;
 	size_t			 i;
 
-	ctl_table_init(&t, 8, "SERVICE", "PATH", "STATE", "PID", "READY",
-	    "UPTIME", "RESTARTS", "LAST-EXIT");
+	ctl_table_init(&t, 9, "SERVICE", "PATH", "STATE", "PID", "READY",
+	    "UPTIME", "RESTARTS", "LAST-EXIT", "HEALTH");
 	json_array_foreach(services, i, svc) {
 		pid = json_object_get(svc, "pid");
 		table_cell_of(&t, svc, "name");
@@ -132,9 +160,11 @@ print_services(json_t *services)
 		else
 			ctl_table_own(&t, fmt_exit(json_object_get(svc,
 			    "last_exit")));
+		table_health(&t, svc);
 	}
 	ctl_table_print(&t, stdout);
 	ctl_table_free(&t);
+	print_probe_errors(services);
 }
 
 /* What workers say of themselves (STATUS=), for those that say something. */
@@ -295,8 +325,8 @@ print_recovery(json_t *res)
 			    sizeof(buf), json_number_value(since)));
 		putchar('\n');
 	}
-	ctl_table_init(&t, 7, "SERVICE", "STATE", "RESTARTS", "IN-WINDOW",
-	    "BUDGET", "DOWN-FOR", "LAST-RECOVERY");
+	ctl_table_init(&t, 8, "SERVICE", "STATE", "RESTARTS", "IN-WINDOW",
+	    "BUDGET", "DOWN-FOR", "LAST-RECOVERY", "HEALTH");
 	json_array_foreach(json_object_get(res, "services"), i, svc) {
 		table_cell_of(&t, svc, "name");
 		table_cell_of(&t, svc, "state");
@@ -311,6 +341,7 @@ print_recovery(json_t *res)
 		else
 			ctl_table_cell(&t, "-");
 		table_duration(&t, json_object_get(svc, "last_recovery_ms"));
+		table_health(&t, svc);
 	}
 	ctl_table_print(&t, stdout);
 	ctl_table_free(&t);

@@ -13,7 +13,7 @@
  * reaps it.
  *
  * Children of warden that are not workers (a reexec's check of a binary,
- * failure hooks) are reaped here too, for their owner.
+ * failure hooks, exec probes) are reaped here too, for their owner.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "health-run.h"
 #include "hooks.h"
 #include "ledger.h"
 #include "log.h"
@@ -47,7 +48,7 @@ static struct owned {
 	bool	  group;	/* its process group goes with it, as a worker's */
 	void	(*done)(pid_t, int, void *);
 	void	 *arg;
-}			 owned[4 + HOOKS_RUNNING];
+}			 owned[4 + HOOKS_RUNNING + HEALTH_EXEC_MAX];
 
 static void	batch_defer_cb(evutil_socket_t, short, void *);
 static void	batch_reap(void);

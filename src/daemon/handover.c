@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "health-run.h"
 #include "hooks.h"
 #include "log.h"
 #include "logs.h"
@@ -553,8 +554,13 @@ handover_take_node(struct node *n, const json_t *d, size_t nf, uint64_t now,
 		n->timer_at = (uint64_t)f[HF_TIMER_AT];
 		handover_arm(n->timer, n->timer_at, now);
 	}
-	return n->is_sup ? handover_take_sup(n, f, json_array_get(d, 4), err, errlen) :
-	    handover_take_worker(n, f, d, now, err, errlen);
+	if (n->is_sup)
+		return handover_take_sup(n, f, json_array_get(d, 4), err, errlen);
+	if (handover_take_worker(n, f, d, now, err, errlen) == -1)
+		return -1;
+	/* Its probe's rounds begin again from its start (health-run.h). */
+	health_sync(n);
+	return 0;
 }
 
 static size_t

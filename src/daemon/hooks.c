@@ -221,7 +221,7 @@ hooks_input_lines(struct hook *h, const struct node *n)
 }
 
 void
-hooks_service_failed(struct node *n, bool not_ready)
+hooks_service_failed(struct node *n, enum stop_reason why)
 {
 	struct hook	*h;
 
@@ -229,9 +229,13 @@ hooks_service_failed(struct node *n, bool not_ready)
 		return;
 	h = hooks_new(n->conf->on_failure, "service", n->name,
 	    "service.exited");
-	if (not_ready)
+	if (why == STOP_READY_TIMEOUT)
 		hooks_env_put(h, "WARDEN_REASON", "not ready within %d ms",
 		    n->conf->ready_timeout_ms);
+	else if (why == STOP_UNHEALTHY || why == STOP_WATCHDOG)
+		hooks_env_put(h, "WARDEN_REASON", "unhealthy (%s): %s",
+		    n->unhealthy_check != NULL ? n->unhealthy_check : "?",
+		    n->unhealthy_why != NULL ? n->unhealthy_why : "");
 	else if (n->exit_signal != 0)
 		hooks_env_put(h, "WARDEN_REASON", "killed by SIG%s",
 		    util_signal_name(n->exit_signal));

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lifecycle.h"
+
 #define HOOKS_RUNNING		4	/* hooks running at once */
 #define HOOKS_QUEUED		16	/* waiting for one of those */
 #define HOOKS_RATE_RUNS		5	/* runs of one owner's hook ... */
@@ -34,11 +36,12 @@ void	hooks_init(struct event_base *, void (*on_idle)(void));
 void	hooks_free(void);
 
 /*
- * The occasions. A worker failed: an abnormal exit or not ready in time,
- * before its supervisor decides (restart or give up). A supervisor gave
- * up. The guard rolled stage from back to to.
+ * The occasions. A worker failed: an abnormal exit, or a stop of warden's
+ * (why: not ready in time, unhealthy), before its supervisor decides
+ * (restart or give up). A supervisor gave up. The guard rolled stage
+ * from back to to.
  */
-void	hooks_service_failed(struct node *, bool not_ready);
+void	hooks_service_failed(struct node *, enum stop_reason why);
 void	hooks_supervisor_failed(struct node *);
 void	hooks_guard_rollback(const struct hook_conf *, int from, int to,
 	    const char *reason, size_t restarts);

@@ -29,6 +29,7 @@
 #include "control.h"
 #include "events.h"
 #include "flagsvc.h"
+#include "health-run.h"
 #include "ledger.h"
 #include "log.h"
 #include "logfile.h"
@@ -260,6 +261,8 @@ reexec_go(void)
 	log_debug("reexec: state written, executing");
 	/* The new image opens the log files again; what is queued goes first. */
 	logfile_flush(REEXEC_LOGFILE_MS);
+	/* Probes are not handed over: the next image begins their rounds. */
+	health_drop_all(false);
 	if (reexec_fds(d, true) == 0)
 		(void)execv(binary, argv);
 	saved = errno;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "health-run.h"
 #include "log.h"
 #include "logs.h"
 #include "tree-private.h"
@@ -308,6 +309,8 @@ tree_reload(struct config *nc, bool dry_run, json_t **result)
 	reload_old = NULL;
 	reload_nold = 0;
 	tree.config = nc;
+	/* Before the old settings go: no probe runs by them. */
+	health_reload();
 	/* Retired subtrees stop now; each successor starts once its predecessor is down. */
 	for (i = first_retired; i < tree.nretired; i++)
 		reload_forget_conf(tree.retired[i]);

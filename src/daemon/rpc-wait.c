@@ -21,6 +21,7 @@
 #include "control.h"
 #include "flags.h"
 #include "flagsvc.h"
+#include "health-run.h"
 #include "log.h"
 #include "murmur3.h"
 #include "rpc.h"
@@ -38,8 +39,9 @@
  *
  * What a call waits for is a watch: one per service, flag or stage that
  * some call waits on, found by name in a hash table. A service's watch
- * keeps its waits by the state they want, and the service operations
- * (which wait for the service to settle) in a list of their own. After
+ * keeps its waits by the state they want, the service operations
+ * (which wait for the service to settle) in a list of their own, and the
+ * waits for a liveness verdict (whatever state they also want) in another. After
  * each change (rpc_recheck) the watches of services and flags are looked
  * at: one whose subject looks as it did at the last look, and that got no
  * new call since, is left alone; otherwise only the waits for the state
@@ -49,7 +51,8 @@
  */
 
 #define WATCH_SETTLE	(SVC_FAILED + 1)	/* lists[]: the service operations */
-#define WATCH_LISTS	(SVC_FAILED + 2)
+#define WATCH_HEALTH	(SVC_FAILED + 2)	/* ... the waits for a probe's verdict */
+#define WATCH_LISTS	(SVC_FAILED + 3)
 
 struct watch {
 	enum jsonrpc_cond_kind	 kind;		/* a service, a flag or a stage */
@@ -69,6 +72,7 @@ struct watch {
 	int			 seen_state;
 	unsigned		 seen_starts;
 	bool			 seen_settled;
+	int			 seen_health;	/* health_verdict_of() */
 	int			 seen_value;	/* flag: -1 when it is gone */
 };
 
@@ -329,7 +333,7 @@ rpc_wait_arm(struct pending *p, const json_t *condition,
     const struct jsonrpc_cond *cond, json_int_t timeout_ms, json_int_t left_ms)
 {
 	struct timeval	tv;
-	int		state;
+	int		state = -1;
 
 	p->condition = json_deep_copy(condition);
 	p->cond = *cond;
@@ -338,10 +342,12 @@ rpc_wait_arm(struct pending *p, const json_t *condition,
 	p->deadline = util_now_ms() + (uint64_t)left_ms;
 	switch (cond->kind) {
 	case JSONRPC_COND_SERVICE:
-		if ((state = tree_state_parse(jsonrpc_state_name(cond->state))) < 0)
+		if (cond->state >= 0 && (state = tree_state_parse(
+		    jsonrpc_state_name(cond->state))) < 0)
 			fatalx("a checked condition names no state of the tree");
-		p->cond.state = state;
-		rpc_wait_watch(p, cond->name, 0, (size_t)state);
+		p->cond.state = cond->state >= 0 ? state : -1;
+		rpc_wait_watch(p, cond->name, 0, cond->health >= 0 ?
+		    WATCH_HEALTH : (size_t)state);
 		break;
 	case JSONRPC_COND_FLAG:
 		rpc_wait_watch(p, cond->name, 0, 0);
@@ -486,7 +492,10 @@ rpc_wait_test_shared(struct pending *p, json_t **shared)
 		if (p->kind == PENDING_SETTLE)
 			holds = rpc_wait_settled(p, n);
 		else
-			holds = (int)tree_service_state(n) == p->cond.state &&
+			holds = (p->cond.state < 0 ||
+			    (int)tree_service_state(n) == p->cond.state) &&
+			    (p->cond.health < 0 ||
+			    health_verdict_of(n) == p->cond.health) &&
 			    (n->starts > 0 ? n->starts - 1 : 0) >=
 			    p->cond.min_restarts;
 		break;
@@ -562,17 +571,20 @@ watch_look_service(struct watch *w, struct node *n)
 	/* A killed instance shows as stopping until it exits. */
 	enum svc_state	state = tree_service_state(n);
 	bool		settled = tree_settled(n);
+	int		health = health_verdict_of(n);
 
 	if (w->dirty || w->seen_gen != w->node_gen ||
 	    (int)state != w->seen_state || n->starts != w->seen_starts ||
-	    settled != w->seen_settled) {
+	    settled != w->seen_settled || health != w->seen_health) {
 		w->seen_gen = w->node_gen;
 		w->seen_state = (int)state;
 		w->seen_starts = n->starts;
 		w->seen_settled = settled;
+		w->seen_health = health;
 		w->dirty = false;
 		rpc_wait_test_list(&w->lists[state]);
 		rpc_wait_test_list(&w->lists[WATCH_SETTLE]);
+		rpc_wait_test_list(&w->lists[WATCH_HEALTH]);
 	}
 }
 

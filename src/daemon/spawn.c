@@ -49,6 +49,8 @@ static const char *const spawn_scrubbed[] = {
 	"WARDEN_HOOK", "WARDEN_EVENT", "WARDEN_REASON", "WARDEN_EXIT_CODE",
 	"WARDEN_EXIT_SIGNAL", "WARDEN_RESTARTS", "WARDEN_STAGE_FROM",
 	"WARDEN_STAGE_TO",
+	/* an exec probe's (health-probe.c): the instance it probes */
+	"WARDEN_PID",
 };
 
 void

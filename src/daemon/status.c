@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "flagsvc.h"
+#include "health-run.h"
 #include "logs.h"
 #include "tree-private.h"
 #include "util.h"
@@ -82,6 +83,10 @@ status_any_down(const struct node *n)
 	return false;
 }
 
+/*
+ * The whole tree's health, summed up (status's "health"); each worker's
+ * liveness probe is another thing, its own "health" (health_json()).
+ */
 const char *
 tree_health(void)
 {
@@ -165,6 +170,7 @@ tree_service_json(const struct node *n)
 	if (n->conf != NULL && n->conf->watchdog_ms > 0)
 		json_object_set_new_nocheck(o, "watchdog", status_watchdog_json(n,
 		    now));
+	json_object_set_new_nocheck(o, "health", health_json(n));
 	/* Shown only when off: whether it is down as configured, say. */
 	if (n->conf != NULL && !n->conf->autostart)
 		json_object_set_new_nocheck(o, "autostart", json_false());
@@ -229,11 +235,12 @@ status_recovery_collect(const struct node *n, json_t *list, uint64_t now)
 	const struct node	*p = n->parent;
 	size_t			 used, i;
 	int			 budget;
+	json_t			*o;
 
 	if (p != NULL) {
 		used = intensity_count(&p->intensity, p->conf->max_seconds, now);
 		budget = p->conf->max_restarts - (int)used;
-		json_array_append_new(list, json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:o,s:o}",
+		o = json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:o,s:o}",
 		    "name", n->name, "state", tree_state_name(tree_service_state(n)),
 		    "reason", n->reason != NULL ? json_string(n->reason) :
 		    json_null(),
@@ -243,7 +250,10 @@ status_recovery_collect(const struct node *n, json_t *list, uint64_t now)
 		    "down_since", n->down_since != 0 ?
 		    json_integer((json_int_t)n->down_since) : json_null(),
 		    "last_recovery_ms", n->last_recovery_ms >= 0 ?
-		    json_integer(n->last_recovery_ms) : json_null()));
+		    json_integer(n->last_recovery_ms) : json_null());
+		if (!n->is_sup)
+			json_object_set_new_nocheck(o, "health", health_json(n));
+		json_array_append_new(list, o);
 	}
 	for (i = 0; i < n->nkids; i++)
 		status_recovery_collect(n->kids[i], list, now);

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "health-run.h"
 #include "hooks.h"
 #include "log.h"
 #include "readysock.h"
@@ -215,6 +216,7 @@ node_free(struct node *n)
 	if (n->kill_timer != NULL)
 		event_free(n->kill_timer);
 	worker_env_forget(n);
+	health_forget(n);
 	free(n->reason);
 	free(n->unhealthy_why);
 	free(n->status_text);
@@ -272,6 +274,7 @@ tree_init(struct event_base *b, struct config *conf)
 		fatal("cannot open the workers' notify socket");
 	strays_init(tree.base, batch_is_worker, tree_strays_gone);
 	hooks_init(tree.base, tree_hook_ended);
+	health_init(tree.base);
 	tree.root = node_new(conf->root, NULL);
 }
 
@@ -295,6 +298,7 @@ tree_free(void)
 		event_free(tree.ev_kick);
 	tree.ev_kick = NULL;
 	hooks_free();
+	health_free();
 	strays_free();
 	batch_free();
 	readysock_close();
@@ -438,6 +442,7 @@ tree_shutdown(void)
 	log_info("stopping all services");
 	strays_shutdown();
 	hooks_shutdown();
+	health_drop_all(true);
 	/* Retired nodes are already on their way down; the root goes now. */
 	if (node_is_down(tree.root)) {
 		tree_maybe_exit();

@@ -29,6 +29,7 @@ struct event_base;
 struct event;
 struct spawn_env;
 struct logfile;
+struct health_run;
 
 enum op_phase { OP_STOP, OP_WAIT, OP_START };
 
@@ -107,6 +108,7 @@ struct node {
 	const char		*unhealthy_check; /* the last WEV_UNHEALTHY/HUNG's: static */
 	char			*unhealthy_why;	/* ... and its reason; NULL: none */
 	uint64_t		 probe_failures; /* liveness probes failed, all told */
+	struct health_run	*health;	/* its probe's rounds (health.c); NULL: none */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 	/* what the metrics count (metrics.c): restarts by cause, recovery times */

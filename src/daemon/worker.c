@@ -21,6 +21,7 @@
 
 #include "events.h"
 #include "flagsvc.h"
+#include "health-run.h"
 #include "hooks.h"
 #include "ledger.h"
 #include "log.h"
@@ -453,9 +454,11 @@ worker_perform(struct node *n, const struct worker_step *s,
 		worker_signal_operator(n, f->sig);
 	if (a & WA_TELL_PARENT)
 		tree_kick(n->parent);
+	/* Its probe follows the instance: begun, or abandoned. */
+	health_sync(n);
 	/* Last: these may apply another event to n, or free it. */
 	if (a & WA_REPORT_CRASH) {
-		hooks_service_failed(n, f->stopping == STOP_READY_TIMEOUT);
+		hooks_service_failed(n, f->stopping);
 		sup_child_failed(n, true);
 	}
 	else if (a & WA_REPORT_EXIT)

@@ -11,6 +11,12 @@
  * (the shared table warden hands it, no socket, no syscall per read) and
  * says which path it takes whenever the flag changes, so a stage change is
  * seen taking effect live in warden's log.
+ *
+ * It answers liveness probes from its loop: "demo-worker --probe", run by
+ * warden as an exec probe (warden.json(5) "health"), connects to the
+ * abstract socket "warden-demo-worker.PID" of the instance WARDEN_PID
+ * names and passes when "ok" comes back. A worker that hangs (stopped,
+ * or stuck) leaves the connection unanswered, and the probe times out.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -53,6 +59,7 @@ static const struct demo_flag {
 };
 
 #define DEMO_FLAG_POLL_MS	250	/* how often the flag is looked at */
+#define DEMO_PROBE_NAME		"warden-demo-worker.%ld"	/* abstract */
 
 static const struct demo_flag *
 demo_flag_of(const char *role)
@@ -81,17 +88,96 @@ demo_follow_flag(warden_table *t, const struct demo_flag *f, int *last)
 	    warden_stage(t), on ? f->on : f->off);
 }
 
+/* The abstract socket of the worker pid, in *sun: its length. */
+static socklen_t
+demo_probe_addr(struct sockaddr_un *sun, long pid)
+{
+	int	n;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
+	    DEMO_PROBE_NAME, pid);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)n);
+}
+
+/* The worker's side: a socket its loop answers; -1 when it cannot be. */
+static int
+demo_probe_listen(void)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len = demo_probe_addr(&sun, (long)getpid());
+	int			s;
+
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1 || bind(s, (struct sockaddr *)&sun, len) == -1 ||
+	    listen(s, 16) == -1) {
+		log_warn("probe socket");
+		if (s != -1)
+			close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Each probe waiting: "ok", at once. */
+static void
+demo_probe_answer(int s)
+{
+	int	c;
+
+	while ((c = accept4(s, NULL, NULL, SOCK_CLOEXEC)) != -1) {
+		(void)send(c, "ok\n", 3, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(c);
+	}
+}
+
+/* --probe: the instance WARDEN_PID names answers, or this fails. */
+static int
+demo_probe(void)
+{
+	struct sockaddr_un	 sun;
+	const char		*pid = getenv("WARDEN_PID");
+	char			 buf[8];
+	ssize_t			 n;
+	socklen_t		 len;
+	int			 s;
+
+	if (pid == NULL || atol(pid) <= 0) {
+		printf("WARDEN_PID is not set: run me as warden's probe\n");
+		return 2;
+	}
+	len = demo_probe_addr(&sun, atol(pid));
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(s, (struct sockaddr *)&sun, len) == -1) {
+		printf("pid %s does not listen: %s\n", pid, strerror(errno));
+		return 1;
+	}
+	/* A hung worker never answers: warden's timeout ends the wait. */
+	do
+		n = recv(s, buf, sizeof(buf), 0);
+	while (n == -1 && errno == EINTR);
+	if (n < 2 || memcmp(buf, "ok", 2) != 0) {
+		printf("pid %s did not answer\n", pid);
+		return 1;
+	}
+	return 0;
+}
+
 static void __attribute__((noreturn))
 demo_usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: demo-worker --role NAME [--ready none|notify|fd]"
 	    " [--interval-ms N]\n"
+	    "       demo-worker --probe\n"
 	    "\n"
 	    "Prints \"NAME: tick N (pid P)\" every interval (default 5000 ms)\n"
 	    "and exits 0 on SIGTERM or SIGINT. Readiness follows what warden\n"
 	    "gave it: NOTIFY_SOCKET, else WARDEN_READY_FD; --ready forces one.\n"
-	    "--role defaults to $WARDEN_SERVICE.\n");
+	    "--role defaults to $WARDEN_SERVICE. It answers --probe, warden's\n"
+	    "liveness probe of the instance WARDEN_PID names, from its loop.\n");
 	exit(status);
 }
 
@@ -196,11 +282,12 @@ main(int argc, char *argv[])
 		{ "role",		required_argument,	NULL, 'r' },
 		{ "ready",		required_argument,	NULL, 'R' },
 		{ "interval-ms",	required_argument,	NULL, 'i' },
+		{ "probe",		no_argument,		NULL, 'p' },
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL,			0,			NULL, 0 }
 	};
 	struct signalfd_siginfo	 si;
-	struct pollfd		 pfd;
+	struct pollfd		 pfd[2];
 	enum demo_ready		 ready = DEMO_READY_AUTO;
 	const char		*role = getenv("WARDEN_SERVICE");
 	uint64_t		 interval = 5000, next, now, tick = 0;
@@ -240,6 +327,8 @@ main(int argc, char *argv[])
 			}
 			interval = (uint64_t)ms;
 			break;
+		case 'p':
+			return demo_probe();
 		case 'h':
 			demo_usage(0);
 		default:
@@ -268,8 +357,10 @@ main(int argc, char *argv[])
 
 	table = warden_open(NULL);
 	flag = demo_flag_of(role);
-	pfd.fd = sfd;
-	pfd.events = POLLIN;
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = demo_probe_listen();
+	pfd[1].events = POLLIN;
 	next = util_now_ms() + interval;
 	for (;;) {
 		demo_follow_flag(table, flag, &last);
@@ -286,12 +377,14 @@ main(int argc, char *argv[])
 		timeout = (int)(next - now);
 		if (flag != NULL && timeout > DEMO_FLAG_POLL_MS)
 			timeout = DEMO_FLAG_POLL_MS;
-		if (poll(&pfd, 1, timeout) == -1) {
+		if (poll(pfd, pfd[1].fd != -1 ? 2 : 1, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if ((pfd.revents & POLLIN) == 0)
+		if (pfd[1].fd != -1 && (pfd[1].revents & POLLIN))
+			demo_probe_answer(pfd[1].fd);
+		if ((pfd[0].revents & POLLIN) == 0)
 			continue;
 		n = read(sfd, &si, sizeof(si));
 		if (n == -1) {
