@@ -7,7 +7,8 @@
 # supervisor first. Nothing here asserts a time.
 
 # A prerequisite line of its own, so it holds wherever the include sits.
-bench-programs: $(BIN)/bench/bench-ctlload $(BIN)/bench/bench-httpd
+bench-programs: $(BIN)/bench/bench-ctlload $(BIN)/bench/bench-httpd \
+    $(BIN)/bench/bench-probefloor
 
 $(BIN)/bench/bench-ctlload: bench/ctlload.c
 	@mkdir -p $(@D)

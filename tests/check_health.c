@@ -8,7 +8,14 @@
  * forms. check_health_exec.c has the exec probes, reloads and reexecs,
  * check_health_many.c a thousand probed workers.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +182,80 @@ START_TEST(test_silent_port)
 	harness_conn_close(sub);
 	free(a);
 	free(b);
+	stop(&h);
+}
+END_TEST
+
+/* A loopback listener of the test's own on port. */
+static int
+listen_on(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd, one = 1;
+
+	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0),
+	    -1);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	return fd;
+}
+
+/* Connections in TIME_WAIT from or to port, as /proc/net/tcp lists them. */
+static int
+time_waits(int port)
+{
+	FILE		*f = fopen("/proc/net/tcp", "r");
+	char		 line[512];
+	unsigned	 lport, rport, st;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " %*d: %*x:%x %*x:%x %x", &lport, &rport,
+		    &st) == 3 && st == 6 && (lport == (unsigned)port ||
+		    rport == (unsigned)port))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A probe's connection ends with a reset: nothing is left in TIME_WAIT,
+ * on either side, however many rounds (a thousand probes a second would
+ * otherwise hold tens of thousands of them). Each connection is read to
+ * its end before the test closes it, so that warden closes first.
+ */
+START_TEST(test_no_time_wait)
+{
+	struct pollfd	 pfd;
+	struct harness	 h;
+	int		 port = ht_free_port(), lfd, c, i;
+	char		*w, buf[16];
+
+	lfd = listen_on(port);
+	w = cfg("{ 'name': 'w', 'command': ['@WORKER@'], 'health': "
+	    "{ 'tcp': '127.0.0.1:%d', 'interval_ms': 100 } }", port);
+	ht_start(&h, w, NULL);
+	for (i = 0; i < 5; i++) {
+		pfd.fd = lfd;
+		pfd.events = POLLIN;
+		ck_assert_int_eq(poll(&pfd, 1, TESTLIB_WAIT), 1);
+		ck_assert_int_ne(c = accept(lfd, NULL, NULL), -1);
+		pfd.fd = c;
+		ck_assert_int_eq(poll(&pfd, 1, TESTLIB_WAIT), 1);
+		ck_assert_int_eq(read(c, buf, sizeof(buf)), -1);
+		ck_assert_int_eq(errno, ECONNRESET);
+		close(c);
+	}
+	ck_assert_int_eq(time_waits(port), 0);
+	close(lfd);
+	free(w);
 	stop(&h);
 }
 END_TEST
@@ -412,6 +493,7 @@ health_suite(void)
 	tcase_add_test(tc, test_hook_reason);
 	tcase_add_test(tc, test_silent_port);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_no_time_wait);
 	tcase_add_test(tc, test_sigstop);
 	tcase_add_test(tc, test_intensity);
 	tcase_add_test(tc, test_start_period);

@@ -4,6 +4,12 @@
  * queue, begun a bounded number per turn of the loop and in flight, each
  * outcome counted by core/health.c and, once the worker is judged
  * unhealthy, handed to worker_unhealthy(). health-probe.c runs the probes.
+ *
+ * Rounds are due on ticks of HEALTH_TICK_MS: the rounds of many workers
+ * then wake warden once a tick, not once each, and take one turn of the
+ * loop to begin, which is most of what a probe costs warden apart from
+ * its connection (a thousand probed every second: a hundred wake-ups, not
+ * a thousand times two).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,10 @@ static struct event	*ev_turn;	/* the next turn's share of the queue */
 static struct health_run **dueq;	/* the rounds due, oldest first */
 static size_t		 due_head, due_n, due_cap;
 static bool		 stopped;	/* shutdown or reexec: no new round */
+static bool		 in_turn;	/* health_turn_cb() runs */
+
+/* Rounds are due on multiples of this, in ms of the monotonic clock. */
+#define HEALTH_TICK_MS	10
 
 static void	health_turn_cb(evutil_socket_t, short, void *);
 static void	health_due_cb(evutil_socket_t, short, void *);
@@ -42,8 +52,23 @@ health_conf_of(const struct node *n)
 
 /* --- the queue of rounds due ----------------------------------------------------- */
 
+/*
+ * The rounds due begin in this turn of the loop, once the callbacks under
+ * way are done: made active, with no timer (a timer would cost a wake-up
+ * and two system calls). Not from the turn itself, which may begin no
+ * more (health_turn_later()): a probe that fails as it begins calls here.
+ */
 void
 health_kick(void)
+{
+	if (in_turn || evtimer_pending(ev_turn, NULL))
+		return;
+	event_active(ev_turn, EV_TIMEOUT, 1);
+}
+
+/* The rest at the next turn of the loop, after what else is waiting. */
+static void
+health_turn_later(void)
 {
 	struct timeval	tv = { 0, 0 };
 
@@ -85,16 +110,24 @@ health_dequeue(struct health_run *r)
 	r->queued = false;
 }
 
-/* The next round of r, at r->st.next_at. */
+/*
+ * The next round of r, at r->st.next_at rounded up to a tick. Counted in
+ * µs from libevent's clock, read now, so that rounds on the same tick end
+ * on the same instant and fire together.
+ */
 static void
 health_arm(struct health_run *r)
 {
-	uint64_t	now = util_now_ms();
-	uint64_t	ms = r->st.next_at > now ? r->st.next_at - now : 0;
+	uint64_t	at, now, us;
 	struct timeval	tv;
 
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	at = (r->st.next_at + HEALTH_TICK_MS - 1) / HEALTH_TICK_MS *
+	    HEALTH_TICK_MS * 1000;
+	(void)event_base_update_cache_time(health_base);
+	now = util_now_us();
+	us = at > now ? at - now : 0;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
 	if (evtimer_add(r->timer, &tv) == -1)
 		fatalx("cannot arm a probe's timer");
 }
@@ -136,6 +169,7 @@ health_turn_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	in_turn = true;
 	while (due_head < due_n && !stopped) {
 		if ((r = dueq[due_head]) == NULL) {
 			due_head++;
@@ -152,11 +186,12 @@ health_turn_cb(evutil_socket_t fd, short what, void *arg)
 		health_begin_round(r);
 		begun++;
 	}
+	in_turn = false;
 	if (due_head == due_n)
 		due_head = due_n = 0;
 	/* Full: a probe's end calls again; else the next turn goes on. */
 	else if (begun == HEALTH_PER_TURN)
-		health_kick();
+		health_turn_later();
 }
 
 /* --- a worker's rounds ------------------------------------------------------------ */
