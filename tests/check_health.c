@@ -40,7 +40,7 @@ START_TEST(test_http_healthy)
 {
 	struct harness	 h;
 	json_t		*s, *hl;
-	int		 port = ht_free_port();
+	int		 port = free_port();
 	char		*w, *health;
 
 	health = cfg("{ 'http': 'http://127.0.0.1:%d/healthz', "
@@ -78,7 +78,7 @@ START_TEST(test_http_bad_answer)
 	struct harness		 h;
 	struct harness_conn	*sub;
 	json_t			*e, *sup;
-	int			 port = ht_free_port();
+	int			 port = free_port();
 	char			*w, *health;
 
 	health = cfg("{ 'http': 'http://127.0.0.1:%d/', 'interval_ms': 100, "
@@ -110,7 +110,7 @@ START_TEST(test_http_slow)
 	struct harness		 h;
 	struct harness_conn	*sub;
 	json_t			*e;
-	int			 p1 = ht_free_port(), p2 = ht_free_port();
+	int			 p1 = free_port(), p2 = free_port();
 	char			*a, *b;
 
 	a = cfg("{ 'name': 'quick', 'command': ['@BIN@/tests/probe-server', "
@@ -163,7 +163,7 @@ START_TEST(test_silent_port)
 	struct harness		 h;
 	struct harness_conn	*sub;
 	json_t			*e;
-	int			 port = ht_free_port();
+	int			 port = free_port();
 	char			*a, *b, *health;
 
 	health = cfg("{ 'tcp': '127.0.0.1:%d', 'interval_ms': 100, "
@@ -235,7 +235,7 @@ START_TEST(test_no_time_wait)
 {
 	struct pollfd	 pfd;
 	struct harness	 h;
-	int		 port = ht_free_port(), lfd, c, i;
+	int		 port = free_port(), lfd, c, i;
 	char		*w, buf[16];
 
 	lfd = listen_on(port);
@@ -270,7 +270,7 @@ START_TEST(test_refused)
 
 	w = cfg("{ 'name': 'w', 'command': ['@WORKER@'], 'health': "
 	    "{ 'tcp': '127.0.0.1:%d', 'interval_ms': 100, 'failures': 2 } }",
-	    ht_free_port());
+	    free_port());
 	ht_start(&h, w, NULL);
 	/* The verdict, seen while the instance judged is stopping. */
 	ht_wait_health(&h, "w", "unhealthy");
@@ -293,7 +293,7 @@ START_TEST(test_sigstop)
 	struct harness		 h;
 	struct harness_conn	*sub;
 	json_t			*e;
-	int			 port = ht_free_port();
+	int			 port = free_port();
 	char			*w, *health;
 	pid_t			 pid;
 
@@ -327,7 +327,7 @@ START_TEST(test_intensity)
 	struct harness		 h;
 	struct harness_conn	*sub;
 	json_t			*e;
-	int			 port = ht_free_port();
+	int			 port = free_port();
 	char			*w, *health, *conf;
 
 	health = cfg("{ 'http': 'http://127.0.0.1:%d/', 'interval_ms': 100, "

@@ -209,7 +209,7 @@ START_TEST(test_reload_probe_only)
 	struct harness		 h;
 	struct harness_conn	*sub;
 	json_t			*r, *e;
-	int			 port = ht_free_port();
+	int			 port = free_port();
 	char			*w, *conf;
 	const char		*kids[1];
 	pid_t			 pid;

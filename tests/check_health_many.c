@@ -89,7 +89,7 @@ START_TEST(test_thousand)
 	char			*conf, name[16];
 	int			 i, pings = 0, many = many_count();
 
-	conf = many_conf(ht_free_port(), many);
+	conf = many_conf(free_port(), many);
 	start(&h, conf);
 	c = harness_conn_open(&h);
 	ck_assert_ptr_nonnull(c);

@@ -39,22 +39,6 @@
 #define PROM_WAIT	90000	/* failure bound: Prometheus starts, scrapes, evaluates */
 #define PROM_POLL_MS	200
 
-/* A loopback port free now (Prometheus takes it right after). */
-static int
-free_port(void)
-{
-	struct sockaddr_in	sin = { .sin_family = AF_INET };
-	socklen_t		len = sizeof(sin);
-	int			fd;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	return ntohs(sin.sin_port);
-}
-
 /* Where Prometheus' web API answers. */
 static char prom_addr[64];
 

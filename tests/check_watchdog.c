@@ -72,6 +72,22 @@ expect_replaced(struct harness *h, struct harness_conn *c, pid_t pid,
 }
 
 /*
+ * SIGUSR1: w stops pinging (its main process, at least); judged hung for
+ * why, and replaced after it dies of sig. The new instance's pid.
+ */
+static pid_t
+hang_replaced(struct harness *h, struct harness_conn *c, const char *why,
+    const char *sig)
+{
+	pid_t	pid = pid_of(h, "w");
+
+	json_decref(result(h, "service.signal", json_pack("{s:s,s:s}",
+	    "service", "w", "signal", "USR1")));
+	expect_hung(c, pid, why);
+	return expect_replaced(h, c, pid, sig);
+}
+
+/*
  * The environment: WATCHDOG_USEC, and WATCHDOG_PID its own pid each time
  * (the worker writes it before it says READY=1).
  */
@@ -165,18 +181,13 @@ START_TEST(test_abort_ignored)
 	struct harness		 h;
 	struct harness_conn	*c;
 	char			*path, *reason;
-	pid_t			 pid;
 
 	wd_start(&h, ", '--ignore-abrt'", "'watchdog_ms': 100, "
 	    "'shutdown_ms': 200, 'on_failure': { 'command': ['/bin/sh', '-c',"
 	    " 'printf %s \\\"$WARDEN_REASON\\\" > @DIR@/r.tmp && "
 	    "mv @DIR@/r.tmp @DIR@/reason'] }");
 	c = subscribe(&h, "service.", NULL);
-	pid = pid_of(&h, "w");
-	json_decref(result(&h, "service.signal", json_pack("{s:s,s:s}",
-	    "service", "w", "signal", "USR1")));
-	expect_hung(c, pid, "no WATCHDOG=1");
-	(void)expect_replaced(&h, c, pid, "KILL");
+	(void)hang_replaced(&h, c, "no WATCHDOG=1", "KILL");
 	ck_assert_int_eq(harness_wait_log(&h, "still running 200 ms after "
 	    "SIGABRT, killing it", TESTLIB_WAIT), 0);
 	path = harness_path(&h, "reason");
@@ -200,16 +211,11 @@ START_TEST(test_other_pid)
 	struct harness		 h;
 	struct harness_conn	*c;
 	char			*log;
-	pid_t			 pid;
 
 	wd_start(&h, ", '--child-pings', '--every', '10'",
 	    "'watchdog_ms': 150");
 	c = subscribe(&h, "service.", NULL);
-	pid = pid_of(&h, "w");
-	json_decref(result(&h, "service.signal", json_pack("{s:s,s:s}",
-	    "service", "w", "signal", "USR1")));
-	expect_hung(c, pid, "no WATCHDOG=1 within 150 ms");
-	(void)expect_replaced(&h, c, pid, "ABRT");
+	(void)hang_replaced(&h, c, "no WATCHDOG=1 within 150 ms", "ABRT");
 	log = harness_log(&h);
 	ck_assert_int_eq(count_of(log, "watchdog message from pid "), 1);
 	free(log);

@@ -11,8 +11,6 @@
 
 #define HT_CASE		60	/* failure bound of one test, s */
 
-/* A loopback TCP port nothing listened on a moment ago. */
-int	 ht_free_port(void);
 /*
  * warden started on a root supervisor (100 restarts in 60 s) over the
  * children given (JSON objects, ' for "), the list ended by NULL.

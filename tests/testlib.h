@@ -115,6 +115,9 @@ json_t		*wait_event(struct harness_conn *c, const char *type,
 json_t		*events_until(struct harness_conn *c, const char *type,
 		    const char *service, json_t *list);
 
+/* A loopback TCP port nothing listened on a moment ago. */
+int		 free_port(void);
+
 /* --- files and text ------------------------------------------------------- */
 
 /* The size of the file at path, which must exist. */
