@@ -68,7 +68,7 @@ TEST_HELPER_OBJS := $(TEST_HELPERS:tests/%.c=$(OBJ)/tests/%.o)
 WORKER_SRCS	:= $(wildcard tests/workers/*.c)
 WORKER_BINS	:= $(WORKER_SRCS:tests/workers/%.c=$(BIN)/tests/%)
 
-PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker
+PROGS	:= $(BIN)/warden $(BIN)/wardenctl $(BIN)/demo-worker $(BIN)/demo-flagwatch
 
 # libwarden: the flag reader library (include/warden.h), static and shared,
 # built in LIB (LIBDIR is where `make install` puts it).
@@ -78,7 +78,7 @@ LIBWARDEN_SOVER	:= 0
 LIBS_OUT	:= $(LIB)/libwarden.a $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) \
 		   $(LIB)/libwarden.so $(LIB)/warden.pc
 
-.PHONY: all check run sanitize valgrind clean deps test-programs lint-man lint-layers bench bench-programs
+.PHONY: all check check-python run sanitize valgrind clean deps test-programs lint-man lint-layers bench bench-programs
 all: $(PROGS) $(LIBS_OUT)
 
 deps:
@@ -163,6 +163,14 @@ $(BIN)/demo-worker: $(OBJ)/demo/demo-worker.o $(LIB)/libwarden.a $(COMMON_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# The demo's Python worker, pointed at this build's module and library.
+$(BIN)/demo-flagwatch: src/demo/flagwatch.py $(LIB)/libwarden.so.$(LIBWARDEN_SOVER)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)
+	$(Q)sed -e 's|@PYTHONDIR@|$(abspath python)|g' \
+	    -e 's|@LIBWARDEN@|$(abspath $(LIB))/libwarden.so.$(LIBWARDEN_SOVER)|g' $< > $@.tmp
+	$(Q)chmod 0755 $@.tmp && mv -f $@.tmp $@
+
 $(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(DAEMON_LIBS) \
     $(LIB)/libwarden.a
 	@mkdir -p $(@D)
@@ -186,7 +194,14 @@ test-programs: $(PROGS) $(LIBS_OUT) $(TEST_BINS) $(WORKER_BINS)
 check: deps
 	$(Q)$(MAKE) --no-print-directory test-programs
 	$(Q)WARDEN_BIN_DIR=$(abspath $(BIN)) scripts/run-tests $(TEST_BINS)
-	$(Q)$(MAKE) --no-print-directory lint-man lint-layers
+	$(Q)$(MAKE) --no-print-directory check-python lint-man lint-layers
+
+# The Python module (python/warden) against the real warden of this build.
+PYTHON		?= $(firstword $(wildcard /usr/bin/python3) python3)
+check-python: $(PROGS) $(LIBS_OUT)
+	$(Q)WARDEN_BIN_DIR=$(abspath $(BIN)) PYTHONPATH=$(abspath python) \
+	    WARDEN_LIBRARY=$(abspath $(LIB))/libwarden.so.$(LIBWARDEN_SOVER) \
+	    $(PYTHON) -m unittest discover -s python/tests -t python/tests
 
 # Each room uses only the rooms below it (scripts/lint-layers); the
 # self-test plants a breach of each rule and must see it caught.
@@ -279,6 +294,11 @@ SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 BASHCOMPDIR	?= $(DATADIR)/bash-completion/completions
 INSTALL		?= install
+# The Python module goes where the system's python3 looks: Debian's own
+# dist-packages for /usr, the versioned one under any other prefix
+# (/usr/local/lib/python3.11/dist-packages is on /usr/bin/python3's path).
+PYVERSION	 = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYTHONDIR	?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(or $(PYVERSION),3)/dist-packages)
 
 INST_MAN	 = $(wildcard man/*.[1358])
 INST_DRILLS	 = $(wildcard conf/drills/*.json)
@@ -319,6 +339,13 @@ install: $(PROGS) $(LIBS_OUT)
 	$(Q)$(INSTALL) -m 0644 $(INST_DRILLS) $(DESTDIR)$(DATADIR)/warden/drills/
 	$(Q)$(INSTALL) -d $(DESTDIR)$(DATADIR)/warden/prometheus
 	$(Q)$(INSTALL) -m 0644 $(INST_PROM) $(DESTDIR)$(DATADIR)/warden/prometheus/
+	$(Q)$(INSTALL) -d $(DESTDIR)$(PYTHONDIR)/warden
+	$(Q)$(INSTALL) -m 0644 python/warden/__init__.py $(DESTDIR)$(PYTHONDIR)/warden/
+	$(Q)printf '%s\n' '# Written by make install: where libwarden was installed.' \
+	    'LIBRARY = "$(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER)"' \
+	    > $(DESTDIR)$(PYTHONDIR)/warden/_paths.py.tmp
+	$(Q)chmod 0644 $(DESTDIR)$(PYTHONDIR)/warden/_paths.py.tmp && mv -f \
+	    $(DESTDIR)$(PYTHONDIR)/warden/_paths.py.tmp $(DESTDIR)$(PYTHONDIR)/warden/_paths.py
 	$(Q)for m in $(INST_MAN); do \
 		$(INSTALL) -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/" || exit 1; done
 	$(Q)if [ -e $(INST_CONF) ]; then \
@@ -351,7 +378,9 @@ uninstall:
 	    $(DESTDIR)$(BASHCOMPDIR)/wardenctl \
 	    $(addprefix $(DESTDIR)$(DATADIR)/warden/drills/,$(notdir $(INST_DRILLS))) \
 	    $(addprefix $(DESTDIR)$(DATADIR)/warden/prometheus/,$(notdir $(INST_PROM))) \
-	    $(foreach m,$(INST_MAN),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	    $(foreach m,$(INST_MAN),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+	    $(DESTDIR)$(PYTHONDIR)/warden/__init__.py $(DESTDIR)$(PYTHONDIR)/warden/_paths.py
+	$(Q)rm -rf $(DESTDIR)$(PYTHONDIR)/warden/__pycache__
 	$(Q)if [ -e $(INST_CONF) ]; then \
 		if $(INST_SED) conf/warden.system.json | cmp -s - $(INST_CONF); then \
 			rm -f $(INST_CONF); \
@@ -361,7 +390,7 @@ uninstall:
 	fi
 	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/warden $(DESTDIR)$(SYSCONFDIR)/warden \
 	    $(DESTDIR)$(DATADIR)/warden/drills $(DESTDIR)$(DATADIR)/warden/prometheus \
-	    $(DESTDIR)$(DATADIR)/warden 2>/dev/null || true
+	    $(DESTDIR)$(DATADIR)/warden $(DESTDIR)$(PYTHONDIR)/warden 2>/dev/null || true
 
 -include tests/fuzz/fuzz.mk
 -include bench/bench.mk
