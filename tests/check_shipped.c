@@ -39,9 +39,9 @@
 #define DEMO_CONF	"conf/warden.json"
 #define DEMO_COPY	"tests/drills-demo.json"
 #define SYSTEM_CONF	"conf/warden.system.json"
-/* The demo's commands, relative to conf/, and in the copy. */
-#define DEMO_WORKER	"../bin/demo-worker"
-#define COPY_WORKER	"@BIN@/demo-worker"
+/* The folder of the demo's programs, relative to conf/, and in the copy. */
+#define DEMO_BIN	"../bin/"
+#define COPY_BIN	"@BIN@/"
 
 /* A folder of nothing, to run programs from. */
 static const char conf_none[] = "{ 'supervisor': { 'children': [] } }";
@@ -87,20 +87,23 @@ link_in(struct harness *h, const char *name, const char *target)
 
 /* --- the demo ------------------------------------------------------------- */
 
-/* The demo's demo-worker in argv, the built one in the copy's. */
+/* A demo program in argv (demo-worker, demo-flagwatch): the built one. */
 static void
 demo_argv_as_copy(json_t *argv)
 {
-	if (json_is_string(json_array_get(argv, 0)) &&
-	    strcmp(json_string_value(json_array_get(argv, 0)),
-	    DEMO_WORKER) == 0)
-		ck_assert_int_eq(json_array_set_new(argv, 0,
-		    json_string(COPY_WORKER)), 0);
+	const char	*cmd = json_string_value(json_array_get(argv, 0));
+	char		*copy;
+
+	if (cmd == NULL || strncmp(cmd, DEMO_BIN, strlen(DEMO_BIN)) != 0)
+		return;
+	xasprintf(&copy, "%s%s", COPY_BIN, cmd + strlen(DEMO_BIN));
+	ck_assert_int_eq(json_array_set_new(argv, 0, json_string(copy)), 0);
+	free(copy);
 }
 
 /*
  * The demo as the copy has it: no socket, state_dir or table, and the
- * built demo-worker in the commands (and exec probes) of sup's tree.
+ * built demo programs in the commands (and exec probes) of sup's tree.
  */
 static void
 demo_as_copy(json_t *root, json_t *sup)
