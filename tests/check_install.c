@@ -2,7 +2,8 @@
  * check_install.c: `make install` and `make uninstall` into a DESTDIR, and
  * what they install: every file with its mode, the shared library's soname
  * and symlink, warden.pc that pkg-config reads, a program built from it
- * that reads a flag from a live warden's table, the unit that
+ * and the Python module, each reading a flag from a live warden's table,
+ * the module installed where python3 looks under each prefix, the unit that
  * `systemd-analyze verify` accepts, the sysusers.d file, the example
  * configuration that `warden -n` accepts, and the bash completion.
  *
@@ -333,6 +334,27 @@ have(struct inst *in, const char *program)
 	return inst_shell(in, "sh", "command -v %s", program) == 0;
 }
 
+/* The python3 the Makefile installs for: /usr/bin/python3 if present. */
+#define PYTHON	"\"$(command -v /usr/bin/python3 || echo python3)\""
+
+/*
+ * Where make install puts the Python module's file under prefix (not
+ * /usr): python3.X/dist-packages, X that of the Makefile's python3.
+ */
+static const char *
+py_module(struct inst *in, const char *prefix, const char *file)
+{
+	static char	path[PATH_MAX];
+	int		rc;
+
+	rc = inst_shell(in, "sh", "exec %s -c 'import sys; "
+	    "print(\"%%d.%%d\" %% sys.version_info[:2], end=\"\")'", PYTHON);
+	RUN_OK(in, rc, "python3 version");
+	ck_assert((size_t)snprintf(path, sizeof(path), "%s/lib/python%s/"
+	    "dist-packages/warden/%s", prefix, in->out, file) < sizeof(path));
+	return path;
+}
+
 /* --- tests ---------------------------------------------------------------- */
 
 START_TEST(test_install_tree)
@@ -355,6 +377,8 @@ START_TEST(test_install_tree)
 		{ "/usr/share/man/man8/warden.8", 0644 },
 		{ "/usr/share/warden/prometheus/prometheus.yml", 0644 },
 		{ "/usr/share/warden/prometheus/warden-alerts.yml", 0644 },
+		{ "/usr/lib/python3/dist-packages/warden/__init__.py", 0644 },
+		{ "/usr/lib/python3/dist-packages/warden/_paths.py", 0644 },
 	};
 	struct inst	 in;
 	struct stat	 st;
@@ -482,11 +506,16 @@ START_TEST(test_install_dirs)
 	dfile_says(&in, "/etc/opt/w/warden/warden.json",
 	    (const char *const[]){ "\"/opt/w/libexec/warden/demo-worker\"",
 		NULL }, NULL);
+	/* The Python module finds the library where LIBDIR put it. */
+	dfile_says(&in, py_module(&in, "/opt/w", "_paths.py"),
+	    (const char *const[]){ "LIBRARY = \"/opt/w/lib64/libwarden.so.0\"\n",
+		NULL }, NULL);
 	inst_uninstall_all(&in, "/opt/w", dirs);
 
 	/* Another prefix than /usr keeps its configuration in its own etc. */
 	inst_install(&in, "/usr/local", NULL);
 	has_file(&in, "/usr/local/etc/warden/warden.json", 0644);
+	has_file(&in, py_module(&in, "/usr/local", "__init__.py"), 0644);
 	dfile_says(&in, "/usr/local/lib/systemd/system/warden.service",
 	    (const char *const[]){ "\nExecStart=/usr/local/bin/warden -c "
 		"/usr/local/etc/warden/warden.json\n", NULL }, NULL);
@@ -543,6 +572,19 @@ START_TEST(test_pkgconfig_program)
 	rc = inst_shell(&in, "sh", "exec '%s'", prog);
 	RUN_OK(&in, rc, "the program");
 	has_text(in.out, "feat=1 later=1 stage=1 ", "the program after stage.set");
+
+	/* The installed Python module, as /usr's python3 finds it. */
+	rc = inst_shell(&in, "sh", "PYTHONPATH='%s' WARDEN_LIBRARY='%s' "
+	    "PYTHONDONTWRITEBYTECODE=1 exec %s -c 'import warden; "
+	    "t = warden.open(); print(t.enabled(\"feat\"), "
+	    "t.enabled(\"later\"), t.stage(), warden.__file__)'",
+	    dpath(&in, "/usr/lib/python3/dist-packages"),
+	    dpath(&in, "/usr/lib/libwarden.so.0"), PYTHON);
+	RUN_OK(&in, rc, "python3 with the installed module");
+	xasprintf(&want, "True True 1 %s\n",
+	    dpath(&in, "/usr/lib/python3/dist-packages/warden/__init__.py"));
+	ck_assert_str_eq(in.out, want);
+	free(want);
 	free(src);
 	free(prog);
 	free(flags);
