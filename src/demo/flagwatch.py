@@ -33,14 +33,14 @@ def main():
     # SIGTERM ends the loop through SystemExit: a clean exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if warden.load_error is not None:
-        print("flagwatch: no libwarden (%s): answering defaults"
+        print("no libwarden (%s): answering defaults"
               % warden.load_error, flush=True)
     with warden.open() as t:
         seen = None
         while True:
             on = t.enabled(a.flag)
             if on != seen:
-                print("flagwatch: %s %s (stage %d): %s" % (
+                print("%s %s (stage %d): %s" % (
                     a.flag, "on" if on else "off", t.stage(),
                     "migration progress reported" if on
                     else "no migration reports"), flush=True)
