@@ -163,12 +163,14 @@ $(BIN)/demo-worker: $(OBJ)/demo/demo-worker.o $(LIB)/libwarden.a $(COMMON_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# The demo's Python worker, pointed at this build's module and library.
-$(BIN)/demo-flagwatch: src/demo/flagwatch.py $(LIB)/libwarden.so.$(LIBWARDEN_SOVER)
+# The demo's Python worker, pointed at this build's module and library
+# (an AddressSanitizer build's library needs the worker to say so).
+$(BIN)/demo-flagwatch: src/demo/flagwatch.py $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) Makefile
 	@mkdir -p $(@D)
 	$(call say,GEN,$@)
 	$(Q)sed -e 's|@PYTHONDIR@|$(abspath python)|g' \
-	    -e 's|@LIBWARDEN@|$(abspath $(LIB))/libwarden.so.$(LIBWARDEN_SOVER)|g' $< > $@.tmp
+	    -e 's|@LIBWARDEN@|$(abspath $(LIB))/libwarden.so.$(LIBWARDEN_SOVER)|g' \
+	    -e 's|@ASAN@|$(if $(findstring -fsanitize=address,$(CFLAGS) $(LDFLAGS)),1)|g' $< > $@.tmp
 	$(Q)chmod 0755 $@.tmp && mv -f $@.tmp $@
 
 $(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(DAEMON_LIBS) \

@@ -16,9 +16,17 @@ import time
 
 PYTHONDIR = "@PYTHONDIR@"
 LIBWARDEN = "@LIBWARDEN@"
+# "1" when that library was built with AddressSanitizer: a python3 that is
+# not must tell the runtime, as it comes in with the library, not first.
+ASAN = "@ASAN@"
 
 
 def main():
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    if ASAN == "1" and "verify_asan_link_order=0" not in opts:
+        # The runtime reads its options from the environment at exec.
+        os.environ["ASAN_OPTIONS"] = opts + ":verify_asan_link_order=0"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     # The build's module and library, unless the environment says otherwise.
     if os.path.isdir(PYTHONDIR):
         sys.path.insert(0, PYTHONDIR)
