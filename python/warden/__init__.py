@@ -53,7 +53,7 @@ _names = {}
 
 
 def _candidates():
-    """The paths to try, in order, and whether the first is the only one."""
+    """The paths to try, in order (WARDEN_LIBRARY alone when it is set)."""
     env = os.environ.get("WARDEN_LIBRARY")
     if env is not None:
         return [env]
