@@ -225,6 +225,27 @@ class LiveTest(unittest.TestCase):
         wait_for("the worker after the change", seen,
                  "feat=0 stage=1 state=1 lib=True\n")
 
+    def test_threads_share_a_handle(self):
+        import threading
+        t, errors, seen = self.t, [], set()
+
+        def reader():
+            try:
+                for i in range(20000):
+                    seen.add((t.enabled("feat", None), t.stage()))
+                    t.enabled_for("roll", "user-%d" % i)
+            except Exception as e:      # any is a failure
+                errors.append(e)
+        threads = [threading.Thread(target=reader) for _ in range(4)]
+        for th in threads:
+            th.start()
+        self.w.ctl("flag", "set", "feat", "off")
+        self.w.ctl("stage", "set", "1", "-m", "test")
+        for th in threads:
+            th.join()
+        self.assertEqual(errors, [])
+        self.assertTrue(seen <= {(True, 0), (False, 0), (False, 1)}, seen)
+
     def test_context_manager_and_close(self):
         with warden.open(self.w.table) as t:
             self.assertTrue(t.enabled("feat"))
