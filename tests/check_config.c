@@ -587,7 +587,7 @@ START_TEST(test_demo_copy)
 	    .max_restarts = 10, .window_s = 60 });
 	config_check_sup(conf->root, (struct child_conf){ .name = "root",
 	    .strategy = STRATEGY_ONE_FOR_ONE, .restart = RESTART_PERMANENT,
-	    .max_restarts = 20, .max_seconds = 10, .nchildren = 3 });
+	    .max_restarts = 20, .max_seconds = 10, .nchildren = 4 });
 
 	c = configtest_service(conf, "registry");
 	ck_assert_str_eq(c->argv[0], want);
@@ -613,6 +613,11 @@ START_TEST(test_demo_copy)
 	config_check_backoff(&c->backoff, (struct backoff_conf){
 	    .initial_ms = 100, .max_ms = 5000, .factor = 2.0, .jitter = 0.2,
 	    .reset_after_ms = 10000 });
+	/* The Python worker, following a flag of the first stage. */
+	c = configtest_service(conf, "migration_monitor");
+	ck_assert_str_eq(c->argv[0], DEMO_BIN "/demo-flagwatch");
+	ck_assert_str_eq(c->argv[2], "enable_migration_monitoring");
+	ck_assert_int_eq(c->ready, READY_NONE);
 	config_free(conf);
 }
 END_TEST
