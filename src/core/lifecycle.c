@@ -246,16 +246,20 @@ cell_unhealthy(enum svc_state st, const struct worker_facts *f)
  * then SIGKILL once its grace is over (shutdown_ms, or
  * LIFECYCLE_ABORT_GRACE_MS when that is none or forever).
  */
+uint32_t
+lifecycle_abort_grace_ms(int shutdown_ms)
+{
+	return shutdown_ms > 0 ? (uint32_t)shutdown_ms : LIFECYCLE_ABORT_GRACE_MS;
+}
+
 static struct worker_step
 cell_hung(enum svc_state st, const struct worker_facts *f)
 {
-	uint32_t	grace = f->shutdown_ms > 0 ? (uint32_t)f->shutdown_ms :
-	    LIFECYCLE_ABORT_GRACE_MS;
-
 	if (!f->has_pid)
 		return cell_nop(st, f);
 	return cell_timed(cell_why(SVC_STOPPING, STOP_WATCHDOG, WA_CLEAR_TIMER |
-	    WA_SIGNAL_ABORT | WA_SAY_UNHEALTHY), grace);
+	    WA_SIGNAL_ABORT | WA_SAY_UNHEALTHY),
+	    lifecycle_abort_grace_ms(f->shutdown_ms));
 }
 
 static struct worker_step

@@ -161,6 +161,8 @@ struct worker_facts {
 #define LIFECYCLE_SIGNAL_GRACE_MS	5000
 /* A hung worker's time to dump core after SIGABRT, when shutdown_ms gives none. */
 #define LIFECYCLE_ABORT_GRACE_MS	5000
+/* That time for a worker of this shutdown_ms: its own, or the above. */
+uint32_t	 lifecycle_abort_grace_ms(int shutdown_ms);
 
 struct worker_step {
 	bool		 ignored;	/* the event means nothing in this state */

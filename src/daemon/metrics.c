@@ -43,13 +43,14 @@ metrics_node_down(struct node *n)
 	n->rec_started = false;
 }
 
-/* When the node went down, in us: down_since's own when it was taken finer. */
+/*
+ * When the node went down, in us. A worker's down_since is only ever set
+ * with it (metrics_node_down); an older image hands over none.
+ */
 static uint64_t
 metrics_down_us(const struct node *n)
 {
-	if (n->down_since_us != 0 && n->down_since_us / 1000 == n->down_since)
-		return n->down_since_us;
-	return n->down_since * 1000;
+	return n->down_since_us != 0 ? n->down_since_us : n->down_since * 1000;
 }
 
 static void

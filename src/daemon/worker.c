@@ -87,16 +87,10 @@ worker_apply(struct node *n, enum worker_event ev,
 void
 worker_unhealthy(struct node *n, const char *check, const char *why)
 {
-	char	*copy;
-
 	if (n->is_sup || n->pid <= 0)
 		return;
-	if ((copy = strdup(why)) == NULL) {
-		log_warn("%s: unhealthy", n->name);
-		copy = NULL;
-	}
 	free(n->unhealthy_why);
-	n->unhealthy_why = copy;
+	n->unhealthy_why = xstrdup(why);
 	n->unhealthy_check = check;
 	worker_apply(n, strcmp(check, "watchdog") == 0 ? WEV_HUNG :
 	    WEV_UNHEALTHY, NULL);
@@ -266,9 +260,10 @@ worker_grace_kill(struct node *n)
 {
 	bool	aborted = n->stop_reason == STOP_WATCHDOG;
 
-	log_warnx("%s: still running %d ms after SIG%s, killing it", n->name,
-	    aborted && n->shutdown_ms <= 0 ? LIFECYCLE_ABORT_GRACE_MS :
-	    n->shutdown_ms, util_signal_name(aborted ? SIGABRT : n->stop_signal));
+	log_warnx("%s: still running %ld ms after SIG%s, killing it", n->name,
+	    aborted ? (long)lifecycle_abort_grace_ms(n->shutdown_ms) :
+	    (long)n->shutdown_ms,
+	    util_signal_name(aborted ? SIGABRT : n->stop_signal));
 	worker_signal(n, SIGKILL);
 }
 
