@@ -51,6 +51,8 @@ warden_table *warden_open(const char *name);   /* NULL: from WARDEN_TABLE_FD / W
 bool warden_enabled(warden_table *t, const char *flag, bool dflt);
 bool warden_enabled_for(warden_table *t, const char *flag, const char *id, bool dflt);
 int  warden_stage(warden_table *t);             /* -1 when unknown */
+/* One more at every change warden publishes; 0 when unknown. */
+unsigned long long warden_generation(warden_table *t);
 int  warden_state(warden_table *t);             /* WARDEN_NO_TABLE, _ATTACHED, _UNTRUSTED */
 void warden_close(warden_table *t);
 

@@ -180,12 +180,14 @@ START_TEST(test_publish_read)
 	ck_assert(warden_test_attached(r));
 	/* Created, not yet published: no flags, stage unknown. */
 	ck_assert_int_eq(warden_stage(r), -1);
+	ck_assert_uint_eq(warden_generation(r), 0);
 	assert_default(r, "on");
 
 	publish(t, 3, nitems(names), names, values);
 	ck_assert_uint_eq(table_generation(t), 1);
 	ck_assert_int_eq(table_stage(t), 3);
 	ck_assert_int_eq(warden_stage(r), 3);
+	ck_assert_uint_eq(warden_generation(r), 1);
 	assert_on(r, "on");
 	assert_off(r, "off");
 	/* A percentage is not "enabled"; enabled_for buckets it. */
@@ -211,7 +213,9 @@ START_TEST(test_publish_read)
 	ck_assert_uint_eq(table_generation(t), 2);
 	ck_assert_int_eq(warden_stage(r), 4);
 	assert_off(r, "on");
+	ck_assert_uint_eq(warden_generation(r), table_generation(t));
 	publish_all(t, 5, nitems(names), names, 100);
+	ck_assert_uint_eq(warden_generation(r), table_generation(t));
 	ck_assert_int_eq(warden_stage(r), 5);
 	assert_on(r, "half");
 	assert_on(r, "off");

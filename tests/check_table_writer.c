@@ -197,6 +197,7 @@ assert_old_state(warden_table *r)
 	int		stage;
 
 	ck_assert_int_eq(warden_stage(r), 1);
+	ck_assert_uint_eq(warden_generation(r), 1);
 	for (i = 0; i < NKILL; i++)
 		assert_on(r, killnames[i]);
 	ck_assert_int_eq(warden_test_snapshot(r, &stage, &gen, values, NKILL),

@@ -79,6 +79,8 @@ struct wt_copycache {
 	_Atomic int32_t		ok;		/* the copy's check word held */
 	_Atomic int32_t		stage;		/* answer at the stamp */
 	_Atomic int32_t		last;		/* last consistent stage, -1 */
+	_Atomic uint64_t	gen;		/* generation at the stamp... */
+	_Atomic uint64_t	lastgen;	/* ...and last consistent one, 0 */
 };
 
 struct warden_table {

@@ -91,7 +91,7 @@ wt_lookup(const struct wt_entry *set, const char *flag, uint64_t epoch,
 /* The copy cache, the same way. */
 static bool
 wt_cc_get(struct warden_table *t, uint64_t epoch, uint64_t seq, int *ok,
-    int *stage)
+    int *stage, uint64_t *gen)
 {
 	struct wt_copycache	*c = &t->cc;
 	uint32_t		 v;
@@ -103,25 +103,34 @@ wt_cc_get(struct warden_table *t, uint64_t epoch, uint64_t seq, int *ok,
 		return false;
 	*ok = atomic_load_explicit(&c->ok, memory_order_relaxed);
 	*stage = atomic_load_explicit(&c->stage, memory_order_relaxed);
+	*gen = atomic_load_explicit(&c->gen, memory_order_relaxed);
 	atomic_thread_fence(memory_order_acquire);
 	return atomic_load_explicit(&c->ver, memory_order_relaxed) == v;
 }
 
-/* The last consistent stage seen, -1 if none (or a fill in progress). */
+/*
+ * The last consistent stage and generation seen: -1 and 0 if none (or a
+ * fill in progress).
+ */
 static int
-wt_cc_last(struct warden_table *t)
+wt_cc_last(struct warden_table *t, uint64_t *genp)
 {
 	struct wt_copycache	*c = &t->cc;
+	uint64_t		 gen;
 	uint32_t		 v;
 	int			 last;
 
+	*genp = 0;
 	v = atomic_load_explicit(&c->ver, memory_order_acquire);
 	if ((v & 1) != 0)
 		return -1;
 	last = atomic_load_explicit(&c->last, memory_order_relaxed);
+	gen = atomic_load_explicit(&c->lastgen, memory_order_relaxed);
 	atomic_thread_fence(memory_order_acquire);
-	return atomic_load_explicit(&c->ver, memory_order_relaxed) == v ?
-	    last : -1;
+	if (atomic_load_explicit(&c->ver, memory_order_relaxed) != v)
+		return -1;
+	*genp = gen;
+	return last;
 }
 
 /*
@@ -132,19 +141,26 @@ wt_cc_last(struct warden_table *t)
  */
 static int
 wt_cc_put(struct warden_table *t, uint64_t epoch, uint64_t seq, bool ok,
-    int stage)
+    int stage, uint64_t *genp)
 {
 	struct wt_copycache	*c = &t->cc;
+	uint64_t		 lastgen;
 	uint32_t		 v;
 	int			 last, answer;
 
 	v = atomic_load_explicit(&c->ver, memory_order_acquire);
 	last = atomic_load_explicit(&c->last, memory_order_relaxed);
+	lastgen = atomic_load_explicit(&c->lastgen, memory_order_relaxed);
 	atomic_thread_fence(memory_order_acquire);
 	if ((v & 1) != 0 || atomic_load_explicit(&c->ver,
-	    memory_order_relaxed) != v)
+	    memory_order_relaxed) != v) {
+		if (!ok)
+			*genp = 0;
 		return ok ? stage : -1;
+	}
 	answer = ok ? stage : last;
+	if (!ok)
+		*genp = lastgen;
 	if (!atomic_compare_exchange_strong_explicit(&c->ver, &v, v + 1,
 	    memory_order_relaxed, memory_order_relaxed))
 		return answer;
@@ -155,6 +171,8 @@ wt_cc_put(struct warden_table *t, uint64_t epoch, uint64_t seq, bool ok,
 	atomic_store_explicit(&c->ok, ok, memory_order_relaxed);
 	atomic_store_explicit(&c->stage, answer, memory_order_relaxed);
 	atomic_store_explicit(&c->last, answer, memory_order_relaxed);
+	atomic_store_explicit(&c->gen, *genp, memory_order_relaxed);
+	atomic_store_explicit(&c->lastgen, *genp, memory_order_relaxed);
 	/* The fields are complete before the even version is seen. */
 	atomic_store_explicit(&c->ver, v + 2, memory_order_release);
 	return answer;
@@ -173,12 +191,12 @@ wt_cc_put(struct warden_table *t, uint64_t epoch, uint64_t seq, bool ok,
  */
 static enum wt_read
 wt_read(struct warden_table *t, uint64_t epoch, const char *flag, size_t n,
-    uint32_t *valuep, uint64_t *seqp, int *stagep)
+    uint32_t *valuep, uint64_t *seqp, int *stagep, uint64_t *genp)
 {
 	const struct table_layout	*m = t->region;
 	const struct table_copy		*c;
 	struct table_record		 rec;
-	uint64_t			 s, gen;
+	uint64_t			 s, gen, ccgen = 0;
 	uint32_t			 fhash = 0, nflags, ccheck, sum = 0;
 	uint32_t			 pos, probe, idx;
 	int				 tries, known, ok = 0, stage, ccstage;
@@ -194,7 +212,7 @@ wt_read(struct warden_table *t, uint64_t epoch, const char *flag, size_t n,
 		nflags = c->nflags;
 		ccheck = c->check;
 		/* The copy's check word costs ~1 KiB of hashing: once a stamp. */
-		known = wt_cc_get(t, epoch, s, &ok, &ccstage);
+		known = wt_cc_get(t, epoch, s, &ok, &ccstage, &ccgen);
 		if (!known)
 			sum = table_copy_check(c);
 		found = false;
@@ -237,10 +255,13 @@ wt_read(struct warden_table *t, uint64_t epoch, const char *flag, size_t n,
 		if (!known) {
 			ok = sum == ccheck && nflags <= TABLE_CAPACITY &&
 			    stage >= -1;
-			ccstage = wt_cc_put(t, epoch, s, ok, stage);
+			ccgen = gen;
+			ccstage = wt_cc_put(t, epoch, s, ok, stage, &ccgen);
 		}
 		if (stagep != NULL)
 			*stagep = ccstage;
+		if (genp != NULL)
+			*genp = ccgen;
 		if (!ok)
 			return WT_DAMAGED;
 		if (flag == NULL)
@@ -321,7 +342,7 @@ wt_miss(struct warden_table *t, struct wt_entry *set, const char *flag,
 	a->ph = st.h;
 	a->pcarry = st.carry;
 
-	r = wt_read(t, epoch, flag, n, &value, &seq, NULL);
+	r = wt_read(t, epoch, flag, n, &value, &seq, NULL, NULL);
 
 	/* The entry's last value, if it is this flag's (a seqlock read). */
 	e = wt_victim(set, flag, n);
@@ -446,27 +467,55 @@ warden_enabled_for(warden_table *t, const char *flag, const char *id,
 	return murmur3_final(&st) % 10000 < (uint32_t)a.value * 100;
 }
 
-WARDEN_EXPORT int
-warden_stage(warden_table *t)
+/*
+ * The copy's stage and generation: what the copy cache holds for the
+ * current stamp, else a read of the copy; the last consistent ones when
+ * the copy is damaged or kept moving. -1 and 0 when there is no table.
+ */
+static void
+wt_copy(warden_table *t, int *stagep, uint64_t *genp)
 {
 	uint64_t	epoch, seq;
 	uint32_t	unused;
-	int		ok, stage;
+	int		ok;
 
+	*stagep = -1;
+	*genp = 0;
 	if (t == NULL || !wt_ready(t, &epoch))
-		return -1;
+		return;
 	seq = atomic_load_explicit(&t->region->hdr.seq, memory_order_relaxed);
-	if (wt_cc_get(t, epoch, seq, &ok, &stage))
-		return stage;
-	switch (wt_read(t, epoch, NULL, 0, &unused, &seq, &stage)) {
+	if (wt_cc_get(t, epoch, seq, &ok, stagep, genp))
+		return;
+	switch (wt_read(t, epoch, NULL, 0, &unused, &seq, stagep, genp)) {
 	case WT_FOUND:
-		return stage;
+		return;
 	case WT_DAMAGED:
 		wt_suspect(t, epoch);
-		return stage;
+		return;
 	default:
-		return wt_cc_last(t);
+		*stagep = wt_cc_last(t, genp);
+		return;
 	}
+}
+
+WARDEN_EXPORT int
+warden_stage(warden_table *t)
+{
+	uint64_t	gen;
+	int		stage;
+
+	wt_copy(t, &stage, &gen);
+	return stage;
+}
+
+WARDEN_EXPORT unsigned long long
+warden_generation(warden_table *t)
+{
+	uint64_t	gen;
+	int		stage;
+
+	wt_copy(t, &stage, &gen);
+	return gen;
 }
 
 /* ---- test hooks (libwarden-test.h) ---- */
