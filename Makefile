@@ -78,7 +78,7 @@ LIBWARDEN_SOVER	:= 0
 LIBS_OUT	:= $(LIB)/libwarden.a $(LIB)/libwarden.so.$(LIBWARDEN_SOVER) \
 		   $(LIB)/libwarden.so $(LIB)/warden.pc
 
-.PHONY: all check check-python run sanitize valgrind clean deps test-programs lint-man lint-layers bench bench-programs
+.PHONY: all check check-python check-node run sanitize valgrind clean deps test-programs lint-man lint-layers bench bench-programs
 all: $(PROGS) $(LIBS_OUT)
 
 deps:
@@ -196,7 +196,7 @@ test-programs: $(PROGS) $(LIBS_OUT) $(TEST_BINS) $(WORKER_BINS)
 check: deps
 	$(Q)$(MAKE) --no-print-directory test-programs
 	$(Q)WARDEN_BIN_DIR=$(abspath $(BIN)) scripts/run-tests $(TEST_BINS)
-	$(Q)$(MAKE) --no-print-directory check-python lint-man lint-layers
+	$(Q)$(MAKE) --no-print-directory check-python check-node lint-man lint-layers
 
 # The Python module (python/warden) against the real warden of this build.
 PYTHON		?= $(firstword $(wildcard /usr/bin/python3) python3)
@@ -396,6 +396,7 @@ uninstall:
 
 -include tests/fuzz/fuzz.mk
 -include bench/bench.mk
+-include node/node.mk
 
 .SECONDARY:
 

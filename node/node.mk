@@ -1,0 +1,50 @@
+# node/node.mk: the Node.js OpenFeature provider (warden-node(3)), included
+# from the Makefile with `-include node/node.mk`.
+#
+# The addon is built by a plain compiler rule, not node-gyp: a .node is a
+# shared object, and this rule builds it with the Makefile's own compiler,
+# flags and O= folder (sanitizer and clang builds included), from the
+# Node-API headers on the machine, with no download and no Python build
+# tool. It links nothing of libwarden: lib/table.js hands it the path of
+# libwarden.so.0, which it loads with dlopen(3), so that one .node serves
+# the checkout and the installed tree, as the Python module does.
+#
+#   make check-node     the provider against the real warden of this build
+#
+# The addon is part of `make` when node and its headers are there.
+
+NODE		?= $(shell command -v node 2>/dev/null)
+NODE_INCLUDE	?= $(firstword $(wildcard /usr/include/node /usr/local/include/node))
+NODE_ADDON	:= $(OBJ)/node/warden.node
+HAVE_NODE	:= $(if $(NODE),$(if $(wildcard $(NODE_INCLUDE)/node_api.h),yes))
+NODE_JS		:= node/index.js node/lib/provider.js node/lib/table.js
+# Where `make install` puts the package: beside npm's global packages of
+# the prefix, which `require()` finds through NODE_PATH (warden-node(3)).
+NODEDIR		?= $(PREFIX)/lib/node_modules/warden-openfeature
+
+ifeq ($(HAVE_NODE),yes)
+all: $(NODE_ADDON)
+test-programs: $(NODE_ADDON)
+endif
+
+$(NODE_ADDON): node/src/addon.c include/warden.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -shared -fvisibility=hidden -Iinclude \
+	    -isystem $(NODE_INCLUDE) -DNODE_GYP_MODULE_NAME=warden $(LDFLAGS) \
+	    -o $@ $< -ldl
+
+# The tests start this build's warden; npm ci (scripts/deps) brought the SDK.
+.PHONY: check-node install-node uninstall-node
+check-node: $(PROGS) $(LIBS_OUT) $(if $(HAVE_NODE),$(NODE_ADDON))
+	$(Q)if [ "$(HAVE_NODE)" != yes ]; then \
+		echo "check-node: node or its headers (node_api.h) missing:" \
+		    "install nodejs, npm and libnode-dev (or nodesource's nodejs)" >&2; \
+		exit 1; fi
+	$(Q)[ -d node/node_modules/@openfeature/server-sdk ] || { \
+		echo "check-node: @openfeature/server-sdk missing: run scripts/deps" \
+		    "(npm ci in node/)" >&2; exit 1; }
+	$(Q)WARDEN_BIN_DIR=$(abspath $(BIN)) WARDEN_NODE_ADDON=$(abspath $(NODE_ADDON)) \
+	    WARDEN_LIBRARY=$(abspath $(LIB))/libwarden.so.$(LIBWARDEN_SOVER) \
+	    $(NODE) --test --test-reporter=dot node/tests/*.test.js
+
