@@ -28,11 +28,10 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "inst.h"
 #include "protocol.h"
 #include "util.h"
 #include "suite.h"
-
-#define RUN_MS		120000	/* bound for make, cc, systemd-analyze */
 
 /* A program built against the installed library: the same sanitizers as we. */
 #ifndef __has_feature
@@ -80,262 +79,6 @@ static const char prog_src[] =
     "	warden_close(t);\n"
     "	return 0;\n"
     "}\n";
-
-/* One test's folders and the make command line for them. */
-struct inst {
-	struct harness	 h;
-	char		 top[PATH_MAX];		/* the checkout */
-	char		 o[PATH_MAX];		/* "O=..." or "" */
-	char		 dest[PATH_MAX];	/* DESTDIR, in the harness's folder */
-	char		*out, *err;		/* of the last run */
-};
-
-/* --- helpers -------------------------------------------------------------- */
-
-static bool
-is_top(const char *dir)
-{
-	char	p[PATH_MAX];
-
-	if ((size_t)snprintf(p, sizeof(p), "%s/Makefile", dir) >= sizeof(p) ||
-	    access(p, R_OK) != 0)
-		return false;
-	if ((size_t)snprintf(p, sizeof(p), "%s/src/daemon/warden.c", dir) >= sizeof(p))
-		return false;
-	return access(p, R_OK) == 0;
-}
-
-static void
-inst_init(struct inst *in, const char *conf)
-{
-	char	 buf[PATH_MAX], *d;
-	size_t	 n;
-
-	memset(in, 0, sizeof(*in));
-	ck_assert_int_eq(harness_prepare(&in->h, conf), 0);
-	ck_assert((size_t)snprintf(in->dest, sizeof(in->dest), "%s/dest",
-	    in->h.dir) < sizeof(in->dest));
-
-	/* The checkout: where tests run, else the binaries' parent. */
-	if (getcwd(buf, sizeof(buf)) != NULL && is_top(buf))
-		snprintf(in->top, sizeof(in->top), "%s", buf);
-	else {
-		snprintf(buf, sizeof(buf), "%s", in->h.bindir);
-		d = dirname(buf);
-		ck_assert_msg(is_top(d), "no checkout at %s nor in the current "
-		    "folder: make install cannot run", d);
-		snprintf(in->top, sizeof(in->top), "%s", d);
-	}
-	/* bin/ of the checkout is make's own; elsewhere, O= names it. */
-	ck_assert((size_t)snprintf(buf, sizeof(buf), "%s/bin", in->top) <
-	    sizeof(buf));
-	if (strcmp(in->h.bindir, buf) == 0)
-		in->o[0] = '\0';
-	else {
-		n = strlen(in->h.bindir);
-		ck_assert_msg(n > 4 && strcmp(in->h.bindir + n - 4, "/bin") == 0,
-		    "binaries in %s: not an O=DIR/bin of the Makefile",
-		    in->h.bindir);
-		n = strlen(in->top);
-		if (strncmp(in->h.bindir, in->top, n) == 0 &&
-		    in->h.bindir[n] == '/')
-			snprintf(in->o, sizeof(in->o), "O=%.*s",
-			    (int)(strlen(in->h.bindir) - n - 5),
-			    in->h.bindir + n + 1);
-		else
-			snprintf(in->o, sizeof(in->o), "O=%.*s",
-			    (int)(strlen(in->h.bindir) - 4), in->h.bindir);
-	}
-	/* Not the make flags of a make that runs the tests (jobserver fds). */
-	unsetenv("MAKEFLAGS");
-	unsetenv("MFLAGS");
-	unsetenv("MAKELEVEL");
-	unsetenv("MAKEOVERRIDES");
-}
-
-static void
-inst_done(struct inst *in)
-{
-	free(in->out);
-	free(in->err);
-	in->out = in->err = NULL;
-	if (in->h.pid > 0)
-		ck_assert_int_eq(harness_stop(&in->h), 0);
-	harness_cleanup(&in->h);
-}
-
-/* Run argv; its exit status, output in in->out and in->err. */
-static int
-inst_run(struct inst *in, const char *const *argv)
-{
-	free(in->out);
-	free(in->err);
-	in->out = in->err = NULL;
-	return harness_run(&in->h, argv, &in->out, &in->err, RUN_MS);
-}
-
-/* SHELL -c "fmt...": sh for the commands, bash for the completion. */
-static int
-inst_shell(struct inst *in, const char *shell, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-inst_shell(struct inst *in, const char *shell, const char *fmt, ...)
-{
-	const char	*argv[] = { shell, "-c", NULL, NULL };
-	char		*cmd;
-	va_list		 ap;
-	int		 rc;
-
-	va_start(ap, fmt);
-	rc = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	if (rc == -1)
-		ck_abort_msg("vasprintf");
-	argv[2] = cmd;
-	rc = inst_run(in, argv);
-	free(cmd);
-	return rc;
-}
-
-#define RUN_OK(in, rc, what) \
-	ck_assert_msg((rc) == 0, "%s: exit %d\nstdout: %s\nstderr: %s", (what), \
-	    (rc), (in)->out != NULL ? (in)->out : "", \
-	    (in)->err != NULL ? (in)->err : "")
-
-/*
- * make -C TOP [O=...] TARGET DESTDIR=... PREFIX=... [more...]; extra is a
- * string of further assignments (paths without spaces).
- */
-static int
-inst_make(struct inst *in, const char *target, const char *prefix,
-    const char *extra)
-{
-	return inst_shell(in, "sh", "exec make --no-print-directory -C '%s' "
-	    "%s %s DESTDIR='%s' PREFIX='%s' %s", in->top, in->o, target,
-	    in->dest, prefix, extra != NULL ? extra : "");
-}
-
-/* make install, which must pass. */
-static void
-inst_install(struct inst *in, const char *prefix, const char *extra)
-{
-	int	rc = inst_make(in, "install", prefix, extra);
-
-	RUN_OK(in, rc, "make install");
-}
-
-static char *
-dpath(struct inst *in, const char *path)
-{
-	static char	buf[4][PATH_MAX];
-	static int	next;
-	char		*b = buf[next++ % 4];
-
-	if (snprintf(b, PATH_MAX, "%s%s", in->dest, path) >= PATH_MAX)
-		ck_abort_msg("%s%s: too long", in->dest, path);
-	return b;
-}
-
-/* path in DESTDIR is a regular file with this mode. */
-static void
-has_file(struct inst *in, const char *path, mode_t mode)
-{
-	struct stat	st;
-
-	ck_assert_msg(lstat(dpath(in, path), &st) == 0, "%s: %s", path,
-	    strerror(errno));
-	ck_assert_msg(S_ISREG(st.st_mode), "%s: not a regular file", path);
-	ck_assert_msg((st.st_mode & 07777) == mode, "%s: mode %04o, expected "
-	    "%04o", path, (unsigned)(st.st_mode & 07777), (unsigned)mode);
-}
-
-/* A file to find installed, and its mode. */
-struct inst_file {
-	const char	*path;
-	mode_t		 mode;
-};
-
-static void
-has_files(struct inst *in, const struct inst_file *files, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		has_file(in, files[i].path, files[i].mode);
-}
-
-static void
-has_text(const char *text, const char *needle, const char *what)
-{
-	ck_assert_msg(text != NULL && strstr(text, needle) != NULL,
-	    "%s: no \"%s\" in:\n%s", what, needle, text != NULL ? text : "");
-}
-
-static void
-hasnt_text(const char *text, const char *needle, const char *what)
-{
-	ck_assert_msg(text == NULL || strstr(text, needle) == NULL,
-	    "%s: \"%s\" in:\n%s", what, needle, text);
-}
-
-static char *
-dread(struct inst *in, const char *path)
-{
-	char	*s = harness_read_file(dpath(in, path));
-
-	ck_assert_msg(s != NULL, "%s: %s", path, strerror(errno));
-	return s;
-}
-
-/*
- * The file at path in DESTDIR has every text of has and none of hasnt
- * (lists ended by NULL); a failure names the file by its last component.
- */
-static void
-dfile_says(struct inst *in, const char *path, const char *const *has,
-    const char *const *hasnt)
-{
-	const char	*what = strrchr(path, '/') + 1;
-	char		*s = dread(in, path);
-
-	for (; *has != NULL; has++)
-		has_text(s, *has, what);
-	for (; hasnt != NULL && *hasnt != NULL; hasnt++)
-		hasnt_text(s, *hasnt, what);
-	free(s);
-}
-
-/* Every file (not folder) left under DESTDIR, one per line; "" when none. */
-static char *
-leftovers(struct inst *in)
-{
-	int	rc;
-
-	rc = inst_shell(in, "sh", "find '%s' ! -type d", in->dest);
-	RUN_OK(in, rc, "find");
-	return xstrdup(in->out != NULL ? in->out : "");
-}
-
-/* make uninstall, which must pass and leave no file behind. */
-static void
-inst_uninstall_all(struct inst *in, const char *prefix, const char *extra)
-{
-	char	*s;
-	int	 rc;
-
-	rc = inst_make(in, "uninstall", prefix, extra);
-	RUN_OK(in, rc, "make uninstall");
-	s = leftovers(in);
-	ck_assert_msg(*s == '\0', "left after make uninstall:\n%s", s);
-	free(s);
-}
-
-static bool
-have(struct inst *in, const char *program)
-{
-	return inst_shell(in, "sh", "command -v %s", program) == 0;
-}
 
 /* The python3 the Makefile installs for: /usr/bin/python3 if present. */
 #define PYTHON	"\"$(command -v /usr/bin/python3 || echo python3)\""
@@ -398,44 +141,44 @@ START_TEST(test_install_tree)
 	    "-C '%s' %s all", in.top, in.o) == 0;
 	inst_install(&in, "/usr", NULL);
 	if (fresh) {
-		hasnt_text(in.out, "  CC ", "make install");
-		hasnt_text(in.out, "  LINK ", "make install");
-		hasnt_text(in.out, "  AR ", "make install");
+		inst_hasnt_text(in.out, "  CC ", "make install");
+		inst_hasnt_text(in.out, "  LINK ", "make install");
+		inst_hasnt_text(in.out, "  AR ", "make install");
 	} else
 		fprintf(stderr, "check_install: the build was not up to date: "
 		    "not checking that make install builds nothing\n");
 	/* As root into a DESTDIR: no user is made, and it says so. */
-	has_text(in.out, "systemd-sysusers", "make install");
+	inst_has_text(in.out, "systemd-sysusers", "make install");
 
-	has_files(&in, files, nitems(files));
+	inst_has_files(&in, files, nitems(files));
 
 	/* The development symlink, and the soname the linker records. */
-	ck_assert_int_eq(lstat(dpath(&in, "/usr/lib/libwarden.so"), &st), 0);
+	ck_assert_int_eq(lstat(inst_dpath(&in, "/usr/lib/libwarden.so"), &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
-	n = readlink(dpath(&in, "/usr/lib/libwarden.so"), target,
+	n = readlink(inst_dpath(&in, "/usr/lib/libwarden.so"), target,
 	    sizeof(target) - 1);
 	ck_assert_int_gt(n, 0);
 	target[n] = '\0';
 	ck_assert_str_eq(target, "libwarden.so.0");
 	rc = inst_shell(&in, "sh", "readelf -d '%s'",
-	    dpath(&in, "/usr/lib/libwarden.so"));
+	    inst_dpath(&in, "/usr/lib/libwarden.so"));
 	RUN_OK(&in, rc, "readelf");
-	has_text(in.out, "Library soname: [libwarden.so.0]", "readelf -d");
-	dl = dlopen(dpath(&in, "/usr/lib/libwarden.so"), RTLD_NOW | RTLD_LOCAL);
+	inst_has_text(in.out, "Library soname: [libwarden.so.0]", "readelf -d");
+	dl = dlopen(inst_dpath(&in, "/usr/lib/libwarden.so"), RTLD_NOW | RTLD_LOCAL);
 	ck_assert_msg(dl != NULL, "dlopen: %s", dlerror());
 	ck_assert_ptr_nonnull(dlsym(dl, "warden_open"));
 	ck_assert_ptr_nonnull(dlsym(dl, "warden_enabled_for"));
 	dlclose(dl);
 
 	/* Installed paths, no placeholder left. */
-	dfile_says(&in, "/usr/lib/systemd/system/warden.service",
+	inst_dfile_says(&in, "/usr/lib/systemd/system/warden.service",
 	    (const char *const[]){
 		"\nExecStart=/usr/bin/warden -c /etc/warden/warden.json\n",
 		NULL },
 	    (const char *const[]){ "@", NULL });
-	dfile_says(&in, "/usr/lib/pkgconfig/warden.pc",
+	inst_dfile_says(&in, "/usr/lib/pkgconfig/warden.pc",
 	    (const char *const[]){ "prefix=/usr\n", NULL }, NULL);
-	dfile_says(&in, "/etc/warden/warden.json",
+	inst_dfile_says(&in, "/etc/warden/warden.json",
 	    (const char *const[]){ "\"/run/warden/warden.sock\"",
 		"\"/var/lib/warden\"", "\"/usr/libexec/warden/demo-worker\"",
 		NULL },
@@ -447,34 +190,34 @@ START_TEST(test_install_tree)
 	 */
 	rc = inst_shell(&in, "sh", "sed 's|\"/usr/libexec/warden/|\"%s/|' "
 	    "'%s' > '%s/staged.json' && exec '%s' -n -c '%s/staged.json'",
-	    dpath(&in, "/usr/libexec/warden"),
-	    dpath(&in, "/etc/warden/warden.json"), in.h.dir,
-	    dpath(&in, "/usr/bin/warden"), in.h.dir);
+	    inst_dpath(&in, "/usr/libexec/warden"),
+	    inst_dpath(&in, "/etc/warden/warden.json"), in.h.dir,
+	    inst_dpath(&in, "/usr/bin/warden"), in.h.dir);
 	RUN_OK(&in, rc, "warden -n on the installed configuration");
 	rc = inst_shell(&in, "sh", "exec '%s' -V",
-	    dpath(&in, "/usr/bin/wardenctl"));
+	    inst_dpath(&in, "/usr/bin/wardenctl"));
 	RUN_OK(&in, rc, "wardenctl -V");
 
 	/* A configuration changed since is kept by install and uninstall. */
 	rc = inst_shell(&in, "sh", "printf '{}\\n' > '%s'",
-	    dpath(&in, "/etc/warden/warden.json"));
+	    inst_dpath(&in, "/etc/warden/warden.json"));
 	RUN_OK(&in, rc, "edit the configuration");
 	rc = inst_make(&in, "install", "/usr", NULL);
 	RUN_OK(&in, rc, "make install again");
-	has_text(in.out, "kept", "make install again");
-	s = dread(&in, "/etc/warden/warden.json");
+	inst_has_text(in.out, "kept", "make install again");
+	s = inst_dread(&in, "/etc/warden/warden.json");
 	ck_assert_str_eq(s, "{}\n");
 	free(s);
 	rc = inst_make(&in, "uninstall", "/usr", NULL);
 	RUN_OK(&in, rc, "make uninstall");
-	has_text(in.out, "changed since", "make uninstall");
-	s = leftovers(&in);
-	ck_assert_msg(strcmp(s, dpath(&in, "/etc/warden/warden.json\n")) == 0,
+	inst_has_text(in.out, "changed since", "make uninstall");
+	s = inst_leftovers(&in);
+	ck_assert_msg(strcmp(s, inst_dpath(&in, "/etc/warden/warden.json\n")) == 0,
 	    "left after make uninstall:\n%s", s);
 	free(s);
 
 	/* An unchanged one goes with the rest: nothing is left. */
-	ck_assert_int_eq(unlink(dpath(&in, "/etc/warden/warden.json")), 0);
+	ck_assert_int_eq(unlink(inst_dpath(&in, "/etc/warden/warden.json")), 0);
 	inst_install(&in, "/usr", NULL);
 	inst_uninstall_all(&in, "/usr", NULL);
 	inst_done(&in);
@@ -499,28 +242,28 @@ START_TEST(test_install_dirs)
 
 	inst_init(&in, conf_flags);
 	inst_install(&in, "/opt/w", dirs);
-	has_files(&in, files, nitems(files));
-	dfile_says(&in, "/etc/systemd/system/warden.service",
+	inst_has_files(&in, files, nitems(files));
+	inst_dfile_says(&in, "/etc/systemd/system/warden.service",
 	    (const char *const[]){ "\nExecStart=/opt/w/sbin/warden -c "
 		"/etc/opt/w/warden/warden.json\n", NULL }, NULL);
-	dfile_says(&in, "/opt/w/lib64/pkgconfig/warden.pc",
+	inst_dfile_says(&in, "/opt/w/lib64/pkgconfig/warden.pc",
 	    (const char *const[]){ "prefix=/opt/w\n",
 		"libdir=${prefix}/lib64\n", "includedir=${prefix}/include\n",
 		NULL }, NULL);
-	dfile_says(&in, "/etc/opt/w/warden/warden.json",
+	inst_dfile_says(&in, "/etc/opt/w/warden/warden.json",
 	    (const char *const[]){ "\"/opt/w/libexec/warden/demo-worker\"",
 		NULL }, NULL);
 	/* The Python module finds the library where LIBDIR put it. */
-	dfile_says(&in, py_module(&in, "/opt/w", "_paths.py"),
+	inst_dfile_says(&in, py_module(&in, "/opt/w", "_paths.py"),
 	    (const char *const[]){ "LIBRARY = \"/opt/w/lib64/libwarden.so.0\"\n",
 		NULL }, NULL);
 	inst_uninstall_all(&in, "/opt/w", dirs);
 
 	/* Another prefix than /usr keeps its configuration in its own etc. */
 	inst_install(&in, "/usr/local", NULL);
-	has_file(&in, "/usr/local/etc/warden/warden.json", 0644);
-	has_file(&in, py_module(&in, "/usr/local", "__init__.py"), 0644);
-	dfile_says(&in, "/usr/local/lib/systemd/system/warden.service",
+	inst_has_file(&in, "/usr/local/etc/warden/warden.json", 0644);
+	inst_has_file(&in, py_module(&in, "/usr/local", "__init__.py"), 0644);
+	inst_dfile_says(&in, "/usr/local/lib/systemd/system/warden.service",
 	    (const char *const[]){ "\nExecStart=/usr/local/bin/warden -c "
 		"/usr/local/etc/warden/warden.json\n", NULL }, NULL);
 	inst_uninstall_all(&in, "/usr/local", NULL);
@@ -538,7 +281,7 @@ START_TEST(test_pkgconfig_program)
 	inst_install(&in, "/usr", NULL);
 
 	/* pkg-config as a cross build would use it: through the sysroot. */
-	setenv("PKG_CONFIG_LIBDIR", dpath(&in, "/usr/lib/pkgconfig"), 1);
+	setenv("PKG_CONFIG_LIBDIR", inst_dpath(&in, "/usr/lib/pkgconfig"), 1);
 	setenv("PKG_CONFIG_SYSROOT_DIR", in.dest, 1);
 	setenv("PKG_CONFIG_ALLOW_SYSTEM_CFLAGS", "1", 1);
 	setenv("PKG_CONFIG_ALLOW_SYSTEM_LIBS", "1", 1);
@@ -547,9 +290,9 @@ START_TEST(test_pkgconfig_program)
 	RUN_OK(&in, rc, "pkg-config");
 	flags = xstrdup(in.out);
 	flags[strcspn(flags, "\n")] = '\0';
-	has_text(flags, dpath(&in, "/usr/include"), "pkg-config --cflags");
-	has_text(flags, dpath(&in, "/usr/lib"), "pkg-config --libs");
-	has_text(flags, "-lwarden", "pkg-config --libs");
+	inst_has_text(flags, inst_dpath(&in, "/usr/include"), "pkg-config --cflags");
+	inst_has_text(flags, inst_dpath(&in, "/usr/lib"), "pkg-config --libs");
+	inst_has_text(flags, "-lwarden", "pkg-config --libs");
 	rc = inst_shell(&in, "sh", "exec pkg-config --modversion warden");
 	RUN_OK(&in, rc, "pkg-config --modversion");
 
@@ -558,7 +301,7 @@ START_TEST(test_pkgconfig_program)
 	ck_assert_int_eq(harness_write_file(&in.h, "prog.c", prog_src), 0);
 	rc = inst_shell(&in, "sh", "exec cc -std=gnu11 -Wall -Werror %s "
 	    "-o '%s' '%s' %s -Wl,-rpath,'%s'", PROG_CFLAGS, prog, src, flags,
-	    dpath(&in, "/usr/lib"));
+	    inst_dpath(&in, "/usr/lib"));
 	RUN_OK(&in, rc, "cc with pkg-config's flags");
 
 	/* A live warden's table, named as a worker would get it. */
@@ -566,7 +309,7 @@ START_TEST(test_pkgconfig_program)
 	setenv("WARDEN_TABLE", in.h.table, 1);
 	unsetenv("WARDEN_TABLE_FD");
 	xasprintf(&want, "feat=1 later=0 stage=0 lib=%s\n",
-	    dpath(&in, "/usr/lib/libwarden.so.0"));
+	    inst_dpath(&in, "/usr/lib/libwarden.so.0"));
 	rc = inst_shell(&in, "sh", "exec '%s'", prog);
 	RUN_OK(&in, rc, "the program");
 	ck_assert_str_eq(in.out, want);
@@ -575,18 +318,18 @@ START_TEST(test_pkgconfig_program)
 	    json_pack("{s:i}", "stage", 1)));
 	rc = inst_shell(&in, "sh", "exec '%s'", prog);
 	RUN_OK(&in, rc, "the program");
-	has_text(in.out, "feat=1 later=1 stage=1 ", "the program after stage.set");
+	inst_has_text(in.out, "feat=1 later=1 stage=1 ", "the program after stage.set");
 
 	/* The installed Python module, as /usr's python3 finds it. */
 	rc = inst_shell(&in, "sh", PY_ASAN "PYTHONPATH='%s' WARDEN_LIBRARY='%s' "
 	    "PYTHONDONTWRITEBYTECODE=1 exec %s -c 'import warden; "
 	    "t = warden.open(); print(t.enabled(\"feat\"), "
 	    "t.enabled(\"later\"), t.stage(), warden.__file__)'",
-	    dpath(&in, "/usr/lib/python3/dist-packages"),
-	    dpath(&in, "/usr/lib/libwarden.so.0"), PYTHON);
+	    inst_dpath(&in, "/usr/lib/python3/dist-packages"),
+	    inst_dpath(&in, "/usr/lib/libwarden.so.0"), PYTHON);
 	RUN_OK(&in, rc, "python3 with the installed module");
 	xasprintf(&want, "True True 1 %s\n",
-	    dpath(&in, "/usr/lib/python3/dist-packages/warden/__init__.py"));
+	    inst_dpath(&in, "/usr/lib/python3/dist-packages/warden/__init__.py"));
 	ck_assert_str_eq(in.out, want);
 	free(want);
 	free(src);
@@ -609,7 +352,7 @@ START_TEST(test_systemd_units)
 	inst_init(&in, conf_flags);
 	inst_install(&in, "/usr", NULL);
 
-	if (!have(&in, "systemd-analyze")) {
+	if (!inst_have(&in, "systemd-analyze")) {
 		fprintf(stderr, "check_install: no systemd-analyze: "
 		    "warden.service not verified\n");
 		goto sysusers;
@@ -629,17 +372,17 @@ START_TEST(test_systemd_units)
 	    root, in.dest, root, units, root);
 	RUN_OK(&in, rc, "make the root");
 	/* Documentation= names pages that are installed. */
-	setenv("MANPATH", dpath(&in, "/usr/share/man"), 1);
+	setenv("MANPATH", inst_dpath(&in, "/usr/share/man"), 1);
 	rc = inst_shell(&in, "sh", "exec systemd-analyze verify %s --root='%s' "
 	    "/usr/lib/systemd/system/warden.service",
-	    have(&in, "man") ? "" : "--man=no", root);
+	    inst_have(&in, "man") ? "" : "--man=no", root);
 	RUN_OK(&in, rc, "systemd-analyze verify");
 	ck_assert_msg(in.err == NULL || *in.err == '\0',
 	    "systemd-analyze verify: %s", in.err);
 	free(root);
 
 	/* What the unit must and must not say (SPEC 8). */
-	dfile_says(&in, "/usr/lib/systemd/system/warden.service",
+	inst_dfile_says(&in, "/usr/lib/systemd/system/warden.service",
 	    (const char *const[]){ "\nType=notify\n", "\nNotifyAccess=main\n",
 		"\nExecReload=/usr/bin/wardenctl reload\n", "\nWatchdogSec=",
 		"\nKillMode=mixed\n", "\nRuntimeDirectory=warden\n",
@@ -647,7 +390,7 @@ START_TEST(test_systemd_units)
 	    (const char *const[]){ "\nDynamicUser=", "\nRemoveIPC=", NULL });
 
 sysusers:
-	if (!have(&in, "systemd-sysusers")) {
+	if (!inst_have(&in, "systemd-sysusers")) {
 		fprintf(stderr, "check_install: systemd-sysusers is not "
 		    "installed: sysusers.d/warden.conf not tried\n");
 		inst_done(&in);
@@ -656,13 +399,13 @@ sysusers:
 	root = harness_path(&in.h, "sysroot");
 	rc = inst_shell(&in, "sh", "mkdir -p '%s/etc' && exec systemd-sysusers "
 	    "--root='%s' '%s'", root, root,
-	    dpath(&in, "/usr/lib/sysusers.d/warden.conf"));
+	    inst_dpath(&in, "/usr/lib/sysusers.d/warden.conf"));
 	RUN_OK(&in, rc, "systemd-sysusers");
 	rc = inst_shell(&in, "sh", "cat '%s/etc/passwd' '%s/etc/group'", root,
 	    root);
 	RUN_OK(&in, rc, "cat");
-	has_text(in.out, ":warden supervisor:/var/lib/warden:", "passwd");
-	has_text(in.out, "\nwarden:x:", "group");
+	inst_has_text(in.out, ":warden supervisor:/var/lib/warden:", "passwd");
+	inst_has_text(in.out, "\nwarden:x:", "group");
 	free(root);
 	inst_done(&in);
 }
@@ -684,7 +427,7 @@ START_TEST(test_unit_reload)
 
 	inst_init(&in, conf_flags);
 	inst_install(&in, "/usr", NULL);
-	unit = dread(&in, "/usr/lib/systemd/system/warden.service");
+	unit = inst_dread(&in, "/usr/lib/systemd/system/warden.service");
 	line = strstr(unit, "\nExecReload=");
 	ck_assert_msg(line != NULL, "no ExecReload= in warden.service");
 	line += strlen("\nExecReload=");
@@ -699,8 +442,8 @@ START_TEST(test_unit_reload)
 	rc = inst_shell(&in, "sh", "exec %s%s", in.dest, line);
 	ck_assert_msg(rc == 1, "ExecReload= with a bad file: exit %d, want 1\n"
 	    "stderr: %s", rc, in.err != NULL ? in.err : "");
-	has_text(in.err, "warden.json:1:", "ExecReload='s stderr");
-	has_text(in.err, "bogus: unknown key", "ExecReload='s stderr");
+	inst_has_text(in.err, "warden.json:1:", "ExecReload='s stderr");
+	inst_has_text(in.err, "bogus: unknown key", "ExecReload='s stderr");
 	r = harness_result(&in.h, "status", NULL);
 	ck_assert_msg(r != NULL, "warden did not go on after a refused reload");
 	json_decref(r);
@@ -744,26 +487,26 @@ START_TEST(test_completion)
 	int		 rc;
 
 	inst_init(&in, conf_flags);
-	if (!have(&in, "bash")) {
+	if (!inst_have(&in, "bash")) {
 		fprintf(stderr, "check_install: no bash: completion not tried\n");
 		inst_done(&in);
 		return;
 	}
 	inst_install(&in, "/usr", NULL);
-	comp = xstrdup(dpath(&in, "/usr/share/bash-completion/completions/wardenctl"));
-	ctl = xstrdup(dpath(&in, "/usr/bin/wardenctl"));
+	comp = xstrdup(inst_dpath(&in, "/usr/share/bash-completion/completions/wardenctl"));
+	ctl = xstrdup(inst_dpath(&in, "/usr/bin/wardenctl"));
 
 	/* No daemon: commands, subcommands and signals still complete. */
 	nosock = harness_path(&in.h, "none.sock");
 	rc = inst_shell(&in, "bash", script, comp, ctl, nosock);
 	RUN_OK(&in, rc, "completion without warden");
-	has_text(in.out, "\ncommands: ping version status start stop restart "
+	inst_has_text(in.out, "\ncommands: ping version status start stop restart "
 	    "signal kill wait flag stage table recovery metrics drill events logs "
 	    "reload reexec shutdown call help\n", "commands");
-	has_text(in.out, "\nsigop: HUP\n", "signal's signal");
-	has_text(in.out, "\ntopic: service.started service.signaled\n",
+	inst_has_text(in.out, "\nsigop: HUP\n", "signal's signal");
+	inst_has_text(in.out, "\ntopic: service.started service.signaled\n",
 	    "a topic");
-	has_text(in.out, "\nlimit: --limit\n", "stage's --limit");
+	inst_has_text(in.out, "\nlimit: --limit\n", "stage's --limit");
 	/* Every event type warden sends is offered. */
 	for (i = 0; i < RPC_NEVENT_TYPES; i++) {
 		xasprintf(&want, " %s", rpc_event_types[i]);
@@ -774,23 +517,23 @@ START_TEST(test_completion)
 		    in.out);
 		free(want);
 	}
-	has_text(in.out, "\nstart: flag\n", "a command's start");
-	has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
-	has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
-	has_text(in.out, "\nsignal: TERM\n", "signals");
-	has_text(in.out, "\nservices: \n", "no services without warden");
+	inst_has_text(in.out, "\nstart: flag\n", "a command's start");
+	inst_has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
+	inst_has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
+	inst_has_text(in.out, "\nsignal: TERM\n", "signals");
+	inst_has_text(in.out, "\nservices: \n", "no services without warden");
 	/* reexec's BINARY: files. */
 	xasprintf(&want, "\nbinary: %.*s %s\n", (int)(strlen(ctl) - 3), ctl,
 	    ctl);
-	has_text(in.out, want, "reexec's binary");
+	inst_has_text(in.out, want, "reexec's binary");
 	free(want);
 
 	/* With warden: its services and flags. */
 	ck_assert_int_eq(harness_launch(&in.h), 0);
 	rc = inst_shell(&in, "bash", script, comp, ctl, in.h.sock);
 	RUN_OK(&in, rc, "completion with warden");
-	has_text(in.out, "\nservices: a root\n", "services");
-	has_text(in.out, "\nflags: feat later\n", "flags");
+	inst_has_text(in.out, "\nservices: a root\n", "services");
+	inst_has_text(in.out, "\nflags: feat later\n", "flags");
 	free(comp);
 	free(ctl);
 	free(nosock);
