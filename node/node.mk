@@ -48,3 +48,42 @@ check-node: $(PROGS) $(LIBS_OUT) $(if $(HAVE_NODE),$(NODE_ADDON))
 	    WARDEN_LIBRARY=$(abspath $(LIB))/libwarden.so.$(LIBWARDEN_SOVER) \
 	    $(NODE) --test --test-reporter=dot node/tests/*.test.js
 
+# `make install` puts the package in npm's global layout under the prefix,
+# with the .node beside index.js, lib/_paths.js naming the libwarden
+# installed in LIBDIR, and the OpenFeature SDK that npm ci brought in its
+# own node_modules, so that it needs nothing else (warden-node(3), FILES).
+NODE_SDK	:= node/node_modules/@openfeature
+NODE_SDK_PKGS	:= core server-sdk
+INST_NODEDIR	 = $(DESTDIR)$(NODEDIR)
+install: install-node
+uninstall: uninstall-node
+
+install-node: $(if $(HAVE_NODE),$(NODE_ADDON))
+ifeq ($(HAVE_NODE),yes)
+	$(Q)for p in $(NODE_SDK_PKGS); do [ -f $(NODE_SDK)/$$p/package.json ] || { \
+		echo "install: $(NODE_SDK)/$$p missing: run scripts/deps (npm ci in node/)" >&2; \
+		exit 1; }; done
+	$(Q)$(INSTALL) -d $(INST_NODEDIR)/lib $(INST_NODEDIR)/node_modules/@openfeature
+	$(Q)$(INSTALL) -m 0644 node/package.json node/index.js $(INST_NODEDIR)/
+	$(Q)$(INSTALL) -m 0644 node/lib/provider.js node/lib/table.js $(INST_NODEDIR)/lib/
+	$(Q)$(INSTALL) -m 0755 $(NODE_ADDON) $(INST_NODEDIR)/warden.node
+	$(Q)printf '%s\n' '// Written by make install: where libwarden was installed.' \
+	    "'use strict';" 'module.exports = { LIBRARY: "$(LIBDIR)/libwarden.so.$(LIBWARDEN_SOVER)" };' \
+	    > $(INST_NODEDIR)/lib/_paths.js.tmp
+	$(Q)chmod 0644 $(INST_NODEDIR)/lib/_paths.js.tmp && \
+	    mv -f $(INST_NODEDIR)/lib/_paths.js.tmp $(INST_NODEDIR)/lib/_paths.js
+	$(Q)for p in $(NODE_SDK_PKGS); do \
+		rm -rf $(INST_NODEDIR)/node_modules/@openfeature/$$p && \
+		cp -R $(NODE_SDK)/$$p $(INST_NODEDIR)/node_modules/@openfeature/ && \
+		chmod -R u+rwX,go+rX,go-w $(INST_NODEDIR)/node_modules/@openfeature/$$p || exit 1; \
+	done
+else
+	@echo "  note    node or its headers missing: warden-openfeature not installed"
+endif
+
+uninstall-node:
+	$(Q)rm -f $(INST_NODEDIR)/package.json $(INST_NODEDIR)/index.js $(INST_NODEDIR)/warden.node \
+	    $(INST_NODEDIR)/lib/provider.js $(INST_NODEDIR)/lib/table.js $(INST_NODEDIR)/lib/_paths.js
+	$(Q)for p in $(NODE_SDK_PKGS); do rm -rf $(INST_NODEDIR)/node_modules/@openfeature/$$p; done
+	$(Q)rmdir $(INST_NODEDIR)/node_modules/@openfeature $(INST_NODEDIR)/node_modules \
+	    $(INST_NODEDIR)/lib $(INST_NODEDIR) $(dir $(INST_NODEDIR)) 2>/dev/null || true
