@@ -11,7 +11,10 @@
 #
 #   make check-node     the provider against the real warden of this build
 #
-# The addon is part of `make` when node and its headers are there.
+# The addon is part of `make` when node and its headers are there. A
+# sanitized build's addon and libwarden cannot be loaded into node (the
+# AddressSanitizer runtime, loaded late, finds its shadow range taken):
+# check-node runs on the plain build.
 
 NODE		?= $(shell command -v node 2>/dev/null)
 NODE_INCLUDE	?= $(firstword $(wildcard /usr/include/node /usr/local/include/node))

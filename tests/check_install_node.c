@@ -21,11 +21,15 @@
 #ifndef __has_feature
 #define __has_feature(x) 0
 #endif
+/*
+ * A sanitized addon or libwarden cannot be loaded into node: AddressSanitizer
+ * loaded late finds its shadow range taken by node's mappings and aborts.
+ * Such a build checks the installed files, not a read.
+ */
 #if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
-/* node is not sanitized: the runtime comes in with the addon. */
-#define NODE_ASAN	"ASAN_OPTIONS=\"$ASAN_OPTIONS:verify_asan_link_order=0\" "
+#define NODE_CAN_LOAD	false
 #else
-#define NODE_ASAN	""
+#define NODE_CAN_LOAD	true
 #endif
 
 #define PKG	"/usr/lib/node_modules/warden-openfeature"
@@ -105,10 +109,15 @@ START_TEST(test_node_package)
 	inst_dfile_says(&in, PKG "/lib/_paths.js", (const char *const[]){
 	    "LIBRARY: \"/usr/lib/libwarden.so.0\"", NULL }, NULL);
 
+	if (!NODE_CAN_LOAD) {
+		fprintf(stderr, "check_install_node: a sanitized build: the "
+		    "installed package not read from node\n");
+		goto dirs;
+	}
 	/* A live warden's table, named as a worker would get it. */
 	ck_assert_int_eq(harness_launch(&in.h), 0);
 	ck_assert_int_eq(harness_write_file(&in.h, "app.js", node_src), 0);
-	rc = inst_shell(&in, "sh", NODE_ASAN "cd '%s' && unset WARDEN_NODE_ADDON "
+	rc = inst_shell(&in, "sh", "cd '%s' && unset WARDEN_NODE_ADDON "
 	    "WARDEN_TABLE_FD && WARDEN_TABLE='%s' NODE_PATH='%s' "
 	    "WARDEN_LIBRARY='%s' exec node app.js", in.h.dir, in.h.table,
 	    inst_dpath(&in, "/usr/lib/node_modules"),
@@ -119,6 +128,7 @@ START_TEST(test_node_package)
 	    inst_dpath(&in, "/usr/lib/libwarden.so.0"));
 	ck_assert_str_eq(in.out, want);
 	free(want);
+dirs:
 	inst_uninstall_all(&in, "/usr", NULL);
 
 	/* The library where LIBDIR put it; the package where NODEDIR says. */

@@ -148,6 +148,40 @@ test('no table: ready, and every answer the default with the reason', async (t) 
   assert.deepEqual([d.value, d.reason, d.errorCode], [5, 'ERROR', ErrorCode.GENERAL]);
 });
 
+test('ready before warden: defaults, then the table once warden publishes it', async (t) => {
+  const w = new Warden({ ...FLAGS, supervisor: { name: 'root', children: [] } });
+  t.after(() => w.stop());
+  const provider = new WardenProvider({ table: w.table, pollMs: 10 });
+  await OpenFeature.setProviderAndWait('warden-later', provider);
+  t.after(() => provider.onClose());
+  const client = OpenFeature.getClient('warden-later');
+  let d = await client.getBooleanDetails('feat', false);
+  assert.deepEqual([d.value, d.reason, d.errorCode], [false, 'ERROR', ErrorCode.GENERAL]);
+  const changed = nextChange(client);
+  await w.start();
+  await changed;
+  d = await client.getBooleanDetails('feat', false);
+  assert.deepEqual([d.value, d.reason], [true, 'STATIC']);
+});
+
+test('worker threads read through handles of their own', async (t) => {
+  const { w } = await setup(t);
+  const { Worker } = require('node:worker_threads');
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { open } = require(workerData.pkg);
+    const t = open(workerData.table);
+    const out = [t.enabled('feat'), t.enabled('later', true), t.stage(), t.state()];
+    t.close();
+    parentPort.postMessage(out);`;
+  const results = await Promise.all([1, 2, 3].map(() => bounded(new Promise((resolve, reject) => {
+    const wk = new Worker(code, { eval: true, workerData: { pkg: path.join(__dirname, '..'), table: w.table } });
+    wk.once('message', resolve);
+    wk.once('error', reject);
+  }), BOUND_MS, 'a worker thread\'s read')));
+  assert.deepEqual(results, Array(3).fill([true, false, 0, ATTACHED]));
+});
+
 test('the table deleted: the last values; then repaired', async (t) => {
   const { w, client } = await setup(t);
   let changed = nextChange(client);
