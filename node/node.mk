@@ -5,7 +5,8 @@
 # shared object, and this rule builds it with the Makefile's own compiler,
 # flags and O= folder (sanitizer and clang builds included), from the
 # Node-API headers on the machine, with no download and no Python build
-# tool. It links nothing of libwarden: lib/table.js hands it the path of
+# tool (and node-gyp's current release wants a newer node than Debian's
+# and nodesource's 20). It links nothing of libwarden: lib/table.js hands it the path of
 # libwarden.so.0, which it loads with dlopen(3), so that one .node serves
 # the checkout and the installed tree, as the Python module does.
 #
