@@ -1,26 +1,30 @@
 # node/node.mk: the Node.js OpenFeature provider (warden-node(3)), included
 # from the Makefile with `-include node/node.mk`.
 #
-# The addon is built by a plain compiler rule, not node-gyp: a .node is a
-# shared object, and this rule builds it with the Makefile's own compiler,
-# flags and O= folder (sanitizer and clang builds included), from the
-# Node-API headers on the machine, with no download and no Python build
-# tool (and node-gyp's current release wants a newer node than Debian's
-# and nodesource's 20). It links nothing of libwarden: lib/table.js hands it the path of
-# libwarden.so.0, which it loads with dlopen(3), so that one .node serves
-# the checkout and the installed tree, as the Python module does.
+# The addon is built by node-gyp (node/binding.gyp), which scripts/deps
+# brings with npm ci, pointed at the Node-API headers on this machine
+# (--nodedir), so that nothing is downloaded. It is built with the
+# Makefile's compiler (CC: the clang build builds it with clang) and
+# -Werror, then copied into the O= folder. It links nothing of libwarden:
+# lib/table.js hands it the path of libwarden.so.0, which it loads with
+# dlopen(3), so that one .node serves the checkout and the installed tree,
+# as the Python module does.
 #
 #   make check-node     the provider against the real warden of this build
 #
-# The addon is part of `make` when node and its headers are there. A
-# sanitized build's addon and libwarden cannot be loaded into node (the
-# AddressSanitizer runtime, loaded late, finds its shadow range taken):
-# check-node runs on the plain build.
+# The addon is part of `make` when node, its headers and node-gyp are
+# there. A sanitized build's libwarden cannot be loaded into node (the
+# AddressSanitizer runtime, loaded late, finds its shadow range taken), so
+# the addon is built without the sanitizers and check-node runs on the
+# plain build.
 
 NODE		?= $(shell command -v node 2>/dev/null)
 NODE_INCLUDE	?= $(firstword $(wildcard /usr/include/node /usr/local/include/node))
+# node-gyp's --nodedir: the prefix whose include/node holds the headers.
+NODE_PREFIX	 = $(patsubst %/include/node,%,$(NODE_INCLUDE))
+NODE_GYP	:= node/node_modules/.bin/node-gyp
 NODE_ADDON	:= $(OBJ)/node/warden.node
-HAVE_NODE	:= $(if $(NODE),$(if $(wildcard $(NODE_INCLUDE)/node_api.h),yes))
+HAVE_NODE	:= $(if $(NODE),$(if $(wildcard $(NODE_INCLUDE)/node_api.h),$(if $(wildcard $(NODE_GYP)),yes)))
 NODE_JS		:= node/index.js node/lib/provider.js node/lib/table.js
 # Where `make install` puts the package: beside npm's global packages of
 # the prefix, which `require()` finds through NODE_PATH (warden-node(3)).
@@ -31,19 +35,20 @@ all: $(NODE_ADDON)
 test-programs: $(NODE_ADDON)
 endif
 
-$(NODE_ADDON): node/src/addon.c include/warden.h
+$(NODE_ADDON): node/src/addon.c node/binding.gyp include/warden.h
 	@mkdir -p $(@D)
-	$(call say,CC,$@)
-	$(Q)$(CC) $(BASE_CFLAGS) -fPIC -shared -fvisibility=hidden -Iinclude \
-	    -isystem $(NODE_INCLUDE) -DNODE_GYP_MODULE_NAME=warden $(LDFLAGS) \
-	    -o $@ $< -ldl
+	$(call say,GYP,$@)
+	$(Q)cd node && MAKEFLAGS= CC="$(CC)" $(abspath $(NODE_GYP)) rebuild \
+	    --nodedir=$(NODE_PREFIX) --loglevel=error >/dev/null
+	$(Q)cp node/build/Release/warden.node $@
 
 # The tests start this build's warden; npm ci (scripts/deps) brought the SDK.
 .PHONY: check-node install-node uninstall-node
 check-node: $(PROGS) $(LIBS_OUT) $(if $(HAVE_NODE),$(NODE_ADDON))
 	$(Q)if [ "$(HAVE_NODE)" != yes ]; then \
-		echo "check-node: node or its headers (node_api.h) missing:" \
-		    "install nodejs, npm and libnode-dev (or nodesource's nodejs)" >&2; \
+		echo "check-node: node, its headers (node_api.h) or node-gyp missing:" \
+		    "install nodejs, npm and libnode-dev (or nodesource's nodejs)," \
+		    "then run scripts/deps (npm ci in node/)" >&2; \
 		exit 1; fi
 	$(Q)[ -d node/node_modules/@openfeature/server-sdk ] || { \
 		echo "check-node: @openfeature/server-sdk missing: run scripts/deps" \
