@@ -167,8 +167,6 @@ flagsvc_change(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 	TAILQ_INSERT_TAIL(&grp.calls, c, entry);
 	if (grp.ev != NULL)
 		event_active(grp.ev, EV_TIMEOUT, 0);
-	if (grp.failed)
-		return c;
 	if ((e = flags_change_read(op, params, &ch, err, sizeof(err))) != FLAGS_OK ||
 	    (e = flags_op_change(grp.pending != NULL ? grp.pending :
 	    flagsvc_state(), &ch, &by, flagsvc_realtime_ms(), &rec, err,
