@@ -6,12 +6,15 @@
  * alone; a write or a sync that fails answers the whole group unavailable
  * and changes nothing (state, table, events, journal); a client that
  * leaves before its answer still has its change; a full group commits at
- * once; a reload and a handover commit the group first.
+ * once; a reload, a handover and the guard commit the group first; and
+ * warden killed at a group's sync has answered none of it.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <check.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -419,6 +422,107 @@ START_TEST(test_group_committed_before)
 }
 END_TEST
 
+/*
+ * The guard rolls back with a group open: the group commits first (the
+ * change is answered), then the rollback is judged and made.
+ */
+START_TEST(test_group_before_guard)
+{
+	json_t	*params = json_pack("{s:i}", "stage", 1), *res = NULL;
+	char	 err[512];
+
+	ck_assert_msg(flagsvc_write("stage.set", params, 0, getpid(), &res, err,
+	    sizeof(err)) == FLAGSVC_OK, "stage.set: %s", err);
+	json_decref(params);
+	json_decref(res);
+	gc_done = gc_done_ok = 0;
+	gc_change(100);
+	flagsvc_note_restart();
+	ck_assert_uint_eq(gc_done, 0);
+	flagsvc_note_restart();
+	ck_assert_uint_eq(gc_done_ok, 1);
+	ck_assert_uint_eq(flagsvc_guard_rollbacks(), 1);
+	ck_assert_int_eq(flagsvc_stage(), 0);
+}
+END_TEST
+
+/* --- killed at the sync ------------------------------------------------------------ */
+
+static int	gc_answers_fd = -1;
+
+static void
+gc_tell_done(void *arg, enum flagsvc_err e, json_t *result, const char *err)
+{
+	(void)arg;
+	(void)e;
+	(void)err;
+	json_decref(result);
+	(void)util_write_all(gc_answers_fd, "a", 1);
+}
+
+static int
+gc_die_sync(int fd)
+{
+	(void)fd;
+	(void)raise(SIGKILL);
+	return -1;
+}
+
+/*
+ * warden killed at the very point of a group's sync, its records written:
+ * none of them was answered, the change answered before is on disk, and
+ * the journal's lines are whole records in sequence (a restart replays
+ * them: they were never acknowledged, so keeping them is allowed).
+ */
+START_TEST(test_group_killed_at_sync)
+{
+	json_t	*params;
+	char	 path[512], *text, *p, c;
+	int	 pipefd[2], status, i, lines = 0;
+	pid_t	 pid;
+
+	ho_set_flag("f", true);
+	ck_assert_int_eq(pipe(pipefd), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		close(pipefd[0]);
+		gc_answers_fd = pipefd[1];
+		for (i = 0; i < 3; i++) {
+			params = json_pack("{s:s,s:b}", "name", "k", "value",
+			    i % 2 == 0);
+			(void)flagsvc_change(FLAGS_OP_SET, params, 0, getpid(),
+			    gc_tell_done, NULL);
+			json_decref(params);
+		}
+		journal_io.fdatasync = gc_die_sync;
+		flagsvc_flush();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "the child was not killed at the sync");
+	ck_assert_int_eq(read(pipefd[0], &c, 1), 0);	/* no answer at all */
+	close(pipefd[0]);
+
+	snprintf(path, sizeof(path), "%s/journal", ho_conf->state_dir);
+	ck_assert_ptr_nonnull(text = harness_read_file(path));
+	for (p = text; *p != '\0'; p = strchr(p, '\n') + 1) {
+		json_t	*rec = json_loads(p + 9, JSON_DISABLE_EOF_CHECK, NULL);
+
+		ck_assert_msg(strchr(p, '\n') != NULL, "a torn line: %s", p);
+		ck_assert_msg(rec != NULL, "not a record: %s", p);
+		ck_assert_int_eq(json_integer_value(json_object_get(rec, "seq")),
+		    ++lines);
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "name")),
+		    lines == 1 ? "f" : "k");
+		json_decref(rec);
+	}
+	ck_assert_int_eq(lines, 4);
+	free(text);
+}
+END_TEST
+
 static void
 gc_teardown(void)
 {
@@ -439,6 +543,8 @@ flags_group_suite(void)
 	tcase_add_test(tc, test_group_client_gone);
 	tcase_add_test(tc, test_group_bounded);
 	tcase_add_loop_test(tc, test_group_committed_before, 0, 3);
+	tcase_add_test(tc, test_group_before_guard);
+	tcase_add_test(tc, test_group_killed_at_sync);
 	return s;
 }
 

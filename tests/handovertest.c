@@ -41,7 +41,8 @@ struct config			*ho_conf;
 /*
  * Five flags: f is waited on and set by a client, g makes events for the
  * subscriber, h is never set (waits on it time out), k is set while no
- * image runs, s is the stages' (for the group commit's cases). Output is
+ * image runs, s is the stages' (for the group commit's cases), with a
+ * guard that rolls a stage back at the second failure restart. Output is
  * capped low so that a big answer pauses reading.
  */
 static const char conf_text[] =
@@ -52,6 +53,8 @@ static const char conf_text[] =
     " \"s\": {} },\n"
     "  \"stages\": [ { \"stage\": 1, \"enable\": [\"s\"] },\n"
     "    { \"stage\": 2, \"enable\": [] } ],\n"
+    "  \"guard\": { \"max_restarts\": 1, \"window_s\": 3600,"
+    " \"action\": \"rollback\" },\n"
     "  \"supervisor\": { \"children\": [\n"
     "    { \"name\": \"a\", \"command\": [\"/bin/true\"] } ] } }\n";
 
