@@ -464,7 +464,7 @@ START_TEST(test_group_64_clients)
 {
 	struct harness	 h;
 	struct flagload	 fl;
-	char		*text = flagload_config();
+	char		*text = flagload_config(), *out = NULL, want[64];
 	unsigned	 syncs, first;
 	int		 i;
 
@@ -486,6 +486,12 @@ START_TEST(test_group_64_clients)
 	syncs = flagload_syncs(&h);
 	ck_assert_msg(syncs <= FLAGLOAD_CLIENTS * GROUP_ROUNDS - 60,
 	    "%u syncs for %d writes", syncs, FLAGLOAD_CLIENTS * GROUP_ROUNDS);
+	/* wardenctl says the same count. */
+	ck_assert_int_eq(harness_ctl(&h, &out, NULL, "table", "info", NULL), 0);
+	snprintf(want, sizeof(want), "syncs        %u\n", syncs);
+	ck_assert_msg(out != NULL && strstr(out, want) != NULL,
+	    "wardenctl table info: %s", out);
+	free(out);
 	flagload_close(&fl);
 
 	kill_warden(&h);
