@@ -394,6 +394,32 @@ START_TEST(test_group_bounded)
 END_TEST
 
 /*
+ * A snapshot falls due within a group (every 1,000 records): it is taken
+ * once the group is durable and applied, covering the whole group, and
+ * the journal starts afresh after it.
+ */
+START_TEST(test_group_snapshot)
+{
+	char	 path[512];
+	json_t	*snap;
+	int	 i;
+
+	gc_done = gc_done_ok = 0;
+	for (i = 0; i < 1100; i++)
+		gc_change(i % 101);
+	flagsvc_flush();
+	ck_assert_uint_eq(gc_done_ok, 1100);
+	snprintf(path, sizeof(path), "%s/state.json", ho_conf->state_dir);
+	ck_assert_ptr_nonnull(snap = json_load_file(path, 0, NULL));
+	/* Groups of 256: the fourth ends past 1,000. */
+	ck_assert_int_eq(json_integer_value(json_object_get(snap, "seq")), 1024);
+	json_decref(snap);
+	ck_assert_uint_eq(gc_journal_records(), 1100 - 1024);
+	ck_assert_int_eq(gc_value_of_f(), 1099 % 101);
+}
+END_TEST
+
+/*
  * What reads the state whole commits the group first (0: a reload, 1: a
  * reexec's handover, 2: shutdown's flush), so the change is in what they
  * read.
@@ -542,6 +568,7 @@ flags_group_suite(void)
 	tcase_add_loop_test(tc, test_group_fails, 0, 2);
 	tcase_add_test(tc, test_group_client_gone);
 	tcase_add_test(tc, test_group_bounded);
+	tcase_add_test(tc, test_group_snapshot);
 	tcase_add_loop_test(tc, test_group_committed_before, 0, 3);
 	tcase_add_test(tc, test_group_before_guard);
 	tcase_add_test(tc, test_group_killed_at_sync);

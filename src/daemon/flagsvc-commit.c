@@ -92,11 +92,18 @@ flagsvc_err_of(enum flags_err e)
 }
 
 /* The group cannot be made durable: every call of it is told why. */
+/* What every call of a group the disk refused is told. */
+static void
+flagsvc_why(char *buf, size_t len, int err)
+{
+	snprintf(buf, len, "the change could not be made durable in %s: %s",
+	    flagsvc_config()->state_dir, strerror(err));
+}
+
 static void
 flagsvc_group_fail(int err)
 {
-	snprintf(grp.why, sizeof(grp.why), "the change could not be made "
-	    "durable in %s: %s", flagsvc_config()->state_dir, strerror(err));
+	flagsvc_why(grp.why, sizeof(grp.why), err);
 	grp.failed = true;
 	flags_free(grp.pending);
 	grp.pending = NULL;
@@ -257,18 +264,18 @@ flagsvc_flush(void)
 	grp.pending = NULL;
 	grp.failed = false;
 	if (!failed && journal_sync(flagsvc_journal()) == -1) {
-		snprintf(why, sizeof(why), "the change could not be made durable "
-		    "in %s: %s", flagsvc_config()->state_dir, strerror(errno));
+		flagsvc_why(why, sizeof(why), errno);
 		failed = true;
 	}
-	if (!failed)
+	if (!failed) {
 		flagsvc_group_apply(&calls);
+		/* Now, while no next group has written a line. */
+		flagsvc_snapshot_if_due();
+	}
 	while ((c = TAILQ_FIRST(&calls)) != NULL) {
 		TAILQ_REMOVE(&calls, c, entry);
 		flagsvc_answer(c, failed, why);
 	}
-	if (!failed)
-		flagsvc_snapshot_if_due();
 }
 
 static void
