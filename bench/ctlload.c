@@ -2,11 +2,12 @@
  * ctlload.c: load on warden's control socket.
  *
  *   bench-ctlload -S SOCKET -m METHOD [-p PARAMS] [-c CLIENTS] [-d SECONDS]
- *       [-i INTERVAL_US] [-f WAITS [-F CONDITION] [-t TIMEOUT_MS]]
+ *       [-n REQUESTS] [-i INTERVAL_US] [-f WAITS [-F CONDITION] [-t TIMEOUT_MS]]
  *
  * CLIENTS processes each open their own connection and send METHOD (with
  * the JSON object PARAMS) one request at a time, waiting for each answer,
- * for SECONDS. Latencies go into a histogram of 1 us buckets shared by all
+ * for SECONDS, or with -n until REQUESTS have been sent among them (SECONDS
+ * then only bounds the run). Latencies go into a histogram of 1 us buckets shared by all
  * clients, so the percentiles are over every request of the run. Prints
  * one line:
  *   method=M clients=C requests=N errors=E rps=R p50_us=.. p99_us=.. max_us=..
@@ -166,7 +167,7 @@ ctlload_record(struct shared *sh, long long dt)
 
 static void __attribute__((noreturn))
 ctlload_client(struct shared *sh, const char *path, const char *req,
-    long long start, long long deadline, long interval_us)
+    long long start, long long deadline, long interval_us, long count)
 {
 	static char	buf[1 << 20];
 	size_t		have = 0, len = strlen(req);
@@ -189,6 +190,9 @@ ctlload_client(struct shared *sh, const char *path, const char *req,
 			}
 		} else if (t0 >= deadline)
 			break;
+		if (count == 0)
+			break;
+		count--;		/* negative: no count, only the deadline */
 		ctlload_write(fd, req, len);
 		if (ctlload_answer(fd, buf, sizeof(buf), &have))
 			__atomic_fetch_add(&sh->errors, 1, __ATOMIC_RELAXED);
@@ -341,12 +345,12 @@ main(int argc, char *argv[])
 	char		*req;
 	double		 secs = 2.0;
 	long long	 t0, deadline;
-	long		 interval_us = 0;
+	long		 interval_us = 0, total = -1;
 	struct flood	 fl = { 0, "{\"stage\":999999}", 1000 };
 	pid_t		 pids[MAXCLIENTS + 1];
 	int		 ch, clients = 1, i, n, nprocs;
 
-	while ((ch = getopt(argc, argv, "S:m:p:c:d:i:f:F:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "S:m:p:c:d:n:i:f:F:t:")) != -1) {
 		switch (ch) {
 		case 'S':
 			path = optarg;
@@ -362,6 +366,9 @@ main(int argc, char *argv[])
 			break;
 		case 'd':
 			secs = atof(optarg);
+			break;
+		case 'n':
+			total = atol(optarg);
 			break;
 		case 'i':
 			interval_us = atol(optarg);
@@ -381,7 +388,7 @@ main(int argc, char *argv[])
 	}
 	if (path == NULL || method == NULL || optind != argc ||
 	    clients < 1 || clients > MAXCLIENTS || secs <= 0 || interval_us < 0 ||
-	    fl.waits < 0 || fl.timeout_ms < 0)
+	    fl.waits < 0 || fl.timeout_ms < 0 || total == 0 || total < -1)
 		goto usage;
 
 	n = params != NULL ?
@@ -405,7 +412,8 @@ main(int argc, char *argv[])
 		if (pids[i] == 0 && i == clients)
 			ctlload_flooder(sh, path, &fl, deadline);
 		if (pids[i] == 0)
-			ctlload_client(sh, path, req, t0, deadline, interval_us);
+			ctlload_client(sh, path, req, t0, deadline, interval_us,
+			    total < 0 ? -1 : total / clients + (i < total % clients));
 	}
 	n = 0;
 	for (i = 0; i < nprocs; i++) {
@@ -436,7 +444,7 @@ main(int argc, char *argv[])
 
 usage:
 	fprintf(stderr, "usage: bench-ctlload -S SOCKET -m METHOD [-p PARAMS] "
-	    "[-c CLIENTS] [-d SECONDS]\n"
+	    "[-c CLIENTS] [-d SECONDS] [-n REQUESTS]\n"
 	    "           [-i INTERVAL_US] [-f WAITS [-F CONDITION] "
 	    "[-t TIMEOUT_MS]]\n");
 	return 2;

@@ -26,6 +26,7 @@
 #include "harness.h"
 #include "testlib.h"
 #include "flagstest.h"
+#include "flagload.h"
 #include "util.h"
 #include "warden.h"
 #include "suite.h"
@@ -501,6 +502,39 @@ START_TEST(test_pin_refused)
 }
 END_TEST
 
+/* --- 8. a crash among groups ------------------------------------------------ */
+
+/*
+ * SIGKILL while 64 clients write, one group after another: after the
+ * restart each client's flag holds at least the last value answered OK
+ * (no answered change is lost) and at most the last one sent.
+ */
+START_TEST(test_sigkill_among_groups)
+{
+	struct harness	 h;
+	struct flagload	 fl;
+	char		*conf = flagload_config();
+	int		 i, v;
+
+	start(&h, conf);
+	flagload_open(&fl, &h);
+	flagload_start(&fl, 100, 640);
+	kill_warden(&h);
+	flagload_join(&fl);
+	restart(&h);
+	for (i = 0; i < FLAGLOAD_CLIENTS; i++) {
+		v = flagload_value(&h, i);
+		ck_assert_msg(!fl.failed[i], "client %d: a change refused", i);
+		ck_assert_msg(v >= fl.acked[i] && v <= fl.sent[i], "client %d: "
+		    "c%d is %d after the restart; answered %d, sent %d", i, i, v,
+		    fl.acked[i], fl.sent[i]);
+	}
+	flagload_close(&fl);
+	free(conf);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 flags_durable_suite(void)
 {
@@ -514,6 +548,7 @@ flags_durable_suite(void)
 	/* 0: one file all along; 1: "added" comes with a reload. */
 	tcase_add_loop_test(tc, test_replay_same_values, 0, 2);
 	tcase_add_test(tc, test_pin_refused);
+	tcase_add_test(tc, test_sigkill_among_groups);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "flagload.h"
 #include "testlib.h"
 #include "journal.h"
 #include "util.h"
@@ -412,6 +413,96 @@ START_TEST(test_bad_snapshot_untouched)
 }
 END_TEST
 
+/* --- group commit ------------------------------------------------------------- */
+
+#define GROUP_ROUNDS	15	/* 64 x 15 = 960 records: under a snapshot's 1,000 */
+
+/*
+ * The journal's lines in order: seq 1, 2, 3 ..., every one a flag.set of
+ * c<i> to the value after its last one. count: the records.
+ */
+static size_t
+group_check_journal(struct harness *h)
+{
+	char		*path = harness_path(h, "state/journal"), *text, *p, *nl;
+	int		 last[FLAGLOAD_CLIENTS] = { 0 }, i;
+	json_t		*rec;
+	const char	*name;
+	size_t		 n = 0;
+
+	ck_assert_ptr_nonnull(text = harness_read_file(path));
+	for (p = text; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		ck_assert_msg(strlen(p) > 9, "line %zu: %s", n + 1, p);
+		rec = json_loads(p + 9, 0, NULL);
+		ck_assert_msg(rec != NULL, "line %zu: not a record: %s", n + 1, p);
+		n++;
+		ck_assert_int_eq(json_integer_value(json_object_get(rec, "seq")),
+		    (json_int_t)n);
+		name = json_string_value(json_object_get(rec, "name"));
+		ck_assert_msg(name != NULL && name[0] == 'c', "line %zu: %s", n, p);
+		i = atoi(name + 1);
+		ck_assert(i >= 0 && i < FLAGLOAD_CLIENTS);
+		ck_assert_msg(json_integer_value(json_object_get(json_array_get(
+		    json_object_get(rec, "changes"), 0), "new")) == last[i] + 1,
+		    "line %zu: %s after %d", n, p, last[i]);
+		last[i]++;
+		json_decref(rec);
+	}
+	free(text);
+	free(path);
+	return n;
+}
+
+/*
+ * 64 clients write at once: every change answered OK, the journal holds
+ * them all in order, a restart replays them, and far fewer syncs than
+ * writes were taken: 64 writes read in one go (warden stopped while they
+ * are sent) take a handful.
+ */
+START_TEST(test_group_64_clients)
+{
+	struct harness	 h;
+	struct flagload	 fl;
+	char		*text = flagload_config(), *out = NULL, want[64];
+	unsigned	 syncs, first;
+	int		 i;
+
+	start(&h, text);
+	flagload_open(&fl, &h);
+	first = flagload_round_stopped(&fl);
+	ck_assert_msg(first >= 1 && first <= 4, "64 writes read at once took "
+	    "%u syncs", first);
+	flagload_start(&fl, GROUP_ROUNDS, 0);
+	flagload_join(&fl);
+	for (i = 0; i < FLAGLOAD_CLIENTS; i++) {
+		ck_assert_msg(!fl.failed[i] && fl.acked[i] == GROUP_ROUNDS,
+		    "client %d: %d of %d answered OK", i, fl.acked[i],
+		    GROUP_ROUNDS);
+		ck_assert_int_eq(flagload_value(&h, i), GROUP_ROUNDS);
+	}
+	ck_assert_uint_eq(group_check_journal(&h),
+	    FLAGLOAD_CLIENTS * GROUP_ROUNDS);
+	syncs = flagload_syncs(&h);
+	ck_assert_msg(syncs <= FLAGLOAD_CLIENTS * GROUP_ROUNDS - 60,
+	    "%u syncs for %d writes", syncs, FLAGLOAD_CLIENTS * GROUP_ROUNDS);
+	/* wardenctl says the same count. */
+	ck_assert_int_eq(harness_ctl(&h, &out, NULL, "table", "info", NULL), 0);
+	snprintf(want, sizeof(want), "syncs        %u\n", syncs);
+	ck_assert_msg(out != NULL && strstr(out, want) != NULL,
+	    "wardenctl table info: %s", out);
+	free(out);
+	flagload_close(&fl);
+
+	kill_warden(&h);
+	restart(&h);
+	for (i = 0; i < FLAGLOAD_CLIENTS; i++)
+		ck_assert_int_eq(flagload_value(&h, i), GROUP_ROUNDS);
+	free(text);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 journal_suite(void)
 {
@@ -423,6 +514,7 @@ journal_suite(void)
 	tcase_add_test(tc, test_repair_refused_while_running);
 	tcase_add_loop_test(tc, test_odd_record_refused, 0, (int)nitems(odd));
 	tcase_add_test(tc, test_bad_snapshot_untouched);
+	tcase_add_test(tc, test_group_64_clients);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -39,15 +39,22 @@ struct event_base		*ho_base;
 struct config			*ho_conf;
 
 /*
- * Four flags: f is waited on and set by a client, g makes events for the
+ * Five flags: f is waited on and set by a client, g makes events for the
  * subscriber, h is never set (waits on it time out), k is set while no
- * image runs. Output is capped low so that a big answer pauses reading.
+ * image runs, s is the stages' (for the group commit's cases), with a
+ * guard that rolls a stage back at the second failure restart. Output is
+ * capped low so that a big answer pauses reading.
  */
 static const char conf_text[] =
     "{ \"socket\": \"%s/w.sock\", \"state_dir\": \"%s/state\",\n"
     "  \"table\": \"%s\",\n"
     "  \"limits\": { \"max_output_bytes\": 4096 },\n"
-    "  \"flags\": { \"f\": {}, \"g\": {}, \"h\": {}, \"k\": {} },\n"
+    "  \"flags\": { \"f\": {}, \"g\": {}, \"h\": {}, \"k\": {},"
+    " \"s\": {} },\n"
+    "  \"stages\": [ { \"stage\": 1, \"enable\": [\"s\"] },\n"
+    "    { \"stage\": 2, \"enable\": [] } ],\n"
+    "  \"guard\": { \"max_restarts\": 1, \"window_s\": 3600,"
+    " \"action\": \"rollback\" },\n"
     "  \"supervisor\": { \"children\": [\n"
     "    { \"name\": \"a\", \"command\": [\"/bin/true\"] } ] } }\n";
 

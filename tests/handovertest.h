@@ -32,9 +32,11 @@ extern struct config		*ho_conf;
 
 /*
  * The checked fixture of every handover suite: a configuration in a
- * temporary directory (four flags: f is waited on and set by a client, g
+ * temporary directory (five flags: f is waited on and set by a client, g
  * makes events for the subscriber, h is never set, k is set while no
- * image runs; output capped low so that a big answer pauses reading),
+ * image runs, s is stage 1's; stages 1 and 2, a guard that rolls back at
+ * the second failure restart; output capped low so that a big answer
+ * pauses reading),
  * and everything warden sets up on it. Teardown frees it all.
  */
 void		 ho_setup(void);

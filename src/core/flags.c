@@ -124,6 +124,45 @@ flags_free(struct flags *fs)
 	free(fs);
 }
 
+/*
+ * A state of its own with the same content: the daemon validates the
+ * changes of a group commit against a copy with the group's records
+ * applied, while the state in force waits for their sync.
+ */
+struct flags *
+flags_copy(const struct flags *src)
+{
+	struct flags	*fs = xcalloc(1, sizeof(*fs));
+	size_t		 i, n = src->nflags;
+	int		 k;
+
+	*fs = *src;
+	fs->flag = xcalloc(n, sizeof(*fs->flag));
+	for (i = 0; i < n; i++) {
+		fs->flag[i] = src->flag[i];
+		fs->flag[i].name = xstrdup(src->flag[i].name);
+		fs->flag[i].description = xstrdup(src->flag[i].description);
+		fs->flag[i].reason = src->flag[i].reason != NULL ?
+		    xstrdup(src->flag[i].reason) : NULL;
+	}
+	fs->stage_flags = xcalloc((size_t)src->nstages, sizeof(*fs->stage_flags));
+	fs->stage_nflags = xcalloc((size_t)src->nstages, sizeof(*fs->stage_nflags));
+	fs->saved = xcalloc((size_t)src->nstages, sizeof(*fs->saved));
+	for (k = 0; k < src->nstages; k++) {
+		fs->stage_nflags[k] = src->stage_nflags[k];
+		fs->stage_flags[k] = xcalloc(src->stage_nflags[k],
+		    sizeof(**fs->stage_flags));
+		memcpy(fs->stage_flags[k], src->stage_flags[k],
+		    src->stage_nflags[k] * sizeof(**fs->stage_flags));
+		if (src->saved[k] != NULL) {
+			fs->saved[k] = xcalloc(n, sizeof(int));
+			memcpy(fs->saved[k], src->saved[k], n * sizeof(int));
+		}
+	}
+	fs->history = json_deep_copy(src->history);
+	return fs;
+}
+
 ssize_t
 flags_find(const struct flags *fs, const char *name)
 {

@@ -104,6 +104,8 @@ struct flags {
 /* A fresh state from the configuration: every flag at its default, stage 0. */
 struct flags	*flags_new(const struct config *);
 void		 flags_free(struct flags *);
+/* A deep copy: changing one leaves the other as it was. */
+struct flags	*flags_copy(const struct flags *);
 /*
  * Take a reloaded configuration: values, their authors, the stage, the saved
  * sets and the history carry over by flag name; new flags start at their

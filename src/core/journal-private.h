@@ -35,6 +35,12 @@ struct journal {
 	unsigned	 since;		/* records since the last snapshot */
 	unsigned	 every;
 	size_t		 dropped;
+	/* Group commit: where the batch began, to cut back to if it fails. */
+	size_t		 unsynced;	/* records written since the last sync */
+	off_t		 synced_len;
+	uint64_t	 synced_seq;
+	unsigned	 synced_since;
+	uint64_t	 syncs;		/* fdatasyncs that made records durable */
 	const char	*tail_why;	/* the torn last line, until it is cut */
 
 	/* What opening read; let go by journal_begin(). */

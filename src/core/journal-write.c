@@ -2,10 +2,13 @@
  * journal-write.c: the flag state on disk, written: each change appended
  * and synced, snapshots, and what opening left to do (see journal.h).
  *
- * Every change is on disk before it is acknowledged, so the journal is
- * fdatasync'd on each append; a failed append is cut back off, and the cut
- * synced, so that the journal never keeps half a line behind a good one and
- * an unacknowledged line cannot come back after a power cut.
+ * Every change is on disk before it is acknowledged. The records of a
+ * group (journal_write(), the changes of one turn of the daemon's loop)
+ * share one fdatasync (journal_sync()): appends cost a write each and the
+ * disk's flush once. A write or a sync that fails cuts the whole group back
+ * off, and the cut is synced, so that the journal never keeps half a line
+ * behind a good one and an unacknowledged line cannot come back after a
+ * power cut. journal_append() is a group of one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,8 +123,27 @@ journal_settle(struct journal *st)
 }
 /* --- writing ---------------------------------------------------------------------- */
 
+/*
+ * A write or the sync failed: the group is not durable, so none of it may
+ * stay. Back to where it began: the length, the seq and the count towards
+ * the next snapshot; the bytes are cut now, or before the next write when
+ * that fails too.
+ */
+static void
+journal_unwind(struct journal *st)
+{
+	st->jlen = st->synced_len;
+	st->seq = st->synced_seq;
+	st->since = st->synced_since;
+	st->unsynced = 0;
+	st->torn = true;
+	if (journal_cut(st) == -1)
+		log_warn("%s: cut back to %lld bytes", st->journal_path,
+		    (long long)st->jlen);
+}
+
 int
-journal_append(struct journal *st, json_t *rec)
+journal_write(struct journal *st, json_t *rec)
 {
 	char	*text, *line;
 	size_t	 len;
@@ -131,8 +153,13 @@ journal_append(struct journal *st, json_t *rec)
 		errno = EINVAL;
 		return -1;
 	}
-	if (journal_settle(st) == -1)
-		return -1;
+	if (st->unsynced == 0) {
+		if (journal_settle(st) == -1)
+			return -1;
+		st->synced_len = st->jlen;
+		st->synced_seq = st->seq;
+		st->synced_since = st->since;
+	}
 	json_object_set_new(rec, "seq", json_integer((json_int_t)(st->seq + 1)));
 	/* Compact JSON has no raw newline: one record, one line. */
 	if ((text = json_dumps(rec, JSON_COMPACT)) == NULL) {
@@ -144,19 +171,11 @@ journal_append(struct journal *st, json_t *rec)
 	    (unsigned)journal_crc32c(text, strlen(text)), text);
 	free(text);
 	len = (size_t)n;
-	if (journal_write_all(st->jfd, line, len) == -1 ||
-	    journal_io.fdatasync(st->jfd) == -1) {
+	if (journal_write_all(st->jfd, line, len) == -1) {
 		saved = errno;
 		free(line);
 		json_object_del(rec, "seq");
-		/*
-		 * Part of the line may be on disk: cut it off now, or before
-		 * the next append when that fails too.
-		 */
-		st->torn = true;
-		if (journal_cut(st) == -1)
-			log_warn("%s: cut back to %lld bytes", st->journal_path,
-			    (long long)st->jlen);
+		journal_unwind(st);
 		errno = saved;
 		return -1;
 	}
@@ -164,7 +183,65 @@ journal_append(struct journal *st, json_t *rec)
 	st->jlen += (off_t)len;
 	st->seq++;
 	st->since++;
+	st->unsynced++;
 	return 0;
+}
+
+int
+journal_sync(struct journal *st)
+{
+	int	saved;
+
+	if (st->unsynced == 0)
+		return 0;
+	if (journal_io.fdatasync(st->jfd) == -1) {
+		saved = errno;
+		journal_unwind(st);
+		errno = saved;
+		return -1;
+	}
+	st->unsynced = 0;
+	st->syncs++;
+	return 0;
+}
+
+int
+journal_append(struct journal *st, json_t *rec)
+{
+	int	saved;
+
+	if (st->unsynced > 0) {
+		/* One record alone: never part of a group begun elsewhere. */
+		errno = EBUSY;
+		return -1;
+	}
+	if (journal_write(st, rec) == -1)
+		return -1;
+	if (journal_sync(st) == -1) {
+		saved = errno;
+		json_object_del(rec, "seq");
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+size_t
+journal_unsynced(const struct journal *st)
+{
+	return st->unsynced;
+}
+
+size_t
+journal_unsynced_bytes(const struct journal *st)
+{
+	return st->unsynced > 0 ? (size_t)(st->jlen - st->synced_len) : 0;
+}
+
+uint64_t
+journal_syncs(const struct journal *st)
+{
+	return st->syncs;
 }
 
 bool
@@ -180,6 +257,11 @@ journal_snapshot(struct journal *st, const json_t *flags_state)
 	char	*text;
 	int	 fd, saved;
 
+	if (st->unsynced > 0) {
+		/* It would cover records not yet durable. */
+		errno = EBUSY;
+		return -1;
+	}
 	doc = json_pack("{s:i, s:I, s:O}", "version", JOURNAL_VERSION,
 	    "seq", (json_int_t)st->seq, "state", (json_t *)flags_state);
 	if (doc == NULL) {

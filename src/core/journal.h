@@ -5,7 +5,8 @@
  *	journal		change records appended one per line,
  *			"<crc32c of the JSON, 8 hex digits> <compact JSON>\n",
  *			each with "v" (JOURNAL_RECORD_VERSION) and a "seq" (1, 2,
- *			3...), fdatasync'd before journal_append() returns;
+ *			3...), fdatasync'd before journal_append() returns
+ *			(a group's, once for all, by journal_sync());
  *	state.json	a snapshot {"version": 1, "seq": S, "state": {...}}: the
  *			flags state (flags_snapshot_json()) after record S.
  *
@@ -14,8 +15,9 @@
  * A crash between the two leaves journal records the snapshot already
  * covers, and opening skips them by seq.
  *
- * The journal's rules, checked at open. Appends are sequential and each is
- * synced before the next, so only the last line can be torn by a crash: a
+ * The journal's rules, checked at open. Appends are sequential and a group
+ * of them is synced before the next group is written, so only the last
+ * lines can be torn by a crash: a
  * last line with no newline, or that is not a record (bad checksum, not
  * JSON, no seq), is cut off. Anything else stops warden rather than lose
  * or change acknowledged state: a damaged line followed by any other line,
@@ -97,8 +99,27 @@ void		 journal_close(struct journal *);
  * Give rec the next seq, append it and fdatasync. 0, or -1 with errno
  * (ENOSPC, EIO, EDQUOT...) when it could not be made durable: then the
  * journal is as it was, rec loses its seq, and the seq is not used up.
+ * EBUSY while a group is written and not yet synced.
  */
 int		 journal_append(struct journal *, json_t *rec);
+/*
+ * Group commit: journal_write() gives rec the next seq and writes it
+ * without a sync; journal_sync() makes every record written since the last
+ * sync durable with one fdatasync (0 at once when there is none). Records
+ * written and not synced are a group: none is durable, none may be
+ * acknowledged or applied. When a write or the sync fails (-1 with errno),
+ * the whole group is cut back off: the journal, the seq and the count
+ * towards the next snapshot are as they were before its first record
+ * (the failed record loses its seq; the others keep theirs, to be thrown
+ * away). No snapshot is taken while a group is open (EBUSY).
+ */
+int		 journal_write(struct journal *, json_t *rec);
+int		 journal_sync(struct journal *);
+/* Records, and their bytes, written since the last sync. */
+size_t		 journal_unsynced(const struct journal *);
+size_t		 journal_unsynced_bytes(const struct journal *);
+/* The fdatasyncs that made records durable, since open. */
+uint64_t	 journal_syncs(const struct journal *);
 
 /* Have enough records been appended since the last snapshot? */
 bool		 journal_snapshot_due(const struct journal *);

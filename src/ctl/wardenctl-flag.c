@@ -640,6 +640,9 @@ table_print_info(json_t *res)
 	flag_print_field("repairs", ctl_cell(json_object_get(res, "repairs")));
 	flag_print_field("last repair", xstrdup(json_is_number(ms) ?
 	    ctl_fmt_duration(buf, sizeof(buf), json_number_value(ms)) : "-"));
+	/* An older warden has no count: "-". */
+	flag_print_field("syncs", ctl_cell(json_object_get(res,
+	    "journal_syncs")));
 }
 
 static int

@@ -2,9 +2,10 @@
  * flagsvc.c: flags, stages and the shared table inside the daemon (see
  * flagsvc.h).
  *
- * A change goes: validate (flags_op_*) -> journal and fdatasync
- * (journal_append) -> apply -> publish the table -> events -> answer. If the
- * disk refuses, the client gets "unavailable" and nothing changed anywhere.
+ * A change goes: validate (flags_op_*) -> journal -> one fdatasync for the
+ * changes of a turn of the loop -> apply -> publish the table -> events ->
+ * answer (flagsvc-commit.c). If the disk refuses, the clients get
+ * "unavailable" and nothing changed anywhere.
  *
  * The table is watched two ways: inotify on its folder (/dev/shm) sees an
  * unlink at once, and a check every TABLE_CHECK_MS compares the object with
@@ -33,6 +34,7 @@
 #include "flags.h"
 #include "hooks.h"
 #include "flagsvc.h"
+#include "flagsvc-private.h"
 #include "log.h"
 #include "journal.h"
 #include "table.h"
@@ -65,8 +67,8 @@ static uint64_t			 fault_at;	/* when a drill broke the table (us), 0: none */
 static uint64_t			 broken_at;	/* when we saw it broken (us), 0: not seen */
 static bool			 pin_due;	/* the last pin failed: retry before a change */
 
-static int64_t
-realtime_ms(void)
+int64_t
+flagsvc_realtime_ms(void)
 {
 	struct timespec	ts;
 
@@ -75,8 +77,7 @@ realtime_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Write the daemon's state into the table, as one change. */
-static void
+void
 flagsvc_publish(void)
 {
 	struct table_flag	*tf;
@@ -167,6 +168,8 @@ flagsvc_make(void)
 static void
 flagsvc_repair(int what)
 {
+	/* Published from the state in force: with no group half taken. */
+	flagsvc_flush();
 	healthy = false;
 	if (broken_at == 0)
 		broken_at = util_now_us();
@@ -270,7 +273,7 @@ flagsvc_watch(void)
 
 /* --- changes ------------------------------------------------------------------- */
 
-static void
+void
 flagsvc_guard_follow(const json_t *rec)
 {
 	int	from, to;
@@ -308,93 +311,41 @@ flagsvc_pin(void)
 	return rc;
 }
 
-/* Journal, apply, publish, tell. 0, or -1 with errno (nothing changed). */
-static int
-flagsvc_commit(json_t *rec)
+int
+flagsvc_pin_if_due(void)
 {
-	json_t	*evs, *e, *snap;
-	size_t	 i;
-
-	if (pin_due && flagsvc_pin() == -1)
-		return -1;
-	if (journal_append(st, rec) == -1)
-		return -1;
-	if (flags_apply(fs, rec) == -1)
-		fatalx("a validated change record did not apply");
-	flagsvc_publish();
-	flagsvc_guard_follow(rec);
-	evs = flags_events_json(fs, rec);
-	json_array_foreach(evs, i, e)
-		events_emit(json_string_value(json_object_get(e, "type")),
-		    json_incref(json_object_get(e, "fields")));
-	json_decref(evs);
-	if (journal_snapshot_due(st)) {
-		snap = flags_snapshot_json(fs);
-		if (journal_snapshot(st, snap) == -1)
-			log_warn("state snapshot (the journal still holds every change)");
-		json_decref(snap);
-	}
-	return 0;
+	return pin_due ? flagsvc_pin() : 0;
 }
 
-static enum flagsvc_err
-flagsvc_err_of(enum flags_err e)
+void
+flagsvc_snapshot_if_due(void)
 {
-	switch (e) {
-	case FLAGS_OK:
-		return FLAGSVC_OK;
-	case FLAGS_INVALID_PARAMS:
-		return FLAGSVC_INVALID;
-	case FLAGS_NOT_FOUND:
-		return FLAGSVC_NOT_FOUND;
-	case FLAGS_CONFLICT:
-		return FLAGSVC_CONFLICT;
-	}
-	return FLAGSVC_INVALID;
+	json_t	*snap;
+
+	if (!journal_snapshot_due(st))
+		return;
+	snap = flags_snapshot_json(fs);
+	if (journal_snapshot(st, snap) == -1)
+		log_warn("state snapshot (the journal still holds every change)");
+	json_decref(snap);
 }
 
-enum flagsvc_err
-flagsvc_change(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
-    json_t **result, char *err, size_t errlen)
+struct flags *
+flagsvc_state(void)
 {
-	struct flags_actor	 by = { uid, pid };
-	struct flags_change	 ch;
-	enum flags_err		 e;
-	json_t			*rec = NULL;
-
-	*result = NULL;
-	if ((e = flags_change_read(op, params, &ch, err, errlen)) != FLAGS_OK ||
-	    (e = flags_op_change(fs, &ch, &by, realtime_ms(), &rec, err,
-	    errlen)) != FLAGS_OK)
-		return flagsvc_err_of(e);
-	if (flagsvc_commit(rec) == -1) {
-		snprintf(err, errlen, "the change could not be made durable in %s: %s",
-		    conf->state_dir, strerror(errno));
-		log_warnx("%s by uid %ld refused: %s", flags_op_name(op),
-		    (long)uid, err);
-		json_decref(rec);
-		return FLAGSVC_UNAVAILABLE;
-	}
-	log_info("%s by uid %ld pid %ld: stage %d", flags_op_name(op), (long)uid,
-	    (long)pid, fs->stage);
-	*result = flags_result_json(fs, rec);
-	json_decref(rec);
-	return FLAGSVC_OK;
+	return fs;
 }
 
-enum flagsvc_err
-flagsvc_write(const char *name, const json_t *params, uid_t uid, pid_t pid,
-    json_t **result, char *err, size_t errlen)
+struct journal *
+flagsvc_journal(void)
 {
-	enum flags_op	op;
+	return st;
+}
 
-	*result = NULL;
-	if (flags_op_parse(name, &op) == -1) {
-		snprintf(err, errlen, "%s: not a flag or stage change",
-		    name != NULL ? name : "(null)");
-		return FLAGSVC_INVALID;
-	}
-	return flagsvc_change(op, params, uid, pid, result, err, errlen);
+const struct config *
+flagsvc_config(void)
+{
+	return conf;
 }
 
 void
@@ -408,15 +359,19 @@ flagsvc_note_restart(void)
 	if (fs == NULL || !conf->guard.enabled ||
 	    !flags_guard_note(&guard, &conf->guard, util_now_ms()))
 		return;
+	/* Judged against the state in force, with no group half taken. */
+	flagsvc_flush();
 	from = fs->stage;
 	reason = flags_guard_reason(&guard, &conf->guard);
-	ctx.now_ms = realtime_ms();
+	ctx.now_ms = flagsvc_realtime_ms();
 	ctx.by = NULL;
 	ctx.reason = reason;
 	if (flags_op_guard(fs, &ctx, &rec, err, sizeof(err)) != FLAGS_OK)
 		log_warnx("guard: cannot roll back: %s", err);
-	else if (flagsvc_commit(rec) == -1)
-		log_warn("guard: %s, but the rollback could not be made durable", reason);
+	else if (flagsvc_commit_record(json_incref(rec), err, sizeof(err)) !=
+	    FLAGSVC_OK)
+		log_warnx("guard: %s, but the rollback could not be made "
+		    "durable: %s", reason, err);
 	else {
 		guard_rollbacks++;
 		log_warnx("%s: rolled back to stage %d", reason, fs->stage);
@@ -494,6 +449,8 @@ flagsvc_table_info(void)
 
 	json_object_set_new(r, "name", json_string(table_name(table)));
 	json_object_set_new(r, "generation", json_integer((json_int_t)table_generation(table)));
+	json_object_set_new(r, "journal_syncs",
+	    json_integer((json_int_t)flagsvc_journal_syncs()));
 	return r;
 }
 
@@ -575,6 +532,8 @@ flagsvc_handover(void)
 {
 	int	fd = -1, rofd = -1;
 
+	/* The next image replays the journal: no group may be half taken. */
+	flagsvc_flush();
 	if (table == NULL || table_handover_fds(table, &fd, &rofd) == -1 ||
 	    unavailable)
 		fd = rofd = -1;
@@ -665,6 +624,7 @@ flagsvc_init(struct event_base *b, const struct config *c, char *err, size_t err
 	base = b;
 	conf = c;
 	fs = flags_new(c);
+	flagsvc_commit_init(b);
 	if (adopted != NULL)
 		journal_adopt_lock(adopted_dir_fd);
 	if (journal_open(c->state_dir, &st, &snap, &recs, err, errlen) == -1)
@@ -728,8 +688,11 @@ fail:
 void
 flagsvc_reconfigure(const struct config *c)
 {
-	json_t	*before = flags_snapshot_json(fs);
+	json_t	*before;
 
+	/* The group was judged and journaled under the old configuration. */
+	flagsvc_flush();
+	before = flags_snapshot_json(fs);
 	conf = c;
 	flags_reconfigure(fs, c);
 	flagsvc_log_taken("reload", before, true);
@@ -745,6 +708,8 @@ flagsvc_shutdown(void)
 {
 	json_t	*snap;
 
+	/* What was asked in the last turn commits before the snapshot. */
+	flagsvc_commit_fini();
 	if (ev_check != NULL)
 		event_free(ev_check);
 	if (ev_inotify != NULL)

@@ -47,15 +47,41 @@ enum flagsvc_err {
 };
 
 /*
- * A change the protocol asks for: op's params (flags_change_read()) by
- * uid and pid. FLAGSVC_OK with *result (the method's result), or why not
- * with err: the change is in force only once it has been made durable.
- * flagsvc_write() names the op as its records do ("flag.set", ...).
+ * A change the protocol asks for: op's params (flags_change_read()) by uid
+ * and pid. It is validated at once, against the state in force with the
+ * changes taken before it in this turn of the loop applied (a group), and
+ * its record written to the journal; at the end of the turn one fdatasync
+ * makes the whole group durable, then every change is applied in order,
+ * the table published once, the events told in order, and done called for
+ * each in order: exactly once, never from within flagsvc_change(), with
+ * FLAGSVC_OK and the method's result (a new reference, the callee's), or
+ * why not with err. A group that cannot be made durable changes nothing
+ * and every one of its changes gets FLAGSVC_UNAVAILABLE. The handle is
+ * valid until done is called.
  */
-enum flagsvc_err flagsvc_change(enum flags_op, const json_t *params, uid_t uid,
-		    pid_t pid, json_t **result, char *err, size_t errlen);
+typedef void	 flagsvc_done_fn(void *arg, enum flagsvc_err, json_t *result,
+		    const char *err);
+struct flagsvc_call;
+
+struct flagsvc_call *flagsvc_change(enum flags_op, const json_t *params,
+		    uid_t uid, pid_t pid, flagsvc_done_fn *done, void *arg);
+/* The one who asked is gone: the change still commits, done is not called. */
+void		 flagsvc_forget(struct flagsvc_call *);
+/*
+ * Commit (or fail) the group now. Before anything that reads the state as
+ * a whole or lets it go: a reload, the guard's rollback, a repair of the
+ * table, a reexec's handover, shutdown.
+ */
+void		 flagsvc_flush(void);
+/*
+ * One change made at once (a group of its own), for callers outside a
+ * client's turn: "flag.set" ... as its records name it. FLAGSVC_OK with
+ * *result, or why not with err.
+ */
 enum flagsvc_err flagsvc_write(const char *op, const json_t *params, uid_t uid,
 		    pid_t pid, json_t **result, char *err, size_t errlen);
+/* fdatasyncs of the journal that made changes durable, one per group. */
+uint64_t	 flagsvc_journal_syncs(void);
 
 const struct flags *flagsvc_flags(void);
 int		 flagsvc_stage(void);

@@ -1,7 +1,8 @@
 /*
  * methods-flags.c: the methods of flags and stages (see methods.h). The
  * writes are the flag service's changes (flagsvc_change), each its own
- * row; what the service says is said here in the protocol's codes.
+ * row, answered when their group has been made durable; what the service
+ * says is said here in the protocol's codes.
  */
 #include <stdio.h>
 
@@ -29,21 +30,37 @@ methods_flags_code(enum flagsvc_err e)
 	return RPC_INTERNAL_ERROR;
 }
 
-/* A change by the client; answered once it is durable and published. */
+/*
+ * The one place a change's answer is made: once the change is durable,
+ * applied and published (flagsvc_change() calls back at the end of the
+ * turn), or refused. A step before answering goes here.
+ */
+static void
+methods_flags_done(void *arg, enum flagsvc_err e, json_t *result,
+    const char *err)
+{
+	struct pending	*p = arg;
+
+	p->commit = NULL;
+	if (e != FLAGSVC_OK)
+		rpc_error(&p->call, methods_flags_code(e), "%s", err);
+	else
+		rpc_result(&p->call, result);
+	rpc_wait_free(p);
+}
+
+/*
+ * A change by the client: the call is taken, as a wait's is, and answered
+ * with the rest of its group. Not bounded by max_pending: a group commits
+ * within the turn (or at once when full), so these never pile up.
+ */
 static void
 methods_flags_write(struct call *call, enum flags_op op, json_t *params)
 {
-	enum flagsvc_err	 e;
-	json_t			*result;
-	char			 err[512];
+	struct pending	*p = rpc_wait_take(call, PENDING_COMMIT);
 
-	e = flagsvc_change(op, params, call->client->uid, call->client->pid,
-	    &result, err, sizeof(err));
-	if (e != FLAGSVC_OK) {
-		rpc_error(call, methods_flags_code(e), "%s", err);
-		return;
-	}
-	rpc_result(call, result);
+	p->commit = flagsvc_change(op, params, p->call.client->uid,
+	    p->call.client->pid, methods_flags_done, p);
 }
 
 void

@@ -16,7 +16,8 @@
 /*
  * name, role, waits, [] for no params, the params it takes (NULL: the
  * handler reads them: the flag and stage writes, whose params are
- * flags.c's to read), handler.
+ * flags.c's to read), handler. The flag and stage writes wait: each is
+ * answered once the group of changes of its turn is durable.
  */
 static const struct method methods[] = {
 	{ "ping", ROLE_READ, false, true, NO_PARAMS, methods_ping },
@@ -43,15 +44,15 @@ static const struct method methods[] = {
 	    methods_wait_subscribe },
 	{ "flag.list", ROLE_READ, false, true, NO_PARAMS, methods_flags_list },
 	{ "flag.get", ROLE_READ, false, false, PARAMS("name"), methods_flags_get },
-	{ "flag.set", ROLE_OPERATE, false, false, NULL, methods_flags_set },
-	{ "flag.reset", ROLE_OPERATE, false, true, NULL, methods_flags_reset },
+	{ "flag.set", ROLE_OPERATE, true, false, NULL, methods_flags_set },
+	{ "flag.reset", ROLE_OPERATE, true, true, NULL, methods_flags_reset },
 	{ "stage.get", ROLE_READ, false, true, PARAMS("limit"),
 	    methods_flags_stage_get },
-	{ "stage.set", ROLE_OPERATE, false, false, NULL,
+	{ "stage.set", ROLE_OPERATE, true, false, NULL,
 	    methods_flags_stage_set },
-	{ "stage.rollback", ROLE_OPERATE, false, true, NULL,
+	{ "stage.rollback", ROLE_OPERATE, true, true, NULL,
 	    methods_flags_stage_rollback },
-	{ "stage.emergency", ROLE_OPERATE, false, true, NULL,
+	{ "stage.emergency", ROLE_OPERATE, true, true, NULL,
 	    methods_flags_stage_emergency },
 	{ "table.info", ROLE_READ, false, true, NO_PARAMS, methods_table_info },
 	{ "table.delete", ROLE_ADMIN, false, true, NO_PARAMS,

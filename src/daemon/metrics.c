@@ -323,6 +323,9 @@ metrics_flags(struct scrape *s)
 	metrics_one(s, "warden_guard_rollbacks_total", METRICS_COUNTER,
 	    "Stages the guard rolled back as restarts piled up.",
 	    (double)flagsvc_guard_rollbacks());
+	metrics_one(s, "warden_journal_syncs_total", METRICS_COUNTER,
+	    "fdatasyncs of the flag journal: one per group of changes.",
+	    (double)flagsvc_journal_syncs());
 }
 
 static void

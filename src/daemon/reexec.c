@@ -232,6 +232,11 @@ reexec_go(void)
 
 	log_info("reexec: handing over to %s (%zu workers)", binary,
 	    tree_worker_count());
+	/*
+	 * The changes of this turn are answered before the clients are
+	 * described: a change awaiting its sync is never handed over.
+	 */
+	flagsvc_flush();
 	if ((d = reexec_describe()) == NULL) {
 		control_handover_abort();
 		reexec_fail("cannot describe the state");

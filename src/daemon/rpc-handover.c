@@ -26,6 +26,7 @@ static const char *const pending_kind_names[] = {
 	[PENDING_WAIT] = "wait",
 	[PENDING_SETTLE] = "settle",
 	[PENDING_REEXEC] = "reexec",
+	[PENDING_COMMIT] = "commit",
 };
 
 static json_t *
@@ -52,6 +53,7 @@ rpc_describe_call(const struct pending *p)
 		json_object_set_new(o, "want_up", json_boolean(p->want_up));
 		break;
 	case PENDING_REEXEC:
+	case PENDING_COMMIT:
 		break;
 	}
 	return o;
@@ -271,6 +273,9 @@ rpc_adopt_call(struct adopt *a, const json_t *o, size_t idx, char *err,
 		break;
 	case PENDING_REEXEC:
 		rpc_wait_reexec(p, false);
+		break;
+	case PENDING_COMMIT:
+		/* Never handed over: the group commits before (kind refused). */
 		break;
 	}
 	return 0;

@@ -17,6 +17,7 @@
 struct client;
 struct event;
 struct event_base;
+struct flagsvc_call;
 
 /* One request being answered. */
 struct call {
@@ -41,7 +42,12 @@ extern struct event_base	*rpc_base;
 
 /* --- calls awaiting their answer (rpc-wait.c) ---------------------------------- */
 
-enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC };
+/*
+ * PENDING_COMMIT: a flag or stage change, until its group is durable; it
+ * never outlives the turn, so it is never handed over.
+ */
+enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC,
+	PENDING_COMMIT };
 
 struct watch;
 struct pending;
@@ -65,6 +71,7 @@ struct pending {
 	uint64_t		 nodes_gen;	/* ... in this tree generation */
 	size_t			 settled;	/* those before it have settled */
 	struct pending_list	*list;		/* the list of its condition */
+	struct flagsvc_call	*commit;	/* a change: until it is answered */
 	TAILQ_ENTRY(pending)	 by_client;
 	TAILQ_ENTRY(pending)	 by_cond;
 };

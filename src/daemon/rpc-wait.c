@@ -223,6 +223,9 @@ rpc_wait_free(struct pending *p)
 	struct watch		*w = p->watch;
 
 	TAILQ_REMOVE(&s->pending, p, by_client);
+	/* The client went first: the change commits, unanswered. */
+	if (p->commit != NULL)
+		flagsvc_forget(p->commit);
 	if (p->list != NULL)
 		TAILQ_REMOVE(p->list, p, by_cond);
 	if (w != NULL) {

@@ -655,6 +655,8 @@ main(int argc, char **argv)
 
 	sdnotify_stop();
 	metrics_http_stop();
+	/* The last turn's changes commit while their clients are still here. */
+	flagsvc_flush();
 	control_shutdown();
 	warden_reap_leftovers();
 	flagsvc_shutdown();
