@@ -25,4 +25,7 @@ bool		 warden_test_attached(struct warden_table *);
 int		 warden_test_snapshot(struct warden_table *, int *stage,
 		    uint64_t *generation, uint32_t *values, size_t n);
 
+/* Reports the handle sent to warden (WARDEN_REPORT); 0 if it sends none. */
+uint64_t	 warden_test_reports(struct warden_table *);
+
 #endif
