@@ -5,10 +5,12 @@
  */
 #include <stdio.h>
 
+#include "barrier.h"
 #include "control.h"
 #include "flags.h"
 #include "flagsvc.h"
 #include "methods.h"
+#include "readers.h"
 #include "rpc-private.h"
 
 static int
@@ -29,21 +31,36 @@ methods_flags_code(enum flagsvc_err e)
 	return RPC_INTERNAL_ERROR;
 }
 
-/* A change by the client; answered once it is durable and published. */
+/*
+ * A change by the client; answered once it is durable and published, and
+ * with "wait_observed", once its readers observed it (barrier.h): that
+ * param is read here, the others are the change's.
+ */
 static void
 methods_flags_write(struct call *call, enum flags_op op, json_t *params)
 {
+	struct jsonrpc_error	 je;
 	enum flagsvc_err	 e;
-	json_t			*result;
+	json_int_t		 wait_ms;
+	json_t			*result, *own = NULL;
 	char			 err[512];
 
-	e = flagsvc_change(op, params, call->client->uid, call->client->pid,
-	    &result, err, sizeof(err));
+	if (jsonrpc_wait_observed_param(params, &wait_ms, &je) == -1) {
+		rpc_fail(call, &je);
+		return;
+	}
+	if (wait_ms >= 0) {
+		own = json_copy(params);
+		(void)json_object_del(own, "wait_observed");
+	}
+	e = flagsvc_change(op, own != NULL ? own : params, call->client->uid,
+	    call->client->pid, &result, err, sizeof(err));
+	json_decref(own);
 	if (e != FLAGSVC_OK) {
 		rpc_error(call, methods_flags_code(e), "%s", err);
 		return;
 	}
-	rpc_result(call, result);
+	barrier_answer(call, result, wait_ms);
 }
 
 void
@@ -79,8 +96,16 @@ methods_flags_stage_emergency(struct call *call, json_t *params)
 void
 methods_flags_list(struct call *call, json_t *params)
 {
-	(void)params;
-	rpc_result(call, flags_list_json(flagsvc_flags(), flagsvc_generation()));
+	json_t	*res, *v = json_object_get(params, "readers");
+
+	if (v != NULL && !json_is_boolean(v)) {
+		rpc_error(call, RPC_INVALID_PARAMS, "'readers' must be true or "
+		    "false");
+		return;
+	}
+	res = flags_list_json(flagsvc_flags(), flagsvc_generation());
+	readers_add_to_flags(json_object_get(res, "flags"), json_is_true(v));
+	rpc_result(call, res);
 }
 
 void
@@ -89,6 +114,7 @@ methods_flags_get(struct call *call, json_t *params)
 	struct jsonrpc_error	 e;
 	const char		*name;
 	ssize_t			 i;
+	json_t			*res;
 
 	if (jsonrpc_flag_params(params, &name, &e) == -1) {
 		rpc_fail(call, &e);
@@ -98,7 +124,9 @@ methods_flags_get(struct call *call, json_t *params)
 		rpc_error(call, RPC_NOT_FOUND, "no flag named '%s'", name);
 		return;
 	}
-	rpc_result(call, flags_flag_json(flagsvc_flags(), (size_t)i));
+	res = flags_flag_json(flagsvc_flags(), (size_t)i);
+	readers_add_to_flag(res);
+	rpc_result(call, res);
 }
 
 void

@@ -17,6 +17,7 @@
 
 #include "control.h"
 #include "desc.h"
+#include "barrier.h"
 #include "jsonrpc.h"
 #include "rpc.h"
 #include "rpc-private.h"
@@ -26,6 +27,7 @@ static const char *const pending_kind_names[] = {
 	[PENDING_WAIT] = "wait",
 	[PENDING_SETTLE] = "settle",
 	[PENDING_REEXEC] = "reexec",
+	[PENDING_OBSERVE] = "observe",
 };
 
 static json_t *
@@ -52,6 +54,9 @@ rpc_describe_call(const struct pending *p)
 		json_object_set_new(o, "want_up", json_boolean(p->want_up));
 		break;
 	case PENDING_REEXEC:
+		break;
+	case PENDING_OBSERVE:
+		barrier_describe(p, o);
 		break;
 	}
 	return o;
@@ -213,8 +218,11 @@ rpc_adopt_kind(const json_t *o, const char *where, struct adopt_call *ac,
 			return -1;
 	} else if (strcmp(kind, "reexec") == 0)
 		ac->kind = PENDING_REEXEC;
+	else if (strcmp(kind, "observe") == 0)
+		ac->kind = PENDING_OBSERVE;	/* barrier_adopt() reads the rest */
 	else {
-		snprintf(err, errlen, "%s.kind: must be wait, settle or reexec", where);
+		snprintf(err, errlen, "%s.kind: must be wait, settle, reexec or "
+		    "observe", where);
 		return -1;
 	}
 	return 0;
@@ -271,6 +279,12 @@ rpc_adopt_call(struct adopt *a, const json_t *o, size_t idx, char *err,
 		break;
 	case PENDING_REEXEC:
 		rpc_wait_reexec(p, false);
+		break;
+	case PENDING_OBSERVE:
+		if (barrier_adopt(p, o, where, err, errlen) == -1) {
+			rpc_wait_free(p);
+			return -1;
+		}
 		break;
 	}
 	return 0;

@@ -41,7 +41,7 @@ extern struct event_base	*rpc_base;
 
 /* --- calls awaiting their answer (rpc-wait.c) ---------------------------------- */
 
-enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC };
+enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC, PENDING_OBSERVE };
 
 struct watch;
 struct pending;
@@ -65,6 +65,7 @@ struct pending {
 	uint64_t		 nodes_gen;	/* ... in this tree generation */
 	size_t			 settled;	/* those before it have settled */
 	struct pending_list	*list;		/* the list of its condition */
+	struct barrier		*barrier;	/* observe: barrier.c's */
 	TAILQ_ENTRY(pending)	 by_client;
 	TAILQ_ENTRY(pending)	 by_cond;
 };

@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "barrier.h"
 #include "config.h"
 #include "control.h"
 #include "flags.h"
@@ -233,6 +234,7 @@ rpc_wait_free(struct pending *p)
 		event_free(p->timer);
 	if (p == reexec_asking)
 		reexec_asking = NULL;
+	barrier_free(p);
 	json_decref(p->condition);
 	json_decref(p->targets);
 	free(p->nodes);
@@ -702,4 +704,5 @@ rpc_wait_fini(void)
 	if (ev_recheck != NULL)
 		event_free(ev_recheck);
 	ev_recheck = NULL;
+	barrier_fini();
 }
