@@ -199,15 +199,15 @@ wt_lower(_Atomic uint64_t *at, uint64_t when)
 
 /*
  * Reports (libwarden-report.c). open: made for a handle of the worker's
- * own table, to ADDR (WARDEN_REPORT: "@name", abstract; NULL: none); gen: a consistent read saw this
- * generation; name: a read found this flag; due: the slow path's turn,
- * a pending report sent if it may go. None of them blocks or allocates.
+ * own table, to ADDR (WARDEN_REPORT: "@name", abstract; NULL: none);
+ * note: a consistent read saw generation gen and found flag (NULL: none);
+ * due: the slow path's turn, a pending report sent if it may go. None of
+ * them blocks or allocates.
  */
 WT_HIDDEN void	wt_report_open(struct warden_table *, const char *addr);
 WT_HIDDEN void	wt_report_close(struct warden_table *);
-WT_HIDDEN void	wt_report_gen(struct warden_table *, uint64_t gen);
-WT_HIDDEN void	wt_report_name(struct warden_table *, const char *flag,
-		    size_t n);
+WT_HIDDEN void	wt_report_note(struct warden_table *, uint64_t gen,
+		    const char *flag, size_t n);
 WT_HIDDEN void	wt_report_due(struct warden_table *, uint64_t now);
 
 /*

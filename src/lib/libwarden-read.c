@@ -344,11 +344,8 @@ wt_miss(struct warden_table *t, struct wt_entry *set, const char *flag,
 
 	r = wt_read(t, epoch, flag, n, &value, &seq, NULL, &gen);
 	/* What warden is told (libwarden-report.c): off the hit path. */
-	if (t->rep != NULL && (r == WT_FOUND || r == WT_ABSENT)) {
-		wt_report_gen(t, gen);
-		if (r == WT_FOUND)
-			wt_report_name(t, flag, n);
-	}
+	if (t->rep != NULL && (r == WT_FOUND || r == WT_ABSENT))
+		wt_report_note(t, gen, r == WT_FOUND ? flag : NULL, n);
 
 	/* The entry's last value, if it is this flag's (a seqlock read). */
 	e = wt_victim(set, flag, n);
@@ -495,7 +492,7 @@ wt_copy(warden_table *t, int *stagep, uint64_t *genp)
 	switch (wt_read(t, epoch, NULL, 0, &unused, &seq, stagep, genp)) {
 	case WT_FOUND:
 		if (t->rep != NULL)
-			wt_report_gen(t, *genp);
+			wt_report_note(t, *genp, NULL, 0);
 		return;
 	case WT_DAMAGED:
 		wt_suspect(t, epoch);

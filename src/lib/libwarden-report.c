@@ -170,38 +170,20 @@ wt_report_kick(struct warden_table *t, struct wt_report *r)
 		    memory_order_relaxed));
 }
 
-WT_HIDDEN void
-wt_report_gen(struct warden_table *t, uint64_t gen)
-{
-	struct wt_report	*r = t->rep;
-	uint64_t		 seen;
-
-	if (r == NULL || gen == 0)
-		return;
-	seen = atomic_load_explicit(&r->seen_gen, memory_order_relaxed);
-	/* One thread claims each change: the others see it claimed. */
-	if (seen == gen || !atomic_compare_exchange_strong_explicit(
-	    &r->seen_gen, &seen, gen, memory_order_relaxed,
-	    memory_order_relaxed))
-		return;
-	wt_report_kick(t, r);
-}
-
 /*
  * The set of names read: open addressing on the table's own hash, a slot
  * claimed with a CAS. A slot being written by another thread ends the
  * look (it may hold this very name; if not, a later fill records it); a
- * full set records no more.
+ * full set records no more. true: a name new to the set.
  */
-WT_HIDDEN void
-wt_report_name(struct warden_table *t, const char *flag, size_t n)
+static bool
+wt_report_name(struct wt_report *r, const char *flag, size_t n)
 {
-	struct wt_report	*r = t->rep;
-	uint32_t		 h, i, probe;
-	uint8_t			 st;
+	uint32_t	h, i, probe;
+	uint8_t		st;
 
-	if (r == NULL || atomic_load_explicit(&r->full, memory_order_relaxed))
-		return;
+	if (atomic_load_explicit(&r->full, memory_order_relaxed))
+		return false;
 	h = table_name_hash(flag, n);
 	for (probe = 0; probe < TABLE_CAPACITY; probe++) {
 		i = (h + probe) & (TABLE_CAPACITY - 1);
@@ -210,22 +192,48 @@ wt_report_name(struct warden_table *t, const char *flag, size_t n)
 			if (!atomic_compare_exchange_strong_explicit(&r->slot[i],
 			    &st, WT_SLOT_WRITING, memory_order_acquire,
 			    memory_order_relaxed))
-				return;
+				return false;
 			memcpy(r->names[i], flag, n);
 			memset(r->names[i] + n, 0, TABLE_NAME_SIZE - n);
 			atomic_fetch_add_explicit(&r->nnew, 1,
 			    memory_order_relaxed);
 			atomic_store_explicit(&r->slot[i], WT_SLOT_NEW,
 			    memory_order_release);
-			wt_report_kick(t, r);
-			return;
+			return true;
 		}
 		if (st == WT_SLOT_WRITING)
-			return;
+			return false;
 		if (strncmp(r->names[i], flag, n + 1) == 0)
-			return;
+			return false;
 	}
 	atomic_store_explicit(&r->full, 1, memory_order_relaxed);
+	return false;
+}
+
+/*
+ * A consistent read saw generation gen, and found flag (NULL: none): one
+ * report for both. Of the threads that see a new generation, the one
+ * whose CAS claims it sends.
+ */
+WT_HIDDEN void
+wt_report_note(struct warden_table *t, uint64_t gen, const char *flag,
+    size_t n)
+{
+	struct wt_report	*r = t->rep;
+	uint64_t		 seen;
+	bool			 news = false;
+
+	if (r == NULL)
+		return;
+	if (flag != NULL)
+		news = wt_report_name(r, flag, n);
+	seen = atomic_load_explicit(&r->seen_gen, memory_order_relaxed);
+	if (gen != 0 && seen != gen && atomic_compare_exchange_strong_explicit(
+	    &r->seen_gen, &seen, gen, memory_order_relaxed,
+	    memory_order_relaxed))
+		news = true;
+	if (news)
+		wt_report_kick(t, r);
 }
 
 WT_HIDDEN void
