@@ -498,6 +498,51 @@ START_TEST(test_who_reads)
 }
 END_TEST
 
+/* wardenctl: --wait-observed's line and exit status, flag list -v. */
+START_TEST(test_wardenctl)
+{
+	struct harness	 h;
+	char		*out, *err;
+	pid_t		 r2;
+
+	obs_start(&h, obs_conf);
+	ck_assert_int_eq(harness_ctl(&h, &out, &err, "flag", "set", "a", "on",
+	    "--wait-observed", NULL), 0);
+	ck_assert_msg(strstr(out, "a: on\n") != NULL &&
+	    strstr(out, "observed by 3 readers in ") != NULL, "%s", out);
+	free(out);
+	free(err);
+	r2 = pid_of(&h, "r2");
+	ck_assert_int_eq(kill(r2, SIGSTOP), 0);
+	ck_assert_int_eq(harness_ctl(&h, &out, &err, "stage", "set", "2",
+	    "--wait-observed=200", NULL), 7);
+	ck_assert_msg(strstr(out, "not observed by 1 of 3 readers after ") !=
+	    NULL && strstr(out, "  r2: pid ") != NULL, "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(kill(r2, SIGCONT), 0);
+	ck_assert_int_eq(harness_ctl(&h, &out, &err, "stage", "rollback",
+	    "--wait-observed", "10000", NULL), 0);
+	free(out);
+	free(err);
+	/* Refused before anything is asked. */
+	ck_assert_int_eq(harness_ctl(&h, &out, &err, "flag", "set", "a", "off",
+	    "--wait-observed=soon", NULL), 2);
+	ck_assert_msg(strstr(err, "--wait-observed: soon is not a number") !=
+	    NULL, "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(harness_ctl(&h, &out, &err, "flag", "list", "-v",
+	    NULL), 0);
+	ck_assert_msg(strstr(out, "READERS") != NULL &&
+	    strstr(out, "r1,r2") != NULL && strstr(out, "(unread)") != NULL,
+	    "%s", out);
+	free(out);
+	free(err);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 observe_live_suite(void)
 {
@@ -513,6 +558,7 @@ observe_live_suite(void)
 	tcase_add_test(tc, test_table_deleted);
 	tcase_add_test(tc, test_reexec);
 	tcase_add_test(tc, test_who_reads);
+	tcase_add_test(tc, test_wardenctl);
 	suite_add_tcase(s, tc);
 	return s;
 }
