@@ -543,6 +543,54 @@ START_TEST(test_wardenctl)
 }
 END_TEST
 
+/* Crash service (SIGKILL) and wait for its restart number n. */
+static void
+obs_crash(struct harness *h, const char *service, int n)
+{
+	json_decref(result(h, "service.kill", json_pack("{s:s}", "service",
+	    service)));
+	wait_restarts(h, service, "running", n);
+}
+
+/* The guard's scope "readers": only readers of the stage's flags count. */
+START_TEST(test_guard_scope)
+{
+	struct harness		 h;
+	struct harness_conn	*c;
+	json_t			*ev;
+	int			 i;
+
+	start(&h, "{ " OBS_FLAGS ", 'guard': { 'max_restarts': 1,"
+	    " 'window_s': 600, 'scope': 'readers' },"
+	    " 'supervisor': { 'max_restarts': 100, 'max_seconds': 60,"
+	    " 'children': ["
+	    OBS_READER("ra", "read", "a") ","
+	    OBS_READER("rb", "read", "b") ","
+	    " { 'name': 'other', 'command': ['@WORKER@'] } ] } }");
+	obs_wait_read(&h, "ra", "read");
+	obs_wait_read(&h, "rb", "read");
+	c = subscribe(&h, "guard", NULL);
+	json_decref(result(&h, "stage.set", json_pack("{s:i}", "stage", 1)));
+	/* Stage 1 enables a: neither a worker that never reads nor b's. */
+	for (i = 1; i <= 3; i++) {
+		obs_crash(&h, "other", i);
+		obs_crash(&h, "rb", i);
+	}
+	ev = result(&h, "stage.get", NULL);
+	ck_assert_msg(num(ev, "stage") == 1, "rolled back: %s", dump(ev));
+	json_decref(ev);
+	/* a's reader: its second restart is over the limit. */
+	obs_crash(&h, "ra", 1);
+	obs_crash(&h, "ra", 2);
+	ev = wait_event(c, "guard.rollback", NULL);
+	ck_assert_msg(num(ev, "from") == 1 && num(ev, "to") == 0 &&
+	    strstr(str(ev, "reason"), "2 restarts") != NULL, "%s", dump(ev));
+	json_decref(ev);
+	harness_conn_close(c);
+	stop(&h);
+}
+END_TEST
+
 static Suite *
 observe_live_suite(void)
 {
@@ -559,6 +607,7 @@ observe_live_suite(void)
 	tcase_add_test(tc, test_reexec);
 	tcase_add_test(tc, test_who_reads);
 	tcase_add_test(tc, test_wardenctl);
+	tcase_add_test(tc, test_guard_scope);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -151,6 +151,24 @@ observe_record_reads(const struct observe_record *rec, const char *flag)
 }
 
 bool
+observe_reads_stages(const struct observe_record *rec, const struct flags *fs,
+    int from, int to)
+{
+	size_t	j;
+	int	k;
+
+	for (k = from + 1; k <= to && k <= fs->nstages; k++) {
+		if (k < 1)
+			continue;
+		for (j = 0; j < fs->stage_nflags[k - 1]; j++)
+			if (observe_record_reads(rec,
+			    fs->flag[fs->stage_flags[k - 1][j]].name))
+				return true;
+	}
+	return false;
+}
+
+bool
 observe_record_add_flag(struct observe_record *rec, const char *flag)
 {
 	if (observe_record_reads(rec, flag))

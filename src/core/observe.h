@@ -89,6 +89,9 @@ bool		 observe_record_reads(const struct observe_record *,
 bool		 observe_record_observed(struct observe_record *, uint64_t gen,
 		    bool (*alive)(pid_t, void *), void *arg, pid_t *pid,
 		    uint64_t *seen);
+/* Does it read a flag that the stages from + 1 .. to of fs enable? */
+bool		 observe_reads_stages(const struct observe_record *,
+		    const struct flags *, int from, int to);
 /* Add a name read (from a handover); false when it is there already. */
 bool		 observe_record_add_flag(struct observe_record *, const char *);
 void		 observe_record_add_reader(struct observe_record *, pid_t,

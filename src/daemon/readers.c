@@ -42,6 +42,8 @@ struct readers {
 	struct event		*resume;	/* a flood's pause ends */
 	char			 addr[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct observe_record	 rec;
+	/* The flags any of its instances read: the guard's (scope readers). */
+	struct observe_record	 ever;
 	struct observe_gate	 gate;
 	uint64_t		 garbage_said;	/* when garbage was last said, */
 	uint64_t		 flood_said;	/* ... and a flood; 0: never */
@@ -69,6 +71,18 @@ readers_alive(pid_t pid, void *arg)
 	const struct node	*n = arg;
 
 	return n->pid > 0 && pid > 0 && (pid == n->pid || getpgid(pid) == n->pid);
+}
+
+static void
+readers_note_ever(struct readers *r, const struct observe_report *rep)
+{
+	const struct flags	*fs = flagsvc_flags();
+	size_t			 i;
+
+	for (i = 0; i < rep->nflags; i++)
+		if (fs != NULL && rep->flag[i] < fs->nflags)
+			(void)observe_record_add_flag(&r->ever,
+			    fs->flag[rep->flag[i]].name);
 }
 
 /* One datagram of the worker's socket. */
@@ -101,6 +115,7 @@ readers_take(struct readers *r, pid_t pid, const char *buf, size_t len,
 	}
 	before = observe_record_note(&r->rec, pid, &rep, flagsvc_flags(),
 	    util_now_ms(), util_wall_ms());
+	readers_note_ever(r, &rep);
 	if (rep.has_gen && rep.gen > before)
 		barrier_reported(n, rep.gen);
 }
@@ -182,6 +197,7 @@ readers_new(struct node *n)
 	r->node = n;
 	r->fd = -1;
 	observe_record_init(&r->rec);
+	observe_record_init(&r->ever);
 	n->readers = r;
 	return r;
 }
@@ -259,14 +275,29 @@ readers_started(struct node *n)
 		observe_record_clear(&n->readers->rec);
 }
 
+/*
+ * What the instance read is kept until the next starts (status shows
+ * it); without a process it is no reader (readers_record()).
+ */
 void
 readers_exited(struct node *n)
 {
 	if (n->readers == NULL)
 		return;
-	observe_record_clear(&n->readers->rec);
 	/* It is no longer waited for. */
 	barrier_reported(n, 0);
+}
+
+bool
+readers_guarded(struct node *n, const struct flags *fs, int from, int to)
+{
+	struct readers	*r = n->readers;
+
+	if (r == NULL || r->fd == -1)
+		return false;
+	/* What it sent before it went down counts: read it now. */
+	readers_read_cb(r->fd, EV_READ, r);
+	return observe_reads_stages(&r->ever, fs, from, to);
 }
 
 void
@@ -283,6 +314,7 @@ readers_free(struct node *n)
 	if (r->fd != -1)
 		close(r->fd);
 	observe_record_free(&r->rec);
+	observe_record_free(&r->ever);
 	free(r);
 	n->readers = NULL;
 }

@@ -30,11 +30,21 @@ struct observe_record;
  * process group). NULL: none (no table, or no socket: said in the log).
  */
 const char	*readers_addr(struct node *);
-/* A new instance starts, or one ended: what was known of reads is gone. */
+/*
+ * A new instance starts: what was known of its reads is gone; one ended:
+ * it is no longer waited for.
+ */
 void		 readers_started(struct node *);
 void		 readers_exited(struct node *);
 void		 readers_free(struct node *);
 
+/*
+ * The guard's scope "readers": did any instance of n read a flag that the
+ * stages from + 1 .. to enable? Its pending reports are read first.
+ */
+struct flags;
+bool		 readers_guarded(struct node *, const struct flags *, int from,
+		    int to);
 /* The instance's record; NULL when it has none. */
 struct observe_record *readers_record(struct node *);
 /* Is pid a live process of the worker instance (its group)? */
