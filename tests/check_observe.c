@@ -164,6 +164,31 @@ START_TEST(test_record)
 }
 END_TEST
 
+/* The guard's scope: flags of the stages from + 1 .. to. */
+START_TEST(test_reads_stages)
+{
+	static size_t		 s1[] = { 0 }, s2[] = { 1 };
+	static size_t		*sf[] = { s1, s2 };
+	static size_t		 sn[] = { 1, 1 };
+	struct flags		 fs = obs_fs;
+	struct observe_record	 rec;
+
+	fs.stage_flags = sf;
+	fs.stage_nflags = sn;
+	fs.nstages = 2;
+	observe_record_init(&rec);
+	ck_assert(!observe_reads_stages(&rec, &fs, 0, 2));
+	(void)observe_record_add_flag(&rec, "beta");
+	ck_assert(!observe_reads_stages(&rec, &fs, 0, 1));
+	ck_assert(observe_reads_stages(&rec, &fs, 0, 2));
+	ck_assert(observe_reads_stages(&rec, &fs, 1, 2));
+	ck_assert(!observe_reads_stages(&rec, &fs, 2, 2));
+	/* Out of range: nothing, and no read past the stages. */
+	ck_assert(!observe_reads_stages(&rec, &fs, 2, 9));
+	observe_record_free(&rec);
+}
+END_TEST
+
 START_TEST(test_gate)
 {
 	struct observe_gate	g = { 0, 0 };
@@ -403,6 +428,7 @@ observe_suite(void)
 	tcase_add_loop_test(tc, test_parse_garbage, 0,
 	    (int)(sizeof(garbage) / sizeof(garbage[0])));
 	tcase_add_test(tc, test_record);
+	tcase_add_test(tc, test_reads_stages);
 	tcase_add_test(tc, test_gate);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("library");
