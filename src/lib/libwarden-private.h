@@ -131,16 +131,20 @@ struct warden_table {
 	_Atomic int		 attaching;	/* slow path's lock: holder pid */
 	/* CLOCK_MONOTONIC_COARSE ns: the earlier of look_at and a report due */
 	_Atomic uint64_t	 next_try;
-	_Atomic uint64_t	 look_at;	/* the name is due a look */
 	_Atomic uint64_t	 retry_ns;
 	_Atomic int		 name_state;	/* enum wt_name */
 	dev_t			 dev;		/* the mapped object */
 	ino_t			 ino;
 	uid_t			 trust[WT_TRUST_MAX];	/* set at open */
 	int			 ntrust;
-	struct wt_report	*rep;		/* NULL: no reports */
 	struct wt_copycache	 cc;
 	struct wt_entry		 cache[WT_ENTRIES];
+	/*
+	 * Off the hit path, after what it reads, so that its layout stays
+	 * as it was: the slow path's and the reports' (libwarden-report.c).
+	 */
+	_Atomic uint64_t	 look_at;	/* the name is due a look */
+	struct wt_report	*rep;		/* NULL: no reports */
 };
 
 static inline uint64_t
