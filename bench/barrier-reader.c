@@ -3,13 +3,16 @@
  * one flag through libwarden every MS milliseconds (default 1), as a
  * worker that follows a flag does, and so reports to warden
  * (WARDEN_REPORT) each generation it observes. A pause of poll(2)'s
- * timeout is the pacing of a worker, not a wait for anything.
+ * timeout is the pacing of a worker, not a wait for anything; each
+ * begins at a random point of its period, as workers started together
+ * drift apart, so that a thousand of them do not wake in one burst.
  *
  *   bench-barrier-reader FLAG [MS]
  */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "warden.h"
 
@@ -25,6 +28,9 @@ main(int argc, char **argv)
 	}
 	if ((t = warden_open(NULL)) == NULL)
 		return 1;
+	srand((unsigned)getpid());
+	if (ms > 0)
+		(void)poll(NULL, 0, rand() % ms);
 	for (;;) {
 		(void)warden_enabled(t, argv[1], false);
 		(void)poll(NULL, 0, ms);

@@ -37,11 +37,17 @@ struct barrier {
 static TAILQ_HEAD(, barrier)	barriers = TAILQ_HEAD_INITIALIZER(barriers);
 static struct event		*barrier_ev;	/* the test at the next turn */
 
-/* What the workers have observed of gen, now. */
+/*
+ * What the workers have observed of gen, now. A test that is not the
+ * answer stops at the first laggard (a change leaves most readers behind
+ * for a while, and it is tested after each turn of reports); only the
+ * answer lists them.
+ */
 struct barrier_scan {
 	uint64_t	 gen;
 	json_int_t	 readers;
-	json_t		*laggards;
+	json_t		*laggards;	/* NULL: stop at the first */
+	bool		 lags;
 };
 
 static int
@@ -61,28 +67,22 @@ barrier_scan_one(struct node *n, void *arg)
 	if (!observe_record_is_reader(rec))
 		return 0;
 	s->readers++;
-	if (!ok)
-		json_array_append_new(s->laggards, json_pack("{s:s,s:i,s:I}",
-		    "service", n->name,
-		    "pid", (int)(pid > 0 ? pid : n->pid), "generation",
-		    (json_int_t)seen));
+	if (ok)
+		return 0;
+	s->lags = true;
+	if (s->laggards == NULL)
+		return 1;
+	json_array_append_new(s->laggards, json_pack("{s:s,s:i,s:I}",
+	    "service", n->name, "pid", (int)(pid > 0 ? pid : n->pid),
+	    "generation", (json_int_t)seen));
 	return 0;
 }
 
-/* The "observed" of gen now, since started_ms; *complete: no laggard. */
-static json_t *
-barrier_observed(uint64_t gen, uint64_t started_ms, bool *complete)
+static void
+barrier_scan(struct barrier_scan *s)
 {
-	struct barrier_scan	s = { gen, 0, json_array() };
-	uint64_t		now = util_now_ms();
-
 	if (tree_root() != NULL)
-		(void)tree_each_worker(tree_root(), barrier_scan_one, &s);
-	*complete = json_array_size(s.laggards) == 0;
-	return json_pack("{s:I,s:I,s:I,s:b,s:o}", "generation",
-	    (json_int_t)gen, "readers", s.readers, "waited_ms",
-	    (json_int_t)(now > started_ms ? now - started_ms : 0), "complete",
-	    *complete, "laggards", s.laggards);
+		(void)tree_each_worker(tree_root(), barrier_scan_one, s);
 }
 
 /* Answer with what is observed now, if complete or final. */
@@ -90,15 +90,22 @@ static bool
 barrier_try(struct call *call, json_t **result, uint64_t gen,
     uint64_t started_ms, bool final)
 {
-	json_t	*obs;
-	bool	 complete;
+	struct barrier_scan	 s = { gen, 0, NULL, false };
+	uint64_t		 now;
 
-	obs = barrier_observed(gen, started_ms, &complete);
-	if (!complete && !final) {
-		json_decref(obs);
-		return false;
+	if (!final) {
+		barrier_scan(&s);
+		if (s.lags)
+			return false;
+		s.readers = 0;
 	}
-	json_object_set_new(*result, "observed", obs);
+	s.laggards = json_array();
+	barrier_scan(&s);
+	now = util_now_ms();
+	json_object_set_new(*result, "observed", json_pack("{s:I,s:I,s:I,s:b,"
+	    "s:o}", "generation", (json_int_t)gen, "readers", s.readers,
+	    "waited_ms", (json_int_t)(now > started_ms ? now - started_ms : 0),
+	    "complete", !s.lags, "laggards", s.laggards));
 	rpc_result(call, *result);
 	*result = NULL;
 	return true;
