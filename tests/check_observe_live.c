@@ -415,6 +415,45 @@ START_TEST(test_table_deleted)
 }
 END_TEST
 
+/*
+ * A client that goes while its barrier waits: the barrier is dropped
+ * (its timer too: warden answers nobody later), and warden goes on.
+ */
+START_TEST(test_client_gone)
+{
+	struct harness		 h;
+	struct harness_conn	*c;
+	json_t			*o;
+	pid_t			 r1;
+
+	obs_start(&h, obs_conf);
+	r1 = pid_of(&h, "r1");
+	ck_assert_int_eq(kill(r1, SIGSTOP), 0);
+	c = harness_conn_open(&h);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_ne(harness_conn_request(c, "flag.set", json_pack(
+	    "{s:s,s:b,s:i}", "name", "a", "value", 1, "wait_observed", 200)),
+	    -1);
+	/* Held: a second request on it is not answered before... */
+	ck_assert_int_ne(harness_conn_request(c, "ping", NULL), -1);
+	o = harness_read_line(c, T_WAIT);
+	ck_assert_msg(o != NULL && json_object_get(o, "result") != NULL &&
+	    json_object_get(json_object_get(o, "result"), "observed") == NULL,
+	    "%s", dump(o));
+	json_decref(o);
+	harness_conn_close(c);
+	/* ...its timer would have fired by the end of this barrier. */
+	o = obs_set(&h, "b", true, 400, NULL);
+	obs_laggard(o, "r1", r1);
+	json_decref(o);
+	ck_assert_int_eq(kill(r1, SIGCONT), 0);
+	o = obs_set(&h, "c", true, 5000, NULL);
+	obs_complete(o, 3);
+	json_decref(o);
+	stop(&h);
+}
+END_TEST
+
 /* A reexec hands over the sockets, the readers and a barrier waiting. */
 START_TEST(test_reexec)
 {
@@ -605,6 +644,7 @@ observe_live_suite(void)
 	tcase_add_test(tc, test_spoof_garbage);
 	tcase_add_test(tc, test_table_deleted);
 	tcase_add_test(tc, test_reexec);
+	tcase_add_test(tc, test_client_gone);
 	tcase_add_test(tc, test_who_reads);
 	tcase_add_test(tc, test_wardenctl);
 	tcase_add_test(tc, test_guard_scope);
