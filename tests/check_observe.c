@@ -177,14 +177,14 @@ START_TEST(test_reads_stages)
 	fs.stage_nflags = sn;
 	fs.nstages = 2;
 	observe_record_init(&rec);
-	ck_assert(!observe_reads_stages(&rec, &fs, 0, 2));
+	ck_assert(!observe_reads_stages(&rec.flags, &fs, 0, 2));
 	(void)observe_record_add_flag(&rec, "beta");
-	ck_assert(!observe_reads_stages(&rec, &fs, 0, 1));
-	ck_assert(observe_reads_stages(&rec, &fs, 0, 2));
-	ck_assert(observe_reads_stages(&rec, &fs, 1, 2));
-	ck_assert(!observe_reads_stages(&rec, &fs, 2, 2));
+	ck_assert(!observe_reads_stages(&rec.flags, &fs, 0, 1));
+	ck_assert(observe_reads_stages(&rec.flags, &fs, 0, 2));
+	ck_assert(observe_reads_stages(&rec.flags, &fs, 1, 2));
+	ck_assert(!observe_reads_stages(&rec.flags, &fs, 2, 2));
 	/* Out of range: nothing, and no read past the stages. */
-	ck_assert(!observe_reads_stages(&rec, &fs, 2, 9));
+	ck_assert(!observe_reads_stages(&rec.flags, &fs, 2, 9));
 	observe_record_free(&rec);
 }
 END_TEST

@@ -111,6 +111,49 @@ observe_parse(const char *msg, size_t len, uint64_t cur,
 	return 0;
 }
 
+bool
+observe_names_has(const struct observe_names *ns, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < ns->n; i++)
+		if (strcmp(ns->v[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool
+observe_names_add(struct observe_names *ns, const char *name)
+{
+	if (observe_names_has(ns, name))
+		return false;
+	if (ns->n == ns->cap) {
+		ns->cap = ns->cap == 0 ? 4 : ns->cap * 2;
+		ns->v = xreallocarray(ns->v, ns->cap, sizeof(*ns->v));
+	}
+	ns->v[ns->n++] = xstrdup(name);
+	return true;
+}
+
+static void
+observe_names_clear(struct observe_names *ns)
+{
+	size_t	i;
+
+	for (i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	ns->n = 0;
+}
+
+void
+observe_names_free(struct observe_names *ns)
+{
+	observe_names_clear(ns);
+	free(ns->v);
+	ns->v = NULL;
+	ns->cap = 0;
+}
+
 void
 observe_record_init(struct observe_record *rec)
 {
@@ -120,11 +163,7 @@ observe_record_init(struct observe_record *rec)
 void
 observe_record_clear(struct observe_record *rec)
 {
-	size_t	i;
-
-	for (i = 0; i < rec->nflags; i++)
-		free(rec->flags[i]);
-	rec->nflags = 0;
+	observe_names_clear(&rec->flags);
 	rec->nreaders = 0;
 	rec->gen = 0;
 	rec->at_wall_ms = 0;
@@ -134,24 +173,17 @@ void
 observe_record_free(struct observe_record *rec)
 {
 	observe_record_clear(rec);
-	free(rec->flags);
-	rec->flags = NULL;
-	rec->flags_cap = 0;
+	observe_names_free(&rec->flags);
 }
 
 bool
 observe_record_reads(const struct observe_record *rec, const char *flag)
 {
-	size_t	i;
-
-	for (i = 0; i < rec->nflags; i++)
-		if (strcmp(rec->flags[i], flag) == 0)
-			return true;
-	return false;
+	return observe_names_has(&rec->flags, flag);
 }
 
 bool
-observe_reads_stages(const struct observe_record *rec, const struct flags *fs,
+observe_reads_stages(const struct observe_names *ns, const struct flags *fs,
     int from, int to)
 {
 	size_t	j;
@@ -161,7 +193,7 @@ observe_reads_stages(const struct observe_record *rec, const struct flags *fs,
 		if (k < 1)
 			continue;
 		for (j = 0; j < fs->stage_nflags[k - 1]; j++)
-			if (observe_record_reads(rec,
+			if (observe_names_has(ns,
 			    fs->flag[fs->stage_flags[k - 1][j]].name))
 				return true;
 	}
@@ -171,15 +203,7 @@ observe_reads_stages(const struct observe_record *rec, const struct flags *fs,
 bool
 observe_record_add_flag(struct observe_record *rec, const char *flag)
 {
-	if (observe_record_reads(rec, flag))
-		return false;
-	if (rec->nflags == rec->flags_cap) {
-		rec->flags_cap = rec->flags_cap == 0 ? 8 : rec->flags_cap * 2;
-		rec->flags = xreallocarray(rec->flags, rec->flags_cap,
-		    sizeof(*rec->flags));
-	}
-	rec->flags[rec->nflags++] = xstrdup(flag);
-	return true;
+	return observe_names_add(&rec->flags, flag);
 }
 
 /* The reader of pid: its slot, else a free one, else the oldest. */

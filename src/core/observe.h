@@ -53,12 +53,22 @@ struct observe_reader {
 	uint64_t	 at_ms;		/* when (monotonic) */
 };
 
+/* A set of flag names: the few one worker reads, in order first read. */
+struct observe_names {
+	char		**v;
+	size_t		  n, cap;
+};
+
+bool		 observe_names_has(const struct observe_names *, const char *);
+/* false when it is there already. */
+bool		 observe_names_add(struct observe_names *, const char *);
+void		 observe_names_free(struct observe_names *);
+
 /* What warden knows of one worker instance's reads. */
 struct observe_record {
 	struct observe_reader	 reader[OBSERVE_PIDS];
 	size_t			 nreaders;
-	char			**flags;	/* names read, in order first read */
-	size_t			 nflags, flags_cap;
+	struct observe_names	 flags;		/* the names read */
 	uint64_t		 gen;		/* the highest generation reported */
 	int64_t			 at_wall_ms;	/* the last report's (realtime) */
 	uint64_t		 reports;	/* accepted */
@@ -89,8 +99,8 @@ bool		 observe_record_reads(const struct observe_record *,
 bool		 observe_record_observed(struct observe_record *, uint64_t gen,
 		    bool (*alive)(pid_t, void *), void *arg, pid_t *pid,
 		    uint64_t *seen);
-/* Does it read a flag that the stages from + 1 .. to of fs enable? */
-bool		 observe_reads_stages(const struct observe_record *,
+/* Is one of names a flag that the stages from + 1 .. to of fs enable? */
+bool		 observe_reads_stages(const struct observe_names *,
 		    const struct flags *, int from, int to);
 /* Add a name read (from a handover); false when it is there already. */
 bool		 observe_record_add_flag(struct observe_record *, const char *);

@@ -40,10 +40,11 @@ struct readers {
 	int			 fd;
 	struct event		*ev;
 	struct event		*resume;	/* a flood's pause ends */
-	char			 addr[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct observe_record	 rec;
+	char			*addr;		/* "@warden-report...", NULL: none */
+	/* Made at its first report: most workers of many may never read. */
+	struct observe_record	*rec;
 	/* The flags any of its instances read: the guard's (scope readers). */
-	struct observe_record	 ever;
+	struct observe_names	 ever;
 	struct observe_gate	 gate;
 	uint64_t		 garbage_said;	/* when garbage was last said, */
 	uint64_t		 flood_said;	/* ... and a flood; 0: never */
@@ -65,6 +66,17 @@ readers_say(struct readers *r, uint64_t *said, const char *what,
 	    r->node->name, what, why);
 }
 
+/* The record, made at the first report (or handover) that needs it. */
+static struct observe_record *
+readers_rec(struct readers *r)
+{
+	if (r->rec == NULL) {
+		r->rec = xmalloc(sizeof(*r->rec));
+		observe_record_init(r->rec);
+	}
+	return r->rec;
+}
+
 bool
 readers_alive(pid_t pid, void *arg)
 {
@@ -81,7 +93,7 @@ readers_note_ever(struct readers *r, const struct observe_report *rep)
 
 	for (i = 0; i < rep->nflags; i++)
 		if (fs != NULL && rep->flag[i] < fs->nflags)
-			(void)observe_record_add_flag(&r->ever,
+			(void)observe_names_add(&r->ever,
 			    fs->flag[rep->flag[i]].name);
 }
 
@@ -96,24 +108,24 @@ readers_take(struct readers *r, pid_t pid, const char *buf, size_t len,
 	char			 why[160];
 
 	if (!readers_alive(pid, n)) {
-		r->rec.dropped++;
+		readers_rec(r)->dropped++;
 		log_debug("%s: reports: one from pid %ld, not of the worker, "
 		    "dropped", n->name, (long)pid);
 		return;
 	}
 	if (cut) {
-		r->rec.garbage++;
+		readers_rec(r)->garbage++;
 		snprintf(why, sizeof(why), "over %d bytes", OBSERVE_REPORT_MAX);
 		readers_say(r, &r->garbage_said, "garbage dropped", why);
 		return;
 	}
 	if (observe_parse(buf, len, flagsvc_generation(), flagsvc_flags(),
 	    &rep, why, sizeof(why)) == -1) {
-		r->rec.garbage++;
+		readers_rec(r)->garbage++;
 		readers_say(r, &r->garbage_said, "garbage dropped", why);
 		return;
 	}
-	before = observe_record_note(&r->rec, pid, &rep, flagsvc_flags(),
+	before = observe_record_note(readers_rec(r), pid, &rep, flagsvc_flags(),
 	    util_now_ms(), util_wall_ms());
 	readers_note_ever(r, &rep);
 	if (rep.has_gen && rep.gen > before)
@@ -196,8 +208,6 @@ readers_new(struct node *n)
 
 	r->node = n;
 	r->fd = -1;
-	observe_record_init(&r->rec);
-	observe_record_init(&r->ever);
 	n->readers = r;
 	return r;
 }
@@ -222,6 +232,7 @@ readers_bind(struct readers *r)
 {
 	struct sockaddr_un	sun;
 	socklen_t		len;
+	char			addr[sizeof(sun.sun_path)];
 	int			one = 1, tries;
 
 	r->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -232,13 +243,16 @@ readers_bind(struct readers *r)
 	for (tries = 0; tries < 1000; tries++) {
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
-		snprintf(r->addr, sizeof(r->addr), "@warden-report.%ld.%u",
+		snprintf(addr, sizeof(addr), "@warden-report.%ld.%u",
 		    (long)getpid(), readers_counter++);
-		memcpy(sun.sun_path + 1, r->addr + 1, strlen(r->addr) - 1);
+		memcpy(sun.sun_path + 1, addr + 1, strlen(addr) - 1);
 		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-		    strlen(r->addr));
-		if (bind(r->fd, (struct sockaddr *)&sun, len) == 0)
+		    strlen(addr));
+		if (bind(r->fd, (struct sockaddr *)&sun, len) == 0) {
+			free(r->addr);
+			r->addr = xstrdup(addr);
 			return 0;
+		}
 		if (errno != EADDRINUSE)
 			break;
 	}
@@ -272,7 +286,8 @@ void
 readers_started(struct node *n)
 {
 	if (n->readers != NULL)
-		observe_record_clear(&n->readers->rec);
+		if (n->readers->rec != NULL)
+			observe_record_clear(n->readers->rec);
 }
 
 /*
@@ -313,8 +328,11 @@ readers_free(struct node *n)
 		event_free(r->resume);
 	if (r->fd != -1)
 		close(r->fd);
-	observe_record_free(&r->rec);
-	observe_record_free(&r->ever);
+	if (r->rec != NULL)
+		observe_record_free(r->rec);
+	free(r->rec);
+	observe_names_free(&r->ever);
+	free(r->addr);
 	free(r);
 	n->readers = NULL;
 }
@@ -322,7 +340,7 @@ readers_free(struct node *n)
 struct observe_record *
 readers_record(struct node *n)
 {
-	return n->readers != NULL && n->pid > 0 ? &n->readers->rec : NULL;
+	return n->readers != NULL && n->pid > 0 ? n->readers->rec : NULL;
 }
 
 /* ---- who reads what ---- */
@@ -335,14 +353,13 @@ readers_status_json(const struct node *n)
 	char				 iso[UTIL_ISO_LEN];
 	size_t				 i;
 
-	if (n->readers == NULL)
+	if (n->readers == NULL || (rec = n->readers->rec) == NULL)
 		return NULL;
-	rec = &n->readers->rec;
 	if (rec->reports == 0 && rec->garbage == 0 && rec->dropped == 0)
 		return NULL;
 	flags = json_array();
-	for (i = 0; i < rec->nflags; i++)
-		json_array_append_new(flags, json_string(rec->flags[i]));
+	for (i = 0; i < rec->flags.n; i++)
+		json_array_append_new(flags, json_string(rec->flags.v[i]));
 	pids = json_array();
 	for (i = 0; i < rec->nreaders; i++)
 		json_array_append_new(pids, json_pack("{s:i,s:I}", "pid",
@@ -361,7 +378,8 @@ bool
 readers_node_reads(const struct node *n, const char *flag)
 {
 	return n->readers != NULL && n->pid > 0 &&
-	    observe_record_reads(&n->readers->rec, flag);
+	    n->readers->rec != NULL && observe_record_reads(n->readers->rec,
+	    flag);
 }
 
 struct readers_of {
@@ -444,14 +462,15 @@ readers_add_to_flags(json_t *flags, bool names)
 json_t *
 readers_handover(const struct node *n, json_t *fds)
 {
-	const struct observe_record	*rec;
-	const struct readers		*r = n->readers;
-	json_t				*pids, *flags;
-	size_t				 i;
+	static const struct observe_record	 none;	/* never reported */
+	const struct observe_record		*rec;
+	const struct readers			*r = n->readers;
+	json_t					*pids, *flags;
+	size_t					 i;
 
 	if (r == NULL || r->fd == -1)
 		return json_null();
-	rec = &r->rec;
+	rec = r->rec != NULL ? r->rec : &none;
 	json_array_append_new(fds, json_integer(r->fd));
 	pids = json_array();
 	for (i = 0; i < rec->nreaders; i++)
@@ -459,8 +478,8 @@ readers_handover(const struct node *n, json_t *fds)
 		    (int)rec->reader[i].pid, (json_int_t)rec->reader[i].gen,
 		    (json_int_t)rec->reader[i].at_ms));
 	flags = json_array();
-	for (i = 0; i < rec->nflags; i++)
-		json_array_append_new(flags, json_string(rec->flags[i]));
+	for (i = 0; i < rec->flags.n; i++)
+		json_array_append_new(flags, json_string(rec->flags.v[i]));
 	return json_pack("{s:i,s:s,s:o,s:o,s:[I,I,I],s:I}", "fd", r->fd,
 	    "addr", r->addr, "readers", pids, "flags", flags, "counts",
 	    (json_int_t)rec->reports, (json_int_t)rec->garbage,
@@ -512,7 +531,8 @@ readers_adopt(struct node *n, const json_t *d, char *err, size_t errlen)
 	if (json_unpack((json_t *)d, "{s:I,s:s,s:o,s:o,s:[I,I,I],s:I}", "fd",
 	    &fd, "addr", &addr, "readers", &pids, "flags", &flags, "counts",
 	    &reports, &garbage, &dropped, "at", &at) == -1 || fd < 3 ||
-	    fd > INT_MAX || addr[0] != '@' || strlen(addr) >= sizeof(r->addr) ||
+	    fd > INT_MAX || addr[0] != '@' ||
+	    strlen(addr) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
 	    !json_is_array(pids) || !json_is_array(flags) || reports < 0 ||
 	    garbage < 0 || dropped < 0) {
 		snprintf(err, errlen, "tree: %s: reports: want {fd, addr "
@@ -521,16 +541,18 @@ readers_adopt(struct node *n, const json_t *d, char *err, size_t errlen)
 	}
 	r = n->readers != NULL ? n->readers : readers_new(n);
 	if (readysock_take_fd((int)fd, "reports", why, sizeof(why)) == -1 ||
-	    readers_adopt_record(&r->rec, pids, flags, why, sizeof(why)) == -1) {
+	    readers_adopt_record(readers_rec(r), pids, flags, why,
+	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "tree: %s: %s", n->name, why);
 		return -1;
 	}
 	r->fd = (int)fd;
-	snprintf(r->addr, sizeof(r->addr), "%s", addr);
-	r->rec.reports = (uint64_t)reports;
-	r->rec.garbage = (uint64_t)garbage;
-	r->rec.dropped = (uint64_t)dropped;
-	r->rec.at_wall_ms = at;
+	free(r->addr);
+	r->addr = xstrdup(addr);
+	r->rec->reports = (uint64_t)reports;
+	r->rec->garbage = (uint64_t)garbage;
+	r->rec->dropped = (uint64_t)dropped;
+	r->rec->at_wall_ms = at;
 	readers_watch(r);
 	return 0;
 }
