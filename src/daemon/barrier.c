@@ -238,26 +238,31 @@ barrier_describe(const struct pending *p, json_t *o)
 }
 
 int
-barrier_adopt(struct pending *p, const json_t *o, const char *where,
+barrier_read(const json_t *o, const char *where, struct barrier_desc *d,
     char *err, size_t errlen)
 {
-	json_int_t	 gen, started, deadline;
-	json_t		*result;
-	uint64_t	 now = util_now_ms();
-
-	if (json_unpack((json_t *)o, "{s:I,s:I,s:I,s:o}", "generation", &gen,
-	    "started_ms", &started, "deadline_ms", &deadline, "result",
-	    &result) == -1 || gen < 0 || started < 0 || deadline < 0 ||
-	    !json_is_object(result)) {
+	if (json_unpack((json_t *)o, "{s:I,s:I,s:I,s:o}", "generation",
+	    &d->gen, "started_ms", &d->started_ms, "deadline_ms",
+	    &d->deadline_ms, "result", &d->result) == -1 || d->gen < 0 ||
+	    d->started_ms < 0 || d->deadline_ms < 0 ||
+	    !json_is_object(d->result)) {
 		snprintf(err, errlen, "%s: want {generation, started_ms, "
-		    "deadline_ms, result}", where);
+		    "deadline_ms, result} (integers from 0, an object)", where);
 		return -1;
 	}
-	barrier_arm(p, (uint64_t)gen, (uint64_t)started, json_incref(result),
-	    (uint64_t)deadline > now ? deadline - (json_int_t)now : 0);
+	return 0;
+}
+
+void
+barrier_adopt(struct pending *p, const struct barrier_desc *d)
+{
+	uint64_t	now = util_now_ms();
+
+	barrier_arm(p, (uint64_t)d->gen, (uint64_t)d->started_ms,
+	    json_incref(d->result), (uint64_t)d->deadline_ms > now ?
+	    d->deadline_ms - (json_int_t)now : 0);
 	/* The reports of the new image's first turn may complete it. */
 	barrier_reported(NULL, 0);
-	return 0;
 }
 
 void

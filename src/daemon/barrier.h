@@ -33,11 +33,18 @@ void		 barrier_reported(struct node *, uint64_t gen);
 void		 barrier_free(struct pending *);
 /*
  * A reexec: a barrier's call described ({generation, started_ms,
- * deadline_ms, result}, added to o), and taken again in the next image.
+ * deadline_ms, result}, added to o); in the next image, read and checked
+ * (barrier_read: -1 with err naming what is wrong, nothing taken), then
+ * taken again by its pending call.
  */
+struct barrier_desc {
+	json_int_t	 gen, started_ms, deadline_ms;
+	json_t		*result;	/* borrowed from the description */
+};
 void		 barrier_describe(const struct pending *, json_t *o);
-int		 barrier_adopt(struct pending *, const json_t *o,
-		    const char *where, char *err, size_t errlen);
+int		 barrier_read(const json_t *o, const char *where,
+		    struct barrier_desc *, char *err, size_t errlen);
+void		 barrier_adopt(struct pending *, const struct barrier_desc *);
 void		 barrier_fini(void);
 
 #endif

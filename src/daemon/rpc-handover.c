@@ -162,6 +162,7 @@ struct adopt_call {
 	const char		*service;
 	json_t			*services;	/* an operation on several */
 	bool			 want_up;
+	struct barrier_desc	 observe;	/* a barrier's */
 };
 
 /* A settle's service, or services: a list of names, not empty. */
@@ -218,9 +219,11 @@ rpc_adopt_kind(const json_t *o, const char *where, struct adopt_call *ac,
 			return -1;
 	} else if (strcmp(kind, "reexec") == 0)
 		ac->kind = PENDING_REEXEC;
-	else if (strcmp(kind, "observe") == 0)
-		ac->kind = PENDING_OBSERVE;	/* barrier_adopt() reads the rest */
-	else {
+	else if (strcmp(kind, "observe") == 0) {
+		ac->kind = PENDING_OBSERVE;
+		if (barrier_read(o, where, &ac->observe, err, errlen) == -1)
+			return -1;
+	} else {
 		snprintf(err, errlen, "%s.kind: must be wait, settle, reexec or "
 		    "observe", where);
 		return -1;
@@ -281,10 +284,7 @@ rpc_adopt_call(struct adopt *a, const json_t *o, size_t idx, char *err,
 		rpc_wait_reexec(p, false);
 		break;
 	case PENDING_OBSERVE:
-		if (barrier_adopt(p, o, where, err, errlen) == -1) {
-			rpc_wait_free(p);
-			return -1;
-		}
+		barrier_adopt(p, &ac.observe);
 		break;
 	}
 	return 0;
