@@ -70,6 +70,23 @@ obs_start(struct harness *h, const char *conf)
 	obs_wait_read(h, "r3", "read");
 }
 
+/*
+ * A ping on c, answered while the barrier asked before it on c waits:
+ * warden made the change and holds its answer.
+ */
+static void
+obs_held(struct harness_conn *c)
+{
+	json_t	*o;
+
+	ck_assert_int_ne(harness_conn_request(c, "ping", NULL), -1);
+	o = harness_read_line(c, T_WAIT);
+	ck_assert_msg(o != NULL && json_object_get(o, "result") != NULL &&
+	    json_object_get(json_object_get(o, "result"), "observed") == NULL,
+	    "not the ping's answer first: %s", dump(o));
+	json_decref(o);
+}
+
 /* A flag.set with wait_observed; its result's "observed", *ms its time. */
 static json_t *
 obs_set(struct harness *h, const char *flag, bool on, json_int_t wait,
@@ -389,7 +406,7 @@ START_TEST(test_table_deleted)
 {
 	struct harness		 h;
 	struct harness_conn	*c, *ev;
-	json_t			*msg, *o;
+	json_t			*msg, *o, *info;
 	long long		 id;
 	pid_t			 r1;
 
@@ -400,6 +417,7 @@ START_TEST(test_table_deleted)
 	ck_assert_ptr_nonnull(c);
 	id = harness_conn_request(c, "flag.set", json_pack("{s:s,s:b,s:i}",
 	    "name", "a", "value", 1, "wait_observed", 20000));
+	obs_held(c);
 	ev = subscribe(&h, "table", NULL);
 	json_decref(result(&h, "table.delete", NULL));
 	json_decref(wait_event(ev, "table.repaired", NULL));
@@ -408,6 +426,11 @@ START_TEST(test_table_deleted)
 	ck_assert_ptr_nonnull(msg);
 	o = json_object_get(json_object_get(msg, "result"), "observed");
 	obs_complete(o, 3);
+	/* The repair published on from the change: no generation went back. */
+	info = result(&h, "table.info", NULL);
+	ck_assert_msg(num(info, "generation") > num(o, "generation"),
+	    "table %s after the change's %s", dump(info), dump(o));
+	json_decref(info);
 	json_decref(msg);
 	harness_conn_close(c);
 	harness_conn_close(ev);
@@ -434,15 +457,9 @@ START_TEST(test_client_gone)
 	ck_assert_int_ne(harness_conn_request(c, "flag.set", json_pack(
 	    "{s:s,s:b,s:i}", "name", "a", "value", 1, "wait_observed", 200)),
 	    -1);
-	/* Held: a second request on it is not answered before... */
-	ck_assert_int_ne(harness_conn_request(c, "ping", NULL), -1);
-	o = harness_read_line(c, T_WAIT);
-	ck_assert_msg(o != NULL && json_object_get(o, "result") != NULL &&
-	    json_object_get(json_object_get(o, "result"), "observed") == NULL,
-	    "%s", dump(o));
-	json_decref(o);
+	obs_held(c);
 	harness_conn_close(c);
-	/* ...its timer would have fired by the end of this barrier. */
+	/* Its timer would have fired by the end of this barrier. */
 	o = obs_set(&h, "b", true, 400, NULL);
 	obs_laggard(o, "r1", r1);
 	json_decref(o);
@@ -470,9 +487,7 @@ START_TEST(test_reexec)
 	ck_assert_ptr_nonnull(c);
 	id = harness_conn_request(c, "flag.set", json_pack("{s:s,s:b,s:i}",
 	    "name", "a", "value", 1, "wait_observed", 20000));
-	/* Held: a ping on the same connection is answered first. */
-	msg = result(&h, "ping", NULL);
-	json_decref(msg);
+	obs_held(c);
 	reexec_by_signal(&h);
 	ck_assert_int_eq(kill(r1, SIGCONT), 0);
 	msg = harness_read_response(c, id, T_WAIT);
