@@ -346,6 +346,43 @@ START_TEST(test_report_per_change)
 }
 END_TEST
 
+/*
+ * A report held back (two changes within WT_REPORT_GAP_NS) goes from the
+ * slow path when due; then reads are back on the fast path, not on the
+ * slow one until the next look at the name.
+ */
+START_TEST(test_report_later)
+{
+	struct table	*t;
+	warden_table	*r;
+	char		 buf[4096];
+	pid_t		 pid;
+	uint64_t	 slow;
+	int		 fd, i;
+
+	t = obs_setup("later", &fd, &r);
+	warden_test_set_retry(r, HOUR_NS);
+	ck_assert_int_ge(obs_read_until(r, "alpha", fd, buf, sizeof(buf), &pid),
+	    0);
+	/* At once after the first: held back, sent at the next due read. */
+	publish_all(t, 0, 2, obs_names, 0);
+	(void)warden_enabled(r, "alpha", false);
+	if (obs_recv(fd, buf, sizeof(buf), &pid) < 0)
+		ck_assert_int_ge(obs_read_until(r, "alpha", fd, buf,
+		    sizeof(buf), &pid), 0);
+	ck_assert_msg(strcmp(buf, "G=2\n") == 0, "report: %s", buf);
+	slow = warden_test_slow(r);
+	for (i = 0; i < 1000000; i++)
+		(void)warden_enabled(r, "alpha", false);
+	ck_assert_msg(warden_test_slow(r) - slow <= 1, "%llu reads on the slow "
+	    "path after the report went", (unsigned long long)
+	    (warden_test_slow(r) - slow));
+	warden_close(r);
+	close(fd);
+	table_close(t);
+}
+END_TEST
+
 /* A fork that inherited the handle reports with its own pid. */
 START_TEST(test_report_fork)
 {
@@ -435,6 +472,7 @@ observe_suite(void)
 	tcase_add_unchecked_fixture(tc, tabletest_setup, tabletest_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_report_per_change);
+	tcase_add_test(tc, test_report_later);
 	tcase_add_test(tc, test_report_fork);
 	tcase_add_test(tc, test_report_other_table);
 	suite_add_tcase(s, tc);

@@ -145,6 +145,7 @@ struct warden_table {
 	 */
 	_Atomic uint64_t	 look_at;	/* the name is due a look */
 	struct wt_report	*rep;		/* NULL: no reports */
+	_Atomic uint64_t	 slow;		/* turns of the slow path (tests) */
 };
 
 static inline uint64_t

@@ -81,6 +81,8 @@ wt_report_pending(struct wt_report *r)
 static void
 wt_report_later(struct warden_table *t, uint64_t when)
 {
+	/* Pending before lowered: wt_slow's store and look, the other way. */
+	atomic_thread_fence(memory_order_seq_cst);
 	wt_lower(&t->next_try, when);
 }
 
@@ -241,6 +243,7 @@ wt_report_due(struct warden_table *t, uint64_t now)
 {
 	struct wt_report	*r = t->rep;
 
+	atomic_thread_fence(memory_order_seq_cst);
 	if (!wt_report_pending(r))
 		return;
 	if (now >= atomic_load_explicit(&r->due, memory_order_relaxed))

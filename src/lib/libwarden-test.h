@@ -15,6 +15,8 @@ struct warden_table;
  * every slow read.
  */
 void		 warden_test_set_retry(struct warden_table *, uint64_t ns);
+/* How many reads took the slow path past its first check. */
+uint64_t	 warden_test_slow(struct warden_table *);
 /* Whether the handle has a table mapped. */
 bool		 warden_test_attached(struct warden_table *);
 /*

@@ -183,30 +183,35 @@ wt_attach_name(struct warden_table *t)
  * The slow path: at most every retry_ns, and by one thread at a time,
  * look for a (fresh) table; and a report to warden, when one is pending
  * and may go (libwarden-report.c). Never waits: a thread that finds
- * another one attaching goes on with what it has.
+ * another one attaching goes on with what it has. Then the fast path is
+ * the reads' again until the next look, or the next report due before it
+ * (next_try): a report sent leaves no read on the slow path.
  */
 WT_HIDDEN __attribute__((noinline)) void
 wt_slow(struct warden_table *t, uint64_t now)
 {
 	if (now < atomic_load_explicit(&t->next_try, memory_order_relaxed))
 		return;
+	atomic_fetch_add_explicit(&t->slow, 1, memory_order_relaxed);
+	if (now >= atomic_load_explicit(&t->look_at, memory_order_relaxed) &&
+	    wt_trylock(&t->attaching, (int)getpid())) {
+		if (now >= atomic_load_explicit(&t->look_at,
+		    memory_order_relaxed)) {
+			atomic_store_explicit(&t->look_at, now +
+			    atomic_load_explicit(&t->retry_ns,
+			    memory_order_relaxed), memory_order_relaxed);
+			wt_attach_name(t);
+		}
+		wt_unlock(&t->attaching);
+	}
+	/*
+	 * A report made pending meanwhile by another thread lowered next_try
+	 * before this store, or sees it after: wt_report_due lowers it again.
+	 */
+	atomic_store_explicit(&t->next_try, atomic_load_explicit(&t->look_at,
+	    memory_order_relaxed), memory_order_seq_cst);
 	if (t->rep != NULL)
 		wt_report_due(t, now);
-	if (now < atomic_load_explicit(&t->look_at, memory_order_relaxed) ||
-	    !wt_trylock(&t->attaching, (int)getpid()))
-		return;
-	if (now >= atomic_load_explicit(&t->look_at, memory_order_relaxed)) {
-		atomic_store_explicit(&t->look_at, now +
-		    atomic_load_explicit(&t->retry_ns, memory_order_relaxed),
-		    memory_order_relaxed);
-		/* A report still pending lowers it again (wt_report_due). */
-		atomic_store_explicit(&t->next_try, atomic_load_explicit(
-		    &t->look_at, memory_order_relaxed), memory_order_relaxed);
-		if (t->rep != NULL)
-			wt_report_due(t, now);
-		wt_attach_name(t);
-	}
-	wt_unlock(&t->attaching);
 }
 
 /* A descriptor number from the environment, -1 if none or not a number. */
@@ -365,6 +370,12 @@ warden_test_set_retry(struct warden_table *t, uint64_t ns)
 	/* As if an attempt had just been made: 0 makes the next one due. */
 	atomic_store_explicit(&t->look_at, wt_now() + ns, memory_order_relaxed);
 	atomic_store_explicit(&t->next_try, wt_now() + ns, memory_order_relaxed);
+}
+
+uint64_t
+warden_test_slow(struct warden_table *t)
+{
+	return atomic_load_explicit(&t->slow, memory_order_relaxed);
 }
 
 bool
