@@ -471,6 +471,48 @@ START_TEST(test_client_gone)
 }
 END_TEST
 
+/*
+ * Past limits.max_pending on its connection, a change is answered at
+ * once with what is observed then, as with 0; the one waiting still
+ * completes.
+ */
+START_TEST(test_max_pending)
+{
+	struct harness		 h;
+	struct harness_conn	*c;
+	json_t			*msg, *o;
+	long long		 id1, id2;
+	pid_t			 r1;
+
+	start(&h, "{ " OBS_FLAGS ", 'limits': { 'max_pending': 1 },"
+	    " 'supervisor': { 'children': [" OBS_READER("r1", "read", "a")
+	    "] } }");
+	obs_wait_read(&h, "r1", "read");
+	r1 = pid_of(&h, "r1");
+	ck_assert_int_eq(kill(r1, SIGSTOP), 0);
+	c = harness_conn_open(&h);
+	ck_assert_ptr_nonnull(c);
+	id1 = harness_conn_request(c, "flag.set", json_pack("{s:s,s:b,s:i}",
+	    "name", "a", "value", 1, "wait_observed", 20000));
+	id2 = harness_conn_request(c, "flag.set", json_pack("{s:s,s:b,s:i}",
+	    "name", "b", "value", 1, "wait_observed", 20000));
+	msg = harness_read_response(c, id2, T_WAIT);
+	ck_assert_ptr_nonnull(msg);
+	o = json_object_get(json_object_get(msg, "result"), "observed");
+	obs_laggard(o, "r1", r1);
+	ck_assert_msg(num(o, "waited_ms") < 5000, "%s", dump(o));
+	json_decref(msg);
+	ck_assert_int_eq(kill(r1, SIGCONT), 0);
+	msg = harness_read_response(c, id1, T_WAIT);
+	ck_assert_ptr_nonnull(msg);
+	obs_complete(json_object_get(json_object_get(msg, "result"),
+	    "observed"), 1);
+	json_decref(msg);
+	harness_conn_close(c);
+	stop(&h);
+}
+END_TEST
+
 /* A reexec hands over the sockets, the readers and a barrier waiting. */
 START_TEST(test_reexec)
 {
@@ -660,6 +702,7 @@ observe_live_suite(void)
 	tcase_add_test(tc, test_table_deleted);
 	tcase_add_test(tc, test_reexec);
 	tcase_add_test(tc, test_client_gone);
+	tcase_add_test(tc, test_max_pending);
 	tcase_add_test(tc, test_who_reads);
 	tcase_add_test(tc, test_wardenctl);
 	tcase_add_test(tc, test_guard_scope);
