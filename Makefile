@@ -179,8 +179,9 @@ $(BIN)/tests/check_%: $(OBJ)/tests/check_%.o $(TEST_HELPER_OBJS) $(DAEMON_LIBS) 
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lm
 
-# A worker that reads the table as any worker would: through libwarden.
-$(BIN)/tests/flag-reader: tests/workers/flag-reader.c $(LIB)/libwarden.a
+# Workers that read the table as any worker would: through libwarden.
+$(BIN)/tests/flag-reader $(BIN)/tests/report-worker: $(BIN)/tests/%: \
+    tests/workers/%.c $(LIB)/libwarden.a
 	@mkdir -p $(@D)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(BASE_CFLAGS) -Iinclude $(LDFLAGS) -o $@ $< $(LIB)/libwarden.a

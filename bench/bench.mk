@@ -8,7 +8,12 @@
 
 # A prerequisite line of its own, so it holds wherever the include sits.
 bench-programs: $(BIN)/bench/bench-ctlload $(BIN)/bench/bench-httpd \
-    $(BIN)/bench/bench-probefloor
+    $(BIN)/bench/bench-probefloor $(BIN)/bench/bench-barrier-reader
+
+$(BIN)/bench/bench-barrier-reader: bench/barrier-reader.c $(LIB)/libwarden.a
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BASE_CFLAGS) -Iinclude $(LDFLAGS) -o $@ $< $(LIB)/libwarden.a
 
 $(BIN)/bench/bench-ctlload: bench/ctlload.c
 	@mkdir -p $(@D)

@@ -130,6 +130,9 @@ _wardenctl()
 		case $w in
 		-s|--signal|-t|--timeout|--min-restarts|-m|--reason|--table|--report|--limit)
 			[[ ${words[i+1]} == = ]] || ((i++)) ;;
+		--wait-recovered|--wait-observed)
+			# MS, if the next word is a number.
+			[[ ${words[i+1]} =~ ^[0-9]+$ ]] && ((i++)) ;;
 		-n)	# stage's --limit takes a value; reload's --dry-run none.
 			[[ $cmd == stage && ${words[i+1]} != = ]] && ((i++)) ;;
 		=)	((i++)) ;;
@@ -145,7 +148,7 @@ _wardenctl()
 	-s|--signal)
 		[[ $cmd == kill ]] && COMPREPLY=($(compgen -W "$(_wardenctl_signals)" -- "${cur#SIG}"))
 		return ;;
-	-t|--timeout|--min-restarts|-m|--reason|--wait-recovered|--limit)
+	-t|--timeout|--min-restarts|-m|--reason|--wait-recovered|--wait-observed|--limit)
 		return ;;
 	-n)
 		[[ $cmd == stage ]] && return ;;
@@ -162,13 +165,14 @@ _wardenctl()
 		wait)	COMPREPLY=($(compgen -W "-t --timeout --min-restarts" -- "$cur")) ;;
 		flag)
 			case $sub in
-			set|reset)	COMPREPLY=($(compgen -W "-m --reason" -- "$cur")) ;;
+			set|reset)	COMPREPLY=($(compgen -W "-m --reason --wait-observed" -- "$cur")) ;;
 			read)		COMPREPLY=($(compgen -W "--table" -- "$cur")) ;;
+			list|'')	COMPREPLY=($(compgen -W "-v --verbose" -- "$cur")) ;;
 			esac ;;
 		stage)
 			case $sub in
 			set|rollback|emergency)
-				COMPREPLY=($(compgen -W "-m --reason" -- "$cur")) ;;
+				COMPREPLY=($(compgen -W "-m --reason --wait-observed" -- "$cur")) ;;
 			get|'')	COMPREPLY=($(compgen -W "-n --limit" -- "$cur")) ;;
 			esac ;;
 		drill)	COMPREPLY=($(compgen -W "--report" -- "$cur")) ;;

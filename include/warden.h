@@ -28,6 +28,12 @@
  * moves to a new table under it by itself, also when the old one was never
  * retired (removed while warden was down).
  *
+ * A handle of the worker's own table, when warden set WARDEN_REPORT, tells
+ * warden the generation it observed and the flags it read, from the reads
+ * that follow a change (one datagram per change at most, never blocking):
+ * a cache hit stays free of system calls. See "Reports to warden" in
+ * libwarden(3).
+ *
  * A handle may be used by several threads at once; warden_close() must
  * not race with reads on the same handle.
  */

@@ -45,7 +45,8 @@ static const char full_config[] =
 	"    { \"stage\": 3, \"enable\": [\"rollout.x-1\"] }\n"
 	"  ],\n"
 	"  \"guard\": {\n"
-	"    \"max_restarts\": 4, \"window_s\": 30, \"action\": \"rollback\"\n"
+	"    \"max_restarts\": 4, \"window_s\": 30, \"action\": \"rollback\",\n"
+	"    \"scope\": \"readers\"\n"
 	"  },\n"
 	"  \"limits\": { \"max_pending\": 8, \"idle_ms\": 2500 },\n"
 	"  \"supervisor\": {\n"
@@ -112,6 +113,7 @@ config_check_guard(const struct guard_conf *g, struct guard_conf want)
 	ck_assert(g->enabled == want.enabled);
 	ck_assert_int_eq(g->max_restarts, want.max_restarts);
 	ck_assert_int_eq(g->window_s, want.window_s);
+	ck_assert_int_eq(g->scope, want.scope);
 }
 
 /* The current folder's path joined with rel, malloc'd. */
@@ -186,7 +188,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(conf->stages[2].enable[0], "rollout.x-1");
 
 	config_check_guard(&conf->guard, (struct guard_conf){ .enabled = true,
-	    .max_restarts = 4, .window_s = 30 });
+	    .max_restarts = 4, .window_s = 30, .scope = GUARD_SCOPE_READERS });
 	ck_assert_int_eq(conf->limits.max_pending, 8);
 	ck_assert_int_eq(conf->limits.idle_ms, 2500);
 	ck_assert_int_eq(conf->limits.max_batch, 1024);

@@ -193,6 +193,10 @@ static const struct {
 	    "{\"guard\": {\"action\": \"panic\"}, \"supervisor\": "
 	    "{\"children\": []}}",
 	    "conf/bad.json:1:22: guard.action: expected rollback" },
+	{ "guard_scope",
+	    "{\"guard\": {\"scope\": \"mine\"}, \"supervisor\": "
+	    "{\"children\": []}}",
+	    "conf/bad.json:1:21: guard.scope: expected one of all, readers" },
 	{ "guard_max_restarts",
 	    "{\"guard\": {\"max_restarts\": 0}, \"supervisor\": "
 	    "{\"children\": []}}",

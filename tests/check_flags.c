@@ -256,7 +256,7 @@ END_TEST
 
 START_TEST(test_guard_edges)
 {
-	struct guard_conf g = { true, 10, 60, NULL };
+	struct guard_conf g = { true, 10, 60, NULL, GUARD_SCOPE_ALL };
 	uint64_t	raised = 500000, stamps[32];
 	size_t		n, count;
 
@@ -293,7 +293,7 @@ END_TEST
 
 START_TEST(test_guard_state)
 {
-	struct guard_conf g = { true, 10, 60, NULL };
+	struct guard_conf g = { true, 10, 60, NULL, GUARD_SCOPE_ALL };
 	struct flags_guard gs;
 	uint64_t	t = 1000000;
 	char		*reason;

@@ -463,9 +463,9 @@ START_TEST(test_group_before_guard)
 	json_decref(res);
 	gc_done = gc_done_ok = 0;
 	gc_change(100);
-	flagsvc_note_restart();
+	flagsvc_note_restart(NULL);
 	ck_assert_uint_eq(gc_done, 0);
-	flagsvc_note_restart();
+	flagsvc_note_restart(NULL);
 	ck_assert_uint_eq(gc_done_ok, 1);
 	ck_assert_uint_eq(flagsvc_guard_rollbacks(), 1);
 	ck_assert_int_eq(flagsvc_stage(), 0);

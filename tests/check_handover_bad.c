@@ -100,6 +100,8 @@ static const struct bad {
 	{ CALL0 "kind", NULL, EC0 "kind: missing" },
 	{ CALL0 "kind", "\"nap\"", EC0 "kind: must be" },
 	{ CALL0 "kind", "\"settle\"", EC0 "service: missing" },
+	{ CALL0 "kind", "\"observe\"", E0 "rpc.calls[0]: want {generation, "
+	    "started_ms, deadline_ms, result}" },
 	{ C0 "rpc.calls.0", "{\"kind\":\"settle\",\"services\":[]}",
 	  EC0 "services: must not be empty" },
 	{ C0 "rpc.calls.0", "{\"kind\":\"settle\",\"services\":[\"a\",2]}",

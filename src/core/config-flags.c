@@ -17,7 +17,9 @@ static const char *const guard_actions[] = { "rollback" };
 static const char *const flag_keys[] = { "default", "description", NULL };
 static const char *const stage_keys[] = { "stage", "enable", NULL };
 static const char *const guard_keys[] = { "max_restarts", "window_s",
-	"action", "on_failure", NULL };
+	"action", "on_failure", "scope", NULL };
+/* In the order of enum guard_scope. */
+static const char *const guard_scopes[] = { "all", "readers" };
 
 int
 config_flags(struct parser *c, json_t *obj)
@@ -149,6 +151,8 @@ config_guard(struct parser *c, json_t *obj)
 	    &g->window_s) == -1 ||
 	    config_opt_enum(c, obj, "action", guard_actions,
 	    nitems(guard_actions), &action) == -1 ||
+	    config_opt_enum(c, obj, "scope", guard_scopes,
+	    nitems(guard_scopes), &g->scope) == -1 ||
 	    config_opt_hook(c, obj, &g->on_failure) == -1)
 		return -1;
 	return 0;

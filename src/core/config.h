@@ -183,12 +183,19 @@ struct stage_conf {
 	size_t	  nenable;
 };
 
+/* Whose restarts the guard counts. */
+enum guard_scope {
+	GUARD_SCOPE_ALL,	/* every service's (the default) */
+	GUARD_SCOPE_READERS	/* of services that read a flag the stage enabled */
+};
+
 struct guard_conf {
 	bool	enabled;	/* the key was present */
 	int	max_restarts;	/* default 10 */
 	int	window_s;	/* default 60 */
 	struct hook_conf *on_failure;	/* NULL: none */
 	/* action: only "rollback" exists */
+	int	scope;		/* enum guard_scope, default all */
 };
 
 /* What one client may do to the control socket (SPEC 5 defaults). */

@@ -250,7 +250,8 @@ bool		flags_guard_exceeded(const struct guard_conf *, uint64_t raised_ms,
  */
 struct flags_guard {
 	bool		armed;
-	int		stage;		/* the stage raised to */
+	int		stage;		/* the stage raised to... */
+	int		from;		/* ...from this one */
 	uint64_t	raised_ms;
 	size_t		count;		/* restarts within the window so far */
 };

@@ -304,6 +304,24 @@ jsonrpc_limit_param(const json_t *params, json_int_t *limit,
 }
 
 int
+jsonrpc_wait_observed_param(const json_t *params, json_int_t *ms,
+    struct jsonrpc_error *e)
+{
+	json_t	*v = json_object_get(params, "wait_observed");
+
+	*ms = -1;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > JSONRPC_WAIT_OBSERVED_MAX)
+		return jsonrpc_fail(e, RPC_INVALID_PARAMS, json_pack("{s:s}",
+		    "param", "wait_observed"), "'wait_observed' must be an "
+		    "integer from 0 to %d (ms)", JSONRPC_WAIT_OBSERVED_MAX);
+	*ms = json_integer_value(v);
+	return 0;
+}
+
+int
 jsonrpc_topics_params(const json_t *params, json_t **topics,
     struct jsonrpc_error *e)
 {

@@ -189,6 +189,13 @@ int		 jsonrpc_signal_params(const json_t *params, struct jsonrpc_kill *,
 #define JSONRPC_LIMIT_MAX	RPC_LIMIT_MAX
 int		 jsonrpc_limit_param(const json_t *params, json_int_t *limit,
 		    struct jsonrpc_error *e);
+/*
+ * A flag or stage change's {wait_observed?}: *ms -1 when absent, else
+ * 0..JSONRPC_WAIT_OBSERVED_MAX (an hour).
+ */
+#define JSONRPC_WAIT_OBSERVED_MAX	3600000
+int		 jsonrpc_wait_observed_param(const json_t *params,
+		    json_int_t *ms, struct jsonrpc_error *e);
 /* subscribe {topics?}: *topics a new list, or NULL for every event. */
 int		 jsonrpc_topics_params(const json_t *params, json_t **topics,
 		    struct jsonrpc_error *e);

@@ -98,16 +98,18 @@ static const struct ctl_cmd ctl_commands[] = {
 	    { 0, "min-restarts", CTL_ARG_REQUIRED } },
 	  .handler = cmd_wait },
 	{ .name = "flag",
-	  .usage = "[list]\n"
+	  .usage = "[list] [-v]\n"
 	    "get NAME\n"
-	    "set NAME on|off|PERCENT [-m REASON]\n"
-	    "reset [NAME] [-m REASON]\n"
+	    "set NAME on|off|PERCENT [-m REASON] [--wait-observed[=MS]]\n"
+	    "reset [NAME] [-m REASON] [--wait-observed[=MS]]\n"
 	    "read NAME [ID] [--table NAME]",
 	  .summary = "list, show, set and reset feature flags",
 	  .help = "Flags are on, off or a rollout percentage.\n"
 	    "  list                   every flag: value, default, last\n"
 	    "                         change; and the stage (the default)\n"
-	    "  get NAME               one flag's fields\n"
+	    "  -v, --verbose          list: and the services that read\n"
+	    "                         each flag; (unread) when none does\n"
+	    "  get NAME               one flag's fields, and its readers\n"
 	    "  set NAME VALUE         VALUE: on, off, true, false or a\n"
 	    "                         percentage 0..100 (\"25\", \"25%\")\n"
 	    "  reset [NAME]           NAME, or every flag, to its default\n"
@@ -116,18 +118,25 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "                         not the socket; with ID, whether\n"
 	    "                         the rollout includes ID\n"
 	    "  -m, --reason REASON    why (set, reset); warden records it\n"
+	    "  --wait-observed[=MS]   set, reset: then wait until every\n"
+	    "                         running worker that reads the table\n"
+	    "                         has observed the change, at most MS\n"
+	    "                         ms (default 5000); exit 7 naming\n"
+	    "                         those that had not\n"
 	    "  --table NAME           the table to read (default:\n"
 	    "                         $WARDEN_TABLE, else warden's)\n",
 	  /* Each subcommand counts its own operands. */
 	  .min_args = 0, .max_args = -1,
 	  .opts = { { 'm', "reason", CTL_ARG_REQUIRED },
-	    { 0, "table", CTL_ARG_REQUIRED } },
+	    { 0, "table", CTL_ARG_REQUIRED },
+	    { 0, "wait-observed", CTL_ARG_OPTIONAL_NUMBER },
+	    { 'v', "verbose", CTL_ARG_NONE } },
 	  .handler = cmd_flag },
 	{ .name = "stage",
 	  .usage = "[get] [-n N]\n"
-	    "set N [-m REASON]\n"
-	    "rollback [M] [-m REASON]\n"
-	    "emergency [-m REASON]",
+	    "set N [-m REASON] [--wait-observed[=MS]]\n"
+	    "rollback [M] [-m REASON] [--wait-observed[=MS]]\n"
+	    "emergency [-m REASON] [--wait-observed[=MS]]",
 	  .summary = "show, raise or roll back the migration stage",
 	  .help = "A stage is a numbered bundle of flags to turn on.\n"
 	    "  get                    the stage, the configured stages and\n"
@@ -139,10 +148,17 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "                         current), with the flag values saved\n"
 	    "                         before stage M+1 was applied\n"
 	    "  emergency              every flag to its default, stage 0\n"
-	    "  -m, --reason REASON    why; warden records it\n",
+	    "  -m, --reason REASON    why; warden records it\n"
+	    "  --wait-observed[=MS]   set, rollback, emergency: then wait\n"
+	    "                         until every running worker that\n"
+	    "                         reads the table has observed the\n"
+	    "                         change, at most MS ms (default\n"
+	    "                         5000); exit 7 naming those that had\n"
+	    "                         not\n",
 	  .min_args = 0, .max_args = -1,
 	  .opts = { { 'm', "reason", CTL_ARG_REQUIRED },
-	    { 'n', "limit", CTL_ARG_REQUIRED } },
+	    { 'n', "limit", CTL_ARG_REQUIRED },
+	    { 0, "wait-observed", CTL_ARG_OPTIONAL_NUMBER } },
 	  .handler = cmd_stage },
 	{ .name = "table", .usage = "[info]\ndelete\ncorrupt",
 	  .summary = "show the shared table, or damage it for a drill",

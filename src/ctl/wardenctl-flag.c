@@ -220,11 +220,25 @@ sub_reason(const struct ctl_args *a, json_t *params)
 	return params;
 }
 
+/* A change, with --wait-observed if given (wardenctl-observe.c). */
+static int
+sub_change(struct ctl *c, struct ctl_args *a, const char *method,
+    json_t *params, void (*human)(json_t *))
+{
+	int	rc, ms;
+
+	if ((rc = ctl_observe_params(a, &params, &ms)) != CTL_EXIT_OK) {
+		json_decref(params);
+		return rc;
+	}
+	return ctl_observe_call(c, method, params, ms, human);
+}
+
 /* ---- flag ---------------------------------------------------------------- */
 
-/* FLAG VALUE DEFAULT CHANGED BY REASON */
+/* FLAG VALUE DEFAULT CHANGED BY REASON, and READERS when asked (-v) */
 static void
-flag_print_table(json_t *flags)
+flag_print_table(json_t *flags, bool readers)
 {
 	struct ctl_table	 t;
 	json_t			*f, *at;
@@ -234,8 +248,12 @@ flag_print_table(json_t *flags)
 		printf("no flags\n");
 		return;
 	}
-	ctl_table_init(&t, 6, "FLAG", "VALUE", "DEFAULT", "CHANGED", "BY",
-	    "REASON");
+	if (readers)
+		ctl_table_init(&t, 7, "FLAG", "VALUE", "DEFAULT", "CHANGED",
+		    "BY", "REASON", "READERS");
+	else
+		ctl_table_init(&t, 6, "FLAG", "VALUE", "DEFAULT", "CHANGED",
+		    "BY", "REASON");
 	json_array_foreach(flags, i, f) {
 		at = json_object_get(f, "changed_at");
 		ctl_table_own(&t, ctl_text_cell(json_object_get(f, "name")));
@@ -248,13 +266,15 @@ flag_print_table(json_t *flags)
 		ctl_table_own(&t, ctl_by_cell(json_object_get(f,
 		    "changed_by"), json_is_string(at) ? "warden" : "-"));
 		ctl_table_own(&t, ctl_text_cell(json_object_get(f, "reason")));
+		if (readers)
+			ctl_table_own(&t, ctl_observe_readers_cell(f));
 	}
 	ctl_table_print(&t, stdout);
 	ctl_table_free(&t);
 }
 
 static void
-flag_print_list(json_t *res)
+flag_print_head(json_t *res)
 {
 	char	*stage = ctl_cell(json_object_get(res, "stage"));
 	char	*gen = ctl_cell(json_object_get(res, "generation"));
@@ -262,17 +282,32 @@ flag_print_list(json_t *res)
 	printf("stage %s, generation %s\n", stage, gen);
 	free(stage);
 	free(gen);
-	flag_print_table(json_object_get(res, "flags"));
+}
+
+static void
+flag_print_list(json_t *res)
+{
+	flag_print_head(res);
+	flag_print_table(json_object_get(res, "flags"), false);
+}
+
+static void
+flag_print_list_readers(json_t *res)
+{
+	flag_print_head(res);
+	flag_print_table(json_object_get(res, "flags"), true);
 }
 
 static int
 flag_list(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
-	(void)a;
+	bool	v = sub_opt_given(a, "verbose");
+
 	(void)argc;
 	(void)argv;
-	return ctl_call_print(c, "flag.list", NULL, CTL_DEADLINE_QUICK_MS,
-	    flag_print_list);
+	return ctl_call_print(c, "flag.list", v ? ctl_params("readers",
+	    json_true()) : NULL, CTL_DEADLINE_QUICK_MS, v ?
+	    flag_print_list_readers : flag_print_list);
 }
 
 static void
@@ -300,6 +335,7 @@ flag_print_one(json_t *f)
 	    json_is_string(at) ? "warden" : "-"));
 	flag_print_field("reason", ctl_text_cell(json_object_get(f,
 	    "reason")));
+	flag_print_field("readers", ctl_observe_readers_cell(f));
 }
 
 static int
@@ -334,8 +370,8 @@ flag_set(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 		    "true, false or a percentage 0..100)", argv[1]);
 	params = ctl_params("name", ctl_str(argv[0]));
 	ctl_set(params, "value", value);
-	return ctl_call_print(c, "flag.set", sub_reason(a, params),
-	    CTL_DEADLINE_QUICK_MS, flag_print_value);
+	return sub_change(c, a, "flag.set", sub_reason(a, params),
+	    flag_print_value);
 }
 
 static void
@@ -357,8 +393,8 @@ flag_reset(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 
 	if (argc > 0)
 		params = ctl_params("name", ctl_str(argv[0]));
-	return ctl_call_print(c, "flag.reset", sub_reason(a, params),
-	    CTL_DEADLINE_QUICK_MS, flag_print_values);
+	return sub_change(c, a, "flag.reset", sub_reason(a, params),
+	    flag_print_values);
 }
 
 /*
@@ -454,10 +490,10 @@ flag_read(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 }
 
 static const struct sub flag_subs[] = {
-	{ "list", 0, 0, { NULL }, flag_list },
+	{ "list", 0, 0, { "verbose", NULL }, flag_list },
 	{ "get", 1, 1, { NULL }, flag_get },
-	{ "set", 2, 2, { "reason", NULL }, flag_set },
-	{ "reset", 0, 1, { "reason", NULL }, flag_reset },
+	{ "set", 2, 2, { "reason", "wait-observed" }, flag_set },
+	{ "reset", 0, 1, { "reason", "wait-observed" }, flag_reset },
 	{ "read", 1, 2, { "table", NULL }, flag_read },
 };
 
@@ -564,7 +600,7 @@ stage_print_change(json_t *res)
 
 	printf("stage %s\n", stage);
 	free(stage);
-	flag_print_table(json_object_get(res, "flags"));
+	flag_print_table(json_object_get(res, "flags"), false);
 }
 
 static int
@@ -575,8 +611,8 @@ stage_set(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)argc;
 	if ((rc = ctl_parse_count(a, "set", argv[0], &stage)) != CTL_EXIT_OK)
 		return rc;
-	return ctl_call_print(c, "stage.set", sub_reason(a, ctl_params("stage",
-	    json_integer(stage))), CTL_DEADLINE_QUICK_MS, stage_print_change);
+	return sub_change(c, a, "stage.set", sub_reason(a, ctl_params("stage",
+	    json_integer(stage))), stage_print_change);
 }
 
 static int
@@ -591,8 +627,8 @@ stage_rollback(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 			return rc;
 		params = ctl_params("stage", json_integer(stage));
 	}
-	return ctl_call_print(c, "stage.rollback", sub_reason(a, params),
-	    CTL_DEADLINE_QUICK_MS, stage_print_change);
+	return sub_change(c, a, "stage.rollback", sub_reason(a, params),
+	    stage_print_change);
 }
 
 static int
@@ -600,15 +636,15 @@ stage_emergency(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return ctl_call_print(c, "stage.emergency", sub_reason(a, NULL),
-	    CTL_DEADLINE_QUICK_MS, stage_print_change);
+	return sub_change(c, a, "stage.emergency", sub_reason(a, NULL),
+	    stage_print_change);
 }
 
 static const struct sub stage_subs[] = {
 	{ "get", 0, 0, { "limit", NULL }, stage_get },
-	{ "set", 1, 1, { "reason", NULL }, stage_set },
-	{ "rollback", 0, 1, { "reason", NULL }, stage_rollback },
-	{ "emergency", 0, 0, { "reason", NULL }, stage_emergency },
+	{ "set", 1, 1, { "reason", "wait-observed" }, stage_set },
+	{ "rollback", 0, 1, { "reason", "wait-observed" }, stage_rollback },
+	{ "emergency", 0, 0, { "reason", "wait-observed" }, stage_emergency },
 };
 
 int

@@ -33,6 +33,7 @@
 #define CTL_EXIT_TIMEOUT	4	/* RPC_TIMEOUT, or no answer in time */
 /* 5: a drill failed (wardenctl-drill.c) */
 #define CTL_EXIT_NOT_OK		6	/* status: not ok, or not running and ready */
+#define CTL_EXIT_NOT_OBSERVED	7	/* --wait-observed: readers lagged */
 
 /*
  * Client deadlines. Quick calls get a short one; calls whose duration
@@ -193,6 +194,16 @@ int	 cmd_call(struct ctl *, struct ctl_args *);
 
 /* wardenctl-flag.c */
 int	 cmd_flag(struct ctl *, struct ctl_args *);
+/*
+ * wardenctl-observe.c: --wait-observed[=MS] added to a change's params
+ * (*ms: -1 when not given); the change called and said, with what was
+ * observed: CTL_EXIT_NOT_OBSERVED when some reader had not in time.
+ */
+int	 ctl_observe_params(const struct ctl_args *, json_t **params, int *ms);
+int	 ctl_observe_call(struct ctl *, const char *method, json_t *params,
+	    int ms, void (*human)(json_t *));
+/* A flag's readers: "svc1,svc2", "(unread)", or their count. */
+char	*ctl_observe_readers_cell(json_t *flag);
 int	 cmd_stage(struct ctl *, struct ctl_args *);
 int	 cmd_table(struct ctl *, struct ctl_args *);
 

@@ -36,6 +36,7 @@
 #include "flagsvc.h"
 #include "flagsvc-private.h"
 #include "log.h"
+#include "readers.h"
 #include "journal.h"
 #include "table.h"
 #include "util.h"
@@ -280,8 +281,10 @@ flagsvc_guard_follow(const json_t *rec)
 
 	if (!flags_record_stage(rec, &from, &to))
 		return;
-	if (to > from)
+	if (to > from) {
 		flags_guard_arm(&guard, to, util_now_ms());
+		guard.from = from;
+	}
 	else
 		flags_guard_disarm(&guard);
 }
@@ -349,7 +352,7 @@ flagsvc_config(void)
 }
 
 void
-flagsvc_note_restart(void)
+flagsvc_note_restart(struct node *n)
 {
 	struct flags_ctx	 ctx;
 	json_t			*rec = NULL;
@@ -357,6 +360,8 @@ flagsvc_note_restart(void)
 	int			 from;
 
 	if (fs == NULL || !conf->guard.enabled ||
+	    (conf->guard.scope == GUARD_SCOPE_READERS && (!guard.armed ||
+	    !readers_guarded(n, fs, guard.from, guard.stage))) ||
 	    !flags_guard_note(&guard, &conf->guard, util_now_ms()))
 		return;
 	/* Judged against the state in force, with no group half taken. */

@@ -111,7 +111,11 @@ int		 flagsvc_table_fd(void);
 unsigned	 flagsvc_repairs(void);
 uint64_t	 flagsvc_guard_rollbacks(void);
 
-/* A restart caused by a failure: the guard counts it. */
-void		 flagsvc_note_restart(void);
+/*
+ * A restart of n caused by a failure: the guard counts it (with the scope
+ * "readers", only if n read a flag the stage guarded enabled).
+ */
+struct node;
+void		 flagsvc_note_restart(struct node *);
 
 #endif

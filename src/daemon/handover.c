@@ -19,6 +19,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "logs.h"
+#include "readers.h"
 #include "strays.h"
 #include "tree-private.h"
 #include "watchdog.h"
@@ -77,7 +78,8 @@ handover_intensity(const struct intensity *in)
 
 /*
  * A node in a handover: [name, "fields", partial stdout line (hex), reason
- * or null, [intensity stamps], partial stderr line (hex)], the fields
+ * or null, [intensity stamps], partial stderr line (hex), status text,
+ * its report socket and reads (readers.c) or null], the fields
  * integers separated by spaces in the order of this table, which also
  * bounds each: a compact form, as a thousand workers are written and read
  * while nothing else runs. Fields are only ever added at the end: an
@@ -269,12 +271,13 @@ handover_node(const struct node *n, json_t *fds)
 	for (i = 0, len = 0; i < HF_N && len < sizeof(ints); i++)
 		len += (size_t)snprintf(ints + len, sizeof(ints) - len, "%s%lld",
 		    i > 0 ? " " : "", (long long)f[i]);
-	d = json_pack("[s,s,o,o,o,o,o]", n->name, ints,
+	d = json_pack("[s,s,o,o,o,o,o,o]", n->name, ints,
 	    handover_line(&n->out[LOGRING_STDOUT]),
 	    n->reason != NULL ? json_string(n->reason) : json_null(),
 	    n->is_sup ? handover_intensity(&n->intensity) : json_array(),
 	    handover_line(&n->out[LOGRING_STDERR]),
-	    n->status_text != NULL ? json_string(n->status_text) : json_null());
+	    n->status_text != NULL ? json_string(n->status_text) : json_null(),
+	    n->is_sup ? json_null() : readers_handover(n, fds));
 	return d;
 }
 
@@ -510,10 +513,10 @@ handover_take_node(struct node *n, const json_t *d, size_t nf, uint64_t now,
 	const char	*line = json_string_value(json_array_get(d, 2));
 
 	if (!json_is_array(d) || json_array_size(d) < 5 ||
-	    json_array_size(d) > 7 || name == NULL || ints == NULL ||
+	    json_array_size(d) > 8 || name == NULL || ints == NULL ||
 	    line == NULL) {
 		snprintf(err, errlen, "tree: a node: want [name, fields, line, "
-		    "reason, intensity, stderr line, status text]");
+		    "reason, intensity, stderr line, status text, reports]");
 		return -1;
 	}
 	if (handover_parse_fields(name, ints, nf, f, err, errlen) == -1)
@@ -556,7 +559,8 @@ handover_take_node(struct node *n, const json_t *d, size_t nf, uint64_t now,
 	}
 	if (n->is_sup)
 		return handover_take_sup(n, f, json_array_get(d, 4), err, errlen);
-	if (handover_take_worker(n, f, d, now, err, errlen) == -1)
+	if (handover_take_worker(n, f, d, now, err, errlen) == -1 ||
+	    readers_adopt(n, json_array_get(d, 7), err, errlen) == -1)
 		return -1;
 	/* Its probe's rounds begin again from its start (health-run.h). */
 	health_sync(n);

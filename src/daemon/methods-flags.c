@@ -6,10 +6,12 @@
  */
 #include <stdio.h>
 
+#include "barrier.h"
 #include "control.h"
 #include "flags.h"
 #include "flagsvc.h"
 #include "methods.h"
+#include "readers.h"
 #include "rpc-private.h"
 
 static int
@@ -33,7 +35,8 @@ methods_flags_code(enum flagsvc_err e)
 /*
  * The one place a change's answer is made: once the change is durable,
  * applied and published (flagsvc_change() calls back at the end of the
- * turn), or refused. A step before answering goes here.
+ * turn), or refused; with "wait_observed", once its readers observed it
+ * too (barrier.h), whose call, if it waits, is taken from this one.
  */
 static void
 methods_flags_done(void *arg, enum flagsvc_err e, json_t *result,
@@ -45,7 +48,7 @@ methods_flags_done(void *arg, enum flagsvc_err e, json_t *result,
 	if (e != FLAGSVC_OK)
 		rpc_error(&p->call, methods_flags_code(e), "%s", err);
 	else
-		rpc_result(&p->call, result);
+		barrier_answer(&p->call, result, p->observe_ms);
 	rpc_wait_free(p);
 }
 
@@ -53,14 +56,29 @@ methods_flags_done(void *arg, enum flagsvc_err e, json_t *result,
  * A change by the client: the call is taken, as a wait's is, and answered
  * with the rest of its group. Not bounded by max_pending: a group commits
  * within the turn (or at once when full), so these never pile up.
+ * "wait_observed" is read here; the other params are the change's.
  */
 static void
 methods_flags_write(struct call *call, enum flags_op op, json_t *params)
 {
-	struct pending	*p = rpc_wait_take(call, PENDING_COMMIT);
+	struct jsonrpc_error	 je;
+	struct pending		*p;
+	json_int_t		 wait_ms;
+	json_t			*own = NULL;
 
-	p->commit = flagsvc_change(op, params, p->call.client->uid,
-	    p->call.client->pid, methods_flags_done, p);
+	if (jsonrpc_wait_observed_param(params, &wait_ms, &je) == -1) {
+		rpc_fail(call, &je);
+		return;
+	}
+	if (wait_ms >= 0) {
+		own = json_copy(params);
+		(void)json_object_del(own, "wait_observed");
+	}
+	p = rpc_wait_take(call, PENDING_COMMIT);
+	p->observe_ms = wait_ms;
+	p->commit = flagsvc_change(op, own != NULL ? own : params,
+	    p->call.client->uid, p->call.client->pid, methods_flags_done, p);
+	json_decref(own);
 }
 
 void
@@ -96,8 +114,16 @@ methods_flags_stage_emergency(struct call *call, json_t *params)
 void
 methods_flags_list(struct call *call, json_t *params)
 {
-	(void)params;
-	rpc_result(call, flags_list_json(flagsvc_flags(), flagsvc_generation()));
+	json_t	*res, *v = json_object_get(params, "readers");
+
+	if (v != NULL && !json_is_boolean(v)) {
+		rpc_error(call, RPC_INVALID_PARAMS, "'readers' must be true or "
+		    "false");
+		return;
+	}
+	res = flags_list_json(flagsvc_flags(), flagsvc_generation());
+	readers_add_to_flags(json_object_get(res, "flags"), json_is_true(v));
+	rpc_result(call, res);
 }
 
 void
@@ -106,6 +132,7 @@ methods_flags_get(struct call *call, json_t *params)
 	struct jsonrpc_error	 e;
 	const char		*name;
 	ssize_t			 i;
+	json_t			*res;
 
 	if (jsonrpc_flag_params(params, &name, &e) == -1) {
 		rpc_fail(call, &e);
@@ -115,7 +142,9 @@ methods_flags_get(struct call *call, json_t *params)
 		rpc_error(call, RPC_NOT_FOUND, "no flag named '%s'", name);
 		return;
 	}
-	rpc_result(call, flags_flag_json(flagsvc_flags(), (size_t)i));
+	res = flags_flag_json(flagsvc_flags(), (size_t)i);
+	readers_add_to_flag(res);
+	rpc_result(call, res);
 }
 
 void

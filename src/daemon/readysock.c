@@ -26,7 +26,7 @@ static readysock_fn	 readysock_cb;
 static void		*readysock_arg;
 static int		 readysock_adopted = -1;	/* a reexec's socket, for readysock_open */
 
-static void
+void
 readysock_close_fds(struct msghdr *mh)
 {
 	struct cmsghdr	*cm;
@@ -43,7 +43,7 @@ readysock_close_fds(struct msghdr *mh)
 	}
 }
 
-static pid_t
+pid_t
 readysock_sender(struct msghdr *mh)
 {
 	struct cmsghdr	*cm;
@@ -156,12 +156,31 @@ readysock_handover(void)
 }
 
 int
+readysock_take_fd(int fd, const char *what, char *err, size_t errlen)
+{
+	int		 type, domain;
+	socklen_t	 len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    (len = sizeof(domain), getsockopt(fd, SOL_SOCKET, SO_DOMAIN,
+	    &domain, &len)) == -1 || type != SOCK_DGRAM || domain != AF_UNIX) {
+		snprintf(err, errlen, "%s: fd %d is not a datagram unix "
+		    "socket", what, fd);
+		return -1;
+	}
+	if (util_set_cloexec(fd, true) == -1 ||
+	    util_set_nonblock(fd, true) == -1) {
+		snprintf(err, errlen, "%s: fd %d: %s", what, fd, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 readysock_adopt(const json_t *d, char *err, size_t errlen)
 {
 	const char	*name;
 	json_int_t	 fd;
-	int		 type, domain;
-	socklen_t	 len = sizeof(type);
 
 	if (json_is_null(d))
 		return 0;
@@ -171,18 +190,8 @@ readysock_adopt(const json_t *d, char *err, size_t errlen)
 		snprintf(err, errlen, "notify: want {fd, name \"@...\"}");
 		return -1;
 	}
-	if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-	    (len = sizeof(domain), getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN,
-	    &domain, &len)) == -1 || type != SOCK_DGRAM || domain != AF_UNIX) {
-		snprintf(err, errlen, "notify: fd %d is not a datagram unix "
-		    "socket", (int)fd);
+	if (readysock_take_fd((int)fd, "notify", err, errlen) == -1)
 		return -1;
-	}
-	if (util_set_cloexec((int)fd, true) == -1 ||
-	    util_set_nonblock((int)fd, true) == -1) {
-		snprintf(err, errlen, "notify: fd %d: %s", (int)fd, strerror(errno));
-		return -1;
-	}
 	snprintf(readysock_name, sizeof(readysock_name), "%s", name);
 	readysock_adopted = (int)fd;
 	return 0;

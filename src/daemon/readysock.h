@@ -30,6 +30,18 @@ void		 readysock_close(void);
 json_t		*readysock_handover(void);
 int		 readysock_adopt(const json_t *, char *err, size_t errlen);
 
+/*
+ * Shared with readers.c's report sockets: the sender's pid of a datagram
+ * received with SCM_CREDENTIALS (0: none); fds sent along, closed; a
+ * datagram unix socket handed over by a reexec, checked and made
+ * close-on-exec and non-blocking (-1 with err naming what).
+ */
+struct msghdr;
+pid_t		 readysock_sender(struct msghdr *);
+void		 readysock_close_fds(struct msghdr *);
+int		 readysock_take_fd(int fd, const char *what, char *err,
+		    size_t errlen);
+
 /* Does a notify message hold the line "KEY=value" (value exactly)? */
 int		 readysock_has(const char *msg, const char *line);
 /*

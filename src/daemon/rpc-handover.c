@@ -17,6 +17,7 @@
 
 #include "control.h"
 #include "desc.h"
+#include "barrier.h"
 #include "jsonrpc.h"
 #include "rpc.h"
 #include "rpc-private.h"
@@ -27,6 +28,7 @@ static const char *const pending_kind_names[] = {
 	[PENDING_SETTLE] = "settle",
 	[PENDING_REEXEC] = "reexec",
 	[PENDING_COMMIT] = "commit",
+	[PENDING_OBSERVE] = "observe",
 };
 
 static json_t *
@@ -54,6 +56,9 @@ rpc_describe_call(const struct pending *p)
 		break;
 	case PENDING_REEXEC:
 	case PENDING_COMMIT:
+		break;
+	case PENDING_OBSERVE:
+		barrier_describe(p, o);
 		break;
 	}
 	return o;
@@ -159,6 +164,7 @@ struct adopt_call {
 	const char		*service;
 	json_t			*services;	/* an operation on several */
 	bool			 want_up;
+	struct barrier_desc	 observe;	/* a barrier's */
 };
 
 /* A settle's service, or services: a list of names, not empty. */
@@ -215,8 +221,13 @@ rpc_adopt_kind(const json_t *o, const char *where, struct adopt_call *ac,
 			return -1;
 	} else if (strcmp(kind, "reexec") == 0)
 		ac->kind = PENDING_REEXEC;
-	else {
-		snprintf(err, errlen, "%s.kind: must be wait, settle or reexec", where);
+	else if (strcmp(kind, "observe") == 0) {
+		ac->kind = PENDING_OBSERVE;
+		if (barrier_read(o, where, &ac->observe, err, errlen) == -1)
+			return -1;
+	} else {
+		snprintf(err, errlen, "%s.kind: must be wait, settle, reexec or "
+		    "observe", where);
 		return -1;
 	}
 	return 0;
@@ -276,6 +287,9 @@ rpc_adopt_call(struct adopt *a, const json_t *o, size_t idx, char *err,
 		break;
 	case PENDING_COMMIT:
 		/* Never handed over: the group commits before (kind refused). */
+		break;
+	case PENDING_OBSERVE:
+		barrier_adopt(p, &ac.observe);
 		break;
 	}
 	return 0;

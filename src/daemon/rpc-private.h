@@ -44,10 +44,11 @@ extern struct event_base	*rpc_base;
 
 /*
  * PENDING_COMMIT: a flag or stage change, until its group is durable; it
- * never outlives the turn, so it is never handed over.
+ * never outlives the turn, so it is never handed over. PENDING_OBSERVE:
+ * a change made, until its readers observed it (barrier.c).
  */
 enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC,
-	PENDING_COMMIT };
+	PENDING_COMMIT, PENDING_OBSERVE };
 
 struct watch;
 struct pending;
@@ -72,6 +73,8 @@ struct pending {
 	size_t			 settled;	/* those before it have settled */
 	struct pending_list	*list;		/* the list of its condition */
 	struct flagsvc_call	*commit;	/* a change: until it is answered */
+	json_int_t		 observe_ms;	/* commit: its wait_observed, -1 */
+	struct barrier		*barrier;	/* observe: barrier.c's */
 	TAILQ_ENTRY(pending)	 by_client;
 	TAILQ_ENTRY(pending)	 by_cond;
 };
@@ -79,6 +82,7 @@ struct pending {
 /* What the dispatcher keeps of a client: its calls awaiting an answer. */
 struct rpc_session {
 	struct pending_list	pending;
+	unsigned		ncommit;	/* of them, PENDING_COMMIT */
 };
 
 struct rpc_session *rpc_session(struct client *);	/* made when there is none */
@@ -90,6 +94,12 @@ void		 rpc_session_free(struct client *);
  * call gets an error at once, and nothing is done.
  */
 bool		 rpc_wait_room(struct call *);
+/*
+ * The client's calls awaiting their answer that count toward max_pending:
+ * not the changes awaiting their group's sync, which never outlive the
+ * turn.
+ */
+unsigned	 rpc_wait_held(struct client *);
 /* Take the call over; it is on its client's list, not yet on a condition's. */
 struct pending	*rpc_wait_take(struct call *, enum pending_kind);
 /* A service operation: answer once the service has settled. */

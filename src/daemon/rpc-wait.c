@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "barrier.h"
 #include "config.h"
 #include "control.h"
 #include "flags.h"
@@ -223,6 +224,8 @@ rpc_wait_free(struct pending *p)
 	struct watch		*w = p->watch;
 
 	TAILQ_REMOVE(&s->pending, p, by_client);
+	if (p->kind == PENDING_COMMIT)
+		s->ncommit--;
 	/* The client went first: the change commits, unanswered. */
 	if (p->commit != NULL)
 		flagsvc_forget(p->commit);
@@ -236,6 +239,7 @@ rpc_wait_free(struct pending *p)
 		event_free(p->timer);
 	if (p == reexec_asking)
 		reexec_asking = NULL;
+	barrier_free(p);
 	json_decref(p->condition);
 	json_decref(p->targets);
 	free(p->nodes);
@@ -265,13 +269,24 @@ rpc_wait_room(struct call *call)
 {
 	int	max = tree_config()->limits.max_pending;
 
-	if (call->client->npending < (unsigned)max)
+	if (rpc_wait_held(call->client) < (unsigned)max)
 		return true;
 	rpc_error_data(call, RPC_INVALID_REQUEST, json_pack("{s:s,s:i}",
 	    "limit", "max_pending", "max_pending", max),
 	    "too many calls awaiting their answer on this connection "
 	    "(max_pending %d)", max);
 	return false;
+}
+
+unsigned
+rpc_wait_held(struct client *c)
+{
+	struct rpc_session	*s = c->session;
+	unsigned		 n = c->npending;
+
+	if (s != NULL && n >= s->ncommit)
+		n -= s->ncommit;
+	return n;
 }
 
 struct pending *
@@ -287,6 +302,8 @@ rpc_wait_take(struct call *call, enum pending_kind kind)
 	call->batch = NULL;
 	call->done = call->taken = true;
 	TAILQ_INSERT_TAIL(&rpc_session(c)->pending, p, by_client);
+	if (kind == PENDING_COMMIT)
+		rpc_session(c)->ncommit++;
 	control_hold(c);
 	return p;
 }
@@ -705,4 +722,5 @@ rpc_wait_fini(void)
 	if (ev_recheck != NULL)
 		event_free(ev_recheck);
 	ev_recheck = NULL;
+	barrier_fini();
 }

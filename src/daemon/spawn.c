@@ -44,7 +44,7 @@ static const int spawn_handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE }
 static const char *const spawn_scrubbed[] = {
 	"NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_FDS",
 	"LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM", "WARDEN_SERVICE",
-	"WARDEN_READY_FD", "WARDEN_TABLE", "WARDEN_TABLE_FD",
+	"WARDEN_READY_FD", "WARDEN_TABLE", "WARDEN_TABLE_FD", "WARDEN_REPORT",
 	/* a failure hook's (hooks.c): WARDEN_HOOK marks what it leaves */
 	"WARDEN_HOOK", "WARDEN_EVENT", "WARDEN_REASON", "WARDEN_EXIT_CODE",
 	"WARDEN_EXIT_SIGNAL", "WARDEN_RESTARTS", "WARDEN_STAGE_FROM",
@@ -191,6 +191,10 @@ spawn_env(const struct spawn_args *a)
 	}
 	if (a->table_fd != -1) {
 		xasprintf(&s, "WARDEN_TABLE_FD=%d", SPAWN_TABLE_FD);
+		spawn_own_put(e, s);
+	}
+	if (a->report_addr != NULL) {
+		xasprintf(&s, "WARDEN_REPORT=%s", a->report_addr);
 		spawn_own_put(e, s);
 	}
 	if (c->watchdog_ms > 0)

@@ -21,6 +21,7 @@ struct spawn_args {
 	const char		*notify_socket;	/* NOTIFY_SOCKET for ready=notify, else NULL */
 	const struct spawn_env	*env;		/* from spawn_env(), or NULL: built for this start */
 	const char		*table_name;	/* WARDEN_TABLE, or NULL */
+	const char		*report_addr;	/* WARDEN_REPORT, or NULL */
 	int			 table_fd;	/* read-only fd of the table, -1: none */
 	int			 stdin_fd;	/* > 0: the child's stdin (a failure hook's); 0: /dev/null */
 };

@@ -8,6 +8,7 @@
 #include "flagsvc.h"
 #include "health-run.h"
 #include "logs.h"
+#include "readers.h"
 #include "tree-private.h"
 #include "util.h"
 
@@ -149,7 +150,7 @@ json_t *
 tree_service_json(const struct node *n)
 {
 	uint64_t	 now = util_now_ms();
-	json_t		*o = json_object();
+	json_t		*o = json_object(), *reads;
 	enum svc_state	 state = tree_service_state(n);
 
 	status_set_str(o, "name", n->name);
@@ -171,6 +172,8 @@ tree_service_json(const struct node *n)
 		json_object_set_new_nocheck(o, "watchdog", status_watchdog_json(n,
 		    now));
 	json_object_set_new_nocheck(o, "health", health_json(n));
+	if ((reads = readers_status_json(n)) != NULL)
+		json_object_set_new_nocheck(o, "reads", reads);
 	/* Shown only when off: whether it is down as configured, say. */
 	if (n->conf != NULL && !n->conf->autostart)
 		json_object_set_new_nocheck(o, "autostart", json_false());

@@ -237,7 +237,7 @@ sup_child_failed(struct node *n, bool abnormal)
 		sup_fail(p);
 		return;
 	case RESTART_SCOPE:
-		flagsvc_note_restart();
+		flagsvc_note_restart(n);
 		break;
 	}
 	if (d.lo == d.hi && p->conf->strategy == STRATEGY_ONE_FOR_ONE) {

@@ -21,6 +21,7 @@
 #include "health-run.h"
 #include "hooks.h"
 #include "log.h"
+#include "readers.h"
 #include "readysock.h"
 #include "strays.h"
 #include "tree-private.h"
@@ -204,6 +205,7 @@ node_free(struct node *n)
 	if (n->timer != NULL)
 		event_free(n->timer);
 	pipes_free(n);
+	readers_free(n);
 	if (n->ev_ready != NULL)
 		event_free(n->ev_ready);
 	if (n->ready_fd != -1)

@@ -30,6 +30,7 @@ struct event;
 struct spawn_env;
 struct logfile;
 struct health_run;
+struct readers;
 
 enum op_phase { OP_STOP, OP_WAIT, OP_START };
 
@@ -84,6 +85,7 @@ struct node {
 	char			*env_table;	/* what env was built with */
 	bool			 env_table_fd;
 	char			*env_notify;
+	char			*env_report;
 	int			 ready_fd;
 	struct event		*ev_ready;
 	struct event		*timer;		/* backoff, ready timeout or kill grace */
@@ -109,6 +111,7 @@ struct node {
 	char			*unhealthy_why;	/* ... and its reason; NULL: none */
 	uint64_t		 probe_failures; /* liveness probes failed, all told */
 	struct health_run	*health;	/* its probe's rounds (health.c); NULL: none */
+	struct readers		*readers;	/* its reports (readers.c); NULL: none */
 	int			 stop_signal;	/* copies kept for retired nodes */
 	int			 shutdown_ms;
 	/* what the metrics count (metrics.c): restarts by cause, recovery times */

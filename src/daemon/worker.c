@@ -26,6 +26,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "metrics-daemon.h"
+#include "readers.h"
 #include "readysock.h"
 #include "spawn.h"
 #include "strays.h"
@@ -487,6 +488,8 @@ worker_env_forget(struct node *n)
 	n->env_table = NULL;
 	free(n->env_notify);
 	n->env_notify = NULL;
+	free(n->env_report);
+	n->env_report = NULL;
 }
 
 /*
@@ -501,13 +504,15 @@ worker_env(struct node *n, const struct spawn_args *a)
 {
 	if (n->env != NULL && worker_same_str(n->env_table, a->table_name) &&
 	    n->env_table_fd == (a->table_fd != -1) &&
-	    worker_same_str(n->env_notify, a->notify_socket))
+	    worker_same_str(n->env_notify, a->notify_socket) &&
+	    worker_same_str(n->env_report, a->report_addr))
 		return n->env;
 	worker_env_forget(n);
 	n->env = spawn_env(a);
 	n->env_table = a->table_name != NULL ? xstrdup(a->table_name) : NULL;
 	n->env_table_fd = a->table_fd != -1;
 	n->env_notify = a->notify_socket != NULL ? xstrdup(a->notify_socket) : NULL;
+	n->env_report = a->report_addr != NULL ? xstrdup(a->report_addr) : NULL;
 	return n->env;
 }
 
@@ -567,6 +572,7 @@ worker_spawn(struct node *n)
 	a.conf = n->conf;
 	a.table_name = flagsvc_table_name();
 	a.table_fd = flagsvc_table_fd();
+	a.report_addr = readers_addr(n);
 	if (n->conf->ready == READY_NOTIFY)
 		a.notify_socket = readysock_socket_name();
 	a.env = worker_env(n, &a);
@@ -581,6 +587,7 @@ worker_spawn(struct node *n)
 		return;
 	}
 	n->pid = r.pid;
+	readers_started(n);
 	metrics_node_spawned(n);
 	pidmap_put(&tree.live_pids, n->pid, n);
 	ledger_started(n->name, n->pid, since, n->stop_signal, n->shutdown_ms);
@@ -615,6 +622,7 @@ worker_exited(struct node *n, int code, int sig)
 	pipes_read_output(n, true);
 	pidmap_del(&tree.live_pids, n->pid);
 	n->pid = -1;
+	readers_exited(n);
 	n->ready = false;
 	n->has_exit = true;
 	n->exit_code = code;

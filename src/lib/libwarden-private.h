@@ -7,6 +7,8 @@
 #define WARDEN_LIBWARDEN_PRIVATE_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,6 +26,12 @@
 #define WT_TRIES	32
 /* How often the slow path may try to (re)attach, or look at the name. */
 #define WT_RETRY_NS	(100ull * 1000 * 1000)
+/* Reports to warden (libwarden-report.c): one datagram at most so often... */
+#define WT_REPORT_GAP_NS	(10ull * 1000 * 1000)
+/* ...or this long after one warden could not take (no such address). */
+#define WT_REPORT_BACKOFF_NS	(1000ull * 1000 * 1000)
+/* A report's size: more names wait for the next one. */
+#define WT_REPORT_MAX		2048
 /* Owners a handle trusts: root, and up to two more. */
 #define WT_TRUST_MAX	3
 
@@ -83,6 +91,35 @@ struct wt_copycache {
 	_Atomic uint64_t	lastgen;	/* ...and last consistent one, 0 */
 };
 
+/* A name's slot in a handle's set of flags read (struct wt_report). */
+enum wt_slot {
+	WT_SLOT_EMPTY,
+	WT_SLOT_WRITING,	/* claimed, its name being copied */
+	WT_SLOT_NEW,		/* read, not yet reported */
+	WT_SLOT_SENT		/* reported */
+};
+
+/*
+ * What a handle of a worker tells warden (libwarden-report.c): made at
+ * open when WARDEN_REPORT names warden's address, NULL otherwise, so a
+ * handle that does not report carries nothing more.
+ */
+struct wt_report {
+	int			 fd;		/* AF_UNIX datagram socket */
+	struct sockaddr_un	 addr;
+	socklen_t		 addrlen;
+	_Atomic uint64_t	 seen_gen;	/* last one a consistent read saw */
+	_Atomic uint64_t	 sent_gen;	/* last one warden was told */
+	_Atomic int		 nnew;		/* names WT_SLOT_NEW */
+	_Atomic int		 full;		/* the set is full: no more names */
+	_Atomic uint64_t	 due;		/* a send may go from then (ns) */
+	_Atomic int		 sending;	/* the sender's lock: holder pid */
+	_Atomic uint64_t	 sends;		/* datagrams sent (for tests) */
+	_Atomic uint8_t		 slot[TABLE_CAPACITY];	/* enum wt_slot */
+	char			 names[TABLE_CAPACITY][TABLE_NAME_SIZE];
+	char			 buf[WT_REPORT_MAX];	/* the holder's */
+};
+
 struct warden_table {
 	/* Set at open. */
 	struct table_layout	*region;	/* TABLE_SIZE bytes, fixed */
@@ -92,7 +129,8 @@ struct warden_table {
 	_Atomic uint64_t	 epoch;		/* one more per (re)attach */
 	_Atomic uint64_t	 suspect;	/* epoch in which damage was seen */
 	_Atomic int		 attaching;	/* slow path's lock: holder pid */
-	_Atomic uint64_t	 next_try;	/* CLOCK_MONOTONIC_COARSE ns */
+	/* CLOCK_MONOTONIC_COARSE ns: the earlier of look_at and a report due */
+	_Atomic uint64_t	 next_try;
 	_Atomic uint64_t	 retry_ns;
 	_Atomic int		 name_state;	/* enum wt_name */
 	dev_t			 dev;		/* the mapped object */
@@ -101,6 +139,13 @@ struct warden_table {
 	int			 ntrust;
 	struct wt_copycache	 cc;
 	struct wt_entry		 cache[WT_ENTRIES];
+	/*
+	 * Off the hit path, after what it reads, so that its layout stays
+	 * as it was: the slow path's and the reports' (libwarden-report.c).
+	 */
+	_Atomic uint64_t	 look_at;	/* the name is due a look */
+	struct wt_report	*rep;		/* NULL: no reports */
+	_Atomic uint64_t	 slow;		/* turns of the slow path (tests) */
 };
 
 static inline uint64_t
@@ -117,8 +162,58 @@ wt_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The slow path (libwarden.c): a look for a (fresh) table, when due. */
+/*
+ * The slow path (libwarden.c): a look for a (fresh) table, and a report
+ * to warden, each when due.
+ */
 WT_HIDDEN void	wt_slow(struct warden_table *, uint64_t now);
+
+/*
+ * A lock held by a pid: a child forked while a thread of its parent held
+ * it takes it over, as that thread does not exist in the child. Never
+ * waits: false when another thread of this process holds it.
+ */
+static inline bool
+wt_trylock(_Atomic int *lock, int me)
+{
+	int	cur = 0;
+
+	if (atomic_compare_exchange_strong_explicit(lock, &cur, me,
+	    memory_order_acquire, memory_order_relaxed))
+		return true;
+	return cur != me && atomic_compare_exchange_strong_explicit(lock,
+	    &cur, me, memory_order_acquire, memory_order_relaxed);
+}
+
+static inline void
+wt_unlock(_Atomic int *lock)
+{
+	atomic_store_explicit(lock, 0, memory_order_release);
+}
+
+/* Make *at no later than when (a CAS loop: other threads lower it too). */
+static inline void
+wt_lower(_Atomic uint64_t *at, uint64_t when)
+{
+	uint64_t	cur = atomic_load_explicit(at, memory_order_relaxed);
+
+	while (when < cur && !atomic_compare_exchange_weak_explicit(at, &cur,
+	    when, memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/*
+ * Reports (libwarden-report.c). open: made for a handle of the worker's
+ * own table, to ADDR (WARDEN_REPORT: "@name", abstract; NULL: none);
+ * note: a consistent read saw generation gen and found flag (NULL: none);
+ * due: the slow path's turn, a pending report sent if it may go. None of
+ * them blocks or allocates.
+ */
+WT_HIDDEN void	wt_report_open(struct warden_table *, const char *addr);
+WT_HIDDEN void	wt_report_close(struct warden_table *);
+WT_HIDDEN void	wt_report_note(struct warden_table *, uint64_t gen,
+		    const char *flag, size_t n);
+WT_HIDDEN void	wt_report_due(struct warden_table *, uint64_t now);
 
 /*
  * Is there a table to read? *epochp: the attachment the answer is for.

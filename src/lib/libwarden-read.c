@@ -325,7 +325,7 @@ wt_miss(struct warden_table *t, struct wt_entry *set, const char *flag,
 	struct murmur3_state	 st;
 	struct wt_entry		*e;
 	enum wt_read		 r;
-	uint64_t		 seq = 0;
+	uint64_t		 seq = 0, gen = 0;
 	uint32_t		 v, value = 0;
 	size_t			 n = strlen(flag);
 	int			 last = -1;
@@ -342,7 +342,10 @@ wt_miss(struct warden_table *t, struct wt_entry *set, const char *flag,
 	a->ph = st.h;
 	a->pcarry = st.carry;
 
-	r = wt_read(t, epoch, flag, n, &value, &seq, NULL, NULL);
+	r = wt_read(t, epoch, flag, n, &value, &seq, NULL, &gen);
+	/* What warden is told (libwarden-report.c): off the hit path. */
+	if (t->rep != NULL && (r == WT_FOUND || r == WT_ABSENT))
+		wt_report_note(t, gen, r == WT_FOUND ? flag : NULL, n);
 
 	/* The entry's last value, if it is this flag's (a seqlock read). */
 	e = wt_victim(set, flag, n);
@@ -488,6 +491,8 @@ wt_copy(warden_table *t, int *stagep, uint64_t *genp)
 		return;
 	switch (wt_read(t, epoch, NULL, 0, &unused, &seq, stagep, genp)) {
 	case WT_FOUND:
+		if (t->rep != NULL)
+			wt_report_note(t, *genp, NULL, 0);
 		return;
 	case WT_DAMAGED:
 		wt_suspect(t, epoch);

@@ -15,6 +15,8 @@ struct warden_table;
  * every slow read.
  */
 void		 warden_test_set_retry(struct warden_table *, uint64_t ns);
+/* How many reads took the slow path past its first check. */
+uint64_t	 warden_test_slow(struct warden_table *);
 /* Whether the handle has a table mapped. */
 bool		 warden_test_attached(struct warden_table *);
 /*
@@ -24,5 +26,8 @@ bool		 warden_test_attached(struct warden_table *);
  */
 int		 warden_test_snapshot(struct warden_table *, int *stage,
 		    uint64_t *generation, uint32_t *values, size_t n);
+
+/* Reports the handle sent to warden (WARDEN_REPORT); 0 if it sends none. */
+uint64_t	 warden_test_reports(struct warden_table *);
 
 #endif

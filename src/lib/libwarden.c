@@ -181,32 +181,37 @@ wt_attach_name(struct warden_table *t)
 
 /*
  * The slow path: at most every retry_ns, and by one thread at a time,
- * look for a (fresh) table. Never waits: a thread that finds another one
- * attaching goes on with what it has. The lock holds the holder's pid: a
- * child forked while a thread of its parent held it takes it over, as
- * that thread does not exist in the child.
+ * look for a (fresh) table; and a report to warden, when one is pending
+ * and may go (libwarden-report.c). Never waits: a thread that finds
+ * another one attaching goes on with what it has. Then the fast path is
+ * the reads' again until the next look, or the next report due before it
+ * (next_try): a report sent leaves no read on the slow path.
  */
 WT_HIDDEN __attribute__((noinline)) void
 wt_slow(struct warden_table *t, uint64_t now)
 {
-	int		me, cur = 0;
-
 	if (now < atomic_load_explicit(&t->next_try, memory_order_relaxed))
 		return;
-	me = (int)getpid();
-	if (!atomic_compare_exchange_strong_explicit(&t->attaching, &cur, me,
-	    memory_order_acquire, memory_order_relaxed) &&
-	    (cur == me || !atomic_compare_exchange_strong_explicit(
-	    &t->attaching, &cur, me, memory_order_acquire,
-	    memory_order_relaxed)))
-		return;
-	if (now >= atomic_load_explicit(&t->next_try, memory_order_relaxed)) {
-		atomic_store_explicit(&t->next_try, now +
-		    atomic_load_explicit(&t->retry_ns, memory_order_relaxed),
-		    memory_order_relaxed);
-		wt_attach_name(t);
+	atomic_fetch_add_explicit(&t->slow, 1, memory_order_relaxed);
+	if (now >= atomic_load_explicit(&t->look_at, memory_order_relaxed) &&
+	    wt_trylock(&t->attaching, (int)getpid())) {
+		if (now >= atomic_load_explicit(&t->look_at,
+		    memory_order_relaxed)) {
+			atomic_store_explicit(&t->look_at, now +
+			    atomic_load_explicit(&t->retry_ns,
+			    memory_order_relaxed), memory_order_relaxed);
+			wt_attach_name(t);
+		}
+		wt_unlock(&t->attaching);
 	}
-	atomic_store_explicit(&t->attaching, 0, memory_order_release);
+	/*
+	 * A report made pending meanwhile by another thread lowered next_try
+	 * before this store, or sees it after: wt_report_due lowers it again.
+	 */
+	atomic_store_explicit(&t->next_try, atomic_load_explicit(&t->look_at,
+	    memory_order_relaxed), memory_order_seq_cst);
+	if (t->rep != NULL)
+		wt_report_due(t, now);
 }
 
 /* A descriptor number from the environment, -1 if none or not a number. */
@@ -268,9 +273,14 @@ warden_open(const char *name)
 	struct warden_table	*t;
 	struct stat		 st;
 	void			*p;
+	const char		*env;
 	size_t			 len;
 	int			 fd;
+	bool			 own;
 
+	/* The worker's own table: the one it reports on (WARDEN_REPORT). */
+	env = secure_getenv("WARDEN_TABLE");
+	own = name == NULL || (env != NULL && strcmp(name, env) == 0);
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	/*
@@ -316,8 +326,12 @@ warden_open(const char *name)
 	}
 	if (!atomic_load_explicit(&t->attached, memory_order_relaxed))
 		wt_attach_name(t);
-	atomic_store_explicit(&t->next_try, wt_now() + WT_RETRY_NS,
+	atomic_store_explicit(&t->look_at, wt_now() + WT_RETRY_NS,
 	    memory_order_relaxed);
+	atomic_store_explicit(&t->next_try, atomic_load_explicit(&t->look_at,
+	    memory_order_relaxed), memory_order_relaxed);
+	if (own)
+		wt_report_open(t, secure_getenv("WARDEN_REPORT"));
 	return t;
 }
 
@@ -342,6 +356,7 @@ warden_close(warden_table *t)
 {
 	if (t == NULL)
 		return;
+	wt_report_close(t);
 	munmap(t->region, TABLE_SIZE);
 	free(t);
 }
@@ -353,7 +368,14 @@ warden_test_set_retry(struct warden_table *t, uint64_t ns)
 {
 	atomic_store_explicit(&t->retry_ns, ns, memory_order_relaxed);
 	/* As if an attempt had just been made: 0 makes the next one due. */
+	atomic_store_explicit(&t->look_at, wt_now() + ns, memory_order_relaxed);
 	atomic_store_explicit(&t->next_try, wt_now() + ns, memory_order_relaxed);
+}
+
+uint64_t
+warden_test_slow(struct warden_table *t)
+{
+	return atomic_load_explicit(&t->slow, memory_order_relaxed);
 }
 
 bool
