@@ -7,6 +7,7 @@
  * barrier.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -455,6 +456,70 @@ START_TEST(test_report_other_table)
 }
 END_TEST
 
+/*
+ * A program that closed every descriptor and reused the handle's number
+ * for a TCP connection: a datagram must never go into that stream (TCP's
+ * sendto ignores the address). The handle falls silent instead.
+ */
+START_TEST(test_report_fd_reused)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	struct table		*t;
+	warden_table		*r;
+	char			 buf[4096];
+	pid_t			 pid;
+	uint64_t		 sends, end;
+	int			 fd, lfd, cfd, afd, rfd;
+
+	t = obs_setup("reuse", &fd, &r);
+	ck_assert_int_ge(obs_read_until(r, "alpha", fd, buf, sizeof(buf), &pid),
+	    0);
+	rfd = warden_test_report_fd(r);
+	ck_assert_int_ge(rfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(cfd, 0);
+	ck_assert_int_eq(connect(cfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	/* The program's "close everything", then its connection there. */
+	ck_assert_int_eq(dup2(cfd, rfd), rfd);
+	close(cfd);
+	sends = warden_test_reports(r);
+	publish_all(t, 0, 2, obs_names, 0);
+	/*
+	 * Reads for three times the gap a handle leaves between reports:
+	 * the stimulus under which the change's report would have gone.
+	 */
+	end = util_now_ms() + 30;
+	while (util_now_ms() < end) {
+		(void)warden_enabled(r, "alpha", false);
+		(void)warden_enabled(r, "beta", false);
+	}
+	ck_assert_uint_eq(warden_test_reports(r), sends);
+	ck_assert_int_eq(recv(afd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	/* Reads go on answering; closing leaves the program's socket alone. */
+	assert_off(r, "alpha");
+	warden_close(r);
+	ck_assert_int_eq(send(rfd, "x", 1, MSG_NOSIGNAL), 1);
+	ck_assert_int_eq(recv(afd, buf, sizeof(buf), 0), 1);
+	close(rfd);
+	close(afd);
+	close(lfd);
+	close(fd);
+	table_close(t);
+}
+END_TEST
+
 static Suite *
 observe_suite(void)
 {
@@ -475,6 +540,7 @@ observe_suite(void)
 	tcase_add_test(tc, test_report_later);
 	tcase_add_test(tc, test_report_fork);
 	tcase_add_test(tc, test_report_other_table);
+	tcase_add_test(tc, test_report_fd_reused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -106,6 +106,9 @@ enum wt_slot {
  */
 struct wt_report {
 	int			 fd;		/* AF_UNIX datagram socket */
+	dev_t			 dev;		/* ...this one (fstat at open) */
+	ino_t			 ino;
+	_Atomic int		 lost;		/* fd is no longer it: silent */
 	struct sockaddr_un	 addr;
 	socklen_t		 addrlen;
 	_Atomic uint64_t	 seen_gen;	/* last one a consistent read saw */

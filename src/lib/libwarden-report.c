@@ -27,6 +27,8 @@
  * socket has SO_PASSCRED): a fork of the worker that inherited the handle
  * reports as itself.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,7 @@ WT_HIDDEN void
 wt_report_open(struct warden_table *t, const char *addr)
 {
 	struct wt_report	*r;
+	struct stat		 st;
 	size_t			 len;
 
 	/* "@name": an abstract address, which is all warden hands out. */
@@ -49,10 +52,14 @@ wt_report_open(struct warden_table *t, const char *addr)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return;
 	r->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (r->fd == -1) {
+	if (r->fd == -1 || fstat(r->fd, &st) == -1) {
+		if (r->fd != -1)
+			close(r->fd);
 		free(r);
 		return;
 	}
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
 	r->addr.sun_family = AF_UNIX;
 	memcpy(r->addr.sun_path + 1, addr + 1, len - 1);
 	r->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
@@ -64,7 +71,9 @@ wt_report_close(struct warden_table *t)
 {
 	if (t->rep == NULL)
 		return;
-	close(t->rep->fd);
+	/* A descriptor the program closed and reused is not ours to close. */
+	if (!atomic_load_explicit(&t->rep->lost, memory_order_relaxed))
+		close(t->rep->fd);
 	free(t->rep);
 	t->rep = NULL;
 }
@@ -72,6 +81,8 @@ wt_report_close(struct warden_table *t)
 static bool
 wt_report_pending(struct wt_report *r)
 {
+	if (atomic_load_explicit(&r->lost, memory_order_relaxed))
+		return false;
 	return atomic_load_explicit(&r->seen_gen, memory_order_relaxed) !=
 	    atomic_load_explicit(&r->sent_gen, memory_order_relaxed) ||
 	    atomic_load_explicit(&r->nnew, memory_order_relaxed) > 0;
@@ -124,6 +135,7 @@ static void
 wt_report_send(struct warden_table *t, struct wt_report *r, uint64_t now)
 {
 	uint16_t	taken[TABLE_CAPACITY];
+	struct stat	st;
 	uint64_t	gen;
 	size_t		len, ntaken, i;
 	ssize_t		n;
@@ -133,6 +145,16 @@ wt_report_send(struct warden_table *t, struct wt_report *r, uint64_t now)
 	if (!wt_report_pending(r) ||
 	    now < atomic_load_explicit(&r->due, memory_order_relaxed))
 		goto out;
+	/*
+	 * A program that closed every descriptor (a daemon going to the
+	 * background) may have reused this one for a connection: a datagram
+	 * must never go into someone else's stream. One fstat a report.
+	 */
+	if (fstat(r->fd, &st) == -1 || st.st_dev != r->dev ||
+	    st.st_ino != r->ino) {
+		atomic_store_explicit(&r->lost, 1, memory_order_relaxed);
+		goto out;
+	}
 	gen = atomic_load_explicit(&r->seen_gen, memory_order_relaxed);
 	len = wt_report_build(r, gen, taken, &ntaken);
 	n = sendto(r->fd, r->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -260,4 +282,10 @@ warden_test_reports(struct warden_table *t)
 {
 	return t != NULL && t->rep != NULL ?
 	    atomic_load_explicit(&t->rep->sends, memory_order_relaxed) : 0;
+}
+
+int
+warden_test_report_fd(struct warden_table *t)
+{
+	return t != NULL && t->rep != NULL ? t->rep->fd : -1;
 }

@@ -29,5 +29,7 @@ int		 warden_test_snapshot(struct warden_table *, int *stage,
 
 /* Reports the handle sent to warden (WARDEN_REPORT); 0 if it sends none. */
 uint64_t	 warden_test_reports(struct warden_table *);
+/* The descriptor the handle reports on; -1 if none. */
+int		 warden_test_report_fd(struct warden_table *);
 
 #endif
