@@ -165,34 +165,21 @@ readers_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct readers	*r = arg;
 	char		 buf[OBSERVE_REPORT_MAX + 1];
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(struct ucred)) +
-		    CMSG_SPACE(sizeof(int) * 16)];
-	} ctl;
-	struct iovec	 iov;
-	struct msghdr	 mh;
 	ssize_t		 n;
+	pid_t		 pid;
+	bool		 cut;
 	int		 i;
 
 	(void)what;
 	for (i = 0; i < READERS_BATCH; i++) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf) - 1;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		n = readysock_recv(fd, buf, sizeof(buf), &pid, &cut);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("%s: reports: recvmsg", r->node->name);
 			return;
 		}
-		readysock_close_fds(&mh);
-		readers_take(r, readysock_sender(&mh), buf, (size_t)n,
-		    (mh.msg_flags & MSG_TRUNC) != 0 || n > OBSERVE_REPORT_MAX);
+		readers_take(r, pid, buf, (size_t)n,
+		    cut || n > OBSERVE_REPORT_MAX);
 		if (observe_gate_over(&r->gate, READERS_FLOOD_PER_S, 1000,
 		    util_now_ms())) {
 			readers_pause(r);

@@ -26,7 +26,7 @@ static readysock_fn	 readysock_cb;
 static void		*readysock_arg;
 static int		 readysock_adopted = -1;	/* a reexec's socket, for readysock_open */
 
-void
+static void
 readysock_close_fds(struct msghdr *mh)
 {
 	struct cmsghdr	*cm;
@@ -43,7 +43,7 @@ readysock_close_fds(struct msghdr *mh)
 	}
 }
 
-pid_t
+static pid_t
 readysock_sender(struct msghdr *mh)
 {
 	struct cmsghdr	*cm;
@@ -60,10 +60,9 @@ readysock_sender(struct msghdr *mh)
 	return 0;
 }
 
-static void
-readysock_read(evutil_socket_t fd, short what, void *arg)
+ssize_t
+readysock_recv(int fd, char *buf, size_t size, pid_t *pid, bool *cut)
 {
-	char		 buf[4096 + 1];
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(struct ucred)) +
@@ -72,34 +71,48 @@ readysock_read(evutil_socket_t fd, short what, void *arg)
 	struct iovec	 iov;
 	struct msghdr	 mh;
 	ssize_t		 n;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = buf;
+	iov.iov_len = size - 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -1)
+		return -1;
+	/* Descriptors sent along are closed whatever the message says. */
+	readysock_close_fds(&mh);
+	buf[n] = '\0';
+	*pid = readysock_sender(&mh);
+	*cut = (mh.msg_flags & MSG_TRUNC) != 0;
+	return n;
+}
+
+static void
+readysock_read(evutil_socket_t fd, short what, void *arg)
+{
+	char		 buf[4096 + 1];
+	ssize_t		 n;
 	pid_t		 pid;
+	bool		 cut;
 	int		 i;
 
 	(void)what;
 	(void)arg;
 	for (i = 0; i < READYSOCK_BATCH; i++) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf) - 1;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		n = readysock_recv(fd, buf, sizeof(buf), &pid, &cut);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("notify socket: recvmsg");
 			return;
 		}
-		/* Barrier fds are closed whatever the message says. */
-		readysock_close_fds(&mh);
-		if ((mh.msg_flags & MSG_TRUNC) != 0) {
+		if (cut) {
 			log_warnx("notify socket: message over %zu bytes ignored",
 			    sizeof(buf) - 1);
 			continue;
 		}
-		buf[n] = '\0';
-		pid = readysock_sender(&mh);
 		if (pid <= 0) {
 			log_debug("notify socket: message without credentials ignored");
 			continue;

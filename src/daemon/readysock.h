@@ -9,6 +9,7 @@
 #ifndef WARDEN_READYSOCK_H
 #define WARDEN_READYSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <jansson.h>
@@ -31,14 +32,15 @@ json_t		*readysock_handover(void);
 int		 readysock_adopt(const json_t *, char *err, size_t errlen);
 
 /*
- * Shared with readers.c's report sockets: the sender's pid of a datagram
- * received with SCM_CREDENTIALS (0: none); fds sent along, closed; a
- * datagram unix socket handed over by a reexec, checked and made
- * close-on-exec and non-blocking (-1 with err naming what).
+ * Shared with readers.c's report sockets: one datagram of fd, without
+ * waiting: its length (buf NUL-ended; size counts the NUL), the sender's
+ * pid from its credentials (0: none), and whether it was cut to fit; -1
+ * with errno. Descriptors sent along are closed. And a datagram unix
+ * socket handed over by a reexec, checked and made close-on-exec and
+ * non-blocking (-1 with err naming what).
  */
-struct msghdr;
-pid_t		 readysock_sender(struct msghdr *);
-void		 readysock_close_fds(struct msghdr *);
+ssize_t		 readysock_recv(int fd, char *buf, size_t size, pid_t *pid,
+		    bool *cut);
 int		 readysock_take_fd(int fd, const char *what, char *err,
 		    size_t errlen);
 
