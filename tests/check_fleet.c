@@ -12,6 +12,7 @@
 
 #include "flagcoretest.h"
 #include "fleet.h"
+#include "fleettest.h"
 #include "suite.h"
 #include "util.h"
 
@@ -345,136 +346,15 @@ END_TEST
 
 /* --- random texts -------------------------------------------------------------------- */
 
-static const char *const fuzz_keys[] = { "stage", "value", "by", "host", "uid",
-	"pid", "at", "reason", "emergency", "generation", "revision",
-	"applied_at", "unreachable_since", "guard", "from", "to", "rejected",
-	"key", "x" };
-
-static uint64_t	fuzz_state;
-
-static uint32_t
-fuzz_next(void)
-{
-	/* xorshift64*: the same texts on every run. */
-	fuzz_state ^= fuzz_state >> 12;
-	fuzz_state ^= fuzz_state << 25;
-	fuzz_state ^= fuzz_state >> 27;
-	return (uint32_t)((fuzz_state * 2685821657736338717ULL) >> 32);
-}
-
-static json_t *
-fuzz_value(int depth)
-{
-	static const json_int_t	ints[] = { 0, 1, 2, 4, 5, 100, 101, -1,
-		1000000, 1000001, INT_MAX, (json_int_t)INT_MAX + 1, 4294967294LL,
-		4294967295LL, INT64_MAX, INT64_MIN, T0 };
-	static const char *const strs[] = { "", "h", "web-1", "a b", "\xc3\xa9",
-		"dark_mode", "x\x01y" };
-	json_t	*v;
-	size_t	 i, n;
-
-	switch (fuzz_next() % (depth > 3 ? 6 : 8)) {
-	case 0:
-		return json_integer(ints[fuzz_next() % nitems(ints)]);
-	case 1:
-		return json_integer((json_int_t)fuzz_next() - 1000);
-	case 2:
-		return json_string(strs[fuzz_next() % nitems(strs)]);
-	case 3:
-		return json_boolean(fuzz_next() % 2);
-	case 4:
-		return json_null();
-	case 5:
-		return json_real((double)fuzz_next() / 7.0);
-	case 6:
-		v = json_array();
-		for (i = 0, n = fuzz_next() % 4; i < n; i++)
-			json_array_append_new(v, fuzz_value(depth + 1));
-		return v;
-	default:
-		v = json_object();
-		for (i = 0, n = fuzz_next() % 8; i < n; i++)
-			json_object_set_new(v, fuzz_keys[fuzz_next() %
-			    nitems(fuzz_keys)], fuzz_value(depth + 1));
-		return v;
-	}
-}
-
-/* A field's value as a writer would put it. */
-static json_t *
-fuzz_good(const char *field)
-{
-	if (strcmp(field, "by") == 0)
-		return json_pack("{s:s, s:i, s:i}", "host", fuzz_next() % 2 ?
-		    "web-1" : "h", "uid", (int)(fuzz_next() % 2000), "pid",
-		    (int)(fuzz_next() % 70000));
-	if (strcmp(field, "value") == 0)
-		return fuzz_next() % 2 ? json_boolean(fuzz_next() % 2) :
-		    json_integer(fuzz_next() % 101);
-	if (strcmp(field, "emergency") == 0)
-		return json_false();
-	if (strcmp(field, "reason") == 0)
-		return fuzz_next() % 2 ? json_null() : json_string("why");
-	if (strcmp(field, "guard") == 0)
-		return fuzz_next() % 2 ? json_null() : json_pack("{s:i, s:i, "
-		    "s:I, s:n}", "from", 2, "to", 1, "at", (json_int_t)T0);
-	if (strcmp(field, "rejected") == 0)
-		return json_pack("[{s:s, s:i, s:s}]", "key", "/warden/x",
-		    "revision", 3, "reason", "no");
-	if (strcmp(field, "unreachable_since") == 0)
-		return json_integer(T0);
-	return json_integer(fuzz_next() % 6);
-}
-
-/* A value most readers get far into: the right fields, some of them wrong. */
-static json_t *
-fuzz_object(void)
-{
-	static const char *const kinds[3][9] = {
-		{ "stage", "emergency", "by", "at", "reason", NULL },
-		{ "value", "by", "at", "reason", NULL },
-		{ "stage", "generation", "revision", "applied_at",
-		    "unreachable_since", "guard", "rejected", NULL },
-	};
-	const char *const	*f = kinds[fuzz_next() % 3];
-	json_t			*v = json_object();
-
-	for (; *f != NULL; f++)
-		if (fuzz_next() % 16 != 0)
-			json_object_set_new(v, *f, fuzz_next() % 8 ?
-			    fuzz_good(*f) : fuzz_value(2));
-	if (fuzz_next() % 16 == 0)
-		json_object_set_new(v, fuzz_keys[fuzz_next() %
-		    nitems(fuzz_keys)], fuzz_value(2));
-	return v;
-}
-
-/* A text: a value, sometimes with its bytes damaged. */
-static char *
-fuzz_text(size_t *len)
-{
-	char	*t = fleet_value_text(fuzz_next() % 2 ? fuzz_object() :
-		    fuzz_value(0));
-	size_t	 i;
-
-	*len = strlen(t);
-	if (fuzz_next() % 4 == 0 && *len > 0)
-		for (i = fuzz_next() % 4; i < 4; i++)
-			t[fuzz_next() % *len] = (char)(fuzz_next() % 256);
-	if (fuzz_next() % 8 == 0)
-		*len = fuzz_next() % (*len + 1);
-	return t;
-}
-
 START_TEST(test_random_texts)
 {
 	char	 err[FLEET_ERR_MAX], *t;
 	size_t	 len;
 	int	 i, which, ok[3] = { 0, 0, 0 };
 
-	fuzz_state = 0x9e3779b97f4a7c15ULL;
+	fleettest_seed(0x9e3779b97f4a7c15ULL);
 	for (i = 0; i < 10000; i++) {
-		t = fuzz_text(&len);
+		t = fleettest_text(&len);
 		for (which = 0; which < 3; which++) {
 			err[0] = '\0';
 			if (decode_any(which, "/warden/k", t, len, err,
