@@ -257,7 +257,7 @@ START_TEST(test_host_names)
 	ck_assert_ptr_nonnull(fleet_host_problem("web:1"));
 	ck_assert_ptr_nonnull(fleet_host_problem("w\xc3\xa4"));
 	ck_assert_ptr_nonnull(fleet_host_problem(H65));
-	ck_assert_ptr_null(fleet_host_problem(H65 + 1));
+	ck_assert_ptr_null(fleet_host_problem(&H65[1]));
 	ck_assert_ptr_null(fleet_prefix_problem("/a/"));
 	ck_assert_ptr_nonnull(fleet_prefix_problem("/a\t/"));
 	ck_assert_ptr_nonnull(fleet_prefix_problem("/a\x7f/"));
