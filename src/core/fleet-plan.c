@@ -20,9 +20,8 @@
  * Where history matters the two can differ: a flag that stage 2 enables,
  * turned off by its key at stage 2, then stage 3, then a rollback to 2
  * leaves a watching host with the flag off (the rollback restores what
- * was saved before 3), while
- * the keys alone replay that key before the stage key, whose stage.set
- * from 0 turns the flag on again. The keys are what every host can read,
+ * was saved before 3), while the keys alone replay that key before the
+ * stage key, whose stage.set from 0 turns the flag on again. The keys are what every host can read,
  * so a resync follows them.
  */
 #include <stdarg.h>
