@@ -88,6 +88,13 @@ int	 config_guard(struct parser *, json_t *);
 /* config-metrics.c: the "metrics" key. */
 int	 config_metrics(struct parser *, json_t *);
 
+/*
+ * config-fleet.c: a "fleet" object (the walk at its value) into fc, its
+ * defaults filled in; config_fleet_free() frees what it holds, either way.
+ */
+int	 config_fleet(struct parser *, json_t *, struct fleet_conf *);
+void	 config_fleet_free(struct fleet_conf *);
+
 /* config-proc.c: a worker's autostart, env_file, umask and rlimits. */
 int	 config_proc(struct parser *, json_t *obj, struct child_conf *);
 /* Their part of the fingerprint ("" when none is set), malloc'd. */

@@ -415,6 +415,7 @@ config_free(struct config *conf)
 	free(conf->stages);
 	config_hook_free(conf->guard.on_failure);
 	free(conf->metrics.host);
+	config_fleet_free(&conf->fleet);
 	config_child_free(conf->root);
 	free(conf);
 }

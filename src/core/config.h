@@ -225,6 +225,38 @@ struct metrics_conf {
 	int	 timeout_ms;		/* 10000: a request or answer stuck longer is closed */
 };
 
+/*
+ * "fleet": the etcd cluster that holds the flags and the stage of a fleet
+ * of wardens (config-fleet.c; the keys and values in fleet.h). Endpoints
+ * are "http://HOST:PORT" with a numeric HOST, [IPv6] or localhost, as a
+ * health probe's: warden never waits on DNS.
+ */
+#define FLEET_ENDPOINTS_MAX	16
+#define FLEET_PREFIX_DEFAULT	"/warden/"
+#define FLEET_PREFIX_MAX	128	/* bytes */
+#define FLEET_HOST_MAX		64	/* a host's name: [A-Za-z0-9._-] */
+#define FLEET_LEASE_DEFAULT	10	/* s; the report is renewed every third */
+#define FLEET_LEASE_MIN		2
+#define FLEET_LEASE_MAX		3600
+#define FLEET_TIMEOUT_DEFAULT	2000	/* ms: a request to etcd */
+#define FLEET_TIMEOUT_MIN	100
+#define FLEET_TIMEOUT_MAX	60000
+
+struct fleet_endpoint {
+	char	 host[HEALTH_HOST_MAX];	/* numeric; localhost is 127.0.0.1 */
+	int	 port;			/* 1..65535 */
+};
+
+struct fleet_conf {
+	bool			 enabled;	/* the key was present */
+	struct fleet_endpoint	*etcd;		/* in the order given */
+	size_t			 netcd;		/* 1..FLEET_ENDPOINTS_MAX */
+	char			*prefix;	/* "/.../": starts and ends with '/' */
+	char			*host;		/* NULL: not given, the daemon's gethostname() */
+	int			 lease_s;
+	int			 timeout_ms;
+};
+
 /* The largest configuration file read. */
 #define CONFIG_FILE_MAX		(16 * 1024 * 1024)
 
@@ -244,6 +276,7 @@ struct config {
 	struct guard_conf	 guard;
 	struct limits_conf	 limits;
 	struct metrics_conf	 metrics;
+	struct fleet_conf	 fleet;		/* not read from the file yet */
 	struct child_conf	*root;		/* the "supervisor" key; named "root" unless it has a name */
 	char			*text;		/* the text it was read from, NUL-terminated */
 	size_t			 textlen;
