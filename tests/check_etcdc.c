@@ -849,6 +849,7 @@ cancel_in_event(void *arg, json_t *o)
 	struct watcher	*w = arg;
 
 	(void)o;
+	ck_assert(!w->created);
 	w->created = true;
 	etcdc_cancel(w->r);
 	w->r = NULL;
@@ -859,7 +860,7 @@ START_TEST(test_cancel)
 	struct etcdtest	 e;
 	struct etcdc	*c;
 	struct answer	 a;
-	struct watcher	 w;
+	struct watcher	 w, seen;
 	struct etcd_buf	 end;
 	struct etcdc_req *r;
 	json_t		*body;
@@ -879,10 +880,19 @@ START_TEST(test_cancel)
 	json_decref(body);
 	etcd_buf_free(&end);
 	run_until(&w.created, "the watch's first object");
-	/* A put after: no event and no end come to the canceled ones. */
+	/*
+	 * A put after, seen by another watch, and a call after that: no
+	 * event and no end came to the canceled ones.
+	 */
+	watch_start(c, &seen, "/w/", 0);
+	seen.want = 1;
+	run_until(&seen.created, "the other watch created");
 	put(c, "/w/a", "1", 0);
+	run_until(&seen.done, "the put seen");
+	put(c, "/w/b", "1", 0);
 	ck_assert(!a.done);
 	ck_assert(!w.ended);
+	watch_free(&seen);
 	etcdc_free(c);
 	etcdtest_cleanup(&e);
 }
