@@ -52,6 +52,7 @@ enum fake_mode {
 	FAKE_STREAM_GARBAGE,	/* a watch stream: one object, then garbage */
 	FAKE_STREAM_ERROR,	/* a watch stream: the gateway's stream error */
 	FAKE_STREAM_BIG,	/* a watch stream past the bound */
+	FAKE_OK,		/* 200, an empty range */
 };
 
 static const struct {
@@ -68,7 +69,8 @@ static const struct {
 	{ FAKE_GATEWAY_ERROR, "HTTP 400, etcd error 3: unexpected EOF", 400 },
 };
 
-static enum fake_mode		 fake_mode;
+/* Each server's mode, by the address its callback is given. */
+static enum fake_mode		 fake_modes[2];
 static struct evhttp_request	*fake_held;
 
 static void
@@ -99,8 +101,9 @@ fake_cb(struct evhttp_request *req, void *arg)
 	struct evbuffer	*b = evbuffer_new();
 	size_t		 i;
 
-	(void)arg;
-	switch (fake_mode) {
+	enum fake_mode	 mode = *(enum fake_mode *)arg;
+
+	switch (mode) {
 	case FAKE_500:
 		evbuffer_add_printf(b, "<html><body>Internal Server Error"
 		    "</body></html>");
@@ -136,6 +139,10 @@ fake_cb(struct evhttp_request *req, void *arg)
 		    "\"message\":\"unexpected EOF\",\"code\":3}");
 		evhttp_send_reply(req, 400, "Bad Request", b);
 		break;
+	case FAKE_OK:
+		evbuffer_add_printf(b, "{\"header\":{\"revision\":\"1\"}}");
+		evhttp_send_reply(req, 200, "OK", b);
+		break;
 	case FAKE_STREAM_BIG:
 		evhttp_send_reply_start(req, 200, "OK");
 		for (i = 0; i < 1024; i++)
@@ -150,7 +157,7 @@ fake_cb(struct evhttp_request *req, void *arg)
 		evbuffer_add_printf(b, "{\"result\":{\"header\":{\"revision\":"
 		    "\"1\"},\"created\":true}}\n{\"result\":");
 		evhttp_send_reply_chunk(req, b);
-		if (fake_mode == FAKE_STREAM_GARBAGE)
+		if (mode == FAKE_STREAM_GARBAGE)
 			evbuffer_add_printf(b, "{\"x\": nope}}\n");
 		else
 			evbuffer_add_printf(b, "{}}\n{\"error\":{\"grpc_code\":14,"
@@ -165,14 +172,14 @@ fake_cb(struct evhttp_request *req, void *arg)
 
 /* The fake server on a free port: its URL in url. */
 static struct evhttp *
-fake_start(char url[64])
+fake_start(char url[64], enum fake_mode *mode)
 {
 	struct evhttp	*http = evhttp_new(etcdloop_base);
 	int		 port = free_port();
 
 	ck_assert_ptr_nonnull(http);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_POST);
-	evhttp_set_gencb(http, fake_cb, NULL);
+	evhttp_set_gencb(http, fake_cb, mode);
 	ck_assert_int_eq(evhttp_bind_socket(http, "127.0.0.1",
 	    (unsigned short)port), 0);
 	snprintf(url, 64, "http://127.0.0.1:%d", port);
@@ -190,8 +197,8 @@ START_TEST(test_fake_answers)
 	uint64_t	 t0;
 
 	etcdloop_setup();
-	fake_mode = fakes[_i].mode;
-	http = fake_start(url);
+	fake_modes[0] = fakes[_i].mode;
+	http = fake_start(url, &fake_modes[0]);
 	c = etcdloop_client_of(&u, 1);
 	etcdc_set_body_max(c, 64 * 1024);
 	t0 = util_now_ms();
@@ -237,8 +244,8 @@ START_TEST(test_fake_watch)
 	const char	*u = url;
 
 	etcdloop_setup();
-	fake_mode = fake_watches[_i].mode;
-	http = fake_start(url);
+	fake_modes[0] = fake_watches[_i].mode;
+	http = fake_start(url, &fake_modes[0]);
 	c = etcdloop_client_of(&u, 1);
 	etcdc_set_body_max(c, 64 * 1024);
 	etcdloop_watch_start(c, &w, "/w/", 0);
@@ -253,7 +260,45 @@ START_TEST(test_fake_watch)
 }
 END_TEST
 
-/* A request canceled gets no callback, even from inside its own. */static Suite *
+/* A request canceled gets no callback, even from inside its own. *//*
+ * An endpoint that answers 5xx, or nothing: the next request goes to the
+ * next endpoint, and one that answers ends "unreachable since".
+ */
+START_TEST(test_fake_failover)
+{
+	struct evhttp		*http[2];
+	struct etcdc		*c;
+	struct etcdloop_answer	 a;
+	char			 url[2][64];
+	const char		*urls[2] = { url[0], url[1] };
+	int64_t			 since;
+
+	etcdloop_setup();
+	fake_modes[0] = _i == 0 ? FAKE_500 : FAKE_NEVER;
+	fake_modes[1] = FAKE_OK;
+	http[0] = fake_start(url[0], &fake_modes[0]);
+	http[1] = fake_start(url[1], &fake_modes[1]);
+	c = etcdloop_client_of(urls, 2);
+	a = etcdloop_call(c, "/v3/kv/range", etcd_req_range("/w/", NULL, 0, 0));
+	ck_assert_msg(a.err != NULL && strstr(a.err, url[0]) != NULL, "%s",
+	    a.err);
+	etcdloop_answer_free(&a);
+	ck_assert_int_gt(since = etcdc_unreachable_since(c), 0);
+	ck_assert_str_eq(etcdc_endpoint(c), url[1]);
+	a = etcdloop_call(c, "/v3/kv/range", etcd_req_range("/w/", NULL, 0, 0));
+	ck_assert_msg(a.err == NULL, "%s", a.err);
+	ck_assert_int_eq(a.status, 200);
+	etcdloop_answer_free(&a);
+	ck_assert_int_eq(etcdc_unreachable_since(c), 0);
+	/* It stays on the one that answers. */
+	ck_assert_str_eq(etcdc_endpoint(c), url[1]);
+	etcdc_free(c);
+	evhttp_free(http[0]);
+	evhttp_free(http[1]);
+}
+END_TEST
+
+static Suite *
 make_suite(void)
 {
 	Suite	*s = suite_create("etcdc_fake");
@@ -262,6 +307,7 @@ make_suite(void)
 	tcase_add_test(tc, test_bad_endpoints);
 	tcase_add_loop_test(tc, test_fake_answers, 0, nitems(fakes));
 	tcase_add_loop_test(tc, test_fake_watch, 0, nitems(fake_watches));
+	tcase_add_loop_test(tc, test_fake_failover, 0, 2);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -456,6 +456,7 @@ etcdc_send(struct etcdc *c, const char *path, const json_t *body, bool watch)
 				    (c->timeout_ms % 1000) * 1000 };
 	struct evkeyvalq	*h;
 	char			*text = json_dumps(body, JSON_COMPACT);
+	char			 host[ETCD_HOST_MAX + 16];
 
 	r->c = c;
 	r->ep = c->cur;
@@ -490,7 +491,9 @@ etcdc_send(struct etcdc *c, const char *path, const json_t *body, bool watch)
 		if (watch)
 			evhttp_request_set_chunked_cb(r->req, etcdc_chunk_cb);
 		h = evhttp_request_get_output_headers(r->req);
-		evhttp_add_header(h, "Host", ep->host);
+		snprintf(host, sizeof(host), strchr(ep->host, ':') != NULL ?
+		    "[%s]:%d" : "%s:%d", ep->host, ep->port);
+		evhttp_add_header(h, "Host", host);
 		evhttp_add_header(h, "Content-Type", "application/json");
 		evbuffer_add(evhttp_request_get_output_buffer(r->req), text,
 		    strlen(text));
