@@ -111,6 +111,52 @@ etcdtest_wait_ready(struct etcdtest *e, off_t from)
 	    ETCDTEST_WAIT, e->pid == -1 ? "it exited" : "still running");
 }
 
+/*
+ * The keeper: it learns etcd's pid (0: none) from the test, and once the
+ * test is gone (the pipe's end), kills etcd and removes the folder.
+ */
+static void
+etcdtest_keeper(int rfd, const char *dir)
+{
+	pid_t	etcd = 0, p;
+	ssize_t	n;
+
+	(void)setsid();
+	harness_closefrom(3, rfd);
+	for (;;) {
+		n = read(rfd, &p, sizeof(p));
+		if (n == (ssize_t)sizeof(p))
+			etcd = p;
+		else if (n != -1 || errno != EINTR)
+			break;
+	}
+	if (etcd > 0 && kill(etcd, SIGKILL) == 0)
+		(void)harness_wait_pid_gone(etcd, 10000);
+	harness_rmtree(dir);
+	_exit(0);
+}
+
+static void
+etcdtest_keeper_start(struct etcdtest *e)
+{
+	int	fds[2];
+
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	ck_assert_int_ne(e->keeper = fork(), -1);
+	if (e->keeper == 0)
+		etcdtest_keeper(fds[0], e->dir);
+	close(fds[0]);
+	e->keeper_fd = fds[1];
+}
+
+/* etcd's pid to the keeper (0 once it is reaped). */
+static void
+etcdtest_tell(struct etcdtest *e, pid_t pid)
+{
+	ck_assert_int_eq(write(e->keeper_fd, &pid, sizeof(pid)),
+	    (ssize_t)sizeof(pid));
+}
+
 static void
 etcdtest_spawn(struct etcdtest *e)
 {
@@ -128,6 +174,7 @@ etcdtest_spawn(struct etcdtest *e)
 	ck_assert_int_ne(e->pid = fork(), -1);
 	if (e->pid == 0)
 		etcdtest_exec(e);
+	etcdtest_tell(e, e->pid);
 	e->starts++;
 	etcdtest_wait_ready(e, from);
 	ck_assert_int_eq(http_request(e->hostport, "GET", "/health", 5000, &r), 0);
@@ -146,6 +193,8 @@ etcdtest_start(struct etcdtest *e)
 	    ETCDTEST_BIN, strerror(errno));
 	memset(e, 0, sizeof(*e));
 	e->pid = -1;
+	e->keeper = -1;
+	e->keeper_fd = -1;
 	if (base == NULL || *base == '\0' || strlen(base) > 200)
 		base = "/tmp";
 	snprintf(e->dir, sizeof(e->dir), "%s/warden-etcd.XXXXXX", base);
@@ -158,6 +207,7 @@ etcdtest_start(struct etcdtest *e)
 	snprintf(e->hostport, sizeof(e->hostport), "127.0.0.1:%d",
 	    e->client_port);
 	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->client_port);
+	etcdtest_keeper_start(e);
 	etcdtest_spawn(e);
 }
 
@@ -176,6 +226,7 @@ etcdtest_reap(struct etcdtest *e)
 	while (waitpid(e->pid, &st, 0) == -1)
 		ck_assert_int_eq(errno, EINTR);
 	e->pid = -1;
+	etcdtest_tell(e, 0);
 }
 
 void
@@ -204,4 +255,13 @@ etcdtest_cleanup(struct etcdtest *e)
 	if (e->dir[0] != '\0')
 		harness_rmtree(e->dir);
 	e->dir[0] = '\0';
+	if (e->keeper_fd != -1) {
+		int	st;
+
+		/* Nothing left to do: it exits at once. */
+		close(e->keeper_fd);
+		e->keeper_fd = -1;
+		while (waitpid(e->keeper, &st, 0) == -1)
+			ck_assert_int_eq(errno, EINTR);
+	}
 }

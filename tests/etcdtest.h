@@ -5,7 +5,9 @@
  * output in DIR/etcd.log. A start waits until etcd logs that it serves
  * clients (inotify on the log, a pidfd for an early exit) and /health
  * answers true; the wait's bound only bounds a failure. etcd stays in the
- * test's process group, which Check kills when a test fails.
+ * test's process group, which Check kills when a test fails; a keeper
+ * process in a session of its own then kills it if it still runs and
+ * removes the folder, which a failed test leaves no code of its own to do.
  *
  * Every function asserts (ck_assert) instead of returning an error. A
  * missing etcd fails the test saying which packages to install.
@@ -28,6 +30,8 @@ struct etcdtest {
 	int	client_port, peer_port;
 	pid_t	pid;			/* -1 when not running */
 	int	starts;
+	pid_t	keeper;			/* cleans up after a failed test */
+	int	keeper_fd;		/* etcd's pid to it; closed: the test is over */
 };
 
 /* A new folder and ports, and etcd started on them. */
