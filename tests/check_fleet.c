@@ -118,7 +118,7 @@ text_of(json_t *v)
 
 START_TEST(test_stage_roundtrip)
 {
-	struct fleet_stage	s = { 3, false, { "ctl-1", 1000, 4242, T0, NULL } },
+	struct fleet_stage	s = { 3, false, { "ctl-1", 1000, 4242, T0, NULL }, NULL },
 				back;
 	char			err[FLEET_ERR_MAX], *t;
 
@@ -150,6 +150,21 @@ START_TEST(test_stage_roundtrip)
 	ck_assert(back.emergency);
 	ck_assert_int_eq(back.stage, 0);
 	ck_assert_ptr_null(back.by.reason);
+	ck_assert_ptr_null(back.values);
+	free(t);
+	/* With the writer's values, kept as they were written. */
+	s.values = json_pack("{s:b, s:i}", "dark_mode", 0, "checkout_rollout",
+	    40);
+	t = text_of(fleet_stage_json(&s));
+	ck_assert_str_eq(t, "{\"stage\":0,\"emergency\":true,\"values\":"
+	    "{\"dark_mode\":false,\"checkout_rollout\":40},\"by\":{\"host\":"
+	    "\"ctl-1\",\"uid\":1000,\"pid\":4242},\"at\":1714564800000,"
+	    "\"reason\":null}");
+	ck_assert_int_eq(fleet_stage_decode("k", t, strlen(t), &back, err,
+	    sizeof(err)), 0);
+	ck_assert(json_equal(back.values, s.values));
+	fleet_stage_clear(&back);
+	json_decref(s.values);
 	free(t);
 }
 END_TEST
@@ -227,6 +242,12 @@ static const struct {
 	    "0123456789012345678901234567890123456789012345678901234567890123"
 	    "0123456789012345678901234567890123456789012345678901234567890123" "x\"}",
 	    "reason: at most 256 bytes" },
+	{ 0, "{\"stage\": 1, \"values\": [], " BY "}", "values: expected an object of at most 256 flags" },
+	{ 0, "{\"stage\": 1, \"values\": {\"a b\": true}, " BY "}", "values.a b: not a flag's name" },
+	{ 0, "{\"stage\": 1, \"values\": {\"\": true}, " BY "}", "values.: not a flag's name" },
+	{ 0, "{\"stage\": 1, \"values\": {\"f\": 101}, " BY "}", "values.f: expected true, false or an integer from 0 to 100" },
+	{ 0, "{\"stage\": 1, \"values\": {\"f\": \"on\"}, " BY "}", "values.f: expected true" },
+	{ 0, "{\"stage\": 1, \"values\": {\"f\": null}, " BY "}", "values.f: expected true" },
 	{ 1, "{" BY "}", "value: missing" },
 	{ 1, "{\"value\": 101, " BY "}", "value: expected true, false or an integer from 0 to 100" },
 	{ 1, "{\"value\": -1, " BY "}", "value: expected true" },
@@ -271,7 +292,7 @@ decode_any(int which, const char *key, const char *text, size_t len,
 			ck_assert(s.by.reason == NULL ||
 			    strlen(s.by.reason) <= FLEET_REASON_MAX);
 		}
-		fleet_audit_clear(&s.by);
+		fleet_stage_clear(&s);
 		return rv;
 	case 1:
 		rv = fleet_flag_decode(key, text, len, &f, err, errlen);

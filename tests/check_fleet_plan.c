@@ -26,7 +26,7 @@ static const struct fleet_audit ctl = { "ctl-1", 1000, 4242, 0, NULL };
 static char *
 stage_text(int stage, bool emergency, int64_t at, const char *reason)
 {
-	struct fleet_stage	s = { stage, emergency, ctl };
+	struct fleet_stage	s = { stage, emergency, ctl, NULL };
 
 	s.by.at = at;
 	s.by.reason = (char *)reason;

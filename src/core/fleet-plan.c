@@ -17,12 +17,15 @@
  * this host lacks leaves its stage where it is (the target starts there),
  * a flag's bad value leaves that flag as it is.
  *
- * Where history matters the two can differ: a flag that stage 2 enables,
- * turned off by its key at stage 2, then stage 3, then a rollback to 2
- * leaves a watching host with the flag off (the rollback restores what
- * was saved before 3), while the keys alone replay that key before the
- * stage key, whose stage.set from 0 turns the flag on again. The keys are what every host can read,
- * so a resync follows them.
+ * Where history matters the keys alone could differ from a watch: a flag
+ * that stage 2 enables, turned off by its key at stage 2, then stage 3,
+ * then a rollback to 2 leaves a watching host with the flag off (the
+ * rollback restores what was saved before 3), while the keys alone replay
+ * that key before the stage key, whose stage.set from 0 turns the flag on
+ * again. So a stage key carries "values", every flag's value on its
+ * writer after the change: after the stage op, a host sets each flag that
+ * differs from them (fleet_plan_change()), from a watch and in a resync
+ * alike, and both end with the writer's values.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,7 +142,7 @@ fleet_plan_stage(const struct flags *fs, const char *key,
 		    FLAGS_OP_STAGE_SET : FLAGS_OP_STAGE_ROLLBACK,
 		    json_pack("{s:i}", "stage", s.stage), &s.by, now_ms, key,
 		    kv->mod_revision);
-	fleet_audit_clear(&s.by);
+	fleet_stage_clear(&s);
 	return v;
 }
 
@@ -249,6 +252,152 @@ fleet_plan_reject(struct fleet_plan *p, const struct fleet_kv *kv,
 	r->why = xstrdup(why);
 }
 
+/* Move one's rejections to the end of p's. */
+static void
+fleet_plan_take_rejects(struct fleet_plan *p, struct fleet_plan *one)
+{
+	size_t	i;
+
+	if (one->nrejects == 0)
+		return;
+	p->reject = xreallocarray(p->reject, p->nrejects + one->nrejects,
+	    sizeof(*p->reject));
+	for (i = 0; i < one->nrejects; i++)
+		p->reject[p->nrejects++] = one->reject[i];
+	free(one->reject);
+	one->reject = NULL;
+	one->nrejects = 0;
+}
+
+/* Drop p's rejections from the first'th on. */
+static void
+fleet_plan_unreject(struct fleet_plan *p, size_t first)
+{
+	while (p->nrejects > first) {
+		p->nrejects--;
+		free(p->reject[p->nrejects].key);
+		free(p->reject[p->nrejects].why);
+	}
+}
+
+/* Add st (taken) to p's steps. */
+static void
+fleet_plan_push(struct fleet_plan *p, struct fleet_step *st)
+{
+	p->step = xreallocarray(p->step, p->nsteps + 1, sizeof(*p->step));
+	p->step[p->nsteps++] = *st;
+	memset(st, 0, sizeof(*st));
+}
+
+/* Drop p's steps from the first'th on. */
+static void
+fleet_plan_cut(struct fleet_plan *p, size_t first)
+{
+	while (p->nsteps > first)
+		fleet_step_clear(&p->step[--p->nsteps]);
+}
+
+/* Apply st to s: 0, or -1 with err when its op refuses. */
+static int
+fleet_step_take(struct flags *s, const struct fleet_step *st, char *err,
+    size_t errlen)
+{
+	json_t	*rec;
+
+	if (fleet_step_record(s, st, &rec, err, errlen) != FLAGS_OK)
+		return -1;
+	flags_apply(s, rec);
+	json_decref(rec);
+	return 0;
+}
+
+/*
+ * The flags a stage key's "values" set on s (its stage op made), by the
+ * key's writer: a step for each of this host's flags that differs, in the
+ * configuration's order; a flag this host lacks rejected alone. 0, or -1
+ * with why when one of them cannot be set (then the key is rejected).
+ */
+static int
+fleet_plan_values(struct fleet_plan *p, struct flags *s,
+    const struct fleet_kv *kv, int64_t now_ms, char *why, size_t whylen)
+{
+	struct fleet_stage	 sv;
+	struct fleet_step	 st;
+	char			*key = fleet_key_text(kv->key, kv->keylen);
+	char			 err[FLEET_ERR_MAX], *msg;
+	const char		*name;
+	json_t			*v;
+	size_t			 i;
+	int			 n, rv = 0;
+
+	if (fleet_stage_decode(key, kv->value, kv->valuelen, &sv, why,
+	    whylen) == -1 || sv.values == NULL) {
+		free(key);
+		return 0;	/* fleet_plan_event() judged the rest */
+	}
+	for (i = 0; i < s->nflags && rv == 0; i++) {
+		v = json_object_get(sv.values, s->flag[i].name);
+		if (v == NULL || flags_value_parse(v, &n) == -1 ||
+		    n == s->flag[i].value)
+			continue;
+		fleet_step_make(&st, FLAGS_OP_SET, json_pack("{s:s, s:O}",
+		    "name", s->flag[i].name, "value", v), &sv.by, now_ms, key,
+		    kv->mod_revision);
+		if (fleet_step_take(s, &st, err, sizeof(err)) == -1) {
+			fleet_reject(why, whylen, "%s: values.%s: %s", key,
+			    s->flag[i].name, err);
+			fleet_step_clear(&st);
+			rv = -1;
+		} else
+			fleet_plan_push(p, &st);
+	}
+	json_object_foreach(sv.values, name, v)
+		if (rv == 0 && flags_find(s, name) < 0) {
+			xasprintf(&msg, "%s: values.%s: flag %s is not in this "
+			    "host's configuration (ignored)", key, name, name);
+			fleet_plan_reject(p, kv, msg);
+			free(msg);
+		}
+	fleet_stage_clear(&sv);
+	free(key);
+	return rv;
+}
+
+enum fleet_verdict
+fleet_plan_change(const struct flags *fs, const char *prefix,
+    const struct fleet_kv *kv, int64_t now_ms, struct fleet_plan *p)
+{
+	struct fleet_step	 st;
+	struct flags		*s;
+	char			 why[FLEET_ERR_MAX], name[FLEET_NAME_BUF];
+	enum fleet_verdict	 v;
+	size_t			 first = p->nsteps, firstrej = p->nrejects;
+
+	v = fleet_plan_event(fs, prefix, kv, now_ms, &st, why, sizeof(why));
+	if (v == FLEET_REJECT) {
+		fleet_plan_reject(p, kv, why);
+		return v;
+	}
+	s = flags_copy(fs);
+	if (v == FLEET_APPLY) {
+		fleet_step_take(s, &st, NULL, 0);	/* checked by the plan */
+		fleet_plan_push(p, &st);
+	}
+	if (!kv->deleted && fleet_key_parse(prefix, kv->key, kv->keylen,
+	    name) == FLEET_KEY_STAGE) {
+		if (fleet_plan_values(p, s, kv, now_ms, why, sizeof(why)) ==
+		    -1) {
+			fleet_plan_cut(p, first);
+			fleet_plan_unreject(p, firstrej);
+			fleet_plan_reject(p, kv, why);
+			v = FLEET_REJECT;
+		} else if (p->nsteps > first)
+			v = FLEET_APPLY;
+	}
+	flags_free(s);
+	return v;
+}
+
 /* Apply st's record to fs; the kvs it set are noted as their authors. */
 static void
 fleet_target_apply(struct fleet_target *tg, const struct fleet_step *st,
@@ -277,7 +426,7 @@ fleet_target_base(struct fleet_target *tg, const struct flags *fs,
     const char *prefix, const struct fleet_kv *kvs, size_t n, int64_t now_ms)
 {
 	struct flags_ctx	 ctx = { now_ms, NULL, NULL };
-	struct fleet_step	 st;
+	struct fleet_plan	 one;
 	char			 name[FLEET_NAME_BUF];
 	json_t			*rec;
 	size_t			 i;
@@ -292,10 +441,11 @@ fleet_target_base(struct fleet_target *tg, const struct flags *fs,
 		if (fleet_key_parse(prefix, kvs[i].key, kvs[i].keylen, name) !=
 		    FLEET_KEY_STAGE)
 			continue;
-		if (fleet_plan_event(tg->t, prefix, &kvs[i], now_ms, &st, NULL,
-		    0) == FLEET_REJECT)
+		memset(&one, 0, sizeof(one));
+		if (fleet_plan_change(tg->t, prefix, &kvs[i], now_ms, &one) ==
+		    FLEET_REJECT)
 			held = true;
-		fleet_step_clear(&st);
+		fleet_plan_free(&one);
 	}
 	if (held && fs->stage > 0 && flags_op_stage_set(tg->t, fs->stage, &ctx,
 	    &rec, NULL, 0) == FLAGS_OK) {
@@ -311,10 +461,11 @@ fleet_target_make(struct fleet_target *tg, const struct flags *fs,
     struct fleet_plan *p)
 {
 	const struct fleet_kv	**ord = xcalloc(n + 1, sizeof(*ord));
-	struct fleet_step	  st;
-	char			  why[FLEET_ERR_MAX], name[FLEET_NAME_BUF];
+	struct fleet_plan	  one;
+	char			  name[FLEET_NAME_BUF];
 	enum fleet_key_kind	  kind;
-	size_t			  i;
+	enum fleet_verdict	  v;
+	size_t			  i, j;
 	ssize_t			  f;
 
 	tg->t = flags_copy(fs);
@@ -327,20 +478,17 @@ fleet_target_make(struct fleet_target *tg, const struct flags *fs,
 	qsort(ord, n, sizeof(*ord), fleet_kv_cmp);
 	for (i = 0; i < n; i++) {
 		kind = fleet_key_parse(prefix, ord[i]->key, ord[i]->keylen, name);
-		switch (fleet_plan_event(tg->t, prefix, ord[i], now_ms, &st, why,
-		    sizeof(why))) {
-		case FLEET_REJECT:
-			fleet_plan_reject(p, ord[i], why);
+		memset(&one, 0, sizeof(one));
+		v = fleet_plan_change(tg->t, prefix, ord[i], now_ms, &one);
+		fleet_plan_take_rejects(p, &one);
+		for (j = 0; j < one.nsteps; j++)
+			fleet_target_apply(tg, &one.step[j], ord[i]);
+		fleet_plan_free(&one);
+		if (v == FLEET_REJECT) {
 			if (kind == FLEET_KEY_FLAG &&
 			    (f = flags_find(tg->t, name)) >= 0)
 				tg->held[f] = true;
 			continue;
-		case FLEET_APPLY:
-			fleet_target_apply(tg, &st, ord[i]);
-			fleet_step_clear(&st);
-			break;
-		case FLEET_NOTHING:
-			break;
 		}
 		if (kind == FLEET_KEY_STAGE)
 			tg->stage_kv = ord[i];
@@ -366,6 +514,7 @@ fleet_kv_audit(const char *prefix, const struct fleet_kv *kv, bool *emergency,
 	    kv->valuelen, &s, NULL, 0) == 0) {
 		*emergency = s.emergency;
 		*a = s.by;
+		json_decref(s.values);
 		return true;
 	}
 	if (kind == FLEET_KEY_FLAG && fleet_flag_decode("", kv->value,
@@ -391,7 +540,6 @@ fleet_plan_step(struct fleet_plan *p, struct flags *s, const char *prefix,
 				    true, 0 };
 	bool			 has, emergency;
 	char			*key, err[FLEET_ERR_MAX];
-	json_t			*rec;
 
 	has = fleet_kv_audit(prefix, kv, &emergency, &a);
 	if (kv == NULL)
@@ -402,15 +550,12 @@ fleet_plan_step(struct fleet_plan *p, struct flags *s, const char *prefix,
 	if (has)
 		fleet_audit_clear(&a);
 	free(key);
-	if (fleet_step_record(s, &st, &rec, err, sizeof(err)) != FLAGS_OK) {
+	if (fleet_step_take(s, &st, err, sizeof(err)) == -1) {
 		fleet_plan_reject(p, kv, err);
 		fleet_step_clear(&st);
 		return;
 	}
-	flags_apply(s, rec);
-	json_decref(rec);
-	p->step = xreallocarray(p->step, p->nsteps + 1, sizeof(*p->step));
-	p->step[p->nsteps++] = st;
+	fleet_plan_push(p, &st);
 }
 
 /* The stage first: up, down, or an emergency when the fleet's was one. */

@@ -28,7 +28,7 @@ struct fleet_dec {
 };
 
 static const char *const fleet_stage_fields[] = { "stage", "emergency", "by",
-	"at", "reason", NULL };
+	"at", "reason", "values", NULL };
 static const char *const fleet_flag_fields[] = { "value", "by", "at",
 	"reason", NULL };
 static const char *const fleet_by_fields[] = { "host", "uid", "pid", NULL };
@@ -180,6 +180,57 @@ fleet_audit_clear(struct fleet_audit *a)
 	memset(a, 0, sizeof(*a));
 }
 
+void
+fleet_stage_clear(struct fleet_stage *s)
+{
+	fleet_audit_clear(&s->by);
+	json_decref(s->values);
+	s->values = NULL;
+}
+
+/*
+ * A stage's "values": absent, or an object of at most CONFIG_FLAGS_MAX
+ * flag names, each true, false or 0..100. Whether this host has the flags
+ * is the plan's business: the value itself is well formed or not.
+ */
+static int
+fleet_dec_values(struct fleet_dec *d, json_t *obj, json_t **out)
+{
+	json_t		*vs = json_object_get(obj, "values"), *v;
+	const char	*name;
+	int		 n;
+
+	*out = NULL;
+	if (vs == NULL)
+		return 0;
+	if (!json_is_object(vs) || json_object_size(vs) > CONFIG_FLAGS_MAX)
+		return fleet_dec_fail(d, "values", "expected an object of at "
+		    "most %d flags and their values", CONFIG_FLAGS_MAX);
+	d->in = "values";
+	json_object_foreach(vs, name, v) {
+		if (!fleet_flag_name_ok(name))
+			return fleet_dec_fail(d, name, "not a flag's name");
+		if (flags_value_parse(v, &n) == -1)
+			return fleet_dec_fail(d, name, "expected true, false or "
+			    "an integer from 0 to 100");
+	}
+	d->in = NULL;
+	*out = json_incref(vs);
+	return 0;
+}
+
+json_t *
+fleet_values_json(const struct flags *fs)
+{
+	json_t	*vs = json_object();
+	size_t	 i;
+
+	for (i = 0; i < fs->nflags; i++)
+		json_object_set_new(vs, fs->flag[i].name, flags_value_json(fs, i,
+		    fs->flag[i].value));
+	return vs;
+}
+
 int
 fleet_stage_decode(const char *key, const char *text, size_t len,
     struct fleet_stage *out, char *err, size_t errlen)
@@ -207,11 +258,13 @@ fleet_stage_decode(const char *key, const char *text, size_t len,
 		    out->stage);
 		goto out;
 	}
+	if (fleet_dec_values(&d, v, &out->values) == -1)
+		goto out;
 	rv = fleet_dec_audit(&d, v, &out->by);
 out:
 	json_decref(v);
 	if (rv == -1)
-		fleet_audit_clear(&out->by);
+		fleet_stage_clear(out);
 	return rv;
 }
 
@@ -382,6 +435,8 @@ fleet_stage_json(const struct fleet_stage *s)
 
 	if (s->emergency)
 		json_object_set_new(v, "emergency", json_true());
+	if (s->values != NULL)
+		json_object_set_new(v, "values", json_deep_copy(s->values));
 	return fleet_audit_add(v, &s->by);
 }
 

@@ -44,6 +44,12 @@ fleet_host_problem(const char *s)
 	return NULL;
 }
 
+bool
+fleet_flag_name_ok(const char *s)
+{
+	return fleet_name_ok(s, strlen(s), CONFIG_NAME_MAX);
+}
+
 const char *
 fleet_prefix_problem(const char *s)
 {

@@ -6,9 +6,18 @@
  *
  * Keys, under the configured prefix P ("/warden/"):
  *
- *	P "stage"	{"stage": N, "by": BY, "at": MS, "reason": S|null}
+ *	P "stage"	{"stage": N, "by": BY, "at": MS, "reason": S|null,
+ *			 "values": {FLAG: V, ...}}
  *			with "emergency": true (and stage 0) for an emergency:
- *			every flag to its default, stage 0
+ *			every flag to its default, stage 0. "values" is every
+ *			flag's value on the writer once its change was made:
+ *			a host applies the stage op, then sets each flag that
+ *			differs, so that every host ends with the writer's
+ *			values whatever path it took (a rollback restores what
+ *			was saved before a stage, which a resyncing host never
+ *			saved). A flag of values this host lacks is ignored and
+ *			reported; a flag of this host's missing from values
+ *			keeps its value.
  *	P "flags/" NAME	{"value": true|false|0..100, "by": BY, "at": MS,
  *			 "reason": S|null}; the key deleted: the flag reset
  *	P "hosts/" HOST	{"stage": N, "generation": G, "revision": R,
@@ -57,6 +66,8 @@
 
 /* A host's name ([A-Za-z0-9._-], 1..64): NULL when fine, else why. */
 const char	*fleet_host_problem(const char *);
+/* A flag's name as a key's tail may hold it. */
+bool		 fleet_flag_name_ok(const char *);
 /* A key prefix ("/warden/"): NULL when fine, else why. */
 const char	*fleet_prefix_problem(const char *);
 
@@ -101,6 +112,7 @@ struct fleet_stage {
 	int			stage;		/* 0..FLEET_STAGE_MAX */
 	bool			emergency;	/* then stage is 0 */
 	struct fleet_audit	by;
+	json_t			*values;	/* {FLAG: value}; NULL: none */
 };
 
 struct fleet_flag {
@@ -128,6 +140,9 @@ struct fleet_report {
 };
 
 void		 fleet_audit_clear(struct fleet_audit *);
+void		 fleet_stage_clear(struct fleet_stage *);
+/* Every flag's value in fs, for a stage key's "values" (new reference). */
+json_t		*fleet_values_json(const struct flags *);
 void		 fleet_report_clear(struct fleet_report *);
 
 /* Values as JSON (new references) and as the text put in etcd (malloc'd). */
@@ -231,6 +246,15 @@ struct fleet_plan {
 	size_t			 nrejects;
 };
 
+/*
+ * Every step one change (kv, from a watch) makes on fs, appended to p in
+ * order, its rejections too: fleet_plan_event()'s step, then for a stage
+ * key each flag its "values" set (a flag this host lacks is rejected
+ * alone, the rest applied). A key any of whose steps fails is rejected
+ * whole, with no step. FLEET_APPLY when steps were added.
+ */
+enum fleet_verdict fleet_plan_change(const struct flags *fs, const char *prefix,
+		    const struct fleet_kv *kv, int64_t now_ms, struct fleet_plan *);
 void		 fleet_plan_resync(const struct flags *fs, const char *prefix,
 		    const struct fleet_kv *kvs, size_t n, int64_t now_ms,
 		    struct fleet_plan *);

@@ -1,0 +1,296 @@
+/*
+ * check_fleet_values.c: a stage key's "values" (src/core/fleet-plan.c):
+ * after the stage op a host sets each flag that differs from the
+ * writer's values, so a host following the watch and one resyncing from
+ * the keys end with the writer's values; a flag of values this host lacks
+ * is rejected alone, one it cannot take rejects the key whole.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flagcoretest.h"
+#include "fleet.h"
+#include "suite.h"
+#include "util.h"
+
+#define PFX	"/warden/"
+#define NOW	(T0 + 3600000)
+#define LOGCTX	"use_logger_error_context"
+
+/* The writer: its own state, on which each change is made first. */
+static struct flags	*writer;
+
+static void
+values_setup(void)
+{
+	flagcoretest_setup();
+	writer = flags_new(conf);
+}
+
+static void
+values_teardown(void)
+{
+	flags_free(writer);
+	flagcoretest_teardown();
+}
+
+/* op (params as JSON text) made on the writer by uid 1000 at `at`. */
+static void
+writer_op(enum flags_op op, const char *params, int64_t at)
+{
+	struct flags_actor	 a = { 1000, 4242 };
+	struct flags_change	 ch;
+	json_t			*p = parse_json(params), *rec;
+	char			 err[256];
+
+	ck_assert_int_eq(flags_change_read(op, p, &ch, err, sizeof(err)),
+	    FLAGS_OK);
+	ck_assert_msg(flags_op_change(writer, &ch, &a, at, &rec, err,
+	    sizeof(err)) == FLAGS_OK, "%s", err);
+	ck_assert_int_eq(flags_apply(writer, rec), 0);
+	json_decref(rec);
+	json_decref(p);
+}
+
+/* A stage key's value by the writer; values (stolen) NULL: none. */
+static char *
+stagev_text(int stage, bool emergency, int64_t at, json_t *values)
+{
+	struct fleet_stage	 s = { stage, emergency, { "ctl-1", 1000, 4242,
+				    at, NULL }, values };
+	char			*t = fleet_value_text(fleet_stage_json(&s));
+
+	json_decref(values);
+	return t;
+}
+
+static struct fleet_kv
+kvv_of(const char *key, const char *value, int64_t rev)
+{
+	struct fleet_kv	kv = { key, strlen(key), value, value != NULL ?
+			    strlen(value) : 0, value == NULL, rev };
+
+	return kv;
+}
+
+/* Apply every step of p to on. */
+static void
+steps_take(struct flags *on, const struct fleet_plan *p)
+{
+	json_t	*rec;
+	char	 err[FLEET_ERR_MAX];
+	size_t	 i;
+
+	for (i = 0; i < p->nsteps; i++) {
+		ck_assert_msg(fleet_step_record(on, &p->step[i], &rec, err,
+		    sizeof(err)) == FLAGS_OK, "step %zu: %s", i, err);
+		ck_assert_int_eq(flags_apply(on, rec), 0);
+		json_decref(rec);
+	}
+}
+
+/* A change from the watch: its verdict must be want; its steps applied. */
+static void
+watch_take(struct flags *on, const struct fleet_kv *kv, enum fleet_verdict want)
+{
+	struct fleet_plan	p;
+
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(fleet_plan_change(on, PFX, kv, NOW, &p), want);
+	steps_take(on, &p);
+	fleet_plan_free(&p);
+}
+
+static void
+resync_take(struct flags *on, const struct fleet_kv *kvs, size_t n)
+{
+	struct fleet_plan	p;
+
+	fleet_plan_resync(on, PFX, kvs, n, NOW, &p);
+	steps_take(on, &p);
+	fleet_plan_free(&p);
+}
+
+static bool
+values_equal(const struct flags *a, const struct flags *b)
+{
+	size_t	i;
+
+	if (a->stage != b->stage)
+		return false;
+	for (i = 0; i < a->nflags; i++)
+		if (a->flag[i].value != b->flag[i].value)
+			return false;
+	return true;
+}
+
+/*
+ * fleet-plan.c's case: a flag stage 2 enables, turned off by its key at
+ * stage 2, then stage 3, then a rollback to 2. The host that watched and
+ * the host that resyncs from the two keys left both have the writer's
+ * values; without "values" they would not.
+ */
+START_TEST(test_values_converge)
+{
+	char		*t2, *t3, *tr, *tr_bare;
+	char		 off[] = "{\"value\": false, \"by\": {\"host\": \"ctl-1\", "
+			    "\"uid\": 1000, \"pid\": 4242}, \"at\": 1714564802000}";
+	struct fleet_kv	 kv2, kvf, kv3, kvr, keys[2];
+	struct flags	*watched = flags_new(conf), *resynced = flags_new(conf);
+	struct flags	*bare = flags_new(conf);
+
+	writer_op(FLAGS_OP_STAGE_SET, "{\"stage\": 2}", T0 + 1000);
+	t2 = stagev_text(2, false, T0 + 1000, fleet_values_json(writer));
+	writer_op(FLAGS_OP_SET, "{\"name\": \"" LOGCTX "\", \"value\": false}",
+	    T0 + 2000);
+	writer_op(FLAGS_OP_STAGE_SET, "{\"stage\": 3}", T0 + 3000);
+	t3 = stagev_text(3, false, T0 + 3000, fleet_values_json(writer));
+	writer_op(FLAGS_OP_STAGE_ROLLBACK, "{\"stage\": 2}", T0 + 4000);
+	tr = stagev_text(2, false, T0 + 4000, fleet_values_json(writer));
+	tr_bare = stagev_text(2, false, T0 + 4000, NULL);
+	ck_assert_int_eq(writer->flag[flags_find(writer, LOGCTX)].value, 0);
+	kv2 = kvv_of(PFX "stage", t2, 2);
+	kvf = kvv_of(PFX "flags/" LOGCTX, off, 3);
+	kv3 = kvv_of(PFX "stage", t3, 4);
+	kvr = kvv_of(PFX "stage", tr, 5);
+	watch_take(watched, &kv2, FLEET_APPLY);
+	watch_take(watched, &kvf, FLEET_APPLY);
+	watch_take(watched, &kv3, FLEET_APPLY);
+	watch_take(watched, &kvr, FLEET_APPLY);
+	ck_assert(values_equal(watched, writer));
+	keys[0] = kvf;
+	keys[1] = kvr;
+	resync_take(resynced, keys, 2);
+	ck_assert(values_equal(resynced, writer));
+	/* The same keys without values: the resync turns the flag on again. */
+	keys[1] = kvv_of(PFX "stage", tr_bare, 5);
+	resync_take(bare, keys, 2);
+	ck_assert(!values_equal(bare, writer));
+	ck_assert_int_eq(bare->flag[flags_find(bare, LOGCTX)].value, 100);
+	flags_free(watched);
+	flags_free(resynced);
+	flags_free(bare);
+	free(t2);
+	free(t3);
+	free(tr);
+	free(tr_bare);
+}
+END_TEST
+
+/* After the stage op, each differing flag set by the stage's writer. */
+START_TEST(test_values_steps)
+{
+	struct fleet_plan	 p;
+	struct fleet_kv		 kv;
+	char			*t;
+
+	t = stagev_text(1, false, T0 + 1000, json_pack("{s:b, s:i, s:b}",
+	    "dark_mode", 0, "checkout_rollout", 25, "use_ets_agent_registry",
+	    1));
+	kv = kvv_of(PFX "stage", t, 7);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
+	ck_assert_uint_eq(p.nsteps, 2);
+	ck_assert_uint_eq(p.nrejects, 0);
+	ck_assert_int_eq(p.step[0].op, FLAGS_OP_STAGE_SET);
+	ck_assert_int_eq(p.step[1].op, FLAGS_OP_SET);
+	check_json(json_deep_copy(p.step[1].params), "{\"name\": \"dark_mode\", "
+	    "\"value\": false}");
+	ck_assert(p.step[1].has_by);
+	ck_assert_str_eq(p.step[1].by.host, "ctl-1");
+	ck_assert_int_eq(p.step[1].at, T0 + 1000);
+	ck_assert_int_eq(p.step[1].revision, 7);
+	steps_take(fs, &p);
+	fleet_plan_free(&p);
+	expect_stage_values(1, 25, 0);
+	/* The stage in force, the values not: only the flags. */
+	free(t);
+	t = stagev_text(1, false, T0 + 2000, json_pack("{s:b}", "dark_mode", 1));
+	kv = kvv_of(PFX "stage", t, 8);
+	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
+	ck_assert_uint_eq(p.nsteps, 1);
+	ck_assert_int_eq(p.step[0].op, FLAGS_OP_SET);
+	steps_take(fs, &p);
+	fleet_plan_free(&p);
+	/* Both there: nothing. */
+	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p),
+	    FLEET_NOTHING);
+	ck_assert_uint_eq(p.nsteps, 0);
+	fleet_plan_free(&p);
+	free(t);
+}
+END_TEST
+
+/* A flag this host lacks: rejected alone, the rest applied. */
+START_TEST(test_values_unknown_flag)
+{
+	struct fleet_plan	 p;
+	struct fleet_kv		 kv;
+	char			*t;
+
+	t = stagev_text(2, false, T0, json_pack("{s:b, s:i}", "nope", 1,
+	    "checkout_rollout", 70));
+	kv = kvv_of(PFX "stage", t, 9);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
+	ck_assert_uint_eq(p.nsteps, 2);
+	ck_assert_uint_eq(p.nrejects, 1);
+	ck_assert_str_eq(p.reject[0].key, PFX "stage");
+	ck_assert_int_eq(p.reject[0].revision, 9);
+	ck_assert_str_eq(p.reject[0].why, PFX "stage: values.nope: flag nope is "
+	    "not in this host's configuration (ignored)");
+	steps_take(fs, &p);
+	fleet_plan_free(&p);
+	expect_stage_values(2, 70, 100);
+	/* In a resync as well. */
+	fleet_plan_resync(fs, PFX, &kv, 1, NOW, &p);
+	ck_assert_uint_eq(p.nsteps, 0);
+	ck_assert_uint_eq(p.nrejects, 1);
+	fleet_plan_free(&p);
+	free(t);
+}
+END_TEST
+
+/* A stage this host lacks rejects its values too: nothing changes. */
+START_TEST(test_values_stage_lacking)
+{
+	struct fleet_plan	 p;
+	struct fleet_kv		 kv;
+	char			*t;
+
+	t = stagev_text(9, false, T0, json_pack("{s:b}", "dark_mode", 0));
+	kv = kvv_of(PFX "stage", t, 4);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p),
+	    FLEET_REJECT);
+	ck_assert_uint_eq(p.nsteps, 0);
+	ck_assert_uint_eq(p.nrejects, 1);
+	ck_assert(strstr(p.reject[0].why, "stage 9 is not in this host's") !=
+	    NULL);
+	fleet_plan_free(&p);
+	fleet_plan_resync(fs, PFX, &kv, 1, NOW, &p);
+	ck_assert_uint_eq(p.nsteps, 0);
+	fleet_plan_free(&p);
+	expect_stage_values(0, 25, 100);
+	free(t);
+}
+END_TEST
+
+static Suite *
+fleet_values_suite(void)
+{
+	Suite	*s = suite_create("fleet_values");
+	TCase	*tc = tcase_create("fleet_values");
+
+	tcase_add_checked_fixture(tc, values_setup, values_teardown);
+	tcase_add_test(tc, test_values_converge);
+	tcase_add_test(tc, test_values_steps);
+	tcase_add_test(tc, test_values_unknown_flag);
+	tcase_add_test(tc, test_values_stage_lacking);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SUITE_MAIN(fleet_values_suite)
