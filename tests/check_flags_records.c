@@ -206,6 +206,52 @@ START_TEST(test_apply_clamps)
 }
 END_TEST
 
+/*
+ * A fleet's writer on another host: its name rides in "by" through the
+ * record, the flag's author, the snapshot; records without it (every
+ * older journal) are this host's.
+ */
+START_TEST(test_apply_writer_host)
+{
+	struct flags	*fresh = flags_new(conf);
+	json_t		*rec, *snap, *again;
+	char		 err[256];
+	ssize_t		 i = flags_find(fs, "dark_mode");
+
+	rec = parse_json("{\"v\": 1, \"op\": \"flag.set\", \"at\": 5, \"by\":"
+	    " {\"uid\": 7, \"pid\": 8, \"host\": \"ctl-1\"}, \"reason\": null,"
+	    " \"changes\": [{\"name\": \"dark_mode\", \"old\": 100, \"new\": 0}]}");
+	ck_assert_int_eq(flags_apply(fs, rec), 0);
+	json_decref(rec);
+	ck_assert(fs->flag[i].has_by);
+	ck_assert_str_eq(fs->flag[i].by.host, "ctl-1");
+	snap = flags_snapshot_json(fs);
+	ck_assert_int_eq(flags_restore(fresh, snap, err, sizeof(err)), 0);
+	ck_assert_str_eq(fresh->flag[i].by.host, "ctl-1");
+	again = flags_snapshot_json(fresh);
+	ck_assert(json_equal(snap, again));
+	json_decref(snap);
+	json_decref(again);
+	/* Without one: this host's, and written without it. */
+	set_flag("dark_mode", "true");
+	ck_assert_str_eq(fs->flag[i].by.host, "");
+	/* A host that is not a string or too long: not a record. */
+	rec = parse_json("{\"v\": 1, \"op\": \"flag.set\", \"at\": 5, \"by\":"
+	    " {\"uid\": 7, \"pid\": 8, \"host\": 3}, \"reason\": null,"
+	    " \"changes\": [{\"name\": \"dark_mode\", \"old\": 100, \"new\": 0}]}");
+	ck_assert_int_eq(flags_apply(fs, rec), -1);
+	json_decref(rec);
+	rec = parse_json("{\"v\": 1, \"op\": \"flag.set\", \"at\": 5, \"by\":"
+	    " {\"uid\": 7, \"pid\": 8, \"host\": \"0123456789012345678901234567"
+	    "8901234567890123456789012345678901234\"}, \"reason\": null,"
+	    " \"changes\": [{\"name\": \"dark_mode\", \"old\": 100, \"new\": 0}]}");
+	ck_assert_int_eq(flags_apply(fs, rec), -1);
+	json_decref(rec);
+	ck_assert_int_eq(val_of("dark_mode"), 100);
+	flags_free(fresh);
+}
+END_TEST
+
 /* --- snapshots and reloads ---------------------------------------------------------- */
 
 START_TEST(test_snapshot_roundtrip)
@@ -307,6 +353,7 @@ flags_records_suite(void)
 	tcase_add_loop_test(tc, test_apply_malformed, 0, (int)nitems(malformed));
 	tcase_add_loop_test(tc, test_replay_stops, 0, (int)nitems(malformed));
 	tcase_add_test(tc, test_apply_clamps);
+	tcase_add_test(tc, test_apply_writer_host);
 	tcase_add_test(tc, test_snapshot_roundtrip);
 	tcase_add_loop_test(tc, test_snapshot_bad, 0, (int)nitems(bad_snaps));
 	tcase_add_test(tc, test_reconfigure);

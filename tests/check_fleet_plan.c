@@ -98,7 +98,7 @@ static void
 direct(struct flags *on, enum flags_op op, const char *params, int64_t at,
     bool by_ctl)
 {
-	struct flags_actor	 a = { ctl.uid, ctl.pid };
+	struct flags_actor	 a = { ctl.uid, ctl.pid, "ctl-1" };
 	struct flags_change	 ch;
 	json_t			*p = params != NULL ? parse_json(params) : NULL;
 	json_t			*rec;

@@ -40,7 +40,7 @@ values_teardown(void)
 static void
 writer_op(enum flags_op op, const char *params, int64_t at)
 {
-	struct flags_actor	 a = { 1000, 4242 };
+	struct flags_actor	 a = { 1000, 4242, "" };
 	struct flags_change	 ch;
 	json_t			*p = parse_json(params), *rec;
 	char			 err[256];

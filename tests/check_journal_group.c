@@ -200,7 +200,7 @@ static const char group_conf[] =
 /* A change on the copy leaves the original as it was, and the other way. */
 START_TEST(test_flags_copy)
 {
-	struct flags_actor	 by = { 0, 1 };
+	struct flags_actor	 by = { 0, 1, "" };
 	struct flags_ctx	 ctx = { 1000, &by, "why" };
 	struct config		*conf;
 	struct flags		*fs, *cp;

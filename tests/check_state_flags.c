@@ -38,7 +38,7 @@ static int
 change(struct journal *st, struct flags *fs, const char *method,
     const char *params_text)
 {
-	struct flags_actor by = { 0, 1 };
+	struct flags_actor by = { 0, 1, "" };
 	json_t		*params = json_loads(params_text, 0, NULL), *rec = NULL;
 	struct flags_change ch;
 	char		 err[256];

@@ -91,7 +91,7 @@ struct flags	*fs;
 json_t		*journal;
 char		 last_err[512];
 int64_t		 clock_ms;
-struct flags_actor alice = { 1000, 4242 };
+struct flags_actor alice = { 1000, 4242, "" };
 
 struct config *
 parse_conf(const char *text)

@@ -57,7 +57,8 @@ flags_is_int(const json_t *o, const char *key, json_int_t *out)
 static int
 flags_parse_actor(const json_t *v, bool *has, struct flags_actor *by)
 {
-	json_int_t	uid, pid;
+	json_int_t	 uid, pid;
+	const json_t	*h;
 
 	*has = false;
 	if (v == NULL || json_is_null(v))
@@ -65,9 +66,16 @@ flags_parse_actor(const json_t *v, bool *has, struct flags_actor *by)
 	if (!json_is_object(v) || !flags_is_int(v, "uid", &uid) ||
 	    !flags_is_int(v, "pid", &pid))
 		return -1;
+	h = json_object_get(v, "host");
+	if (h != NULL && (!json_is_string(h) ||
+	    json_string_length(h) >= sizeof(by->host) ||
+	    strlen(json_string_value(h)) != json_string_length(h)))
+		return -1;
 	*has = true;
 	by->uid = (uid_t)uid;
 	by->pid = (pid_t)pid;
+	snprintf(by->host, sizeof(by->host), "%s", h != NULL ?
+	    json_string_value(h) : "");
 	return 0;
 }
 

@@ -220,6 +220,9 @@ flags_actor_json(const struct flags_actor *by)
 {
 	if (by == NULL)
 		return json_null();
+	if (by->host[0] != '\0')
+		return json_pack("{s:I, s:I, s:s}", "uid", (json_int_t)by->uid,
+		    "pid", (json_int_t)by->pid, "host", by->host);
 	return json_pack("{s:I, s:I}", "uid", (json_int_t)by->uid,
 	    "pid", (json_int_t)by->pid);
 }

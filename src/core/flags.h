@@ -64,10 +64,18 @@ enum flags_err {
 	FLAGS_CONFLICT,		/* -32004: not possible from the current stage */
 };
 
-/* Who asked: the peer's credentials from SO_PEERCRED. */
+/*
+ * Who asked: the peer's credentials from SO_PEERCRED, and for a change a
+ * fleet's writer made on another warden, that host's name ("": this one).
+ * Records carry "host" only when it is not this one, so older records,
+ * which never have it, read as this host's.
+ */
+#define FLAGS_HOST_BUF	65	/* a host's name, [A-Za-z0-9._-], with its NUL */
+
 struct flags_actor {
 	uid_t	uid;
 	pid_t	pid;
+	char	host[FLAGS_HOST_BUF];
 };
 
 /* Everything an operation stamps on the change besides its arguments. */

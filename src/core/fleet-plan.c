@@ -90,10 +90,11 @@ enum flags_err
 fleet_step_record(const struct flags *fs, const struct fleet_step *st,
     json_t **rec, char *err, size_t errlen)
 {
-	struct flags_actor	actor = { st->by.uid, st->by.pid };
+	struct flags_actor	actor = { st->by.uid, st->by.pid, "" };
 	struct flags_change	ch;
 	enum flags_err		e;
 
+	snprintf(actor.host, sizeof(actor.host), "%s", st->by.host);
 	*rec = NULL;
 	if ((e = flags_change_read(st->op, st->params, &ch, err, errlen)) !=
 	    FLAGS_OK)

@@ -155,7 +155,17 @@ struct flagsvc_call *
 flagsvc_change(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
     flagsvc_done_fn *done, void *arg)
 {
-	struct flags_actor	 by = { uid, pid };
+	struct flags_actor	by = { uid, pid, "" };
+
+	return flagsvc_change_as(op, params, &by, flagsvc_realtime_ms(), done,
+	    arg);
+}
+
+struct flagsvc_call *
+flagsvc_change_as(enum flags_op op, const json_t *params,
+    const struct flags_actor *by, int64_t at_ms, flagsvc_done_fn *done,
+    void *arg)
+{
 	struct flags_change	 ch;
 	struct flagsvc_call	*c;
 	enum flags_err		 e;
@@ -167,8 +177,8 @@ flagsvc_change(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 		flagsvc_flush();
 	c = xcalloc(1, sizeof(*c));
 	c->op = op;
-	c->uid = uid;
-	c->pid = pid;
+	c->uid = by != NULL ? by->uid : 0;
+	c->pid = by != NULL ? by->pid : 0;
 	c->done = done;
 	c->arg = arg;
 	TAILQ_INSERT_TAIL(&grp.calls, c, entry);
@@ -176,8 +186,8 @@ flagsvc_change(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 		event_active(grp.ev, EV_TIMEOUT, 0);
 	if ((e = flags_change_read(op, params, &ch, err, sizeof(err))) != FLAGS_OK ||
 	    (e = flags_op_change(grp.pending != NULL ? grp.pending :
-	    flagsvc_state(), &ch, &by, flagsvc_realtime_ms(), &rec, err,
-	    sizeof(err))) != FLAGS_OK)
+	    flagsvc_state(), &ch, by, at_ms, &rec, err, sizeof(err))) !=
+	    FLAGS_OK)
 		flagsvc_refuse(c, flagsvc_err_of(e), err);
 	else
 		flagsvc_group_take(c, rec);

@@ -65,6 +65,14 @@ struct flagsvc_call;
 
 struct flagsvc_call *flagsvc_change(enum flags_op, const json_t *params,
 		    uid_t uid, pid_t pid, flagsvc_done_fn *done, void *arg);
+/*
+ * The same, by someone else than a client at another time: a fleet's
+ * writer (by->host its host) at the time it wrote the change, or warden
+ * itself (by NULL).
+ */
+struct flagsvc_call *flagsvc_change_as(enum flags_op, const json_t *params,
+		    const struct flags_actor *by, int64_t at_ms,
+		    flagsvc_done_fn *done, void *arg);
 /* The one who asked is gone: the change still commits, done is not called. */
 void		 flagsvc_forget(struct flagsvc_call *);
 /*

@@ -180,7 +180,7 @@ fuzz_rpc_change(enum flags_op op, const json_t *params, json_t **result,
 	static const int	 codes[] = { [FLAGS_OK] = 0,
 	    [FLAGS_INVALID_PARAMS] = RPC_INVALID_PARAMS,
 	    [FLAGS_NOT_FOUND] = RPC_NOT_FOUND, [FLAGS_CONFLICT] = RPC_CONFLICT };
-	struct flags_actor	 by = { 0, 1 };
+	struct flags_actor	 by = { 0, 1, "" };
 	struct flags_change	 ch;
 	enum flags_err		 fe;
 	json_t			*rec = NULL;
