@@ -4,9 +4,8 @@
  * refused with file, line, column and key path.
  *
  * The object is parsed by config_fleet() itself from a text whose only
- * key is "fleet": the top level of warden.json does not take the key until
- * a fleet member works end to end, so no configuration can set it today
- * (test_not_a_key_yet says so).
+ * key is "fleet"; test_top_level shows warden.json's top level taking it
+ * and its errors keeping their key path there.
  */
 #include <check.h>
 #include <stdio.h>
@@ -233,17 +232,31 @@ START_TEST(test_position)
 }
 END_TEST
 
-/* No configuration sets it yet; a config's fleet is off and frees clean. */
-START_TEST(test_not_a_key_yet)
+/* warden.json's top level takes it; without it a config's fleet is off. */
+START_TEST(test_top_level)
 {
 	struct config	*conf = NULL;
-	const char	 text[] = "{\"fleet\": {" EP "}, \"supervisor\": "
-			    "{\"children\": []}}";
+	const char	 text[] = "{\"fleet\": {" EP ", \"host\": \"web-1\"}, "
+			    "\"supervisor\": {\"children\": []}}";
+	const char	 none[] = "{\"supervisor\": {\"children\": []}}";
+	const char	 badtext[] = "{\"fleet\": {" EP ", \"lease_s\": 1},\n"
+			    "\"supervisor\": {\"children\": []}}";
 	char		 err[1024] = "";
 
-	ck_assert_int_eq(config_parse(text, strlen(text), FILE_NAME, &conf, err,
+	ck_assert_msg(config_parse(text, strlen(text), FILE_NAME, &conf, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert(conf->fleet.enabled);
+	ck_assert_str_eq(conf->fleet.host, "web-1");
+	ck_assert_str_eq(conf->fleet.prefix, "/warden/");
+	config_free(conf);
+	ck_assert_int_eq(config_parse(none, strlen(none), FILE_NAME, &conf, err,
+	    sizeof(err)), 0);
+	ck_assert(!conf->fleet.enabled);
+	config_free(conf);
+	conf = NULL;
+	ck_assert_int_eq(config_parse(badtext, strlen(badtext), FILE_NAME, &conf, err,
 	    sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "fleet: unknown key") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "fleet.lease_s: ") != NULL, "%s", err);
 	ck_assert_ptr_null(conf);
 }
 END_TEST
@@ -275,7 +288,7 @@ config_fleet_suite(void)
 	tcase_add_test(tc, test_largest);
 	tcase_add_loop_test(tc, test_bad, 0, (int)nitems(bad));
 	tcase_add_test(tc, test_position);
-	tcase_add_test(tc, test_not_a_key_yet);
+	tcase_add_test(tc, test_top_level);
 	tcase_add_test(tc, test_host_names);
 	suite_add_tcase(s, tc);
 	return s;

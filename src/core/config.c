@@ -34,7 +34,7 @@
 
 static const char *const top_keys[] = { "socket", "socket_mode", "state_dir",
 	"table", "access", "flags", "stages", "guard", "limits", "metrics",
-	"supervisor", NULL };
+	"fleet", "supervisor", NULL };
 static const char *const limits_keys[] = { "max_line_bytes", "max_clients",
 	"idle_ms", "max_output_bytes", "subscriber_queue_bytes", "max_json_depth",
 	"max_batch", "max_pending", NULL };
@@ -235,6 +235,11 @@ config_top(struct parser *c, json_t *root)
 	}
 	if ((v = jsonerr_get(&c->je, root, "metrics")) != NULL) {
 		if (config_metrics(c, v) == -1)
+			return -1;
+		jsonerr_pop(&c->je);
+	}
+	if ((v = jsonerr_get(&c->je, root, "fleet")) != NULL) {
+		if (config_fleet(c, v, &conf->fleet) == -1)
 			return -1;
 		jsonerr_pop(&c->je);
 	}

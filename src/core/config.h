@@ -276,7 +276,7 @@ struct config {
 	struct guard_conf	 guard;
 	struct limits_conf	 limits;
 	struct metrics_conf	 metrics;
-	struct fleet_conf	 fleet;		/* not read from the file yet */
+	struct fleet_conf	 fleet;		/* enabled: a member of a fleet on etcd */
 	struct child_conf	*root;		/* the "supervisor" key; named "root" unless it has a name */
 	char			*text;		/* the text it was read from, NUL-terminated */
 	size_t			 textlen;

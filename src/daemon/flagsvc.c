@@ -34,6 +34,7 @@
 #include "flags.h"
 #include "hooks.h"
 #include "flagsvc.h"
+#include "fleetd.h"
 #include "flagsvc-private.h"
 #include "log.h"
 #include "readers.h"
@@ -380,6 +381,7 @@ flagsvc_note_restart(struct node *n)
 	else {
 		guard_rollbacks++;
 		log_warnx("%s: rolled back to stage %d", reason, fs->stage);
+		fleetd_state_changed();	/* the fleet hears of it */
 		hooks_guard_rollback(conf->guard.on_failure, from, fs->stage,
 		    reason, guard.count);
 	}

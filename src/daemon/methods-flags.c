@@ -10,6 +10,7 @@
 #include "control.h"
 #include "flags.h"
 #include "flagsvc.h"
+#include "fleetd.h"
 #include "methods.h"
 #include "readers.h"
 #include "rpc-private.h"
@@ -66,6 +67,12 @@ methods_flags_write(struct call *call, enum flags_op op, json_t *params)
 	json_int_t		 wait_ms;
 	json_t			*own = NULL;
 
+	if (fleetd_member()) {
+		rpc_error(call, RPC_CONFLICT, "this warden is a fleet member: "
+		    "its flags and stage are the fleet's, changed in etcd "
+		    "under %s (use wardenctl fleet ...)", fleetd_prefix());
+		return;
+	}
 	if (jsonrpc_wait_observed_param(params, &wait_ms, &je) == -1) {
 		rpc_fail(call, &je);
 		return;

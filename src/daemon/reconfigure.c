@@ -10,6 +10,7 @@
 #include "config.h"
 #include "control.h"
 #include "flagsvc.h"
+#include "fleetd.h"
 #include "log.h"
 #include "metrics-daemon.h"
 #include "reconfigure.h"
@@ -32,6 +33,7 @@ reconfigure_take(struct config *nc)
 {
 	control_set_config(nc);
 	flagsvc_reconfigure(nc);
+	fleetd_reconfigure(nc);
 }
 
 static void
@@ -60,6 +62,15 @@ reconfigure_run(const char *by, bool dry_run, json_t **result, char *err,
 	if (config_load(tree_config()->path, &nc, err, errlen) == -1) {
 		log_warnx("%sreload refused: %s",
 		    reconfigure_who(by, who, sizeof(who)), err);
+		if (!dry_run)
+			sdnotify_reloaded(err);
+		return RECONFIGURE_INVALID;
+	}
+	/* A fleet whose host cannot be named is refused like a bad file. */
+	if (fleetd_check(nc, err, errlen) == -1) {
+		log_warnx("%sreload refused: %s",
+		    reconfigure_who(by, who, sizeof(who)), err);
+		config_free(nc);
 		if (!dry_run)
 			sdnotify_reloaded(err);
 		return RECONFIGURE_INVALID;

@@ -29,6 +29,7 @@
 #include "control.h"
 #include "events.h"
 #include "flagsvc.h"
+#include "fleetd.h"
 #include "health-run.h"
 #include "ledger.h"
 #include "log.h"
@@ -182,7 +183,7 @@ reexec_describe(void)
 	struct config	*conf = tree_config();
 
 	return json_pack("{s:i,s:{s:s,s:i,s:s,s:I,s:i,s:I},s:{s:s,s:s%,s:o},s:o,s:o,"
-	    "s:o,s:o,s:o,s:o,s:o}",
+	    "s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "version", REEXEC_HANDOVER_VERSION,
 	    "warden", "version", WARDEN_VERSION, "pid", (int)getpid(),
 	    "binary", binary, "asked_at", (json_int_t)asked_at,
@@ -196,7 +197,8 @@ reexec_describe(void)
 	    "notify", readysock_handover(),
 	    "tree", tree_handover(),
 	    "control", control_handover(),
-	    "metrics", metrics_http_handover());
+	    "metrics", metrics_http_handover(),
+	    "fleet", fleetd_handover());
 }
 
 /* The description in a memfd, at offset 0, for the next image to read. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "flagsvc.h"
+#include "fleetd.h"
 #include "health-run.h"
 #include "logs.h"
 #include "readers.h"
@@ -216,6 +217,15 @@ status_collect(const struct node *n, json_t *services, json_t *sups)
 		status_collect(n->kids[i], services, sups);
 }
 
+/* A fleet member's status and recovery say where it stands in the fleet. */
+static json_t *
+status_fleet(json_t *o)
+{
+	if (fleetd_member())
+		json_object_set_new(o, "fleet", fleetd_status_json());
+	return o;
+}
+
 json_t *
 tree_status_json(const struct node *only)
 {
@@ -227,9 +237,9 @@ tree_status_json(const struct node *only)
 		json_array_append_new(sups, tree_supervisor_json(only));
 	else
 		json_array_append_new(services, tree_service_json(only));
-	return json_pack("{s:s,s:i,s:o,s:o,s:o}", "health", tree_health(),
-	    "stage", flagsvc_stage(), "services", services, "supervisors", sups,
-	    "table", flagsvc_table_health());
+	return status_fleet(json_pack("{s:s,s:i,s:o,s:o,s:o}", "health",
+	    tree_health(), "stage", flagsvc_stage(), "services", services,
+	    "supervisors", sups, "table", flagsvc_table_health()));
 }
 
 static void
@@ -269,8 +279,8 @@ tree_recovery_json(void)
 
 	status_failed_list(tree.root, failed);
 	status_recovery_collect(tree.root, list, util_now_ms());
-	return json_pack("{s:b,s:o,s:o,s:o}", "recovering",
+	return status_fleet(json_pack("{s:b,s:o,s:o,s:o}", "recovering",
 	    status_recovering(tree.root) || !flagsvc_table_healthy(),
 	    "failed", failed, "services", list,
-	    "table", flagsvc_table_health());
+	    "table", flagsvc_table_health()));
 }

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "control.h"
 #include "flagsvc.h"
+#include "fleetd.h"
 #include "ledger.h"
 #include "log.h"
 #include "journald.h"
@@ -474,7 +475,9 @@ warden_adopt(struct config *conf, json_t *handover)
 	log_debug("reexec: workers taken over");
 	if (control_adopt(base, conf, json_object_get(handover, "control"), err,
 	    sizeof(err)) == -1 || metrics_http_adopt(base, conf,
-	    json_object_get(handover, "metrics"), err, sizeof(err)) == -1)
+	    json_object_get(handover, "metrics"), err, sizeof(err)) == -1 ||
+	    fleetd_start(base, conf, json_object_get(handover, "fleet"), err,
+	    sizeof(err)) == -1)
 		goto fail;
 	reexec_cloexec_all(handover);
 	reexec_done(handover);
@@ -520,6 +523,13 @@ warden_start(struct config *conf)
 		return -1;
 	}
 	if (flagsvc_init(base, conf, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		flagsvc_shutdown();
+		metrics_http_stop();
+		control_shutdown();
+		return -1;
+	}
+	if (fleetd_start(base, conf, NULL, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		flagsvc_shutdown();
 		metrics_http_stop();
@@ -655,6 +665,7 @@ main(int argc, char **argv)
 
 	sdnotify_stop();
 	metrics_http_stop();
+	fleetd_stop();
 	/* The last turn's changes commit while their clients are still here. */
 	flagsvc_flush();
 	control_shutdown();

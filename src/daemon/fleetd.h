@@ -1,0 +1,64 @@
+/*
+ * fleetd.h: warden as a member of a fleet on etcd (SPEC 16; the keys,
+ * values and plans are core/fleet.h's, the transport etcdc.h's).
+ *
+ * With a "fleet" in the configuration, warden takes a lease, reads the
+ * whole prefix at a revision R, brings its state there (fleet_plan_resync),
+ * puts its report under P"hosts/"HOST on the lease, then watches the prefix
+ * from R + 1 and applies each change as the local op it matches, through
+ * the flag service like any change (journal, then table), with the fleet
+ * writer's audit. The report is put again after each change applied, and
+ * the lease kept alive every lease_s / 3; a lost lease is granted anew.
+ *
+ * etcd down, slow or answering errors never blocks the loop: every call is
+ * bounded (etcdc), a watch that ends is started again with backoff (100 ms
+ * doubling to 5 s) from the last revision applied, and a compaction past
+ * it makes a whole resync. Meanwhile warden keeps its state and serves it.
+ */
+#ifndef WARDEN_FLEETD_H
+#define WARDEN_FLEETD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct config;
+struct event_base;
+
+/*
+ * The host's name a configuration gives: fleet.host, or gethostname(),
+ * which must be a valid host name. 0, or -1 with err.
+ */
+int		 fleetd_host(const struct config *, char *out, size_t len,
+		    char *err, size_t errlen);
+/* Whether conf's fleet can be joined (its host's name): 0, or -1 with err. */
+int		 fleetd_check(const struct config *, char *err, size_t errlen);
+/*
+ * Join conf's fleet, if it has one (nothing otherwise). handover: what the
+ * last image had (fleetd_handover()), NULL at a fresh start. -1 with err
+ * when it cannot even start (an endpoint, the host's name).
+ */
+int		 fleetd_start(struct event_base *, const struct config *,
+		    const json_t *handover, char *err, size_t errlen);
+/* A reload: a changed (or added, or removed) fleet restarts the client. */
+void		 fleetd_reconfigure(const struct config *);
+/* Leave: every request canceled, the lease left to expire. */
+void		 fleetd_stop(void);
+/* A reexec: {revision, lease, rejected}; null when not a member. */
+json_t		*fleetd_handover(void);
+
+/* Whether this warden is a fleet member (local writes are refused). */
+bool		 fleetd_member(void);
+/* The fleet's prefix; "" when not a member. */
+const char	*fleetd_prefix(void);
+/* The local state changed outside the fleet (the guard's rollback). */
+void		 fleetd_state_changed(void);
+/*
+ * For status and recovery: {prefix, host, endpoint, revision, applied_at,
+ * unreachable_since, lease, rejected}; null when not a member.
+ */
+json_t		*fleetd_status_json(void);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * check_fleet_live.c: three real wardens, members of one fleet on a real
+ * etcd (tests/etcdtest.c): a stage and a flag written to etcd reach every
+ * one through its durable path, each puts its report on its lease; keys
+ * written by hand that a host cannot take are rejected and reported with
+ * nothing applied; local writes are refused; etcd killed and restarted
+ * mid-run leaves the wardens serving, says since when it is unreachable,
+ * and they catch up; a host killed drops out when its lease expires; a
+ * host stopped across a compaction reads the whole prefix again.
+ *
+ * The test writes to etcd with the daemon's own client on a loop of its
+ * own (tests/etcdloop.c). Every wait is on what proves the event: warden's
+ * wait method, a line of its log, an etcd watch.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcdloop.h"
+#include "etcdtest.h"
+#include "fleet.h"
+#include "harness.h"
+#include "suite.h"
+#include "testlib.h"
+#include "util.h"
+
+#define NHOSTS		3
+#define PFX		"/warden/"
+#define LIVE_WAIT	15000	/* ms: failure bound of one wait */
+
+#define LIVE_CONF \
+	"{ 'fleet': { 'etcd': ['%s'], 'host': 'w%d', 'lease_s': 2," \
+	"    'timeout_ms': 1000 }," \
+	"  'flags': { 'dark_mode': { 'default': true }," \
+	"    'rollout': { 'default': 25 }, 'logctx': {}, 'telemetry': {} }," \
+	"  'stages': [ { 'stage': 1, 'enable': ['logctx'] }," \
+	"    { 'stage': 2, 'enable': ['telemetry'] } ]," \
+	"  'guard': { 'max_restarts': 2, 'window_s': 60 }," \
+	"  'supervisor': { 'max_restarts': 100, 'children': [" \
+	"    { 'name': 'w', 'command': ['@WORKER@'] } ] } }"
+
+/* --- hosts' reports ------------------------------------------------------------------ */
+
+struct live_reports {
+	int64_t	 want;		/* a report's revision at least this */
+	bool	 seen[NHOSTS];
+	bool	 gone[NHOSTS];	/* its key deleted (the lease expired) */
+	bool	 done;
+	bool	 want_gone;	/* done when host gone_of is gone */
+	int	 gone_of;
+};
+
+static struct etcdtest	 etcd;
+static struct harness	 host[NHOSTS];
+static struct etcdc	*cli;
+
+static void
+live_start_host(int i)
+{
+	char	*conf;
+
+	conf = cfg(LIVE_CONF, etcd.url, i + 1);
+	ck_assert_msg(harness_start(&host[i], conf) == 0, "w%d did not start",
+	    i + 1);
+	free(conf);
+}
+
+static void	live_reports_wait(struct live_reports *, int64_t from);
+
+/* etcd, and three wardens that have joined (each has put its report). */
+static void
+live_setup(void)
+{
+	struct live_reports	lr;
+	int			i;
+
+	etcdloop_setup();
+	etcdtest_start(&etcd);
+	cli = etcdloop_client(&etcd);
+	for (i = 0; i < NHOSTS; i++)
+		live_start_host(i);
+	memset(&lr, 0, sizeof(lr));
+	live_reports_wait(&lr, 1);
+}
+
+static void
+live_teardown(void)
+{
+	int	i;
+
+	for (i = 0; i < NHOSTS; i++)
+		harness_cleanup(&host[i]);
+	etcdc_free(cli);
+	etcdtest_cleanup(&etcd);
+}
+
+/* A change's value by ctl-1, with its fields as JSON text. */
+static char *
+live_value(const char *fields)
+{
+	char	*t;
+
+	xasprintf(&t, "{%s, \"by\": {\"host\": \"ctl-1\", \"uid\": 1000, "
+	    "\"pid\": 4242}, \"at\": 1714564800000, \"reason\": \"live\"}",
+	    fields);
+	return t;
+}
+
+static int64_t
+live_put(const char *key, const char *value)
+{
+	return etcdloop_put(cli, key, value, 0);
+}
+
+/* Every host waits until the condition (stolen) holds. */
+static void
+live_wait_all(json_t *cond)
+{
+	int	i;
+
+	for (i = 0; i < NHOSTS; i++)
+		ck_assert_msg(harness_wait(&host[i], json_deep_copy(cond),
+		    LIVE_WAIT) == 0, "w%d: condition not met", i + 1);
+	json_decref(cond);
+}
+
+/* Host i's status.fleet (a new reference). */
+static json_t *
+live_fleet_status(int i)
+{
+	json_t	*st = harness_result(&host[i], "status", NULL), *f;
+
+	ck_assert_ptr_nonnull(st);
+	f = json_incref(json_object_get(st, "fleet"));
+	json_decref(st);
+	ck_assert_msg(json_is_object(f), "w%d: no fleet in its status", i + 1);
+	return f;
+}
+
+static void
+live_reports_event(void *arg, json_t *o)
+{
+	struct live_reports	*lr = arg;
+	struct fleet_report	 r;
+	struct etcd_watch	 w;
+	char			 name[FLEET_NAME_BUF], err[ETCD_ERR_MAX];
+	size_t			 i;
+	int			 h, n = 0;
+
+	ck_assert_msg(etcd_parse_watch(o, &w, err) == 0, "%s", err);
+	for (i = 0; i < w.n; i++) {
+		if (fleet_key_parse(PFX, w.events[i].kv.key.p,
+		    w.events[i].kv.key.len, name) != FLEET_KEY_HOST ||
+		    name[0] != 'w')
+			continue;
+		h = atoi(name + 1) - 1;
+		ck_assert(h >= 0 && h < NHOSTS);
+		if (w.events[i].type == ETCD_EVENT_DELETE) {
+			lr->gone[h] = true;
+			continue;
+		}
+		ck_assert_msg(fleet_report_decode("report",
+		    w.events[i].kv.value.p, w.events[i].kv.value.len, &r, err,
+		    sizeof(err)) == 0, "%s", err);
+		if (r.revision >= lr->want)
+			lr->seen[h] = true;
+		fleet_report_clear(&r);
+	}
+	etcd_watch_free(&w);
+	for (h = 0; h < NHOSTS; h++)
+		n += lr->seen[h];
+	lr->done = lr->want_gone ? lr->gone[lr->gone_of] : n == NHOSTS;
+}
+
+/* Watch the hosts' reports from revision from until lr is done. */
+static void
+live_reports_wait(struct live_reports *lr, int64_t from)
+{
+	struct etcdloop_watcher	 w;
+	struct etcd_buf		 end;
+	json_t			*body;
+
+	memset(&w, 0, sizeof(w));
+	etcd_prefix_end(PFX "hosts/", &end);
+	body = etcd_req_watch(PFX "hosts/", &end, from);
+	w.r = etcdc_watch(cli, body, live_reports_event, etcdloop_watcher_end,
+	    lr);
+	json_decref(body);
+	etcd_buf_free(&end);
+	ck_assert_ptr_nonnull(w.r);
+	etcdloop_run_until(&lr->done, "the hosts' reports");
+	etcdc_cancel(w.r);
+}
+
+/* --- the cases ------------------------------------------------------------------------ */
+
+/*
+ * A stage (with its writer's values) and a flag reach every host with the
+ * writer's audit, and every host reports their revision.
+ */
+START_TEST(test_converge)
+{
+	struct live_reports	 lr;
+	char			*st, *fl;
+	int64_t			 rev;
+	json_t			*r, *f;
+	int			 i;
+
+	st = live_value("\"stage\": 2, \"values\": {\"dark_mode\": true, "
+	    "\"rollout\": 25, \"logctx\": true, \"telemetry\": true}");
+	fl = live_value("\"value\": 60");
+	live_put(PFX "stage", st);
+	rev = live_put(PFX "flags/rollout", fl);
+	live_wait_all(json_pack("{s:i}", "stage", 2));
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 60));
+	for (i = 0; i < NHOSTS; i++) {
+		r = harness_result(&host[i], "flag.get", json_pack("{s:s}",
+		    "name", "rollout"));
+		ck_assert_ptr_nonnull(r);
+		ck_assert_str_eq(str(json_object_get(r, "changed_by"), "host"),
+		    "ctl-1");
+		ck_assert_int_eq(num(json_object_get(r, "changed_by"), "uid"), 1000);
+		ck_assert_str_eq(str(r, "reason"), "live");
+		json_decref(r);
+	}
+	memset(&lr, 0, sizeof(lr));
+	lr.want = rev;
+	live_reports_wait(&lr, 1);
+	f = live_fleet_status(0);
+	ck_assert_int_ge(json_integer_value(json_object_get(f, "revision")),
+	    rev);
+	ck_assert(json_is_null(json_object_get(f, "unreachable_since")));
+	ck_assert_str_eq(json_string_value(json_object_get(f, "host")), "w1");
+	json_decref(f);
+	free(st);
+	free(fl);
+}
+END_TEST
+
+/* A member's local writes are refused, naming the fleet. */
+START_TEST(test_local_refused)
+{
+	json_t	*resp;
+
+	resp = harness_call(&host[0], "flag.set", json_pack("{s:s, s:b}",
+	    "name", "dark_mode", "value", 0));
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_int_eq(harness_error_code(resp), -32004);
+	ck_assert(strstr(json_string_value(json_object_get(json_object_get(resp,
+	    "error"), "message")), "fleet member") != NULL);
+	json_decref(resp);
+	resp = harness_call(&host[1], "stage.set", json_pack("{s:i}", "stage",
+	    1));
+	ck_assert_int_eq(harness_error_code(resp), -32004);
+	json_decref(resp);
+	ck_assert(harness_wait(&host[0], json_pack("{s:s, s:b}", "flag",
+	    "dark_mode", "value", 1), LIVE_WAIT) == 0);
+}
+END_TEST
+
+/*
+ * Keys written by hand that no host can take: garbage, an unknown flag, a
+ * stage the hosts lack. Each is rejected and reported, nothing applied;
+ * a good key after them is applied.
+ */
+START_TEST(test_rejected)
+{
+	char	*unknown = live_value("\"value\": true");
+	char	*st9 = live_value("\"stage\": 9");
+	char	*good = live_value("\"value\": false");
+	json_t	*f, *rej;
+	size_t	 i;
+	bool	 garbage = false, nope = false, stage = false;
+
+	harness_log_mark(&host[0]);
+	live_put(PFX "flags/rollout", "{not json");
+	live_put(PFX "flags/nope", unknown);
+	live_put(PFX "stage", st9);
+	live_put(PFX "flags/dark_mode", good);
+	live_wait_all(json_pack("{s:s, s:b}", "flag", "dark_mode", "value", 0));
+	ck_assert_int_eq(harness_wait_log(&host[0], "fleet: rejected: "
+	    PFX "stage: stage 9 is not in this host's configuration",
+	    LIVE_WAIT), 0);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
+	live_wait_all(json_pack("{s:i}", "stage", 0));
+	f = live_fleet_status(0);
+	rej = json_object_get(f, "rejected");
+	for (i = 0; i < json_array_size(rej); i++) {
+		const char *k = json_string_value(json_object_get(
+		    json_array_get(rej, i), "key"));
+		const char *why = json_string_value(json_object_get(
+		    json_array_get(rej, i), "reason"));
+
+		garbage |= strcmp(k, PFX "flags/rollout") == 0 &&
+		    strstr(why, "not JSON") != NULL;
+		nope |= strcmp(k, PFX "flags/nope") == 0 &&
+		    strstr(why, "not in this host's configuration") != NULL;
+		stage |= strcmp(k, PFX "stage") == 0;
+	}
+	ck_assert_msg(garbage && nope && stage, "rejected: %s",
+	    json_dumps(rej, 0));
+	json_decref(f);
+	free(unknown);
+	free(st9);
+	free(good);
+}
+END_TEST
+
+/*
+ * etcd killed mid-run: the wardens keep serving and say since when it is
+ * unreachable; restarted, they catch up with what was written since.
+ */
+START_TEST(test_etcd_restart)
+{
+	char	*fl = live_value("\"value\": 80");
+	json_t	*f, *r;
+	int	 i;
+
+	for (i = 0; i < NHOSTS; i++)
+		harness_log_mark(&host[i]);
+	etcdtest_kill(&etcd);
+	for (i = 0; i < NHOSTS; i++) {
+		ck_assert_int_eq(harness_wait_log(&host[i], "fleet: the watch "
+		    "ended", LIVE_WAIT), 0);
+		harness_log_mark(&host[i]);
+		/* The retry finds no etcd: unreachable from then on. */
+		ck_assert_int_eq(harness_wait_log(&host[i], "fleet: the watch "
+		    "ended", LIVE_WAIT), 0);
+		f = live_fleet_status(i);
+		ck_assert_msg(json_is_integer(json_object_get(f,
+		    "unreachable_since")), "w%d: unreachable_since not set",
+		    i + 1);
+		json_decref(f);
+		r = harness_result(&host[i], "flag.get", json_pack("{s:s}",
+		    "name", "rollout"));
+		ck_assert_ptr_nonnull(r);
+		json_decref(r);
+	}
+	etcdtest_restart(&etcd);
+	live_put(PFX "flags/rollout", fl);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 80));
+	for (i = 0; i < NHOSTS; i++) {
+		f = live_fleet_status(i);
+		ck_assert(json_is_null(json_object_get(f, "unreachable_since")));
+		json_decref(f);
+	}
+	free(fl);
+}
+END_TEST
+
+/* A host killed: its report goes when its lease expires. */
+START_TEST(test_host_killed)
+{
+	struct live_reports	lr;
+	int64_t			rev;
+	char			*fl = live_value("\"value\": 30");
+
+	rev = live_put(PFX "flags/rollout", fl);
+	memset(&lr, 0, sizeof(lr));
+	lr.want = rev;
+	live_reports_wait(&lr, 1);
+	ck_assert_int_eq(harness_signal(&host[2], SIGKILL), 0);
+	memset(&lr, 0, sizeof(lr));
+	lr.want_gone = true;
+	lr.gone_of = 2;
+	live_reports_wait(&lr, rev);
+	free(fl);
+}
+END_TEST
+
+/*
+ * A host stopped while etcd restarts (its watch's connection is gone), the
+ * fleet moves on and etcd compacts past it: on waking its watch from the
+ * last revision it applied is canceled for the compaction, it reads the
+ * whole prefix and ends where the others are.
+ */
+START_TEST(test_compaction_resync)
+{
+	char	*a = live_value("\"value\": 40");
+	char	*b = live_value("\"value\": 50");
+	char	*on = live_value("\"value\": true");
+	char	*st = live_value("\"stage\": 1, \"values\": {\"dark_mode\": "
+		    "false, \"rollout\": 50, \"logctx\": true, \"telemetry\": "
+		    "false}");
+	int64_t	 rev;
+	json_t	*j;
+
+	ck_assert_int_eq(harness_signal(&host[1], SIGSTOP), 0);
+	harness_log_mark(&host[1]);
+	etcdtest_kill(&etcd);
+	etcdtest_restart(&etcd);
+	live_put(PFX "flags/rollout", a);
+	live_put(PFX "flags/rollout", b);
+	rev = live_put(PFX "stage", st);
+	j = etcdloop_call_ok(cli, "/v3/kv/compaction", etcd_req_compact(rev));
+	json_decref(j);
+	ck_assert_int_eq(harness_signal(&host[1], SIGCONT), 0);
+	ck_assert_int_eq(harness_wait_log(&host[1], "was compacted", LIVE_WAIT),
+	    0);
+	ck_assert_int_eq(harness_wait_log(&host[1], "fleet: resync at revision",
+	    LIVE_WAIT), 0);
+	live_put(PFX "flags/dark_mode", on);
+	live_wait_all(json_pack("{s:i}", "stage", 1));
+	live_wait_all(json_pack("{s:s, s:b}", "flag", "dark_mode", "value", 1));
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 50));
+	live_wait_all(json_pack("{s:s, s:b}", "flag", "telemetry", "value", 0));
+	free(a);
+	free(b);
+	free(on);
+	free(st);
+}
+END_TEST
+
+static Suite *
+fleet_live_suite(void)
+{
+	Suite	*s = suite_create("fleet_live");
+	TCase	*tc = tcase_create("fleet_live");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, live_setup, live_teardown);
+	tcase_add_test(tc, test_converge);
+	tcase_add_test(tc, test_local_refused);
+	tcase_add_test(tc, test_rejected);
+	tcase_add_test(tc, test_etcd_restart);
+	tcase_add_test(tc, test_host_killed);
+	tcase_add_test(tc, test_compaction_resync);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SUITE_MAIN(fleet_live_suite)
