@@ -39,7 +39,8 @@
 	"    { 'stage': 2, 'enable': ['telemetry'] } ]," \
 	"  'guard': { 'max_restarts': 2, 'window_s': 60 }," \
 	"  'supervisor': { 'max_restarts': 100, 'children': [" \
-	"    { 'name': 'w', 'command': ['@WORKER@'] } ] } }"
+	"    { 'name': 'w', 'command': ['@WORKER@', '--exit-on-usr1', '1'] }" \
+	"  ] } }"
 
 /* --- hosts' reports ------------------------------------------------------------------ */
 
@@ -50,6 +51,8 @@ struct live_reports {
 	bool	 done;
 	bool	 want_gone;	/* done when host gone_of is gone */
 	int	 gone_of;
+	int	 only;		/* 1 + the one host waited for; 0: all */
+	bool	 want_guard;	/* a report counts once it has a guard */
 };
 
 static struct etcdtest	 etcd;
@@ -164,14 +167,17 @@ live_reports_event(void *arg, json_t *o)
 		ck_assert_msg(fleet_report_decode("report",
 		    w.events[i].kv.value.p, w.events[i].kv.value.len, &r, err,
 		    sizeof(err)) == 0, "%s", err);
-		if (r.revision >= lr->want)
+		if (r.revision >= lr->want && (!lr->want_guard || r.guard.has))
 			lr->seen[h] = true;
 		fleet_report_clear(&r);
 	}
 	etcd_watch_free(&w);
 	for (h = 0; h < NHOSTS; h++)
 		n += lr->seen[h];
-	lr->done = lr->want_gone ? lr->gone[lr->gone_of] : n == NHOSTS;
+	if (lr->want_gone)
+		lr->done = lr->gone[lr->gone_of];
+	else
+		lr->done = lr->only > 0 ? lr->seen[lr->only - 1] : n == NHOSTS;
 }
 
 /* Watch the hosts' reports from revision from until lr is done. */
@@ -413,6 +419,93 @@ START_TEST(test_compaction_resync)
 }
 END_TEST
 
+/*
+ * The guard's rollback on a member: applied locally (its workers fail
+ * after the fleet raised the stage) and reported in its report's guard.
+ */
+START_TEST(test_guard_reported)
+{
+	struct live_reports	 lr;
+	char			*st = live_value("\"stage\": 1");
+	int64_t			 rev;
+	pid_t			 pid;
+	int			 i;
+
+	rev = live_put(PFX "stage", st);
+	live_wait_all(json_pack("{s:i}", "stage", 1));
+	for (i = 1; i <= 3; i++) {
+		pid = harness_pid_of(&host[0], "w");
+		ck_assert(pid > 0);
+		ck_assert_int_eq(kill(pid, SIGUSR1), 0);
+		ck_assert(harness_wait(&host[0], json_pack("{s:s, s:s, s:i}",
+		    "service", "w", "state", "running", "min_restarts", i),
+		    LIVE_WAIT) == 0);
+	}
+	ck_assert(harness_wait(&host[0], json_pack("{s:i}", "stage", 0),
+	    LIVE_WAIT) == 0);
+	memset(&lr, 0, sizeof(lr));
+	lr.only = 1;
+	lr.want_guard = true;
+	live_reports_wait(&lr, rev);
+	/* The others keep the fleet's stage. */
+	ck_assert(harness_wait(&host[1], json_pack("{s:i}", "stage", 1),
+	    LIVE_WAIT) == 0);
+	free(st);
+}
+END_TEST
+
+/* A lease revoked under a host: it takes a new one and reports again. */
+START_TEST(test_lease_lost)
+{
+	struct live_reports	 lr;
+	struct etcd_range	 r;
+	json_t			*j, *f;
+	int64_t			 lease, rev;
+	char			 err[ETCD_ERR_MAX];
+
+	r = etcdloop_range(cli, PFX "hosts/w1", NULL);
+	ck_assert_uint_eq(r.n, 1);
+	lease = r.kvs[0].lease;
+	ck_assert(lease != 0);
+	etcd_range_free(&r);
+	j = etcdloop_call_ok(cli, "/v3/lease/revoke",
+	    etcd_req_lease_revoke(lease));
+	ck_assert_int_eq(etcd_parse_header(j, &rev, err), 0);
+	json_decref(j);
+	memset(&lr, 0, sizeof(lr));
+	lr.only = 1;
+	live_reports_wait(&lr, rev + 1);
+	f = live_fleet_status(0);
+	ck_assert(json_integer_value(json_object_get(f, "lease")) != lease);
+	json_decref(f);
+}
+END_TEST
+
+/* A reexec hands the membership over: same lease, no resync, still applying. */
+START_TEST(test_reexec)
+{
+	char	*fl = live_value("\"value\": 70");
+	json_t	*f;
+	int64_t	 lease;
+	char	*log;
+
+	f = live_fleet_status(0);
+	lease = json_integer_value(json_object_get(f, "lease"));
+	json_decref(f);
+	reexec_by_signal(&host[0]);
+	live_put(PFX "flags/rollout", fl);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 70));
+	f = live_fleet_status(0);
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "lease")), lease);
+	json_decref(f);
+	log = harness_log(&host[0]);
+	ck_assert_ptr_null(strstr(strstr(log, "reexec: warden "),
+	    "fleet: resync"));
+	free(log);
+	free(fl);
+}
+END_TEST
+
 static Suite *
 fleet_live_suite(void)
 {
@@ -427,6 +520,9 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_etcd_restart);
 	tcase_add_test(tc, test_host_killed);
 	tcase_add_test(tc, test_compaction_resync);
+	tcase_add_test(tc, test_guard_reported);
+	tcase_add_test(tc, test_lease_lost);
+	tcase_add_test(tc, test_reexec);
 	suite_add_tcase(s, tc);
 	return s;
 }

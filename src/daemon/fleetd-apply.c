@@ -177,6 +177,17 @@ fleetd_apply_events(const struct etcd_watch *w)
 	fleet_plan_free(&p);
 }
 
+/* The watch is over (if it still runs), and started again after the backoff. */
+static void
+fleetd_apply_drop(void)
+{
+	if (fleetd->watch != NULL)
+		etcdc_cancel(fleetd->watch);
+	fleetd->watch = NULL;
+	fleetd->watching = false;
+	fleetd_retry();
+}
+
 /* One object of the stream, its batch in the flag service if it makes one. */
 static void
 fleetd_apply_object(json_t *object)
@@ -187,10 +198,7 @@ fleetd_apply_object(json_t *object)
 	if (etcd_parse_watch(object, &w, err) == -1) {
 		log_warnx("fleet: the watch answered what is not a watch "
 		    "answer: %s", err);
-		etcdc_cancel(fleetd->watch);
-		fleetd->watch = NULL;
-		fleetd->watching = false;
-		fleetd_retry();
+		fleetd_apply_drop();
 		return;
 	}
 	if (w.canceled) {
@@ -204,10 +212,7 @@ fleetd_apply_object(json_t *object)
 			log_warnx("fleet: etcd canceled the watch: %s",
 			    w.cancel_reason != NULL ? w.cancel_reason : "no "
 			    "reason given");
-		etcdc_cancel(fleetd->watch);
-		fleetd->watch = NULL;
-		fleetd->watching = false;
-		fleetd_retry();
+		fleetd_apply_drop();
 	} else {
 		if (w.created) {
 			fleetd->watching = true;
@@ -237,11 +242,7 @@ fleetd_apply_settled(void)
 		/* The state may hold part of the batch: read it all again. */
 		fleetd->need_resync = true;
 		json_array_clear(fleetd->queue);
-		if (fleetd->watch != NULL)
-			etcdc_cancel(fleetd->watch);
-		fleetd->watch = NULL;
-		fleetd->watching = false;
-		fleetd_retry();
+		fleetd_apply_drop();
 		return;
 	}
 	fleetd->revision = fleetd->batch_rev;
@@ -252,11 +253,13 @@ fleetd_apply_settled(void)
 		return;
 	}
 	fleetd_report();
-	while (fleetd->inflight == 0 && fleetd->watch != NULL &&
-	    json_array_size(fleetd->queue) > 0) {
+	/* What the watch brought meanwhile, even if it has ended since. */
+	while (fleetd->inflight == 0 && json_array_size(fleetd->queue) > 0) {
 		o = json_incref(json_array_get(fleetd->queue, 0));
 		json_array_remove(fleetd->queue, 0);
 		fleetd_apply_object(o);
 		json_decref(o);
 	}
+	if (fleetd->inflight == 0 && fleetd->watch == NULL)
+		fleetd_next();	/* it ended while the batch was made */
 }

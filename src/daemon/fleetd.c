@@ -310,11 +310,12 @@ fleetd_watch_end(void *arg, enum etcdc_end end, const char *error)
 	(void)arg;
 	fleetd->watch = NULL;
 	fleetd->watching = false;
-	if (end == ETCDC_END_CANCELED)
-		return;		/* fleetd_apply_watch() saw the object */
-	log_warnx("fleet: the watch ended: %s", error != NULL ? error :
-	    "closed by etcd");
-	fleetd_retry();
+	if (end != ETCDC_END_CANCELED)
+		log_warnx("fleet: the watch ended: %s", error != NULL ? error :
+		    "closed by etcd");
+	/* A batch in flight starts it again once settled (its queue first). */
+	if (fleetd->inflight == 0)
+		fleetd_retry();
 }
 
 static void
