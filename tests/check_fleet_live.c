@@ -506,6 +506,51 @@ START_TEST(test_reexec)
 }
 END_TEST
 
+/*
+ * A reload that changes the fleet starts its client again, on the new
+ * prefix; the workers are not touched. One that does not keeps it.
+ */
+START_TEST(test_reload)
+{
+	char	*conf, *fl = live_value("\"value\": 90"), *p;
+	pid_t	 pid = harness_pid_of(&host[0], "w");
+	json_t	*f, *r;
+
+	conf = cfg(LIVE_CONF, etcd.url, 1);
+	p = strstr(conf, "\"lease_s\"");
+	ck_assert_ptr_nonnull(p);
+	conf = xreallocarray(conf, strlen(conf) + 64, 1);
+	p = strstr(conf, "\"lease_s\"");
+	memmove(p + 25, p, strlen(p) + 1);
+	memcpy(p, "\"prefix\": \"/elsewhere/\", ", 25);
+	ck_assert_int_eq(harness_write_config(&host[0], conf), 0);
+	harness_log_mark(&host[0]);
+	r = harness_result(&host[0], "config.reload", NULL);
+	ck_assert_ptr_nonnull(r);
+	json_decref(r);
+	ck_assert_int_eq(harness_wait_log(&host[0], "fleet: the settings "
+	    "changed", LIVE_WAIT), 0);
+	etcdloop_put(cli, "/elsewhere/flags/rollout", fl, 0);
+	ck_assert(harness_wait(&host[0], json_pack("{s:s, s:i}", "flag",
+	    "rollout", "value", 90), LIVE_WAIT) == 0);
+	f = live_fleet_status(0);
+	ck_assert_str_eq(str(f, "prefix"), "/elsewhere/");
+	json_decref(f);
+	ck_assert_int_eq(harness_pid_of(&host[0], "w"), pid);
+	/* The same settings again: nothing restarts. */
+	harness_log_mark(&host[0]);
+	r = harness_result(&host[0], "config.reload", NULL);
+	json_decref(r);
+	r = harness_result(&host[0], "ping", NULL);
+	json_decref(r);
+	p = harness_log(&host[0]);
+	ck_assert_ptr_null(strstr(p + host[0].log_mark, "settings changed"));
+	free(p);
+	free(conf);
+	free(fl);
+}
+END_TEST
+
 static Suite *
 fleet_live_suite(void)
 {
@@ -523,6 +568,7 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_guard_reported);
 	tcase_add_test(tc, test_lease_lost);
 	tcase_add_test(tc, test_reexec);
+	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }
