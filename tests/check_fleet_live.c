@@ -12,8 +12,12 @@
  * own (tests/etcdloop.c). Every wait is on what proves the event: warden's
  * wait method, a line of its log, an etcd watch.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -551,6 +555,50 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/*
+ * An etcd that accepts connections and never answers: warden starts all
+ * the same, serves its state, and says since when the fleet is
+ * unreachable.
+ */
+START_TEST(test_etcd_silent)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	struct harness		 h;
+	char			*conf, url[64];
+	json_t			*f, *r;
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ne(fd, -1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 64), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sin.sin_port));
+	conf = cfg(LIVE_CONF, url, 1);
+	ck_assert_int_eq(harness_start(&h, conf), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "fleet: no lease granted: etcd at "
+	    "http://127.0.0.1", LIVE_WAIT), 0);
+	r = harness_result(&h, "flag.get", json_pack("{s:s}", "name",
+	    "rollout"));
+	ck_assert_int_eq(num(r, "value"), 25);
+	json_decref(r);
+	r = harness_result(&h, "status", NULL);
+	f = json_object_get(r, "fleet");
+	ck_assert(json_is_integer(json_object_get(f, "unreachable_since")));
+	ck_assert(json_is_null(json_object_get(f, "lease")));
+	ck_assert(json_is_false(json_object_get(f, "watching")));
+	json_decref(r);
+	ck_assert_int_eq(harness_stop(&h), 0);
+	harness_cleanup(&h);
+	close(fd);
+	free(conf);
+}
+END_TEST
+
 static Suite *
 fleet_live_suite(void)
 {
@@ -569,6 +617,10 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_lease_lost);
 	tcase_add_test(tc, test_reexec);
 	tcase_add_test(tc, test_reload);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fleet_no_etcd");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_etcd_silent);
 	suite_add_tcase(s, tc);
 	return s;
 }
