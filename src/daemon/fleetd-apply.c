@@ -105,14 +105,34 @@ fleetd_kv(const struct etcd_kv *kv, bool deleted)
 }
 
 void
+fleetd_view_kv(const struct etcd_kv *kv, bool deleted)
+{
+	char	name[FLEET_NAME_BUF];
+
+	if (fleet_key_parse(fleetd->prefix, kv->key.p, kv->key.len, name) !=
+	    FLEET_KEY_HOST) {
+		if (kv->mod_revision > fleetd->change_rev)
+			fleetd->change_rev = kv->mod_revision;
+	} else if (deleted)
+		(void)json_object_del(fleetd->hosts, name);
+	else	/* bytes that are not UTF-8 are no report: "" says so */
+		json_object_set_new(fleetd->hosts, name, json_stringn(
+		    kv->value.p, kv->value.len) ?: json_string(""));
+}
+
+void
 fleetd_apply_range(const struct etcd_range *r)
 {
 	struct fleet_kv		*kvs = xcalloc(r->n + 1, sizeof(*kvs));
 	struct fleet_plan	 p;
 	size_t			 i;
 
-	for (i = 0; i < r->n; i++)
+	json_object_clear(fleetd->hosts);
+	fleetd->change_rev = 0;
+	for (i = 0; i < r->n; i++) {
 		kvs[i] = fleetd_kv(&r->kvs[i], false);
+		fleetd_view_kv(&r->kvs[i], false);
+	}
 	fleet_plan_resync(flagsvc_flags(), fleetd->prefix, kvs, r->n,
 	    fleetd_now_ms(), &p);
 	free(kvs);
@@ -156,6 +176,7 @@ fleetd_apply_events(const struct etcd_watch *w)
 		if (kv.mod_revision > rev)
 			rev = kv.mod_revision;
 		change |= fleetd_is_change(&w->events[i].kv);
+		fleetd_view_kv(&w->events[i].kv, kv.deleted);
 		first = p.nsteps;
 		(void)fleet_plan_change(s, fleetd->prefix, &kv, now, &p);
 		for (; first < p.nsteps; first++)

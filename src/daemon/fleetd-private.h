@@ -44,6 +44,9 @@ struct fleetd {
 	bool			 batch_resync;	/* from a range: then the watch */
 	bool			 batch_failed;	/* one could not be made durable */
 	json_t			*queue;		/* watch objects waiting for it */
+	/* The fleet as this member sees it, for fleet.status. */
+	json_t			*hosts;		/* {HOST: its report's text} */
+	int64_t			 change_rev;	/* the newest change of a stage or flag key */
 };
 
 extern struct fleetd	*fleetd;
@@ -59,6 +62,8 @@ void		 fleetd_next(void);
 void		 fleetd_retry(void);
 
 /* fleetd-apply.c */
+/* A key seen (a range's, or a watch event's): the view of the hosts. */
+void		 fleetd_view_kv(const struct etcd_kv *, bool deleted);
 /* A range's answer: the plan of the whole prefix, handed over as a batch. */
 void		 fleetd_apply_range(const struct etcd_range *);
 /* One object of the watch's stream (queued while a batch is in flight). */

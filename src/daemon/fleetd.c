@@ -410,6 +410,7 @@ fleetd_new(struct event_base *base, const struct config *conf,
 	fleetd->need_resync = true;
 	fleetd->rejected = json_array();
 	fleetd->queue = json_array();
+	fleetd->hosts = json_object();
 	if ((fleetd->retry_ev = evtimer_new(base, fleetd_retry_cb, NULL)) ==
 	    NULL || (fleetd->ka_ev = event_new(base, -1, EV_PERSIST,
 	    fleetd_keepalive, NULL)) == NULL)
@@ -474,6 +475,7 @@ fleetd_stop(void)
 	event_free(fleetd->ka_ev);
 	json_decref(fleetd->rejected);
 	json_decref(fleetd->queue);
+	json_decref(fleetd->hosts);
 	free(fleetd->prefix);
 	free(fleetd->fp);
 	free(fleetd);

@@ -61,4 +61,12 @@ void		 fleetd_state_changed(void);
  */
 json_t		*fleetd_status_json(void);
 
+/*
+ * fleet.status: {prefix, host, revision (the newest change of the
+ * fleet's stage and flags), as_of (the revision this member applied),
+ * unreachable_since, hosts: [each live host's report with its name, or
+ * {host, error}], applied, lagging: names}; NULL when not a member.
+ */
+json_t		*fleetd_fleet_json(void);
+
 #endif

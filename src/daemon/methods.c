@@ -55,6 +55,8 @@ static const struct method methods[] = {
 	    methods_flags_stage_rollback },
 	{ "stage.emergency", ROLE_OPERATE, true, true, NULL,
 	    methods_flags_stage_emergency },
+	{ "fleet.status", ROLE_READ, false, true, NO_PARAMS,
+	    methods_fleet_status },
 	{ "table.info", ROLE_READ, false, true, NO_PARAMS, methods_table_info },
 	{ "table.delete", ROLE_ADMIN, false, true, NO_PARAMS,
 	    methods_table_delete },

@@ -81,6 +81,9 @@ void	methods_table_info(struct call *, json_t *);
 void	methods_table_delete(struct call *, json_t *);
 void	methods_table_corrupt(struct call *, json_t *);
 
+/* methods-fleet.c */
+void	methods_fleet_status(struct call *, json_t *);
+
 /* methods-admin.c */
 void	methods_admin_reload(struct call *, json_t *);
 void	methods_admin_shutdown(struct call *, json_t *);
