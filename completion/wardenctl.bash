@@ -9,12 +9,12 @@
 # nothing to offer.
 
 _wardenctl_commands="ping version status start stop restart signal kill wait flag
-	stage table recovery metrics drill events logs reload reexec shutdown call help"
+	stage table fleet recovery metrics drill events logs reload reexec shutdown call help"
 _wardenctl_methods="ping version status service.start service.stop
 	service.restart service.signal service.kill service.logs flag.list flag.get flag.set flag.reset
 	stage.get stage.set stage.rollback stage.emergency table.info
 	table.delete table.corrupt recovery wait subscribe config.reload
-	reexec shutdown metrics"
+	reexec shutdown metrics fleet.status"
 _wardenctl_states="starting running stopping stopped backoff failed"
 # What wait takes after a service besides its states: a probe's verdict.
 _wardenctl_healths="healthy unhealthy"
@@ -225,6 +225,9 @@ _wardenctl()
 	table)
 		((nargs == 0)) &&
 		    COMPREPLY=($(compgen -W "info delete corrupt" -- "$cur")) ;;
+	fleet)
+		((nargs == 0)) &&
+		    COMPREPLY=($(compgen -W "status" -- "$cur")) ;;
 	drill)
 		if ((nargs == 0)); then
 			COMPREPLY=($(compgen -W "run" -- "$cur"))

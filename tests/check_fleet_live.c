@@ -214,7 +214,7 @@ live_reports_wait(struct live_reports *lr, int64_t from)
 START_TEST(test_converge)
 {
 	struct live_reports	 lr;
-	char			*st, *fl, *text;
+	char			*st, *fl, *text, *out, *err;
 	int64_t			 rev;
 	json_t			*r, *f, *want;
 	int			 i;
@@ -264,6 +264,19 @@ START_TEST(test_converge)
 	free(text);
 	json_decref(want);
 	json_decref(f);
+	/* wardenctl fleet status: the table, w9 behind, exit 6. */
+	ck_assert_int_eq(harness_ctl(&host[0], &out, &err, "fleet", "status",
+	    (char *)NULL), 6);
+	ck_assert_msg(strstr(out, "newest change at revision") != NULL &&
+	    strstr(out, "behind") != NULL && strstr(out, "w9") != NULL, "%s",
+	    out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(harness_ctl(&host[0], &out, &err, "fleet", "stats",
+	    (char *)NULL), 2);
+	ck_assert_msg(strstr(err, "expected status") != NULL, "%s", err);
+	free(out);
+	free(err);
 	free(st);
 	free(fl);
 }

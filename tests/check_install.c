@@ -473,6 +473,7 @@ START_TEST(test_completion)
 	    "t start fl\n"
 	    "t flag flag ''\n"
 	    "t stage stage r\n"
+	    "t fleet fleet ''\n"
 	    "t signal kill a -s TE\n"
 	    "t sigop signal a HU\n"
 	    "t topics events ''\n"
@@ -501,7 +502,7 @@ START_TEST(test_completion)
 	rc = inst_shell(&in, "bash", script, comp, ctl, nosock);
 	RUN_OK(&in, rc, "completion without warden");
 	inst_has_text(in.out, "\ncommands: ping version status start stop restart "
-	    "signal kill wait flag stage table recovery metrics drill events logs "
+	    "signal kill wait flag stage table fleet recovery metrics drill events logs "
 	    "reload reexec shutdown call help\n", "commands");
 	inst_has_text(in.out, "\nsigop: HUP\n", "signal's signal");
 	inst_has_text(in.out, "\ntopic: service.started service.signaled\n",
@@ -517,7 +518,8 @@ START_TEST(test_completion)
 		    in.out);
 		free(want);
 	}
-	inst_has_text(in.out, "\nstart: flag\n", "a command's start");
+	inst_has_text(in.out, "\nstart: flag fleet\n", "a command's start");
+	inst_has_text(in.out, "\nfleet: status\n", "fleet's subcommands");
 	inst_has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
 	inst_has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
 	inst_has_text(in.out, "\nsignal: TERM\n", "signals");

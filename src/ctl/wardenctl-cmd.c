@@ -7,8 +7,8 @@
  * The handlers are in a file per family: wardenctl-status.c (ping,
  * version, status, recovery, metrics), wardenctl-service.c (start, stop, restart,
  * signal, kill, wait), wardenctl-events.c, wardenctl-warden.c (reload, reexec,
- * shutdown, call), wardenctl-flag.c (flag, stage, table) and
- * wardenctl-drill.c.
+ * shutdown, call), wardenctl-flag.c (flag, stage, table),
+ * wardenctl-fleet.c (fleet) and wardenctl-drill.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -169,6 +169,15 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "                         outside would; warden notices and\n"
 	    "                         repairs it (drills; admin role)\n",
 	  .min_args = 0, .max_args = -1, .handler = cmd_table },
+	{ .name = "fleet", .usage = "[status]",
+	  .summary = "show the fleet this warden is a member of",
+	  .help = "The fleet on etcd (warden.json's \"fleet\" key), as this\n"
+	    "warden's watch sees it: the newest change of the fleet's\n"
+	    "stage and flags, and per live host its stage, the revision\n"
+	    "it has applied and when, and whether it is behind. Exit 0\n"
+	    "when every live host has applied the newest change, 6 when\n"
+	    "some is behind. With -j, warden's answer (fleet.status).\n",
+	  .min_args = 0, .max_args = 1, .handler = cmd_fleet },
 	{ .name = "recovery", .usage = "",
 	  .summary = "show what is recovering and how fast it did",
 	  .help = "Print whether warden is recovering, the failed services,\n"

@@ -207,6 +207,9 @@ char	*ctl_observe_readers_cell(json_t *flag);
 int	 cmd_stage(struct ctl *, struct ctl_args *);
 int	 cmd_table(struct ctl *, struct ctl_args *);
 
+/* wardenctl-fleet.c */
+int	 cmd_fleet(struct ctl *, struct ctl_args *);
+
 /* wardenctl-drill.c */
 int	 cmd_drill(struct ctl *, struct ctl_args *);
 
