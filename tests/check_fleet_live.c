@@ -632,6 +632,76 @@ START_TEST(test_etcd_silent)
 }
 END_TEST
 
+/*
+ * Fleet writes through a member: a stage (its value carrying every flag's
+ * value after it) and a flag reach every host with the writer's audit;
+ * what the local op would refuse is refused the same way, nothing written.
+ */
+START_TEST(test_fleet_write)
+{
+	struct etcd_range	 r;
+	json_t			*res, *v;
+	char			 err[FLEET_ERR_MAX];
+	struct fleet_stage	 st;
+	int			 i;
+
+	res = harness_result(&host[0], "fleet.stage.set", json_pack("{s:i, s:s}",
+	    "stage", 2, "reason", "wave 2"));
+	ck_assert_ptr_nonnull(res);
+	ck_assert_str_eq(str(res, "key"), PFX "stage");
+	ck_assert_int_gt(num(res, "revision"), 0);
+	json_decref(res);
+	live_wait_all(json_pack("{s:i}", "stage", 2));
+	r = etcdloop_range(cli, PFX "stage", NULL);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_int_eq(fleet_stage_decode("stage", r.kvs[0].value.p,
+	    r.kvs[0].value.len, &st, err, sizeof(err)), 0);
+	ck_assert_str_eq(st.by.host, "w1");
+	ck_assert_str_eq(st.by.reason, "wave 2");
+	ck_assert(json_is_true(json_object_get(st.values, "telemetry")));
+	fleet_stage_clear(&st);
+	etcd_range_free(&r);
+	res = harness_result(&host[1], "fleet.flag.set", json_pack("{s:s, s:i}",
+	    "name", "rollout", "value", 70));
+	ck_assert_ptr_nonnull(res);
+	json_decref(res);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 70));
+	for (i = 0; i < NHOSTS; i++) {
+		res = harness_result(&host[i], "flag.get", json_pack("{s:s}",
+		    "name", "rollout"));
+		ck_assert_str_eq(str(json_object_get(res, "changed_by"),
+		    "host"), "w2");
+		json_decref(res);
+	}
+	/* Refused as the local op would be; nothing written. */
+	res = harness_call(&host[0], "fleet.stage.set", json_pack("{s:i}",
+	    "stage", 1));
+	ck_assert_int_eq(harness_error_code(res), -32004);
+	json_decref(res);
+	res = harness_call(&host[0], "fleet.flag.set", json_pack("{s:s, s:b}",
+	    "name", "nope", "value", 1));
+	ck_assert_int_eq(harness_error_code(res), -32001);
+	json_decref(res);
+	res = harness_call(&host[0], "fleet.flag.reset", NULL);
+	ck_assert_int_eq(harness_error_code(res), -32602);
+	json_decref(res);
+	r = etcdloop_range(cli, PFX "flags/nope", NULL);
+	ck_assert_uint_eq(r.n, 0);
+	etcd_range_free(&r);
+	/* A reset deletes the key: every host back to the default. */
+	res = harness_result(&host[2], "fleet.flag.reset", json_pack("{s:s}",
+	    "name", "rollout"));
+	ck_assert_ptr_nonnull(res);
+	json_decref(res);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
+	v = harness_result(&host[0], "fleet.stage.emergency", json_pack("{s:s}",
+	    "reason", "pager"));
+	ck_assert_ptr_nonnull(v);
+	json_decref(v);
+	live_wait_all(json_pack("{s:i}", "stage", 0));
+}
+END_TEST
+
 static Suite *
 fleet_live_suite(void)
 {
@@ -650,6 +720,7 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_lease_lost);
 	tcase_add_test(tc, test_reexec);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_fleet_write);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fleet_no_etcd");
 	tcase_set_timeout(tc, 60);

@@ -469,6 +469,7 @@ fleetd_stop(void)
 {
 	if (fleetd == NULL)
 		return;
+	fleetd_write_abort_all("the fleet's client stopped");
 	/* etcdc_free() cancels every request without calling back. */
 	etcdc_free(fleetd->cli);
 	event_free(fleetd->retry_ev);

@@ -22,7 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include <jansson.h>
+
+#include "flags.h"
 
 struct config;
 struct event_base;
@@ -60,6 +64,31 @@ void		 fleetd_state_changed(void);
  * unreachable_since, lease, rejected}; null when not a member.
  */
 json_t		*fleetd_status_json(void);
+
+/*
+ * A change of the fleet written to etcd by this member (fleetd-write.c):
+ * op with its params as the local op takes them, by uid and pid of this
+ * host. FLEETD_OK with *out: done is called later, exactly once (never
+ * from in here) with the result {key, revision} or why not; otherwise
+ * why not at once, in err.
+ */
+enum fleetd_err {
+	FLEETD_OK = 0,
+	FLEETD_INVALID,		/* params unknown, mistyped or out of range */
+	FLEETD_NOT_FOUND,	/* no such flag or stage here */
+	FLEETD_CONFLICT,	/* not a member, behind, or the key changed */
+	FLEETD_UNAVAILABLE,	/* etcd did not answer */
+};
+struct fleetd_write;
+typedef void	 fleetd_write_fn(void *arg, enum fleetd_err, json_t *result,
+		    const char *err);
+enum fleetd_err	 fleetd_write(enum flags_op, const json_t *params, uid_t,
+		    pid_t, fleetd_write_fn *done, void *arg,
+		    struct fleetd_write **out, char *err, size_t errlen);
+/* The one who asked is gone: done is not called. */
+void		 fleetd_write_forget(struct fleetd_write *);
+/* Every write in flight answered unavailable with why (a reexec, a stop). */
+void		 fleetd_write_abort_all(const char *why);
 
 /*
  * fleet.status: {prefix, host, revision (the newest change of the

@@ -6,6 +6,94 @@
 #include "methods.h"
 #include "rpc-private.h"
 
+static int
+methods_fleet_code(enum fleetd_err e)
+{
+	switch (e) {
+	case FLEETD_OK:
+		break;
+	case FLEETD_INVALID:
+		return RPC_INVALID_PARAMS;
+	case FLEETD_NOT_FOUND:
+		return RPC_NOT_FOUND;
+	case FLEETD_CONFLICT:
+		return RPC_CONFLICT;
+	case FLEETD_UNAVAILABLE:
+		return RPC_UNAVAILABLE;
+	}
+	return RPC_INTERNAL_ERROR;
+}
+
+static void
+methods_fleet_done(void *arg, enum fleetd_err e, json_t *result,
+    const char *err)
+{
+	struct pending	*p = arg;
+
+	p->fleet = NULL;
+	if (e != FLEETD_OK)
+		rpc_error(&p->call, methods_fleet_code(e), "%s", err);
+	else
+		rpc_result(&p->call, result);
+	rpc_wait_free(p);
+}
+
+/*
+ * A change of the fleet, by the client: answered once etcd has taken it
+ * (or why not), with {key, revision}. It counts toward max_pending: etcd
+ * may take up to the fleet's timeout_ms twice.
+ */
+static void
+methods_fleet_write(struct call *call, enum flags_op op, json_t *params)
+{
+	struct fleetd_write	*w;
+	struct pending		*p;
+	enum fleetd_err		 e;
+	char			 err[512];
+
+	if (!rpc_wait_room(call))
+		return;
+	p = rpc_wait_take(call, PENDING_FLEET);
+	if ((e = fleetd_write(op, params, p->call.client->uid,
+	    p->call.client->pid, methods_fleet_done, p, &w, err,
+	    sizeof(err))) != FLEETD_OK) {
+		rpc_error(&p->call, methods_fleet_code(e), "%s", err);
+		rpc_wait_free(p);
+		return;
+	}
+	p->fleet = w;
+}
+
+void
+methods_fleet_flag_set(struct call *call, json_t *params)
+{
+	methods_fleet_write(call, FLAGS_OP_SET, params);
+}
+
+void
+methods_fleet_flag_reset(struct call *call, json_t *params)
+{
+	methods_fleet_write(call, FLAGS_OP_RESET, params);
+}
+
+void
+methods_fleet_stage_set(struct call *call, json_t *params)
+{
+	methods_fleet_write(call, FLAGS_OP_STAGE_SET, params);
+}
+
+void
+methods_fleet_stage_rollback(struct call *call, json_t *params)
+{
+	methods_fleet_write(call, FLAGS_OP_STAGE_ROLLBACK, params);
+}
+
+void
+methods_fleet_stage_emergency(struct call *call, json_t *params)
+{
+	methods_fleet_write(call, FLAGS_OP_STAGE_EMERGENCY, params);
+}
+
 void
 methods_fleet_status(struct call *call, json_t *params)
 {

@@ -83,6 +83,11 @@ void	methods_table_corrupt(struct call *, json_t *);
 
 /* methods-fleet.c */
 void	methods_fleet_status(struct call *, json_t *);
+void	methods_fleet_flag_set(struct call *, json_t *);
+void	methods_fleet_flag_reset(struct call *, json_t *);
+void	methods_fleet_stage_set(struct call *, json_t *);
+void	methods_fleet_stage_rollback(struct call *, json_t *);
+void	methods_fleet_stage_emergency(struct call *, json_t *);
 
 /* methods-admin.c */
 void	methods_admin_reload(struct call *, json_t *);

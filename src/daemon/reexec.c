@@ -239,6 +239,8 @@ reexec_go(void)
 	 * described: a change awaiting its sync is never handed over.
 	 */
 	flagsvc_flush();
+	/* A fleet write's answer from etcd would come to no one. */
+	fleetd_write_abort_all("warden reexecuted before etcd answered");
 	if ((d = reexec_describe()) == NULL) {
 		control_handover_abort();
 		reexec_fail("cannot describe the state");

@@ -29,6 +29,7 @@ static const char *const pending_kind_names[] = {
 	[PENDING_REEXEC] = "reexec",
 	[PENDING_COMMIT] = "commit",
 	[PENDING_OBSERVE] = "observe",
+	[PENDING_FLEET] = "fleet",
 };
 
 static json_t *
@@ -56,6 +57,7 @@ rpc_describe_call(const struct pending *p)
 		break;
 	case PENDING_REEXEC:
 	case PENDING_COMMIT:
+	case PENDING_FLEET:
 		break;
 	case PENDING_OBSERVE:
 		barrier_describe(p, o);
@@ -287,6 +289,9 @@ rpc_adopt_call(struct adopt *a, const json_t *o, size_t idx, char *err,
 		break;
 	case PENDING_COMMIT:
 		/* Never handed over: the group commits before (kind refused). */
+		break;
+	case PENDING_FLEET:
+		/* Never handed over: answered before (fleetd_write_abort_all). */
 		break;
 	case PENDING_OBSERVE:
 		barrier_adopt(p, &ac.observe);

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "flags.h"
 #include "flagsvc.h"
+#include "fleetd.h"
 #include "health-run.h"
 #include "log.h"
 #include "murmur3.h"
@@ -229,6 +230,8 @@ rpc_wait_free(struct pending *p)
 	/* The client went first: the change commits, unanswered. */
 	if (p->commit != NULL)
 		flagsvc_forget(p->commit);
+	if (p->fleet != NULL)
+		fleetd_write_forget(p->fleet);
 	if (p->list != NULL)
 		TAILQ_REMOVE(p->list, p, by_cond);
 	if (w != NULL) {

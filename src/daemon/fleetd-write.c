@@ -1,0 +1,333 @@
+/*
+ * fleetd-write.c: a change of the fleet's stage or flags, written to etcd
+ * by a member (fleetd.h, fleetd_write()).
+ *
+ * The member reads the whole prefix, checks that it has applied the
+ * fleet's newest change (else its own state, on which the change is
+ * computed, is not the fleet's), makes the change on a copy of its state
+ * as the local op would (so that it is refused for the same reasons: a
+ * stage not above the current one, a flag this configuration lacks), and
+ * writes the key in a transaction that compares the key's mod_revision
+ * with the one read: a key changed meanwhile fails the compare, and the
+ * write is answered as a conflict with the key's value now. A stage's
+ * value carries every flag's value after the change (fleet.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flagsvc.h"
+#include "fleetd.h"
+#include "fleetd-private.h"
+#include "log.h"
+#include "util.h"
+
+struct fleetd_write {
+	struct fleetd_write	*next;
+	enum flags_op		 op;
+	json_t			*params;
+	uid_t			 uid;
+	pid_t			 pid;
+	struct etcdc_req	*req;
+	char			*key;
+	int64_t			 read_rev;	/* the range's */
+	fleetd_write_fn		*done;
+	void			*arg;
+};
+
+static struct fleetd_write	*fleetd_writes;
+
+static void
+fleetd_write_free(struct fleetd_write *w)
+{
+	struct fleetd_write	**pp;
+
+	for (pp = &fleetd_writes; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	json_decref(w->params);
+	free(w->key);
+	free(w);
+}
+
+/* Answer w (done, unless forgotten) and free it. */
+static void
+fleetd_write_end(struct fleetd_write *w, enum fleetd_err e, json_t *result,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+fleetd_write_end(struct fleetd_write *w, enum fleetd_err e, json_t *result,
+    const char *fmt, ...)
+{
+	char	err[FLEET_ERR_MAX * 2] = "";
+	va_list	ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err, sizeof(err), fmt, ap);
+		va_end(ap);
+	}
+	if (w->done != NULL)
+		w->done(w->arg, e, result, err);
+	else
+		json_decref(result);
+	fleetd_write_free(w);
+}
+
+static enum fleetd_err
+fleetd_write_err(enum flags_err e)
+{
+	switch (e) {
+	case FLAGS_OK:
+		return FLEETD_OK;
+	case FLAGS_INVALID_PARAMS:
+		return FLEETD_INVALID;
+	case FLAGS_NOT_FOUND:
+		return FLEETD_NOT_FOUND;
+	case FLAGS_CONFLICT:
+		return FLEETD_CONFLICT;
+	}
+	return FLEETD_INVALID;
+}
+
+/* The key's mod_revision in the range (0: absent). */
+static int64_t
+fleetd_write_modrev(const struct etcd_range *r, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->kvs[i].key.len == strlen(key) &&
+		    memcmp(r->kvs[i].key.p, key, r->kvs[i].key.len) == 0)
+			return r->kvs[i].mod_revision;
+	return 0;
+}
+
+/* The newest change of a stage or flag key in the range. */
+static int64_t
+fleetd_write_change_rev(const struct etcd_range *r)
+{
+	char	name[FLEET_NAME_BUF];
+	int64_t	rev = 0;
+	size_t	i;
+
+	for (i = 0; i < r->n; i++)
+		if (fleet_key_parse(fleetd->prefix, r->kvs[i].key.p,
+		    r->kvs[i].key.len, name) != FLEET_KEY_HOST &&
+		    r->kvs[i].mod_revision > rev)
+			rev = r->kvs[i].mod_revision;
+	return rev;
+}
+
+static void
+fleetd_write_audit(struct fleet_audit *a, const struct fleetd_write *w,
+    const char *reason, int64_t now)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->host, sizeof(a->host), "%s", fleetd->host);
+	a->uid = w->uid;
+	a->pid = w->pid;
+	a->at = now;
+	a->reason = reason != NULL ? xstrdup(reason) : NULL;
+}
+
+/*
+ * The op made on a copy of this host's state: the key and its new value
+ * (NULL: the key deleted), or an error.
+ */
+static enum fleetd_err
+fleetd_write_value(struct fleetd_write *w, char **value, char *err,
+    size_t errlen)
+{
+	struct flags_actor	 by = { w->uid, w->pid, "" };
+	struct flags_change	 ch;
+	struct flags		*s;
+	struct fleet_stage	 st;
+	struct fleet_flag	 fl;
+	enum flags_err		 e;
+	json_t			*rec;
+	int64_t			 now = fleetd_now_ms();
+	ssize_t			 i;
+
+	*value = NULL;
+	if ((e = flags_change_read(w->op, w->params, &ch, err, errlen)) !=
+	    FLAGS_OK)
+		return fleetd_write_err(e);
+	if (w->op == FLAGS_OP_RESET && ch.name == NULL) {
+		snprintf(err, errlen, "a fleet's flag is reset one at a time: "
+		    "name required");
+		return FLEETD_INVALID;
+	}
+	s = flags_copy(flagsvc_flags());
+	if ((e = flags_op_change(s, &ch, &by, now, &rec, err, errlen)) !=
+	    FLAGS_OK) {
+		flags_free(s);
+		return fleetd_write_err(e);
+	}
+	flags_apply(s, rec);
+	json_decref(rec);
+	if (w->op == FLAGS_OP_SET || w->op == FLAGS_OP_RESET) {
+		w->key = fleet_key_flag(fleetd->prefix, ch.name);
+		if (w->op == FLAGS_OP_SET) {
+			i = flags_find(s, ch.name);
+			memset(&fl, 0, sizeof(fl));
+			fl.value = s->flag[i].value;
+			fl.is_bool = json_is_boolean(ch.value);
+			fleetd_write_audit(&fl.by, w, ch.reason, now);
+			*value = fleet_value_text(fleet_flag_json(&fl));
+			fleet_audit_clear(&fl.by);
+		}
+	} else {
+		w->key = fleet_key_stage(fleetd->prefix);
+		memset(&st, 0, sizeof(st));
+		st.stage = s->stage;
+		st.emergency = w->op == FLAGS_OP_STAGE_EMERGENCY;
+		st.values = fleet_values_json(s);
+		fleetd_write_audit(&st.by, w, ch.reason, now);
+		*value = fleet_value_text(fleet_stage_json(&st));
+		fleet_stage_clear(&st);
+	}
+	flags_free(s);
+	return FLEETD_OK;
+}
+
+static void
+fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
+{
+	struct fleetd_write	*w = arg;
+	struct etcd_txn		 t;
+	char			 err[ETCD_ERR_MAX];
+	const struct etcd_range	*now;
+
+	(void)status;
+	w->req = NULL;
+	if (error != NULL || etcd_parse_txn(answer, &t, err) == -1) {
+		fleetd_write_end(w, FLEETD_UNAVAILABLE, NULL, "%s: etcd did not "
+		    "answer the write (it may or may not be made): %s", w->key,
+		    error != NULL ? error : err);
+		return;
+	}
+	if (!t.succeeded) {
+		now = t.n > 0 && t.resp[0].kind == ETCD_OP_RANGE ?
+		    &t.resp[0].range : NULL;
+		fleetd_write_end(w, FLEETD_CONFLICT, NULL, "%s changed since "
+		    "revision %lld was read (now: %.*s)", w->key,
+		    (long long)w->read_rev, now != NULL && now->n > 0 ?
+		    (int)now->kvs[0].value.len : 7, now != NULL && now->n > 0 ?
+		    now->kvs[0].value.p : "deleted");
+	} else
+		fleetd_write_end(w, FLEETD_OK, json_pack("{s:s, s:I}", "key",
+		    w->key, "revision", (json_int_t)t.revision), NULL);
+	etcd_txn_free(&t);
+}
+
+/* The txn: the key as read, then the new value (NULL: deleted). */
+static void
+fleetd_write_txn(struct fleetd_write *w, int64_t modrev, const char *value)
+{
+	json_t	*txn = etcd_req_txn();
+
+	etcd_txn_compare(txn, w->key, ETCD_TARGET_MOD, ETCD_CMP_EQUAL, modrev);
+	if (value != NULL)
+		etcd_txn_op(txn, true, ETCD_OP_PUT, etcd_req_put(w->key, value,
+		    strlen(value), 0));
+	else
+		etcd_txn_op(txn, true, ETCD_OP_DELETE, etcd_req_delete(w->key,
+		    NULL));
+	etcd_txn_op(txn, false, ETCD_OP_RANGE, etcd_req_range(w->key, NULL, 0,
+	    0));
+	w->req = etcdc_call(fleetd->cli, "/v3/kv/txn", txn, fleetd_write_txn_cb,
+	    w);
+	json_decref(txn);
+}
+
+static void
+fleetd_write_range_cb(void *arg, int status, json_t *answer, const char *error)
+{
+	struct fleetd_write	*w = arg;
+	struct etcd_range	 r;
+	char			 err[FLEET_ERR_MAX], *value;
+	enum fleetd_err		 e;
+	int64_t			 change;
+
+	(void)status;
+	w->req = NULL;
+	if (error != NULL || etcd_parse_range(answer, &r, err) == -1) {
+		fleetd_write_end(w, FLEETD_UNAVAILABLE, NULL, "cannot read "
+		    "%s: %s", fleetd->prefix, error != NULL ? error : err);
+		return;
+	}
+	change = fleetd_write_change_rev(&r);
+	w->read_rev = r.revision;
+	if (fleetd->revision < change)
+		fleetd_write_end(w, FLEETD_CONFLICT, NULL, "this host has not "
+		    "applied revision %lld yet (it has %lld): try again once it "
+		    "has", (long long)change, (long long)fleetd->revision);
+	else if ((e = fleetd_write_value(w, &value, err, sizeof(err))) !=
+	    FLEETD_OK)
+		fleetd_write_end(w, e, NULL, "%s", err);
+	else {
+		fleetd_write_txn(w, fleetd_write_modrev(&r, w->key), value);
+		free(value);
+	}
+	etcd_range_free(&r);
+}
+
+enum fleetd_err
+fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
+    fleetd_write_fn *done, void *arg, struct fleetd_write **out, char *err,
+    size_t errlen)
+{
+	struct fleetd_write	*w;
+	struct etcd_buf		 end;
+	json_t			*req;
+
+	*out = NULL;
+	if (fleetd == NULL) {
+		snprintf(err, errlen, "this warden is not a fleet member (no "
+		    "\"fleet\" in its configuration)");
+		return FLEETD_CONFLICT;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->op = op;
+	w->params = params != NULL ? json_deep_copy(params) : json_object();
+	w->uid = uid;
+	w->pid = pid;
+	w->done = done;
+	w->arg = arg;
+	w->next = fleetd_writes;
+	fleetd_writes = w;
+	etcd_prefix_end(fleetd->prefix, &end);
+	req = etcd_req_range(fleetd->prefix, &end, 0, 0);
+	etcd_buf_free(&end);
+	w->req = etcdc_call(fleetd->cli, "/v3/kv/range", req,
+	    fleetd_write_range_cb, w);
+	json_decref(req);
+	*out = w;
+	return FLEETD_OK;
+}
+
+void
+fleetd_write_forget(struct fleetd_write *w)
+{
+	w->done = NULL;
+}
+
+void
+fleetd_write_abort_all(const char *why)
+{
+	struct fleetd_write	*w;
+
+	while ((w = fleetd_writes) != NULL) {
+		if (w->req != NULL)
+			etcdc_cancel(w->req);
+		fleetd_write_end(w, FLEETD_UNAVAILABLE, NULL, "%s: %s (the "
+		    "write may or may not be made: see fleet.status)",
+		    w->key != NULL ? w->key : fleetd != NULL ? fleetd->prefix :
+		    "fleet", why);
+	}
+}
