@@ -702,6 +702,38 @@ START_TEST(test_fleet_write)
 }
 END_TEST
 
+/*
+ * wait_observed: answered once every live host reports the write's
+ * revision; a host stopped is named at the bound.
+ */
+START_TEST(test_wait_observed)
+{
+	json_t	*res, *want = js("{'all': ['w1', 'w2', 'w3'], 'w3': ['w3']}");
+
+	res = harness_result(&host[0], "fleet.flag.set", json_pack("{s:s, s:i, "
+	    "s:i}", "name", "rollout", "value", 45, "wait_observed", 10000));
+	ck_assert_ptr_nonnull(res);
+	ck_assert(json_is_true(json_object_get(res, "observed")));
+	ck_assert(json_equal(json_object_get(res, "applied"),
+	    json_object_get(want, "all")));
+	json_decref(res);
+	ck_assert_int_eq(harness_signal(&host[2], SIGSTOP), 0);
+	res = harness_result(&host[0], "fleet.flag.set", json_pack("{s:s, s:i, "
+	    "s:i}", "name", "rollout", "value", 46, "wait_observed", 500));
+	ck_assert_ptr_nonnull(res);
+	ck_assert(json_is_false(json_object_get(res, "observed")));
+	ck_assert(json_equal(json_object_get(res, "lagging"),
+	    json_object_get(want, "w3")));
+	json_decref(res);
+	ck_assert_int_eq(harness_signal(&host[2], SIGCONT), 0);
+	res = harness_call(&host[0], "fleet.flag.set", json_pack("{s:s, s:i, "
+	    "s:i}", "name", "rollout", "value", 47, "wait_observed", -1));
+	ck_assert_int_eq(harness_error_code(res), -32602);
+	json_decref(res);
+	json_decref(want);
+}
+END_TEST
+
 static Suite *
 fleet_live_suite(void)
 {
@@ -721,6 +753,7 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_reexec);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_fleet_write);
+	tcase_add_test(tc, test_wait_observed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fleet_no_etcd");
 	tcase_set_timeout(tc, 60);

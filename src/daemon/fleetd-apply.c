@@ -113,11 +113,14 @@ fleetd_view_kv(const struct etcd_kv *kv, bool deleted)
 	    FLEET_KEY_HOST) {
 		if (kv->mod_revision > fleetd->change_rev)
 			fleetd->change_rev = kv->mod_revision;
-	} else if (deleted)
-		(void)json_object_del(fleetd->hosts, name);
-	else	/* bytes that are not UTF-8 are no report: "" says so */
-		json_object_set_new(fleetd->hosts, name, json_stringn(
-		    kv->value.p, kv->value.len) ?: json_string(""));
+	} else {
+		if (deleted)
+			(void)json_object_del(fleetd->hosts, name);
+		else	/* bytes that are not UTF-8 are no report: "" says so */
+			json_object_set_new(fleetd->hosts, name, json_stringn(
+			    kv->value.p, kv->value.len) ?: json_string(""));
+		fleetd_write_observe();
+	}
 }
 
 void

@@ -61,6 +61,12 @@ void		 fleetd_next(void);
 /* Something failed: fleetd_next() again after the backoff. */
 void		 fleetd_retry(void);
 
+/* fleetd-status.c: the live hosts that have applied revision, and not. */
+void		 fleetd_lag_of(int64_t revision, json_t **applied,
+		    json_t **lagging);
+/* fleetd-write.c: a host's report changed; writes waiting on it see. */
+void		 fleetd_write_observe(void);
+
 /* fleetd-apply.c */
 /* A key seen (a range's, or a watch event's): the view of the hosts. */
 void		 fleetd_view_kv(const struct etcd_kv *, bool deleted);

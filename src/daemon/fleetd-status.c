@@ -51,6 +51,27 @@ fleetd_decode_hosts(struct fleet_host *hosts, struct fleet_report *reps,
 	return n;
 }
 
+void
+fleetd_lag_of(int64_t revision, json_t **applied, json_t **lagging)
+{
+	size_t			 nh = json_object_size(fleetd->hosts), i;
+	struct fleet_host	*hosts = xcalloc(nh + 1, sizeof(*hosts));
+	struct fleet_report	*reps = xcalloc(nh + 1, sizeof(*reps));
+	struct fleet_lag	 lag;
+	json_t			*list = json_array();
+
+	nh = fleetd_decode_hosts(hosts, reps, list);
+	fleet_lag(hosts, nh, revision, &lag);
+	*applied = fleetd_names(lag.applied, lag.napplied);
+	*lagging = fleetd_names(lag.lagging, lag.nlagging);
+	fleet_lag_free(&lag);
+	for (i = 0; i < nh; i++)
+		fleet_report_clear(&reps[i]);
+	free(reps);
+	free(hosts);
+	json_decref(list);
+}
+
 json_t *
 fleetd_fleet_json(void)
 {

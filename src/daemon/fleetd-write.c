@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "flagsvc.h"
 #include "fleetd.h"
 #include "fleetd-private.h"
@@ -33,11 +35,17 @@ struct fleetd_write {
 	struct etcdc_req	*req;
 	char			*key;
 	int64_t			 read_rev;	/* the range's */
+	int64_t			 wait_ms;	/* -1: answered once written */
+	int64_t			 observe_rev;	/* written: the revision to observe */
+	struct event		*timer;		/* wait_ms's bound */
+	json_t			*result;	/* written, kept while it waits */
 	fleetd_write_fn		*done;
 	void			*arg;
 };
 
 static struct fleetd_write	*fleetd_writes;
+
+static void	fleetd_write_wait(struct fleetd_write *, int64_t revision);
 
 static void
 fleetd_write_free(struct fleetd_write *w)
@@ -50,6 +58,9 @@ fleetd_write_free(struct fleetd_write *w)
 			break;
 		}
 	json_decref(w->params);
+	json_decref(w->result);
+	if (w->timer != NULL)
+		event_free(w->timer);
 	free(w->key);
 	free(w);
 }
@@ -219,10 +230,71 @@ fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
 		    (long long)w->read_rev, now != NULL && now->n > 0 ?
 		    (int)now->kvs[0].value.len : 7, now != NULL && now->n > 0 ?
 		    now->kvs[0].value.p : "deleted");
-	} else
+	} else if (w->wait_ms < 0)
 		fleetd_write_end(w, FLEETD_OK, json_pack("{s:s, s:I}", "key",
 		    w->key, "revision", (json_int_t)t.revision), NULL);
+	else
+		fleetd_write_wait(w, t.revision);
 	etcd_txn_free(&t);
+}
+
+/* Answer w with who has applied its revision; observed: all of them. */
+static void
+fleetd_write_observed(struct fleetd_write *w, bool deadline)
+{
+	json_t	*applied, *lagging, *res;
+
+	fleetd_lag_of(w->observe_rev, &applied, &lagging);
+	if (json_array_size(lagging) > 0 && !deadline) {
+		json_decref(applied);
+		json_decref(lagging);
+		return;
+	}
+	res = w->result;
+	w->result = NULL;
+	json_object_set_new(res, "observed", json_boolean(
+	    json_array_size(lagging) == 0));
+	json_object_set_new(res, "applied", applied);
+	json_object_set_new(res, "lagging", lagging);
+	fleetd_write_end(w, FLEETD_OK, res, NULL);
+}
+
+static void
+fleetd_write_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fleetd_write_observed(arg, true);
+}
+
+/* Written at revision: wait until every live host has applied it. */
+static void
+fleetd_write_wait(struct fleetd_write *w, int64_t revision)
+{
+	struct timeval	tv;
+
+	w->observe_rev = revision;
+	w->result = json_pack("{s:s, s:I}", "key", w->key, "revision",
+	    (json_int_t)revision);
+	if ((w->timer = evtimer_new(fleetd->base, fleetd_write_deadline, w)) ==
+	    NULL)
+		fatalx("cannot create a fleet write's timer");
+	tv.tv_sec = w->wait_ms / 1000;
+	tv.tv_usec = (w->wait_ms % 1000) * 1000;
+	evtimer_add(w->timer, &tv);
+	fleetd_write_observed(w, false);
+}
+
+void
+fleetd_write_observe(void)
+{
+	struct fleetd_write	*w, *next;
+
+	for (w = fleetd_writes; w != NULL; w = next) {
+		next = w->next;
+		if (w->observe_rev > 0)
+			fleetd_write_observed(w, false);
+	}
 }
 
 /* The txn: the key as read, then the new value (NULL: deleted). */
@@ -279,8 +351,8 @@ fleetd_write_range_cb(void *arg, int status, json_t *answer, const char *error)
 
 enum fleetd_err
 fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
-    fleetd_write_fn *done, void *arg, struct fleetd_write **out, char *err,
-    size_t errlen)
+    int64_t wait_ms, fleetd_write_fn *done, void *arg,
+    struct fleetd_write **out, char *err, size_t errlen)
 {
 	struct fleetd_write	*w;
 	struct etcd_buf		 end;
@@ -297,6 +369,7 @@ fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 	w->params = params != NULL ? json_deep_copy(params) : json_object();
 	w->uid = uid;
 	w->pid = pid;
+	w->wait_ms = wait_ms;
 	w->done = done;
 	w->arg = arg;
 	w->next = fleetd_writes;

@@ -70,7 +70,9 @@ json_t		*fleetd_status_json(void);
  * op with its params as the local op takes them, by uid and pid of this
  * host. FLEETD_OK with *out: done is called later, exactly once (never
  * from in here) with the result {key, revision} or why not; otherwise
- * why not at once, in err.
+ * why not at once, in err. wait_ms >= 0: once written, the answer waits
+ * until every live host's report says it has applied the write's
+ * revision, or wait_ms, and says {observed, applied, lagging}.
  */
 enum fleetd_err {
 	FLEETD_OK = 0,
@@ -83,7 +85,7 @@ struct fleetd_write;
 typedef void	 fleetd_write_fn(void *arg, enum fleetd_err, json_t *result,
 		    const char *err);
 enum fleetd_err	 fleetd_write(enum flags_op, const json_t *params, uid_t,
-		    pid_t, fleetd_write_fn *done, void *arg,
+		    pid_t, int64_t wait_ms, fleetd_write_fn *done, void *arg,
 		    struct fleetd_write **out, char *err, size_t errlen);
 /* The one who asked is gone: done is not called. */
 void		 fleetd_write_forget(struct fleetd_write *);

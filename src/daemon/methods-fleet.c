@@ -40,23 +40,35 @@ methods_fleet_done(void *arg, enum fleetd_err e, json_t *result,
 
 /*
  * A change of the fleet, by the client: answered once etcd has taken it
- * (or why not), with {key, revision}. It counts toward max_pending: etcd
- * may take up to the fleet's timeout_ms twice.
+ * (or why not), with {key, revision}, or with "wait_observed" once every
+ * live host has applied it too. It counts toward max_pending: etcd may
+ * take up to the fleet's timeout_ms twice, and the wait its bound.
  */
 static void
 methods_fleet_write(struct call *call, enum flags_op op, json_t *params)
 {
+	struct jsonrpc_error	 je;
 	struct fleetd_write	*w;
 	struct pending		*p;
 	enum fleetd_err		 e;
+	json_int_t		 wait_ms;
+	json_t			*own;
 	char			 err[512];
 
+	if (jsonrpc_wait_observed_param(params, &wait_ms, &je) == -1) {
+		rpc_fail(call, &je);
+		return;
+	}
 	if (!rpc_wait_room(call))
 		return;
+	own = json_is_object(params) ? json_copy(params) : json_incref(params);
+	if (json_is_object(own))
+		(void)json_object_del(own, "wait_observed");
 	p = rpc_wait_take(call, PENDING_FLEET);
-	if ((e = fleetd_write(op, params, p->call.client->uid,
-	    p->call.client->pid, methods_fleet_done, p, &w, err,
-	    sizeof(err))) != FLEETD_OK) {
+	e = fleetd_write(op, own, p->call.client->uid, p->call.client->pid,
+	    wait_ms, methods_fleet_done, p, &w, err, sizeof(err));
+	json_decref(own);
+	if (e != FLEETD_OK) {
 		rpc_error(&p->call, methods_fleet_code(e), "%s", err);
 		rpc_wait_free(p);
 		return;
