@@ -169,15 +169,32 @@ static const struct ctl_cmd ctl_commands[] = {
 	    "                         outside would; warden notices and\n"
 	    "                         repairs it (drills; admin role)\n",
 	  .min_args = 0, .max_args = -1, .handler = cmd_table },
-	{ .name = "fleet", .usage = "[status]",
-	  .summary = "show the fleet this warden is a member of",
-	  .help = "The fleet on etcd (warden.json's \"fleet\" key), as this\n"
-	    "warden's watch sees it: the newest change of the fleet's\n"
-	    "stage and flags, and per live host its stage, the revision\n"
-	    "it has applied and when, and whether it is behind. Exit 0\n"
-	    "when every live host has applied the newest change, 6 when\n"
-	    "some is behind. With -j, warden's answer (fleet.status).\n",
-	  .min_args = 0, .max_args = 1, .handler = cmd_fleet },
+	{ .name = "fleet", .usage = "[status]\n"
+	    "stage set N|rollback [N]|emergency [-m R] [--wait-observed[=MS]]\n"
+	    "flag set NAME VALUE|reset NAME [-m R] [--wait-observed[=MS]]",
+	  .summary = "show or change the fleet this warden is a member of",
+	  .help = "The fleet on etcd (warden.json's \"fleet\" key).\n"
+	    "  status                 the fleet as this warden's watch sees\n"
+	    "                         it: the newest change of its stage\n"
+	    "                         and flags, and per live host its\n"
+	    "                         stage, the revision it has applied\n"
+	    "                         and whether it is behind; exit 6\n"
+	    "                         when one is (the default)\n"
+	    "  stage ..., flag ...    change the fleet's stage or a flag,\n"
+	    "                         as the local stage and flag commands\n"
+	    "                         do, in etcd: every member applies it\n"
+	    "                         (admin role); refused as a conflict\n"
+	    "                         when the key changed meanwhile or\n"
+	    "                         this warden is behind\n"
+	    "  -m, --reason REASON    why, kept with the change\n"
+	    "  --wait-observed[=MS]   answer once every live host has\n"
+	    "                         applied the change, at most MS ms\n"
+	    "                         (default 5000); exit 7 naming those\n"
+	    "                         that had not\n",
+	  .min_args = 0, .max_args = 4,
+	  .opts = { { 'm', "reason", CTL_ARG_REQUIRED },
+	    { 0, "wait-observed", CTL_ARG_OPTIONAL_NUMBER } },
+	  .handler = cmd_fleet },
 	{ .name = "recovery", .usage = "",
 	  .summary = "show what is recovering and how fast it did",
 	  .help = "Print whether warden is recovering, the failed services,\n"

@@ -27,13 +27,6 @@
 #define FLAG_PERCENT_MAX	100
 
 /* A subcommand: its operands after its name, and the options it takes. */
-struct sub {
-	const char	*name;
-	int		 min_args;
-	int		 max_args;
-	const char	*opts[2];	/* long names; NULL-ended */
-	int		(*run)(struct ctl *, struct ctl_args *, int, char **);
-};
 
 /*
  * The value of a flag as the command line writes it: on, off, true, false
@@ -136,89 +129,8 @@ ctl_text_cell(json_t *v)
 	return xstrdup(json_string_value(v));
 }
 
-/* Does the command have this option, and was it given? */
-static bool
-sub_opt_given(const struct ctl_args *a, const char *long_name)
-{
-	int	i;
 
-	for (i = 0; i < CTL_MAXOPTS; i++)
-		if (a->cmd->opts[i].long_name != NULL &&
-		    strcmp(a->cmd->opts[i].long_name, long_name) == 0)
-			return a->set[i];
-	return false;
-}
 
-/*
- * Find the subcommand the first operand names (none: the first entry)
- * and run it with the operands after its name.
- */
-static int
-sub_run(struct ctl *c, struct ctl_args *a, const struct sub *subs, size_t n)
-{
-	const struct sub	*s = NULL;
-	const struct ctl_opt	*o;
-	char			**argv = a->argv;
-	char			*names = NULL, *tmp;
-	size_t			 i, j;
-	int			 argc = a->argc, k;
-
-	if (argc == 0)
-		s = &subs[0];
-	else {
-		for (i = 0; i < n; i++)
-			if (strcmp(argv[0], subs[i].name) == 0)
-				s = &subs[i];
-		argc--;
-		argv++;
-	}
-	if (s == NULL) {
-		for (i = 0; i < n; i++) {
-			xasprintf(&tmp, "%s%s%s", names != NULL ? names : "",
-			    names != NULL ? ", " : "", subs[i].name);
-			free(names);
-			names = tmp;
-		}
-		k = ctl_usage_error(a, "%s: expected %s", a->argv[0], names);
-		free(names);
-		return k;
-	}
-	if (argc < s->min_args)
-		return ctl_usage_error(a, "%s: too few arguments", s->name);
-	if (s->max_args >= 0 && argc > s->max_args)
-		return ctl_usage_error(a, "%s: too many arguments", s->name);
-	for (k = 0; k < CTL_MAXOPTS; k++) {
-		o = &a->cmd->opts[k];
-		if (o->long_name == NULL || !a->set[k])
-			continue;
-		for (j = 0; j < nitems(s->opts) && s->opts[j] != NULL; j++)
-			if (strcmp(s->opts[j], o->long_name) == 0)
-				break;
-		if (j < nitems(s->opts) && s->opts[j] != NULL)
-			continue;
-		if (o->short_name != 0)
-			return ctl_usage_error(a, "%s takes no -%c, --%s",
-			    s->name, o->short_name, o->long_name);
-		return ctl_usage_error(a, "%s takes no --%s", s->name,
-		    o->long_name);
-	}
-	return s->run(c, a, argc, argv);
-}
-
-/* params with "reason" from -m when it was given. */
-static json_t *
-sub_reason(const struct ctl_args *a, json_t *params)
-{
-	const char	*reason;
-
-	if (!sub_opt_given(a, "reason"))
-		return params;
-	reason = ctl_opt_value(a, "reason");
-	if (params == NULL && (params = json_object()) == NULL)
-		fatalx("out of memory");
-	ctl_set(params, "reason", ctl_str(reason));
-	return params;
-}
 
 /* A change, with --wait-observed if given (wardenctl-observe.c). */
 static int
@@ -301,7 +213,7 @@ flag_print_list_readers(json_t *res)
 static int
 flag_list(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
-	bool	v = sub_opt_given(a, "verbose");
+	bool	v = ctl_sub_opt_given(a, "verbose");
 
 	(void)argc;
 	(void)argv;
@@ -370,7 +282,7 @@ flag_set(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 		    "true, false or a percentage 0..100)", argv[1]);
 	params = ctl_params("name", ctl_str(argv[0]));
 	ctl_set(params, "value", value);
-	return sub_change(c, a, "flag.set", sub_reason(a, params),
+	return sub_change(c, a, "flag.set", ctl_sub_reason(a, params),
 	    flag_print_value);
 }
 
@@ -393,7 +305,7 @@ flag_reset(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 
 	if (argc > 0)
 		params = ctl_params("name", ctl_str(argv[0]));
-	return sub_change(c, a, "flag.reset", sub_reason(a, params),
+	return sub_change(c, a, "flag.reset", ctl_sub_reason(a, params),
 	    flag_print_values);
 }
 
@@ -439,7 +351,7 @@ flag_read(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 
 	if (*flag == '\0')
 		return ctl_usage_error(a, "read: empty flag name");
-	if (sub_opt_given(a, "table") && *ctl_opt_value(a, "table") == '\0')
+	if (ctl_sub_opt_given(a, "table") && *ctl_opt_value(a, "table") == '\0')
 		return ctl_usage_error(a, "read: empty table name");
 	if ((rc = flag_table_name(c, a, &name)) != CTL_EXIT_OK)
 		return rc;
@@ -489,7 +401,7 @@ flag_read(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
-static const struct sub flag_subs[] = {
+static const struct ctl_sub flag_subs[] = {
 	{ "list", 0, 0, { "verbose", NULL }, flag_list },
 	{ "get", 1, 1, { NULL }, flag_get },
 	{ "set", 2, 2, { "reason", "wait-observed" }, flag_set },
@@ -500,7 +412,7 @@ static const struct sub flag_subs[] = {
 int
 cmd_flag(struct ctl *c, struct ctl_args *a)
 {
-	return sub_run(c, a, flag_subs, nitems(flag_subs));
+	return ctl_sub_run(c, a, flag_subs, nitems(flag_subs));
 }
 
 /* ---- stage --------------------------------------------------------------- */
@@ -611,7 +523,7 @@ stage_set(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)argc;
 	if ((rc = ctl_parse_count(a, "set", argv[0], &stage)) != CTL_EXIT_OK)
 		return rc;
-	return sub_change(c, a, "stage.set", sub_reason(a, ctl_params("stage",
+	return sub_change(c, a, "stage.set", ctl_sub_reason(a, ctl_params("stage",
 	    json_integer(stage))), stage_print_change);
 }
 
@@ -627,7 +539,7 @@ stage_rollback(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 			return rc;
 		params = ctl_params("stage", json_integer(stage));
 	}
-	return sub_change(c, a, "stage.rollback", sub_reason(a, params),
+	return sub_change(c, a, "stage.rollback", ctl_sub_reason(a, params),
 	    stage_print_change);
 }
 
@@ -636,11 +548,11 @@ stage_emergency(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return sub_change(c, a, "stage.emergency", sub_reason(a, NULL),
+	return sub_change(c, a, "stage.emergency", ctl_sub_reason(a, NULL),
 	    stage_print_change);
 }
 
-static const struct sub stage_subs[] = {
+static const struct ctl_sub stage_subs[] = {
 	{ "get", 0, 0, { "limit", NULL }, stage_get },
 	{ "set", 1, 1, { "reason", "wait-observed" }, stage_set },
 	{ "rollback", 0, 1, { "reason", "wait-observed" }, stage_rollback },
@@ -650,7 +562,7 @@ static const struct sub stage_subs[] = {
 int
 cmd_stage(struct ctl *c, struct ctl_args *a)
 {
-	return sub_run(c, a, stage_subs, nitems(stage_subs));
+	return ctl_sub_run(c, a, stage_subs, nitems(stage_subs));
 }
 
 /* ---- table --------------------------------------------------------------- */
@@ -725,7 +637,7 @@ table_corrupt(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	    table_print_corrupted);
 }
 
-static const struct sub table_subs[] = {
+static const struct ctl_sub table_subs[] = {
 	{ "info", 0, 0, { NULL }, table_info },
 	{ "delete", 0, 0, { NULL }, table_delete },
 	{ "corrupt", 0, 0, { NULL }, table_corrupt },
@@ -734,5 +646,5 @@ static const struct sub table_subs[] = {
 int
 cmd_table(struct ctl *c, struct ctl_args *a)
 {
-	return sub_run(c, a, table_subs, nitems(table_subs));
+	return ctl_sub_run(c, a, table_subs, nitems(table_subs));
 }

@@ -71,16 +71,15 @@ fleet_print_status(json_t *res)
 	free(host);
 }
 
-int
-cmd_fleet(struct ctl *c, struct ctl_args *a)
+static int
+fleet_status(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 {
 	json_t	*res;
 	int	 rc;
 
-	if (a->argc > 0 && strcmp(a->argv[0], "status") != 0)
-		return ctl_usage_error(a, "%s: expected status", a->argv[0]);
-	if (a->argc > 1)
-		return ctl_usage_error(a, "status takes no operand");
+	(void)a;
+	(void)argc;
+	(void)argv;
 	if ((rc = ctl_call(c, "fleet.status", NULL, CTL_DEADLINE_QUICK_MS,
 	    &res)) != CTL_EXIT_OK)
 		return rc;
@@ -92,4 +91,114 @@ cmd_fleet(struct ctl *c, struct ctl_args *a)
 	    CTL_EXIT_NOT_OK : CTL_EXIT_OK;
 	json_decref(res);
 	return rc;
+}
+
+/* "written KEY at revision R", then who has applied it when asked. */
+static int
+fleet_print_write(json_t *res)
+{
+	json_t	*lagging = json_object_get(res, "lagging"), *l;
+	char	*key = ctl_text_cell(json_object_get(res, "key"));
+	char	*rev = ctl_cell(json_object_get(res, "revision"));
+	size_t	 i;
+
+	printf("written %s at revision %s\n", key, rev);
+	free(key);
+	free(rev);
+	if (json_is_true(json_object_get(res, "observed")))
+		printf("applied by every live host (%zu)\n",
+		    json_array_size(json_object_get(res, "applied")));
+	else if (json_is_false(json_object_get(res, "observed"))) {
+		json_array_foreach(lagging, i, l)
+			printf("not applied by %s\n", json_string_value(l));
+		return CTL_EXIT_NOT_OBSERVED;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* A fleet write: -m's reason, --wait-observed's bound, the answer. */
+static int
+fleet_write(struct ctl *c, struct ctl_args *a, const char *method,
+    json_t *params)
+{
+	json_t	*res;
+	int	 rc, ms;
+
+	params = ctl_sub_reason(a, params);
+	if ((rc = ctl_observe_params(a, &params, &ms)) != CTL_EXIT_OK) {
+		json_decref(params);
+		return rc;
+	}
+	if ((rc = ctl_call(c, method, params, CTL_DEADLINE_QUICK_MS +
+	    (ms > 0 ? ms : 0), &res)) != CTL_EXIT_OK)
+		return rc;
+	if (c->json) {
+		ctl_print_result(res);
+		rc = json_is_false(json_object_get(res, "observed")) ?
+		    CTL_EXIT_NOT_OBSERVED : CTL_EXIT_OK;
+	} else
+		rc = fleet_print_write(res);
+	json_decref(res);
+	return rc;
+}
+
+/* fleet stage set N | rollback [N] | emergency */
+static int
+fleet_stage(struct ctl *c, struct ctl_args *a, int argc, char **argv)
+{
+	json_t	*params = NULL;
+	int	 stage, rc;
+
+	if (strcmp(argv[0], "set") == 0 && argc == 2) {
+		if ((rc = ctl_parse_count(a, "set", argv[1], &stage)) !=
+		    CTL_EXIT_OK)
+			return rc;
+		return fleet_write(c, a, "fleet.stage.set", ctl_params("stage",
+		    json_integer(stage)));
+	}
+	if (strcmp(argv[0], "rollback") == 0 && argc <= 2) {
+		if (argc == 2) {
+			if ((rc = ctl_parse_count(a, "rollback", argv[1],
+			    &stage)) != CTL_EXIT_OK)
+				return rc;
+			params = ctl_params("stage", json_integer(stage));
+		}
+		return fleet_write(c, a, "fleet.stage.rollback", params);
+	}
+	if (strcmp(argv[0], "emergency") == 0 && argc == 1)
+		return fleet_write(c, a, "fleet.stage.emergency", NULL);
+	return ctl_usage_error(a, "stage: expected set N, rollback [N] or "
+	    "emergency");
+}
+
+/* fleet flag set NAME VALUE | reset NAME */
+static int
+fleet_flag(struct ctl *c, struct ctl_args *a, int argc, char **argv)
+{
+	json_t	*v;
+
+	if (strcmp(argv[0], "set") == 0 && argc == 3) {
+		if ((v = ctl_flag_value_arg(argv[2])) == NULL)
+			return ctl_usage_error(a, "%s: not a value (on, off, "
+			    "or a percentage from 0 to 100)", argv[2]);
+		return fleet_write(c, a, "fleet.flag.set", json_pack("{s:s, "
+		    "s:o}", "name", argv[1], "value", v));
+	}
+	if (strcmp(argv[0], "reset") == 0 && argc == 2)
+		return fleet_write(c, a, "fleet.flag.reset", ctl_params("name",
+		    ctl_str(argv[1])));
+	return ctl_usage_error(a, "flag: expected set NAME VALUE or reset "
+	    "NAME");
+}
+
+static const struct ctl_sub fleet_subs[] = {
+	{ "status", 0, 0, { NULL }, fleet_status },
+	{ "stage", 1, 2, { "reason", "wait-observed" }, fleet_stage },
+	{ "flag", 2, 3, { "reason", "wait-observed" }, fleet_flag },
+};
+
+int
+cmd_fleet(struct ctl *c, struct ctl_args *a)
+{
+	return ctl_sub_run(c, a, fleet_subs, nitems(fleet_subs));
 }

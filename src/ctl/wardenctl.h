@@ -207,6 +207,22 @@ char	*ctl_observe_readers_cell(json_t *flag);
 int	 cmd_stage(struct ctl *, struct ctl_args *);
 int	 cmd_table(struct ctl *, struct ctl_args *);
 
+/* wardenctl-sub.c: a command's subcommands (flag get, stage set, ...). */
+struct ctl_sub {
+	const char	*name;
+	int		 min_args;
+	int		 max_args;
+	const char	*opts[2];	/* long names; NULL-ended */
+	int		(*run)(struct ctl *, struct ctl_args *, int, char **);
+};
+/* Does the command have this option, and was it given? */
+bool	 ctl_sub_opt_given(const struct ctl_args *, const char *long_name);
+/* Run the subcommand the first operand names (none: the first entry). */
+int	 ctl_sub_run(struct ctl *, struct ctl_args *, const struct ctl_sub *,
+	    size_t);
+/* params with "reason" from -m when it was given. */
+json_t	*ctl_sub_reason(const struct ctl_args *, json_t *params);
+
 /* wardenctl-fleet.c */
 int	 cmd_fleet(struct ctl *, struct ctl_args *);
 

@@ -1,0 +1,145 @@
+/*
+ * check_fleet_ctl.c: wardenctl fleet against three real wardens on a real
+ * etcd (fleetlive.h): a stage and a flag written through one member reach
+ * every one, --wait-observed answering once they have (or naming the one
+ * that has not, exit 7); status's table and exit; usage errors change
+ * nothing.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcdloop.h"
+#include "fleetlive.h"
+#include "suite.h"
+#include "testlib.h"
+#include "util.h"
+
+/* wardenctl on host i: its exit status; out and err kept for messages. */
+static int
+ctl_on(int i, char **out, char **err, const char *a1, const char *a2,
+    const char *a3, const char *a4, const char *a5, const char *a6)
+{
+	return harness_ctl(&host[i], out, err, "fleet", a1, a2, a3, a4, a5, a6,
+	    (char *)NULL);
+}
+
+START_TEST(test_ctl_writes)
+{
+	char	*out, *err;
+	json_t	*r;
+	int	 rc;
+
+	rc = ctl_on(0, &out, &err, "stage", "set", "2", "-m", "wave 2",
+	    "--wait-observed=10000");
+	ck_assert_msg(rc == 0, "exit %d: %s%s", rc, out, err);
+	ck_assert_msg(strstr(out, "written /warden/stage at revision") != NULL &&
+	    strstr(out, "applied by every live host (3)") != NULL, "%s", out);
+	free(out);
+	free(err);
+	live_wait_all(json_pack("{s:i}", "stage", 2));
+	rc = ctl_on(1, &out, &err, "flag", "set", "rollout", "60%",
+	    "--wait-observed", NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 60));
+	r = harness_result(&host[2], "flag.get", json_pack("{s:s}", "name",
+	    "rollout"));
+	ck_assert_str_eq(str(json_object_get(r, "changed_by"), "host"), "w2");
+	json_decref(r);
+	rc = ctl_on(2, &out, &err, "flag", "reset", "rollout", NULL, NULL,
+	    NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
+	/* The local op's refusal: a stage not above the fleet's. */
+	rc = ctl_on(0, &out, &err, "stage", "set", "1", NULL, NULL, NULL);
+	ck_assert_msg(rc == 1 && strstr(err, "stage") != NULL, "exit %d: %s",
+	    rc, err);
+	free(out);
+	free(err);
+	rc = ctl_on(0, &out, &err, "stage", "rollback", "1", "-m", "back",
+	    NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+	live_wait_all(json_pack("{s:i}", "stage", 1));
+}
+END_TEST
+
+/* A host stopped: --wait-observed names it at the bound, exit 7. */
+START_TEST(test_ctl_not_observed)
+{
+	char	*out, *err;
+	int	 rc;
+
+	ck_assert_int_eq(harness_signal(&host[2], SIGSTOP), 0);
+	rc = ctl_on(0, &out, &err, "stage", "emergency", "-m", "pager",
+	    "--wait-observed=300", NULL);
+	ck_assert_msg(rc == 7 && strstr(out, "not applied by w3") != NULL,
+	    "exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+	rc = ctl_on(0, &out, &err, "status", NULL, NULL, NULL, NULL, NULL);
+	ck_assert_msg(rc == 6 && strstr(out, "behind") != NULL, "exit %d: %s%s",
+	    rc, out, err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(harness_signal(&host[2], SIGCONT), 0);
+	live_wait_all(json_pack("{s:i}", "stage", 0));
+}
+END_TEST
+
+/* Usage errors: exit 2, nothing written. */
+START_TEST(test_ctl_usage)
+{
+	static const char *const bad[][4] = {
+		{ "stage", "up", NULL, NULL },
+		{ "stage", "set", "x", NULL },
+		{ "stage", "emergency", "now", NULL },
+		{ "flag", "set", "rollout", "101" },
+		{ "flag", "get", "rollout", NULL },
+		{ "nodes", NULL, NULL, NULL },
+	};
+	struct etcd_range	 r;
+	char			*out, *err;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < nitems(bad); i++) {
+		rc = ctl_on(0, &out, &err, bad[i][0], bad[i][1], bad[i][2],
+		    bad[i][3], NULL, NULL);
+		ck_assert_msg(rc == 2, "%s %s: exit %d: %s", bad[i][0],
+		    bad[i][1] != NULL ? bad[i][1] : "", rc, err);
+		free(out);
+		free(err);
+	}
+	r = etcdloop_range(cli, PFX "flags/rollout", NULL);
+	ck_assert_uint_eq(r.n, 0);
+	etcd_range_free(&r);
+	r = etcdloop_range(cli, PFX "stage", NULL);
+	ck_assert_uint_eq(r.n, 0);
+	etcd_range_free(&r);
+}
+END_TEST
+
+static Suite *
+fleet_ctl_suite(void)
+{
+	Suite	*s = suite_create("fleet_ctl");
+	TCase	*tc = tcase_create("fleet_ctl");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, live_setup, live_teardown);
+	tcase_add_test(tc, test_ctl_writes);
+	tcase_add_test(tc, test_ctl_not_observed);
+	tcase_add_test(tc, test_ctl_usage);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SUITE_MAIN(fleet_ctl_suite)

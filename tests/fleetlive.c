@@ -1,0 +1,159 @@
+/*
+ * fleetlive.c: three real wardens, members of one fleet on a real etcd,
+ * for the fleet's live suites (fleetlive.h).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcdloop.h"
+#include "fleet.h"
+#include "fleetlive.h"
+#include "testlib.h"
+#include "util.h"
+
+struct etcdtest		 etcd;
+struct harness		 host[NHOSTS];
+struct etcdc		*cli;
+
+void
+live_start_host(int i)
+{
+	char	*conf;
+
+	conf = cfg(LIVE_CONF, etcd.url, i + 1);
+	ck_assert_msg(harness_start(&host[i], conf) == 0, "w%d did not start",
+	    i + 1);
+	free(conf);
+}
+
+
+/* etcd, and three wardens that have joined (each has put its report). */
+void
+live_setup(void)
+{
+	struct live_reports	lr;
+	int			i;
+
+	etcdloop_setup();
+	etcdtest_start(&etcd);
+	cli = etcdloop_client(&etcd);
+	for (i = 0; i < NHOSTS; i++)
+		live_start_host(i);
+	memset(&lr, 0, sizeof(lr));
+	live_reports_wait(&lr, 1);
+}
+
+void
+live_teardown(void)
+{
+	int	i;
+
+	for (i = 0; i < NHOSTS; i++)
+		harness_cleanup(&host[i]);
+	etcdc_free(cli);
+	etcdtest_cleanup(&etcd);
+}
+
+/* A change's value by ctl-1, with its fields as JSON text. */
+char *
+live_value(const char *fields)
+{
+	char	*t;
+
+	xasprintf(&t, "{%s, \"by\": {\"host\": \"ctl-1\", \"uid\": 1000, "
+	    "\"pid\": 4242}, \"at\": 1714564800000, \"reason\": \"live\"}",
+	    fields);
+	return t;
+}
+
+int64_t
+live_put(const char *key, const char *value)
+{
+	return etcdloop_put(cli, key, value, 0);
+}
+
+/* Every host waits until the condition (stolen) holds. */
+void
+live_wait_all(json_t *cond)
+{
+	int	i;
+
+	for (i = 0; i < NHOSTS; i++)
+		ck_assert_msg(harness_wait(&host[i], json_deep_copy(cond),
+		    LIVE_WAIT) == 0, "w%d: condition not met", i + 1);
+	json_decref(cond);
+}
+
+/* Host i's status.fleet (a new reference). */
+json_t *
+live_fleet_status(int i)
+{
+	json_t	*st = harness_result(&host[i], "status", NULL), *f;
+
+	ck_assert_ptr_nonnull(st);
+	f = json_incref(json_object_get(st, "fleet"));
+	json_decref(st);
+	ck_assert_msg(json_is_object(f), "w%d: no fleet in its status", i + 1);
+	return f;
+}
+
+static void
+live_reports_event(void *arg, json_t *o)
+{
+	struct live_reports	*lr = arg;
+	struct fleet_report	 r;
+	struct etcd_watch	 w;
+	char			 name[FLEET_NAME_BUF], err[ETCD_ERR_MAX];
+	size_t			 i;
+	int			 h, n = 0;
+
+	ck_assert_msg(etcd_parse_watch(o, &w, err) == 0, "%s", err);
+	for (i = 0; i < w.n; i++) {
+		if (fleet_key_parse(PFX, w.events[i].kv.key.p,
+		    w.events[i].kv.key.len, name) != FLEET_KEY_HOST ||
+		    name[0] != 'w')
+			continue;
+		h = atoi(name + 1) - 1;
+		if (h < 0 || h >= NHOSTS)
+			continue;	/* one a test wrote by hand */
+		if (w.events[i].type == ETCD_EVENT_DELETE) {
+			lr->gone[h] = true;
+			continue;
+		}
+		ck_assert_msg(fleet_report_decode("report",
+		    w.events[i].kv.value.p, w.events[i].kv.value.len, &r, err,
+		    sizeof(err)) == 0, "%s", err);
+		if (r.revision >= lr->want && (!lr->want_guard || r.guard.has))
+			lr->seen[h] = true;
+		fleet_report_clear(&r);
+	}
+	etcd_watch_free(&w);
+	for (h = 0; h < NHOSTS; h++)
+		n += lr->seen[h];
+	if (lr->want_gone)
+		lr->done = lr->gone[lr->gone_of];
+	else
+		lr->done = lr->only > 0 ? lr->seen[lr->only - 1] : n == NHOSTS;
+}
+
+/* Watch the hosts' reports from revision from until lr is done. */
+void
+live_reports_wait(struct live_reports *lr, int64_t from)
+{
+	struct etcdloop_watcher	 w;
+	struct etcd_buf		 end;
+	json_t			*body;
+
+	memset(&w, 0, sizeof(w));
+	etcd_prefix_end(PFX "hosts/", &end);
+	body = etcd_req_watch(PFX "hosts/", &end, from);
+	w.r = etcdc_watch(cli, body, live_reports_event, etcdloop_watcher_end,
+	    lr);
+	json_decref(body);
+	etcd_buf_free(&end);
+	ck_assert_ptr_nonnull(w.r);
+	etcdloop_run_until(&lr->done, "the hosts' reports");
+	etcdc_cancel(w.r);
+}
