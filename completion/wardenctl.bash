@@ -14,7 +14,8 @@ _wardenctl_methods="ping version status service.start service.stop
 	service.restart service.signal service.kill service.logs flag.list flag.get flag.set flag.reset
 	stage.get stage.set stage.rollback stage.emergency table.info
 	table.delete table.corrupt recovery wait subscribe config.reload
-	reexec shutdown metrics fleet.status"
+	reexec shutdown metrics fleet.status fleet.flag.set fleet.flag.reset
+	fleet.stage.set fleet.stage.rollback fleet.stage.emergency"
 _wardenctl_states="starting running stopping stopped backoff failed"
 # What wait takes after a service besides its states: a probe's verdict.
 _wardenctl_healths="healthy unhealthy"
@@ -175,6 +176,10 @@ _wardenctl()
 				COMPREPLY=($(compgen -W "-m --reason --wait-observed" -- "$cur")) ;;
 			get|'')	COMPREPLY=($(compgen -W "-n --limit" -- "$cur")) ;;
 			esac ;;
+		fleet)
+			case $sub in
+			stage|flag)	COMPREPLY=($(compgen -W "-m --reason --wait-observed" -- "$cur")) ;;
+			esac ;;
 		drill)	COMPREPLY=($(compgen -W "--report" -- "$cur")) ;;
 		reload)	COMPREPLY=($(compgen -W "-n --dry-run" -- "$cur")) ;;
 		logs)	COMPREPLY=($(compgen -W "-n --lines -f --follow" -- "$cur")) ;;
@@ -226,8 +231,18 @@ _wardenctl()
 		((nargs == 0)) &&
 		    COMPREPLY=($(compgen -W "info delete corrupt" -- "$cur")) ;;
 	fleet)
-		((nargs == 0)) &&
-		    COMPREPLY=($(compgen -W "status" -- "$cur")) ;;
+		if ((nargs == 0)); then
+			COMPREPLY=($(compgen -W "status stage flag" -- "$cur"))
+		elif ((nargs == 1)); then
+			case $sub in
+			stage)	COMPREPLY=($(compgen -W "set rollback emergency" -- "$cur")) ;;
+			flag)	COMPREPLY=($(compgen -W "set reset" -- "$cur")) ;;
+			esac
+		elif ((nargs == 2)) && [[ $sub == flag ]]; then
+			COMPREPLY=($(compgen -W "$(_wardenctl_flags)" -- "$cur"))
+		elif ((nargs == 3)) && [[ $sub == flag ]]; then
+			COMPREPLY=($(compgen -W "on off" -- "$cur"))
+		fi ;;
 	drill)
 		if ((nargs == 0)); then
 			COMPREPLY=($(compgen -W "run" -- "$cur"))

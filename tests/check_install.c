@@ -474,6 +474,7 @@ START_TEST(test_completion)
 	    "t flag flag ''\n"
 	    "t stage stage r\n"
 	    "t fleet fleet ''\n"
+	    "t fleetstage fleet stage ''\n"
 	    "t signal kill a -s TE\n"
 	    "t sigop signal a HU\n"
 	    "t topics events ''\n"
@@ -519,7 +520,10 @@ START_TEST(test_completion)
 		free(want);
 	}
 	inst_has_text(in.out, "\nstart: flag fleet\n", "a command's start");
-	inst_has_text(in.out, "\nfleet: status\n", "fleet's subcommands");
+	inst_has_text(in.out, "\nfleet: status stage flag\n",
+	    "fleet's subcommands");
+	inst_has_text(in.out, "\nfleetstage: set rollback emergency\n",
+	    "fleet stage's subcommands");
 	inst_has_text(in.out, "\nflag: list get set reset read\n", "flag's subcommands");
 	inst_has_text(in.out, "\nstage: rollback\n", "stage's subcommands");
 	inst_has_text(in.out, "\nsignal: TERM\n", "signals");
