@@ -127,6 +127,52 @@ START_TEST(test_ctl_usage)
 }
 END_TEST
 
+/*
+ * Two writes of one key on the same read: a batch's two calls read the
+ * prefix at once (both ranges go out in the same turn, and etcd answers a
+ * read at once while a write waits for its log's sync), so both compare
+ * the key's revision as it was: one transaction wins, the other is a
+ * conflict naming the value now, and every host has the winner's.
+ */
+START_TEST(test_conflict)
+{
+	static const char batch[] = "[{\"jsonrpc\": \"2.0\", \"id\": 1, "
+	    "\"method\": \"fleet.flag.set\", \"params\": {\"name\": "
+	    "\"rollout\", \"value\": 10}}, {\"jsonrpc\": \"2.0\", \"id\": 2, "
+	    "\"method\": \"fleet.flag.set\", \"params\": {\"name\": "
+	    "\"rollout\", \"value\": 20}}]\n";
+	struct harness_conn	*c = harness_conn_open(&host[0]);
+	json_t			*ans, *e, *ok = NULL;
+	const char		*msg;
+	size_t			 i;
+	int			 conflicts = 0;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(harness_conn_send_raw(c, batch, strlen(batch)), 0);
+	ans = harness_read_line(c, 15000);
+	ck_assert_msg(json_is_array(ans) && json_array_size(ans) == 2, "%s",
+	    dump(ans));
+	json_array_foreach(ans, i, e) {
+		if (json_object_get(e, "result") != NULL) {
+			ok = e;
+			continue;
+		}
+		ck_assert_int_eq(num(json_object_get(e, "error"), "code"),
+		    -32004);
+		msg = str(json_object_get(e, "error"), "message");
+		ck_assert_msg(strstr(msg, "/warden/flags/rollout changed since "
+		    "revision") != NULL && strstr(msg, "\"value\":") != NULL,
+		    "%s", msg);
+		conflicts++;
+	}
+	ck_assert_msg(conflicts == 1 && ok != NULL, "%s", dump(ans));
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value",
+	    num(ok, "id") == 1 ? 10 : 20));
+	json_decref(ans);
+	harness_conn_close(c);
+}
+END_TEST
+
 static Suite *
 fleet_ctl_suite(void)
 {
@@ -138,6 +184,7 @@ fleet_ctl_suite(void)
 	tcase_add_test(tc, test_ctl_writes);
 	tcase_add_test(tc, test_ctl_not_observed);
 	tcase_add_test(tc, test_ctl_usage);
+	tcase_add_test(tc, test_conflict);
 	suite_add_tcase(s, tc);
 	return s;
 }
