@@ -228,6 +228,7 @@ START_TEST(test_host_killed)
 	memset(&lr, 0, sizeof(lr));
 	lr.want = rev;
 	live_reports_wait(&lr, 1);
+	live_killed[2] = true;
 	ck_assert_int_eq(harness_signal(&host[2], SIGKILL), 0);
 	memset(&lr, 0, sizeof(lr));
 	lr.want_gone = true;

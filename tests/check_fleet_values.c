@@ -253,6 +253,25 @@ START_TEST(test_values_unknown_flag)
 }
 END_TEST
 
+/* A stage key without values (and with a reason): the stage op alone. */
+START_TEST(test_values_absent)
+{
+	struct fleet_stage	 s = { 1, false, { "ctl-1", 1000, 4242, T0,
+				    (char *)"no values" }, NULL };
+	struct fleet_plan	 p;
+	struct fleet_kv		 kv;
+	char			*t = fleet_value_text(fleet_stage_json(&s));
+
+	kv = kvv_of(PFX "stage", t, 3);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
+	ck_assert_uint_eq(p.nsteps, 1);
+	ck_assert_int_eq(p.step[0].op, FLAGS_OP_STAGE_SET);
+	fleet_plan_free(&p);
+	free(t);
+}
+END_TEST
+
 /* A stage this host lacks rejects its values too: nothing changes. */
 START_TEST(test_values_stage_lacking)
 {
@@ -289,6 +308,7 @@ fleet_values_suite(void)
 	tcase_add_test(tc, test_values_steps);
 	tcase_add_test(tc, test_values_unknown_flag);
 	tcase_add_test(tc, test_values_stage_lacking);
+	tcase_add_test(tc, test_values_absent);
 	suite_add_tcase(s, tc);
 	return s;
 }

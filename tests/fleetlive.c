@@ -16,6 +16,7 @@
 struct etcdtest		 etcd;
 struct harness		 host[NHOSTS];
 struct etcdc		*cli;
+bool			 live_killed[NHOSTS];
 
 void
 live_start_host(int i)
@@ -36,6 +37,7 @@ live_setup(void)
 	struct live_reports	lr;
 	int			i;
 
+	memset(live_killed, 0, sizeof(live_killed));
 	etcdloop_setup();
 	etcdtest_start(&etcd);
 	cli = etcdloop_client(&etcd);
@@ -48,10 +50,21 @@ live_setup(void)
 void
 live_teardown(void)
 {
-	int	i;
+	int	i, status;
 
-	for (i = 0; i < NHOSTS; i++)
+	/* Each warden a test left running exits cleanly (sanitizers too). */
+	for (i = 0; i < NHOSTS; i++) {
+		if (host[i].pid > 0) {
+			json_decref(harness_call(&host[i], "shutdown", NULL));
+			(void)harness_wait_exit(&host[i], LIVE_WAIT);
+		}
+		status = host[i].status;
+		if (!live_killed[i] && status != 0)
+			harness_log_tail(&host[i], 80);
 		harness_cleanup(&host[i]);
+		ck_assert_msg(live_killed[i] || status == 0, "w%d exited with "
+		    "status %d", i + 1, status);
+	}
 	etcdc_free(cli);
 	etcdtest_cleanup(&etcd);
 }

@@ -38,6 +38,7 @@
 extern struct etcdtest	 etcd;
 extern struct harness	 host[NHOSTS];
 extern struct etcdc	*cli;
+extern bool		 live_killed[NHOSTS];	/* a test killed it: no clean exit */
 
 struct live_reports {
 	int64_t	 want;		/* a report's revision at least this */

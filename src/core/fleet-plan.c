@@ -332,9 +332,14 @@ fleet_plan_values(struct fleet_plan *p, struct flags *s,
 	int			 n, rv = 0;
 
 	if (fleet_stage_decode(key, kv->value, kv->valuelen, &sv, why,
-	    whylen) == -1 || sv.values == NULL) {
+	    whylen) == -1) {
 		free(key);
-		return 0;	/* fleet_plan_event() judged the rest */
+		return 0;	/* fleet_plan_event() judged it */
+	}
+	if (sv.values == NULL) {
+		fleet_stage_clear(&sv);
+		free(key);
+		return 0;
 	}
 	for (i = 0; i < s->nflags && rv == 0; i++) {
 		v = json_object_get(sv.values, s->flag[i].name);
