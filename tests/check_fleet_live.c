@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,18 +414,12 @@ START_TEST(test_reload)
 }
 END_TEST
 
-/*
- * An etcd that accepts connections and never answers: warden starts all
- * the same, serves its state, and says since when the fleet is
- * unreachable.
- */
-START_TEST(test_etcd_silent)
+/* A listening loopback socket on a free port; its URL in url. */
+static int
+live_listener(char url[64])
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
-	struct harness		 h;
-	char			*conf, url[64];
-	json_t			*f, *r;
 	int			 fd;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -435,11 +430,60 @@ START_TEST(test_etcd_silent)
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(listen(fd, 64), 0);
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sin.sin_port));
+	snprintf(url, 64, "http://127.0.0.1:%d", ntohs(sin.sin_port));
+	return fd;
+}
+
+/*
+ * A child that answers every request on fd with HTTP 500, as an etcd
+ * behind a failing proxy would. It stays in the test's process group,
+ * which Check kills with the test.
+ */
+static pid_t
+live_http500(int fd)
+{
+	static const char ans[] = "HTTP/1.1 500 Internal Server Error\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 5\r\n"
+	    "Connection: close\r\n\r\noops\n";
+	char	buf[4096];
+	pid_t	pid;
+	int	c;
+
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid > 0)
+		return pid;
+	for (;;) {
+		if ((c = accept(fd, NULL, NULL)) == -1)
+			continue;
+		/* The request's head and body fit one read or two: enough. */
+		(void)read(c, buf, sizeof(buf));
+		(void)write(c, ans, sizeof(ans) - 1);
+		close(c);
+	}
+}
+
+/*
+ * An etcd that never answers, and one that answers HTTP 500: warden
+ * starts all the same, serves its state, and says since when the fleet is
+ * unreachable.
+ */
+START_TEST(test_etcd_broken)
+{
+	struct harness	 h;
+	char		*conf, url[64];
+	json_t		*f, *r;
+	pid_t		 server = -1;
+	int		 fd;
+
+	fd = live_listener(url);
+	if (_i == 1)
+		server = live_http500(fd);
 	conf = cfg(LIVE_CONF, url, 1);
 	ck_assert_int_eq(harness_start(&h, conf), 0);
-	ck_assert_int_eq(harness_wait_log(&h, "fleet: no lease granted: etcd at "
-	    "http://127.0.0.1", LIVE_WAIT), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "fleet: no lease granted: etcd "
+	    "at http://127.0.0.1", LIVE_WAIT), 0);
+	if (_i == 1)
+		ck_assert_int_eq(harness_wait_log(&h, "HTTP 500", LIVE_WAIT), 0);
 	r = harness_result(&h, "flag.get", json_pack("{s:s}", "name",
 	    "rollout"));
 	ck_assert_int_eq(num(r, "value"), 25);
@@ -452,6 +496,10 @@ START_TEST(test_etcd_silent)
 	json_decref(r);
 	ck_assert_int_eq(harness_stop(&h), 0);
 	harness_cleanup(&h);
+	if (server > 0) {
+		ck_assert_int_eq(kill(server, SIGKILL), 0);
+		ck_assert_int_eq(waitpid(server, NULL, 0), server);
+	}
 	close(fd);
 	free(conf);
 }
@@ -582,7 +630,7 @@ fleet_live_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fleet_no_etcd");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_etcd_silent);
+	tcase_add_loop_test(tc, test_etcd_broken, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
