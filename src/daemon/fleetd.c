@@ -422,7 +422,7 @@ fleetd_new(struct event_base *base, const struct config *conf,
 	return 0;
 }
 
-/* What the last image had: where to go on from, its lease, its rejections. */
+/* What the last image had: where it was, its lease, its rejections. */
 static void
 fleetd_take(const json_t *h)
 {
@@ -432,11 +432,14 @@ fleetd_take(const json_t *h)
 
 	if (json_is_integer(lease) && json_integer_value(lease) > 0)
 		fleetd->lease = json_integer_value(lease);
+	/*
+	 * The prefix is still read whole (need_resync): the hosts' reports
+	 * are not handed over, and the state, already there, takes no step.
+	 */
 	if (json_is_integer(rev) && json_integer_value(rev) > 0) {
 		fleetd->revision = json_integer_value(rev);
 		fleetd->applied_at = json_integer_value(json_object_get(h,
 		    "applied_at"));
-		fleetd->need_resync = false;
 	}
 	if (json_is_array(rej) && json_array_size(rej) <= FLEET_REJECTED_MAX) {
 		json_decref(fleetd->rejected);
