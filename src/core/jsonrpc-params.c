@@ -393,3 +393,16 @@ jsonrpc_flag_params(const json_t *params, const char **name,
 	*name = json_string_value(v);
 	return 0;
 }
+
+json_t *
+jsonrpc_change_params(json_t *params)
+{
+	json_t	*own;
+
+	if (!json_is_object(params))
+		return json_incref(params);
+	own = json_copy(params);
+	if (own != NULL)
+		(void)json_object_del(own, "wait_observed");
+	return own;
+}

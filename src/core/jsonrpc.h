@@ -196,6 +196,11 @@ int		 jsonrpc_limit_param(const json_t *params, json_int_t *limit,
 #define JSONRPC_WAIT_OBSERVED_MAX	3600000
 int		 jsonrpc_wait_observed_param(const json_t *params,
 		    json_int_t *ms, struct jsonrpc_error *e);
+/*
+ * The params a change is made of: a copy of params without its
+ * "wait_observed" (a new reference; params itself when not an object).
+ */
+json_t		*jsonrpc_change_params(json_t *params);
 /* subscribe {topics?}: *topics a new list, or NULL for every event. */
 int		 jsonrpc_topics_params(const json_t *params, json_t **topics,
 		    struct jsonrpc_error *e);

@@ -65,7 +65,7 @@ methods_flags_write(struct call *call, enum flags_op op, json_t *params)
 	struct jsonrpc_error	 je;
 	struct pending		*p;
 	json_int_t		 wait_ms;
-	json_t			*own = NULL;
+	json_t			*own;
 
 	if (fleetd_member()) {
 		rpc_error(call, RPC_CONFLICT, "this warden is a fleet member: "
@@ -77,13 +77,10 @@ methods_flags_write(struct call *call, enum flags_op op, json_t *params)
 		rpc_fail(call, &je);
 		return;
 	}
-	if (wait_ms >= 0) {
-		own = json_copy(params);
-		(void)json_object_del(own, "wait_observed");
-	}
+	own = jsonrpc_change_params(params);
 	p = rpc_wait_take(call, PENDING_COMMIT);
 	p->observe_ms = wait_ms;
-	p->commit = flagsvc_change(op, own != NULL ? own : params,
+	p->commit = flagsvc_change(op, own,
 	    p->call.client->uid, p->call.client->pid, methods_flags_done, p);
 	json_decref(own);
 }

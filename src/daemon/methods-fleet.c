@@ -61,9 +61,7 @@ methods_fleet_write(struct call *call, enum flags_op op, json_t *params)
 	}
 	if (!rpc_wait_room(call))
 		return;
-	own = json_is_object(params) ? json_copy(params) : json_incref(params);
-	if (json_is_object(own))
-		(void)json_object_del(own, "wait_observed");
+	own = jsonrpc_change_params(params);
 	p = rpc_wait_take(call, PENDING_FLEET);
 	e = fleetd_write(op, own, p->call.client->uid, p->call.client->pid,
 	    wait_ms, methods_fleet_done, p, &w, err, sizeof(err));
