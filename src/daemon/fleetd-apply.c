@@ -190,7 +190,14 @@ fleetd_apply_events(const struct etcd_watch *w)
 			}
 	}
 	flags_free(s);
-	if (w->revision > rev)
+	/*
+	 * A header holds etcd's revision when the answer was sent, not what
+	 * the watch has sent: a created answer comes before the events the
+	 * watch catches up on, and an answer catching up holds some of them.
+	 * Only a progress notification (no event, not created) says every
+	 * change up to its revision has been sent.
+	 */
+	if (w->n == 0 && !w->created && w->revision > rev)
 		rev = w->revision;
 	if (!change) {		/* hosts' reports only: nothing to tell */
 		fleetd->revision = rev;

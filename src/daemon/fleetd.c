@@ -327,6 +327,9 @@ fleetd_watch(void)
 	etcd_prefix_end(fleetd->prefix, &end);
 	req = etcd_req_watch(fleetd->prefix, &end, fleetd->revision + 1);
 	etcd_buf_free(&end);
+	/* A quiet fleet's revision moves on too, by etcd's progress notes. */
+	json_object_set_new(json_object_get(req, "create_request"),
+	    "progress_notify", json_true());
 	fleetd->watch = etcdc_watch(fleetd->cli, req, fleetd_watch_event,
 	    fleetd_watch_end, fleetd);
 	json_decref(req);
