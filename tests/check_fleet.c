@@ -449,6 +449,26 @@ END_TEST
 
 /* --- who lags ------------------------------------------------------------------------ */
 
+/* A key rejected again at the same revision (a resync) is kept once, last. */
+START_TEST(test_reject_once)
+{
+	json_t	*rej = json_array();
+
+	fleet_report_reject(rej, "k1", 10, "unknown flag");
+	fleet_report_reject(rej, "k2", 11, "garbage");
+	fleet_report_reject(rej, "k1", 10, "unknown flag");
+	ck_assert_uint_eq(json_array_size(rej), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rej,
+	    0), "key")), "k2");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rej,
+	    1), "key")), "k1");
+	/* The same key written again is a new rejection. */
+	fleet_report_reject(rej, "k1", 12, "unknown flag");
+	ck_assert_uint_eq(json_array_size(rej), 3);
+	json_decref(rej);
+}
+END_TEST
+
 START_TEST(test_lag)
 {
 	struct fleet_report	rep[4];
@@ -496,6 +516,7 @@ fleet_suite(void)
 	tcase_add_test(tc, test_report_extra_fields);
 	tcase_add_test(tc, test_random_texts);
 	tcase_add_test(tc, test_report_made);
+	tcase_add_test(tc, test_reject_once);
 	tcase_add_test(tc, test_lag);
 	suite_add_tcase(s, tc);
 	return s;

@@ -167,6 +167,18 @@ void
 fleet_report_reject(json_t *rejected, const char *key, int64_t revision,
     const char *why)
 {
+	const json_t	*r;
+	size_t		 i;
+
+	/* The same key at the same revision, read again (a resync): once. */
+	json_array_foreach(rejected, i, r)
+		if (json_integer_value(json_object_get(r, "revision")) ==
+		    revision && json_is_string(json_object_get(r, "key")) &&
+		    strcmp(json_string_value(json_object_get(r, "key")), key) ==
+		    0) {
+			json_array_remove(rejected, i);
+			break;
+		}
 	json_array_append_new(rejected, json_pack("{s:s, s:I, s:s}",
 	    "key", key, "revision", (json_int_t)revision, "reason", why));
 	while (json_array_size(rejected) > FLEET_REJECTED_MAX)

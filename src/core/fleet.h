@@ -172,7 +172,10 @@ int		 fleet_report_decode(const char *key, const char *text, size_t len,
 void		 fleet_report_make(struct fleet_report *, const struct flags *,
 		    uint64_t generation, int64_t revision, int64_t applied_at,
 		    int64_t unreachable_since, const json_t *rejected);
-/* Keep a rejection in a report's list: the newest FLEET_REJECTED_MAX. */
+/*
+ * Keep a rejection in a report's list, last: the newest FLEET_REJECTED_MAX,
+ * a key at a revision once (a resync reads it again).
+ */
 void		 fleet_report_reject(json_t *rejected, const char *key,
 		    int64_t revision, const char *why);
 
