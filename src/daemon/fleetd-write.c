@@ -310,6 +310,8 @@ fleetd_write_observe(void)
  * The txn: the key as read and, for a stage's value, which carries every
  * flag's, no flag's key changed since the read (each one's mod_revision
  * at most the revision read; none there holds too); then the new value.
+ * A flag's value is made from that flag alone: its own key is enough, and
+ * comparing the others would make writes of different flags conflict.
  */
 static void
 fleetd_write_txn(struct fleetd_write *w, int64_t modrev, const char *value)
