@@ -234,6 +234,33 @@ START_TEST(test_req_txn)
 }
 END_TEST
 
+/*
+ * A compare over a range carries its range_end: every key under a prefix
+ * compared at once, and the single-key compare is the one without it.
+ */
+START_TEST(test_req_txn_range)
+{
+	struct etcd_buf	 end;
+	json_t		*t = etcd_req_txn();
+
+	etcd_prefix_end("/w/f/", &end);
+	ck_assert_int_eq(etcd_txn_compare_range(t, "/w/f/", &end,
+	    ETCD_TARGET_MOD, ETCD_CMP_LESS, 13), 0);
+	ck_assert_int_eq(etcd_txn_compare_range(t, "/w/s", NULL,
+	    ETCD_TARGET_MOD, ETCD_CMP_EQUAL, 0), 0);
+	ck_assert_int_eq(etcd_txn_compare_range(t, "/w/f/", &end,
+	    ETCD_TARGET_MOD, ETCD_CMP_LESS, -1), -1);
+	ck_assert_int_eq(etcd_txn_compare_range(t, "/w/f/", &end,
+	    (enum etcd_target)7, ETCD_CMP_LESS, 1), -1);
+	codec_expect(t, "{'compare': ["
+	    "{'key': 'L3cvZi8=', 'range_end': 'L3cvZjA=', 'target': 'MOD', "
+	    "'result': 'LESS', 'mod_revision': '13'},"
+	    "{'key': 'L3cvcw==', 'target': 'MOD', 'result': 'EQUAL', "
+	    "'mod_revision': '0'}], 'success': [], 'failure': []}");
+	etcd_buf_free(&end);
+}
+END_TEST
+
 START_TEST(test_req_lease)
 {
 	codec_expect(etcd_req_lease_grant(10, 0), "{'TTL': '10'}");
@@ -379,6 +406,7 @@ make_suite(void)
 	tcase_add_test(tc, test_endpoints);
 	tcase_add_test(tc, test_req_kv);
 	tcase_add_test(tc, test_req_txn);
+	tcase_add_test(tc, test_req_txn_range);
 	tcase_add_test(tc, test_req_lease);
 	tcase_add_test(tc, test_split_every_size);
 	tcase_add_test(tc, test_split_bound);

@@ -171,7 +171,7 @@ END_TEST
 
 START_TEST(test_flag_roundtrip)
 {
-	struct fleet_flag	f = { 0, true, { "h", 0, 1, 0, NULL } }, back;
+	struct fleet_flag	f = { 0, true, { "h", 0, 1, 0, NULL }, false }, back;
 	char			err[FLEET_ERR_MAX], *t;
 
 	t = text_of(fleet_flag_json(&f));
@@ -194,6 +194,25 @@ START_TEST(test_flag_roundtrip)
 	f.is_bool = true;
 	t = text_of(fleet_flag_json(&f));
 	ck_assert(strstr(t, "\"value\":40") != NULL);
+	free(t);
+	/* A reset: no value, who and why kept. */
+	f.reset = true;
+	f.by.reason = (char *)"back";
+	t = text_of(fleet_flag_json(&f));
+	ck_assert_str_eq(t, "{\"reset\":true,\"by\":{\"host\":\"h\",\"uid\":0,"
+	    "\"pid\":1},\"at\":0,\"reason\":\"back\"}");
+	ck_assert_int_eq(fleet_flag_decode("k", t, strlen(t), &back, err,
+	    sizeof(err)), 0);
+	ck_assert(back.reset);
+	ck_assert_str_eq(back.by.reason, "back");
+	fleet_audit_clear(&back.by);
+	free(t);
+	/* A value is not a reset. */
+	t = xstrdup("{\"value\": 3, \"by\": {\"host\": \"h\", \"uid\": 0, "
+	    "\"pid\": 1}, \"at\": 0}");
+	ck_assert_int_eq(fleet_flag_decode("k", t, strlen(t), &back, err,
+	    sizeof(err)), 0);
+	ck_assert(!back.reset);
 	free(t);
 }
 END_TEST
@@ -256,6 +275,16 @@ static const struct {
 	{ 1, "{\"value\": 50.0, " BY "}", "value: expected true" },
 	{ 1, "{\"value\": true, \"stage\": 1, " BY "}", "unknown field \"stage\"" },
 	{ 1, "{\"value\": true, \"at\": 5}", "by: missing" },
+	{ 1, "{\"reset\": false, " BY "}", "reset: expected true (a value is written without \"reset\")" },
+	{ 1, "{\"reset\": 1, " BY "}", "reset: expected true" },
+	{ 1, "{\"reset\": null, " BY "}", "reset: expected true" },
+	{ 1, "{\"reset\": \"true\", " BY "}", "reset: expected true" },
+	{ 1, "{\"reset\": false, \"value\": 3, " BY "}", "reset: expected true" },
+	{ 1, "{\"reset\": true, \"value\": 25, " BY "}", "value: not beside \"reset\"" },
+	{ 1, "{\"reset\": true, \"value\": null, " BY "}", "value: not beside \"reset\"" },
+	{ 1, "{\"reset\": true, \"at\": 5}", "by: missing" },
+	{ 1, "{\"reset\": true, \"stage\": 1, " BY "}", "unknown field \"stage\"" },
+	{ 1, "{\"reset\": true, " BY ", \"reason\": 1}", "reason: expected a string or null" },
 	{ 2, "[]", "expected a JSON object" },
 	{ 2, "{\"generation\": 1, \"revision\": 1, \"applied_at\": 1}", "stage: missing" },
 	{ 2, "{\"stage\": 1, \"revision\": 1, \"applied_at\": 1}", "generation: missing" },

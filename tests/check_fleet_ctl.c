@@ -3,7 +3,9 @@
  * etcd (fleetlive.h): a stage and a flag written through one member reach
  * every one, --wait-observed answering once they have (or naming the one
  * that has not, exit 7); status's table and exit; usage errors change
- * nothing.
+ * nothing. Two writers meet in an order the test chooses (etcdproxy.h):
+ * a write whose value depends on what it read conflicts with any change
+ * of it made meanwhile, one that does not goes through.
  */
 #include <check.h>
 #include <signal.h>
@@ -12,7 +14,10 @@
 #include <string.h>
 
 #include "etcdloop.h"
+#include "etcdproxy.h"
+#include "fleet.h"
 #include "fleetlive.h"
+#include "protocol.h"
 #include "suite.h"
 #include "testlib.h"
 #include "util.h"
@@ -127,53 +132,174 @@ START_TEST(test_ctl_usage)
 }
 END_TEST
 
+/* --- two writers, in the order the test chooses ------------------------------------ */
+
 /*
- * Two writes of one key at once: a batch's two calls read the prefix in
- * the same turn (etcd answers a read at once while a write waits for its
- * log's sync), so both usually compare the key's revision as it was: one
- * transaction wins, the other is a conflict naming the value now. When the
- * second read comes after the first write (a slow, sanitized build), the
- * second is refused before its transaction, this host not having applied
- * the first yet: a conflict as well. Either way one wins, and every host
- * has the winner's value.
+ * w2 (host[1]) reaches etcd through the proxy, the others straight: its
+ * write reads the prefix, its transaction is held, another host writes,
+ * and the transaction goes on, compared with what w2 read before.
  */
-START_TEST(test_conflict)
+#define VIA	1
+
+static struct etcdproxy	*proxy;
+
+static void
+conflict_setup(void)
 {
-	static const char batch[] = "[{\"jsonrpc\": \"2.0\", \"id\": 1, "
-	    "\"method\": \"fleet.flag.set\", \"params\": {\"name\": "
-	    "\"rollout\", \"value\": 10}}, {\"jsonrpc\": \"2.0\", \"id\": 2, "
-	    "\"method\": \"fleet.flag.set\", \"params\": {\"name\": "
-	    "\"rollout\", \"value\": 20}}]\n";
-	struct harness_conn	*c = harness_conn_open(&host[0]);
-	json_t			*ans, *e, *ok = NULL;
-	const char		*msg;
-	size_t			 i;
-	int			 conflicts = 0;
+	live_setup_etcd();
+	proxy = etcdproxy_start(etcd.client_port);
+	live_endpoint[VIA] = etcdproxy_url(proxy);
+	live_setup_hosts();
+}
+
+static void
+conflict_teardown(void)
+{
+	live_teardown();
+	etcdproxy_stop(proxy);
+	proxy = NULL;
+	live_endpoint[VIA] = NULL;
+}
+
+/* A fleet write on host i that must succeed. */
+static void
+conflict_write(int i, const char *method, json_t *params)
+{
+	json_t	*r = harness_result(&host[i], method, params);
+
+	ck_assert_msg(r != NULL, "w%d: %s failed", i + 1, method);
+	json_decref(r);
+}
+
+/*
+ * w2's write (method, params stolen) held at its transaction while w1
+ * makes its own (a_method, a_params stolen), then released: w2's answer
+ * (free it).
+ */
+static json_t *
+conflict_race(const char *method, json_t *params, const char *a_method,
+    json_t *a_params)
+{
+	struct harness_conn	*c = harness_conn_open(&host[VIA]);
+	json_t			*ans;
+	long long		 id;
+	int			 held = etcdproxy_held_count(proxy);
 
 	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(harness_conn_send_raw(c, batch, strlen(batch)), 0);
-	ans = harness_read_line(c, 15000);
-	ck_assert_msg(json_is_array(ans) && json_array_size(ans) == 2, "%s",
-	    dump(ans));
-	json_array_foreach(ans, i, e) {
-		if (json_object_get(e, "result") != NULL) {
-			ok = e;
-			continue;
-		}
-		ck_assert_int_eq(num(json_object_get(e, "error"), "code"),
-		    -32004);
-		msg = str(json_object_get(e, "error"), "message");
-		ck_assert_msg((strstr(msg, "/warden/flags/rollout changed since "
-		    "revision") != NULL && strstr(msg, "\"value\":") != NULL) ||
-		    strstr(msg, "this host has not applied revision") != NULL,
-		    "%s", msg);
-		conflicts++;
-	}
-	ck_assert_msg(conflicts == 1 && ok != NULL, "%s", dump(ans));
-	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value",
-	    num(ok, "id") == 1 ? 10 : 20));
-	json_decref(ans);
+	etcdproxy_arm(proxy);
+	id = harness_conn_request(c, method, params);
+	ck_assert_int_ge(id, 0);
+	etcdproxy_wait_held(proxy, LIVE_WAIT);
+	ck_assert_int_eq(etcdproxy_held_count(proxy), held + 1);
+	conflict_write(0, a_method, a_params);
+	etcdproxy_release(proxy);
+	ans = harness_read_response(c, id, LIVE_WAIT);
+	ck_assert_msg(ans != NULL, "w2 did not answer %s", method);
 	harness_conn_close(c);
+	return ans;
+}
+
+/* ans is the compare's conflict, naming key and the revision read. */
+static void
+conflict_expect(json_t *ans, const char *key)
+{
+	json_t		*e = json_object_get(ans, "error");
+	const char	*msg;
+	char		 want[256];
+
+	ck_assert_msg(e != NULL, "no conflict: %s", dump(ans));
+	ck_assert_int_eq(num(e, "code"), RPC_CONFLICT);
+	msg = str(e, "message");
+	snprintf(want, sizeof(want), "%s", key);
+	ck_assert_msg(strstr(msg, want) != NULL &&
+	    strstr(msg, "changed since revision") != NULL, "%s", msg);
+	json_decref(ans);
+}
+
+/* (a) The same key: w2's stage after w1's conflicts; stage 2 everywhere. */
+START_TEST(test_conflict_same_key)
+{
+	char	*stage = fleet_key_stage(PFX);
+
+	conflict_expect(conflict_race("fleet.stage.set", json_pack("{s:i}",
+	    "stage", 1), "fleet.stage.set", json_pack("{s:i}", "stage", 2)),
+	    stage);
+	live_wait_all(json_pack("{s:i}", "stage", 2));
+	free(stage);
+}
+END_TEST
+
+/*
+ * (b) A stage carries every flag's value as its writer read them: w1's
+ * flag set between w2's read and w2's transaction must make w2's stage a
+ * conflict, else every host would put the flag back to what w2 read and
+ * w1's acknowledged write would be lost.
+ */
+START_TEST(test_conflict_stage_after_flag)
+{
+	char	*stage = fleet_key_stage(PFX);
+
+	conflict_expect(conflict_race("fleet.stage.set", json_pack("{s:i}",
+	    "stage", 1), "fleet.flag.set", json_pack("{s:s, s:i}", "name",
+	    "rollout", "value", 60)), stage);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 60));
+	live_wait_all(json_pack("{s:i}", "stage", 0));
+	free(stage);
+}
+END_TEST
+
+/*
+ * (c) The same with a reset, which is a put of a reset record (a deleted
+ * key would leave nothing for the compare to see): w2's stage, carrying
+ * the flag's old value, conflicts, and the flag stays reset everywhere.
+ */
+START_TEST(test_conflict_stage_after_reset)
+{
+	struct etcd_range	 r;
+	struct fleet_flag	 f;
+	char			*stage = fleet_key_stage(PFX);
+	char			*roll = fleet_key_flag(PFX, "rollout");
+	char			 err[FLEET_ERR_MAX];
+
+	conflict_write(0, "fleet.flag.set", json_pack("{s:s, s:i}", "name",
+	    "rollout", "value", 60));
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 60));
+	conflict_expect(conflict_race("fleet.stage.set", json_pack("{s:i}",
+	    "stage", 1), "fleet.flag.reset", json_pack("{s:s, s:s}", "name",
+	    "rollout", "reason", "back")), stage);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
+	live_wait_all(json_pack("{s:i}", "stage", 0));
+	/* The reset is in etcd, with who made it and why. */
+	r = etcdloop_range(cli, roll, NULL);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_msg(fleet_flag_decode(roll, r.kvs[0].value.p,
+	    r.kvs[0].value.len, &f, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(f.reset);
+	ck_assert_str_eq(f.by.host, "w1");
+	ck_assert_str_eq(f.by.reason, "back");
+	fleet_audit_clear(&f.by);
+	etcd_range_free(&r);
+	free(stage);
+	free(roll);
+}
+END_TEST
+
+/*
+ * (d) Flags on different keys: a flag's value does not depend on the
+ * other keys, so w2's flag set after w1's set of another flag succeeds,
+ * and every host has both.
+ */
+START_TEST(test_conflict_other_flags)
+{
+	json_t	*ans;
+
+	ans = conflict_race("fleet.flag.set", json_pack("{s:s, s:i}", "name",
+	    "rollout", "value", 60), "fleet.flag.set", json_pack("{s:s, s:b}",
+	    "name", "dark_mode", "value", 0));
+	ck_assert_msg(json_object_get(ans, "result") != NULL, "%s", dump(ans));
+	json_decref(ans);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 60));
+	live_wait_all(json_pack("{s:s, s:b}", "flag", "dark_mode", "value", 0));
 }
 END_TEST
 
@@ -188,7 +314,14 @@ fleet_ctl_suite(void)
 	tcase_add_test(tc, test_ctl_writes);
 	tcase_add_test(tc, test_ctl_not_observed);
 	tcase_add_test(tc, test_ctl_usage);
-	tcase_add_test(tc, test_conflict);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("conflict");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, conflict_setup, conflict_teardown);
+	tcase_add_test(tc, test_conflict_same_key);
+	tcase_add_test(tc, test_conflict_stage_after_flag);
+	tcase_add_test(tc, test_conflict_stage_after_reset);
+	tcase_add_test(tc, test_conflict_other_flags);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -514,7 +514,8 @@ END_TEST
 /*
  * Fleet writes through a member: a stage (its value carrying every flag's
  * value after it) and a flag reach every host with the writer's audit;
- * what the local op would refuse is refused the same way, nothing written.
+ * what the local op would refuse is refused the same way, nothing written;
+ * a flag's reset record, and its key deleted by hand, reset it everywhere.
  */
 START_TEST(test_fleet_write)
 {
@@ -522,6 +523,7 @@ START_TEST(test_fleet_write)
 	json_t			*res, *v;
 	char			 err[FLEET_ERR_MAX];
 	struct fleet_stage	 st;
+	char			*roll, *fl;
 	int			 i;
 
 	res = harness_result(&host[0], "fleet.stage.set", json_pack("{s:i, s:s}",
@@ -567,12 +569,22 @@ START_TEST(test_fleet_write)
 	r = etcdloop_range(cli, PFX "flags/nope", NULL);
 	ck_assert_uint_eq(r.n, 0);
 	etcd_range_free(&r);
-	/* A reset deletes the key: every host back to the default. */
+	/* A reset puts its record: every host back to the default. */
 	res = harness_result(&host[2], "fleet.flag.reset", json_pack("{s:s}",
 	    "name", "rollout"));
 	ck_assert_ptr_nonnull(res);
 	json_decref(res);
 	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
+	/* The key deleted by hand is a reset as well. */
+	roll = fleet_key_flag(PFX, "rollout");
+	fl = live_value("\"value\": 80");
+	live_put(roll, fl);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 80));
+	json_decref(etcdloop_call_ok(cli, "/v3/kv/deleterange",
+	    etcd_req_delete(roll, NULL)));
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
+	free(fl);
+	free(roll);
 	v = harness_result(&host[0], "fleet.stage.emergency", json_pack("{s:s}",
 	    "reason", "pager"));
 	ck_assert_ptr_nonnull(v);

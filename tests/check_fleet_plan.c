@@ -48,6 +48,20 @@ flag_text(const char *value, int64_t at, const char *reason)
 	return t;
 }
 
+/* A flag key's reset record, by ctl at `at`. */
+static char *
+reset_text(int64_t at, const char *reason)
+{
+	struct fleet_flag	f;
+
+	memset(&f, 0, sizeof(f));
+	f.reset = true;
+	f.by = ctl;
+	f.by.at = at;
+	f.by.reason = (char *)reason;
+	return fleet_value_text(fleet_flag_json(&f));
+}
+
 static struct fleet_kv
 kv_of(const char *key, const char *value, int64_t rev)
 {
@@ -123,6 +137,7 @@ START_TEST(test_sequence)
 	struct fleet_step	 st;
 	struct fleet_kv		 kv;
 	char			 why[FLEET_ERR_MAX], *t;
+	char			*roll = fleet_key_flag(PFX, "checkout_rollout");
 
 	t = stage_text(2, false, T0 + 1000, "go 2");
 	kv = kv_of(PFX "stage", t, 2);
@@ -193,13 +208,39 @@ START_TEST(test_sequence)
 	same_state(fs, d);
 	ck_assert_int_eq(val_of("checkout_rollout"), 25);
 
+	/* A reset record: a reset by its writer, at its time, with its why. */
+	t = flag_text("60", T0 + 5500, NULL);
+	kv = kv_of(roll, t, 9);
+	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
+	fleet_step_clear(&st);
+	direct(d, FLAGS_OP_SET, "{\"name\": \"checkout_rollout\", \"value\": 60}",
+	    T0 + 5500, true);
+	free(t);
+	t = reset_text(T0 + 5600, "done");
+	kv = kv_of(roll, t, 10);
+	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
+	ck_assert_int_eq(st.op, FLAGS_OP_RESET);
+	ck_assert(st.has_by);
+	ck_assert_str_eq(st.by.host, "ctl-1");
+	ck_assert_int_eq(st.at, T0 + 5600);
+	ck_assert_int_eq(st.revision, 10);
+	check_json(json_deep_copy(st.params), "{\"name\": \"checkout_rollout\", "
+	    "\"reason\": \"done\"}");
+	fleet_step_clear(&st);
+	direct(d, FLAGS_OP_RESET, "{\"name\": \"checkout_rollout\", \"reason\": "
+	    "\"done\"}", T0 + 5600, true);
+	same_state(fs, d);
+	ck_assert_int_eq(val_of("checkout_rollout"), 25);
+	free(t);
+	free(roll);
+
 	/* The stage key deleted: the fleet's start, stage 0. */
 	t = stage_text(3, false, T0 + 6000, NULL);
-	kv = kv_of(PFX "stage", t, 9);
+	kv = kv_of(PFX "stage", t, 11);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	fleet_step_clear(&st);
 	free(t);
-	kv = kv_of(PFX "stage", NULL, 10);
+	kv = kv_of(PFX "stage", NULL, 12);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	ck_assert_int_eq(st.op, FLAGS_OP_STAGE_ROLLBACK);
 	fleet_step_clear(&st);
@@ -268,6 +309,42 @@ START_TEST(test_events)
 	same_state(fs, before);
 	ck_assert_ptr_null(st.params);
 	ck_assert_ptr_null(st.key);
+	flags_free(before);
+}
+END_TEST
+
+/* Reset records this host cannot take: rejected whole, saying why. */
+START_TEST(test_reset_rejected)
+{
+	static const struct {
+		const char	*flag, *text, *why;
+	} bad[] = {
+		{ "nope", "{\"reset\": true, \"by\": {\"host\": \"h\", \"uid\": "
+		    "1, \"pid\": 2}, \"at\": 1}", "flag nope is not in this "
+		    "host's configuration" },
+		{ "dark_mode", "{\"reset\": true, \"value\": true, \"by\": "
+		    "{\"host\": \"h\", \"uid\": 1, \"pid\": 2}, \"at\": 1}",
+		    "value: not beside \"reset\"" },
+		{ "dark_mode", "{\"reset\": false, \"by\": {\"host\": \"h\", "
+		    "\"uid\": 1, \"pid\": 2}, \"at\": 1}", "reset: expected true" },
+		{ "dark_mode", "{\"reset\": true, \"at\": 1}", "by: missing" },
+	};
+	struct fleet_step	 st;
+	struct fleet_kv		 kv;
+	struct flags		*before = flags_copy(fs);
+	char			 why[FLEET_ERR_MAX], want[FLEET_ERR_MAX], *key;
+	size_t			 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		key = fleet_key_flag(PFX, bad[i].flag);
+		kv = kv_of(key, bad[i].text, 4);
+		plan_apply(fs, &kv, FLEET_REJECT, &st, why, sizeof(why));
+		snprintf(want, sizeof(want), "%s: %s", key, bad[i].why);
+		ck_assert_msg(strncmp(why, want, strlen(want)) == 0, "got %s",
+		    why);
+		same_state(fs, before);
+		free(key);
+	}
 	flags_free(before);
 }
 END_TEST
@@ -557,7 +634,7 @@ random_local(struct flags *on, int n)
 }
 
 /*
- * Random keys (a stage, an emergency, flags, garbage) at random
+ * Random keys (a stage, an emergency, flags set or reset, garbage) at random
  * revisions: wherever a host starts, a resync brings it to the same
  * values and stage, and a second one has nothing to do.
  */
@@ -585,7 +662,9 @@ START_TEST(test_resync_anywhere)
 				continue;
 			keys[n] = fleet_key_flag(PFX, fs->flag[i].name);
 			snprintf(val, sizeof(val), "%u", fleettest_random() % 101);
-			texts[n] = flag_text(val, T0, NULL);
+			/* A quarter of them reset records. */
+			texts[n] = fleettest_random() % 4 == 0 ?
+			    reset_text(T0, "r") : flag_text(val, T0, NULL);
 			n++;
 		}
 		keys[n] = fleet_key_flag(PFX, "nope");
@@ -625,6 +704,7 @@ fleet_plan_suite(void)
 	tcase_add_checked_fixture(tc, flagcoretest_setup, flagcoretest_teardown);
 	tcase_add_test(tc, test_sequence);
 	tcase_add_loop_test(tc, test_events, 0, (int)nitems(events));
+	tcase_add_test(tc, test_reset_rejected);
 	tcase_add_test(tc, test_no_stages);
 	tcase_add_test(tc, test_random_values);
 	tcase_add_test(tc, test_resync_fresh);

@@ -12,6 +12,7 @@
 
 #include "flagcoretest.h"
 #include "fleet.h"
+#include "fleettest.h"
 #include "suite.h"
 #include "util.h"
 
@@ -297,18 +298,208 @@ START_TEST(test_values_stage_lacking)
 }
 END_TEST
 
+/* op (params as JSON text) tried on the writer at `at`: whether it was made. */
+static bool
+writer_try(enum flags_op op, const char *params, int64_t at)
+{
+	struct flags_actor	 a = { 1000, 4242, "" };
+	struct flags_change	 ch;
+	json_t			*p = parse_json(params), *rec;
+	bool			 made = false;
+
+	if (flags_change_read(op, p, &ch, NULL, 0) == FLAGS_OK &&
+	    flags_op_change(writer, &ch, &a, at, &rec, NULL, 0) == FLAGS_OK) {
+		ck_assert_int_eq(flags_apply(writer, rec), 0);
+		json_decref(rec);
+		made = true;
+	}
+	json_decref(p);
+	return made;
+}
+
+/* A flag key's value by the writer: its value now, or its reset record. */
+static char *
+flagv_text(const char *name, bool reset, int64_t at)
+{
+	struct fleet_flag	f;
+	ssize_t			i = flags_find(writer, name);
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.by.host, sizeof(f.by.host), "ctl-1");
+	f.by.uid = 1000;
+	f.by.pid = 4242;
+	f.by.at = at;
+	f.reset = reset;
+	f.value = writer->flag[i].value;
+	return fleet_value_text(fleet_flag_json(&f));
+}
+
+/* The keys as etcd keeps them: the newest value of each, with its revision. */
+struct values_keys {
+	char	*key[1 + NDEMO];	/* [0] the stage's, then the flags' */
+	char	*text[1 + NDEMO];
+	int64_t	 rev[1 + NDEMO];
+};
+
+/*
+ * One random change made on the writer as a fleet writer makes it (a
+ * stage key with the writer's values, a flag's value, a flag's reset
+ * record), put at revision rev: the slot it went to, or -1 when the op
+ * was refused.
+ */
+static int
+values_random_change(struct values_keys *k, int64_t rev)
+{
+	char	 params[128];
+	size_t	 f = fleettest_random() % writer->nflags;
+	int	 stage = (int)(fleettest_random() % 5), slot = 0;
+	bool	 made, reset = false, emergency = false;
+	int64_t	 at = T0 + rev * 1000;
+
+	switch (fleettest_random() % 5) {
+	case 0:
+		snprintf(params, sizeof(params), "{\"stage\": %d}", stage);
+		made = writer_try(FLAGS_OP_STAGE_SET, params, at);
+		break;
+	case 1:
+		snprintf(params, sizeof(params), "{\"stage\": %d}", stage);
+		made = writer_try(FLAGS_OP_STAGE_ROLLBACK, params, at);
+		break;
+	case 2:
+		made = emergency = writer_try(FLAGS_OP_STAGE_EMERGENCY, "{}",
+		    at);
+		break;
+	case 3:
+		snprintf(params, sizeof(params), "{\"name\": \"%s\", \"value\": "
+		    "%u}", writer->flag[f].name, fleettest_random() % 101);
+		made = writer_try(FLAGS_OP_SET, params, at);
+		slot = 1 + (int)f;
+		break;
+	default:
+		snprintf(params, sizeof(params), "{\"name\": \"%s\"}",
+		    writer->flag[f].name);
+		made = writer_try(FLAGS_OP_RESET, params, at);
+		slot = 1 + (int)f;
+		reset = true;
+		break;
+	}
+	if (!made)
+		return -1;
+	free(k->text[slot]);
+	if (slot == 0) {
+		if (k->key[0] == NULL)
+			k->key[0] = fleet_key_stage(PFX);
+		k->text[0] = stagev_text(writer->stage, emergency, at,
+		    fleet_values_json(writer));
+	} else {
+		if (k->key[slot] == NULL)
+			k->key[slot] = fleet_key_flag(PFX, writer->flag[f].name);
+		k->text[slot] = flagv_text(writer->flag[f].name, reset, at);
+	}
+	k->rev[slot] = rev;
+	return slot;
+}
+/* The keys now, for a resync: the range etcd would answer. */
+static size_t
+values_kvs(const struct values_keys *k, struct fleet_kv *kvs)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < 1 + NDEMO; i++)
+		if (k->text[i] != NULL)
+			kvs[n++] = kvv_of(k->key[i], k->text[i], k->rev[i]);
+	return n;
+}
+
+/* A change from the watch, taken whole: applied, or nothing to do. */
+static void
+watch_any(struct flags *on, const struct fleet_kv *kv)
+{
+	struct fleet_plan	p;
+
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_ne(fleet_plan_change(on, PFX, kv, NOW, &p), FLEET_REJECT);
+	ck_assert_uint_eq(p.nrejects, 0);
+	steps_take(on, &p);
+	fleet_plan_free(&p);
+}
+
+static void
+values_keys_free(struct values_keys *k)
+{
+	size_t	i;
+
+	for (i = 0; i < 1 + NDEMO; i++) {
+		free(k->key[i]);
+		free(k->text[i]);
+	}
+	memset(k, 0, sizeof(*k));
+}
+
+/*
+ * Random fleet writes (stages with their values, flags set, flags reset
+ * by their record) by one writer: a host that watched each change, one
+ * that resyncs from the keys left, and one that watched half of them and
+ * then resyncs all end with the writer's values. A reset must be a record
+ * for this: a flag's key deleted leaves the stage key's older value of it
+ * for a resync to take, where the watching host reset it.
+ */
+START_TEST(test_values_resets_converge)
+{
+	struct values_keys	 k;
+	struct fleet_kv		 kv, kvs[1 + NDEMO];
+	struct flags		*watched, *resynced, *half;
+	int64_t			 rev;
+	int			 round, slot, resets = 0;
+	size_t			 n;
+
+	fleettest_seed(0x9e3779b97f4a7c15ULL);
+	for (round = 0; round < 80; round++) {
+		memset(&k, 0, sizeof(k));
+		flags_free(writer);
+		writer = flags_new(conf);
+		watched = flags_new(conf);
+		half = flags_new(conf);
+		for (rev = 2; rev < 2 + 16; rev++) {
+			if ((slot = values_random_change(&k, rev)) < 0)
+				continue;
+			kv = kvv_of(k.key[slot], k.text[slot], rev);
+			resets += strstr(k.text[slot], "\"reset\"") != NULL;
+			watch_any(watched, &kv);
+			if (rev < 2 + 8)
+				watch_any(half, &kv);
+		}
+		ck_assert_msg(values_equal(watched, writer), "round %d", round);
+		n = values_kvs(&k, kvs);
+		resynced = flags_new(conf);
+		resync_take(resynced, kvs, n);
+		ck_assert_msg(values_equal(resynced, writer), "round %d", round);
+		resync_take(half, kvs, n);
+		ck_assert_msg(values_equal(half, writer), "round %d", round);
+		flags_free(watched);
+		flags_free(resynced);
+		flags_free(half);
+		values_keys_free(&k);
+	}
+	ck_assert_int_gt(resets, 20);
+}
+END_TEST
+
 static Suite *
 fleet_values_suite(void)
 {
 	Suite	*s = suite_create("fleet_values");
 	TCase	*tc = tcase_create("fleet_values");
 
+	/* The random rounds are slow under sanitizers on a busy machine. */
+	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, values_setup, values_teardown);
 	tcase_add_test(tc, test_values_converge);
 	tcase_add_test(tc, test_values_steps);
 	tcase_add_test(tc, test_values_unknown_flag);
 	tcase_add_test(tc, test_values_stage_lacking);
 	tcase_add_test(tc, test_values_absent);
+	tcase_add_test(tc, test_values_resets_converge);
 	suite_add_tcase(s, tc);
 	return s;
 }

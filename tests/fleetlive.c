@@ -18,33 +18,69 @@ struct harness		 host[NHOSTS];
 struct etcdc		*cli;
 bool			 live_killed[NHOSTS];
 
+const char		*live_endpoint[NHOSTS];
+
+/*
+ * Host i's configuration: LIVE_CONF on etcd, or on live_endpoint[i] with
+ * requests bounded by LIVE_VIA_TIMEOUT.
+ */
+static char *
+live_conf(int i)
+{
+	json_error_t	 je;
+	json_t		*j, *f;
+	char		*conf = cfg(LIVE_CONF, live_endpoint[i] != NULL ?
+			    live_endpoint[i] : etcd.url, i + 1), *t;
+
+	if (live_endpoint[i] == NULL)
+		return conf;
+	j = json_loads(conf, 0, &je);
+	ck_assert_msg(j != NULL, "LIVE_CONF: %s", je.text);
+	f = json_object_get(j, "fleet");
+	json_object_set_new(f, "timeout_ms", json_integer(LIVE_VIA_TIMEOUT));
+	t = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	free(conf);
+	return t;
+}
+
 void
 live_start_host(int i)
 {
-	char	*conf;
+	char	*conf = live_conf(i);
 
-	conf = cfg(LIVE_CONF, etcd.url, i + 1);
 	ck_assert_msg(harness_start(&host[i], conf) == 0, "w%d did not start",
 	    i + 1);
 	free(conf);
 }
 
+void
+live_setup_etcd(void)
+{
+	memset(live_killed, 0, sizeof(live_killed));
+	etcdloop_setup();
+	etcdtest_start(&etcd);
+	cli = etcdloop_client(&etcd);
+}
+
+void
+live_setup_hosts(void)
+{
+	struct live_reports	lr;
+	int			i;
+
+	for (i = 0; i < NHOSTS; i++)
+		live_start_host(i);
+	memset(&lr, 0, sizeof(lr));
+	live_reports_wait(&lr, 1);
+}
 
 /* etcd, and three wardens that have joined (each has put its report). */
 void
 live_setup(void)
 {
-	struct live_reports	lr;
-	int			i;
-
-	memset(live_killed, 0, sizeof(live_killed));
-	etcdloop_setup();
-	etcdtest_start(&etcd);
-	cli = etcdloop_client(&etcd);
-	for (i = 0; i < NHOSTS; i++)
-		live_start_host(i);
-	memset(&lr, 0, sizeof(lr));
-	live_reports_wait(&lr, 1);
+	live_setup_etcd();
+	live_setup_hosts();
 }
 
 void

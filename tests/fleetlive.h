@@ -51,11 +51,22 @@ struct live_reports {
 	bool	 want_guard;	/* a report counts once it has a guard */
 };
 
+/*
+ * Host i's etcd endpoint when it is not etcd's own (a proxy's, say: set
+ * before the host starts, NULL again after), its requests then bounded by
+ * LIVE_VIA_TIMEOUT, so that a request the test holds is not given up.
+ */
+#define LIVE_VIA_TIMEOUT	30000
+extern const char	*live_endpoint[NHOSTS];
+
 /* Start host i (w1...) on etcd. */
 void	 live_start_host(int i);
 /* The fixture: etcd, and three wardens that have joined; and after. */
 void	 live_setup(void);
 void	 live_teardown(void);
+/* The fixture in two: etcd and the test's client; then the wardens. */
+void	 live_setup_etcd(void);
+void	 live_setup_hosts(void);
 /* A change's value by ctl-1, its fields as JSON text (malloc'd). */
 char	*live_value(const char *fields);
 /* A put without lease: its revision. */

@@ -15,7 +15,7 @@
 static const char *const fleettest_keys[] = { "stage", "value", "by", "host", "uid",
 	"pid", "at", "reason", "emergency", "generation", "revision",
 	"applied_at", "unreachable_since", "guard", "from", "to", "rejected",
-	"key", "x" };
+	"key", "reset", "x" };
 
 static uint64_t	fleettest_state = 1;
 
@@ -80,6 +80,8 @@ fleettest_good(const char *field)
 		    json_integer(fleettest_next() % 101);
 	if (strcmp(field, "emergency") == 0)
 		return json_false();
+	if (strcmp(field, "reset") == 0)
+		return json_true();
 	if (strcmp(field, "reason") == 0)
 		return fleettest_next() % 2 ? json_null() : json_string("why");
 	if (strcmp(field, "guard") == 0)
@@ -99,7 +101,7 @@ fleettest_object(void)
 {
 	static const char *const kinds[3][9] = {
 		{ "stage", "emergency", "by", "at", "reason", NULL },
-		{ "value", "by", "at", "reason", NULL },
+		{ "value", "reset", "by", "at", "reason", NULL },
 		{ "stage", "generation", "revision", "applied_at",
 		    "unreachable_since", "guard", "rejected", NULL },
 	};

@@ -258,6 +258,14 @@ int
 etcd_txn_compare(json_t *txn, const char *key, enum etcd_target target,
     enum etcd_cmp cmp, int64_t value)
 {
+	return etcd_txn_compare_range(txn, key, NULL, target, cmp, value);
+}
+
+int
+etcd_txn_compare_range(json_t *txn, const char *key,
+    const struct etcd_buf *end, enum etcd_target target, enum etcd_cmp cmp,
+    int64_t value)
+{
 	static const char *const targets[] = { "MOD", "VERSION", "CREATE" };
 	static const char *const fields[] = { "mod_revision", "version",
 					      "create_revision" };
@@ -268,7 +276,7 @@ etcd_txn_compare(json_t *txn, const char *key, enum etcd_target target,
 	if (value < 0 || (unsigned)target > ETCD_TARGET_CREATE ||
 	    (unsigned)cmp > ETCD_CMP_GREATER)
 		return -1;
-	c = etcd_keyed(key, NULL);
+	c = etcd_keyed(key, end);
 	json_object_set_new(c, "target", json_string(targets[target]));
 	json_object_set_new(c, "result", json_string(results[cmp]));
 	json_object_set_new(c, fields[target], etcd_int64_json(value));

@@ -107,6 +107,15 @@ json_t		*etcd_req_txn(void);
 int		 etcd_txn_compare(json_t *txn, const char *key,
 		    enum etcd_target, enum etcd_cmp, int64_t value);
 /*
+ * A compare over every key of [key, end) (etcd 3.3 and later): it holds
+ * when it holds for each key there, and for none there (an absent key's
+ * fields are 0). A key deleted from the range leaves no trace a compare
+ * could see: writers that must notice one put a value instead.
+ */
+int		 etcd_txn_compare_range(json_t *txn, const char *key,
+		    const struct etcd_buf *end, enum etcd_target,
+		    enum etcd_cmp, int64_t value);
+/*
  * An op added to success or failure: req (stolen) made by
  * etcd_req_range, _put or _delete, as kind says.
  */

@@ -147,7 +147,7 @@ fleet_plan_stage(const struct flags *fs, const char *key,
 	return v;
 }
 
-/* A flag's key: its value set, or its deletion a reset. */
+/* A flag's key: its value set; its reset record, or its deletion, a reset. */
 static enum fleet_verdict
 fleet_plan_flag(const struct flags *fs, const char *name, const char *key,
     const struct fleet_kv *kv, int64_t now_ms, struct fleet_step *st,
@@ -167,9 +167,14 @@ fleet_plan_flag(const struct flags *fs, const char *name, const char *key,
 	if (fleet_flag_decode(key, kv->value, kv->valuelen, &f, err,
 	    sizeof(err)) == -1)
 		return fleet_reject(why, whylen, "%s", err);
-	v = fleet_step_make(st, FLAGS_OP_SET, json_pack("{s:s, s:o}", "name",
-	    name, "value", f.is_bool ? json_boolean(f.value == 100) :
-	    json_integer(f.value)), &f.by, now_ms, key, kv->mod_revision);
+	if (f.reset)
+		v = fleet_step_make(st, FLAGS_OP_RESET, json_pack("{s:s}",
+		    "name", name), &f.by, now_ms, key, kv->mod_revision);
+	else
+		v = fleet_step_make(st, FLAGS_OP_SET, json_pack("{s:s, s:o}",
+		    "name", name, "value", f.is_bool ?
+		    json_boolean(f.value == 100) : json_integer(f.value)),
+		    &f.by, now_ms, key, kv->mod_revision);
 	fleet_audit_clear(&f.by);
 	return v;
 }
@@ -502,7 +507,10 @@ fleet_target_make(struct fleet_target *tg, const struct flags *fs,
 	free(ord);
 }
 
-/* The writer of kv (a stage or flag key that decoded), or false. */
+/*
+ * The writer of kv (a stage or flag key that decoded), or false; whether
+ * it is an emergency, or a flag's reset record.
+ */
 static bool
 fleet_kv_audit(const char *prefix, const struct fleet_kv *kv, bool *emergency,
     struct fleet_audit *a)
@@ -525,10 +533,26 @@ fleet_kv_audit(const char *prefix, const struct fleet_kv *kv, bool *emergency,
 	}
 	if (kind == FLEET_KEY_FLAG && fleet_flag_decode("", kv->value,
 	    kv->valuelen, &f, NULL, 0) == 0) {
+		*emergency = f.reset;
 		*a = f.by;
 		return true;
 	}
 	return false;
+}
+
+/* kv resets its flag: its reset record, or its key deleted. */
+static bool
+fleet_kv_resets(const char *prefix, const struct fleet_kv *kv)
+{
+	struct fleet_audit	a;
+	bool			reset;
+
+	if (kv->deleted)
+		return true;
+	if (!fleet_kv_audit(prefix, kv, &reset, &a))
+		return false;
+	fleet_audit_clear(&a);
+	return reset;
 }
 
 /*
@@ -606,7 +630,9 @@ fleet_plan_to_flags(struct fleet_plan *p, struct flags *s,
 		by_flag = kv != NULL && fleet_key_parse(prefix, kv->key,
 		    kv->keylen, name) == FLEET_KEY_FLAG;
 		key = fleet_key_flag(prefix, f->name);
-		if (!by_flag && f->value == f->dflt)
+		/* A reset by its key is a reset here too, by its writer. */
+		if (f->value == f->dflt && (!by_flag ||
+		    fleet_kv_resets(prefix, kv)))
 			fleet_plan_step(p, s, prefix, FLAGS_OP_RESET,
 			    json_pack("{s:s}", "name", f->name), kv, key,
 			    now_ms);

@@ -29,8 +29,8 @@ struct fleet_dec {
 
 static const char *const fleet_stage_fields[] = { "stage", "emergency", "by",
 	"at", "reason", "values", NULL };
-static const char *const fleet_flag_fields[] = { "value", "by", "at",
-	"reason", NULL };
+static const char *const fleet_flag_fields[] = { "value", "reset", "by",
+	"at", "reason", NULL };
 static const char *const fleet_by_fields[] = { "host", "uid", "pid", NULL };
 
 static int
@@ -268,6 +268,29 @@ out:
 	return rv;
 }
 
+/*
+ * A flag's "reset": absent (a value), or true with no "value" beside it
+ * (the flag back to its default, by whom and why). false is refused: a
+ * value is written without it, so false would only be a second spelling.
+ */
+static int
+fleet_dec_reset(struct fleet_dec *d, json_t *obj, bool *reset)
+{
+	json_t	*r = json_object_get(obj, "reset");
+
+	*reset = false;
+	if (r == NULL)
+		return 0;
+	if (!json_is_true(r))
+		return fleet_dec_fail(d, "reset", "expected true (a value is "
+		    "written without \"reset\")");
+	if (json_object_get(obj, "value") != NULL)
+		return fleet_dec_fail(d, "value", "not beside \"reset\" (a "
+		    "reset has no value: the flag goes to its default)");
+	*reset = true;
+	return 0;
+}
+
 int
 fleet_flag_decode(const char *key, const char *text, size_t len,
     struct fleet_flag *out, char *err, size_t errlen)
@@ -279,8 +302,13 @@ fleet_flag_decode(const char *key, const char *text, size_t len,
 	memset(out, 0, sizeof(*out));
 	if ((v = fleet_dec_load(&d, text, len)) == NULL)
 		return -1;
-	if (fleet_dec_known(&d, NULL, v, fleet_flag_fields) == -1)
+	if (fleet_dec_known(&d, NULL, v, fleet_flag_fields) == -1 ||
+	    fleet_dec_reset(&d, v, &out->reset) == -1)
 		goto out;
+	if (out->reset) {
+		rv = fleet_dec_audit(&d, v, &out->by);
+		goto out;
+	}
 	if ((e = json_object_get(v, "value")) == NULL) {
 		fleet_dec_fail(&d, "value", "missing");
 		goto out;
@@ -443,9 +471,12 @@ fleet_stage_json(const struct fleet_stage *s)
 json_t *
 fleet_flag_json(const struct fleet_flag *f)
 {
-	json_t	*v = f->is_bool && (f->value == 0 || f->value == 100) ?
-		    json_boolean(f->value == 100) : json_integer(f->value);
+	json_t	*v;
 
+	if (f->reset)
+		return fleet_audit_add(json_pack("{s:b}", "reset", 1), &f->by);
+	v = f->is_bool && (f->value == 0 || f->value == 100) ?
+	    json_boolean(f->value == 100) : json_integer(f->value);
 	return fleet_audit_add(json_pack("{s:o}", "value", v), &f->by);
 }
 

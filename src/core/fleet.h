@@ -19,7 +19,13 @@
  *			reported; a flag of this host's missing from values
  *			keeps its value.
  *	P "flags/" NAME	{"value": true|false|0..100, "by": BY, "at": MS,
- *			 "reason": S|null}; the key deleted: the flag reset
+ *			 "reason": S|null}, or {"reset": true, "by": BY,
+ *			 "at": MS, "reason": S|null}: the flag reset to its
+ *			 default. A fleet write resets with that record, not
+ *			 by deleting the key: a deletion leaves nothing in the
+ *			 range for a transaction's compare to see (fleetd-write.c),
+ *			 and the record keeps who reset it and why. The key
+ *			 deleted by hand still means the flag reset.
  *	P "hosts/" HOST	{"stage": N, "generation": G, "revision": R,
  *			 "applied_at": MS, "unreachable_since": MS|null,
  *			 "guard": null|{"from", "to", "reason", "at"},
@@ -39,7 +45,8 @@
  * A host applies the changes in etcd revision order, each as the local
  * op it matches (fleet_plan_event()): a stage above the current one is a
  * stage.set, below a stage.rollback, equal nothing; an emergency is
- * stage.emergency; a flag's value flag.set, its deletion flag.reset. What
+ * stage.emergency; a flag's value flag.set, its reset record or its
+ * deletion flag.reset. What
  * it cannot apply (garbage, an unknown flag, a stage its configuration
  * lacks) is rejected with a reason naming the key, never applied halfway.
  * At start or after a compaction it reads the whole prefix and takes the
@@ -119,6 +126,7 @@ struct fleet_flag {
 	int			value;		/* 0..100 */
 	bool			is_bool;	/* written as true/false */
 	struct fleet_audit	by;
+	bool			reset;		/* the flag reset: no value */
 };
 
 /* The last guard rollback a host made (a local write it reports). */

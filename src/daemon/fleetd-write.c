@@ -7,10 +7,19 @@
  * computed, is not the fleet's), makes the change on a copy of its state
  * as the local op would (so that it is refused for the same reasons: a
  * stage not above the current one, a flag this configuration lacks), and
- * writes the key in a transaction that compares the key's mod_revision
- * with the one read: a key changed meanwhile fails the compare, and the
- * write is answered as a conflict with the key's value now. A stage's
- * value carries every flag's value after the change (fleet.h).
+ * writes the key in a transaction that compares what the value was made
+ * from with what was read: changed meanwhile, the compare fails and the
+ * write is answered as a conflict with the key's value now.
+ *
+ * What a value is made from depends on the op. A stage's value carries
+ * every flag's value after the change (fleet.h), so a stage set, rollback
+ * or emergency compares the stage key and every flag's key: a flag
+ * written after the read would otherwise be put back, on every host, to
+ * what this writer read, and that acknowledged write lost. A flag's set
+ * or reset depends on nothing but the flag, so it compares its own key
+ * alone, and writes of different flags never conflict. A reset is a put
+ * of a reset record, not a delete: a compare over a range sees the keys
+ * in it, not one deleted from it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +43,7 @@ struct fleetd_write {
 	pid_t			 pid;
 	struct etcdc_req	*req;
 	char			*key;
+	char			*flags;		/* the flags' prefix a stage compares */
 	int64_t			 read_rev;	/* the range's */
 	int64_t			 wait_ms;	/* -1: answered once written */
 	int64_t			 observe_rev;	/* written: the revision to observe */
@@ -62,6 +72,7 @@ fleetd_write_free(struct fleetd_write *w)
 	if (w->timer != NULL)
 		event_free(w->timer);
 	free(w->key);
+	free(w->flags);
 	free(w);
 }
 
@@ -146,10 +157,7 @@ fleetd_write_audit(struct fleet_audit *a, const struct fleetd_write *w,
 	a->reason = reason != NULL ? xstrdup(reason) : NULL;
 }
 
-/*
- * The op made on a copy of this host's state: the key and its new value
- * (NULL: the key deleted), or an error.
- */
+/* The op made on a copy of this host's state: the key and its new value. */
 static enum fleetd_err
 fleetd_write_value(struct fleetd_write *w, char **value, char *err,
     size_t errlen)
@@ -183,15 +191,14 @@ fleetd_write_value(struct fleetd_write *w, char **value, char *err,
 	json_decref(rec);
 	if (w->op == FLAGS_OP_SET || w->op == FLAGS_OP_RESET) {
 		w->key = fleet_key_flag(fleetd->prefix, ch.name);
-		if (w->op == FLAGS_OP_SET) {
-			i = flags_find(s, ch.name);
-			memset(&fl, 0, sizeof(fl));
-			fl.value = s->flag[i].value;
-			fl.is_bool = json_is_boolean(ch.value);
-			fleetd_write_audit(&fl.by, w, ch.reason, now);
-			*value = fleet_value_text(fleet_flag_json(&fl));
-			fleet_audit_clear(&fl.by);
-		}
+		i = flags_find(s, ch.name);
+		memset(&fl, 0, sizeof(fl));
+		fl.reset = w->op == FLAGS_OP_RESET;
+		fl.value = s->flag[i].value;
+		fl.is_bool = json_is_boolean(ch.value);
+		fleetd_write_audit(&fl.by, w, ch.reason, now);
+		*value = fleet_value_text(fleet_flag_json(&fl));
+		fleet_audit_clear(&fl.by);
 	} else {
 		w->key = fleet_key_stage(fleetd->prefix);
 		memset(&st, 0, sizeof(st));
@@ -225,11 +232,13 @@ fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
 	if (!t.succeeded) {
 		now = t.n > 0 && t.resp[0].kind == ETCD_OP_RANGE ?
 		    &t.resp[0].range : NULL;
-		fleetd_write_end(w, FLEETD_CONFLICT, NULL, "%s changed since "
-		    "revision %lld was read (now: %.*s)", w->key,
-		    (long long)w->read_rev, now != NULL && now->n > 0 ?
-		    (int)now->kvs[0].value.len : 7, now != NULL && now->n > 0 ?
-		    now->kvs[0].value.p : "deleted");
+		fleetd_write_end(w, FLEETD_CONFLICT, NULL, "%s%s%s changed "
+		    "since revision %lld was read (%s now: %.*s)", w->key,
+		    w->flags != NULL ? " or a flag under " : "",
+		    w->flags != NULL ? w->flags : "", (long long)w->read_rev,
+		    w->key, now != NULL && now->n > 0 ?
+		    (int)now->kvs[0].value.len : 6, now != NULL && now->n > 0 ?
+		    now->kvs[0].value.p : "absent");
 	} else if (w->wait_ms < 0)
 		fleetd_write_end(w, FLEETD_OK, json_pack("{s:s, s:I}", "key",
 		    w->key, "revision", (json_int_t)t.revision), NULL);
@@ -297,19 +306,29 @@ fleetd_write_observe(void)
 	}
 }
 
-/* The txn: the key as read, then the new value (NULL: deleted). */
+/*
+ * The txn: the key as read and, for a stage's value, which carries every
+ * flag's, no flag's key changed since the read (each one's mod_revision
+ * at most the revision read; none there holds too); then the new value.
+ * A flag's value is made from that flag alone: its own key is enough, and
+ * comparing the others would make writes of different flags conflict.
+ */
 static void
 fleetd_write_txn(struct fleetd_write *w, int64_t modrev, const char *value)
 {
-	json_t	*txn = etcd_req_txn();
+	json_t		*txn = etcd_req_txn();
+	struct etcd_buf	 end;
 
 	etcd_txn_compare(txn, w->key, ETCD_TARGET_MOD, ETCD_CMP_EQUAL, modrev);
-	if (value != NULL)
-		etcd_txn_op(txn, true, ETCD_OP_PUT, etcd_req_put(w->key, value,
-		    strlen(value), 0));
-	else
-		etcd_txn_op(txn, true, ETCD_OP_DELETE, etcd_req_delete(w->key,
-		    NULL));
+	if (w->op != FLAGS_OP_SET && w->op != FLAGS_OP_RESET) {
+		w->flags = fleet_key_flag(fleetd->prefix, "");
+		etcd_prefix_end(w->flags, &end);
+		etcd_txn_compare_range(txn, w->flags, &end, ETCD_TARGET_MOD,
+		    ETCD_CMP_LESS, w->read_rev + 1);
+		etcd_buf_free(&end);
+	}
+	etcd_txn_op(txn, true, ETCD_OP_PUT, etcd_req_put(w->key, value,
+	    strlen(value), 0));
 	etcd_txn_op(txn, false, ETCD_OP_RANGE, etcd_req_range(w->key, NULL, 0,
 	    0));
 	w->req = etcdc_call(fleetd->cli, "/v3/kv/txn", txn, fleetd_write_txn_cb,
