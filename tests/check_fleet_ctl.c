@@ -35,7 +35,7 @@ START_TEST(test_ctl_writes)
 	rc = ctl_on(0, &out, &err, "stage", "set", "2", "-m", "wave 2",
 	    "--wait-observed=10000");
 	ck_assert_msg(rc == 0, "exit %d: %s%s", rc, out, err);
-	ck_assert_msg(strstr(out, "written /warden/stage at revision") != NULL &&
+	ck_assert_msg(strstr(out, "written /warden/desired/stage at revision") != NULL &&
 	    strstr(out, "applied by every live host (3)") != NULL, "%s", out);
 	free(out);
 	free(err);
@@ -118,10 +118,10 @@ START_TEST(test_ctl_usage)
 		free(out);
 		free(err);
 	}
-	r = etcdloop_range(cli, PFX "flags/rollout", NULL);
+	r = etcdloop_range(cli, PFX "desired/flags/rollout", NULL);
 	ck_assert_uint_eq(r.n, 0);
 	etcd_range_free(&r);
-	r = etcdloop_range(cli, PFX "stage", NULL);
+	r = etcdloop_range(cli, PFX "desired/stage", NULL);
 	ck_assert_uint_eq(r.n, 0);
 	etcd_range_free(&r);
 }
@@ -163,7 +163,7 @@ START_TEST(test_conflict)
 		ck_assert_int_eq(num(json_object_get(e, "error"), "code"),
 		    -32004);
 		msg = str(json_object_get(e, "error"), "message");
-		ck_assert_msg((strstr(msg, "/warden/flags/rollout changed since "
+		ck_assert_msg((strstr(msg, "/warden/desired/flags/rollout changed since "
 		    "revision") != NULL && strstr(msg, "\"value\":") != NULL) ||
 		    strstr(msg, "this host has not applied revision") != NULL,
 		    "%s", msg);
