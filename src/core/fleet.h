@@ -86,7 +86,7 @@ enum fleet_key_kind {
 	FLEET_KEY_HOST,		/* name: the host's */
 };
 
-#define FLEET_DESIRED	"desired/"	/* the fleet's stage and flags, under P */
+#define FLEET_DESIRED	"desired/"	/* under P: the fleet's stage, flags */
 #define FLEET_HOSTS	"hosts/"	/* the hosts' reports, under P */
 
 /*
@@ -104,8 +104,8 @@ char		*fleet_key_range_end(const char *prefix);
 /*
  * What key (len bytes, as etcd gives them: maybe not NUL-terminated, maybe
  * holding NULs) is. Strict: "desired/flags/" and "hosts/" must be followed
- * by a valid name and nothing more; anything else under P is unknown. name (FLEET_NAME_BUF) gets the flag's or
- * host's name, "" for the others.
+ * by a valid name and nothing more; anything else under P is unknown.
+ * name (FLEET_NAME_BUF) gets the flag's or host's name, "" for the others.
  */
 enum fleet_key_kind fleet_key_parse(const char *prefix, const char *key,
 		    size_t len, char name[FLEET_NAME_BUF]);

@@ -4,11 +4,16 @@
  *
  * A member does not watch the reports: every host reporting each change
  * to every other would make N * N events for N hosts. Only while at least
- * one write waits (wait_observed) does this member keep a view of them:
- * a range of P"hosts/" (who is live, at which revision), then ONE watch
- * from the range's revision + 1, however many writes wait. Each change of
- * the view is handed to the waiting writes (fleetd_write_observe()). When
- * the last write stops waiting, the watch is canceled and the view is
+ * one write waits (wait_observed) does this member keep a view of them,
+ * ONE for however many writes wait: a watch of P"hosts/" from now, then,
+ * once etcd says at which revision C it was created, a range of P"hosts/"
+ * at C (who is live, at which revision); what the watch brings meanwhile
+ * waits for the range, then each change of the view is handed to the
+ * waiting writes (fleetd_write_observe()). The watch comes first because
+ * etcd serves a watch that starts in the past (a range, then a watch from
+ * its revision + 1, with reports put in between) from its unsynced group,
+ * which it catches up only every 100 ms: each write would wait that long.
+ * When the last write stops waiting, the watch is canceled and the view
  * dropped.
  *
  * etcd failing meanwhile: the view is kept as last seen (a host that
@@ -53,22 +58,39 @@ fleetd_hosts_failed(const char *why)
 	fleetd_backoff(fleetd->hosts_retry_ev, &fleetd->hosts_backoff_ms);
 }
 
-/* The watch is over (it failed, or etcd canceled it): read them again. */
+/* The watch and the range are over (one failed): both again, later. */
 static void
 fleetd_hosts_drop(const char *why)
 {
 	if (fleetd->hosts_watch != NULL)
 		etcdc_cancel(fleetd->hosts_watch);
-	fleetd->hosts_watch = NULL;
+	if (fleetd->hosts_call != NULL)
+		etcdc_cancel(fleetd->hosts_call);
+	fleetd->hosts_watch = fleetd->hosts_call = NULL;
+	json_array_clear(fleetd->hosts_queue);
 	fleetd_hosts_failed(why);
 }
+
+/* A watch answer's events in the view: whether there were any. */
+static bool
+fleetd_hosts_apply(const struct etcd_watch *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->n; i++)
+		fleetd_hosts_kv(fleetd->hosts, &w->events[i].kv,
+		    w->events[i].type == ETCD_EVENT_DELETE);
+	return w->n > 0;
+}
+
+static void	fleetd_hosts_range(int64_t revision);
 
 static void
 fleetd_hosts_event(void *arg, json_t *object)
 {
 	struct etcd_watch	w;
 	char			err[ETCD_ERR_MAX];
-	size_t			i;
+	bool			changed = false;
 
 	(void)arg;
 	if (etcd_parse_watch(object, &w, err) == -1) {
@@ -81,15 +103,23 @@ fleetd_hosts_event(void *arg, json_t *object)
 		etcd_watch_free(&w);
 		return;
 	}
-	if (w.created)
-		fleetd->hosts_backoff_ms = 0;
+	if (w.created && w.revision <= 0) {
+		fleetd_hosts_drop("etcd created the watch without saying at "
+		    "which revision");
+		etcd_watch_free(&w);
+		return;
+	}
 	fleetd->events += w.n;
-	for (i = 0; i < w.n; i++)
-		fleetd_hosts_kv(fleetd->hosts, &w.events[i].kv,
-		    w.events[i].type == ETCD_EVENT_DELETE);
+	if (w.created) {
+		fleetd->hosts_backoff_ms = 0;
+		fleetd_hosts_range(w.revision);
+	} else if (fleetd->hosts_call != NULL || fleetd->hosts == NULL)
+		json_array_append(fleetd->hosts_queue, object);	/* after it */
+	else
+		changed = fleetd_hosts_apply(&w);
 	etcd_watch_free(&w);
 	/* Last: a write answered may be the last, and end the watch. */
-	if (i > 0)
+	if (changed)
 		fleetd_write_observe();
 }
 
@@ -99,19 +129,20 @@ fleetd_hosts_end(void *arg, enum etcdc_end end, const char *error)
 	(void)arg;
 	(void)end;
 	fleetd->hosts_watch = NULL;
-	fleetd_hosts_failed(error != NULL ? error : "the watch was closed by "
+	fleetd_hosts_drop(error != NULL ? error : "the watch was closed by "
 	    "etcd");
 }
 
+/* From now on: etcd says at which revision once it is created. */
 static void
-fleetd_hosts_watch(int64_t from)
+fleetd_hosts_watch(void)
 {
 	struct etcd_buf	 end;
 	json_t		*req;
 	char		*hosts = fleet_key_hosts(fleetd->prefix);
 
 	etcd_prefix_end(hosts, &end);
-	req = etcd_req_watch(hosts, &end, from);
+	req = etcd_req_watch(hosts, &end, 0);
 	etcd_buf_free(&end);
 	free(hosts);
 	fleetd->hosts_watch = etcdc_watch(fleetd->cli, req, fleetd_hosts_event,
@@ -123,39 +154,47 @@ static void
 fleetd_hosts_range_cb(void *arg, int status, json_t *answer, const char *error)
 {
 	struct etcd_range	 r;
+	struct etcd_watch	 w;
 	char			 err[ETCD_ERR_MAX];
-	json_t			*view;
+	json_t			*view, *o;
 	size_t			 i;
 
 	(void)arg;
 	(void)status;
 	fleetd->hosts_call = NULL;
 	if (error != NULL || etcd_parse_range(answer, &r, err) == -1) {
-		fleetd_hosts_failed(error != NULL ? error : err);
+		fleetd_hosts_drop(error != NULL ? error : err);
 		return;
 	}
 	view = json_object();
 	for (i = 0; i < r.n; i++)
 		fleetd_hosts_kv(view, &r.kvs[i], false);
+	etcd_range_free(&r);
 	json_decref(fleetd->hosts);
 	fleetd->hosts = view;
 	free(fleetd->hosts_error);
 	fleetd->hosts_error = NULL;
-	fleetd_hosts_watch(r.revision + 1);
-	etcd_range_free(&r);
+	/* What the watch brought meanwhile, after the range's revision. */
+	json_array_foreach(fleetd->hosts_queue, i, o)
+		if (etcd_parse_watch(o, &w, err) == 0) {
+			(void)fleetd_hosts_apply(&w);
+			etcd_watch_free(&w);
+		}
+	json_array_clear(fleetd->hosts_queue);
 	/* Last: a write answered may be the last, and end the watch. */
 	fleetd_write_observe();
 }
 
+/* The reports as they were at revision, the watch's. */
 static void
-fleetd_hosts_range(void)
+fleetd_hosts_range(int64_t revision)
 {
 	struct etcd_buf	 end;
 	json_t		*req;
 	char		*hosts = fleet_key_hosts(fleetd->prefix);
 
 	etcd_prefix_end(hosts, &end);
-	req = etcd_req_range(hosts, &end, 0, 0);
+	req = etcd_req_range(hosts, &end, revision, 0);
 	etcd_buf_free(&end);
 	free(hosts);
 	fleetd->hosts_call = etcdc_call(fleetd->cli, "/v3/kv/range", req,
@@ -171,7 +210,7 @@ fleetd_hosts_retry_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	if (fleetd != NULL && fleetd->hosts_holds > 0 &&
 	    fleetd->hosts_call == NULL && fleetd->hosts_watch == NULL)
-		fleetd_hosts_range();
+		fleetd_hosts_watch();
 }
 
 void
@@ -182,7 +221,9 @@ fleetd_hosts_hold(void)
 	if (fleetd->hosts_retry_ev == NULL && (fleetd->hosts_retry_ev =
 	    evtimer_new(fleetd->base, fleetd_hosts_retry_cb, NULL)) == NULL)
 		fatalx("cannot create the fleet's hosts timer");
-	fleetd_hosts_range();
+	if (fleetd->hosts_queue == NULL)
+		fleetd->hosts_queue = json_array();
+	fleetd_hosts_watch();
 }
 
 /* No more view: the watch and the range canceled, the view dropped. */
@@ -194,6 +235,7 @@ fleetd_hosts_clear(void)
 	if (fleetd->hosts_watch != NULL)
 		etcdc_cancel(fleetd->hosts_watch);
 	fleetd->hosts_call = fleetd->hosts_watch = NULL;
+	json_array_clear(fleetd->hosts_queue);
 	if (fleetd->hosts_retry_ev != NULL)
 		evtimer_del(fleetd->hosts_retry_ev);
 	json_decref(fleetd->hosts);
@@ -220,4 +262,6 @@ fleetd_hosts_stop(void)
 	if (fleetd->hosts_retry_ev != NULL)
 		event_free(fleetd->hosts_retry_ev);
 	fleetd->hosts_retry_ev = NULL;
+	json_decref(fleetd->hosts_queue);
+	fleetd->hosts_queue = NULL;
 }

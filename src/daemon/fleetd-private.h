@@ -23,7 +23,7 @@ struct fleetd {
 	struct event_base	*base;
 	struct etcdc		*cli;
 	char			*prefix;
-	char			*desired;	/* prefix "desired/": what is watched */
+	char			*desired;	/* P"desired/": what is watched */
 	char			 host[FLEET_NAME_BUF];
 	char			*fp;		/* the fleet's settings: a reload compares */
 	int			 lease_s;
@@ -48,18 +48,19 @@ struct fleetd {
 	bool			 batch_failed;	/* one could not be made durable */
 	json_t			*queue;		/* watch objects waiting for it */
 	int64_t			 change_rev;	/* the newest change of a stage or flag key */
-	uint64_t		 events;	/* watch events received, both watches */
+	uint64_t		 events;	/* watch events received (both) */
 	/*
 	 * The hosts' reports, read and watched only while a write waits on
 	 * them (fleetd-hosts.c): a member does not receive each report.
 	 */
-	json_t			*hosts;		/* {HOST: its report's text}; NULL: not read */
+	json_t			*hosts;		/* {HOST: report's text}; NULL: none */
 	unsigned		 hosts_holds;	/* writes waiting on them */
 	struct etcdc_req	*hosts_call;	/* the range, in flight */
 	struct etcdc_req	*hosts_watch;
+	json_t			*hosts_queue;	/* watch answers awaiting the range */
 	struct event		*hosts_retry_ev;
 	int			 hosts_backoff_ms;
-	char			*hosts_error;	/* why they could not be read; NULL */
+	char			*hosts_error;	/* why unread; NULL: read */
 	/* fleet.status reads in flight (fleetd-status.c). */
 	struct fleetd_read	*reads;
 };
@@ -89,9 +90,9 @@ void		 fleetd_lag_of(int64_t revision, json_t **applied,
 
 /*
  * fleetd-hosts.c: a write starts waiting on the hosts' reports (the first
- * one reads P"hosts/", then watches it; each change calls
- * fleetd_write_observe()), or stops (the last one cancels the watch and
- * drops the view).
+ * one watches P"hosts/" and reads it at the watch's start; each change
+ * calls fleetd_write_observe()), or stops (the last one cancels the watch
+ * and drops the view).
  */
 void		 fleetd_hosts_hold(void);
 void		 fleetd_hosts_release(void);

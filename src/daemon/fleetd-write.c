@@ -2,8 +2,8 @@
  * fleetd-write.c: a change of the fleet's stage or flags, written to etcd
  * by a member (fleetd.h, fleetd_write()).
  *
- * The member reads the fleet's desired state (P"desired/"), checks that
- * it has applied the fleet's newest change (else its own state, on which the change is
+ * The member reads P"desired/", checks that it has applied the
+ * fleet's newest change (else its own state, on which the change is
  * computed, is not the fleet's), makes the change on a copy of its state
  * as the local op would (so that it is refused for the same reasons: a
  * stage not above the current one, a flag this configuration lacks), and

@@ -8,8 +8,9 @@
  * lease, then watches P"desired/" from R + 1 (never the other hosts'
  * reports, which it reads only when asked) and applies each change as the
  * local op it matches, through the flag service like any change (journal,
- * then table), with the fleet writer's audit. The report is put again after each change applied, and
- * the lease kept alive every lease_s / 3; a lost lease is granted anew.
+ * then table), with the fleet writer's audit. The report is put again
+ * after each change applied, and the lease kept alive every lease_s / 3;
+ * a lost lease is granted anew.
  *
  * etcd down, slow or answering errors never blocks the loop: every call is
  * bounded (etcdc), a watch that ends is started again with backoff (100 ms

@@ -80,7 +80,7 @@ struct pending {
 	json_int_t		 observe_ms;	/* commit: its wait_observed, -1 */
 	struct barrier		*barrier;	/* observe: barrier.c's */
 	struct fleetd_write	*fleet;		/* fleet: until etcd answers */
-	struct fleetd_read	*fleet_read;	/* fleet.status: until etcd answers */
+	struct fleetd_read	*fleet_read;	/* fleet.status: until answered */
 	TAILQ_ENTRY(pending)	 by_client;
 	TAILQ_ENTRY(pending)	 by_cond;
 };
