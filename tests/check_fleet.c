@@ -25,10 +25,20 @@ START_TEST(test_keys_made)
 	char	*k;
 
 	k = fleet_key_stage(PFX);
-	ck_assert_str_eq(k, "/warden/stage");
+	ck_assert_str_eq(k, "/warden/desired/stage");
 	free(k);
 	k = fleet_key_flag(PFX, "dark_mode");
-	ck_assert_str_eq(k, "/warden/flags/dark_mode");
+	ck_assert_str_eq(k, "/warden/desired/flags/dark_mode");
+	free(k);
+	/* The ranges: the desired state, the flags of it, the reports. */
+	k = fleet_key_desired(PFX);
+	ck_assert_str_eq(k, "/warden/desired/");
+	free(k);
+	k = fleet_key_flag(PFX, "");
+	ck_assert_str_eq(k, "/warden/desired/flags/");
+	free(k);
+	k = fleet_key_hosts("/a/b/");
+	ck_assert_str_eq(k, "/a/b/hosts/");
 	free(k);
 	k = fleet_key_host("/a/b/", "web-1");
 	ck_assert_str_eq(k, "/a/b/hosts/web-1");
@@ -45,41 +55,49 @@ static const struct {
 	enum fleet_key_kind	 kind;
 	const char		*name;
 } keys[] = {
-	{ "/warden/stage", 0, FLEET_KEY_STAGE, "" },
-	{ "/warden/flags/dark_mode", 0, FLEET_KEY_FLAG, "dark_mode" },
-	{ "/warden/flags/a.b-c_9", 0, FLEET_KEY_FLAG, "a.b-c_9" },
+	{ "/warden/desired/stage", 0, FLEET_KEY_STAGE, "" },
+	{ "/warden/desired/flags/dark_mode", 0, FLEET_KEY_FLAG, "dark_mode" },
+	{ "/warden/desired/flags/a.b-c_9", 0, FLEET_KEY_FLAG, "a.b-c_9" },
 	{ "/warden/hosts/web-1", 0, FLEET_KEY_HOST, "web-1" },
-	{ "/warden/flags/" "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+	{ "/warden/desired/flags/" "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 	    "f", 0, FLEET_KEY_FLAG, NULL },	/* 63: a flag's longest */
-	{ "/warden/flags/" "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+	{ "/warden/desired/flags/" "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 	    "ff", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/warden/hosts/" "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
 	    "hh", 0, FLEET_KEY_HOST, NULL },	/* 64: a host's longest */
 	{ "/warden/hosts/" "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
 	    "hhh", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/stage/", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/stages", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/Stage", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/stag", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/stage/", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/stages", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/Stage", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/stag", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/warden/", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/warden", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/flags/", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/flags", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/flags/a/b", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/flags/bad name", 0, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/flags/caf\xc3\xa9", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/flags/", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/flags", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/flags/a/b", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/flags/bad name", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/flags/caf\xc3\xa9", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/warden/hosts/", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/warden/hosts/a:b", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/warden/other", 0, FLEET_KEY_UNKNOWN, "" },
+	/* The layout before desired/: keys of no meaning now. */
+	{ "/warden/stage", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/flags/dark_mode", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/hosts/web-1", 0, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/hosts/stage", 0, FLEET_KEY_HOST, "stage" },
+	{ "/warden/desiredstage", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/other/stage", 0, FLEET_KEY_UNKNOWN, "" },
 	{ "/warden//stage", 0, FLEET_KEY_UNKNOWN, "" },
 	/* A NUL inside: etcd keys are bytes. */
-	{ "/warden/flags/a\0b", 17, FLEET_KEY_UNKNOWN, "" },
-	{ "/warden/stage\0", 14, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/flags/a\0b", 25, FLEET_KEY_UNKNOWN, "" },
+	{ "/warden/desired/stage\0", 22, FLEET_KEY_UNKNOWN, "" },
 	/* Only len bytes count: what follows is not the key's. */
-	{ "/warden/stagexyz", 13, FLEET_KEY_STAGE, "" },
-	{ "/warden/flags/abc", 15, FLEET_KEY_FLAG, "a" },
+	{ "/warden/desired/stagexyz", 21, FLEET_KEY_STAGE, "" },
+	{ "/warden/desired/flags/abc", 23, FLEET_KEY_FLAG, "a" },
 };
 
 START_TEST(test_keys_parsed)
@@ -95,7 +113,7 @@ START_TEST(test_keys_parsed)
 	if (keys[_i].name != NULL)
 		ck_assert_str_eq(name, keys[_i].name);
 	else
-		ck_assert_str_eq(name, keys[_i].key + strlen(PFX) + 6);
+		ck_assert_str_eq(name, strrchr(keys[_i].key, '/') + 1);
 }
 END_TEST
 
@@ -126,7 +144,7 @@ START_TEST(test_stage_roundtrip)
 	t = text_of(fleet_stage_json(&s));
 	ck_assert_str_eq(t, "{\"stage\":3,\"by\":{\"host\":\"ctl-1\",\"uid\":1000,"
 	    "\"pid\":4242},\"at\":1714564800000,\"reason\":\"canary looks fine\"}");
-	ck_assert_int_eq(fleet_stage_decode("/warden/stage", t, strlen(t), &back,
+	ck_assert_int_eq(fleet_stage_decode("/warden/desired/stage", t, strlen(t), &back,
 	    err, sizeof(err)), 0);
 	ck_assert_int_eq(back.stage, 3);
 	ck_assert(!back.emergency);
@@ -447,7 +465,7 @@ START_TEST(test_report_made)
 		json_decref(rec);
 	}
 	for (i = 0; i < FLEET_REJECTED_MAX + 3; i++)
-		fleet_report_reject(rej, "/warden/flags/nope", 100 + i, "unknown");
+		fleet_report_reject(rej, "/warden/desired/flags/nope", 100 + i, "unknown");
 	ck_assert_uint_eq(json_array_size(rej), FLEET_REJECTED_MAX);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rej,
 	    0), "revision")), 103);

@@ -40,7 +40,7 @@ START_TEST(test_ctl_writes)
 	rc = ctl_on(0, &out, &err, "stage", "set", "2", "-m", "wave 2",
 	    "--wait-observed=10000");
 	ck_assert_msg(rc == 0, "exit %d: %s%s", rc, out, err);
-	ck_assert_msg(strstr(out, "written /warden/stage at revision") != NULL &&
+	ck_assert_msg(strstr(out, "written /warden/desired/stage at revision") != NULL &&
 	    strstr(out, "applied by every live host (3)") != NULL, "%s", out);
 	free(out);
 	free(err);
@@ -123,10 +123,10 @@ START_TEST(test_ctl_usage)
 		free(out);
 		free(err);
 	}
-	r = etcdloop_range(cli, PFX "flags/rollout", NULL);
+	r = etcdloop_range(cli, PFX "desired/flags/rollout", NULL);
 	ck_assert_uint_eq(r.n, 0);
 	etcd_range_free(&r);
-	r = etcdloop_range(cli, PFX "stage", NULL);
+	r = etcdloop_range(cli, PFX "desired/stage", NULL);
 	ck_assert_uint_eq(r.n, 0);
 	etcd_range_free(&r);
 }

@@ -32,6 +32,91 @@
 
 /* --- the cases ------------------------------------------------------------------------ */
 
+/* The watch events host i has received (its status.fleet.events). */
+static int64_t
+live_events(int i)
+{
+	json_t	*f = live_fleet_status(i);
+	int64_t	 n;
+
+	ck_assert_msg(json_is_integer(json_object_get(f, "events")), "w%d: no "
+	    "events in status.fleet", i + 1);
+	n = json_integer_value(json_object_get(f, "events"));
+	json_decref(f);
+	return n;
+}
+
+/*
+ * fleet.status while etcd does not answer (host i): the answer comes all
+ * the same, with i's own report alone and why the others' are missing,
+ * and wardenctl says so and exits 6.
+ */
+static void
+live_status_unread(struct harness *h, const char *name)
+{
+	json_t	*f = harness_result(h, "fleet.status", NULL), *hosts;
+	char	*out, *err;
+
+	ck_assert_ptr_nonnull(f);
+	hosts = json_object_get(f, "hosts");
+	ck_assert_msg(json_array_size(hosts) == 1 && strcmp(str(json_array_get(
+	    hosts, 0), "host"), name) == 0, "%s", dump(f));
+	ck_assert_msg(json_is_string(json_object_get(f, "reports_error")) &&
+	    strstr(str(f, "reports_error"), "could not be read") != NULL, "%s",
+	    dump(f));
+	ck_assert(json_is_integer(json_object_get(f, "unreachable_since")));
+	json_decref(f);
+	ck_assert_int_eq(harness_ctl(h, &out, &err, "fleet", "status",
+	    (char *)NULL), 6);
+	ck_assert_msg(strstr(out, "could not be read") != NULL, "%s", out);
+	free(out);
+	free(err);
+}
+
+#define LIVE_WRITES	20
+
+/*
+ * Members do not receive each other's reports: across LIVE_WRITES writes,
+ * each applied and reported by every host before the next, each member's
+ * watch brings one event per write, not one per write and host. A write
+ * that waited on the reports first leaves no watch of them behind.
+ */
+START_TEST(test_members_apart)
+{
+	struct live_reports	 lr;
+	json_t			*res;
+	int64_t			 before[NHOSTS], rev, n;
+	char			*fl, fields[32];
+	int			 i, w;
+
+	res = harness_result(&host[0], "fleet.flag.set", json_pack("{s:s, s:i, "
+	    "s:i}", "name", "rollout", "value", 1, "wait_observed", 10000));
+	ck_assert_ptr_nonnull(res);
+	ck_assert(json_is_true(json_object_get(res, "observed")));
+	json_decref(res);
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 1));
+	for (i = 0; i < NHOSTS; i++)
+		before[i] = live_events(i);
+	for (w = 0; w < LIVE_WRITES; w++) {
+		snprintf(fields, sizeof(fields), "\"value\": %d", 50 + w);
+		fl = live_value(fields);
+		rev = live_put(PFX "desired/flags/rollout", fl);
+		free(fl);
+		memset(&lr, 0, sizeof(lr));
+		lr.want = rev;
+		live_reports_wait(&lr, rev);
+	}
+	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value",
+	    50 + LIVE_WRITES - 1));
+	for (i = 0; i < NHOSTS; i++) {
+		n = live_events(i) - before[i];
+		ck_assert_msg(n >= LIVE_WRITES && n <= LIVE_WRITES + NHOSTS,
+		    "w%d received %lld watch events for %d writes", i + 1,
+		    (long long)n, LIVE_WRITES);
+	}
+}
+END_TEST
+
 /*
  * A stage (with its writer's values) and a flag reach every host with the
  * writer's audit, and every host reports their revision.
@@ -51,8 +136,8 @@ START_TEST(test_converge)
 	live_put(PFX "hosts/w9", "{\"stage\": 0, \"generation\": 1, "
 	    "\"revision\": 1, \"applied_at\": 1, \"future\": true}");
 	live_put(PFX "hosts/bad", "[]");
-	live_put(PFX "stage", st);
-	rev = live_put(PFX "flags/rollout", fl);
+	live_put(PFX "desired/stage", st);
+	rev = live_put(PFX "desired/flags/rollout", fl);
 	live_wait_all(json_pack("{s:i}", "stage", 2));
 	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 60));
 	for (i = 0; i < NHOSTS; i++) {
@@ -143,13 +228,13 @@ START_TEST(test_rejected)
 	bool	 garbage = false, nope = false, stage = false;
 
 	harness_log_mark(&host[0]);
-	live_put(PFX "flags/rollout", "{not json");
-	live_put(PFX "flags/nope", unknown);
-	live_put(PFX "stage", st9);
-	live_put(PFX "flags/dark_mode", good);
+	live_put(PFX "desired/flags/rollout", "{not json");
+	live_put(PFX "desired/flags/nope", unknown);
+	live_put(PFX "desired/stage", st9);
+	live_put(PFX "desired/flags/dark_mode", good);
 	live_wait_all(json_pack("{s:s, s:b}", "flag", "dark_mode", "value", 0));
 	ck_assert_int_eq(harness_wait_log(&host[0], "fleet: rejected: "
-	    PFX "stage: stage 9 is not in this host's configuration",
+	    PFX "desired/stage: stage 9 is not in this host's configuration",
 	    LIVE_WAIT), 0);
 	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
 	live_wait_all(json_pack("{s:i}", "stage", 0));
@@ -161,11 +246,11 @@ START_TEST(test_rejected)
 		const char *why = json_string_value(json_object_get(
 		    json_array_get(rej, i), "reason"));
 
-		garbage |= strcmp(k, PFX "flags/rollout") == 0 &&
+		garbage |= strcmp(k, PFX "desired/flags/rollout") == 0 &&
 		    strstr(why, "not JSON") != NULL;
-		nope |= strcmp(k, PFX "flags/nope") == 0 &&
+		nope |= strcmp(k, PFX "desired/flags/nope") == 0 &&
 		    strstr(why, "not in this host's configuration") != NULL;
-		stage |= strcmp(k, PFX "stage") == 0;
+		stage |= strcmp(k, PFX "desired/stage") == 0;
 	}
 	ck_assert_msg(garbage && nope && stage, "rejected: %s",
 	    json_dumps(rej, 0));
@@ -206,14 +291,19 @@ START_TEST(test_etcd_restart)
 		ck_assert_ptr_nonnull(r);
 		json_decref(r);
 	}
+	live_status_unread(&host[1], "w2");
 	etcdtest_restart(&etcd);
-	live_put(PFX "flags/rollout", fl);
+	live_put(PFX "desired/flags/rollout", fl);
 	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 80));
 	for (i = 0; i < NHOSTS; i++) {
 		f = live_fleet_status(i);
 		ck_assert(json_is_null(json_object_get(f, "unreachable_since")));
 		json_decref(f);
 	}
+	f = harness_result(&host[1], "fleet.status", NULL);
+	ck_assert_msg(json_is_null(json_object_get(f, "reports_error")), "%s",
+	    dump(f));
+	json_decref(f);
 	free(fl);
 }
 END_TEST
@@ -225,7 +315,7 @@ START_TEST(test_host_killed)
 	int64_t			rev;
 	char			*fl = live_value("\"value\": 30");
 
-	rev = live_put(PFX "flags/rollout", fl);
+	rev = live_put(PFX "desired/flags/rollout", fl);
 	memset(&lr, 0, sizeof(lr));
 	lr.want = rev;
 	live_reports_wait(&lr, 1);
@@ -260,9 +350,9 @@ START_TEST(test_compaction_resync)
 	harness_log_mark(&host[1]);
 	etcdtest_kill(&etcd);
 	etcdtest_restart(&etcd);
-	live_put(PFX "flags/rollout", a);
-	live_put(PFX "flags/rollout", b);
-	rev = live_put(PFX "stage", st);
+	live_put(PFX "desired/flags/rollout", a);
+	live_put(PFX "desired/flags/rollout", b);
+	rev = live_put(PFX "desired/stage", st);
 	j = etcdloop_call_ok(cli, "/v3/kv/compaction", etcd_req_compact(rev));
 	json_decref(j);
 	ck_assert_int_eq(harness_signal(&host[1], SIGCONT), 0);
@@ -270,7 +360,7 @@ START_TEST(test_compaction_resync)
 	    0);
 	ck_assert_int_eq(harness_wait_log(&host[1], "fleet: resync at revision",
 	    LIVE_WAIT), 0);
-	live_put(PFX "flags/dark_mode", on);
+	live_put(PFX "desired/flags/dark_mode", on);
 	live_wait_all(json_pack("{s:i}", "stage", 1));
 	live_wait_all(json_pack("{s:s, s:b}", "flag", "dark_mode", "value", 1));
 	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 50));
@@ -294,7 +384,7 @@ START_TEST(test_guard_reported)
 	pid_t			 pid;
 	int			 i;
 
-	rev = live_put(PFX "stage", st);
+	rev = live_put(PFX "desired/stage", st);
 	live_wait_all(json_pack("{s:i}", "stage", 1));
 	for (i = 1; i <= 3; i++) {
 		pid = harness_pid_of(&host[0], "w");
@@ -363,7 +453,7 @@ START_TEST(test_reexec)
 	    LIVE_WAIT), 0);
 	ck_assert_int_eq(harness_wait_log(&host[0], "keys, 0 changes, 0 "
 	    "rejected", LIVE_WAIT), 0);
-	live_put(PFX "flags/rollout", fl);
+	live_put(PFX "desired/flags/rollout", fl);
 	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 70));
 	f = live_fleet_status(0);
 	ck_assert_int_eq(json_integer_value(json_object_get(f, "lease")), lease);
@@ -399,7 +489,7 @@ START_TEST(test_reload)
 	json_decref(r);
 	ck_assert_int_eq(harness_wait_log(&host[0], "fleet: the settings "
 	    "changed", LIVE_WAIT), 0);
-	etcdloop_put(cli, "/elsewhere/flags/rollout", fl, 0);
+	etcdloop_put(cli, "/elsewhere/desired/flags/rollout", fl, 0);
 	ck_assert(harness_wait(&host[0], json_pack("{s:s, s:i}", "flag",
 	    "rollout", "value", 90), LIVE_WAIT) == 0);
 	f = live_fleet_status(0);
@@ -500,6 +590,7 @@ START_TEST(test_etcd_broken)
 	ck_assert(json_is_null(json_object_get(f, "lease")));
 	ck_assert(json_is_false(json_object_get(f, "watching")));
 	json_decref(r);
+	live_status_unread(&h, "w1");
 	ck_assert_int_eq(harness_stop(&h), 0);
 	harness_cleanup(&h);
 	if (server > 0) {
@@ -529,11 +620,11 @@ START_TEST(test_fleet_write)
 	res = harness_result(&host[0], "fleet.stage.set", json_pack("{s:i, s:s}",
 	    "stage", 2, "reason", "wave 2"));
 	ck_assert_ptr_nonnull(res);
-	ck_assert_str_eq(str(res, "key"), PFX "stage");
+	ck_assert_str_eq(str(res, "key"), PFX "desired/stage");
 	ck_assert_int_gt(num(res, "revision"), 0);
 	json_decref(res);
 	live_wait_all(json_pack("{s:i}", "stage", 2));
-	r = etcdloop_range(cli, PFX "stage", NULL);
+	r = etcdloop_range(cli, PFX "desired/stage", NULL);
 	ck_assert_uint_eq(r.n, 1);
 	ck_assert_int_eq(fleet_stage_decode("stage", r.kvs[0].value.p,
 	    r.kvs[0].value.len, &st, err, sizeof(err)), 0);
@@ -566,7 +657,7 @@ START_TEST(test_fleet_write)
 	res = harness_call(&host[0], "fleet.flag.reset", NULL);
 	ck_assert_int_eq(harness_error_code(res), -32602);
 	json_decref(res);
-	r = etcdloop_range(cli, PFX "flags/nope", NULL);
+	r = etcdloop_range(cli, PFX "desired/flags/nope", NULL);
 	ck_assert_uint_eq(r.n, 0);
 	etcd_range_free(&r);
 	/* A reset puts its record: every host back to the default. */
@@ -645,6 +736,7 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_fleet_write);
 	tcase_add_test(tc, test_wait_observed);
+	tcase_add_test(tc, test_members_apart);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fleet_no_etcd");
 	tcase_set_timeout(tc, 60);

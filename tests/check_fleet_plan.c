@@ -18,6 +18,7 @@
 #include "util.h"
 
 #define PFX	"/warden/"
+#define DPFX	PFX "desired/"	/* the fleet's desired state */
 #define NOW	(T0 + 3600000)
 
 static const struct fleet_audit ctl = { "ctl-1", 1000, 4242, 0, NULL };
@@ -140,14 +141,14 @@ START_TEST(test_sequence)
 	char			*roll = fleet_key_flag(PFX, "checkout_rollout");
 
 	t = stage_text(2, false, T0 + 1000, "go 2");
-	kv = kv_of(PFX "stage", t, 2);
+	kv = kv_of(DPFX "stage", t, 2);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	ck_assert_int_eq(st.op, FLAGS_OP_STAGE_SET);
 	ck_assert(st.has_by);
 	ck_assert_str_eq(st.by.host, "ctl-1");
 	ck_assert_int_eq(st.at, T0 + 1000);
 	ck_assert_int_eq(st.revision, 2);
-	ck_assert_str_eq(st.key, PFX "stage");
+	ck_assert_str_eq(st.key, DPFX "stage");
 	check_json(json_deep_copy(st.params), "{\"stage\": 2, \"reason\": \"go 2\"}");
 	fleet_step_clear(&st);
 	direct(d, FLAGS_OP_STAGE_SET, "{\"stage\": 2, \"reason\": \"go 2\"}",
@@ -159,7 +160,7 @@ START_TEST(test_sequence)
 	free(t);
 
 	t = flag_text("false", T0 + 2000, "too noisy");
-	kv = kv_of(PFX "flags/use_logger_error_context", t, 4);
+	kv = kv_of(DPFX "flags/use_logger_error_context", t, 4);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	ck_assert_int_eq(st.op, FLAGS_OP_SET);
 	check_json(json_deep_copy(st.params), "{\"name\": "
@@ -172,7 +173,7 @@ START_TEST(test_sequence)
 	free(t);
 
 	t = stage_text(1, false, T0 + 3000, NULL);
-	kv = kv_of(PFX "stage", t, 5);
+	kv = kv_of(DPFX "stage", t, 5);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	ck_assert_int_eq(st.op, FLAGS_OP_STAGE_ROLLBACK);
 	fleet_step_clear(&st);
@@ -181,7 +182,7 @@ START_TEST(test_sequence)
 	free(t);
 
 	t = stage_text(0, true, T0 + 4000, "pager");
-	kv = kv_of(PFX "stage", t, 6);
+	kv = kv_of(DPFX "stage", t, 6);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	ck_assert_int_eq(st.op, FLAGS_OP_STAGE_EMERGENCY);
 	fleet_step_clear(&st);
@@ -192,13 +193,13 @@ START_TEST(test_sequence)
 
 	/* A deleted flag key: a reset by warden itself, now. */
 	t = flag_text("40", T0 + 5000, NULL);
-	kv = kv_of(PFX "flags/checkout_rollout", t, 7);
+	kv = kv_of(DPFX "flags/checkout_rollout", t, 7);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	fleet_step_clear(&st);
 	direct(d, FLAGS_OP_SET, "{\"name\": \"checkout_rollout\", \"value\": 40}",
 	    T0 + 5000, true);
 	free(t);
-	kv = kv_of(PFX "flags/checkout_rollout", NULL, 8);
+	kv = kv_of(DPFX "flags/checkout_rollout", NULL, 8);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	ck_assert_int_eq(st.op, FLAGS_OP_RESET);
 	ck_assert(!st.has_by);
@@ -236,11 +237,11 @@ START_TEST(test_sequence)
 
 	/* The stage key deleted: the fleet's start, stage 0. */
 	t = stage_text(3, false, T0 + 6000, NULL);
-	kv = kv_of(PFX "stage", t, 11);
+	kv = kv_of(DPFX "stage", t, 11);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	fleet_step_clear(&st);
 	free(t);
-	kv = kv_of(PFX "stage", NULL, 12);
+	kv = kv_of(DPFX "stage", NULL, 12);
 	plan_apply(fs, &kv, FLEET_APPLY, &st, why, sizeof(why));
 	ck_assert_int_eq(st.op, FLAGS_OP_STAGE_ROLLBACK);
 	fleet_step_clear(&st);
@@ -258,36 +259,38 @@ static const struct {
 	enum fleet_verdict	 verdict;
 	const char		*why;
 } events[] = {
-	{ PFX "flags/nope", 0, "{\"value\": true, \"by\": {\"host\": \"h\", "
+	{ DPFX "flags/nope", 0, "{\"value\": true, \"by\": {\"host\": \"h\", "
 	    "\"uid\": 1, \"pid\": 2}, \"at\": 1}", FLEET_REJECT,
-	    PFX "flags/nope: flag nope is not in this host's configuration" },
-	{ PFX "flags/nope", 0, NULL, FLEET_NOTHING, NULL },
-	{ PFX "stage", 0, "{\"stage\": 5, \"by\": {\"host\": \"h\", \"uid\": 1, "
-	    "\"pid\": 2}, \"at\": 1}", FLEET_REJECT, PFX "stage: stage 5 is not "
+	    DPFX "flags/nope: flag nope is not in this host's configuration" },
+	{ DPFX "flags/nope", 0, NULL, FLEET_NOTHING, NULL },
+	{ DPFX "stage", 0, "{\"stage\": 5, \"by\": {\"host\": \"h\", \"uid\": 1, "
+	    "\"pid\": 2}, \"at\": 1}", FLEET_REJECT, DPFX "stage: stage 5 is not "
 	    "in this host's configuration (it has stages 1 to 4)" },
-	{ PFX "stage", 0, "{\"stage\": 1000000, \"by\": {\"host\": \"h\", "
-	    "\"uid\": 1, \"pid\": 2}, \"at\": 1}", FLEET_REJECT, PFX "stage: stage "
+	{ DPFX "stage", 0, "{\"stage\": 1000000, \"by\": {\"host\": \"h\", "
+	    "\"uid\": 1, \"pid\": 2}, \"at\": 1}", FLEET_REJECT, DPFX "stage: stage "
 	    "1000000 is not" },
-	{ PFX "stage", 0, "{\"stage\": -3, \"by\": {\"host\": \"h\", \"uid\": 1, "
-	    "\"pid\": 2}, \"at\": 1}", FLEET_REJECT, PFX "stage: stage: expected "
+	{ DPFX "stage", 0, "{\"stage\": -3, \"by\": {\"host\": \"h\", \"uid\": 1, "
+	    "\"pid\": 2}, \"at\": 1}", FLEET_REJECT, DPFX "stage: stage: expected "
 	    "an integer from 0" },
-	{ PFX "stage", 0, "{\"stage\": 0, \"by\": {\"host\": \"h\", \"uid\": 1, "
+	{ DPFX "stage", 0, "{\"stage\": 0, \"by\": {\"host\": \"h\", \"uid\": 1, "
 	    "\"pid\": 2}, \"at\": 1}", FLEET_NOTHING, NULL },
-	{ PFX "stage", 0, NULL, FLEET_NOTHING, NULL },
-	{ PFX "stage", 0, "garbage", FLEET_REJECT, PFX "stage: not JSON" },
-	{ PFX "stage", 0, "", FLEET_REJECT, PFX "stage: not JSON" },
-	{ PFX "flags/dark_mode", 0, "{\"value\": 101, \"by\": {\"host\": \"h\", "
+	{ DPFX "stage", 0, NULL, FLEET_NOTHING, NULL },
+	{ DPFX "stage", 0, "garbage", FLEET_REJECT, DPFX "stage: not JSON" },
+	{ DPFX "stage", 0, "", FLEET_REJECT, DPFX "stage: not JSON" },
+	{ DPFX "flags/dark_mode", 0, "{\"value\": 101, \"by\": {\"host\": \"h\", "
 	    "\"uid\": 1, \"pid\": 2}, \"at\": 1}", FLEET_REJECT,
-	    PFX "flags/dark_mode: value: expected true, false or an integer" },
-	{ PFX "flags/dark_mode", 0, "{\"value\": true, \"by\": {\"host\": \"a b\", "
+	    DPFX "flags/dark_mode: value: expected true, false or an integer" },
+	{ DPFX "flags/dark_mode", 0, "{\"value\": true, \"by\": {\"host\": \"a b\", "
 	    "\"uid\": 1, \"pid\": 2}, \"at\": 1}", FLEET_REJECT,
-	    PFX "flags/dark_mode: by.host: a host's name has only" },
+	    DPFX "flags/dark_mode: by.host: a host's name has only" },
 	{ PFX "junk", 0, "{}", FLEET_REJECT, PFX "junk: not a key of the fleet "
-	    "(expected /warden/stage, /warden/flags/NAME or /warden/hosts/NAME)" },
-	{ PFX "flags/a b", 0, "{}", FLEET_REJECT, PFX "flags/a b: not a key" },
-	{ PFX "flags/\xff\n", 0, "{}", FLEET_REJECT,
-	    PFX "flags/\\xff\\x0a: not a key" },
-	{ PFX "stage\0x", 15, "{}", FLEET_REJECT, PFX "stage\\x00x: not a key" },
+	    "(expected /warden/desired/stage, /warden/desired/flags/NAME or "
+	    "/warden/hosts/NAME)" },
+	{ DPFX "flags/a b", 0, "{}", FLEET_REJECT, DPFX "flags/a b: not a key" },
+	{ DPFX "flags/\xff\n", 0, "{}", FLEET_REJECT,
+	    DPFX "flags/\\xff\\x0a: not a key" },
+	{ DPFX "stage\0x", 23, "{}", FLEET_REJECT,
+	    DPFX "stage\\x00x: not a key" },
 	{ PFX "hosts/web-1", 0, "garbage", FLEET_NOTHING, NULL },
 	{ PFX "hosts/web-1", 0, NULL, FLEET_NOTHING, NULL },
 };
@@ -359,9 +362,9 @@ START_TEST(test_no_stages)
 	char			 why[FLEET_ERR_MAX], *t = stage_text(1, false, T0,
 				    NULL);
 
-	kv = kv_of(PFX "stage", t, 3);
+	kv = kv_of(DPFX "stage", t, 3);
 	plan_apply(f, &kv, FLEET_REJECT, &st, why, sizeof(why));
-	ck_assert_str_eq(why, PFX "stage: stage 1 is not in this host's "
+	ck_assert_str_eq(why, DPFX "stage: stage 1 is not in this host's "
 	    "configuration (it has no stages)");
 	free(t);
 	flags_free(f);
@@ -372,8 +375,8 @@ END_TEST
 /* Random values under every key: planned without harm, applied whole. */
 START_TEST(test_random_values)
 {
-	static const char *const keys[] = { PFX "stage", PFX "flags/dark_mode",
-		PFX "flags/checkout_rollout", PFX "flags/nope",
+	static const char *const keys[] = { DPFX "stage", DPFX "flags/dark_mode",
+		DPFX "flags/checkout_rollout", DPFX "flags/nope",
 		PFX "hosts/web-1" };
 	struct fleet_step	 st;
 	struct fleet_kv		 kv;
@@ -445,12 +448,12 @@ START_TEST(test_resync_fresh)
 	char			*roll = flag_text("60", T0 + 3000, "more");
 	char			*nope = flag_text("true", T0, NULL);
 	struct fleet_kv		 kvs[] = {
-		kv_of(PFX "flags/dark_mode", dark, 7),
+		kv_of(DPFX "flags/dark_mode", dark, 7),
 		kv_of(PFX "hosts/web-1", "{}", 10),
 		kv_of(PFX "junk", "x", 9),
-		kv_of(PFX "stage", st2, 5),
-		kv_of(PFX "flags/nope", nope, 8),
-		kv_of(PFX "flags/checkout_rollout", roll, 3),
+		kv_of(DPFX "stage", st2, 5),
+		kv_of(DPFX "flags/nope", nope, 8),
+		kv_of(DPFX "flags/checkout_rollout", roll, 3),
 	};
 	struct flags		*d = flags_new(conf);
 	struct fleet_plan	 p;
@@ -461,7 +464,7 @@ START_TEST(test_resync_fresh)
 	resync_apply(fs, kvs, nitems(kvs), &p);
 	ck_assert_uint_eq(p.nsteps, 3);
 	ck_assert_int_eq(p.step[0].op, FLAGS_OP_STAGE_SET);
-	ck_assert_str_eq(p.step[0].key, PFX "stage");
+	ck_assert_str_eq(p.step[0].key, DPFX "stage");
 	ck_assert_int_eq(p.step[0].revision, 5);
 	ck_assert(p.step[0].has_by);
 	ck_assert_int_eq(p.step[0].at, T0 + 5000);
@@ -473,10 +476,10 @@ START_TEST(test_resync_fresh)
 	    "\"checkout_rollout\", \"value\": 60, \"reason\": \"more\"}");
 	ck_assert_int_eq(p.step[1].revision, 3);
 	ck_assert_int_eq(p.step[2].op, FLAGS_OP_SET);
-	ck_assert_str_eq(p.step[2].key, PFX "flags/dark_mode");
+	ck_assert_str_eq(p.step[2].key, DPFX "flags/dark_mode");
 	/* The keys it could not apply, in revision order. */
 	ck_assert_uint_eq(p.nrejects, 2);
-	ck_assert_str_eq(p.reject[0].key, PFX "flags/nope");
+	ck_assert_str_eq(p.reject[0].key, DPFX "flags/nope");
 	ck_assert_int_eq(p.reject[0].revision, 8);
 	ck_assert(strstr(p.reject[0].why, "not in this host's") != NULL);
 	ck_assert_str_eq(p.reject[1].key, PFX "junk");
@@ -506,7 +509,7 @@ END_TEST
 START_TEST(test_resync_ahead)
 {
 	char			*st1 = stage_text(1, false, T0 + 5000, NULL);
-	struct fleet_kv		 kvs[] = { kv_of(PFX "stage", st1, 5) };
+	struct fleet_kv		 kvs[] = { kv_of(DPFX "stage", st1, 5) };
 	struct fleet_plan	 p;
 
 	/* Before the stages: the rollback keeps it, the fleet does not. */
@@ -531,7 +534,7 @@ END_TEST
 START_TEST(test_resync_emergency)
 {
 	char			*em = stage_text(0, true, T0 + 5000, "pager");
-	struct fleet_kv		 kvs[] = { kv_of(PFX "stage", em, 5) };
+	struct fleet_kv		 kvs[] = { kv_of(DPFX "stage", em, 5) };
 	struct fleet_plan	 p;
 
 	stage_set(3);
@@ -576,9 +579,9 @@ START_TEST(test_resync_held)
 	char			*st9 = stage_text(9, false, T0 + 5000, NULL);
 	char			*roll = flag_text("70", T0 + 6000, NULL);
 	struct fleet_kv		 kvs[] = {
-		kv_of(PFX "stage", st9, 5),
-		kv_of(PFX "flags/dark_mode", "{\"value\": 101}", 6),
-		kv_of(PFX "flags/checkout_rollout", roll, 7),
+		kv_of(DPFX "stage", st9, 5),
+		kv_of(DPFX "flags/dark_mode", "{\"value\": 101}", 6),
+		kv_of(DPFX "flags/checkout_rollout", roll, 7),
 	};
 	struct fleet_plan	 p;
 
@@ -586,8 +589,8 @@ START_TEST(test_resync_held)
 	set_flag("dark_mode", "false");
 	resync_apply(fs, kvs, nitems(kvs), &p);
 	ck_assert_uint_eq(p.nrejects, 2);
-	ck_assert_str_eq(p.reject[0].key, PFX "stage");
-	ck_assert_str_eq(p.reject[1].key, PFX "flags/dark_mode");
+	ck_assert_str_eq(p.reject[0].key, DPFX "stage");
+	ck_assert_str_eq(p.reject[1].key, DPFX "flags/dark_mode");
 	ck_assert_uint_eq(p.nsteps, 1);
 	check_json(json_deep_copy(p.step[0].params), "{\"name\": "
 	    "\"checkout_rollout\", \"value\": 70}");

@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define PFX	"/warden/"
+#define DPFX	PFX "desired/"	/* the fleet's desired state */
 #define NOW	(T0 + 3600000)
 #define LOGCTX	"use_logger_error_context"
 
@@ -152,10 +153,10 @@ START_TEST(test_values_converge)
 	tr = stagev_text(2, false, T0 + 4000, fleet_values_json(writer));
 	tr_bare = stagev_text(2, false, T0 + 4000, NULL);
 	ck_assert_int_eq(writer->flag[flags_find(writer, LOGCTX)].value, 0);
-	kv2 = kvv_of(PFX "stage", t2, 2);
-	kvf = kvv_of(PFX "flags/" LOGCTX, off, 3);
-	kv3 = kvv_of(PFX "stage", t3, 4);
-	kvr = kvv_of(PFX "stage", tr, 5);
+	kv2 = kvv_of(DPFX "stage", t2, 2);
+	kvf = kvv_of(DPFX "flags/" LOGCTX, off, 3);
+	kv3 = kvv_of(DPFX "stage", t3, 4);
+	kvr = kvv_of(DPFX "stage", tr, 5);
 	watch_take(watched, &kv2, FLEET_APPLY);
 	watch_take(watched, &kvf, FLEET_APPLY);
 	watch_take(watched, &kv3, FLEET_APPLY);
@@ -166,7 +167,7 @@ START_TEST(test_values_converge)
 	resync_take(resynced, keys, 2);
 	ck_assert(values_equal(resynced, writer));
 	/* The same keys without values: the resync turns the flag on again. */
-	keys[1] = kvv_of(PFX "stage", tr_bare, 5);
+	keys[1] = kvv_of(DPFX "stage", tr_bare, 5);
 	resync_take(bare, keys, 2);
 	ck_assert(!values_equal(bare, writer));
 	ck_assert_int_eq(bare->flag[flags_find(bare, LOGCTX)].value, 100);
@@ -190,7 +191,7 @@ START_TEST(test_values_steps)
 	t = stagev_text(1, false, T0 + 1000, json_pack("{s:b, s:i, s:b}",
 	    "dark_mode", 0, "checkout_rollout", 25, "use_ets_agent_registry",
 	    1));
-	kv = kvv_of(PFX "stage", t, 7);
+	kv = kvv_of(DPFX "stage", t, 7);
 	memset(&p, 0, sizeof(p));
 	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
 	ck_assert_uint_eq(p.nsteps, 2);
@@ -209,7 +210,7 @@ START_TEST(test_values_steps)
 	/* The stage in force, the values not: only the flags. */
 	free(t);
 	t = stagev_text(1, false, T0 + 2000, json_pack("{s:b}", "dark_mode", 1));
-	kv = kvv_of(PFX "stage", t, 8);
+	kv = kvv_of(DPFX "stage", t, 8);
 	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
 	ck_assert_uint_eq(p.nsteps, 1);
 	ck_assert_int_eq(p.step[0].op, FLAGS_OP_SET);
@@ -233,14 +234,14 @@ START_TEST(test_values_unknown_flag)
 
 	t = stagev_text(2, false, T0, json_pack("{s:b, s:i}", "nope", 1,
 	    "checkout_rollout", 70));
-	kv = kvv_of(PFX "stage", t, 9);
+	kv = kvv_of(DPFX "stage", t, 9);
 	memset(&p, 0, sizeof(p));
 	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
 	ck_assert_uint_eq(p.nsteps, 2);
 	ck_assert_uint_eq(p.nrejects, 1);
-	ck_assert_str_eq(p.reject[0].key, PFX "stage");
+	ck_assert_str_eq(p.reject[0].key, DPFX "stage");
 	ck_assert_int_eq(p.reject[0].revision, 9);
-	ck_assert_str_eq(p.reject[0].why, PFX "stage: values.nope: flag nope is "
+	ck_assert_str_eq(p.reject[0].why, DPFX "stage: values.nope: flag nope is "
 	    "not in this host's configuration (ignored)");
 	steps_take(fs, &p);
 	fleet_plan_free(&p);
@@ -263,7 +264,7 @@ START_TEST(test_values_absent)
 	struct fleet_kv		 kv;
 	char			*t = fleet_value_text(fleet_stage_json(&s));
 
-	kv = kvv_of(PFX "stage", t, 3);
+	kv = kvv_of(DPFX "stage", t, 3);
 	memset(&p, 0, sizeof(p));
 	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p), FLEET_APPLY);
 	ck_assert_uint_eq(p.nsteps, 1);
@@ -281,7 +282,7 @@ START_TEST(test_values_stage_lacking)
 	char			*t;
 
 	t = stagev_text(9, false, T0, json_pack("{s:b}", "dark_mode", 0));
-	kv = kvv_of(PFX "stage", t, 4);
+	kv = kvv_of(DPFX "stage", t, 4);
 	memset(&p, 0, sizeof(p));
 	ck_assert_int_eq(fleet_plan_change(fs, PFX, &kv, NOW, &p),
 	    FLEET_REJECT);

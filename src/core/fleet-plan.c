@@ -193,7 +193,8 @@ fleet_plan_event(const struct flags *fs, const char *prefix,
 	switch (fleet_key_parse(prefix, kv->key, kv->keylen, name)) {
 	case FLEET_KEY_UNKNOWN:
 		v = fleet_reject(why, whylen, "%s: not a key of the fleet "
-		    "(expected %sstage, %sflags/NAME or %shosts/NAME)", key,
+		    "(expected %sdesired/stage, %sdesired/flags/NAME or "
+		    "%shosts/NAME)", key,
 		    prefix, prefix, prefix);
 		break;
 	case FLEET_KEY_HOST:

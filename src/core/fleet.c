@@ -4,8 +4,9 @@
  * fleet-plan.c).
  *
  * Keys are parsed strictly: a key under the prefix that is not exactly
- * "stage", "flags/NAME" or "hosts/NAME" with a valid name is unknown, and
- * whoever reads it reports it rather than guessing what was meant.
+ * "desired/stage", "desired/flags/NAME" or "hosts/NAME" with a valid name
+ * is unknown, and whoever reads it reports it rather than guessing what
+ * was meant.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,11 +72,29 @@ fleet_prefix_problem(const char *s)
 /* --- keys ------------------------------------------------------------------------- */
 
 char *
+fleet_key_desired(const char *prefix)
+{
+	char	*k;
+
+	xasprintf(&k, "%s" FLEET_DESIRED, prefix);
+	return k;
+}
+
+char *
+fleet_key_hosts(const char *prefix)
+{
+	char	*k;
+
+	xasprintf(&k, "%s" FLEET_HOSTS, prefix);
+	return k;
+}
+
+char *
 fleet_key_stage(const char *prefix)
 {
 	char	*k;
 
-	xasprintf(&k, "%sstage", prefix);
+	xasprintf(&k, "%s" FLEET_DESIRED "stage", prefix);
 	return k;
 }
 
@@ -84,7 +103,7 @@ fleet_key_flag(const char *prefix, const char *name)
 {
 	char	*k;
 
-	xasprintf(&k, "%sflags/%s", prefix, name);
+	xasprintf(&k, "%s" FLEET_DESIRED "flags/%s", prefix, name);
 	return k;
 }
 
@@ -93,7 +112,7 @@ fleet_key_host(const char *prefix, const char *host)
 {
 	char	*k;
 
-	xasprintf(&k, "%shosts/%s", prefix, host);
+	xasprintf(&k, "%s" FLEET_HOSTS "%s", prefix, host);
 	return k;
 }
 
@@ -133,12 +152,17 @@ fleet_key_parse(const char *prefix, const char *key, size_t len,
 		return FLEET_KEY_UNKNOWN;
 	key += plen;
 	len -= plen;
+	if (fleet_key_named(key, len, FLEET_HOSTS, FLEET_HOST_MAX, name))
+		return FLEET_KEY_HOST;
+	plen = strlen(FLEET_DESIRED);
+	if (len < plen || memcmp(key, FLEET_DESIRED, plen) != 0)
+		return FLEET_KEY_UNKNOWN;
+	key += plen;
+	len -= plen;
 	if (len == 5 && memcmp(key, "stage", 5) == 0)
 		return FLEET_KEY_STAGE;
 	if (fleet_key_named(key, len, "flags/", CONFIG_NAME_MAX, name))
 		return FLEET_KEY_FLAG;
-	if (fleet_key_named(key, len, "hosts/", FLEET_HOST_MAX, name))
-		return FLEET_KEY_HOST;
 	name[0] = '\0';
 	return FLEET_KEY_UNKNOWN;
 }

@@ -4,9 +4,14 @@
  * each change, and who has applied what. Nothing here talks to etcd or
  * reads a clock; the daemon passes what etcd answered and the time.
  *
- * Keys, under the configured prefix P ("/warden/"):
+ * Keys, under the configured prefix P ("/warden/"): what the fleet wants
+ * under P "desired/", what each host has applied under P "hosts/", apart,
+ * so that a member watches the first alone and never receives the other
+ * hosts' reports (N hosts reporting each change to N watchers would be
+ * N * N events):
  *
- *	P "stage"	{"stage": N, "by": BY, "at": MS, "reason": S|null,
+ *	P "desired/stage"
+ *			{"stage": N, "by": BY, "at": MS, "reason": S|null,
  *			 "values": {FLAG: V, ...}}
  *			with "emergency": true (and stage 0) for an emergency:
  *			every flag to its default, stage 0. "values" is every
@@ -18,7 +23,8 @@
  *			saved). A flag of values this host lacks is ignored and
  *			reported; a flag of this host's missing from values
  *			keeps its value.
- *	P "flags/" NAME	{"value": true|false|0..100, "by": BY, "at": MS,
+ *	P "desired/flags/" NAME
+ *			{"value": true|false|0..100, "by": BY, "at": MS,
  *			 "reason": S|null}, or {"reset": true, "by": BY,
  *			 "at": MS, "reason": S|null}: the flag reset to its
  *			 default. A fleet write resets with that record, not
@@ -49,8 +55,8 @@
  * deletion flag.reset. What
  * it cannot apply (garbage, an unknown flag, a stage its configuration
  * lacks) is rejected with a reason naming the key, never applied halfway.
- * At start or after a compaction it reads the whole prefix and takes the
- * state the keys make (fleet_plan_resync()).
+ * At start or after a compaction it reads the whole of P "desired/" and
+ * takes the state the keys make (fleet_plan_resync()).
  */
 #ifndef WARDEN_FLEET_H
 #define WARDEN_FLEET_H
@@ -87,7 +93,16 @@ enum fleet_key_kind {
 	FLEET_KEY_HOST,		/* name: the host's */
 };
 
-/* The keys, malloc'd. name must be a valid flag or host name. */
+#define FLEET_DESIRED	"desired/"	/* under P: the fleet's stage, flags */
+#define FLEET_HOSTS	"hosts/"	/* the hosts' reports, under P */
+
+/*
+ * The keys, malloc'd. name must be a valid flag or host name, or "" for
+ * the flags' own prefix (P "desired/flags/"). fleet_key_desired() and
+ * fleet_key_hosts() are the prefixes a range or a watch takes.
+ */
+char		*fleet_key_desired(const char *prefix);
+char		*fleet_key_hosts(const char *prefix);
 char		*fleet_key_stage(const char *prefix);
 char		*fleet_key_flag(const char *prefix, const char *name);
 char		*fleet_key_host(const char *prefix, const char *host);
@@ -95,9 +110,9 @@ char		*fleet_key_host(const char *prefix, const char *host);
 char		*fleet_key_range_end(const char *prefix);
 /*
  * What key (len bytes, as etcd gives them: maybe not NUL-terminated, maybe
- * holding NULs) is. Strict: "flags/" and "hosts/" must be followed by a
- * valid name and nothing more. name (FLEET_NAME_BUF) gets the flag's or
- * host's name, "" for the others.
+ * holding NULs) is. Strict: "desired/flags/" and "hosts/" must be followed
+ * by a valid name and nothing more; anything else under P is unknown.
+ * name (FLEET_NAME_BUF) gets the flag's or host's name, "" for the others.
  */
 enum fleet_key_kind fleet_key_parse(const char *prefix, const char *key,
 		    size_t len, char name[FLEET_NAME_BUF]);

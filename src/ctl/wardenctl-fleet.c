@@ -9,6 +9,12 @@
 #include "util.h"
 #include "wardenctl.h"
 
+/*
+ * fleet status: warden reads the hosts' reports from etcd when asked,
+ * within fleet.timeout_ms, which is at most 60 s.
+ */
+#define FLEET_STATUS_DEADLINE_MS	(CTL_DEADLINE_QUICK_MS + 60000)
+
 /* A time in ms since the epoch, or "-". */
 static char *
 fleet_time_cell(json_t *ms)
@@ -64,6 +70,9 @@ fleet_print_status(json_t *res)
 	if (json_is_integer(u))
 		printf("etcd unreachable since %lld (ms since the epoch): this "
 		    "view may be old\n", (long long)json_integer_value(u));
+	if (json_is_string(json_object_get(res, "reports_error")))
+		printf("%s\n", json_string_value(json_object_get(res,
+		    "reports_error")));
 	fleet_print_hosts(res);
 	free(rev);
 	free(asof);
@@ -80,14 +89,16 @@ fleet_status(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	(void)a;
 	(void)argc;
 	(void)argv;
-	if ((rc = ctl_call(c, "fleet.status", NULL, CTL_DEADLINE_QUICK_MS,
+	if ((rc = ctl_call(c, "fleet.status", NULL, FLEET_STATUS_DEADLINE_MS,
 	    &res)) != CTL_EXIT_OK)
 		return rc;
 	if (c->json)
 		ctl_print_result(res);
 	else
 		fleet_print_status(res);
-	rc = json_array_size(json_object_get(res, "lagging")) > 0 ?
+	/* Hosts behind, or their reports unread: the fleet is not known ok. */
+	rc = json_array_size(json_object_get(res, "lagging")) > 0 ||
+	    json_is_string(json_object_get(res, "reports_error")) ?
 	    CTL_EXIT_NOT_OK : CTL_EXIT_OK;
 	json_decref(res);
 	return rc;
@@ -105,6 +116,9 @@ fleet_print_write(json_t *res)
 	printf("written %s at revision %s\n", key, rev);
 	free(key);
 	free(rev);
+	if (json_is_string(json_object_get(res, "reports_error")))
+		printf("%s\n", json_string_value(json_object_get(res,
+		    "reports_error")));
 	if (json_is_true(json_object_get(res, "observed")))
 		printf("applied by every live host (%zu)\n",
 		    json_array_size(json_object_get(res, "applied")));

@@ -1,15 +1,15 @@
 /*
  * fleetd-apply.c: etcd's keys made local changes (fleetd.h).
  *
- * A range (the whole prefix) or the events of one watch answer are
+ * A range (all of P"desired/") or the events of one watch answer are
  * planned against the state in force, each step then handed to the flag
  * service as one batch: they join one group, validated in order against
  * the state with the steps before them taken, and are made durable by one
  * fdatasync. Until every step of a batch is done, what the watch brings
  * waits in a queue: the next plan must see the state the batch made.
  * The revision applied moves only when the whole batch is durable; a
- * batch the disk refused leaves it, and the next start reads the whole
- * prefix again.
+ * batch the disk refused leaves it, and the next start reads all of
+ * P"desired/" again.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -104,23 +104,12 @@ fleetd_kv(const struct etcd_kv *kv, bool deleted)
 	return f;
 }
 
-void
-fleetd_view_kv(const struct etcd_kv *kv, bool deleted)
+/* A key of P"desired/" seen (a range's, or a watch event's). */
+static void
+fleetd_saw_change(const struct etcd_kv *kv)
 {
-	char	name[FLEET_NAME_BUF];
-
-	if (fleet_key_parse(fleetd->prefix, kv->key.p, kv->key.len, name) !=
-	    FLEET_KEY_HOST) {
-		if (kv->mod_revision > fleetd->change_rev)
-			fleetd->change_rev = kv->mod_revision;
-	} else {
-		if (deleted)
-			(void)json_object_del(fleetd->hosts, name);
-		else	/* bytes that are not UTF-8 are no report: "" says so */
-			json_object_set_new(fleetd->hosts, name, json_stringn(
-			    kv->value.p, kv->value.len) ?: json_string(""));
-		fleetd_write_observe();
-	}
+	if (kv->mod_revision > fleetd->change_rev)
+		fleetd->change_rev = kv->mod_revision;
 }
 
 void
@@ -130,11 +119,10 @@ fleetd_apply_range(const struct etcd_range *r)
 	struct fleet_plan	 p;
 	size_t			 i;
 
-	json_object_clear(fleetd->hosts);
 	fleetd->change_rev = 0;
 	for (i = 0; i < r->n; i++) {
 		kvs[i] = fleetd_kv(&r->kvs[i], false);
-		fleetd_view_kv(&r->kvs[i], false);
+		fleetd_saw_change(&r->kvs[i]);
 	}
 	fleet_plan_resync(flagsvc_flags(), fleetd->prefix, kvs, r->n,
 	    fleetd_now_ms(), &p);
@@ -144,16 +132,6 @@ fleetd_apply_range(const struct etcd_range *r)
 	    p.nrejects);
 	fleetd_apply_plan(&p, r->revision, true);
 	fleet_plan_free(&p);
-}
-
-/* Whether kv is one of the fleet's changes (not a host's report). */
-static bool
-fleetd_is_change(const struct etcd_kv *kv)
-{
-	char	name[FLEET_NAME_BUF];
-
-	return fleet_key_parse(fleetd->prefix, kv->key.p, kv->key.len, name) !=
-	    FLEET_KEY_HOST;
 }
 
 /*
@@ -169,7 +147,6 @@ fleetd_apply_events(const struct etcd_watch *w)
 	struct flags		*s = flags_copy(flagsvc_flags());
 	int64_t			 rev = fleetd->revision, now = fleetd_now_ms();
 	size_t			 i, first;
-	bool			 change = false;
 	json_t			*rec;
 
 	memset(&p, 0, sizeof(p));
@@ -178,8 +155,7 @@ fleetd_apply_events(const struct etcd_watch *w)
 		    ETCD_EVENT_DELETE);
 		if (kv.mod_revision > rev)
 			rev = kv.mod_revision;
-		change |= fleetd_is_change(&w->events[i].kv);
-		fleetd_view_kv(&w->events[i].kv, kv.deleted);
+		fleetd_saw_change(&w->events[i].kv);
 		first = p.nsteps;
 		(void)fleet_plan_change(s, fleetd->prefix, &kv, now, &p);
 		for (; first < p.nsteps; first++)
@@ -199,7 +175,7 @@ fleetd_apply_events(const struct etcd_watch *w)
 	 */
 	if (w->n == 0 && !w->created && w->revision > rev)
 		rev = w->revision;
-	if (!change) {		/* hosts' reports only: nothing to tell */
+	if (w->n == 0) {	/* created, or progress: nothing to tell */
 		fleetd->revision = rev;
 		fleet_plan_free(&p);
 		return;
@@ -235,9 +211,9 @@ fleetd_apply_object(json_t *object)
 	if (w.canceled) {
 		if (w.compact_revision > 0) {
 			log_warnx("fleet: revision %lld was compacted (etcd "
-			    "keeps from %lld): reading the whole prefix again",
+			    "keeps from %lld): reading all of %s again",
 			    (long long)fleetd->revision + 1,
-			    (long long)w.compact_revision);
+			    (long long)w.compact_revision, fleetd->desired);
 			fleetd->need_resync = true;
 		} else
 			log_warnx("fleet: etcd canceled the watch: %s",
@@ -249,6 +225,7 @@ fleetd_apply_object(json_t *object)
 			fleetd->watching = true;
 			fleetd->backoff_ms = 0;
 		}
+		fleetd->events += w.n;
 		fleetd_apply_events(&w);
 	}
 	etcd_watch_free(&w);

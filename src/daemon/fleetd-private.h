@@ -1,7 +1,8 @@
 /*
  * fleetd-private.h: what fleetd.c (joining, the lease, the report, the
- * watch's life) and fleetd-apply.c (etcd's keys made local changes through
- * the flag service) share.
+ * watch's life), fleetd-apply.c (etcd's keys made local changes through
+ * the flag service), fleetd-hosts.c (the hosts' reports, watched while a
+ * write waits on them), fleetd-status.c and fleetd-write.c share.
  */
 #ifndef WARDEN_FLEETD_PRIVATE_H
 #define WARDEN_FLEETD_PRIVATE_H
@@ -16,11 +17,13 @@
 #include "fleet.h"
 
 struct event;
+struct fleetd_read;
 
 struct fleetd {
 	struct event_base	*base;
 	struct etcdc		*cli;
 	char			*prefix;
+	char			*desired;	/* P"desired/": what is watched */
 	char			 host[FLEET_NAME_BUF];
 	char			*fp;		/* the fleet's settings: a reload compares */
 	int			 lease_s;
@@ -44,9 +47,22 @@ struct fleetd {
 	bool			 batch_resync;	/* from a range: then the watch */
 	bool			 batch_failed;	/* one could not be made durable */
 	json_t			*queue;		/* watch objects waiting for it */
-	/* The fleet as this member sees it, for fleet.status. */
-	json_t			*hosts;		/* {HOST: its report's text} */
 	int64_t			 change_rev;	/* the newest change of a stage or flag key */
+	uint64_t		 events;	/* watch events received (both) */
+	/*
+	 * The hosts' reports, read and watched only while a write waits on
+	 * them (fleetd-hosts.c): a member does not receive each report.
+	 */
+	json_t			*hosts;		/* {HOST: report's text}; NULL: none */
+	unsigned		 hosts_holds;	/* writes waiting on them */
+	struct etcdc_req	*hosts_call;	/* the range, in flight */
+	struct etcdc_req	*hosts_watch;
+	json_t			*hosts_queue;	/* watch answers awaiting the range */
+	struct event		*hosts_retry_ev;
+	int			 hosts_backoff_ms;
+	char			*hosts_error;	/* why unread; NULL: read */
+	/* fleet.status reads in flight (fleetd-status.c). */
+	struct fleetd_read	*reads;
 };
 
 extern struct fleetd	*fleetd;
@@ -54,22 +70,41 @@ extern struct fleetd	*fleetd;
 int64_t		 fleetd_now_ms(void);
 /* Keep a rejection for the report and log it. */
 void		 fleetd_reject(const char *key, int64_t revision, const char *why);
+/* This host's report, as put in etcd (malloc'd). */
+char		*fleetd_report_text(void);
 /* Put the report (again, once the one in flight is answered). */
 void		 fleetd_report(void);
 /* Go on with what is due: a lease, a resync, the watch. */
 void		 fleetd_next(void);
 /* Something failed: fleetd_next() again after the backoff. */
 void		 fleetd_retry(void);
+/* Arm ev after the backoff *ms: 100 ms, then doubling to 5 s. */
+void		 fleetd_backoff(struct event *ev, int *ms);
 
-/* fleetd-status.c: the live hosts that have applied revision, and not. */
+/*
+ * fleetd-status.c: the live hosts of the view fleetd->hosts that have
+ * applied revision, and not (none while it is NULL).
+ */
 void		 fleetd_lag_of(int64_t revision, json_t **applied,
 		    json_t **lagging);
+
+/*
+ * fleetd-hosts.c: a write starts waiting on the hosts' reports (the first
+ * one watches P"hosts/" and reads it at the watch's start; each change
+ * calls fleetd_write_observe()), or stops (the last one cancels the watch
+ * and drops the view).
+ */
+void		 fleetd_hosts_hold(void);
+void		 fleetd_hosts_release(void);
+/* Cancel it all: the membership ends. */
+void		 fleetd_hosts_stop(void);
+/* A host's report (etcd's kv) in the view (object), or deleted from it. */
+void		 fleetd_hosts_kv(json_t *view, const struct etcd_kv *,
+		    bool deleted);
 /* fleetd-write.c: a host's report changed; writes waiting on it see. */
 void		 fleetd_write_observe(void);
 
 /* fleetd-apply.c */
-/* A key seen (a range's, or a watch event's): the view of the hosts. */
-void		 fleetd_view_kv(const struct etcd_kv *, bool deleted);
 /* A range's answer: the plan of the whole prefix, handed over as a batch. */
 void		 fleetd_apply_range(const struct etcd_range *);
 /* One object of the watch's stream (queued while a batch is in flight). */

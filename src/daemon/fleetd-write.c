@@ -2,7 +2,7 @@
  * fleetd-write.c: a change of the fleet's stage or flags, written to etcd
  * by a member (fleetd.h, fleetd_write()).
  *
- * The member reads the whole prefix, checks that it has applied the
+ * The member reads P"desired/", checks that it has applied the
  * fleet's newest change (else its own state, on which the change is
  * computed, is not the fleet's), makes the change on a copy of its state
  * as the local op would (so that it is refused for the same reasons: a
@@ -67,6 +67,8 @@ fleetd_write_free(struct fleetd_write *w)
 			*pp = w->next;
 			break;
 		}
+	if (w->observe_rev > 0)		/* it waited on the hosts' reports */
+		fleetd_hosts_release();
 	json_decref(w->params);
 	json_decref(w->result);
 	if (w->timer != NULL)
@@ -247,12 +249,18 @@ fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
 	etcd_txn_free(&t);
 }
 
-/* Answer w with who has applied its revision; observed: all of them. */
+/*
+ * Answer w with who has applied its revision; observed: all of them.
+ * Until the hosts' reports are read, nobody is known to have: only the
+ * deadline answers, with why they could not be read if they were not.
+ */
 static void
 fleetd_write_observed(struct fleetd_write *w, bool deadline)
 {
 	json_t	*applied, *lagging, *res;
 
+	if (fleetd->hosts == NULL && !deadline)
+		return;
 	fleetd_lag_of(w->observe_rev, &applied, &lagging);
 	if (json_array_size(lagging) > 0 && !deadline) {
 		json_decref(applied);
@@ -265,6 +273,9 @@ fleetd_write_observed(struct fleetd_write *w, bool deadline)
 	    json_array_size(lagging) == 0));
 	json_object_set_new(res, "applied", applied);
 	json_object_set_new(res, "lagging", lagging);
+	if (fleetd->hosts_error != NULL)
+		json_object_set_new(res, "reports_error", json_string(
+		    fleetd->hosts_error));
 	fleetd_write_end(w, FLEETD_OK, res, NULL);
 }
 
@@ -276,13 +287,17 @@ fleetd_write_deadline(evutil_socket_t fd, short what, void *arg)
 	fleetd_write_observed(arg, true);
 }
 
-/* Written at revision: wait until every live host has applied it. */
+/*
+ * Written at revision: wait until every live host has applied it, on the
+ * hosts' reports that fleetd-hosts.c reads and watches while one waits.
+ */
 static void
 fleetd_write_wait(struct fleetd_write *w, int64_t revision)
 {
 	struct timeval	tv;
 
 	w->observe_rev = revision;
+	fleetd_hosts_hold();
 	w->result = json_pack("{s:s, s:I}", "key", w->key, "revision",
 	    (json_int_t)revision);
 	if ((w->timer = evtimer_new(fleetd->base, fleetd_write_deadline, w)) ==
@@ -349,7 +364,7 @@ fleetd_write_range_cb(void *arg, int status, json_t *answer, const char *error)
 	w->req = NULL;
 	if (error != NULL || etcd_parse_range(answer, &r, err) == -1) {
 		fleetd_write_end(w, FLEETD_UNAVAILABLE, NULL, "cannot read "
-		    "%s: %s", fleetd->prefix, error != NULL ? error : err);
+		    "%s: %s", fleetd->desired, error != NULL ? error : err);
 		return;
 	}
 	change = fleetd_write_change_rev(&r);
@@ -393,8 +408,8 @@ fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 	w->arg = arg;
 	w->next = fleetd_writes;
 	fleetd_writes = w;
-	etcd_prefix_end(fleetd->prefix, &end);
-	req = etcd_req_range(fleetd->prefix, &end, 0, 0);
+	etcd_prefix_end(fleetd->desired, &end);
+	req = etcd_req_range(fleetd->desired, &end, 0, 0);
 	etcd_buf_free(&end);
 	w->req = etcdc_call(fleetd->cli, "/v3/kv/range", req,
 	    fleetd_write_range_cb, w);

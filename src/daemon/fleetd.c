@@ -124,10 +124,23 @@ fleetd_reject(const char *key, int64_t revision, const char *why)
 
 static void fleetd_report_cb(void *, int, json_t *, const char *);
 
+char *
+fleetd_report_text(void)
+{
+	struct fleet_report	 r;
+	char			*text;
+
+	fleet_report_make(&r, flagsvc_flags(), flagsvc_generation(),
+	    fleetd->revision, fleetd->applied_at,
+	    etcdc_unreachable_since(fleetd->cli), fleetd->rejected);
+	text = fleet_value_text(fleet_report_json(&r));
+	fleet_report_clear(&r);
+	return text;
+}
+
 void
 fleetd_report(void)
 {
-	struct fleet_report	 r;
 	json_t			*req;
 	char			*key, *text;
 
@@ -137,11 +150,7 @@ fleetd_report(void)
 		fleetd->put_again = true;
 		return;
 	}
-	fleet_report_make(&r, flagsvc_flags(), flagsvc_generation(),
-	    fleetd->revision, fleetd->applied_at,
-	    etcdc_unreachable_since(fleetd->cli), fleetd->rejected);
-	text = fleet_value_text(fleet_report_json(&r));
-	fleet_report_clear(&r);
+	text = fleetd_report_text();
 	key = fleet_key_host(fleetd->prefix, fleetd->host);
 	req = etcd_req_put(key, text, strlen(text), fleetd->lease);
 	fleetd->put_again = false;
@@ -274,7 +283,7 @@ fleetd_range_cb(void *arg, int status, json_t *answer, const char *error)
 	(void)status;
 	fleetd->call = NULL;
 	if (error != NULL || etcd_parse_range(answer, &r, err) == -1) {
-		log_warnx("fleet: cannot read %s: %s", fleetd->prefix,
+		log_warnx("fleet: cannot read %s: %s", fleetd->desired,
 		    error != NULL ? error : err);
 		fleetd_retry();
 		return;
@@ -289,8 +298,8 @@ fleetd_range(void)
 	struct etcd_buf	 end;
 	json_t		*req;
 
-	etcd_prefix_end(fleetd->prefix, &end);
-	req = etcd_req_range(fleetd->prefix, &end, 0, 0);
+	etcd_prefix_end(fleetd->desired, &end);
+	req = etcd_req_range(fleetd->desired, &end, 0, 0);
 	etcd_buf_free(&end);
 	fleetd->call = etcdc_call(fleetd->cli, "/v3/kv/range", req,
 	    fleetd_range_cb, fleetd);
@@ -324,8 +333,8 @@ fleetd_watch(void)
 	struct etcd_buf	 end;
 	json_t		*req;
 
-	etcd_prefix_end(fleetd->prefix, &end);
-	req = etcd_req_watch(fleetd->prefix, &end, fleetd->revision + 1);
+	etcd_prefix_end(fleetd->desired, &end);
+	req = etcd_req_watch(fleetd->desired, &end, fleetd->revision + 1);
 	etcd_buf_free(&end);
 	/* A quiet fleet's revision moves on too, by etcd's progress notes. */
 	json_object_set_new(json_object_get(req, "create_request"),
@@ -364,17 +373,22 @@ fleetd_retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-fleetd_retry(void)
+fleetd_backoff(struct event *ev, int *ms)
 {
 	struct timeval	tv;
 
-	fleetd->backoff_ms = fleetd->backoff_ms == 0 ? FLEETD_BACKOFF_MIN :
-	    fleetd->backoff_ms * 2;
-	if (fleetd->backoff_ms > FLEETD_BACKOFF_MAX)
-		fleetd->backoff_ms = FLEETD_BACKOFF_MAX;
-	tv.tv_sec = fleetd->backoff_ms / 1000;
-	tv.tv_usec = (fleetd->backoff_ms % 1000) * 1000;
-	evtimer_add(fleetd->retry_ev, &tv);
+	*ms = *ms == 0 ? FLEETD_BACKOFF_MIN : *ms * 2;
+	if (*ms > FLEETD_BACKOFF_MAX)
+		*ms = FLEETD_BACKOFF_MAX;
+	tv.tv_sec = *ms / 1000;
+	tv.tv_usec = (*ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+void
+fleetd_retry(void)
+{
+	fleetd_backoff(fleetd->retry_ev, &fleetd->backoff_ms);
 }
 
 /* --- life --------------------------------------------------------------------------------- */
@@ -407,13 +421,13 @@ fleetd_new(struct event_base *base, const struct config *conf,
 	fleetd->cli = cli;
 	fleetd->gen = ++fleetd_gens;
 	fleetd->prefix = xstrdup(fc->prefix);
+	fleetd->desired = fleet_key_desired(fc->prefix);
 	snprintf(fleetd->host, sizeof(fleetd->host), "%s", host);
 	fleetd->fp = fleetd_settings(conf, host);
 	fleetd->lease_s = fc->lease_s;
 	fleetd->need_resync = true;
 	fleetd->rejected = json_array();
 	fleetd->queue = json_array();
-	fleetd->hosts = json_object();
 	if ((fleetd->retry_ev = evtimer_new(base, fleetd_retry_cb, NULL)) ==
 	    NULL || (fleetd->ka_ev = event_new(base, -1, EV_PERSIST,
 	    fleetd_keepalive, NULL)) == NULL)
@@ -436,8 +450,9 @@ fleetd_take(const json_t *h)
 	if (json_is_integer(lease) && json_integer_value(lease) > 0)
 		fleetd->lease = json_integer_value(lease);
 	/*
-	 * The prefix is still read whole (need_resync): the hosts' reports
-	 * are not handed over, and the state, already there, takes no step.
+	 * P"desired/" is still read whole (need_resync): the newest change's
+	 * revision is not handed over, and the state, already there, takes
+	 * no step.
 	 */
 	if (json_is_integer(rev) && json_integer_value(rev) > 0) {
 		fleetd->revision = json_integer_value(rev);
@@ -476,13 +491,15 @@ fleetd_stop(void)
 	if (fleetd == NULL)
 		return;
 	fleetd_write_abort_all("the fleet's client stopped");
+	fleetd_read_abort_all("the fleet's client stopped");
+	fleetd_hosts_stop();
 	/* etcdc_free() cancels every request without calling back. */
 	etcdc_free(fleetd->cli);
 	event_free(fleetd->retry_ev);
 	event_free(fleetd->ka_ev);
 	json_decref(fleetd->rejected);
 	json_decref(fleetd->queue);
-	json_decref(fleetd->hosts);
+	free(fleetd->desired);
 	free(fleetd->prefix);
 	free(fleetd->fp);
 	free(fleetd);
@@ -551,7 +568,7 @@ fleetd_status_json(void)
 {
 	if (fleetd == NULL)
 		return json_null();
-	return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:b, s:O}",
+	return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:b, s:O, s:I}",
 	    "prefix", fleetd->prefix, "host", fleetd->host,
 	    "endpoint", etcdc_endpoint(fleetd->cli),
 	    "revision", (json_int_t)fleetd->revision,
@@ -560,5 +577,6 @@ fleetd_status_json(void)
 	    etcdc_unreachable_since(fleetd->cli)),
 	    "lease", fleetd->lease != 0 ? json_integer(fleetd->lease) :
 	    json_null(), "watching", fleetd->watching,
-	    "rejected", fleetd->rejected);
+	    "rejected", fleetd->rejected,
+	    "events", (json_int_t)fleetd->events);
 }

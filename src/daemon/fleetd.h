@@ -3,12 +3,14 @@
  * values and plans are core/fleet.h's, the transport etcdc.h's).
  *
  * With a "fleet" in the configuration, warden takes a lease, reads the
- * whole prefix at a revision R, brings its state there (fleet_plan_resync),
- * puts its report under P"hosts/"HOST on the lease, then watches the prefix
- * from R + 1 and applies each change as the local op it matches, through
- * the flag service like any change (journal, then table), with the fleet
- * writer's audit. The report is put again after each change applied, and
- * the lease kept alive every lease_s / 3; a lost lease is granted anew.
+ * fleet's desired state, P"desired/", at a revision R, brings its state
+ * there (fleet_plan_resync), puts its report under P"hosts/"HOST on the
+ * lease, then watches P"desired/" from R + 1 (never the other hosts'
+ * reports, which it reads only when asked) and applies each change as the
+ * local op it matches, through the flag service like any change (journal,
+ * then table), with the fleet writer's audit. The report is put again
+ * after each change applied, and the lease kept alive every lease_s / 3;
+ * a lost lease is granted anew.
  *
  * etcd down, slow or answering errors never blocks the loop: every call is
  * bounded (etcdc), a watch that ends is started again with backoff (100 ms
@@ -61,7 +63,8 @@ const char	*fleetd_prefix(void);
 void		 fleetd_state_changed(void);
 /*
  * For status and recovery: {prefix, host, endpoint, revision, applied_at,
- * unreachable_since, lease, rejected}; null when not a member.
+ * unreachable_since, lease, rejected, events (the watch events received
+ * since it joined)}; null when not a member.
  */
 json_t		*fleetd_status_json(void);
 
@@ -96,8 +99,21 @@ void		 fleetd_write_abort_all(const char *why);
  * fleet.status: {prefix, host, revision (the newest change of the
  * fleet's stage and flags), as_of (the revision this member applied),
  * unreachable_since, hosts: [each live host's report with its name, or
- * {host, error}], applied, lagging: names}; NULL when not a member.
+ * {host, error}], applied, lagging: names, reports_error}. The reports
+ * are read from etcd when asked: done is called later, exactly once,
+ * with the answer (FLEETD_OK with *out) or FLEETD_CONFLICT at once when
+ * this warden is no member. When etcd does not answer (within the
+ * fleet's timeout_ms), the answer still comes, with this host's own
+ * report alone and reports_error saying why the others' could not be
+ * read (null when they were).
  */
-json_t		*fleetd_fleet_json(void);
+struct fleetd_read;
+typedef void	 fleetd_read_fn(void *arg, json_t *result);
+enum fleetd_err	 fleetd_fleet_read(fleetd_read_fn *done, void *arg,
+		    struct fleetd_read **out, char *err, size_t errlen);
+/* The one who asked is gone: done is not called. */
+void		 fleetd_read_forget(struct fleetd_read *);
+/* Every read in flight answered with this member's view alone and why. */
+void		 fleetd_read_abort_all(const char *why);
 
 #endif

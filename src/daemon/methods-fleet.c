@@ -104,16 +104,42 @@ methods_fleet_stage_emergency(struct call *call, json_t *params)
 	methods_fleet_write(call, FLAGS_OP_STAGE_EMERGENCY, params);
 }
 
+static void
+methods_fleet_status_done(void *arg, json_t *result)
+{
+	struct pending	*p = arg;
+
+	p->fleet_read = NULL;
+	rpc_result(&p->call, result);
+	rpc_wait_free(p);
+}
+
+/*
+ * The fleet's hosts: their reports are read from etcd when asked, so the
+ * answer comes when etcd's does (within the fleet's timeout_ms), and
+ * counts toward max_pending meanwhile.
+ */
 void
 methods_fleet_status(struct call *call, json_t *params)
 {
-	json_t	*res;
+	struct fleetd_read	*r;
+	struct pending		*p;
+	char			 err[512];
 
 	(void)params;
-	if ((res = fleetd_fleet_json()) == NULL) {
+	if (!fleetd_member()) {
 		rpc_error(call, RPC_CONFLICT, "this warden is not a fleet "
 		    "member (no \"fleet\" in its configuration)");
 		return;
 	}
-	rpc_result(call, res);
+	if (!rpc_wait_room(call))
+		return;
+	p = rpc_wait_take(call, PENDING_FLEET);
+	if (fleetd_fleet_read(methods_fleet_status_done, p, &r, err,
+	    sizeof(err)) != FLEETD_OK) {
+		rpc_error(&p->call, RPC_CONFLICT, "%s", err);
+		rpc_wait_free(p);
+		return;
+	}
+	p->fleet_read = r;
 }

@@ -55,7 +55,7 @@ static const struct method methods[] = {
 	    methods_flags_stage_rollback },
 	{ "stage.emergency", ROLE_OPERATE, true, true, NULL,
 	    methods_flags_stage_emergency },
-	{ "fleet.status", ROLE_READ, false, true, NO_PARAMS,
+	{ "fleet.status", ROLE_READ, true, true, NO_PARAMS,
 	    methods_fleet_status },
 	{ "fleet.flag.set", ROLE_ADMIN, true, false, NULL,
 	    methods_fleet_flag_set },

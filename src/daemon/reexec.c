@@ -241,6 +241,7 @@ reexec_go(void)
 	flagsvc_flush();
 	/* A fleet write's answer from etcd would come to no one. */
 	fleetd_write_abort_all("warden reexecuted before etcd answered");
+	fleetd_read_abort_all("warden reexecuted before etcd answered");
 	if ((d = reexec_describe()) == NULL) {
 		control_handover_abort();
 		reexec_fail("cannot describe the state");

@@ -19,6 +19,7 @@ struct event;
 struct event_base;
 struct flagsvc_call;
 struct fleetd_write;
+struct fleetd_read;
 
 /* One request being answered. */
 struct call {
@@ -47,8 +48,8 @@ extern struct event_base	*rpc_base;
  * PENDING_COMMIT: a flag or stage change, until its group is durable; it
  * never outlives the turn, so it is never handed over. PENDING_OBSERVE:
  * a change made, until its readers observed it (barrier.c). PENDING_FLEET:
- * a fleet write, until etcd answers; a reexec answers it first, so it is
- * never handed over either.
+ * a fleet write or fleet.status, until etcd answers; a reexec answers it
+ * first, so it is never handed over either.
  */
 enum pending_kind { PENDING_WAIT, PENDING_SETTLE, PENDING_REEXEC,
 	PENDING_COMMIT, PENDING_OBSERVE, PENDING_FLEET };
@@ -79,6 +80,7 @@ struct pending {
 	json_int_t		 observe_ms;	/* commit: its wait_observed, -1 */
 	struct barrier		*barrier;	/* observe: barrier.c's */
 	struct fleetd_write	*fleet;		/* fleet: until etcd answers */
+	struct fleetd_read	*fleet_read;	/* fleet.status: until answered */
 	TAILQ_ENTRY(pending)	 by_client;
 	TAILQ_ENTRY(pending)	 by_cond;
 };

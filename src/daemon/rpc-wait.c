@@ -232,6 +232,8 @@ rpc_wait_free(struct pending *p)
 		flagsvc_forget(p->commit);
 	if (p->fleet != NULL)
 		fleetd_write_forget(p->fleet);
+	if (p->fleet_read != NULL)
+		fleetd_read_forget(p->fleet_read);
 	if (p->list != NULL)
 		TAILQ_REMOVE(p->list, p, by_cond);
 	if (w != NULL) {
