@@ -311,6 +311,9 @@ static const struct {
 	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": \"7\", \"applied_at\": 1}", "revision: expected an integer" },
 	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 1}", "applied_at: missing" },
 	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 1, \"applied_at\": 1, \"unreachable_since\": 0}", "unreachable_since: expected an integer from 1" },
+	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 7, \"observed\": 8, \"applied_at\": 1}", "observed: expected an integer from 0 to 7" },
+	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 7, \"observed\": -1, \"applied_at\": 1}", "observed: expected an integer from 0 to 7" },
+	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 7, \"observed\": null, \"applied_at\": 1}", "observed: expected an integer" },
 	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 1, \"applied_at\": 1, \"unreachable_since\": true}", "unreachable_since: expected an integer" },
 	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 1, \"applied_at\": 1, \"guard\": 1}", "guard: expected null or" },
 	{ 2, "{\"stage\": 1, \"generation\": 1, \"revision\": 1, \"applied_at\": 1, \"guard\": {\"to\": 1, \"at\": 1}}", "guard.from: missing" },
@@ -451,6 +454,23 @@ START_TEST(test_report_made)
 
 	fleet_report_make(&r, fs, 3, 17, T0, 0, NULL);
 	ck_assert(!r.guard.has);
+	ck_assert_int_eq(r.observed, 17);
+	/* Lowered while readers have not seen it, and read back so. */
+	r.observed = 15;
+	t = fleet_value_text(fleet_report_json(&r));
+	ck_assert_int_eq(fleet_report_decode("/warden/hosts/a", t, strlen(t),
+	    &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.revision, 17);
+	ck_assert_int_eq(back.observed, 15);
+	fleet_report_clear(&back);
+	free(t);
+	/* A report that does not say is taken as observed what it applied. */
+	t = "{\"stage\": 0, \"generation\": 3, \"revision\": 17, "
+	    "\"applied_at\": 1}";
+	ck_assert_int_eq(fleet_report_decode("/warden/hosts/a", t, strlen(t),
+	    &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.observed, 17);
+	fleet_report_clear(&back);
 	fleet_report_clear(&r);
 	stage_set(3);
 	try_op(FLAGS_OK, "stage.rollback", "{\"stage\": 1}");
@@ -524,9 +544,9 @@ START_TEST(test_lag)
 	struct fleet_lag	lag;
 
 	memset(rep, 0, sizeof(rep));
-	rep[0].revision = 50;
-	rep[1].revision = 49;
-	rep[2].revision = 51;
+	rep[0].revision = rep[0].observed = 50;
+	rep[1].revision = rep[1].observed = 49;
+	rep[2].revision = rep[2].observed = 51;
 	rep[3].revision = 0;
 	fleet_lag(h, 4, 50, &lag);
 	ck_assert_uint_eq(lag.napplied, 2);
@@ -535,10 +555,20 @@ START_TEST(test_lag)
 	ck_assert_uint_eq(lag.nlagging, 2);
 	ck_assert_str_eq(lag.lagging[0], "api");
 	ck_assert_str_eq(lag.lagging[1], "db-1");
+	ck_assert_uint_eq(lag.nunseen, 0);
+	fleet_lag_free(&lag);
+	/* Applied, its readers not there yet: applied, and unseen too. */
+	rep[0].observed = 49;
+	rep[2].observed = 51;
+	fleet_lag(h, 4, 50, &lag);
+	ck_assert_uint_eq(lag.napplied, 2);
+	ck_assert_uint_eq(lag.nunseen, 1);
+	ck_assert_str_eq(lag.unseen[0], "web-2");
 	fleet_lag_free(&lag);
 	fleet_lag(h, 4, 0, &lag);
 	ck_assert_uint_eq(lag.napplied, 4);
 	ck_assert_uint_eq(lag.nlagging, 0);
+	ck_assert_uint_eq(lag.nunseen, 0);
 	fleet_lag_free(&lag);
 	fleet_lag(h, 0, 50, &lag);
 	ck_assert_uint_eq(lag.napplied + lag.nlagging, 0);

@@ -716,6 +716,80 @@ START_TEST(test_wait_observed)
 }
 END_TEST
 
+/* --- the hosts' readers ------------------------------------------------------------ */
+
+static void
+readers_setup(void)
+{
+	int	i;
+
+	live_readers = true;
+	live_setup();
+	/* Each host's reader has read (and so reported) once. */
+	for (i = 0; i < NHOSTS; i++)
+		ck_assert_int_eq(harness_wait_log(&host[i], "r: read pid ",
+		    LIVE_WAIT), 0);
+}
+
+static void
+readers_teardown(void)
+{
+	live_teardown();
+	live_readers = false;
+}
+
+/* A fleet flag.set of logctx on w1, waiting at most ms: its result. */
+static json_t *
+readers_set(bool on, int ms)
+{
+	json_t	*res = harness_result(&host[0], "fleet.flag.set", json_pack(
+	    "{s:s, s:b, s:i}", "name", "logctx", "value", on, "wait_observed",
+	    ms));
+
+	ck_assert_ptr_nonnull(res);
+	return res;
+}
+
+/*
+ * wait_observed waits for the workers too: a host that has applied a
+ * write, but whose reader has not read since, is named "unseen" at the
+ * deadline; once the reader reads again, the host's report says so.
+ */
+START_TEST(test_readers_observed)
+{
+	struct live_reports	 lr;
+	json_t			*res, *r2, *f;
+	pid_t			 reader;
+
+	res = readers_set(true, 10000);
+	ck_assert_msg(json_is_true(json_object_get(res, "observed")) &&
+	    json_array_size(json_object_get(res, "applied")) == NHOSTS &&
+	    json_array_size(json_object_get(res, "unseen")) == 0, "%s",
+	    dump(res));
+	json_decref(res);
+	reader = harness_pid_of(&host[1], "r");
+	ck_assert_int_gt(reader, 0);
+	ck_assert_int_eq(kill(reader, SIGSTOP), 0);
+	res = readers_set(false, 1000);
+	r2 = js("['w2']");
+	ck_assert_msg(json_is_false(json_object_get(res, "observed")) &&
+	    json_array_size(json_object_get(res, "lagging")) == 0 &&
+	    json_array_size(json_object_get(res, "applied")) == NHOSTS &&
+	    json_equal(json_object_get(res, "unseen"), r2), "%s", dump(res));
+	json_decref(r2);
+	ck_assert_int_eq(kill(reader, SIGCONT), 0);
+	memset(&lr, 0, sizeof(lr));
+	lr.want = num(res, "revision");
+	lr.want_observed = true;
+	lr.only = 2;
+	live_reports_wait(&lr, 1);
+	f = live_fleet_status(1);
+	ck_assert_int_ge(num(f, "observed"), num(res, "revision"));
+	json_decref(f);
+	json_decref(res);
+}
+END_TEST
+
 static Suite *
 fleet_live_suite(void)
 {
@@ -737,6 +811,11 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_fleet_write);
 	tcase_add_test(tc, test_wait_observed);
 	tcase_add_test(tc, test_members_apart);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fleet_readers");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, readers_setup, readers_teardown);
+	tcase_add_test(tc, test_readers_observed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fleet_no_etcd");
 	tcase_set_timeout(tc, 60);

@@ -19,10 +19,11 @@ struct etcdc		*cli;
 bool			 live_killed[NHOSTS];
 
 const char		*live_endpoint[NHOSTS];
+bool			 live_readers;
 
 /*
  * Host i's configuration: LIVE_CONF on etcd, or on live_endpoint[i] with
- * requests bounded by LIVE_VIA_TIMEOUT.
+ * requests bounded by LIVE_VIA_TIMEOUT; with a reader when live_readers.
  */
 static char *
 live_conf(int i)
@@ -32,12 +33,19 @@ live_conf(int i)
 	char		*conf = cfg(LIVE_CONF, live_endpoint[i] != NULL ?
 			    live_endpoint[i] : etcd.url, i + 1), *t;
 
-	if (live_endpoint[i] == NULL)
+	if (live_endpoint[i] == NULL && !live_readers)
 		return conf;
 	j = json_loads(conf, 0, &je);
 	ck_assert_msg(j != NULL, "LIVE_CONF: %s", je.text);
 	f = json_object_get(j, "fleet");
-	json_object_set_new(f, "timeout_ms", json_integer(LIVE_VIA_TIMEOUT));
+	if (live_endpoint[i] != NULL)
+		json_object_set_new(f, "timeout_ms",
+		    json_integer(LIVE_VIA_TIMEOUT));
+	if (live_readers)
+		json_array_append_new(json_object_get(json_object_get(j,
+		    "supervisor"), "children"), json_pack("{s:s, s:[s,s,s]}",
+		    "name", "r", "command", "@BIN@/tests/report-worker", "read",
+		    "logctx"));
 	t = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	free(conf);
@@ -174,7 +182,8 @@ live_reports_event(void *arg, json_t *o)
 		ck_assert_msg(fleet_report_decode("report",
 		    w.events[i].kv.value.p, w.events[i].kv.value.len, &r, err,
 		    sizeof(err)) == 0, "%s", err);
-		if (r.revision >= lr->want && (!lr->want_guard || r.guard.has))
+		if (r.revision >= lr->want && (!lr->want_guard || r.guard.has) &&
+		    (!lr->want_observed || r.observed >= lr->want))
 			lr->seen[h] = true;
 		fleet_report_clear(&r);
 	}

@@ -49,6 +49,7 @@ struct live_reports {
 	int	 gone_of;
 	int	 only;		/* 1 + the one host waited for; 0: all */
 	bool	 want_guard;	/* a report counts once it has a guard */
+	bool	 want_observed;	/* ... once its readers have seen want */
 };
 
 /*
@@ -58,6 +59,8 @@ struct live_reports {
  */
 #define LIVE_VIA_TIMEOUT	30000
 extern const char	*live_endpoint[NHOSTS];
+/* Each host also runs "r", a worker reading flag logctx every 2 ms. */
+extern bool		 live_readers;
 
 /* Start host i (w1...) on etcd. */
 void	 live_start_host(int i);

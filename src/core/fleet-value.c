@@ -399,6 +399,11 @@ fleet_dec_report(struct fleet_dec *d, json_t *v, struct fleet_report *out)
 	    fleet_dec_int(d, v, "applied_at", 0, INT64_MAX, true,
 	    &out->applied_at) == -1)
 		return -1;
+	/* A report without it says nothing of readers: as applied. */
+	out->observed = out->revision;
+	if (fleet_dec_int(d, v, "observed", 0, out->revision, false,
+	    &out->observed) == -1)
+		return -1;
 	if ((u = json_object_get(v, "unreachable_since")) != NULL &&
 	    !json_is_null(u) && fleet_dec_int(d, v, "unreachable_since", 1,
 	    INT64_MAX, true, &out->unreachable_since) == -1)
@@ -485,9 +490,10 @@ fleet_report_json(const struct fleet_report *r)
 {
 	const struct fleet_guard	*g = &r->guard;
 
-	return json_pack("{s:i, s:I, s:I, s:I, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
 	    "stage", r->stage, "generation", (json_int_t)r->generation,
 	    "revision", (json_int_t)r->revision,
+	    "observed", (json_int_t)r->observed,
 	    "applied_at", (json_int_t)r->applied_at,
 	    "unreachable_since", r->unreachable_since != 0 ?
 	    json_integer(r->unreachable_since) : json_null(),

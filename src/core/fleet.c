@@ -244,6 +244,7 @@ fleet_report_make(struct fleet_report *r, const struct flags *fs,
 	r->stage = fs->stage;
 	r->generation = generation;
 	r->revision = revision;
+	r->observed = revision;
 	r->applied_at = applied_at;
 	r->unreachable_since = unreachable_since;
 	fleet_report_guard(&r->guard, fs);
@@ -268,15 +269,21 @@ fleet_lag(const struct fleet_host *hosts, size_t n, int64_t revision,
 	memset(lag, 0, sizeof(*lag));
 	lag->applied = xcalloc(n + 1, sizeof(*lag->applied));
 	lag->lagging = xcalloc(n + 1, sizeof(*lag->lagging));
+	lag->unseen = xcalloc(n + 1, sizeof(*lag->unseen));
 	for (i = 0; i < n; i++) {
-		if (hosts[i].report->revision >= revision)
-			lag->applied[lag->napplied++] = hosts[i].name;
-		else
+		if (hosts[i].report->revision < revision) {
 			lag->lagging[lag->nlagging++] = hosts[i].name;
+			continue;
+		}
+		lag->applied[lag->napplied++] = hosts[i].name;
+		if (hosts[i].report->observed < revision)
+			lag->unseen[lag->nunseen++] = hosts[i].name;
 	}
 	qsort(lag->applied, lag->napplied, sizeof(*lag->applied),
 	    fleet_name_cmp);
 	qsort(lag->lagging, lag->nlagging, sizeof(*lag->lagging),
+	    fleet_name_cmp);
+	qsort(lag->unseen, lag->nunseen, sizeof(*lag->unseen),
 	    fleet_name_cmp);
 }
 
@@ -285,5 +292,6 @@ fleet_lag_free(struct fleet_lag *lag)
 {
 	free(lag->applied);
 	free(lag->lagging);
+	free(lag->unseen);
 	memset(lag, 0, sizeof(*lag));
 }

@@ -33,10 +33,14 @@
  *			 and the record keeps who reset it and why. The key
  *			 deleted by hand still means the flag reset.
  *	P "hosts/" HOST	{"stage": N, "generation": G, "revision": R,
- *			 "applied_at": MS, "unreachable_since": MS|null,
+ *			 "observed": O, "applied_at": MS,
+ *			 "unreachable_since": MS|null,
  *			 "guard": null|{"from", "to", "reason", "at"},
  *			 "rejected": [{"key", "revision", "reason"}, ...]}
- *			put on a lease by the host itself
+ *			put on a lease by the host itself. O (at most R) is
+ *			the newest revision it applied that every worker
+ *			reading its table has seen (the flags barrier's
+ *			readers); absent, it is R.
  *
  * BY is the writer's {"host": H, "uid": U, "pid": P}; MS realtime ms since
  * the epoch. These are warden's own values (plain JSON integers); etcd's
@@ -156,6 +160,7 @@ struct fleet_report {
 	int			stage;
 	uint64_t		generation;	/* of the host's table */
 	int64_t			revision;	/* the etcd revision applied */
+	int64_t			observed;	/* of it, seen by every reader */
 	int64_t			applied_at;	/* realtime ms */
 	int64_t			unreachable_since; /* realtime ms; 0: reachable */
 	struct fleet_guard	guard;
@@ -190,7 +195,8 @@ int		 fleet_report_decode(const char *key, const char *text, size_t len,
  * This host's report from its state: the stage, the table's generation,
  * the revision it has applied and when, since when etcd has been
  * unreachable (0: it is not), the last guard rollback in the stage
- * history, and the rejections kept (borrowed; NULL: none).
+ * history, and the rejections kept (borrowed; NULL: none). observed is
+ * revision: the caller lowers it while readers have not seen it.
  */
 void		 fleet_report_make(struct fleet_report *, const struct flags *,
 		    uint64_t generation, int64_t revision, int64_t applied_at,
@@ -300,9 +306,15 @@ struct fleet_lag {
 	size_t		  napplied;
 	const char	**lagging;
 	size_t		  nlagging;
+	const char	**unseen;	/* applied, not yet seen by every reader */
+	size_t		  nunseen;
 };
 
-/* Which hosts have applied revision (report.revision >= it) and which not. */
+/*
+ * Which hosts have applied revision (report.revision >= it) and which not;
+ * of those that have, which have readers that have not seen it yet
+ * (report.observed < it).
+ */
 void		 fleet_lag(const struct fleet_host *, size_t n, int64_t revision,
 		    struct fleet_lag *);
 void		 fleet_lag_free(struct fleet_lag *);

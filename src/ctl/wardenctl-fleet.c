@@ -22,15 +22,30 @@ fleet_time_cell(json_t *ms)
 	return json_is_integer(ms) ? ctl_cell(ms) : xstrdup("-");
 }
 
-/* HOST STAGE REVISION APPLIED_AT LAG: one row per live host. */
+/* Whether the name h's "host" is in the array names. */
+static bool
+fleet_listed(json_t *names, json_t *h)
+{
+	json_t	*n;
+	size_t	 i;
+
+	json_array_foreach(names, i, n)
+		if (json_equal(n, json_object_get(h, "host")))
+			return true;
+	return false;
+}
+
+/*
+ * HOST STAGE REVISION APPLIED_AT LAG: one row per live host; LAG "behind"
+ * when it has not applied the newest change, "unread" when it has but not
+ * every worker reading its table has seen it yet.
+ */
 static void
 fleet_print_hosts(json_t *res)
 {
 	struct ctl_table	 t;
-	json_t			*h, *lagging = json_object_get(res, "lagging");
-	json_t			*lag;
-	size_t			 i, j;
-	bool			 lags;
+	json_t			*h;
+	size_t			 i;
 
 	ctl_table_init(&t, 5, "HOST", "STAGE", "REVISION", "APPLIED_AT", "LAG");
 	json_array_foreach(json_object_get(res, "hosts"), i, h) {
@@ -43,14 +58,13 @@ fleet_print_hosts(json_t *res)
 			    "error")));
 			continue;
 		}
-		lags = false;
-		json_array_foreach(lagging, j, lag)
-			lags |= json_equal(lag, json_object_get(h, "host"));
 		ctl_table_own(&t, ctl_cell(json_object_get(h, "stage")));
 		ctl_table_own(&t, ctl_cell(json_object_get(h, "revision")));
 		ctl_table_own(&t, fleet_time_cell(json_object_get(h,
 		    "applied_at")));
-		ctl_table_cell(&t, "%s", lags ? "behind" : "-");
+		ctl_table_cell(&t, "%s", fleet_listed(json_object_get(res,
+		    "lagging"), h) ? "behind" : fleet_listed(json_object_get(res,
+		    "unseen"), h) ? "unread" : "-");
 	}
 	ctl_table_print(&t, stdout);
 	ctl_table_free(&t);
@@ -104,11 +118,14 @@ fleet_status(struct ctl *c, struct ctl_args *a, int argc, char **argv)
 	return rc;
 }
 
-/* "written KEY at revision R", then who has applied it when asked. */
+/*
+ * "written KEY at revision R", then, when asked, who has applied it and
+ * whose readers have seen it.
+ */
 static int
 fleet_print_write(json_t *res)
 {
-	json_t	*lagging = json_object_get(res, "lagging"), *l;
+	json_t	*l;
 	char	*key = ctl_text_cell(json_object_get(res, "key"));
 	char	*rev = ctl_cell(json_object_get(res, "revision"));
 	size_t	 i;
@@ -120,11 +137,15 @@ fleet_print_write(json_t *res)
 		printf("%s\n", json_string_value(json_object_get(res,
 		    "reports_error")));
 	if (json_is_true(json_object_get(res, "observed")))
-		printf("applied by every live host (%zu)\n",
+		printf("applied by every live host (%zu), and seen by the "
+		    "workers that read its flags\n",
 		    json_array_size(json_object_get(res, "applied")));
 	else if (json_is_false(json_object_get(res, "observed"))) {
-		json_array_foreach(lagging, i, l)
+		json_array_foreach(json_object_get(res, "lagging"), i, l)
 			printf("not applied by %s\n", json_string_value(l));
+		json_array_foreach(json_object_get(res, "unseen"), i, l)
+			printf("applied by %s, not yet seen by all its readers\n",
+			    json_string_value(l));
 		return CTL_EXIT_NOT_OBSERVED;
 	}
 	return CTL_EXIT_OK;

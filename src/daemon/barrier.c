@@ -37,6 +37,13 @@ struct barrier {
 static TAILQ_HEAD(, barrier)	barriers = TAILQ_HEAD_INITIALIZER(barriers);
 static struct event		*barrier_ev;	/* the test at the next turn */
 
+/* The one watch of barrier_notify(): gen 0 when none. */
+static struct {
+	uint64_t		 gen;
+	barrier_notify_fn	*fn;
+	void			*arg;
+} barrier_watch;
+
 /*
  * What the workers have observed of gen, now. A test that is not the
  * answer stops at the first laggard (a change leaves most readers behind
@@ -123,10 +130,29 @@ barrier_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	rpc_wait_free(p);
 }
 
+bool
+barrier_observed(uint64_t gen)
+{
+	struct barrier_scan	s = { gen, 0, NULL, false };
+
+	barrier_scan(&s);
+	return !s.lags;
+}
+
+void
+barrier_notify(uint64_t gen, barrier_notify_fn *fn, void *arg)
+{
+	barrier_watch.gen = fn != NULL ? gen : 0;
+	barrier_watch.fn = fn;
+	barrier_watch.arg = arg;
+}
+
 static void
 barrier_test_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct barrier	*b, *next;
+	struct barrier		*b, *next;
+	barrier_notify_fn	*fn = barrier_watch.fn;
+	void			*fnarg = barrier_watch.arg;
 
 	(void)fd;
 	(void)what;
@@ -137,24 +163,36 @@ barrier_test_cb(evutil_socket_t fd, short what, void *arg)
 		    false))
 			rpc_wait_free(b->p);
 	}
+	if (fn != NULL) {
+		barrier_notify(0, NULL, NULL);	/* fn may watch again */
+		fn(fnarg);
+	}
+}
+
+/* Whether a report of gen may complete a barrier or the watch. */
+static bool
+barrier_wanted(uint64_t gen)
+{
+	struct barrier	*b;
+
+	if (gen == 0)
+		return !TAILQ_EMPTY(&barriers) || barrier_watch.fn != NULL;
+	if (barrier_watch.fn != NULL && gen >= barrier_watch.gen)
+		return true;
+	TAILQ_FOREACH(b, &barriers, entry)
+		if (gen >= b->gen)
+			return true;
+	return false;
 }
 
 void
 barrier_reported(struct node *n, uint64_t gen)
 {
-	struct barrier	*b;
 	struct timeval	 now = { 0, 0 };
 
 	(void)n;
-	if (TAILQ_EMPTY(&barriers))
+	if (!barrier_wanted(gen))
 		return;
-	if (gen != 0) {
-		TAILQ_FOREACH(b, &barriers, entry)
-			if (gen >= b->gen)
-				break;
-		if (b == NULL)
-			return;
-	}
 	if (barrier_ev == NULL &&
 	    (barrier_ev = evtimer_new(rpc_base, barrier_test_cb, NULL)) == NULL)
 		fatalx("barrier: cannot make a timer");

@@ -10,6 +10,7 @@
 #ifndef WARDEN_BARRIER_H
 #define WARDEN_BARRIER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -29,6 +30,16 @@ void		 barrier_answer(struct call *, json_t *result,
  * else came in.
  */
 void		 barrier_reported(struct node *, uint64_t gen);
+/* Whether every running worker that reads has a reader at gen or later. */
+bool		 barrier_observed(uint64_t gen);
+/*
+ * Call fn(arg) once, at a turn of the loop after a report reached gen or
+ * a worker ended (either may make gen observed: the caller asks
+ * barrier_observed()). One such watch is kept; a new one replaces it, and
+ * fn NULL drops it.
+ */
+typedef void	 barrier_notify_fn(void *arg);
+void		 barrier_notify(uint64_t gen, barrier_notify_fn *fn, void *arg);
 /* The pending call is going (answered, or its client went). */
 void		 barrier_free(struct pending *);
 /*

@@ -176,6 +176,9 @@ fleetd_apply_events(const struct etcd_watch *w)
 	if (w->n == 0 && !w->created && w->revision > rev)
 		rev = w->revision;
 	if (w->n == 0) {	/* created, or progress: nothing to tell */
+		/* No change came: what the readers had seen, they still have. */
+		if (fleetd->observed_rev >= fleetd->revision)
+			fleetd->observed_rev = rev;
 		fleetd->revision = rev;
 		fleet_plan_free(&p);
 		return;
@@ -255,6 +258,8 @@ fleetd_apply_settled(void)
 	}
 	fleetd->revision = fleetd->batch_rev;
 	fleetd->applied_at = fleetd_now_ms();
+	fleetd->observe_gen = flagsvc_generation();
+	(void)fleetd_observe();		/* the report below says it */
 	if (fleetd->batch_resync) {
 		fleetd->need_resync = false;
 		fleetd_next();

@@ -31,6 +31,8 @@ struct fleetd {
 	int64_t			 lease;		/* 0: none (to grant) */
 	int64_t			 revision;	/* the etcd revision applied */
 	int64_t			 applied_at;	/* realtime ms */
+	int64_t			 observed_rev;	/* of it, seen by every reader */
+	uint64_t		 observe_gen;	/* the generation it made */
 	bool			 need_resync;	/* the whole prefix is read next */
 	json_t			*rejected;	/* [{key, revision, reason}], newest last */
 	struct etcdc_req	*call;		/* a grant or the range, in flight */
@@ -74,6 +76,12 @@ void		 fleetd_reject(const char *key, int64_t revision, const char *why);
 char		*fleetd_report_text(void);
 /* Put the report (again, once the one in flight is answered). */
 void		 fleetd_report(void);
+/*
+ * What was applied is now the table's (observe_gen set): whether every
+ * worker reading the table has seen it (observed_rev moves); if not, the
+ * report is put again once they have.
+ */
+bool		 fleetd_observe(void);
 /* Go on with what is due: a lease, a resync, the watch. */
 void		 fleetd_next(void);
 /* Something failed: fleetd_next() again after the backoff. */
@@ -82,11 +90,11 @@ void		 fleetd_retry(void);
 void		 fleetd_backoff(struct event *ev, int *ms);
 
 /*
- * fleetd-status.c: the live hosts of the view fleetd->hosts that have
- * applied revision, and not (none while it is NULL).
+ * fleetd-status.c: {applied, lagging, unseen}, the live hosts of the view
+ * fleetd->hosts that have applied revision, that have not, and those that
+ * have but whose readers have not all seen it (none while it is NULL).
  */
-void		 fleetd_lag_of(int64_t revision, json_t **applied,
-		    json_t **lagging);
+json_t		*fleetd_lag_of(int64_t revision);
 
 /*
  * fleetd-hosts.c: a write starts waiting on the hosts' reports (the first

@@ -67,23 +67,26 @@ fleetd_decode_hosts(json_t *view, struct fleet_host *hosts,
 }
 
 /*
- * The hosts of view (NULL: none) that have applied revision, and not, as
- * name arrays; the reports in *list when list is not NULL.
+ * {applied, lagging, unseen}: the hosts of view (NULL: none) that have
+ * applied revision, that have not, and of the first those whose readers
+ * have not all seen it, as name arrays; the reports in *list when list is
+ * not NULL.
  */
-static void
-fleetd_lag_view(json_t *view, int64_t revision, json_t **applied,
-    json_t **lagging, json_t **list)
+static json_t *
+fleetd_lag_view(json_t *view, int64_t revision, json_t **list)
 {
 	size_t			 nh = json_object_size(view), i;
 	struct fleet_host	*hosts = xcalloc(nh + 1, sizeof(*hosts));
 	struct fleet_report	*reps = xcalloc(nh + 1, sizeof(*reps));
 	struct fleet_lag	 lag;
-	json_t			*l = json_array();
+	json_t			*l = json_array(), *res;
 
 	nh = view != NULL ? fleetd_decode_hosts(view, hosts, reps, l) : 0;
 	fleet_lag(hosts, nh, revision, &lag);
-	*applied = fleetd_names(lag.applied, lag.napplied);
-	*lagging = fleetd_names(lag.lagging, lag.nlagging);
+	res = json_pack("{s:o, s:o, s:o}",
+	    "applied", fleetd_names(lag.applied, lag.napplied),
+	    "lagging", fleetd_names(lag.lagging, lag.nlagging),
+	    "unseen", fleetd_names(lag.unseen, lag.nunseen));
 	fleet_lag_free(&lag);
 	for (i = 0; i < nh; i++)
 		fleet_report_clear(&reps[i]);
@@ -93,29 +96,31 @@ fleetd_lag_view(json_t *view, int64_t revision, json_t **applied,
 		*list = l;
 	else
 		json_decref(l);
+	return res;
 }
 
-void
-fleetd_lag_of(int64_t revision, json_t **applied, json_t **lagging)
+json_t *
+fleetd_lag_of(int64_t revision)
 {
-	fleetd_lag_view(fleetd->hosts, revision, applied, lagging, NULL);
+	return fleetd_lag_view(fleetd->hosts, revision, NULL);
 }
 
 /* fleet.status's answer from the reports of view, and why they are not all. */
 static json_t *
 fleetd_fleet_answer(json_t *view, const char *error)
 {
-	json_t	*list, *applied, *lagging;
+	json_t	*list, *res;
 	int64_t	 since = etcdc_unreachable_since(fleetd->cli);
 
-	fleetd_lag_view(view, fleetd->change_rev, &applied, &lagging, &list);
-	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
-	    "prefix", fleetd->prefix, "host", fleetd->host,
+	res = fleetd_lag_view(view, fleetd->change_rev, &list);
+	json_object_update_missing_new(res, json_pack("{s:s, s:s, s:I, s:I, "
+	    "s:o, s:o, s:o}", "prefix", fleetd->prefix, "host", fleetd->host,
 	    "revision", (json_int_t)fleetd->change_rev,
 	    "as_of", (json_int_t)fleetd->revision,
 	    "unreachable_since", since != 0 ? json_integer(since) : json_null(),
-	    "hosts", list, "applied", applied, "lagging", lagging,
-	    "reports_error", error != NULL ? json_string(error) : json_null());
+	    "hosts", list,
+	    "reports_error", error != NULL ? json_string(error) : json_null()));
+	return res;
 }
 
 /* The answer when the reports could not be read: this host's own alone. */

@@ -250,29 +250,31 @@ fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
 }
 
 /*
- * Answer w with who has applied its revision; observed: all of them.
- * Until the hosts' reports are read, nobody is known to have: only the
- * deadline answers, with why they could not be read if they were not.
+ * Answer w with who has applied its revision, and whose readers have seen
+ * it; observed: all of them, both. Until the hosts' reports are read,
+ * nobody is known to have: only the deadline answers, with why they could
+ * not be read if they were not.
  */
 static void
 fleetd_write_observed(struct fleetd_write *w, bool deadline)
 {
-	json_t	*applied, *lagging, *res;
+	json_t	*lag, *res;
+	bool	 all;
 
 	if (fleetd->hosts == NULL && !deadline)
 		return;
-	fleetd_lag_of(w->observe_rev, &applied, &lagging);
-	if (json_array_size(lagging) > 0 && !deadline) {
-		json_decref(applied);
-		json_decref(lagging);
+	lag = fleetd_lag_of(w->observe_rev);
+	all = json_array_size(json_object_get(lag, "lagging")) == 0 &&
+	    json_array_size(json_object_get(lag, "unseen")) == 0;
+	if (!all && !deadline) {
+		json_decref(lag);
 		return;
 	}
 	res = w->result;
 	w->result = NULL;
-	json_object_set_new(res, "observed", json_boolean(
-	    json_array_size(lagging) == 0));
-	json_object_set_new(res, "applied", applied);
-	json_object_set_new(res, "lagging", lagging);
+	json_object_set_new(res, "observed", json_boolean(all));
+	json_object_update(res, lag);
+	json_decref(lag);
 	if (fleetd->hosts_error != NULL)
 		json_object_set_new(res, "reports_error", json_string(
 		    fleetd->hosts_error));

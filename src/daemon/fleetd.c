@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "barrier.h"
 #include "config.h"
 #include "flagsvc.h"
 #include "fleetd.h"
@@ -124,6 +125,27 @@ fleetd_reject(const char *key, int64_t revision, const char *why)
 
 static void fleetd_report_cb(void *, int, json_t *, const char *);
 
+static void
+fleetd_observe_cb(void *arg)
+{
+	(void)arg;
+	if (fleetd != NULL && fleetd_observe())
+		fleetd_report();
+}
+
+bool
+fleetd_observe(void)
+{
+	if (fleetd->observed_rev >= fleetd->revision)
+		return false;
+	if (!barrier_observed(fleetd->observe_gen)) {
+		barrier_notify(fleetd->observe_gen, fleetd_observe_cb, NULL);
+		return false;
+	}
+	fleetd->observed_rev = fleetd->revision;
+	return true;
+}
+
 char *
 fleetd_report_text(void)
 {
@@ -133,6 +155,8 @@ fleetd_report_text(void)
 	fleet_report_make(&r, flagsvc_flags(), flagsvc_generation(),
 	    fleetd->revision, fleetd->applied_at,
 	    etcdc_unreachable_since(fleetd->cli), fleetd->rejected);
+	if (fleetd->observed_rev < r.revision)
+		r.observed = fleetd->observed_rev;
 	text = fleet_value_text(fleet_report_json(&r));
 	fleet_report_clear(&r);
 	return text;
@@ -493,6 +517,7 @@ fleetd_stop(void)
 	fleetd_write_abort_all("the fleet's client stopped");
 	fleetd_read_abort_all("the fleet's client stopped");
 	fleetd_hosts_stop();
+	barrier_notify(0, NULL, NULL);
 	/* etcdc_free() cancels every request without calling back. */
 	etcdc_free(fleetd->cli);
 	event_free(fleetd->retry_ev);
@@ -568,10 +593,12 @@ fleetd_status_json(void)
 {
 	if (fleetd == NULL)
 		return json_null();
-	return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:b, s:O, s:I}",
-	    "prefix", fleetd->prefix, "host", fleetd->host,
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:b, s:O, "
+	    "s:I}", "prefix", fleetd->prefix, "host", fleetd->host,
 	    "endpoint", etcdc_endpoint(fleetd->cli),
 	    "revision", (json_int_t)fleetd->revision,
+	    "observed", (json_int_t)(fleetd->observed_rev < fleetd->revision ?
+	    fleetd->observed_rev : fleetd->revision),
 	    "applied_at", fleetd_ms_or_null(fleetd->applied_at),
 	    "unreachable_since", fleetd_ms_or_null(
 	    etcdc_unreachable_since(fleetd->cli)),

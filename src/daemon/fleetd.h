@@ -62,7 +62,8 @@ const char	*fleetd_prefix(void);
 /* The local state changed outside the fleet (the guard's rollback). */
 void		 fleetd_state_changed(void);
 /*
- * For status and recovery: {prefix, host, endpoint, revision, applied_at,
+ * For status and recovery: {prefix, host, endpoint, revision, observed
+ * (of it, what every reader of the table has seen), applied_at,
  * unreachable_since, lease, rejected, events (the watch events received
  * since it joined)}; null when not a member.
  */
