@@ -75,7 +75,7 @@ static struct {
 	char			 why[512];
 } grp = { .calls = TAILQ_HEAD_INITIALIZER(grp.calls) };
 
-static enum flagsvc_err
+enum flagsvc_err
 flagsvc_err_of(enum flags_err e)
 {
 	switch (e) {

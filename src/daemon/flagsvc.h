@@ -37,14 +37,22 @@ void		 flagsvc_shutdown(void);
 json_t		*flagsvc_handover(void);
 int		 flagsvc_adopt(const json_t *, char *err, size_t errlen);
 
-/* What a change can come to; the method table says it in protocol codes. */
+/*
+ * What a change can come to, here or written to the fleet (fleetd.h); the
+ * method table says it in protocol codes.
+ */
 enum flagsvc_err {
 	FLAGSVC_OK = 0,
 	FLAGSVC_INVALID,	/* params unknown, mistyped or out of range */
 	FLAGSVC_NOT_FOUND,	/* no such flag or stage */
-	FLAGSVC_CONFLICT,	/* not possible from the current stage */
-	FLAGSVC_UNAVAILABLE,	/* the change could not be made durable */
+	FLAGSVC_CONFLICT,	/* not possible from the current stage; in a
+				   fleet: not a member, behind, or the key
+				   changed since it was read */
+	FLAGSVC_UNAVAILABLE,	/* not made durable; in a fleet: etcd did not
+				   answer */
 };
+/* The flag service's kind of a flags.h error. */
+enum flagsvc_err flagsvc_err_of(enum flags_err);
 
 /*
  * A change the protocol asks for: op's params (flags_change_read()) by uid

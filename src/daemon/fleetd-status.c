@@ -183,7 +183,7 @@ fleetd_read_cb(void *arg, int status, json_t *answer, const char *error)
 	json_decref(view);
 }
 
-enum fleetd_err
+enum flagsvc_err
 fleetd_fleet_read(fleetd_read_fn *done, void *arg, struct fleetd_read **out,
     char *err, size_t errlen)
 {
@@ -196,7 +196,7 @@ fleetd_fleet_read(fleetd_read_fn *done, void *arg, struct fleetd_read **out,
 	if (fleetd == NULL) {
 		snprintf(err, errlen, "this warden is not a fleet member (no "
 		    "\"fleet\" in its configuration)");
-		return FLEETD_CONFLICT;
+		return FLAGSVC_CONFLICT;
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->done = done;
@@ -212,7 +212,7 @@ fleetd_fleet_read(fleetd_read_fn *done, void *arg, struct fleetd_read **out,
 	    r);
 	json_decref(req);
 	*out = r;
-	return FLEETD_OK;
+	return FLAGSVC_OK;
 }
 
 void

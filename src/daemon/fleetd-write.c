@@ -80,11 +80,11 @@ fleetd_write_free(struct fleetd_write *w)
 
 /* Answer w (done, unless forgotten) and free it. */
 static void
-fleetd_write_end(struct fleetd_write *w, enum fleetd_err e, json_t *result,
+fleetd_write_end(struct fleetd_write *w, enum flagsvc_err e, json_t *result,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-fleetd_write_end(struct fleetd_write *w, enum fleetd_err e, json_t *result,
+fleetd_write_end(struct fleetd_write *w, enum flagsvc_err e, json_t *result,
     const char *fmt, ...)
 {
 	char	err[FLEET_ERR_MAX * 2] = "";
@@ -100,22 +100,6 @@ fleetd_write_end(struct fleetd_write *w, enum fleetd_err e, json_t *result,
 	else
 		json_decref(result);
 	fleetd_write_free(w);
-}
-
-static enum fleetd_err
-fleetd_write_err(enum flags_err e)
-{
-	switch (e) {
-	case FLAGS_OK:
-		return FLEETD_OK;
-	case FLAGS_INVALID_PARAMS:
-		return FLEETD_INVALID;
-	case FLAGS_NOT_FOUND:
-		return FLEETD_NOT_FOUND;
-	case FLAGS_CONFLICT:
-		return FLEETD_CONFLICT;
-	}
-	return FLEETD_INVALID;
 }
 
 /* The key's mod_revision in the range (0: absent). */
@@ -160,7 +144,7 @@ fleetd_write_audit(struct fleet_audit *a, const struct fleetd_write *w,
 }
 
 /* The op made on a copy of this host's state: the key and its new value. */
-static enum fleetd_err
+static enum flagsvc_err
 fleetd_write_value(struct fleetd_write *w, char **value, char *err,
     size_t errlen)
 {
@@ -177,17 +161,17 @@ fleetd_write_value(struct fleetd_write *w, char **value, char *err,
 	*value = NULL;
 	if ((e = flags_change_read(w->op, w->params, &ch, err, errlen)) !=
 	    FLAGS_OK)
-		return fleetd_write_err(e);
+		return flagsvc_err_of(e);
 	if (w->op == FLAGS_OP_RESET && ch.name == NULL) {
 		snprintf(err, errlen, "a fleet's flag is reset one at a time: "
 		    "name required");
-		return FLEETD_INVALID;
+		return FLAGSVC_INVALID;
 	}
 	s = flags_copy(flagsvc_flags());
 	if ((e = flags_op_change(s, &ch, &by, now, &rec, err, errlen)) !=
 	    FLAGS_OK) {
 		flags_free(s);
-		return fleetd_write_err(e);
+		return flagsvc_err_of(e);
 	}
 	flags_apply(s, rec);
 	json_decref(rec);
@@ -212,7 +196,7 @@ fleetd_write_value(struct fleetd_write *w, char **value, char *err,
 		fleet_stage_clear(&st);
 	}
 	flags_free(s);
-	return FLEETD_OK;
+	return FLAGSVC_OK;
 }
 
 static void
@@ -226,7 +210,7 @@ fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
 	(void)status;
 	w->req = NULL;
 	if (error != NULL || etcd_parse_txn(answer, &t, err) == -1) {
-		fleetd_write_end(w, FLEETD_UNAVAILABLE, NULL, "%s: etcd did not "
+		fleetd_write_end(w, FLAGSVC_UNAVAILABLE, NULL, "%s: etcd did not "
 		    "answer the write (it may or may not be made): %s", w->key,
 		    error != NULL ? error : err);
 		return;
@@ -234,7 +218,7 @@ fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
 	if (!t.succeeded) {
 		now = t.n > 0 && t.resp[0].kind == ETCD_OP_RANGE ?
 		    &t.resp[0].range : NULL;
-		fleetd_write_end(w, FLEETD_CONFLICT, NULL, "%s%s%s changed "
+		fleetd_write_end(w, FLAGSVC_CONFLICT, NULL, "%s%s%s changed "
 		    "since revision %lld was read (%s now: %.*s)", w->key,
 		    w->flags != NULL ? " or a flag under " : "",
 		    w->flags != NULL ? w->flags : "", (long long)w->read_rev,
@@ -242,7 +226,7 @@ fleetd_write_txn_cb(void *arg, int status, json_t *answer, const char *error)
 		    (int)now->kvs[0].value.len : 6, now != NULL && now->n > 0 ?
 		    now->kvs[0].value.p : "absent");
 	} else if (w->wait_ms < 0)
-		fleetd_write_end(w, FLEETD_OK, json_pack("{s:s, s:I}", "key",
+		fleetd_write_end(w, FLAGSVC_OK, json_pack("{s:s, s:I}", "key",
 		    w->key, "revision", (json_int_t)t.revision), NULL);
 	else
 		fleetd_write_wait(w, t.revision);
@@ -278,7 +262,7 @@ fleetd_write_observed(struct fleetd_write *w, bool deadline)
 	if (fleetd->hosts_error != NULL)
 		json_object_set_new(res, "reports_error", json_string(
 		    fleetd->hosts_error));
-	fleetd_write_end(w, FLEETD_OK, res, NULL);
+	fleetd_write_end(w, FLAGSVC_OK, res, NULL);
 }
 
 static void
@@ -359,24 +343,24 @@ fleetd_write_range_cb(void *arg, int status, json_t *answer, const char *error)
 	struct fleetd_write	*w = arg;
 	struct etcd_range	 r;
 	char			 err[FLEET_ERR_MAX], *value;
-	enum fleetd_err		 e;
+	enum flagsvc_err		 e;
 	int64_t			 change;
 
 	(void)status;
 	w->req = NULL;
 	if (error != NULL || etcd_parse_range(answer, &r, err) == -1) {
-		fleetd_write_end(w, FLEETD_UNAVAILABLE, NULL, "cannot read "
+		fleetd_write_end(w, FLAGSVC_UNAVAILABLE, NULL, "cannot read "
 		    "%s: %s", fleetd->desired, error != NULL ? error : err);
 		return;
 	}
 	change = fleetd_write_change_rev(&r);
 	w->read_rev = r.revision;
 	if (fleetd->revision < change)
-		fleetd_write_end(w, FLEETD_CONFLICT, NULL, "this host has not "
+		fleetd_write_end(w, FLAGSVC_CONFLICT, NULL, "this host has not "
 		    "applied revision %lld yet (it has %lld): try again once it "
 		    "has", (long long)change, (long long)fleetd->revision);
 	else if ((e = fleetd_write_value(w, &value, err, sizeof(err))) !=
-	    FLEETD_OK)
+	    FLAGSVC_OK)
 		fleetd_write_end(w, e, NULL, "%s", err);
 	else {
 		fleetd_write_txn(w, fleetd_write_modrev(&r, w->key), value);
@@ -385,7 +369,7 @@ fleetd_write_range_cb(void *arg, int status, json_t *answer, const char *error)
 	etcd_range_free(&r);
 }
 
-enum fleetd_err
+enum flagsvc_err
 fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
     int64_t wait_ms, fleetd_write_fn *done, void *arg,
     struct fleetd_write **out, char *err, size_t errlen)
@@ -398,7 +382,7 @@ fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 	if (fleetd == NULL) {
 		snprintf(err, errlen, "this warden is not a fleet member (no "
 		    "\"fleet\" in its configuration)");
-		return FLEETD_CONFLICT;
+		return FLAGSVC_CONFLICT;
 	}
 	w = xcalloc(1, sizeof(*w));
 	w->op = op;
@@ -417,7 +401,7 @@ fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 	    fleetd_write_range_cb, w);
 	json_decref(req);
 	*out = w;
-	return FLEETD_OK;
+	return FLAGSVC_OK;
 }
 
 void
@@ -434,7 +418,7 @@ fleetd_write_abort_all(const char *why)
 	while ((w = fleetd_writes) != NULL) {
 		if (w->req != NULL)
 			etcdc_cancel(w->req);
-		fleetd_write_end(w, FLEETD_UNAVAILABLE, NULL, "%s: %s (the "
+		fleetd_write_end(w, FLAGSVC_UNAVAILABLE, NULL, "%s: %s (the "
 		    "write may or may not be made: see fleet.status)",
 		    w->key != NULL ? w->key : fleetd != NULL ? fleetd->prefix :
 		    "fleet", why);

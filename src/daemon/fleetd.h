@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "flags.h"
+#include "flagsvc.h"
 
 struct config;
 struct event_base;
@@ -72,23 +73,18 @@ json_t		*fleetd_status_json(void);
 /*
  * A change of the fleet written to etcd by this member (fleetd-write.c):
  * op with its params as the local op takes them, by uid and pid of this
- * host. FLEETD_OK with *out: done is called later, exactly once (never
+ * host. FLAGSVC_OK with *out: done is called later, exactly once (never
  * from in here) with the result {key, revision} or why not; otherwise
- * why not at once, in err. wait_ms >= 0: once written, the answer waits
- * until every live host's report says it has applied the write's
- * revision, or wait_ms, and says {observed, applied, lagging}.
+ * why not at once, in err. The kinds of why not are a local change's
+ * (flagsvc.h). wait_ms >= 0: once written, the answer waits until every
+ * live host's report says it has applied the write's revision and its
+ * readers have seen it, or wait_ms, and says {observed, applied, lagging,
+ * unseen}.
  */
-enum fleetd_err {
-	FLEETD_OK = 0,
-	FLEETD_INVALID,		/* params unknown, mistyped or out of range */
-	FLEETD_NOT_FOUND,	/* no such flag or stage here */
-	FLEETD_CONFLICT,	/* not a member, behind, or the key changed */
-	FLEETD_UNAVAILABLE,	/* etcd did not answer */
-};
 struct fleetd_write;
-typedef void	 fleetd_write_fn(void *arg, enum fleetd_err, json_t *result,
+typedef void	 fleetd_write_fn(void *arg, enum flagsvc_err, json_t *result,
 		    const char *err);
-enum fleetd_err	 fleetd_write(enum flags_op, const json_t *params, uid_t,
+enum flagsvc_err	 fleetd_write(enum flags_op, const json_t *params, uid_t,
 		    pid_t, int64_t wait_ms, fleetd_write_fn *done, void *arg,
 		    struct fleetd_write **out, char *err, size_t errlen);
 /* The one who asked is gone: done is not called. */
@@ -102,7 +98,7 @@ void		 fleetd_write_abort_all(const char *why);
  * unreachable_since, hosts: [each live host's report with its name, or
  * {host, error}], applied, lagging: names, reports_error}. The reports
  * are read from etcd when asked: done is called later, exactly once,
- * with the answer (FLEETD_OK with *out) or FLEETD_CONFLICT at once when
+ * with the answer (FLAGSVC_OK with *out) or FLAGSVC_CONFLICT at once when
  * this warden is no member. When etcd does not answer (within the
  * fleet's timeout_ms), the answer still comes, with this host's own
  * report alone and reports_error saying why the others' could not be
@@ -110,7 +106,7 @@ void		 fleetd_write_abort_all(const char *why);
  */
 struct fleetd_read;
 typedef void	 fleetd_read_fn(void *arg, json_t *result);
-enum fleetd_err	 fleetd_fleet_read(fleetd_read_fn *done, void *arg,
+enum flagsvc_err	 fleetd_fleet_read(fleetd_read_fn *done, void *arg,
 		    struct fleetd_read **out, char *err, size_t errlen);
 /* The one who asked is gone: done is not called. */
 void		 fleetd_read_forget(struct fleetd_read *);

@@ -15,7 +15,7 @@
 #include "readers.h"
 #include "rpc-private.h"
 
-static int
+int
 methods_flags_code(enum flagsvc_err e)
 {
 	switch (e) {

@@ -6,33 +6,15 @@
 #include "methods.h"
 #include "rpc-private.h"
 
-static int
-methods_fleet_code(enum fleetd_err e)
-{
-	switch (e) {
-	case FLEETD_OK:
-		break;
-	case FLEETD_INVALID:
-		return RPC_INVALID_PARAMS;
-	case FLEETD_NOT_FOUND:
-		return RPC_NOT_FOUND;
-	case FLEETD_CONFLICT:
-		return RPC_CONFLICT;
-	case FLEETD_UNAVAILABLE:
-		return RPC_UNAVAILABLE;
-	}
-	return RPC_INTERNAL_ERROR;
-}
-
 static void
-methods_fleet_done(void *arg, enum fleetd_err e, json_t *result,
+methods_fleet_done(void *arg, enum flagsvc_err e, json_t *result,
     const char *err)
 {
 	struct pending	*p = arg;
 
 	p->fleet = NULL;
-	if (e != FLEETD_OK)
-		rpc_error(&p->call, methods_fleet_code(e), "%s", err);
+	if (e != FLAGSVC_OK)
+		rpc_error(&p->call, methods_flags_code(e), "%s", err);
 	else
 		rpc_result(&p->call, result);
 	rpc_wait_free(p);
@@ -50,7 +32,7 @@ methods_fleet_write(struct call *call, enum flags_op op, json_t *params)
 	struct jsonrpc_error	 je;
 	struct fleetd_write	*w;
 	struct pending		*p;
-	enum fleetd_err		 e;
+	enum flagsvc_err		 e;
 	json_int_t		 wait_ms;
 	json_t			*own;
 	char			 err[512];
@@ -66,8 +48,8 @@ methods_fleet_write(struct call *call, enum flags_op op, json_t *params)
 	e = fleetd_write(op, own, p->call.client->uid, p->call.client->pid,
 	    wait_ms, methods_fleet_done, p, &w, err, sizeof(err));
 	json_decref(own);
-	if (e != FLEETD_OK) {
-		rpc_error(&p->call, methods_fleet_code(e), "%s", err);
+	if (e != FLAGSVC_OK) {
+		rpc_error(&p->call, methods_flags_code(e), "%s", err);
 		rpc_wait_free(p);
 		return;
 	}
@@ -136,7 +118,7 @@ methods_fleet_status(struct call *call, json_t *params)
 		return;
 	p = rpc_wait_take(call, PENDING_FLEET);
 	if (fleetd_fleet_read(methods_fleet_status_done, p, &r, err,
-	    sizeof(err)) != FLEETD_OK) {
+	    sizeof(err)) != FLAGSVC_OK) {
 		rpc_error(&p->call, RPC_CONFLICT, "%s", err);
 		rpc_wait_free(p);
 		return;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "control.h"
+#include "flagsvc.h"
 
 struct call;
 
@@ -67,6 +68,8 @@ void	methods_wait(struct call *, json_t *);
 void	methods_wait_subscribe(struct call *, json_t *);
 
 /* methods-flags.c */
+/* A change's outcome (flagsvc.h), here or in the fleet, as a protocol code. */
+int	methods_flags_code(enum flagsvc_err);
 void	methods_flags_list(struct call *, json_t *);
 void	methods_flags_get(struct call *, json_t *);
 void	methods_flags_set(struct call *, json_t *);
