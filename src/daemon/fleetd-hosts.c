@@ -58,9 +58,9 @@ fleetd_hosts_failed(const char *why)
 	fleetd_backoff(fleetd->hosts_retry_ev, &fleetd->hosts_backoff_ms);
 }
 
-/* The watch and the range are over (one failed): both again, later. */
+/* The watch and the range canceled, what the watch brought dropped. */
 static void
-fleetd_hosts_drop(const char *why)
+fleetd_hosts_cancel(void)
 {
 	if (fleetd->hosts_watch != NULL)
 		etcdc_cancel(fleetd->hosts_watch);
@@ -68,6 +68,13 @@ fleetd_hosts_drop(const char *why)
 		etcdc_cancel(fleetd->hosts_call);
 	fleetd->hosts_watch = fleetd->hosts_call = NULL;
 	json_array_clear(fleetd->hosts_queue);
+}
+
+/* The watch and the range are over (one failed): both again, later. */
+static void
+fleetd_hosts_drop(const char *why)
+{
+	fleetd_hosts_cancel();
 	fleetd_hosts_failed(why);
 }
 
@@ -189,17 +196,11 @@ fleetd_hosts_range_cb(void *arg, int status, json_t *answer, const char *error)
 static void
 fleetd_hosts_range(int64_t revision)
 {
-	struct etcd_buf	 end;
-	json_t		*req;
-	char		*hosts = fleet_key_hosts(fleetd->prefix);
+	char	*hosts = fleet_key_hosts(fleetd->prefix);
 
-	etcd_prefix_end(hosts, &end);
-	req = etcd_req_range(hosts, &end, revision, 0);
-	etcd_buf_free(&end);
-	free(hosts);
-	fleetd->hosts_call = etcdc_call(fleetd->cli, "/v3/kv/range", req,
+	fleetd->hosts_call = fleetd_range_of(hosts, revision,
 	    fleetd_hosts_range_cb, NULL);
-	json_decref(req);
+	free(hosts);
 }
 
 static void
@@ -230,12 +231,7 @@ fleetd_hosts_hold(void)
 static void
 fleetd_hosts_clear(void)
 {
-	if (fleetd->hosts_call != NULL)
-		etcdc_cancel(fleetd->hosts_call);
-	if (fleetd->hosts_watch != NULL)
-		etcdc_cancel(fleetd->hosts_watch);
-	fleetd->hosts_call = fleetd->hosts_watch = NULL;
-	json_array_clear(fleetd->hosts_queue);
+	fleetd_hosts_cancel();
 	if (fleetd->hosts_retry_ev != NULL)
 		evtimer_del(fleetd->hosts_retry_ev);
 	json_decref(fleetd->hosts);

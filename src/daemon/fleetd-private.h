@@ -82,6 +82,9 @@ void		 fleetd_report(void);
  * report is put again once they have.
  */
 bool		 fleetd_observe(void);
+/* A range of every key under prefix, at revision (0: the newest). */
+struct etcdc_req *fleetd_range_of(const char *prefix, int64_t revision,
+		    etcdc_call_cb *cb, void *arg);
 /* Go on with what is due: a lease, a resync, the watch. */
 void		 fleetd_next(void);
 /* Something failed: fleetd_next() again after the backoff. */

@@ -188,8 +188,6 @@ fleetd_fleet_read(fleetd_read_fn *done, void *arg, struct fleetd_read **out,
     char *err, size_t errlen)
 {
 	struct fleetd_read	*r;
-	struct etcd_buf		 end;
-	json_t			*req;
 	char			*hosts;
 
 	*out = NULL;
@@ -204,13 +202,8 @@ fleetd_fleet_read(fleetd_read_fn *done, void *arg, struct fleetd_read **out,
 	r->next = fleetd->reads;
 	fleetd->reads = r;
 	hosts = fleet_key_hosts(fleetd->prefix);
-	etcd_prefix_end(hosts, &end);
-	req = etcd_req_range(hosts, &end, 0, 0);
-	etcd_buf_free(&end);
+	r->req = fleetd_range_of(hosts, 0, fleetd_read_cb, r);
 	free(hosts);
-	r->req = etcdc_call(fleetd->cli, "/v3/kv/range", req, fleetd_read_cb,
-	    r);
-	json_decref(req);
 	*out = r;
 	return FLAGSVC_OK;
 }

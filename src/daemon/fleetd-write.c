@@ -375,8 +375,6 @@ fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
     struct fleetd_write **out, char *err, size_t errlen)
 {
 	struct fleetd_write	*w;
-	struct etcd_buf		 end;
-	json_t			*req;
 
 	*out = NULL;
 	if (fleetd == NULL) {
@@ -394,12 +392,7 @@ fleetd_write(enum flags_op op, const json_t *params, uid_t uid, pid_t pid,
 	w->arg = arg;
 	w->next = fleetd_writes;
 	fleetd_writes = w;
-	etcd_prefix_end(fleetd->desired, &end);
-	req = etcd_req_range(fleetd->desired, &end, 0, 0);
-	etcd_buf_free(&end);
-	w->req = etcdc_call(fleetd->cli, "/v3/kv/range", req,
-	    fleetd_write_range_cb, w);
-	json_decref(req);
+	w->req = fleetd_range_of(fleetd->desired, 0, fleetd_write_range_cb, w);
 	*out = w;
 	return FLAGSVC_OK;
 }

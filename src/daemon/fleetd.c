@@ -316,18 +316,27 @@ fleetd_range_cb(void *arg, int status, json_t *answer, const char *error)
 	etcd_range_free(&r);
 }
 
+struct etcdc_req *
+fleetd_range_of(const char *prefix, int64_t revision, etcdc_call_cb *cb,
+    void *arg)
+{
+	struct etcdc_req	*r;
+	struct etcd_buf		 end;
+	json_t			*req;
+
+	etcd_prefix_end(prefix, &end);
+	req = etcd_req_range(prefix, &end, revision, 0);
+	etcd_buf_free(&end);
+	r = etcdc_call(fleetd->cli, "/v3/kv/range", req, cb, arg);
+	json_decref(req);
+	return r;
+}
+
 static void
 fleetd_range(void)
 {
-	struct etcd_buf	 end;
-	json_t		*req;
-
-	etcd_prefix_end(fleetd->desired, &end);
-	req = etcd_req_range(fleetd->desired, &end, 0, 0);
-	etcd_buf_free(&end);
-	fleetd->call = etcdc_call(fleetd->cli, "/v3/kv/range", req,
-	    fleetd_range_cb, fleetd);
-	json_decref(req);
+	fleetd->call = fleetd_range_of(fleetd->desired, 0, fleetd_range_cb,
+	    fleetd);
 }
 
 static void
