@@ -759,7 +759,9 @@ START_TEST(test_readers_observed)
 {
 	struct live_reports	 lr;
 	json_t			*res, *r2, *f;
+	char			*out, *err;
 	pid_t			 reader;
+	int			 rc;
 
 	res = readers_set(true, 10000);
 	ck_assert_msg(json_is_true(json_object_get(res, "observed")) &&
@@ -777,6 +779,20 @@ START_TEST(test_readers_observed)
 	    json_array_size(json_object_get(res, "applied")) == NHOSTS &&
 	    json_equal(json_object_get(res, "unseen"), r2), "%s", dump(res));
 	json_decref(r2);
+	/* wardenctl says it: LAG "unread", and the host named at the deadline. */
+	rc = harness_ctl(&host[0], &out, &err, "fleet", "status", (char *)NULL);
+	ck_assert_msg(rc == 0 && strstr(out, "unread") != NULL, "exit %d: %s%s",
+	    rc, out, err);
+	free(out);
+	free(err);
+	rc = harness_ctl(&host[0], &out, &err, "fleet", "flag", "set", "logctx",
+	    "on", "--wait-observed=500", (char *)NULL);
+	ck_assert_msg(rc == 7 && strstr(out, "applied by w2, not yet seen by "
+	    "all its readers") != NULL, "exit %d: %s%s", rc, out, err);
+	free(out);
+	free(err);
+	json_decref(res);
+	res = readers_set(true, 0);
 	ck_assert_int_eq(kill(reader, SIGCONT), 0);
 	memset(&lr, 0, sizeof(lr));
 	lr.want = num(res, "revision");
