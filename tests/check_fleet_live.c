@@ -591,6 +591,17 @@ START_TEST(test_etcd_broken)
 	ck_assert(json_is_false(json_object_get(f, "watching")));
 	json_decref(r);
 	live_status_unread(&h, "w1");
+	/* A fleet write is answered unavailable, naming etcd; nothing changes. */
+	r = harness_call(&h, "fleet.flag.set", json_pack("{s:s, s:i}", "name",
+	    "rollout", "value", 60));
+	ck_assert_msg(harness_error_code(r) == -32005 && strstr(str(
+	    json_object_get(r, "error"), "message"), "etcd at http://127.0.0.1")
+	    != NULL, "%s", dump(r));
+	json_decref(r);
+	r = harness_result(&h, "flag.get", json_pack("{s:s}", "name",
+	    "rollout"));
+	ck_assert_int_eq(num(r, "value"), 25);
+	json_decref(r);
 	ck_assert_int_eq(harness_stop(&h), 0);
 	harness_cleanup(&h);
 	if (server > 0) {
