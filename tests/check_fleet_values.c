@@ -299,6 +299,48 @@ START_TEST(test_values_stage_lacking)
 }
 END_TEST
 
+/*
+ * A flag's key this host rejects (a field of a newer writer), then a stage
+ * key whose values, or whose emergency, set that flag: the host that
+ * watched took the stage key's value of it, and so must one that resyncs
+ * from the same keys, whatever value it had.
+ */
+START_TEST(test_values_after_held)
+{
+	char		 newer[] = "{\"value\": false, \"ttl\": 5, \"by\": "
+			    "{\"host\": \"ctl-1\", \"uid\": 1000, \"pid\": 4242}, "
+			    "\"at\": 1714564802000}";
+	char		*t;
+	struct fleet_kv	 keys[2];
+	struct flags	*watched, *resynced;
+	int		 emergency;
+	ssize_t		 dark = flags_find(fs, "dark_mode");
+
+	for (emergency = 0; emergency < 2; emergency++) {
+		watched = flags_new(conf);
+		resynced = flags_new(conf);
+		/* Both had dark_mode off before the newer writer's key. */
+		watched->flag[dark].value = resynced->flag[dark].value = 0;
+		t = stagev_text(0, emergency, T0 + 3000, emergency ?
+		    fleet_values_json(writer) : json_pack("{s:b}", "dark_mode",
+		    1));
+		keys[0] = kvv_of(DPFX "flags/dark_mode", newer, 2);
+		keys[1] = kvv_of(DPFX "stage", t, 3);
+		watch_take(watched, &keys[0], FLEET_REJECT);
+		watch_take(watched, &keys[1], FLEET_APPLY);
+		ck_assert_int_eq(watched->flag[dark].value, 100);
+		resync_take(resynced, keys, 2);
+		ck_assert_msg(values_equal(resynced, watched), "emergency %d: "
+		    "dark_mode %d after the resync, %d after the watch",
+		    emergency, resynced->flag[dark].value,
+		    watched->flag[dark].value);
+		flags_free(watched);
+		flags_free(resynced);
+		free(t);
+	}
+}
+END_TEST
+
 /* op (params as JSON text) tried on the writer at `at`: whether it was made. */
 static bool
 writer_try(enum flags_op op, const char *params, int64_t at)
@@ -500,6 +542,7 @@ fleet_values_suite(void)
 	tcase_add_test(tc, test_values_unknown_flag);
 	tcase_add_test(tc, test_values_stage_lacking);
 	tcase_add_test(tc, test_values_absent);
+	tcase_add_test(tc, test_values_after_held);
 	tcase_add_test(tc, test_values_resets_converge);
 	suite_add_tcase(s, tc);
 	return s;
