@@ -247,6 +247,16 @@ START_TEST(test_parse_watch)
 	    "mvcc: required revision has been compacted");
 	etcd_watch_free(&w);
 	json_decref(j);
+	/* A watch etcd would not create: watch_id -1, and the reason why. */
+	j = codec_fmt("{'result': {" HDR ", 'watch_id': '-1', 'created': true, "
+	    "'canceled': true, 'cancel_reason': 'etcdserver: permission "
+	    "denied'}}", "4");
+	ck_assert_msg(etcd_parse_watch(j, &w, err) == 0, "%s", err);
+	ck_assert(w.canceled);
+	ck_assert_int_eq(w.watch_id, -1);
+	ck_assert_str_eq(w.cancel_reason, "etcdserver: permission denied");
+	etcd_watch_free(&w);
+	json_decref(j);
 }
 END_TEST
 
@@ -256,7 +266,8 @@ static const struct { const char *json, *err; } watch_bad[] = {
 	{ "{'result': {'created': 'yes'}}", "result.created: not a boolean" },
 	{ "{'result': {'canceled': 0}}", "result.canceled: not a boolean" },
 	{ "{'result': {'compact_revision': 3}}", "result.compact_revision: not" },
-	{ "{'result': {'watch_id': '-1'}}", "result.watch_id: not" },
+	{ "{'result': {'watch_id': '-2'}}", "result.watch_id: not" },
+	{ "{'result': {'watch_id': '-01'}}", "result.watch_id: not" },
 	{ "{'result': {'cancel_reason': 5}}", "result.cancel_reason: not a" },
 	{ "{'result': {'events': {}}}", "result.events: not an array" },
 	{ "{'result': {'events': [3]}}", "result.events[0]: not an object" },

@@ -367,6 +367,23 @@ etcd_parse_event(const json_t *o, size_t i, struct etcd_event *ev,
 	return etcd_parse_kv(kv, w, &ev->kv, err);
 }
 
+/*
+ * The watch's id: etcd answers a watch it would not create (permission
+ * denied, an empty range) with -1 beside canceled and its reason, which
+ * must come through.
+ */
+static int
+etcd_get_watch_id(const json_t *res, int64_t *id, char err[ETCD_ERR_MAX])
+{
+	const json_t	*v = json_object_get(res, "watch_id");
+
+	if (json_is_string(v) && strcmp(json_string_value(v), "-1") == 0) {
+		*id = -1;
+		return 0;
+	}
+	return etcd_get_int64(res, "result.", "watch_id", id, err);
+}
+
 int
 etcd_parse_watch(const json_t *j, struct etcd_watch *out, char err[ETCD_ERR_MAX])
 {
@@ -382,7 +399,7 @@ etcd_parse_watch(const json_t *j, struct etcd_watch *out, char err[ETCD_ERR_MAX]
 		return etcd_fail(err, "result: missing");
 	if (etcd_check_answer(res, "result", err) == -1 ||
 	    etcd_get_revision(res, "result.", &w.revision, err) == -1 ||
-	    etcd_get_int64(res, "result.", "watch_id", &w.watch_id, err) == -1 ||
+	    etcd_get_watch_id(res, &w.watch_id, err) == -1 ||
 	    etcd_get_bool(res, "result.", "created", &w.created, err) == -1 ||
 	    etcd_get_bool(res, "result.", "canceled", &w.canceled, err) == -1 ||
 	    etcd_get_int64(res, "result.", "compact_revision",
