@@ -532,6 +532,17 @@ START_TEST(test_reject_once)
 	/* The same key written again is a new rejection. */
 	fleet_report_reject(rej, "k1", 12, "unknown flag");
 	ck_assert_uint_eq(json_array_size(rej), 3);
+	/*
+	 * One key, one revision, two things wrong (a stage key's values
+	 * naming two flags this host lacks): both kept.
+	 */
+	fleet_report_reject(rej, "k3", 13, "k3: values.a: flag a is not in "
+	    "this host's configuration (ignored)");
+	fleet_report_reject(rej, "k3", 13, "k3: values.b: flag b is not in "
+	    "this host's configuration (ignored)");
+	ck_assert_uint_eq(json_array_size(rej), 5);
+	ck_assert(strstr(json_string_value(json_object_get(json_array_get(rej,
+	    3), "reason")), "values.a") != NULL);
 	json_decref(rej);
 }
 END_TEST

@@ -194,12 +194,18 @@ fleet_report_reject(json_t *rejected, const char *key, int64_t revision,
 	const json_t	*r;
 	size_t		 i;
 
-	/* The same key at the same revision, read again (a resync): once. */
+	/*
+	 * The same key at the same revision for the same reason, read again
+	 * (a resync): once. One key can be wrong in several ways at once (a
+	 * stage's values naming two flags this host lacks): each is kept.
+	 */
 	json_array_foreach(rejected, i, r)
 		if (json_integer_value(json_object_get(r, "revision")) ==
 		    revision && json_is_string(json_object_get(r, "key")) &&
 		    strcmp(json_string_value(json_object_get(r, "key")), key) ==
-		    0) {
+		    0 && json_is_string(json_object_get(r, "reason")) &&
+		    strcmp(json_string_value(json_object_get(r, "reason")),
+		    why) == 0) {
 			json_array_remove(rejected, i);
 			break;
 		}

@@ -203,7 +203,7 @@ void		 fleet_report_make(struct fleet_report *, const struct flags *,
 		    int64_t unreachable_since, const json_t *rejected);
 /*
  * Keep a rejection in a report's list, last: the newest FLEET_REJECTED_MAX,
- * a key at a revision once (a resync reads it again).
+ * a key at a revision for one reason once (a resync reads it again).
  */
 void		 fleet_report_reject(json_t *rejected, const char *key,
 		    int64_t revision, const char *why);
