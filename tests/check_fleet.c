@@ -187,6 +187,38 @@ START_TEST(test_stage_roundtrip)
 }
 END_TEST
 
+/*
+ * A reason as long as a local change takes (flag.set's, checked by the
+ * flags core), which a fleet writer puts in etcd as given: every host
+ * reads it back, or none of them applies the change.
+ */
+START_TEST(test_long_reason_roundtrip)
+{
+	struct flags_ctx	 ctx = { T0, &alice, NULL };
+	struct fleet_flag	 f = { 40, false, { "h", 0, 1, 0, NULL }, false },
+				 back;
+	char			 err[FLEET_ERR_MAX], *t, *reason;
+	json_t			*v = json_integer(40), *rec;
+
+	reason = xmalloc(FLAGS_REASON_MAX + 1);
+	memset(reason, 'r', FLAGS_REASON_MAX);
+	reason[FLAGS_REASON_MAX] = '\0';
+	ctx.reason = reason;
+	ck_assert_int_eq(flags_op_set(fs, "checkout_rollout", v, &ctx, &rec,
+	    err, sizeof(err)), FLAGS_OK);
+	json_decref(rec);
+	json_decref(v);
+	f.by.reason = reason;
+	t = text_of(fleet_flag_json(&f));
+	ck_assert_msg(fleet_flag_decode("k", t, strlen(t), &back, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(back.by.reason, reason);
+	fleet_audit_clear(&back.by);
+	free(t);
+	free(reason);
+}
+END_TEST
+
 START_TEST(test_flag_roundtrip)
 {
 	struct fleet_flag	f = { 0, true, { "h", 0, 1, 0, NULL }, false }, back;
@@ -236,6 +268,9 @@ START_TEST(test_flag_roundtrip)
 END_TEST
 
 #define BY	"\"by\": {\"host\": \"h\", \"uid\": 1, \"pid\": 2}, \"at\": 5"
+#define R64	"0123456789012345678901234567890123456789012345678901234567890123"
+#define R256	R64 R64 R64 R64
+#define R1024	R256 R256 R256 R256	/* a reason at the bound */
 
 static const struct {
 	int		 which;		/* 0 stage, 1 flag, 2 report */
@@ -274,11 +309,8 @@ static const struct {
 	{ 0, "{\"stage\": 1, \"by\": {\"host\": \"h\", \"uid\": 1, \"pid\": 2}, \"at\": -1}", "at: expected an integer from 0" },
 	{ 0, "{\"stage\": 1, \"by\": {\"host\": \"h\", \"uid\": 1, \"pid\": 2}, \"at\": \"2024\"}", "at: expected an integer" },
 	{ 0, "{\"stage\": 1, " BY ", \"reason\": 5}", "reason: expected a string or null" },
-	{ 0, "{\"stage\": 1, " BY ", \"reason\": \"" "0123456789012345678901234567890123456789012345678901234567890123"
-	    "0123456789012345678901234567890123456789012345678901234567890123"
-	    "0123456789012345678901234567890123456789012345678901234567890123"
-	    "0123456789012345678901234567890123456789012345678901234567890123" "x\"}",
-	    "reason: at most 256 bytes" },
+	{ 0, "{\"stage\": 1, " BY ", \"reason\": \"" R1024 "x\"}",
+	    "reason: at most 1024 bytes" },
 	{ 0, "{\"stage\": 1, \"values\": [], " BY "}", "values: expected an object of at most 256 flags" },
 	{ 0, "{\"stage\": 1, \"values\": {\"a b\": true}, " BY "}", "values.a b: not a flag's name" },
 	{ 0, "{\"stage\": 1, \"values\": {\"\": true}, " BY "}", "values.: not a flag's name" },
@@ -599,6 +631,7 @@ fleet_suite(void)
 	tcase_add_test(tc, test_key_text);
 	tcase_add_test(tc, test_stage_roundtrip);
 	tcase_add_test(tc, test_flag_roundtrip);
+	tcase_add_test(tc, test_long_reason_roundtrip);
 	tcase_add_loop_test(tc, test_bad_values, 0, (int)nitems(bad_values));
 	tcase_add_test(tc, test_bad_bytes);
 	tcase_add_test(tc, test_report_extra_fields);

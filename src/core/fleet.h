@@ -75,7 +75,8 @@
 #include "config.h"
 #include "flags.h"
 
-#define FLEET_REASON_MAX	256	/* bytes of a fleet change's reason */
+/* bytes of a fleet change's reason: what a local change takes, as written */
+#define FLEET_REASON_MAX	FLAGS_REASON_MAX
 #define FLEET_NAME_BUF		(FLEET_HOST_MAX + 1)	/* a flag's or host's name */
 #define FLEET_REJECTED_MAX	16	/* rejections a host report keeps, newest */
 #define FLEET_STAGE_MAX		1000000	/* a stage value's bound, before the config's */
