@@ -579,6 +579,38 @@ START_TEST(test_reject_once)
 }
 END_TEST
 
+/*
+ * A value with an unknown field of 250 two-byte characters: its reason,
+ * cut to its bound inside a character, is still kept in the report.
+ */
+START_TEST(test_reject_cut_reason)
+{
+	json_t		*rej = json_array(), *v = json_object();
+	char		 field[501], err[FLEET_ERR_MAX], *t;
+	struct fleet_flag f;
+	int		 i;
+
+	for (i = 0; i < 250; i++)
+		memcpy(field + 2 * i, "\xc3\xa9", 2);
+	field[500] = '\0';
+	json_object_set_new(v, field, json_true());
+	t = text_of(v);
+	ck_assert_int_eq(fleet_flag_decode("/warden/desired/flags/dark_mode", t,
+	    strlen(t), &f, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "unknown field") != NULL);
+	fleet_report_reject(rej, "/warden/desired/flags/dark_mode", 7, err);
+	ck_assert_uint_eq(json_array_size(rej), 1);
+	/* Read again (a resync): still once. */
+	fleet_report_reject(rej, "/warden/desired/flags/dark_mode", 7, err);
+	ck_assert_uint_eq(json_array_size(rej), 1);
+	ck_assert(strncmp(json_string_value(json_object_get(json_array_get(rej,
+	    0), "reason")), "/warden/desired/flags/dark_mode: unknown field",
+	    46) == 0);
+	json_decref(rej);
+	free(t);
+}
+END_TEST
+
 START_TEST(test_lag)
 {
 	struct fleet_report	rep[4];
@@ -638,6 +670,7 @@ fleet_suite(void)
 	tcase_add_test(tc, test_random_texts);
 	tcase_add_test(tc, test_report_made);
 	tcase_add_test(tc, test_reject_once);
+	tcase_add_test(tc, test_reject_cut_reason);
 	tcase_add_test(tc, test_lag);
 	suite_add_tcase(s, tc);
 	return s;
