@@ -165,9 +165,13 @@ static int
 etcd_parse_kv(const json_t *o, const char *where, struct etcd_kv *kv,
     char err[ETCD_ERR_MAX])
 {
+	size_t	n = strlen(where);
+
 	memset(kv, 0, sizeof(*kv));
+	/* where names its fields ("kvs[3]."): the kv itself without the dot. */
 	if (!json_is_object(o))
-		return etcd_fail(err, "%.100s: not an object", where);
+		return etcd_fail(err, "%.*s: not an object", (int)(n > 0 &&
+		    where[n - 1] == '.' ? n - 1 : n), where);
 	if (etcd_get_int64(o, where, "create_revision", &kv->create_revision,
 	    err) == -1 ||
 	    etcd_get_int64(o, where, "mod_revision", &kv->mod_revision, err) == -1 ||
