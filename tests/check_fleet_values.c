@@ -315,6 +315,7 @@ START_TEST(test_values_after_held)
 			    "\"at\": 1714564802000}";
 	char		*t;
 	struct fleet_kv	 keys[2];
+	struct fleet_plan p;
 	struct flags	*watched, *resynced;
 	int		 emergency;
 	ssize_t		 dark = flags_find(fs, "dark_mode");
@@ -337,6 +338,10 @@ START_TEST(test_values_after_held)
 		    "dark_mode %d after the resync, %d after the watch",
 		    emergency, resynced->flag[dark].value,
 		    watched->flag[dark].value);
+		/* There, a resync again has nothing to do. */
+		fleet_plan_resync(resynced, PFX, keys, 2, NOW, &p);
+		ck_assert_uint_eq(p.nsteps, 0);
+		fleet_plan_free(&p);
 		flags_free(watched);
 		flags_free(resynced);
 		free(t);
