@@ -86,7 +86,7 @@ static const struct { const char *json, *err; } range_bad[] = {
 	{ "{'header': {'revision': '99999999999999999999'}}",
 	  "header.revision: not an int64" },
 	{ "{'kvs': {}}", "kvs: not an array" },
-	{ "{'kvs': [1]}", "kvs[0].: not an object" },
+	{ "{'kvs': [1]}", "kvs[0]: not an object" },
 	{ "{'kvs': [{}]}", "kvs[0].key: missing" },
 	{ "{'kvs': [{'key': 'Zg=='}, {'key': 'Zg'}]}", "kvs[1].key: not base64" },
 	{ "{'kvs': [{'key': 'Zg==', 'value': 3}]}", "kvs[0].value: not base64" },
@@ -247,6 +247,16 @@ START_TEST(test_parse_watch)
 	    "mvcc: required revision has been compacted");
 	etcd_watch_free(&w);
 	json_decref(j);
+	/* A watch etcd would not create: watch_id -1, and the reason why. */
+	j = codec_fmt("{'result': {" HDR ", 'watch_id': '-1', 'created': true, "
+	    "'canceled': true, 'cancel_reason': 'etcdserver: permission "
+	    "denied'}}", "4");
+	ck_assert_msg(etcd_parse_watch(j, &w, err) == 0, "%s", err);
+	ck_assert(w.canceled);
+	ck_assert_int_eq(w.watch_id, -1);
+	ck_assert_str_eq(w.cancel_reason, "etcdserver: permission denied");
+	etcd_watch_free(&w);
+	json_decref(j);
 }
 END_TEST
 
@@ -256,10 +266,13 @@ static const struct { const char *json, *err; } watch_bad[] = {
 	{ "{'result': {'created': 'yes'}}", "result.created: not a boolean" },
 	{ "{'result': {'canceled': 0}}", "result.canceled: not a boolean" },
 	{ "{'result': {'compact_revision': 3}}", "result.compact_revision: not" },
-	{ "{'result': {'watch_id': '-1'}}", "result.watch_id: not" },
+	{ "{'result': {'watch_id': '-2'}}", "result.watch_id: not" },
+	{ "{'result': {'watch_id': '-01'}}", "result.watch_id: not" },
 	{ "{'result': {'cancel_reason': 5}}", "result.cancel_reason: not a" },
 	{ "{'result': {'events': {}}}", "result.events: not an array" },
 	{ "{'result': {'events': [3]}}", "result.events[0]: not an object" },
+	{ "{'result': {'events': [{'kv': 3}]}}",
+	  "result.events[0].kv: not an object" },
 	{ "{'result': {'events': [{'type': 'PATCH', 'kv': {'key': ''}}]}}",
 	  "result.events[0].type: expected PUT or DELETE" },
 	{ "{'result': {'events': [{'type': 1, 'kv': {'key': ''}}]}}",

@@ -392,6 +392,23 @@ START_TEST(test_split_bad)
 }
 END_TEST
 
+/* A NUL between two objects is not white space. */
+START_TEST(test_split_nul)
+{
+	static const char	 text[] = "{\"a\": 1}\n\0{\"b\": 2}";
+	struct etcd_split	 s;
+	json_t			*o;
+
+	etcd_split_init(&s, 1024);
+	ck_assert_int_eq(etcd_split_feed(&s, text, sizeof(text) - 1), 0);
+	ck_assert_int_eq(etcd_split_next(&s, &o), 1);
+	json_decref(o);
+	ck_assert_int_eq(etcd_split_next(&s, &o), -1);
+	ck_assert_str_eq(s.err, "watch stream: expected a JSON object");
+	etcd_split_free(&s);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -403,6 +420,7 @@ make_suite(void)
 	tcase_add_loop_test(tc, test_b64_bad, 0, nitems(b64_bad));
 	tcase_add_test(tc, test_int64);
 	tcase_add_test(tc, test_prefix_end);
+	tcase_add_test(tc, test_split_nul);
 	tcase_add_test(tc, test_endpoints);
 	tcase_add_test(tc, test_req_kv);
 	tcase_add_test(tc, test_req_txn);

@@ -187,6 +187,38 @@ START_TEST(test_stage_roundtrip)
 }
 END_TEST
 
+/*
+ * A reason as long as a local change takes (flag.set's, checked by the
+ * flags core), which a fleet writer puts in etcd as given: every host
+ * reads it back, or none of them applies the change.
+ */
+START_TEST(test_long_reason_roundtrip)
+{
+	struct flags_ctx	 ctx = { T0, &alice, NULL };
+	struct fleet_flag	 f = { 40, false, { "h", 0, 1, 0, NULL }, false },
+				 back;
+	char			 err[FLEET_ERR_MAX], *t, *reason;
+	json_t			*v = json_integer(40), *rec;
+
+	reason = xmalloc(FLAGS_REASON_MAX + 1);
+	memset(reason, 'r', FLAGS_REASON_MAX);
+	reason[FLAGS_REASON_MAX] = '\0';
+	ctx.reason = reason;
+	ck_assert_int_eq(flags_op_set(fs, "checkout_rollout", v, &ctx, &rec,
+	    err, sizeof(err)), FLAGS_OK);
+	json_decref(rec);
+	json_decref(v);
+	f.by.reason = reason;
+	t = text_of(fleet_flag_json(&f));
+	ck_assert_msg(fleet_flag_decode("k", t, strlen(t), &back, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(back.by.reason, reason);
+	fleet_audit_clear(&back.by);
+	free(t);
+	free(reason);
+}
+END_TEST
+
 START_TEST(test_flag_roundtrip)
 {
 	struct fleet_flag	f = { 0, true, { "h", 0, 1, 0, NULL }, false }, back;
@@ -236,6 +268,9 @@ START_TEST(test_flag_roundtrip)
 END_TEST
 
 #define BY	"\"by\": {\"host\": \"h\", \"uid\": 1, \"pid\": 2}, \"at\": 5"
+#define R64	"0123456789012345678901234567890123456789012345678901234567890123"
+#define R256	R64 R64 R64 R64
+#define R1024	R256 R256 R256 R256	/* a reason at the bound */
 
 static const struct {
 	int		 which;		/* 0 stage, 1 flag, 2 report */
@@ -274,11 +309,8 @@ static const struct {
 	{ 0, "{\"stage\": 1, \"by\": {\"host\": \"h\", \"uid\": 1, \"pid\": 2}, \"at\": -1}", "at: expected an integer from 0" },
 	{ 0, "{\"stage\": 1, \"by\": {\"host\": \"h\", \"uid\": 1, \"pid\": 2}, \"at\": \"2024\"}", "at: expected an integer" },
 	{ 0, "{\"stage\": 1, " BY ", \"reason\": 5}", "reason: expected a string or null" },
-	{ 0, "{\"stage\": 1, " BY ", \"reason\": \"" "0123456789012345678901234567890123456789012345678901234567890123"
-	    "0123456789012345678901234567890123456789012345678901234567890123"
-	    "0123456789012345678901234567890123456789012345678901234567890123"
-	    "0123456789012345678901234567890123456789012345678901234567890123" "x\"}",
-	    "reason: at most 256 bytes" },
+	{ 0, "{\"stage\": 1, " BY ", \"reason\": \"" R1024 "x\"}",
+	    "reason: at most 1024 bytes" },
 	{ 0, "{\"stage\": 1, \"values\": [], " BY "}", "values: expected an object of at most 256 flags" },
 	{ 0, "{\"stage\": 1, \"values\": {\"a b\": true}, " BY "}", "values.a b: not a flag's name" },
 	{ 0, "{\"stage\": 1, \"values\": {\"\": true}, " BY "}", "values.: not a flag's name" },
@@ -532,7 +564,50 @@ START_TEST(test_reject_once)
 	/* The same key written again is a new rejection. */
 	fleet_report_reject(rej, "k1", 12, "unknown flag");
 	ck_assert_uint_eq(json_array_size(rej), 3);
+	/*
+	 * One key, one revision, two things wrong (a stage key's values
+	 * naming two flags this host lacks): both kept.
+	 */
+	fleet_report_reject(rej, "k3", 13, "k3: values.a: flag a is not in "
+	    "this host's configuration (ignored)");
+	fleet_report_reject(rej, "k3", 13, "k3: values.b: flag b is not in "
+	    "this host's configuration (ignored)");
+	ck_assert_uint_eq(json_array_size(rej), 5);
+	ck_assert(strstr(json_string_value(json_object_get(json_array_get(rej,
+	    3), "reason")), "values.a") != NULL);
 	json_decref(rej);
+}
+END_TEST
+
+/*
+ * A value with an unknown field of 250 two-byte characters: its reason,
+ * cut to its bound inside a character, is still kept in the report.
+ */
+START_TEST(test_reject_cut_reason)
+{
+	json_t		*rej = json_array(), *v = json_object();
+	char		 field[501], err[FLEET_ERR_MAX], *t;
+	struct fleet_flag f;
+	int		 i;
+
+	for (i = 0; i < 250; i++)
+		memcpy(field + 2 * i, "\xc3\xa9", 2);
+	field[500] = '\0';
+	json_object_set_new(v, field, json_true());
+	t = text_of(v);
+	ck_assert_int_eq(fleet_flag_decode("/warden/desired/flags/dark_mode", t,
+	    strlen(t), &f, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "unknown field") != NULL);
+	fleet_report_reject(rej, "/warden/desired/flags/dark_mode", 7, err);
+	ck_assert_uint_eq(json_array_size(rej), 1);
+	/* Read again (a resync): still once. */
+	fleet_report_reject(rej, "/warden/desired/flags/dark_mode", 7, err);
+	ck_assert_uint_eq(json_array_size(rej), 1);
+	ck_assert(strncmp(json_string_value(json_object_get(json_array_get(rej,
+	    0), "reason")), "/warden/desired/flags/dark_mode: unknown field",
+	    46) == 0);
+	json_decref(rej);
+	free(t);
 }
 END_TEST
 
@@ -588,12 +663,14 @@ fleet_suite(void)
 	tcase_add_test(tc, test_key_text);
 	tcase_add_test(tc, test_stage_roundtrip);
 	tcase_add_test(tc, test_flag_roundtrip);
+	tcase_add_test(tc, test_long_reason_roundtrip);
 	tcase_add_loop_test(tc, test_bad_values, 0, (int)nitems(bad_values));
 	tcase_add_test(tc, test_bad_bytes);
 	tcase_add_test(tc, test_report_extra_fields);
 	tcase_add_test(tc, test_random_texts);
 	tcase_add_test(tc, test_report_made);
 	tcase_add_test(tc, test_reject_once);
+	tcase_add_test(tc, test_reject_cut_reason);
 	tcase_add_test(tc, test_lag);
 	suite_add_tcase(s, tc);
 	return s;

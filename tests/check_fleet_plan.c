@@ -381,6 +381,7 @@ START_TEST(test_random_values)
 	struct fleet_step	 st;
 	struct fleet_kv		 kv;
 	struct flags		*before = flags_copy(fs);
+	enum fleet_verdict	 v;
 	char			 why[FLEET_ERR_MAX], *t;
 	size_t			 len;
 	int			 i, n[3] = { 0, 0, 0 };
@@ -396,8 +397,10 @@ START_TEST(test_random_values)
 		ck_assert(why[0] == '\0' || strncmp(why, kv.key, kv.keylen) == 0);
 		/* Now and then take one, so that plans meet every state. */
 		if (fleettest_random() % 4 == 0) {
-			plan_apply(fs, &kv, fleet_plan_event(fs, PFX, &kv, NOW,
-			    &st, why, sizeof(why)), &st, why, sizeof(why));
+			v = fleet_plan_event(fs, PFX, &kv, NOW, &st, why,
+			    sizeof(why));
+			fleet_step_clear(&st);
+			plan_apply(fs, &kv, v, &st, why, sizeof(why));
 			fleet_step_clear(&st);
 		}
 		free(t);

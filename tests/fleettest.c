@@ -86,7 +86,7 @@ fleettest_good(const char *field)
 		return fleettest_next() % 2 ? json_null() : json_string("why");
 	if (strcmp(field, "guard") == 0)
 		return fleettest_next() % 2 ? json_null() : json_pack("{s:i, s:i, "
-		    "s:I, s:n}", "from", 2, "to", 1, "at", (json_int_t)T0);
+		    "s:I, s:n}", "from", 2, "to", 1, "at", (json_int_t)T0, "reason");
 	if (strcmp(field, "rejected") == 0)
 		return json_pack("[{s:s, s:i, s:s}]", "key", "/warden/x",
 		    "revision", 3, "reason", "no");

@@ -165,9 +165,13 @@ static int
 etcd_parse_kv(const json_t *o, const char *where, struct etcd_kv *kv,
     char err[ETCD_ERR_MAX])
 {
+	size_t	n = strlen(where);
+
 	memset(kv, 0, sizeof(*kv));
+	/* where names its fields ("kvs[3]."): the kv itself without the dot. */
 	if (!json_is_object(o))
-		return etcd_fail(err, "%.100s: not an object", where);
+		return etcd_fail(err, "%.*s: not an object", (int)(n > 0 &&
+		    where[n - 1] == '.' ? n - 1 : n), where);
 	if (etcd_get_int64(o, where, "create_revision", &kv->create_revision,
 	    err) == -1 ||
 	    etcd_get_int64(o, where, "mod_revision", &kv->mod_revision, err) == -1 ||
@@ -367,6 +371,23 @@ etcd_parse_event(const json_t *o, size_t i, struct etcd_event *ev,
 	return etcd_parse_kv(kv, w, &ev->kv, err);
 }
 
+/*
+ * The watch's id: etcd answers a watch it would not create (permission
+ * denied, an empty range) with -1 beside canceled and its reason, which
+ * must come through.
+ */
+static int
+etcd_get_watch_id(const json_t *res, int64_t *id, char err[ETCD_ERR_MAX])
+{
+	const json_t	*v = json_object_get(res, "watch_id");
+
+	if (json_is_string(v) && strcmp(json_string_value(v), "-1") == 0) {
+		*id = -1;
+		return 0;
+	}
+	return etcd_get_int64(res, "result.", "watch_id", id, err);
+}
+
 int
 etcd_parse_watch(const json_t *j, struct etcd_watch *out, char err[ETCD_ERR_MAX])
 {
@@ -382,7 +403,7 @@ etcd_parse_watch(const json_t *j, struct etcd_watch *out, char err[ETCD_ERR_MAX]
 		return etcd_fail(err, "result: missing");
 	if (etcd_check_answer(res, "result", err) == -1 ||
 	    etcd_get_revision(res, "result.", &w.revision, err) == -1 ||
-	    etcd_get_int64(res, "result.", "watch_id", &w.watch_id, err) == -1 ||
+	    etcd_get_watch_id(res, &w.watch_id, err) == -1 ||
 	    etcd_get_bool(res, "result.", "created", &w.created, err) == -1 ||
 	    etcd_get_bool(res, "result.", "canceled", &w.canceled, err) == -1 ||
 	    etcd_get_int64(res, "result.", "compact_revision",

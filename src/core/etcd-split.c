@@ -103,7 +103,7 @@ etcd_split_next(struct etcd_split *s, json_t **obj)
 		return -1;
 	/* White space before an object; then it must open with '{'. */
 	if (s->scan == 0) {
-		while (s->start < s->len &&
+		while (s->start < s->len && s->buf[s->start] != '\0' &&
 		    strchr(" \t\r\n", s->buf[s->start]) != NULL)
 			s->start++;
 		if (s->start == s->len)

@@ -181,7 +181,7 @@ struct etcd_event {
 
 struct etcd_watch {
 	int64_t		 revision;	/* 0 when the header has none */
-	int64_t		 watch_id;
+	int64_t		 watch_id;	/* -1: not created (canceled says why) */
 	bool		 created, canceled;
 	int64_t		 compact_revision;	/* > 0: start_revision compacted */
 	char		*cancel_reason;		/* malloc'd, or NULL */

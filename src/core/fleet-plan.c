@@ -466,6 +466,29 @@ fleet_target_base(struct fleet_target *tg, const struct flags *fs,
 	}
 }
 
+/*
+ * A stage key taken after a flag's key was rejected decides that flag again
+ * when its emergency or its values set it, as it does from a watch: the
+ * flag is no longer held, and that key is its author.
+ */
+static void
+fleet_target_unhold(struct fleet_target *tg, const struct fleet_kv *kv)
+{
+	struct fleet_stage	s;
+	size_t			i;
+
+	if (kv->deleted || fleet_stage_decode("", kv->value, kv->valuelen, &s,
+	    NULL, 0) == -1)
+		return;
+	for (i = 0; i < tg->t->nflags; i++)
+		if (tg->held[i] && (s.emergency || json_object_get(s.values,
+		    tg->t->flag[i].name) != NULL)) {
+			tg->held[i] = false;
+			tg->author[i] = kv;
+		}
+	fleet_stage_clear(&s);
+}
+
 /* The state the keys make, and who decided each flag; rejections noted. */
 static void
 fleet_target_make(struct fleet_target *tg, const struct flags *fs,
@@ -502,8 +525,10 @@ fleet_target_make(struct fleet_target *tg, const struct flags *fs,
 				tg->held[f] = true;
 			continue;
 		}
-		if (kind == FLEET_KEY_STAGE)
+		if (kind == FLEET_KEY_STAGE) {
 			tg->stage_kv = ord[i];
+			fleet_target_unhold(tg, ord[i]);
+		}
 	}
 	free(ord);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fleet.h"
+#include "jsonrpc.h"
 #include "util.h"
 
 #define FLEET_NAME_CHARS \
@@ -187,26 +188,49 @@ fleet_key_text(const char *key, size_t len)
 
 /* --- this host's report ---------------------------------------------------------------- */
 
+/* r is the entry of key at revision for the reason why. */
+static bool
+fleet_report_same(const json_t *r, const char *key, int64_t revision,
+    const char *why)
+{
+	const json_t	*k = json_object_get(r, "key");
+	const json_t	*w = json_object_get(r, "reason");
+
+	return json_integer_value(json_object_get(r, "revision")) == revision &&
+	    json_is_string(k) && strcmp(json_string_value(k), key) == 0 &&
+	    json_is_string(w) && strcmp(json_string_value(w), why) == 0;
+}
+
 void
 fleet_report_reject(json_t *rejected, const char *key, int64_t revision,
     const char *why)
 {
 	const json_t	*r;
+	char		*k = xstrdup(key), *w = xstrdup(why);
 	size_t		 i;
 
-	/* The same key at the same revision, read again (a resync): once. */
+	/*
+	 * A reason cut to its bound may end inside a character, which jansson
+	 * would refuse, losing the rejection: such bytes become '?'.
+	 */
+	jsonrpc_utf8_clean(k);
+	jsonrpc_utf8_clean(w);
+	/*
+	 * The same key at the same revision for the same reason, read again
+	 * (a resync): once. One key can be wrong in several ways at once (a
+	 * stage's values naming two flags this host lacks): each is kept.
+	 */
 	json_array_foreach(rejected, i, r)
-		if (json_integer_value(json_object_get(r, "revision")) ==
-		    revision && json_is_string(json_object_get(r, "key")) &&
-		    strcmp(json_string_value(json_object_get(r, "key")), key) ==
-		    0) {
+		if (fleet_report_same(r, k, revision, w)) {
 			json_array_remove(rejected, i);
 			break;
 		}
 	json_array_append_new(rejected, json_pack("{s:s, s:I, s:s}",
-	    "key", key, "revision", (json_int_t)revision, "reason", why));
+	    "key", k, "revision", (json_int_t)revision, "reason", w));
 	while (json_array_size(rejected) > FLEET_REJECTED_MAX)
 		json_array_remove(rejected, 0);
+	free(k);
+	free(w);
 }
 
 /* The last guard rollback in the stage history, if any. */

@@ -75,7 +75,8 @@
 #include "config.h"
 #include "flags.h"
 
-#define FLEET_REASON_MAX	256	/* bytes of a fleet change's reason */
+/* bytes of a fleet change's reason: what a local change takes, as written */
+#define FLEET_REASON_MAX	FLAGS_REASON_MAX
 #define FLEET_NAME_BUF		(FLEET_HOST_MAX + 1)	/* a flag's or host's name */
 #define FLEET_REJECTED_MAX	16	/* rejections a host report keeps, newest */
 #define FLEET_STAGE_MAX		1000000	/* a stage value's bound, before the config's */
@@ -203,7 +204,7 @@ void		 fleet_report_make(struct fleet_report *, const struct flags *,
 		    int64_t unreachable_since, const json_t *rejected);
 /*
  * Keep a rejection in a report's list, last: the newest FLEET_REJECTED_MAX,
- * a key at a revision once (a resync reads it again).
+ * a key at a revision for one reason once (a resync reads it again).
  */
 void		 fleet_report_reject(json_t *rejected, const char *key,
 		    int64_t revision, const char *why);
