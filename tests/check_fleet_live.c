@@ -223,6 +223,9 @@ START_TEST(test_rejected)
 	char	*unknown = live_value("\"value\": true");
 	char	*st9 = live_value("\"stage\": 9");
 	char	*good = live_value("\"value\": false");
+	/* A field name that would forge a log line and clear a terminal. */
+	char	*forged = live_value("\"value\": true, \"x\\n2026-01-01T00:00:00"
+	    ".000Z warden: forged\\u001b[2J\": 1");
 	json_t	*f, *rej;
 	size_t	 i;
 	bool	 garbage = false, nope = false, stage = false;
@@ -230,12 +233,15 @@ START_TEST(test_rejected)
 	harness_log_mark(&host[0]);
 	live_put(PFX "desired/flags/rollout", "{not json");
 	live_put(PFX "desired/flags/nope", unknown);
+	live_put(PFX "desired/flags/logctx", forged);
 	live_put(PFX "desired/stage", st9);
 	live_put(PFX "desired/flags/dark_mode", good);
 	live_wait_all(json_pack("{s:s, s:b}", "flag", "dark_mode", "value", 0));
 	ck_assert_int_eq(harness_wait_log(&host[0], "fleet: rejected: "
 	    PFX "desired/stage: stage 9 is not in this host's configuration",
 	    LIVE_WAIT), 0);
+	ck_assert_int_eq(harness_wait_log(&host[0], "x?2026-01-01T00:00:00.000Z "
+	    "warden: forged?[2J", LIVE_WAIT), 0);
 	live_wait_all(json_pack("{s:s, s:i}", "flag", "rollout", "value", 25));
 	live_wait_all(json_pack("{s:i}", "stage", 0));
 	f = live_fleet_status(0);
@@ -258,6 +264,7 @@ START_TEST(test_rejected)
 	free(unknown);
 	free(st9);
 	free(good);
+	free(forged);
 }
 END_TEST
 

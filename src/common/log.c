@@ -40,10 +40,19 @@ log_vat(int level, const char *fmt, va_list ap)
 {
 	char		 msg[8192];
 	char		 stamp[UTIL_ISO_LEN];
+	unsigned char	*p;
 
 	if (level > log_verbosity)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/*
+	 * One line, and no terminal's escapes: a message may quote what a
+	 * client, etcd or a file said, which must not forge a line or drive
+	 * the terminal of whoever reads the log.
+	 */
+	for (p = (unsigned char *)msg; *p != '\0'; p++)
+		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+			*p = '?';
 	if (log_journal) {
 		fprintf(stderr, "<%d>%s\n", level, msg);
 		return;
