@@ -648,6 +648,13 @@ START_TEST(test_lag)
 	fleet_lag(h, 0, 50, &lag);
 	ck_assert_uint_eq(lag.napplied + lag.nlagging, 0);
 	fleet_lag_free(&lag);
+	/* A report that cannot be read is not known to have applied. */
+	h[1].report = NULL;
+	fleet_lag(h, 4, 0, &lag);
+	ck_assert_uint_eq(lag.napplied, 3);
+	ck_assert_uint_eq(lag.nlagging, 1);
+	ck_assert_str_eq(lag.lagging[0], "db-1");
+	fleet_lag_free(&lag);
 }
 END_TEST
 

@@ -159,11 +159,14 @@ START_TEST(test_converge)
 	ck_assert(json_is_null(json_object_get(f, "unreachable_since")));
 	ck_assert_str_eq(json_string_value(json_object_get(f, "host")), "w1");
 	json_decref(f);
-	/* Who has applied the newest change, as w1 sees the fleet. */
+	/*
+	 * Who has applied the newest change, as w1 sees the fleet: a report
+	 * that cannot be read is not known to have.
+	 */
 	f = harness_result(&host[0], "fleet.status", NULL);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(num(f, "revision"), rev);
-	want = js("{'applied': ['w1', 'w2', 'w3'], 'lagging': ['w9']}");
+	want = js("{'applied': ['w1', 'w2', 'w3'], 'lagging': ['bad', 'w9']}");
 	text = dump(f);
 	ck_assert_msg(json_equal(json_object_get(f, "applied"),
 	    json_object_get(want, "applied")) && json_equal(json_object_get(f,
@@ -734,6 +737,43 @@ START_TEST(test_wait_observed)
 }
 END_TEST
 
+/*
+ * A report under hosts/ that is no report (written by hand) is listed with
+ * why, and counts as a host that has not applied: fleet status exits 6,
+ * and a write waiting on every live host names it at the deadline.
+ */
+START_TEST(test_garbage_report)
+{
+	json_t	*res, *h, *want = js("['zz']");
+	char	*out, *err;
+	size_t	 i;
+	int	 rc;
+	bool	 listed = false;
+
+	live_put(PFX "hosts/zz", "{not a report");
+	res = harness_result(&host[0], "fleet.status", NULL);
+	json_array_foreach(json_object_get(res, "hosts"), i, h)
+		listed |= strcmp(str(h, "host"), "zz") == 0 && strstr(str(h,
+		    "error"), "not JSON") != NULL;
+	ck_assert_msg(listed && json_equal(json_object_get(res, "lagging"),
+	    want), "%s", dump(res));
+	json_decref(res);
+	rc = harness_ctl(&host[0], &out, &err, "fleet", "status", (char *)NULL);
+	ck_assert_msg(rc == 6 && strstr(out, "zz") != NULL, "exit %d: %s%s", rc,
+	    out, err);
+	free(out);
+	free(err);
+	res = harness_result(&host[0], "fleet.flag.set", json_pack("{s:s, s:i, "
+	    "s:i}", "name", "rollout", "value", 30, "wait_observed", 300));
+	ck_assert_msg(json_is_false(json_object_get(res, "observed")) &&
+	    json_equal(json_object_get(res, "lagging"), want) &&
+	    json_array_size(json_object_get(res, "applied")) == NHOSTS, "%s",
+	    dump(res));
+	json_decref(res);
+	json_decref(want);
+}
+END_TEST
+
 /* --- the hosts' readers ------------------------------------------------------------ */
 
 static void
@@ -845,6 +885,7 @@ fleet_live_suite(void)
 	tcase_add_test(tc, test_fleet_write);
 	tcase_add_test(tc, test_wait_observed);
 	tcase_add_test(tc, test_members_apart);
+	tcase_add_test(tc, test_garbage_report);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fleet_readers");
 	tcase_set_timeout(tc, 120);

@@ -295,7 +295,8 @@ fleet_lag(const struct fleet_host *hosts, size_t n, int64_t revision,
 	lag->lagging = xcalloc(n + 1, sizeof(*lag->lagging));
 	lag->unseen = xcalloc(n + 1, sizeof(*lag->unseen));
 	for (i = 0; i < n; i++) {
-		if (hosts[i].report->revision < revision) {
+		if (hosts[i].report == NULL ||
+		    hosts[i].report->revision < revision) {
 			lag->lagging[lag->nlagging++] = hosts[i].name;
 			continue;
 		}

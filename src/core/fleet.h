@@ -295,7 +295,7 @@ void		 fleet_plan_free(struct fleet_plan *);
 
 /* --- who lags ---------------------------------------------------------------------- */
 
-/* A live host (its key is there) and its report. */
+/* A live host (its key is there) and its report (NULL: unreadable). */
 struct fleet_host {
 	const char			*name;
 	const struct fleet_report	*report;
@@ -312,9 +312,10 @@ struct fleet_lag {
 };
 
 /*
- * Which hosts have applied revision (report.revision >= it) and which not;
- * of those that have, which have readers that have not seen it yet
- * (report.observed < it).
+ * Which hosts have applied revision (report.revision >= it) and which not
+ * (a report that cannot be read says nothing applied: not); of those that
+ * have, which have readers that have not seen it yet (report.observed <
+ * it).
  */
 void		 fleet_lag(const struct fleet_host *, size_t n, int64_t revision,
 		    struct fleet_lag *);

@@ -39,7 +39,10 @@ fleetd_names(const char **names, size_t n)
 	return a;
 }
 
-/* The reports of view decoded; one that does not decode is listed with why. */
+/*
+ * The reports of view decoded; one that does not decode is listed with
+ * why, and its host has no report (it is not known to have applied).
+ */
 static size_t
 fleetd_decode_hosts(json_t *view, struct fleet_host *hosts,
     struct fleet_report *reps, json_t *list)
@@ -50,16 +53,17 @@ fleetd_decode_hosts(json_t *view, struct fleet_host *hosts,
 	size_t		 n = 0;
 
 	json_object_foreach(view, name, v) {
+		hosts[n].name = name;
 		if (fleet_report_decode(name, json_string_value(v),
 		    json_string_length(v), &reps[n], err, sizeof(err)) == -1) {
 			json_array_append_new(list, json_pack("{s:s, s:s}",
 			    "host", name, "error", err));
+			hosts[n++].report = NULL;
 			continue;
 		}
 		o = fleet_report_json(&reps[n]);
 		json_object_set_new(o, "host", json_string(name));
 		json_array_append_new(list, o);
-		hosts[n].name = name;
 		hosts[n].report = &reps[n];
 		n++;
 	}
