@@ -343,7 +343,7 @@ fleetd_write_range_cb(void *arg, int status, json_t *answer, const char *error)
 	struct fleetd_write	*w = arg;
 	struct etcd_range	 r;
 	char			 err[FLEET_ERR_MAX], *value;
-	enum flagsvc_err		 e;
+	enum flagsvc_err	 e;
 	int64_t			 change;
 
 	(void)status;

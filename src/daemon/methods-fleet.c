@@ -32,7 +32,7 @@ methods_fleet_write(struct call *call, enum flags_op op, json_t *params)
 	struct jsonrpc_error	 je;
 	struct fleetd_write	*w;
 	struct pending		*p;
-	enum flagsvc_err		 e;
+	enum flagsvc_err	 e;
 	json_int_t		 wait_ms;
 	json_t			*own;
 	char			 err[512];
