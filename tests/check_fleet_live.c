@@ -676,7 +676,10 @@ START_TEST(test_fleet_write)
 	ck_assert_int_eq(harness_error_code(res), -32001);
 	json_decref(res);
 	res = harness_call(&host[0], "fleet.flag.reset", NULL);
-	ck_assert_int_eq(harness_error_code(res), -32602);
+	ck_assert_msg(harness_error_code(res) == -32602 && strstr(str(
+	    json_object_get(res, "error"), "message"), "name required (every "
+	    "flag to its default, and stage 0: fleet.stage.emergency)") !=
+	    NULL, "%s", dump(res));
 	json_decref(res);
 	r = etcdloop_range(cli, PFX "desired/flags/nope", NULL);
 	ck_assert_uint_eq(r.n, 0);

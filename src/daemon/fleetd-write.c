@@ -164,7 +164,8 @@ fleetd_write_value(struct fleetd_write *w, char **value, char *err,
 		return flagsvc_err_of(e);
 	if (w->op == FLAGS_OP_RESET && ch.name == NULL) {
 		snprintf(err, errlen, "a fleet's flag is reset one at a time: "
-		    "name required");
+		    "name required (every flag to its default, and stage 0: "
+		    "fleet.stage.emergency)");
 		return FLAGSVC_INVALID;
 	}
 	s = flags_copy(flagsvc_flags());
