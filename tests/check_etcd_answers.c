@@ -85,6 +85,10 @@ static const struct { const char *json, *err; } range_bad[] = {
 	{ "{'header': {'revision': '-6'}}", "header.revision: not an int64" },
 	{ "{'header': {'revision': '99999999999999999999'}}",
 	  "header.revision: not an int64" },
+	{ "{'header': {'revision': '9223372036854775807'}}",
+	  "header.revision: 9223372036854775807 leaves no revision after it" },
+	{ "{'kvs': [{'key': 'Zg==', 'mod_revision': '9223372036854775807'}]}",
+	  "kvs[0].mod_revision: 9223372036854775807 leaves no revision" },
 	{ "{'kvs': {}}", "kvs: not an array" },
 	{ "{'kvs': [1]}", "kvs[0]: not an object" },
 	{ "{'kvs': [{}]}", "kvs[0].key: missing" },
@@ -283,6 +287,11 @@ static const struct { const char *json, *err; } watch_bad[] = {
 	  "result.events[0].kv.value: not base64" },
 	{ "{'result': {'header': {'revision': ''}}}",
 	  "result.header.revision: not" },
+	{ "{'result': {'header': {'revision': '9223372036854775807'}}}",
+	  "result.header.revision: 9223372036854775807 leaves no revision" },
+	{ "{'result': {'events': [{'kv': {'key': '', 'mod_revision': "
+	  "'9223372036854775807'}}]}}",
+	  "result.events[0].kv.mod_revision: 9223372036854775807 leaves" },
 	{ "{'error': {'grpc_code': 14, 'http_code': 503, 'message': "
 	  "'transport is closing'}}", "etcd error 14: transport is closing" },
 	{ "{'result': {'error': 'lost', 'code': 2}}", "etcd error 2: lost" },

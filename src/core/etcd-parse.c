@@ -3,6 +3,7 @@
  * Each reader fills a local copy and hands it over only when every field
  * it read was right, so a failure leaves nothing to free.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,22 @@ etcd_get_int64(const json_t *o, const char *where, const char *name,
 	return 0;
 }
 
+/*
+ * A revision: an int64 below the last, so that "the one after it" (a
+ * watch's start, a compare's bound) is one too, whatever etcd says.
+ */
+static int
+etcd_get_rev(const json_t *o, const char *where, const char *name,
+    int64_t *out, char err[ETCD_ERR_MAX])
+{
+	if (etcd_get_int64(o, where, name, out, err) == -1)
+		return -1;
+	if (*out == INT64_MAX)
+		return etcd_fail(err, "%s%s: %" PRId64 " leaves no revision after "
+		    "it", where, name, *out);
+	return 0;
+}
+
 static int
 etcd_get_bool(const json_t *o, const char *where, const char *name, bool *out,
     char err[ETCD_ERR_MAX])
@@ -151,7 +168,7 @@ etcd_get_revision(const json_t *o, const char *where, int64_t *rev,
 	if (etcd_get_object(o, where, "header", &h, err) == -1)
 		return -1;
 	snprintf(w, sizeof(w), "%sheader.", where);
-	return etcd_get_int64(h, w, "revision", rev, err);
+	return etcd_get_rev(h, w, "revision", rev, err);
 }
 
 static void
@@ -172,9 +189,9 @@ etcd_parse_kv(const json_t *o, const char *where, struct etcd_kv *kv,
 	if (!json_is_object(o))
 		return etcd_fail(err, "%.*s: not an object", (int)(n > 0 &&
 		    where[n - 1] == '.' ? n - 1 : n), where);
-	if (etcd_get_int64(o, where, "create_revision", &kv->create_revision,
+	if (etcd_get_rev(o, where, "create_revision", &kv->create_revision,
 	    err) == -1 ||
-	    etcd_get_int64(o, where, "mod_revision", &kv->mod_revision, err) == -1 ||
+	    etcd_get_rev(o, where, "mod_revision", &kv->mod_revision, err) == -1 ||
 	    etcd_get_int64(o, where, "version", &kv->version, err) == -1 ||
 	    etcd_get_int64(o, where, "lease", &kv->lease, err) == -1)
 		return -1;
@@ -406,7 +423,7 @@ etcd_parse_watch(const json_t *j, struct etcd_watch *out, char err[ETCD_ERR_MAX]
 	    etcd_get_watch_id(res, &w.watch_id, err) == -1 ||
 	    etcd_get_bool(res, "result.", "created", &w.created, err) == -1 ||
 	    etcd_get_bool(res, "result.", "canceled", &w.canceled, err) == -1 ||
-	    etcd_get_int64(res, "result.", "compact_revision",
+	    etcd_get_rev(res, "result.", "compact_revision",
 	    &w.compact_revision, err) == -1 ||
 	    etcd_get_array(res, "result.", "events", &events, err) == -1)
 		return -1;
