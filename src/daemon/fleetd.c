@@ -146,6 +146,14 @@ fleetd_observe(void)
 	return true;
 }
 
+/* Of the revision applied, what every reader has seen: at most it. */
+static int64_t
+fleetd_observed(void)
+{
+	return fleetd->observed_rev < fleetd->revision ? fleetd->observed_rev :
+	    fleetd->revision;
+}
+
 char *
 fleetd_report_text(void)
 {
@@ -155,8 +163,7 @@ fleetd_report_text(void)
 	fleet_report_make(&r, flagsvc_flags(), flagsvc_generation(),
 	    fleetd->revision, fleetd->applied_at,
 	    etcdc_unreachable_since(fleetd->cli), fleetd->rejected);
-	if (fleetd->observed_rev < r.revision)
-		r.observed = fleetd->observed_rev;
+	r.observed = fleetd_observed();
 	text = fleet_value_text(fleet_report_json(&r));
 	fleet_report_clear(&r);
 	return text;
@@ -487,7 +494,8 @@ fleetd_take(const json_t *h)
 	 * revision is not handed over, and the state, already there, takes
 	 * no step.
 	 */
-	if (json_is_integer(rev) && json_integer_value(rev) > 0) {
+	if (json_is_integer(rev) && json_integer_value(rev) > 0 &&
+	    json_integer_value(rev) < INT64_MAX) {
 		fleetd->revision = json_integer_value(rev);
 		fleetd->applied_at = json_integer_value(json_object_get(h,
 		    "applied_at"));
@@ -606,8 +614,7 @@ fleetd_status_json(void)
 	    "s:I}", "prefix", fleetd->prefix, "host", fleetd->host,
 	    "endpoint", etcdc_endpoint(fleetd->cli),
 	    "revision", (json_int_t)fleetd->revision,
-	    "observed", (json_int_t)(fleetd->observed_rev < fleetd->revision ?
-	    fleetd->observed_rev : fleetd->revision),
+	    "observed", (json_int_t)fleetd_observed(),
 	    "applied_at", fleetd_ms_or_null(fleetd->applied_at),
 	    "unreachable_since", fleetd_ms_or_null(
 	    etcdc_unreachable_since(fleetd->cli)),
