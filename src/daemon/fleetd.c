@@ -202,6 +202,16 @@ fleetd_lease_gone(json_t *answer)
 	    e.code == FLEETD_GRPC_NOT_FOUND;
 }
 
+/* etcd no longer has the lease (why: "is gone", "expired"): a new one. */
+static void
+fleetd_lease_lost(const char *why)
+{
+	log_warnx("fleet: lease %lld %s: a new one", (long long)fleetd->lease,
+	    why);
+	fleetd->lease = 0;
+	fleetd_next();
+}
+
 static void
 fleetd_report_cb(void *arg, int status, json_t *answer, const char *error)
 {
@@ -211,10 +221,7 @@ fleetd_report_cb(void *arg, int status, json_t *answer, const char *error)
 	if (error != NULL) {
 		log_debug("fleet: the report was not put: %s", error);
 		if (fleetd_lease_gone(answer)) {
-			log_warnx("fleet: lease %lld is gone: a new one",
-			    (long long)fleetd->lease);
-			fleetd->lease = 0;
-			fleetd_next();
+			fleetd_lease_lost("is gone");
 			return;
 		}
 		/* Put again when etcd answers: the keepalive will tell. */
@@ -277,12 +284,9 @@ fleetd_keepalive_cb(void *arg, int status, json_t *answer, const char *error)
 		return;
 	} else
 		gone = l.ttl == 0;
-	if (gone) {
-		log_warnx("fleet: lease %lld expired: a new one",
-		    (long long)fleetd->lease);
-		fleetd->lease = 0;
-		fleetd_next();
-	} else if (error == NULL && fleetd->put_again)
+	if (gone)
+		fleetd_lease_lost("expired");
+	else if (error == NULL && fleetd->put_again)
 		fleetd_report();	/* etcd answers again */
 }
 
